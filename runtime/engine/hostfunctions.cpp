@@ -1,0 +1,378 @@
+#include "engine/hostfunctions.h"
+
+#include "engine/textcodec.h"
+
+#include <QByteArray>
+#include <QFile>
+#include <QRegularExpression>
+
+#include <v8-array-buffer.h>
+#include <v8-container.h>
+#include <v8-exception.h>
+#include <v8-external.h>
+#include <v8-function.h>
+#include <v8-microtask-queue.h>
+#include <v8-object.h>
+#include <v8-primitive.h>
+#include <v8-script.h>
+#include <v8-template.h>
+#include <v8-typed-array.h>
+#include <v8-value-serializer.h>
+
+#include <sys/random.h>
+
+#include <chrono>
+#include <map>
+
+namespace kiln {
+
+namespace {
+
+using Args = const v8::FunctionCallbackInfo<v8::Value>&;
+
+JsRuntime& runtimeOf(Args args)
+{
+    return *static_cast<JsRuntime*>(args.Data().As<v8::External>()->Value());
+}
+
+void throwError(v8::Isolate* isolate, const QString& message, bool typeError = false)
+{
+    auto text = toV8(isolate, message);
+    isolate->ThrowException(typeError ? v8::Exception::TypeError(text) : v8::Exception::Error(text));
+}
+
+bool fillRandom(void* data, size_t length)
+{
+    auto* p = static_cast<char*>(data);
+    while (length > 0) {
+        const ssize_t n = getrandom(p, length, 0);
+        if (n < 0)
+            return false;
+        p += n;
+        length -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+QByteArray readWholeFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue, bool* ok)
+{
+    QString path = toQString(isolate, pathValue);
+    if (path.startsWith(QLatin1String("file://")))
+        path = path.mid(7);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        throwError(isolate, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+        *ok = false;
+        return {};
+    }
+    *ok = true;
+    return file.readAll();
+}
+
+v8::Local<v8::ArrayBuffer> toArrayBuffer(v8::Isolate* isolate, const QByteArray& bytes)
+{
+    auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
+    if (!bytes.isEmpty())
+        memcpy(buffer->GetBackingStore()->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
+    return buffer;
+}
+
+// Bytes viewed by an ArrayBuffer or ArrayBufferView, without copying.
+bool bytesOf(v8::Local<v8::Value> value, const char** data, size_t* length)
+{
+    if (value->IsArrayBufferView()) {
+        auto view = value.As<v8::ArrayBufferView>();
+        *data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+        *length = view->ByteLength();
+        return true;
+    }
+    if (value->IsArrayBuffer()) {
+        auto store = value.As<v8::ArrayBuffer>()->GetBackingStore();
+        *data = static_cast<const char*>(store->Data());
+        *length = store->ByteLength();
+        return true;
+    }
+    return false;
+}
+
+void opLog(Args args)
+{
+    const int level = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(1);
+    runtimeOf(args).log(static_cast<LogLevel>(std::clamp(level, 0, 4)), toQString(args.GetIsolate(), args[1]));
+}
+
+void opNow(Args args)
+{
+    static const auto start = std::chrono::steady_clock::now();
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    args.GetReturnValue().Set(std::chrono::duration<double, std::milli>(elapsed).count());
+}
+
+void opTimeOrigin(Args args)
+{
+    // performance.timeOrigin: wall-clock ms at the moment `now()` read 0.
+    static const double origin = std::chrono::duration<double, std::milli>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    args.GetReturnValue().Set(origin);
+}
+
+void opRandomFill(Args args)
+{
+    if (!args[0]->IsArrayBufferView())
+        return throwError(args.GetIsolate(), QStringLiteral("expected a typed array"), true);
+    const char* data;
+    size_t length;
+    bytesOf(args[0], &data, &length);
+    if (!fillRandom(const_cast<char*>(data), length))
+        return throwError(args.GetIsolate(), QStringLiteral("getrandom failed"));
+    args.GetReturnValue().Set(args[0]);
+}
+
+void opEncode(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    const QByteArray bytes = encodeUtf8(isolate, args[0]);
+    auto buffer = toArrayBuffer(isolate, bytes);
+    args.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, buffer->ByteLength()));
+}
+
+void opDecode(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    const char* data = nullptr;
+    size_t length = 0;
+    if (!bytesOf(args[0], &data, &length))
+        return throwError(isolate, QStringLiteral("The \"input\" argument must be an ArrayBuffer or ArrayBufferView"), true);
+    const QString encoding = toQString(isolate, args[1]);
+    const bool fatal = args[2]->BooleanValue(isolate);
+    QString error;
+    auto result = decodeText(isolate, data, length, encoding, fatal, &error);
+    if (result.IsEmpty())
+        return throwError(isolate, error, true);
+    args.GetReturnValue().Set(result.ToLocalChecked());
+}
+
+// Timers: fn runs as a loop task; a repeating one re-arms itself after running.
+struct TimerState {
+    std::map<int, std::pair<std::uint64_t, v8::Global<v8::Function>>> timers;
+    int nextId = 1;
+};
+
+TimerState& timerState()
+{
+    thread_local TimerState state;
+    return state;
+}
+
+void armTimer(JsRuntime* runtime, int id, double ms, bool repeat)
+{
+    auto& state = timerState();
+    auto it = state.timers.find(id);
+    if (it == state.timers.end())
+        return;
+    it->second.first = runtime->loop().postDelayed(ms, [runtime, id, ms, repeat] {
+        auto& st = timerState();
+        auto found = st.timers.find(id);
+        if (found == st.timers.end())
+            return;
+        v8::Isolate* isolate = runtime->isolate();
+        v8::HandleScope handles(isolate);
+        auto context = runtime->context();
+        v8::Context::Scope contextScope(context);
+        auto fn = found->second.second.Get(isolate);
+        if (!repeat)
+            st.timers.erase(found);
+        v8::TryCatch tryCatch(isolate);
+        if (fn->Call(context, context->Global(), 0, nullptr).IsEmpty() && tryCatch.HasCaught()
+            && !tryCatch.HasTerminated())
+            runtime->reportException({isolate, context}, tryCatch);
+        if (repeat && st.timers.count(id))
+            armTimer(runtime, id, ms, true);
+    });
+}
+
+void opTimerStart(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    if (!args[1]->IsFunction())
+        return throwError(isolate, QStringLiteral("timer callback must be a function"), true);
+    double ms = args[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
+    if (!(ms >= 0) || ms > 2147483647.0)
+        ms = 0;
+    const bool repeat = args[2]->BooleanValue(isolate);
+    auto& state = timerState();
+    const int id = state.nextId++;
+    state.timers.emplace(id, std::make_pair(0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>())));
+    armTimer(&runtimeOf(args), id, ms, repeat);
+    args.GetReturnValue().Set(id);
+}
+
+void opTimerCancel(Args args)
+{
+    auto& state = timerState();
+    const int id = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+    auto it = state.timers.find(id);
+    if (it == state.timers.end())
+        return;
+    runtimeOf(args).loop().cancel(it->second.first);
+    state.timers.erase(it);
+}
+
+void opQueueMicrotask(Args args)
+{
+    if (!args[0]->IsFunction())
+        return throwError(args.GetIsolate(), QStringLiteral("The \"callback\" argument must be of type function"), true);
+    args.GetIsolate()->EnqueueMicrotask(args[0].As<v8::Function>());
+}
+
+void opSerialize(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    v8::ValueSerializer serializer(isolate);
+    serializer.WriteHeader();
+    if (serializer.WriteValue(isolate->GetCurrentContext(), args[0]).IsNothing())
+        return; // DataCloneError already thrown
+    auto [data, size] = serializer.Release();
+    auto buffer = v8::ArrayBuffer::New(isolate, size);
+    memcpy(buffer->GetBackingStore()->Data(), data, size);
+    free(data);
+    args.GetReturnValue().Set(buffer);
+}
+
+void opDeserialize(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    const char* data;
+    size_t length;
+    if (!bytesOf(args[0], &data, &length))
+        return throwError(isolate, QStringLiteral("expected bytes"), true);
+    v8::ValueDeserializer deserializer(isolate, reinterpret_cast<const uint8_t*>(data), length);
+    auto context = isolate->GetCurrentContext();
+    if (deserializer.ReadHeader(context).IsNothing())
+        return;
+    v8::Local<v8::Value> value;
+    if (deserializer.ReadValue(context).ToLocal(&value))
+        args.GetReturnValue().Set(value);
+}
+
+void globalRead(Args args)
+{
+    bool ok;
+    const QByteArray bytes = readWholeFile(args.GetIsolate(), args[0], &ok);
+    if (ok)
+        args.GetReturnValue().Set(v8::String::NewFromUtf8(args.GetIsolate(), bytes.constData(),
+                                                          v8::NewStringType::kNormal, bytes.size())
+                                      .ToLocalChecked());
+}
+
+void globalReadBuffer(Args args)
+{
+    bool ok;
+    const QByteArray bytes = readWholeFile(args.GetIsolate(), args[0], &ok);
+    if (ok)
+        args.GetReturnValue().Set(toArrayBuffer(args.GetIsolate(), bytes));
+}
+
+void globalLoad(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    bool ok;
+    const QByteArray bytes = readWholeFile(isolate, args[0], &ok);
+    if (!ok)
+        return;
+    auto& runtime = runtimeOf(args);
+    JsScope scope{isolate, isolate->GetCurrentContext()};
+    v8::Local<v8::Value> result;
+    if (runtime.runScript(scope, QString::fromUtf8(bytes), toQString(isolate, args[0])).ToLocal(&result))
+        args.GetReturnValue().Set(result);
+}
+
+void globalPrint(Args args)
+{
+    QString line;
+    for (int i = 0; i < args.Length(); ++i) {
+        if (i)
+            line += QLatin1Char(' ');
+        line += toQString(args.GetIsolate(), args[i]);
+    }
+    runtimeOf(args).log(LogLevel::Log, line);
+}
+
+void globalPrintErr(Args args)
+{
+    QString line;
+    for (int i = 0; i < args.Length(); ++i) {
+        if (i)
+            line += QLatin1Char(' ');
+        line += toQString(args.GetIsolate(), args[i]);
+    }
+    runtimeOf(args).log(LogLevel::Error, line);
+}
+
+// Emscripten's shell build gets entropy by running `head -c N /dev/urandom | base64`.
+// Answer exactly that request from the OS RNG and refuse anything else.
+void osSystem(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    QString command;
+    if (args[1]->IsArray()) {
+        auto list = args[1].As<v8::Array>();
+        for (uint32_t i = 0; i < list->Length(); ++i)
+            command += toQString(isolate, list->Get(isolate->GetCurrentContext(), i).ToLocalChecked()) + QLatin1Char(' ');
+    }
+    static const QRegularExpression pattern(QStringLiteral("head -c ?(\\d+) /dev/urandom \\| base64"));
+    const auto match = pattern.match(command);
+    if (!match.hasMatch())
+        return throwError(isolate, QStringLiteral("os.system is not available in Kiln"));
+    QByteArray bytes(match.captured(1).toInt(), Qt::Uninitialized);
+    if (!fillRandom(bytes.data(), static_cast<size_t>(bytes.size())))
+        return throwError(isolate, QStringLiteral("getrandom failed"));
+    args.GetReturnValue().Set(toV8(isolate, QString::fromLatin1(bytes.toBase64())));
+}
+
+void setFunction(const JsScope& scope, v8::Local<v8::Object> target, const char* name,
+                 v8::FunctionCallback callback, v8::Local<v8::External> data)
+{
+    auto fn = v8::FunctionTemplate::New(scope.isolate, callback, data)->GetFunction(scope.context).ToLocalChecked();
+    fn->SetName(toV8(scope.isolate, name));
+    target->Set(scope.context, toV8(scope.isolate, name), fn).Check();
+}
+
+} // namespace
+
+void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops)
+{
+    auto data = v8::External::New(scope.isolate, &runtime);
+    const struct {
+        const char* name;
+        v8::FunctionCallback fn;
+    } opTable[] = {
+        {"log", opLog},
+        {"now", opNow},
+        {"timeOrigin", opTimeOrigin},
+        {"randomFill", opRandomFill},
+        {"encodeUtf8", opEncode},
+        {"decode", opDecode},
+        {"timerStart", opTimerStart},
+        {"timerCancel", opTimerCancel},
+        {"queueMicrotask", opQueueMicrotask},
+        {"serialize", opSerialize},
+        {"deserialize", opDeserialize},
+        {"readText", globalRead},
+        {"readBytes", globalReadBuffer},
+    };
+    for (const auto& op : opTable)
+        setFunction(scope, ops, op.name, op.fn, data);
+
+    auto global = scope.context->Global();
+    setFunction(scope, global, "read", globalRead, data);
+    setFunction(scope, global, "readbuffer", globalReadBuffer, data);
+    setFunction(scope, global, "load", globalLoad, data);
+    setFunction(scope, global, "print", globalPrint, data);
+    setFunction(scope, global, "printErr", globalPrintErr, data);
+    auto os = v8::Object::New(scope.isolate);
+    setFunction(scope, os, "system", osSystem, data);
+    global->Set(scope.context, toV8(scope.isolate, "os"), os).Check();
+}
+
+} // namespace kiln

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "engine/jsruntime.h"
+
+namespace kiln {
+
+// Installs the host side of the JS runtime: the `ops` object (timers, clock, entropy, text
+// codecs, structured clone, file reads for the boot modules, logging) and the d8-style
+// globals Pyodide's shell path detects (`read`, `readbuffer`, `load`, `print`, `os.system`).
+// The JS prelude wraps these into Web APIs and removes the file-reading ones before any
+// worker code runs.
+void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
+
+} // namespace kiln

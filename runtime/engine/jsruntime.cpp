@@ -1,0 +1,164 @@
+#include "engine/jsruntime.h"
+
+#include "engine/hostfunctions.h"
+#include "engine/moduleloader.h"
+#include "engine/v8platform.h"
+
+#include <v8-array-buffer.h>
+#include <v8-exception.h>
+#include <v8-function.h>
+#include <v8-initialization.h>
+#include <v8-message.h>
+#include <v8-microtask-queue.h>
+#include <v8-primitive.h>
+#include <v8-promise.h>
+#include <v8-script.h>
+
+namespace kiln {
+
+namespace {
+constexpr int kRuntimeSlot = 0;
+
+void onPromiseReject(v8::PromiseRejectMessage message)
+{
+    // Only rejections nobody handles are worth a line; V8 reports a later handler as
+    // kPromiseHandlerAddedAfterReject, which we ignore (the line has been printed).
+    if (message.GetEvent() != v8::kPromiseRejectWithNoHandler)
+        return;
+    auto promise = message.GetPromise();
+    auto* isolate = promise->GetIsolate();
+    auto* runtime = JsRuntime::from(isolate);
+    if (!runtime)
+        return;
+    runtime->reportValue({isolate, isolate->GetCurrentContext()}, message.GetValue(),
+                         QStringLiteral("Uncaught (in promise) "));
+}
+} // namespace
+
+QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value)
+{
+    if (value.IsEmpty())
+        return {};
+    v8::String::Value text(isolate, value);
+    return QString(reinterpret_cast<const QChar*>(*text), text.length());
+}
+
+v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text)
+{
+    return v8::String::NewFromTwoByte(isolate, reinterpret_cast<const uint16_t*>(text.utf16()),
+                                      v8::NewStringType::kNormal, static_cast<int>(text.size()))
+        .ToLocalChecked();
+}
+
+v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1)
+{
+    return v8::String::NewFromUtf8(isolate, latin1).ToLocalChecked();
+}
+
+JsRuntime::JsRuntime(EventLoop& loop, Options options)
+    : m_loop(loop)
+    , m_options(std::move(options))
+{
+    auto& platform = V8Platform::instance();
+    m_allocator.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+    v8::Isolate::CreateParams params;
+    params.array_buffer_allocator = m_allocator.get();
+    if (m_options.heapLimitBytes)
+        params.constraints.ConfigureDefaultsFromHeapSize(0, m_options.heapLimitBytes);
+    m_isolate = v8::Isolate::Allocate();
+    platform.attach(m_isolate, &m_loop);
+    v8::Isolate::Initialize(m_isolate, params);
+    m_isolate->Enter();
+    m_isolate->SetData(kRuntimeSlot, this);
+    m_isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+    m_isolate->SetPromiseRejectCallback(onPromiseReject);
+    m_modules = std::make_unique<ModuleLoader>(m_isolate);
+
+    v8::HandleScope handles(m_isolate);
+    auto context = v8::Context::New(m_isolate);
+    m_context.Reset(m_isolate, context);
+    v8::Context::Scope contextScope(context);
+    auto ops = v8::Object::New(m_isolate);
+    m_ops.Reset(m_isolate, ops);
+    installHostFunctions({m_isolate, context}, *this, ops);
+
+    m_loop.setAfterTask([this] { performMicrotaskCheckpoint(); });
+    m_loop.setStillBusy([this] { return m_isolate->HasPendingBackgroundTasks(); });
+}
+
+JsRuntime::~JsRuntime()
+{
+    m_loop.setAfterTask({});
+    m_loop.setStillBusy({});
+    m_modules.reset();
+    m_ops.Reset();
+    m_context.Reset();
+    m_isolate->Exit();
+    V8Platform::instance().detach(m_isolate);
+    m_isolate->Dispose();
+}
+
+JsRuntime* JsRuntime::from(v8::Isolate* isolate)
+{
+    return static_cast<JsRuntime*>(isolate->GetData(kRuntimeSlot));
+}
+
+void JsRuntime::performMicrotaskCheckpoint()
+{
+    v8::HandleScope handles(m_isolate);
+    v8::Context::Scope contextScope(context());
+    m_isolate->PerformMicrotaskCheckpoint();
+}
+
+void JsRuntime::log(LogLevel level, const QString& text) const
+{
+    if (m_options.log)
+        m_options.log(level, text);
+}
+
+v8::MaybeLocal<v8::Promise> JsRuntime::runModule(const JsScope& scope, const QString& path)
+{
+    return m_modules->run(scope, path);
+}
+
+v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QString& source, const QString& name)
+{
+    v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, name));
+    v8::Local<v8::Script> script;
+    if (!v8::Script::Compile(scope.context, toV8(scope.isolate, source), &origin).ToLocal(&script))
+        return {};
+    return script->Run(scope.context);
+}
+
+void JsRuntime::reportValue(const JsScope& scope, v8::Local<v8::Value> error, const QString& prefix)
+{
+    QString text;
+    if (error->IsObject()) {
+        v8::Local<v8::Value> stack;
+        if (error.As<v8::Object>()->Get(scope.context, toV8(scope.isolate, "stack")).ToLocal(&stack)
+            && stack->IsString())
+            text = toQString(scope.isolate, stack);
+    }
+    if (text.isEmpty())
+        text = toQString(scope.isolate, error);
+    log(LogLevel::Error, prefix + text);
+}
+
+void JsRuntime::reportException(const JsScope& scope, v8::TryCatch& tryCatch)
+{
+    if (tryCatch.HasTerminated()) {
+        log(LogLevel::Error, QStringLiteral("Uncaught: execution terminated"));
+        return;
+    }
+    auto exception = tryCatch.Exception();
+    QString where;
+    auto message = tryCatch.Message();
+    if (!message.IsEmpty() && !(exception->IsObject() && exception->IsNativeError())) {
+        where = QStringLiteral("%1:%2: ")
+                    .arg(toQString(scope.isolate, message->GetScriptResourceName()))
+                    .arg(message->GetLineNumber(scope.context).FromMaybe(0));
+    }
+    reportValue(scope, exception, QStringLiteral("Uncaught ") + where);
+}
+
+} // namespace kiln

@@ -1,0 +1,91 @@
+#pragma once
+
+// Private to kiln_runtime: the only engine header that exposes v8:: types.
+
+#include "engine/eventloop.h"
+
+#include <QString>
+
+#include <v8-context.h>
+#include <v8-isolate.h>
+#include <v8-local-handle.h>
+#include <v8-persistent-handle.h>
+
+#include <functional>
+#include <memory>
+
+namespace v8 {
+class TryCatch;
+class Module;
+class Promise;
+} // namespace v8
+
+namespace kiln {
+
+class ModuleLoader;
+
+// Proof that the caller holds a HandleScope and has entered the runtime's context. Functions
+// that touch JS take one, so a call from the wrong place does not compile.
+struct JsScope {
+    v8::Isolate* isolate;
+    v8::Local<v8::Context> context;
+};
+
+enum class LogLevel { Debug, Log, Info, Warn, Error };
+
+// One isolate with one context, bound to the EventLoop of the thread that created it.
+// Installs the host functions (the `__kiln` ops object and d8-style globals Pyodide's
+// shell path looks for), runs microtasks after every loop task, loads ES modules from files.
+class JsRuntime {
+public:
+    struct Options {
+        std::function<void(LogLevel, const QString&)> log;
+        size_t heapLimitBytes = 0; // 0: V8's default
+    };
+
+    JsRuntime(EventLoop& loop, Options options);
+    ~JsRuntime();
+    JsRuntime(const JsRuntime&) = delete;
+    JsRuntime& operator=(const JsRuntime&) = delete;
+
+    static JsRuntime* from(v8::Isolate* isolate);
+
+    v8::Isolate* isolate() const { return m_isolate; }
+    v8::Local<v8::Context> context() const { return m_context.Get(m_isolate); }
+    EventLoop& loop() { return m_loop; }
+
+    // Evaluates the module at `path` (and its imports); returns its evaluation promise, or an
+    // empty handle with the exception reported.
+    v8::MaybeLocal<v8::Promise> runModule(const JsScope& scope, const QString& path);
+    v8::MaybeLocal<v8::Value> runScript(const JsScope& scope, const QString& source,
+                                        const QString& name);
+
+    // Reports an exception with its JS stack through the log callback.
+    void reportException(const JsScope& scope, v8::TryCatch& tryCatch);
+    void reportValue(const JsScope& scope, v8::Local<v8::Value> error, const QString& prefix);
+    void log(LogLevel level, const QString& text) const;
+
+    // Keeps the loop alive while JS waits on host work that will post back later.
+    void addPending() { m_loop.ref(); }
+    void removePending() { m_loop.unref(); }
+
+    v8::Local<v8::Object> ops(const JsScope& scope) const { return m_ops.Get(scope.isolate); }
+
+private:
+    void performMicrotaskCheckpoint();
+
+    EventLoop& m_loop;
+    Options m_options;
+    std::unique_ptr<v8::ArrayBuffer::Allocator> m_allocator;
+    v8::Isolate* m_isolate = nullptr;
+    v8::Global<v8::Context> m_context;
+    v8::Global<v8::Object> m_ops;
+    std::unique_ptr<ModuleLoader> m_modules;
+};
+
+// Small conversions used by the host functions and the bridges.
+QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value);
+v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text);
+v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1);
+
+} // namespace kiln

@@ -1,0 +1,10 @@
+#pragma once
+
+#include "engine/jsruntime.h"
+
+namespace kiln {
+
+// Runs share/kiln/js/prelude.js: the Web API globals, built over the host ops.
+bool installPrelude(const JsScope& scope, JsRuntime& runtime);
+
+} // namespace kiln

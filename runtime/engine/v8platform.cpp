@@ -1,0 +1,133 @@
+#include "engine/v8platform.h"
+
+#include "engine/eventloop.h"
+
+#include <libplatform/libplatform.h>
+#include <v8-initialization.h>
+#include <v8-isolate.h>
+
+#include <map>
+#include <mutex>
+
+namespace kiln {
+
+namespace {
+
+// Posts V8's foreground tasks into an EventLoop. Holds the loop only while the isolate is
+// attached: a compile finishing after the worker was torn down drops its task.
+class LoopTaskRunner final : public v8::TaskRunner {
+public:
+    explicit LoopTaskRunner(EventLoop* loop) : m_loop(loop) {}
+
+    void detach()
+    {
+        std::lock_guard lock(m_mutex);
+        m_loop = nullptr;
+    }
+
+    void PostTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
+    void PostNonNestableTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
+    void PostDelayedTask(std::unique_ptr<v8::Task> task, double seconds) override
+    {
+        post(std::move(task), seconds * 1000.0);
+    }
+    void PostNonNestableDelayedTask(std::unique_ptr<v8::Task> task, double seconds) override
+    {
+        post(std::move(task), seconds * 1000.0);
+    }
+    void PostIdleTask(std::unique_ptr<v8::IdleTask>) override {}
+    bool IdleTasksEnabled() override { return false; }
+    bool NonNestableTasksEnabled() const override { return true; }
+    bool NonNestableDelayedTasksEnabled() const override { return true; }
+
+private:
+    void post(std::unique_ptr<v8::Task> task, double ms)
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_loop)
+            return;
+        auto shared = std::shared_ptr<v8::Task>(std::move(task));
+        if (ms <= 0)
+            m_loop->post([shared] { shared->Run(); });
+        else
+            m_loop->postDelayed(ms, [shared] { shared->Run(); }, false);
+    }
+
+    std::mutex m_mutex;
+    EventLoop* m_loop;
+};
+
+} // namespace
+
+struct V8Platform::Private {
+    std::unique_ptr<v8::Platform> base;
+    std::mutex mutex;
+    std::map<v8::Isolate*, std::shared_ptr<LoopTaskRunner>> runners;
+};
+
+V8Platform::V8Platform() : d(std::make_unique<Private>())
+{
+    d->base = v8::platform::NewDefaultPlatform(0, v8::platform::IdleTaskSupport::kDisabled);
+}
+
+V8Platform& V8Platform::instance()
+{
+    static V8Platform* platform = [] {
+        auto* p = new V8Platform; // lives for the process: V8 cannot be re-initialised
+        v8::V8::InitializePlatform(p);
+        v8::V8::Initialize();
+        return p;
+    }();
+    return *platform;
+}
+
+void V8Platform::attach(v8::Isolate* isolate, EventLoop* loop)
+{
+    std::lock_guard lock(d->mutex);
+    d->runners[isolate] = std::make_shared<LoopTaskRunner>(loop);
+}
+
+void V8Platform::detach(v8::Isolate* isolate)
+{
+    std::lock_guard lock(d->mutex);
+    auto it = d->runners.find(isolate);
+    if (it != d->runners.end()) {
+        it->second->detach();
+        d->runners.erase(it);
+    }
+    v8::platform::NotifyIsolateShutdown(d->base.get(), isolate);
+}
+
+std::shared_ptr<v8::TaskRunner> V8Platform::GetForegroundTaskRunner(v8::Isolate* isolate)
+{
+    std::lock_guard lock(d->mutex);
+    auto it = d->runners.find(isolate);
+    if (it != d->runners.end())
+        return it->second;
+    return d->base->GetForegroundTaskRunner(isolate);
+}
+
+int V8Platform::NumberOfWorkerThreads() { return d->base->NumberOfWorkerThreads(); }
+
+void V8Platform::CallOnWorkerThread(std::unique_ptr<v8::Task> task)
+{
+    d->base->CallOnWorkerThread(std::move(task));
+}
+
+void V8Platform::CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay)
+{
+    d->base->CallDelayedOnWorkerThread(std::move(task), delay);
+}
+
+std::unique_ptr<v8::JobHandle> V8Platform::PostJob(v8::TaskPriority priority,
+                                                   std::unique_ptr<v8::JobTask> task)
+{
+    return d->base->PostJob(priority, std::move(task));
+}
+
+double V8Platform::MonotonicallyIncreasingTime() { return d->base->MonotonicallyIncreasingTime(); }
+double V8Platform::CurrentClockTimeMillis() { return d->base->CurrentClockTimeMillis(); }
+v8::TracingController* V8Platform::GetTracingController() { return d->base->GetTracingController(); }
+v8::PageAllocator* V8Platform::GetPageAllocator() { return d->base->GetPageAllocator(); }
+
+} // namespace kiln
