@@ -20,7 +20,9 @@ set(KILN_V8_LIBDIR "${_v8_root}/lib/x86_64-linux-gnu")
 set(_llhttp_src "${_v8_root}/share/llhttp")
 add_library(kiln_llhttp STATIC "${_llhttp_src}/api.c" "${_llhttp_src}/http.c" "${_llhttp_src}/llhttp.c")
 target_include_directories(kiln_llhttp SYSTEM PUBLIC "${_v8_root}/share/include/llhttp")
-set_target_properties(kiln_llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 11)
+# libnode.so exports an older llhttp under the same names: hidden visibility makes our calls
+# bind to our copy at link time instead of being interposed at run time.
+set_target_properties(kiln_llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 11 C_VISIBILITY_PRESET hidden)
 
 set(KILN_NPM_DIR "${KILN_DEPS_DIR}/npm/node_modules")
 set(KILN_PYODIDE_DIR "${KILN_NPM_DIR}/pyodide")

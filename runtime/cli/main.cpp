@@ -1,3 +1,4 @@
+#include "cli/devcommand.h"
 #include "engine/scriptrunner.h"
 
 #include <QCoreApplication>
@@ -5,13 +6,35 @@
 
 #include <cstdio>
 
+namespace {
+
+const char* kUsage = R"(kiln — run Python Workers locally
+
+Usage:
+  kiln dev [PATH] [--port N] [--ip ADDR] [--persist-to DIR] [--env NAME]
+  kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
+  kiln --version
+)";
+
+} // namespace
+
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("kiln"));
-    const QStringList args = QCoreApplication::arguments();
-    if (args.size() >= 3 && args.at(1) == QLatin1String("js"))
+    QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
+    QStringList args = QCoreApplication::arguments();
+    const QString command = args.value(1);
+    if (command == QLatin1String("dev")) {
+        args.removeAt(1);
+        return kiln::runDevCommand(args);
+    }
+    if (command == QLatin1String("js") && args.size() >= 3)
         return kiln::runScriptFile(args.at(2));
-    fprintf(stderr, "usage: kiln js FILE.mjs\n");
-    return 2;
+    if (command == QLatin1String("--version") || command == QLatin1String("version")) {
+        printf("kiln %s\n", KILN_VERSION);
+        return 0;
+    }
+    fputs(kUsage, command.isEmpty() || command == QLatin1String("--help") ? stdout : stderr);
+    return command.isEmpty() || command == QLatin1String("--help") ? 0 : 2;
 }

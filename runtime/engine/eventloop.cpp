@@ -79,9 +79,13 @@ void EventLoop::run()
             continue;
         }
         lock.unlock();
+        if (m_taskBegin)
+            m_taskBegin();
         task();
         if (m_afterTask)
             m_afterTask();
+        if (m_taskEnd)
+            m_taskEnd();
         lock.lock();
     }
 }

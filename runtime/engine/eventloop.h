@@ -34,6 +34,12 @@ public:
     void unref() { --m_refs; }
 
     void setAfterTask(std::function<void()> hook) { m_afterTask = std::move(hook); }
+    // Brackets each task including its after-task hook (the CPU watchdog measures this span).
+    void setTaskHooks(std::function<void()> begin, std::function<void()> end)
+    {
+        m_taskBegin = std::move(begin);
+        m_taskEnd = std::move(end);
+    }
     // Work the loop cannot see (e.g. background wasm compiles) that should keep it alive.
     void setStillBusy(std::function<bool()> probe) { m_stillBusy = std::move(probe); }
     void setExitWhenIdle(bool exit) { m_exitWhenIdle = exit; }
@@ -55,6 +61,8 @@ private:
     int m_refs = 0;
     int m_aliveTimers = 0;
     std::function<void()> m_afterTask;
+    std::function<void()> m_taskBegin;
+    std::function<void()> m_taskEnd;
     std::function<bool()> m_stillBusy;
 };
 

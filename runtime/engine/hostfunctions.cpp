@@ -1,5 +1,6 @@
 #include "engine/hostfunctions.h"
 
+#include "engine/outboundfetch.h"
 #include "engine/textcodec.h"
 
 #include <QByteArray>
@@ -373,6 +374,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     auto os = v8::Object::New(scope.isolate);
     setFunction(scope, os, "system", osSystem, data);
     global->Set(scope.context, toV8(scope.isolate, "os"), os).Check();
+    installFetchOps(scope, runtime, ops);
 }
 
 } // namespace kiln

@@ -6,6 +6,7 @@
 
 #include <v8-array-buffer.h>
 #include <v8-exception.h>
+#include <v8-external.h>
 #include <v8-function.h>
 #include <v8-initialization.h>
 #include <v8-message.h>
@@ -34,6 +35,14 @@ void onPromiseReject(v8::PromiseRejectMessage message)
                          QStringLiteral("Uncaught (in promise) "));
 }
 } // namespace
+
+static void settle(const v8::FunctionCallbackInfo<v8::Value>& info, bool ok)
+{
+    std::unique_ptr<JsRuntime::Settled> done(
+        static_cast<JsRuntime::Settled*>(info.Data().As<v8::External>()->Value()));
+    auto* isolate = info.GetIsolate();
+    (*done)({isolate, isolate->GetCurrentContext()}, ok, info[0]);
+}
 
 QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value)
 {
@@ -128,6 +137,20 @@ v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QStri
     if (!v8::Script::Compile(scope.context, toV8(scope.isolate, source), &origin).ToLocal(&script))
         return {};
     return script->Run(scope.context);
+}
+
+void JsRuntime::whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done)
+{
+    // Both reactions share one heap copy of `done`; whichever runs frees it. (A promise that
+    // never settles leaks it, which only happens when the isolate is being thrown away.)
+    auto data = v8::External::New(scope.isolate, new Settled(std::move(done)));
+    auto onOk = v8::Function::New(scope.context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+        settle(info, true);
+    }, data).ToLocalChecked();
+    auto onFail = v8::Function::New(scope.context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+        settle(info, false);
+    }, data).ToLocalChecked();
+    promise->Then(scope.context, onOk, onFail).ToLocalChecked();
 }
 
 void JsRuntime::reportValue(const JsScope& scope, v8::Local<v8::Value> error, const QString& prefix)

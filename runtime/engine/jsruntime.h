@@ -71,6 +71,10 @@ public:
 
     v8::Local<v8::Object> ops(const JsScope& scope) const { return m_ops.Get(scope.isolate); }
 
+    // Runs `done` on this thread when `promise` settles (ok=false: rejected, value = reason).
+    using Settled = std::function<void(const JsScope&, bool ok, v8::Local<v8::Value> value)>;
+    void whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done);
+
 private:
     void performMicrotaskCheckpoint();
 

@@ -52,10 +52,42 @@ function makeConsole(ops) {
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-function invalidCharacter(message) {
+// DOMException is installed right after the basics (ops.js), so look it up at call time.
+function domException(message, name) {
+  if (typeof globalThis.DOMException === "function") return new globalThis.DOMException(message, name);
   const e = new Error(message);
-  e.name = "InvalidCharacterError";
+  e.name = name;
   return e;
+}
+
+function invalidCharacter(message) {
+  return domException(message, "InvalidCharacterError");
+}
+
+// structuredClone's transfer list (ArrayBuffers only): the clone gets the memory, the
+// originals are detached. The streams polyfill relies on this for byte streams, whose
+// enqueue() transfers each chunk's buffer.
+function cloneWithTransfer(ops, value, transfer) {
+  const list = [...transfer];
+  for (const item of list) {
+    if (!(item instanceof ArrayBuffer)) throw domException("Value not transferable", "DataCloneError");
+    if (item.byteLength === 0 && isDetached(item)) throw domException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
+  }
+  if (new Set(list).size !== list.length) throw domException("ArrayBuffer at index 1 is a duplicate of an earlier ArrayBuffer.", "DataCloneError");
+  // The common case (and the polyfill's): moving one buffer, no copy at all.
+  if (list.length === 1 && value === list[0]) return ops.transferArrayBuffer(value);
+  const copy = ops.deserialize(ops.serialize(value));
+  for (const item of list) ops.transferArrayBuffer(item);
+  return copy;
+}
+
+function isDetached(buffer) {
+  try {
+    new Uint8Array(buffer); // throws on a detached buffer
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function btoa(input) {
@@ -165,7 +197,7 @@ export function installBasics(g, ops) {
   define(g, "btoa", btoa);
   define(g, "atob", atob);
   define(g, "structuredClone", (value, options) => {
-    if (options && options.transfer && options.transfer.length) throw new TypeError("structuredClone transfer is not supported");
+    if (options && options.transfer && options.transfer.length) return cloneWithTransfer(ops, value, options.transfer);
     return ops.deserialize(ops.serialize(value));
   });
   const hex = (b) => b.toString(16).padStart(2, "0");
@@ -174,9 +206,7 @@ export function installBasics(g, ops) {
       if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView)
         throw new TypeError("The data argument must be an integer-type TypedArray");
       if (array.byteLength > 65536) {
-        const e = new Error(`The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`);
-        e.name = "QuotaExceededError";
-        throw e;
+        throw domException(`The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
       }
       return ops.randomFill(array);
     },

@@ -1,9 +1,31 @@
 // The Web API surface of a Kiln isolate, built over the host ops. esbuild bundles this
 // file (with the npm polyfills it imports) into one classic script the engine runs first.
-import { installBasics } from "./basics.js";
+// ops.js must stay the first import: it installs the basics (TextEncoder, DOMException, ...)
+// that the polyfills imported below read from globalThis while they load.
+import { ops } from "./ops.js";
+import { Blob, File } from "./blob.js";
+import { installEvents } from "./events.js";
+import { makeFetch } from "./fetch.js";
+import { FormData } from "./formdata.js";
+import { Headers } from "./headers.js";
+import { initHostEvents } from "./hostevents.js";
+import { Request } from "./request.js";
+import { Response } from "./response.js";
+import { installStreams } from "./streams.js";
+import { installURL } from "./url.js";
+import { define } from "./util.js";
 
-const ops = globalThis.__kiln_ops;
-delete globalThis.__kiln_ops;
-installBasics(globalThis, ops);
+const g = globalThis;
+installEvents(g, ops);
+installStreams(g);
+installURL(g);
+initHostEvents(ops);
+define(g, "Blob", Blob);
+define(g, "File", File);
+define(g, "FormData", FormData);
+define(g, "Headers", Headers);
+define(g, "Request", Request);
+define(g, "Response", Response);
+define(g, "fetch", makeFetch(ops));
 // The boot modules need the file ops; worker code must not see them.
 globalThis.__kiln_boot = { ops };

@@ -1,0 +1,107 @@
+// Request (Fetch Standard), with workerd's server-side shape: no mode/credentials/cache
+// machinery, a `cf` object carried through untouched, and `redirect` limited to "follow",
+// "error" and "manual". Unknown RequestInit members are ignored.
+import { kBody, cloneBody, extractBody, isUnusable, mixinBody } from "./body.js";
+import { AbortSignal, createSignal } from "./events.js";
+import { Headers } from "./headers.js";
+import { parseURL } from "./url.js";
+import { illegal, setTag, toByteString, toUSVString } from "./util.js";
+
+const kRequest = Symbol("request");
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const REDIRECT_MODES = new Set(["follow", "error", "manual"]);
+
+function normalizeMethod(method) {
+  method = toByteString(method, "Method");
+  if (!TOKEN.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  return NORMALIZED.has(upper) ? upper : method;
+}
+
+function stateOf(request) {
+  const st = request?.[kRequest];
+  if (!st) throw illegal();
+  return st;
+}
+
+export class Request {
+  constructor(input, init = undefined) {
+    if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+    if (init === undefined || init === null) init = {};
+    else if (typeof init !== "object") throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
+
+    let source = null, url;
+    if (input instanceof Request) {
+      source = stateOf(input);
+      url = source.url;
+    } else {
+      const parsed = parseURL(toUSVString(input));
+      if (!parsed) throw new TypeError(`Failed to construct 'Request': Invalid URL: ${String(input)}`);
+      if (parsed.username || parsed.password) throw new TypeError(`Failed to construct 'Request': Request cannot be constructed from a URL that includes credentials: ${String(input)}`);
+      url = parsed.href;
+    }
+
+    const method = init.method !== undefined ? normalizeMethod(init.method) : source ? source.method : "GET";
+    const redirect = init.redirect !== undefined ? String(init.redirect) : source ? source.redirect : "follow";
+    if (!REDIRECT_MODES.has(redirect)) throw new TypeError(`Failed to construct 'Request': Invalid redirect value: '${redirect}'. Must be one of 'follow', 'error' or 'manual'.`);
+
+    // The request's signal follows the given one (or the input request's) as a dependent.
+    let parentSignal = source ? source.signal : null;
+    if ("signal" in init) {
+      if (init.signal !== null && init.signal !== undefined && !(init.signal instanceof AbortSignal))
+        throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
+      if (init.signal !== undefined) parentSignal = init.signal;
+    }
+    const signal = parentSignal ? AbortSignal.any([parentSignal]) : createSignal();
+
+    const headers = new Headers(init.headers !== undefined ? init.headers : source ? source.headers : undefined);
+
+    const inputBody = input instanceof Request ? input[kBody] : null;
+    const initBody = init.body !== undefined && init.body !== null ? init.body : null;
+    if ((initBody !== null || inputBody) && (method === "GET" || method === "HEAD"))
+      throw new TypeError("Request with a GET or HEAD method cannot have a body.");
+    let body = null;
+    if (initBody !== null) {
+      const extracted = extractBody(initBody);
+      body = extracted.body;
+      if (extracted.type !== null && !headers.has("content-type")) headers.append("content-type", extracted.type);
+    } else if (inputBody) {
+      // The input's body moves here and the input becomes used, as the spec's proxy does.
+      if (isUnusable(inputBody)) throw new TypeError("Failed to construct 'Request': Cannot construct a Request with a Request object that has already been used.");
+      body = { ...inputBody, used: false };
+      inputBody.used = true;
+    }
+
+    Object.defineProperty(this, kRequest, {
+      value: { method, url, headers, redirect, signal, cf: init.cf !== undefined ? init.cf : source ? source.cf : undefined, keepalive: Boolean(init.keepalive ?? source?.keepalive), integrity: init.integrity !== undefined ? String(init.integrity) : source ? source.integrity : "" },
+    });
+    Object.defineProperty(this, kBody, { value: body, writable: true });
+  }
+
+  get method() { return stateOf(this).method; }
+  get url() { return stateOf(this).url; }
+  get headers() { return stateOf(this).headers; }
+  get redirect() { return stateOf(this).redirect; }
+  get signal() { return stateOf(this).signal; }
+  get cf() { return stateOf(this).cf; }
+  get integrity() { return stateOf(this).integrity; }
+  get keepalive() { return stateOf(this).keepalive; }
+  get fetcher() { stateOf(this); return null; }
+
+  clone() {
+    const st = stateOf(this);
+    if (isUnusable(this[kBody])) throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
+    const copy = new Request(st.url, { method: st.method, headers: st.headers, redirect: st.redirect, signal: st.signal, cf: st.cf, integrity: st.integrity, keepalive: st.keepalive });
+    copy[kBody] = cloneBody(this[kBody]);
+    return copy;
+  }
+}
+mixinBody(Request);
+setTag(Request);
+
+export function requestState(request) {
+  return stateOf(request);
+}

@@ -1,0 +1,168 @@
+// Boots one worker instance: Pyodide, Kiln's `workers` SDK, the project's modules, then the
+// main module. The engine calls `boot(config)` once and then `dispatch*` per event. Every
+// phase is reported through `ops.span` so the cold-start profiler can see where time goes.
+
+const { ops } = globalThis.__kiln_boot;
+delete globalThis.__kiln_boot;
+
+async function phase(name, fn) {
+  const start = ops.now();
+  try {
+    return await fn();
+  } finally {
+    ops.span(name, start, ops.now());
+  }
+}
+
+function writeFiles(FS, files) {
+  for (const [fsPath, hostPath] of files) {
+    FS.mkdirTree(fsPath.slice(0, fsPath.lastIndexOf("/")) || "/");
+    FS.writeFile(fsPath, ops.readBytes(hostPath));
+  }
+}
+
+let pyodide = null;
+let host = null;
+let env = null;
+
+export async function boot(config) {
+  const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
+  const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
+  const createPyodideModule = (await phase("load pyodide.asm.mjs", () => import(dir + "pyodide.asm.mjs"))).default;
+  pyodide = await phase("pyodide runtime", () => loadPyodide({
+    indexURL: dir,
+    createPyodideModule,
+    lockFileContents: ops.readText(dir + "pyodide-lock.json"),
+    stdout: (line) => ops.log(1, line),
+    stderr: (line) => ops.log(4, line),
+    env: { HOME: config.importRoot },
+  }));
+  // Only the shell-path boot needed the d8 file globals; worker code must not see them.
+  for (const name of ["read", "readbuffer", "load", "os", "print", "printErr"]) delete globalThis[name];
+  globalThis.navigator.userAgent = "Cloudflare-Workers";
+
+  await phase("install sdk and project files", () => {
+    const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
+    writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
+    writeFiles(pyodide.FS, config.projectFiles);
+    pyodide.FS.chdir(config.importRoot);
+  });
+  await phase("import sdk", () => {
+    // Main's folder first, then python_modules/, as on Cloudflare.
+    const paths = [config.importRoot, ...(config.pythonModulesDir ? [config.pythonModulesDir] : [])];
+    const sys = pyodide.pyimport("sys");
+    for (const p of [...paths].reverse()) sys.path.insert(0, p);
+    host = pyodide.pyimport("_kiln_host");
+  });
+  env = makeEnv(config);
+  await phase("import main module", () => host.load_main(config.mainModule));
+}
+
+function makeEnv(config) {
+  const env = {};
+  for (const [key, value] of Object.entries(config.vars ?? {})) env[key] = value;
+  return env;
+}
+
+class ExecutionContext {
+  #pending = [];
+  waitUntil(promise) {
+    const p = Promise.resolve(promise).catch((e) => ops.log(4, `Uncaught (in waitUntil) ${e?.stack ?? e}`));
+    this.#pending.push(p);
+    ops.holdOpen(p);
+  }
+  passThroughOnException() {}
+  get props() { return {}; }
+}
+
+export async function dispatchFetch(request) {
+  return await host.handle_fetch(request, env, new ExecutionContext());
+}
+
+export async function dispatchScheduled(cron, scheduledTime) {
+  let retry = true;
+  const controller = { cron, scheduledTime, type: "scheduled", noRetry() { retry = false; } };
+  await host.handle_scheduled(controller, env, new ExecutionContext());
+  return { retry };
+}
+
+export function interruptBuffer() {
+  const buffer = new Int32Array(new SharedArrayBuffer(4));
+  pyodide.setInterruptBuffer(buffer);
+  return buffer;
+}
+
+// --- HTTP exchanges: the engine hands us an id per request; bodies stream both ways. ---
+
+function requestBody(id) {
+  return new ReadableStream({
+    type: "bytes",
+    async pull(controller) {
+      const chunk = await ops.exchangePull(id);
+      if (chunk === null) {
+        controller.close();
+        controller.byobRequest?.respond(0);
+      } else if (chunk.byteLength) controller.enqueue(chunk);
+    },
+    cancel() {},
+  });
+}
+
+function errorText(e) {
+  // Pyodide's PythonError carries the formatted traceback in its message.
+  if (e && e.constructor && e.constructor.name === "PythonError") return e.message.trimEnd();
+  return e?.stack ?? String(e);
+}
+
+async function sendResponse(id, response) {
+  const headers = [];
+  for (const [name, value] of response.headers) {
+    if (name === "set-cookie") continue;
+    headers.push([name, value]);
+  }
+  for (const cookie of response.headers.getSetCookie?.() ?? []) headers.push(["set-cookie", cookie]);
+  ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength);
+      if (bytes.byteLength) await ops.exchangeWrite(id, bytes);
+    }
+  }
+  ops.exchangeFinish(id);
+}
+
+function failResponse(id, status, text) {
+  ops.exchangeRespond(id, status, "", [["content-type", "text/plain;charset=UTF-8"]]);
+  ops.exchangeWrite(id, new TextEncoder().encode(text));
+  ops.exchangeFinish(id);
+}
+
+export async function serveExchange(id, method, url, headers, hasBody) {
+  let response;
+  try {
+    const init = { method, headers };
+    if (hasBody && method !== "GET" && method !== "HEAD") {
+      init.body = requestBody(id);
+      init.duplex = "half";
+    }
+    const request = new Request(url, init);
+    response = await dispatchFetch(request);
+  } catch (e) {
+    const limit = ops.takeLimitHit();
+    if (limit) {
+      ops.log(4, `Error: Worker exceeded ${limit}. (${method} ${new URL(url).pathname})`);
+      return failResponse(id, 500, `Worker exceeded ${limit}.\n`);
+    }
+    ops.log(4, errorText(e));
+    return failResponse(id, 500, "Internal Server Error: the worker threw an exception (see the log).\n");
+  }
+  try {
+    await sendResponse(id, response);
+  } catch (e) {
+    ops.log(4, `Error while sending the response: ${errorText(e)}`);
+    ops.exchangeAbort(id);
+  }
+}

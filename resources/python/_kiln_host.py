@@ -1,0 +1,150 @@
+"""Host glue: the only Python functions Kiln's JS side calls.
+
+    load_main(module_name)                                -> None
+    await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
+    await handle_scheduled(js_controller, js_env, js_ctx) -> None
+
+Dispatch follows Cloudflare: a class `Default` (subclass of workers.WorkerEntrypoint) in
+the main module is instantiated for every event as `Default(ctx, env)` and its `fetch` /
+`scheduled` method is called; without one, the module-level `on_fetch` / `on_scheduled`
+function is (the older style, which gets the JS objects unchanged unless decorated with
+`@workers.handler`). A handler receives as many of (request | controller, env, ctx) as
+its signature takes positionally, and may be sync or async. Errors propagate to the
+host, which prints them.
+"""
+
+import importlib
+import inspect
+
+from pyodide.ffi import JsProxy
+
+from workers import _state
+from workers._convert import is_js_instance, is_null, js_type_name
+from workers._entrypoints import Context, Env, WorkerEntrypoint
+from workers._request import Request
+from workers._response import Response
+
+_main = None
+_main_name = None
+
+
+def load_main(module_name: str) -> None:
+    """Import the worker's main module ("entry", "entry.py" or "src/entry.py" all name
+    module `entry`; its folder must already be on sys.path). Import errors propagate."""
+    global _main, _main_name
+    name = str(module_name).replace("\\", "/").rsplit("/", 1)[-1]
+    if name.endswith(".py"):
+        name = name[:-3]
+    module = importlib.import_module(name)
+    _main, _main_name = module, name
+
+
+def _module():
+    if _main is None:
+        raise RuntimeError("_kiln_host.load_main() has not been called")
+    return _main
+
+
+def _default_class(module):
+    cls = getattr(module, "Default", None)
+    if inspect.isclass(cls) and issubclass(cls, WorkerEntrypoint):
+        return cls
+    return None
+
+
+def _positional_capacity(fn):
+    """How many positional arguments `fn` takes (None: any number)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    count = 0
+    for param in sig.parameters.values():
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            return None
+        if param.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                          inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+async def _call(fn, args):
+    capacity = _positional_capacity(fn)
+    result = fn(*(args if capacity is None else args[:capacity]))
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _resolve(kind, event_arg, js_event, js_env, ctx):
+    """(function, arguments, label) for the handler of `kind` ("fetch" / "scheduled")."""
+    module = _module()
+    cls = _default_class(module)
+    if cls is not None and callable(getattr(cls, kind, None)):
+        env = Env(js_env)
+        instance = cls(ctx, env)
+        return getattr(instance, kind), (event_arg, env, ctx), f"{_main_name}.Default.{kind}"
+    legacy = getattr(module, "on_" + kind, None)
+    if callable(legacy):
+        return legacy, (js_event, js_env, ctx), f"{_main_name}.on_{kind}"
+    stray = getattr(module, "Default", None)
+    hint = ""
+    if stray is not None and cls is None:
+        hint = (f" ({_main_name}.Default exists but is not a subclass of "
+                "workers.WorkerEntrypoint)")
+    elif cls is not None:
+        hint = f" ({_main_name}.Default has no {kind} method)"
+    signature = "request" if kind == "fetch" else "controller, env, ctx"
+    raise RuntimeError(
+        f"Python worker module '{_main_name}' has no {kind} handler{hint}: expected a class "
+        f"Default(WorkerEntrypoint) with a '{kind}(self, {signature})' method, or a "
+        f"module-level 'on_{kind}' function")
+
+
+def _describe(value):
+    if isinstance(value, JsProxy):
+        return f"a JS {js_type_name(value) or 'object'}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__module__}.{type(value).__qualname__}".replace("a builtins.", "a ")
+
+
+def _to_js_response(result, label):
+    if isinstance(result, Response):
+        return result.js_object
+    if isinstance(result, JsProxy) and is_js_instance(result, "Response"):
+        return result
+    js_response = getattr(result, "js_response", None)  # pyodide.http.FetchResponse
+    if isinstance(js_response, JsProxy) and is_js_instance(js_response, "Response"):
+        return js_response
+    raise TypeError(
+        f"{label}() returned {_describe(result)}, but a fetch handler must return a "
+        "workers.Response (or a JS Response)")
+
+
+def _enter(js_env, js_ctx):
+    if not is_null(js_env):
+        _state.last_js_env = js_env
+    ctx = Context(js_ctx)
+    return ctx, _state.current_ctx.set(ctx)
+
+
+async def handle_fetch(js_request, js_env, js_ctx):
+    """Run the worker's fetch handler for one JS Request; returns a JS Response."""
+    ctx, token = _enter(js_env, js_ctx)
+    try:
+        fn, args, label = _resolve("fetch", Request(js_request), js_request, js_env, ctx)
+        return _to_js_response(await _call(fn, args), label)
+    finally:
+        _state.current_ctx.reset(token)
+
+
+async def handle_scheduled(js_controller, js_env, js_ctx):
+    """Run the worker's scheduled handler (controller has scheduledTime, cron, noRetry())."""
+    ctx, token = _enter(js_env, js_ctx)
+    try:
+        fn, args, _label = _resolve("scheduled", js_controller, js_controller, js_env, ctx)
+        await _call(fn, args)
+    finally:
+        _state.current_ctx.reset(token)
+    return None

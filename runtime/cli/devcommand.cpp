@@ -1,0 +1,145 @@
+#include "cli/devcommand.h"
+
+#include "cli/terminal.h"
+#include "engine/worker.h"
+#include "project/projectconfig.h"
+#include "server/devrouter.h"
+#include "server/httpserver.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QHostAddress>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace kiln {
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] auto n = ::write(g_signalPipe[1], &byte, 1);
+}
+
+// SIGINT/SIGTERM end the event loop normally, so the worker thread and sockets close cleanly.
+void quitOnSignals(QObject* context)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0)
+        return;
+    auto* notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, context);
+    QObject::connect(notifier, &QSocketNotifier::activated, context, [] { QCoreApplication::quit(); });
+    struct sigaction action {};
+    action.sa_handler = onSignal;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+QString statusText(int status)
+{
+    switch (status) {
+    case 200: return QStringLiteral("OK");
+    case 201: return QStringLiteral("Created");
+    case 204: return QStringLiteral("No Content");
+    case 301: return QStringLiteral("Moved Permanently");
+    case 302: return QStringLiteral("Found");
+    case 304: return QStringLiteral("Not Modified");
+    case 400: return QStringLiteral("Bad Request");
+    case 401: return QStringLiteral("Unauthorized");
+    case 403: return QStringLiteral("Forbidden");
+    case 404: return QStringLiteral("Not Found");
+    case 405: return QStringLiteral("Method Not Allowed");
+    case 500: return QStringLiteral("Internal Server Error");
+    default: return QString();
+    }
+}
+
+} // namespace
+
+int runDevCommand(const QStringList& args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Run a Python Worker project locally."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Project folder or wrangler config (default: .)"));
+    parser.addOption({QStringLiteral("port"), QStringLiteral("Port to listen on (default 8787; 0 picks a free one)."), QStringLiteral("port"), QStringLiteral("8787")});
+    parser.addOption({QStringLiteral("ip"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("ip"), QStringLiteral("127.0.0.1")});
+    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
+    parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
+    parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
+    parser.addOption({QStringLiteral("test-scheduled"), QStringLiteral("Accepted for wrangler compatibility; the scheduled endpoints are always on.")});
+    parser.process(args);
+
+    const QStringList positional = parser.positionalArguments();
+    const QString path = positional.value(0, QStringLiteral("."));
+    auto project = loadProject(path, {parser.value(QStringLiteral("env"))});
+    if (!project) {
+        terminalError(project.error().toString());
+        return 1;
+    }
+    for (const QString& warning : project->warnings)
+        terminalWarning(warning);
+
+    bool portOk = false;
+    const int port = parser.value(QStringLiteral("port")).toInt(&portOk);
+    if (!portOk || port < 0 || port > 65535) {
+        terminalError(QStringLiteral("--port must be a number from 0 to 65535, not \"%1\"").arg(parser.value(QStringLiteral("port"))));
+        return 1;
+    }
+    QString ip = parser.value(QStringLiteral("ip"));
+    const QHostAddress address(ip == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : ip);
+    if (address.isNull()) {
+        terminalError(QStringLiteral("--ip must be an IP address, not \"%1\"").arg(ip));
+        return 1;
+    }
+
+    WorkerOptions options;
+    options.project = *project;
+    options.persistDir = parser.isSet(QStringLiteral("persist-to"))
+        ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
+        : project->rootDir + QStringLiteral("/.kiln/state");
+    options.cacheDir = project->rootDir + QStringLiteral("/.kiln/cache");
+    if (project->cpuMs)
+        options.cpuLimitMs = *project->cpuMs;
+
+    terminalBanner(*project);
+    Worker worker(options);
+    worker.setLogSink([](int level, const QString& text) { terminalLog(level, text); });
+    QObject::connect(&worker, &Worker::ready, &worker, [](double ms) {
+        terminalInfo(QStringLiteral("Worker ready in %1 ms").arg(ms, 0, 'f', 0));
+    });
+    DevRouter router(&worker, [&worker](const QString& cron, std::function<void(bool)> done) {
+        worker.triggerScheduled(cron, std::move(done));
+    });
+    HttpServer server(&router);
+    QString error;
+    if (!server.listen(address, static_cast<quint16>(port), &error)) {
+        terminalError(QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(error));
+        return 1;
+    }
+    QObject::connect(&server, &HttpServer::exchangeFinished, &server,
+                     [](const QByteArray& method, const QByteArray& target, int status, qint64 micros, qint64, qint64) {
+                         terminalRequest(QStringLiteral("%1 %2 %3 %4 (%5ms)")
+                                             .arg(QString::fromLatin1(method), QString::fromLatin1(target))
+                                             .arg(status)
+                                             .arg(statusText(status))
+                                             .arg(static_cast<double>(micros) / 1000.0, 0, 'f', 0));
+                     });
+    quitOnSignals(&server);
+    worker.start();
+    terminalInfo(QStringLiteral("Ready on http://%1:%2").arg(address.protocol() == QAbstractSocket::IPv6Protocol
+                                                                  ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
+                                                                  : address.toString())
+                     .arg(server.port()));
+    const int rc = QCoreApplication::exec();
+    server.close();
+    return rc;
+}
+
+} // namespace kiln

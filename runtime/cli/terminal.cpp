@@ -1,0 +1,50 @@
+#include "cli/terminal.h"
+
+#include "project/projectconfig.h"
+
+#include <QJsonValue>
+
+#include <cstdio>
+#include <mutex>
+
+namespace kiln {
+
+namespace {
+
+std::mutex g_mutex;
+
+void writeLine(FILE* out, const QString& text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::lock_guard lock(g_mutex);
+    fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), out);
+    fputc('\n', out);
+    fflush(out);
+}
+
+} // namespace
+
+void terminalBanner(const ProjectConfig& project)
+{
+    writeLine(stdout, QStringLiteral("kiln %1 · %2 (%3)").arg(QStringLiteral(KILN_VERSION), project.name, project.configFile));
+    QStringList vars;
+    for (auto it = project.vars.begin(); it != project.vars.end(); ++it) {
+        const bool secret = project.secretNames.contains(it.key());
+        vars << QStringLiteral("  env.%1 (%2)").arg(it.key(), secret ? QStringLiteral("hidden") : it.value().toVariant().toString());
+    }
+    if (!vars.isEmpty())
+        writeLine(stdout, QStringLiteral("Your worker has access to the following bindings:\n") + vars.join(QLatin1Char('\n')));
+}
+
+void terminalInfo(const QString& text) { writeLine(stdout, QStringLiteral("[kiln:info] ") + text); }
+void terminalWarning(const QString& text) { writeLine(stderr, QStringLiteral("▲ [WARNING] ") + text); }
+void terminalError(const QString& text) { writeLine(stderr, QStringLiteral("✘ [ERROR] ") + text); }
+void terminalRequest(const QString& text) { writeLine(stdout, QStringLiteral("[kiln:info] ") + text); }
+
+void terminalLog(int level, const QString& text)
+{
+    // 0 debug, 1 log, 2 info, 3 warn, 4 error: as console.* in workerd, errors to stderr.
+    writeLine(level >= 3 ? stderr : stdout, text);
+}
+
+} // namespace kiln

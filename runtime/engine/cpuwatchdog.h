@@ -1,0 +1,45 @@
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace kiln {
+
+// Watches the CPU time one run of worker code (a loop task plus its microtasks) takes on the
+// engine thread. Past the limit it calls `interrupt` (Pyodide raises KeyboardInterrupt, and
+// Python's state stays clean); if the same run still goes on a grace period later, it calls
+// `terminate` (the isolate is then unusable and gets replaced). Both run on the watchdog
+// thread and must be thread-safe.
+class CpuWatchdog {
+public:
+    CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
+                std::function<void()> terminate);
+    ~CpuWatchdog();
+
+    // Engine thread: bracket each run.
+    void runBegins();
+    void runEnds();
+
+private:
+    void watch();
+    long long engineCpuNs() const;
+
+    clockid_t m_clock;
+    const long long m_limitNs;
+    const long long m_graceNs;
+    std::function<void()> m_interrupt;
+    std::function<void()> m_terminate;
+    std::atomic<long long> m_runStartNs{-1}; // -1: idle
+    std::atomic<unsigned> m_runId{0};
+    std::mutex m_mutex;
+    std::condition_variable m_stop;
+    bool m_stopping = false;
+    std::thread m_thread;
+};
+
+} // namespace kiln

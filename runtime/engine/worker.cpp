@@ -1,0 +1,171 @@
+#include "engine/worker.h"
+
+#include "engine/cpuwatchdog.h"
+#include "engine/workerinstance.h"
+#include "server/httpexchange.h"
+
+#include <QElapsedTimer>
+
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace kiln {
+
+struct Worker::Private {
+    Worker* q;
+    WorkerOptions options;
+    EventLoop loop;
+    std::thread thread;
+    std::mutex sinkMutex;
+    LogSink sink;
+
+    // Engine thread only.
+    std::unique_ptr<WorkerInstance> instance;
+    std::unique_ptr<CpuWatchdog> watchdog;
+    bool ready = false;
+    QString bootError;
+    std::deque<std::shared_ptr<HttpExchange>> queued;
+    std::deque<std::pair<QString, std::function<void(bool)>>> queuedCrons;
+    bool replacing = false;
+
+    void log(int level, const QString& text)
+    {
+        std::lock_guard lock(sinkMutex);
+        if (sink)
+            sink(level, text);
+    }
+
+    void startInstance();
+    void replaceInstance(const QString& reason);
+    void serve(std::shared_ptr<HttpExchange> exchange);
+    void runScheduled(const QString& cron, std::function<void(bool)> done);
+};
+
+void Worker::Private::startInstance()
+{
+    ready = false;
+    bootError.clear();
+    QElapsedTimer timer;
+    timer.start();
+    WorkerInstance::Hooks hooks{
+        [this](int level, const QString& text) { log(level, text); },
+        [this](const QString& name, double start, double end) { Q_EMIT q->span(name, start, end); },
+        [this](const QString& reason) { loop.post([this, reason] { replaceInstance(reason); }); },
+    };
+    instance = std::make_unique<WorkerInstance>(loop, options, std::move(hooks));
+    WorkerInstance* booting = instance.get();
+    watchdog = std::make_unique<CpuWatchdog>(
+        pthread_self(), options.cpuLimitMs, [booting] { booting->interruptForCpuLimit(); },
+        [this, booting] {
+            log(4, QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
+            booting->runtime().isolate()->TerminateExecution();
+            loop.post([this] { replaceInstance(QStringLiteral("its CPU time limit")); });
+        });
+    loop.setTaskHooks([this] { if (watchdog) watchdog->runBegins(); },
+                      [this] { if (watchdog) watchdog->runEnds(); });
+    instance->boot([this, timer, booting](const QString& error) {
+        if (instance.get() != booting)
+            return;
+        if (!error.isEmpty()) {
+            bootError = error;
+            log(4, error);
+            Q_EMIT q->bootFailed(error);
+        } else {
+            ready = true;
+            Q_EMIT q->ready(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+        }
+        auto pending = std::move(queued);
+        for (auto& exchange : pending)
+            serve(std::move(exchange));
+        auto crons = std::move(queuedCrons);
+        for (auto& [cron, done] : crons)
+            runScheduled(cron, std::move(done));
+    });
+}
+
+void Worker::Private::replaceInstance(const QString& reason)
+{
+    if (!instance)
+        return;
+    log(3, QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
+    watchdog.reset();
+    instance.reset(); // aborts the exchanges it still held: their clients get an error
+    startInstance();
+}
+
+void Worker::Private::serve(std::shared_ptr<HttpExchange> exchange)
+{
+    if (!bootError.isEmpty()) {
+        const QByteArray body = "The worker failed to start:\n\n" + bootError.toUtf8() + "\n";
+        exchange->respond(500, "Internal Server Error", {{"content-type", "text/plain;charset=UTF-8"}});
+        exchange->write(body);
+        exchange->finish();
+        return;
+    }
+    if (!ready) {
+        queued.push_back(std::move(exchange));
+        return;
+    }
+    instance->serve(std::move(exchange));
+}
+
+void Worker::Private::runScheduled(const QString& cron, std::function<void(bool)> done)
+{
+    if (!done)
+        done = [](bool) {};
+    if (!ready) {
+        if (bootError.isEmpty())
+            queuedCrons.emplace_back(cron, std::move(done));
+        else
+            done(false);
+        return;
+    }
+    instance->scheduled(cron, std::move(done));
+}
+
+Worker::Worker(WorkerOptions options, QObject* parent)
+    : QObject(parent)
+    , d(std::make_unique<Private>())
+{
+    d->q = this;
+    d->options = std::move(options);
+}
+
+Worker::~Worker()
+{
+    if (d->thread.joinable()) {
+        d->loop.post([this] {
+            d->watchdog.reset();
+            d->instance.reset();
+            d->loop.quit();
+        });
+        d->thread.join();
+    }
+}
+
+void Worker::setLogSink(LogSink sink)
+{
+    std::lock_guard lock(d->sinkMutex);
+    d->sink = std::move(sink);
+}
+
+void Worker::start()
+{
+    d->thread = std::thread([this] {
+        d->loop.post([this] { d->startInstance(); });
+        d->loop.run();
+    });
+}
+
+void Worker::handle(std::shared_ptr<HttpExchange> exchange)
+{
+    d->loop.post([this, exchange = std::move(exchange)]() mutable { d->serve(std::move(exchange)); });
+}
+
+void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done)
+{
+    d->loop.post([this, cron, done = std::move(done)]() mutable { d->runScheduled(cron, std::move(done)); });
+}
+
+} // namespace kiln

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "project/projectconfig.h"
+#include "server/httphandler.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace kiln {
+
+struct WorkerOptions {
+    ProjectConfig project;
+    QString persistDir;        // binding state (--persist-to)
+    QString cacheDir;          // compiled wasm and other caches
+    int cpuLimitMs = 30000;    // per uninterrupted run of worker code
+    qint64 memoryLimitBytes = 512LL * 1024 * 1024; // wasm heap cap
+};
+
+// One running Python Worker: its own engine thread with a V8 isolate and Pyodide, fed HTTP
+// exchanges from any thread. Public API is V8-free. If an instance dies (out of memory, code
+// that cannot be interrupted) it is replaced by a fresh one and queued requests go there.
+class Worker : public QObject, public HttpHandler {
+    Q_OBJECT
+public:
+    explicit Worker(WorkerOptions options, QObject* parent = nullptr);
+    ~Worker() override;
+
+    void start();
+    void handle(std::shared_ptr<HttpExchange> exchange) override;
+    // Runs the scheduled handler; `done(ok)` is called on the engine thread when it settles.
+    void triggerScheduled(const QString& cron, std::function<void(bool ok)> done = {});
+
+    // Called on the engine thread, in order; must be thread-safe. Used by the CLI to print.
+    using LogSink = std::function<void(int level, const QString& text)>;
+    void setLogSink(LogSink sink);
+
+Q_SIGNALS:
+    void ready(double bootMs);
+    void bootFailed(const QString& error);
+    void span(const QString& name, double startMs, double endMs);
+
+private:
+    friend class WorkerInstance;
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace kiln

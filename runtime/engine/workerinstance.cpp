@@ -1,0 +1,224 @@
+#include "engine/workerinstance.h"
+
+#include "engine/prelude.h"
+#include "engine/sharedir.h"
+#include "server/httpexchange.h"
+
+#include <QDirIterator>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <v8-array-buffer.h>
+#include <v8-container.h>
+#include <v8-exception.h>
+#include <v8-external.h>
+#include <v8-function.h>
+#include <v8-json.h>
+#include <v8-object.h>
+#include <v8-primitive.h>
+#include <v8-promise.h>
+#include <v8-template.h>
+#include <v8-typed-array.h>
+
+namespace kiln {
+
+namespace {
+
+// Files under `dir` as [fsPath, hostPath] pairs. Caches and hidden folders stay out: they
+// would not be uploaded to Cloudflare either.
+void collectFiles(const QString& dir, const QString& fsPrefix, QJsonArray& out)
+{
+    QDirIterator it(dir, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        const QString rel = QDir(dir).relativeFilePath(path);
+        if (rel.contains(QLatin1String("__pycache__")) || rel.startsWith(QLatin1Char('.'))
+            || rel.contains(QLatin1String("/.")) || rel.startsWith(QLatin1String("python_modules/")))
+            continue;
+        out.append(QJsonArray{fsPrefix.isEmpty() ? rel : fsPrefix + QLatin1Char('/') + rel, path});
+    }
+}
+
+v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object)
+{
+    const QByteArray text = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return v8::JSON::Parse(scope.context, toV8(scope.isolate, QString::fromUtf8(text))).ToLocalChecked();
+}
+
+} // namespace
+
+WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options, Hooks hooks)
+    : m_loop(loop)
+    , m_options(options)
+    , m_hooks(std::move(hooks))
+    , m_runtime(loop, {[this](LogLevel level, const QString& text) { m_hooks.log(static_cast<int>(level), text); }, 0})
+{
+}
+
+WorkerInstance::~WorkerInstance()
+{
+    *m_alive = false;
+    for (auto& [id, exchange] : m_exchanges)
+        exchange->abort();
+    m_module.Reset();
+    m_interruptBuffer.Reset();
+}
+
+QJsonObject WorkerInstance::bootConfig() const
+{
+    const auto& project = m_options.project;
+    QJsonArray sdkFiles;
+    collectFiles(shareDir() + QStringLiteral("/python"), QString(), sdkFiles);
+    QJsonArray projectFiles;
+    collectFiles(project.importRoot, project.importRoot, projectFiles);
+    if (!project.pythonModulesDir.isEmpty())
+        collectFiles(project.pythonModulesDir, project.pythonModulesDir, projectFiles);
+    return QJsonObject{
+        {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
+        {QStringLiteral("sdkFiles"), sdkFiles},
+        {QStringLiteral("projectFiles"), projectFiles},
+        {QStringLiteral("importRoot"), project.importRoot},
+        {QStringLiteral("pythonModulesDir"), project.pythonModulesDir},
+        {QStringLiteral("mainModule"), project.mainModule},
+        {QStringLiteral("vars"), project.vars},
+        {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
+    };
+}
+
+v8::MaybeLocal<v8::Value> WorkerInstance::callExport(const JsScope& scope, const char* name, int argc,
+                                                     v8::Local<v8::Value>* argv)
+{
+    auto module = m_module.Get(scope.isolate);
+    auto fn = module->Get(scope.context, toV8(scope.isolate, name)).ToLocalChecked().As<v8::Function>();
+    return fn->Call(scope.context, v8::Undefined(scope.isolate), argc, argv);
+}
+
+void WorkerInstance::boot(std::function<void(const QString&)> done)
+{
+    v8::HandleScope handles(m_runtime.isolate());
+    JsScope scope{m_runtime.isolate(), m_runtime.context()};
+    v8::Context::Scope contextScope(scope.context);
+    v8::TryCatch tryCatch(scope.isolate);
+    auto fail = [&](const QString& what) {
+        QString detail = tryCatch.HasCaught() ? toQString(scope.isolate, tryCatch.Exception()) : QString();
+        done(what + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail));
+    };
+    installOps(scope);
+    if (!installPrelude(scope, m_runtime))
+        return fail(QStringLiteral("cannot start the JS prelude"));
+    // A dynamic import hands back the module namespace once it has evaluated.
+    const QString path = shareDir() + QStringLiteral("/js/worker.mjs");
+    const QString script = QStringLiteral("import(%1)").arg(
+        QString::fromUtf8(QJsonDocument(QJsonArray{path}).toJson(QJsonDocument::Compact)).mid(1).chopped(1));
+    v8::Local<v8::Value> importPromise;
+    if (!m_runtime.runScript(scope, script, QStringLiteral("kiln:boot")).ToLocal(&importPromise))
+        return fail(QStringLiteral("cannot import %1").arg(path));
+    auto alive = m_alive;
+    m_runtime.whenSettled(scope, importPromise.As<v8::Promise>(),
+        [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> value) {
+            if (!*alive)
+                return;
+            if (!ok)
+                return done(QStringLiteral("cannot load worker.mjs: ") + toQString(s.isolate, value));
+            m_module.Reset(s.isolate, value.As<v8::Object>());
+            v8::Local<v8::Value> argv[] = {jsonToV8(s, bootConfig())};
+            v8::TryCatch tc(s.isolate);
+            v8::Local<v8::Value> booting;
+            if (!callExport(s, "boot", 1, argv).ToLocal(&booting))
+                return done(toQString(s.isolate, tc.Exception()));
+            m_runtime.whenSettled(s, booting.As<v8::Promise>(),
+                [this, alive, done](const JsScope& s2, bool ok2, v8::Local<v8::Value> v) {
+                    if (!*alive)
+                        return;
+                    if (ok2)
+                        armInterrupts(s2);
+                    if (ok2)
+                        return done(QString());
+                    QString text = toQString(s2.isolate, v);
+                    v8::Local<v8::Value> message;
+                    if (v->IsObject() && v.As<v8::Object>()->Get(s2.context, toV8(s2.isolate, "message")).ToLocal(&message)
+                        && message->IsString())
+                        text = toQString(s2.isolate, message);
+                    done(text.trimmed());
+                });
+        });
+}
+
+void WorkerInstance::armInterrupts(const JsScope& scope)
+{
+    v8::Local<v8::Value> buffer;
+    if (!callExport(scope, "interruptBuffer", 0, nullptr).ToLocal(&buffer) || !buffer->IsInt32Array())
+        return;
+    auto view = buffer.As<v8::Int32Array>();
+    m_interruptBuffer.Reset(scope.isolate, view);
+    m_interruptWord = reinterpret_cast<int32_t*>(static_cast<char*>(view->Buffer()->GetBackingStore()->Data())
+                                                 + view->ByteOffset());
+}
+
+void WorkerInstance::interruptForCpuLimit()
+{
+    m_cpuLimitHit = true;
+    if (int32_t* word = m_interruptWord.load())
+        __atomic_store_n(word, 2, __ATOMIC_SEQ_CST); // 2 = SIGINT, as Pyodide expects
+}
+
+void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange)
+{
+    v8::HandleScope handles(m_runtime.isolate());
+    JsScope scope{m_runtime.isolate(), m_runtime.context()};
+    v8::Context::Scope contextScope(scope.context);
+    const int id = m_nextExchange++;
+    const auto& head = exchange->head();
+    QByteArray host = httpHeaderValue(head.headers, "host");
+    if (host.isEmpty())
+        host = "localhost:" + QByteArray::number(head.localPort);
+    const QByteArray url = "http://" + host + (head.target.startsWith('/') ? head.target : "/" + head.target);
+    auto headers = v8::Array::New(scope.isolate, static_cast<int>(head.headers.size()));
+    for (int i = 0; i < head.headers.size(); ++i) {
+        auto pair = v8::Array::New(scope.isolate, 2);
+        pair->Set(scope.context, 0, toV8(scope.isolate, QString::fromLatin1(head.headers[i].first))).Check();
+        pair->Set(scope.context, 1, toV8(scope.isolate, QString::fromLatin1(head.headers[i].second))).Check();
+        headers->Set(scope.context, static_cast<uint32_t>(i), pair).Check();
+    }
+    m_exchanges.emplace(id, exchange);
+    v8::Local<v8::Value> argv[] = {
+        v8::Integer::New(scope.isolate, id),
+        toV8(scope.isolate, QString::fromLatin1(head.method)),
+        toV8(scope.isolate, QString::fromUtf8(url)),
+        headers,
+        v8::Boolean::New(scope.isolate, exchange->hasBody()),
+    };
+    v8::TryCatch tryCatch(scope.isolate);
+    if (callExport(scope, "serveExchange", 5, argv).IsEmpty()) {
+        m_runtime.reportException(scope, tryCatch);
+        m_exchanges.erase(id);
+        exchange->respond(500, "Internal Server Error", {});
+        exchange->finish();
+    }
+}
+
+void WorkerInstance::scheduled(const QString& cron, std::function<void(bool)> done)
+{
+    v8::HandleScope handles(m_runtime.isolate());
+    JsScope scope{m_runtime.isolate(), m_runtime.context()};
+    v8::Context::Scope contextScope(scope.context);
+    v8::Local<v8::Value> argv[] = {toV8(scope.isolate, cron),
+                                   v8::Number::New(scope.isolate, static_cast<double>(QDateTime::currentMSecsSinceEpoch()))};
+    v8::TryCatch tryCatch(scope.isolate);
+    v8::Local<v8::Value> result;
+    if (!callExport(scope, "dispatchScheduled", 2, argv).ToLocal(&result)) {
+        m_runtime.reportException(scope, tryCatch);
+        return done(false);
+    }
+    auto alive = m_alive;
+    m_runtime.whenSettled(scope, result.As<v8::Promise>(), [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> v) {
+        if (!*alive)
+            return;
+        if (!ok)
+            m_runtime.reportValue(s, v, QString());
+        done(ok);
+    });
+}
+
+} // namespace kiln

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "engine/jsruntime.h"
+#include "engine/worker.h"
+
+#include <QJsonObject>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace kiln {
+
+class HttpExchange;
+
+// One booted Pyodide instance on the engine thread: the isolate, the worker.mjs module, the
+// exchanges in flight and the ops that connect them. Thrown away whole when it dies.
+class WorkerInstance {
+public:
+    struct Hooks {
+        std::function<void(int level, const QString&)> log;
+        std::function<void(const QString& name, double start, double end)> span;
+        std::function<void(const QString& reason)> died; // replace me
+    };
+
+    WorkerInstance(EventLoop& loop, const WorkerOptions& options, Hooks hooks);
+    ~WorkerInstance();
+
+    // Boots asynchronously; `done(error)` gets an empty string on success.
+    void boot(std::function<void(const QString& error)> done);
+    void serve(std::shared_ptr<HttpExchange> exchange);
+    void scheduled(const QString& cron, std::function<void(bool ok)> done);
+
+    JsRuntime& runtime() { return m_runtime; }
+    // Any thread (the CPU watchdog): ask Python to stop with KeyboardInterrupt through
+    // Pyodide's interrupt buffer, and remember why for the response.
+    void interruptForCpuLimit();
+
+private:
+    void installOps(const JsScope& scope);
+    static WorkerInstance* self(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opSpan(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opHoldOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opTakeLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangePull(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangeRespond(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangeWrite(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangeFinish(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangeAbort(const v8::FunctionCallbackInfo<v8::Value>& args);
+    std::shared_ptr<HttpExchange> exchange(const v8::FunctionCallbackInfo<v8::Value>& args);
+    QJsonObject bootConfig() const;
+    void armInterrupts(const JsScope& scope);
+    v8::MaybeLocal<v8::Value> callExport(const JsScope& scope, const char* name, int argc,
+                                         v8::Local<v8::Value>* argv);
+
+    EventLoop& m_loop;
+    const WorkerOptions& m_options;
+    Hooks m_hooks;
+    JsRuntime m_runtime;
+    v8::Global<v8::Object> m_module;
+    std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
+    int m_nextExchange = 1;
+    QString m_limitHit;
+    std::atomic<int32_t*> m_interruptWord{nullptr};
+    std::atomic<bool> m_cpuLimitHit{false};
+    v8::Global<v8::Value> m_interruptBuffer; // keeps the SharedArrayBuffer alive
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
+};
+
+} // namespace kiln

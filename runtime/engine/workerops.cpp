@@ -1,0 +1,213 @@
+// The ops worker.mjs uses to talk to its WorkerInstance: HTTP exchanges, spans, limits.
+
+#include "engine/workerinstance.h"
+
+#include "server/httpexchange.h"
+
+#include <v8-array-buffer.h>
+#include <v8-container.h>
+#include <v8-exception.h>
+#include <v8-external.h>
+#include <v8-function.h>
+#include <v8-object.h>
+#include <v8-primitive.h>
+#include <v8-promise.h>
+#include <v8-template.h>
+#include <v8-typed-array.h>
+
+namespace kiln {
+
+namespace {
+
+using Args = const v8::FunctionCallbackInfo<v8::Value>&;
+
+v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes)
+{
+    auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
+    if (!bytes.isEmpty())
+        memcpy(buffer->GetBackingStore()->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
+    return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
+}
+
+// Runs `fn` on the engine thread if the instance still exists, inside handle and context scopes.
+template<typename Fn>
+std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<bool> alive, Fn fn)
+{
+    return [instance, alive, fn = std::move(fn)]() mutable {
+        auto flag = alive.lock();
+        if (!flag || !*flag)
+            return;
+        auto& runtime = instance->runtime();
+        v8::HandleScope handles(runtime.isolate());
+        auto context = runtime.context();
+        v8::Context::Scope contextScope(context);
+        fn(JsScope{runtime.isolate(), context});
+    };
+}
+
+} // namespace
+
+WorkerInstance* WorkerInstance::self(Args args)
+{
+    return static_cast<WorkerInstance*>(args.Data().As<v8::External>()->Value());
+}
+
+std::shared_ptr<HttpExchange> WorkerInstance::exchange(Args args)
+{
+    const int id = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+    auto it = m_exchanges.find(id);
+    if (it == m_exchanges.end()) {
+        args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), "the response has already finished")));
+        return nullptr;
+    }
+    return it->second;
+}
+
+void WorkerInstance::opSpan(Args args)
+{
+    auto* isolate = args.GetIsolate();
+    auto ctx = isolate->GetCurrentContext();
+    self(args)->m_hooks.span(toQString(isolate, args[0]), args[1]->NumberValue(ctx).FromMaybe(0),
+                             args[2]->NumberValue(ctx).FromMaybe(0));
+}
+
+void WorkerInstance::opHoldOpen(Args)
+{
+    // The server loop never exits on its own, so a waitUntil promise needs no extra ref here;
+    // the op exists so worker.mjs reads the same under `kiln js`-style runners later.
+}
+
+void WorkerInstance::opTakeLimitHit(Args args)
+{
+    auto* instance = self(args);
+    if (instance->m_cpuLimitHit.exchange(false))
+        instance->m_limitHit = QStringLiteral("its CPU time limit");
+    if (instance->m_limitHit.isEmpty())
+        return args.GetReturnValue().Set(v8::Null(args.GetIsolate()));
+    args.GetReturnValue().Set(toV8(args.GetIsolate(), instance->m_limitHit));
+    instance->m_limitHit.clear();
+}
+
+void WorkerInstance::opLimitHit(Args args)
+{
+    auto* instance = self(args);
+    instance->m_limitHit = toQString(args.GetIsolate(), args[0]);
+    if (instance->m_limitHit.startsWith(QLatin1String("its memory limit")))
+        instance->m_hooks.died(instance->m_limitHit);
+}
+
+void WorkerInstance::opExchangePull(Args args)
+{
+    auto* instance = self(args);
+    auto exchange = instance->exchange(args);
+    if (!exchange)
+        return;
+    auto* isolate = args.GetIsolate();
+    auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
+    args.GetReturnValue().Set(resolver->GetPromise());
+    auto held = std::make_shared<v8::Global<v8::Promise::Resolver>>(isolate, resolver);
+    EventLoop* loop = &instance->m_loop;
+    std::weak_ptr<bool> alive = instance->m_alive;
+    exchange->pullBody([instance, alive, loop, held](BodyChunk chunk) {
+        loop->post(onEngineThread(instance, alive, [held, chunk = std::move(chunk)](const JsScope& scope) {
+            auto resolver = held->Get(scope.isolate);
+            if (!chunk.error.isEmpty()) {
+                resolver->Reject(scope.context, v8::Exception::TypeError(toV8(scope.isolate, chunk.error))).Check();
+            } else if (chunk.end && chunk.data.isEmpty()) {
+                resolver->Resolve(scope.context, v8::Null(scope.isolate)).Check();
+            } else {
+                // The end flag, when it rides along with data, is seen on the next pull.
+                resolver->Resolve(scope.context, toUint8Array(scope.isolate, chunk.data)).Check();
+            }
+        }));
+    });
+}
+
+void WorkerInstance::opExchangeRespond(Args args)
+{
+    auto exchange = self(args)->exchange(args);
+    if (!exchange)
+        return;
+    auto* isolate = args.GetIsolate();
+    auto ctx = isolate->GetCurrentContext();
+    const int status = args[1]->Int32Value(ctx).FromMaybe(500);
+    HttpHeaders headers;
+    if (args[3]->IsArray()) {
+        auto list = args[3].As<v8::Array>();
+        for (uint32_t i = 0; i < list->Length(); ++i) {
+            auto pair = list->Get(ctx, i).ToLocalChecked().As<v8::Array>();
+            headers.append({toQString(isolate, pair->Get(ctx, 0).ToLocalChecked()).toLatin1(),
+                            toQString(isolate, pair->Get(ctx, 1).ToLocalChecked()).toLatin1()});
+        }
+    }
+    exchange->respond(status, toQString(isolate, args[2]).toLatin1(), headers);
+}
+
+void WorkerInstance::opExchangeWrite(Args args)
+{
+    auto* instance = self(args);
+    auto exchange = instance->exchange(args);
+    if (!exchange)
+        return;
+    auto* isolate = args.GetIsolate();
+    if (!args[1]->IsArrayBufferView()) {
+        isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "response body chunks must be bytes")));
+        return;
+    }
+    auto view = args[1].As<v8::ArrayBufferView>();
+    const char* data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+    auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
+    args.GetReturnValue().Set(resolver->GetPromise());
+    auto held = std::make_shared<v8::Global<v8::Promise::Resolver>>(isolate, resolver);
+    EventLoop* loop = &instance->m_loop;
+    std::weak_ptr<bool> alive = instance->m_alive;
+    exchange->write(QByteArray(data, static_cast<qsizetype>(view->ByteLength())), [instance, alive, loop, held] {
+        loop->post(onEngineThread(instance, alive, [held](const JsScope& scope) {
+            held->Get(scope.isolate)->Resolve(scope.context, v8::Undefined(scope.isolate)).Check();
+        }));
+    });
+}
+
+void WorkerInstance::opExchangeFinish(Args args)
+{
+    auto* instance = self(args);
+    if (auto exchange = instance->exchange(args)) {
+        exchange->finish();
+        instance->m_exchanges.erase(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
+    }
+}
+
+void WorkerInstance::opExchangeAbort(Args args)
+{
+    auto* instance = self(args);
+    if (auto exchange = instance->exchange(args)) {
+        exchange->abort();
+        instance->m_exchanges.erase(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
+    }
+}
+
+void WorkerInstance::installOps(const JsScope& scope)
+{
+    auto ops = m_runtime.ops(scope);
+    auto data = v8::External::New(scope.isolate, this);
+    const struct {
+        const char* name;
+        v8::FunctionCallback fn;
+    } table[] = {
+        {"span", opSpan},
+        {"holdOpen", opHoldOpen},
+        {"takeLimitHit", opTakeLimitHit},
+        {"limitHit", opLimitHit},
+        {"exchangePull", opExchangePull},
+        {"exchangeRespond", opExchangeRespond},
+        {"exchangeWrite", opExchangeWrite},
+        {"exchangeFinish", opExchangeFinish},
+        {"exchangeAbort", opExchangeAbort},
+    };
+    for (const auto& op : table) {
+        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
+        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
+    }
+}
+
+} // namespace kiln

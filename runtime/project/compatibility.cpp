@@ -1,0 +1,90 @@
+#include "project/compatibility.h"
+
+#include <array>
+
+namespace kiln {
+
+// Sources (read 2026-10):
+//  - workerd src/workerd/io/compatibility-date.capnp: python_workers (no date; implied by
+//    python_workers_development), python_workers_20250116 (disable flag
+//    no_python_workers_20250116, implied by python_workers after 2025-09-29).
+//  - Cloudflare docs, compatibility-flags/python-workers-314.md: python_workers_314,
+//    enable_date 2026-09-08 ("the Python version is selected based on the compatibility date").
+//  - workerd build/python_metadata.bzl: which Pyodide each flag selects: python_workers ->
+//    0.26.0a2 (Python 3.12.1), python_workers_20250116 -> 0.28.2 (3.13.2),
+//    python_workers_20260610 -> 314.0.4 (3.14.2, opt-in only, never implied by a date),
+//    python_workers_314 -> 314.0.6 (3.14.2), python_workers_development -> the dev build,
+//    currently 314.0.6.
+//  - cloudflare/workers-py pywrangler metadata.py: same date thresholds for 3.13 / 3.14.
+// When several are on, workerd takes the newest release; the table is ordered newest first.
+namespace {
+
+struct ImpliedFlag {
+    const char* flag;
+    const char* date; // on from this date when python_workers is on, unless "no_<flag>"
+};
+
+constexpr std::array kImplied{
+    ImpliedFlag{"python_workers_20250116", "2025-09-29"},
+    ImpliedFlag{"python_workers_314", "2026-09-08"},
+};
+
+struct ReleaseRow {
+    const char* flag;
+    const char* pyodide;
+    const char* python;
+};
+
+constexpr std::array kReleases{
+    ReleaseRow{"python_workers_development", "314.0.6", "3.14.2"},
+    ReleaseRow{"python_workers_314", "314.0.6", "3.14.2"},
+    ReleaseRow{"python_workers_20260610", "314.0.4", "3.14.2"},
+    ReleaseRow{"python_workers_20250116", "0.28.2", "3.13.2"},
+    ReleaseRow{"python_workers", "0.26.0a2", "3.12.1"},
+};
+
+// "314.0.6" -> "314.0", "0.28.2" -> "0.28"
+QString majorMinor(const QString& version) {
+    const QStringList parts = version.split(QLatin1Char('.'));
+    return parts.size() < 2 ? version : parts.at(0) + QLatin1Char('.') + parts.at(1);
+}
+
+} // namespace
+
+bool pythonWorkersEnabled(const QStringList& flags) {
+    return flags.contains(QLatin1String("python_workers")) ||
+           flags.contains(QLatin1String("python_workers_development"));
+}
+
+bool compatibilityFlagEnabled(const QString& flag, const QDate& date, const QStringList& flags) {
+    if (flags.contains(flag))
+        return true;
+    if (flag == QLatin1String("python_workers"))
+        return pythonWorkersEnabled(flags);
+    if (flags.contains(QLatin1String("no_") + flag))
+        return false;
+    for (const ImpliedFlag& implied : kImplied) {
+        if (flag == QLatin1String(implied.flag))
+            return pythonWorkersEnabled(flags) && date.isValid() &&
+                   date >= QDate::fromString(QLatin1String(implied.date), Qt::ISODate);
+    }
+    return false;
+}
+
+PyodideRelease cloudflarePyodideRelease(const QDate& date, const QStringList& flags) {
+    for (const ReleaseRow& row : kReleases) {
+        const QString flag = QLatin1String(row.flag);
+        if (compatibilityFlagEnabled(flag, date, flags))
+            return {QLatin1String(row.pyodide), QLatin1String(row.python), flag};
+    }
+    const ReleaseRow& base = kReleases.back(); // the caller checked python_workers; be total anyway
+    return {QLatin1String(base.pyodide), QLatin1String(base.python), QLatin1String(base.flag)};
+}
+
+bool sameLineAsBundled(const PyodideRelease& release) {
+    return majorMinor(release.pyodideVersion) ==
+               majorMinor(QLatin1String(kBundledPyodideVersion)) &&
+           majorMinor(release.pythonVersion) == majorMinor(QLatin1String(kBundledPythonVersion));
+}
+
+} // namespace kiln

@@ -1,0 +1,34 @@
+#include "server/devrouter.h"
+
+#include "server/httpexchange.h"
+
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace kiln {
+
+DevRouter::DevRouter(HttpHandler* worker, ScheduledTrigger scheduled)
+    : m_worker(worker)
+    , m_scheduled(std::move(scheduled))
+{
+}
+
+void DevRouter::handle(std::shared_ptr<HttpExchange> exchange)
+{
+    const QUrl url(QString::fromLatin1(exchange->head().target));
+    const QString path = url.path();
+    if (path != QLatin1String("/cdn-cgi/handler/scheduled") && path != QLatin1String("/__scheduled"))
+        return m_worker->handle(std::move(exchange));
+    // wrangler's default cron when none is given is "* * * * *".
+    QString cron = QUrlQuery(url).queryItemValue(QStringLiteral("cron"), QUrl::FullyDecoded);
+    if (cron.isEmpty())
+        cron = QStringLiteral("* * * * *");
+    m_scheduled(cron, [exchange](bool ok) {
+        exchange->respond(ok ? 200 : 500, ok ? "OK" : "Internal Server Error",
+                          {{"content-type", "text/plain;charset=UTF-8"}});
+        exchange->write(ok ? QByteArray("Ran scheduled event") : QByteArray("Scheduled event failed (see the log)"));
+        exchange->finish();
+    });
+}
+
+} // namespace kiln

@@ -1,0 +1,289 @@
+#include "server/httpexchange.h"
+
+#include "server/httpconnection.h"
+
+#include <QMetaObject>
+#include <QObject>
+#include <QtDebug>
+
+namespace kiln {
+
+HttpExchange::HttpExchange(Key, HttpRequestHead head, bool hasBody,
+                           std::shared_ptr<QObject> context)
+    : m_head(std::move(head))
+    , m_hasBody(hasBody)
+    , m_context(std::move(context))
+    , m_bodyEnd(!hasBody)
+{
+}
+
+HttpExchange::~HttpExchange() = default;
+
+std::shared_ptr<HttpExchange> HttpExchange::create(HttpRequestHead head, bool hasBody,
+                                                   std::shared_ptr<QObject> context)
+{
+    return std::make_shared<HttpExchange>(Key{}, std::move(head), hasBody, std::move(context));
+}
+
+std::shared_ptr<HttpExchange> HttpExchange::consumerHandle()
+{
+    // The consumer's pointer shares nothing with the server's own reference: its deleter runs
+    // when the consumer's last copy goes away, which is how an abandoned exchange is noticed.
+    auto self = shared_from_this();
+    HttpExchange* raw = self.get();
+    return std::shared_ptr<HttpExchange>(raw, [self = std::move(self)](HttpExchange*) mutable {
+        self->consumerReleased();
+        self.reset();
+    });
+}
+
+void HttpExchange::invokeOnServerThread(std::function<void()> fn) const
+{
+    QMetaObject::invokeMethod(m_context.get(), std::move(fn), Qt::QueuedConnection);
+}
+
+void HttpExchange::post()
+{
+    // Runs on any thread. Capturing a strong reference keeps the exchange alive until the
+    // server thread has seen the call; the context object outlives every exchange using it.
+    invokeOnServerThread([self = shared_from_this()] { self->processInbox(); });
+}
+
+void HttpExchange::pullBody(std::function<void(BodyChunk)> cb)
+{
+    if (!cb)
+        return;
+    {
+        QMutexLocker lock(&m_mutex);
+        if (!m_pullOutstanding) {
+            m_pullOutstanding = true;
+            m_inbox.pull = std::move(cb);
+            if (m_flushPosted)
+                return;
+            m_flushPosted = true;
+            cb = nullptr;
+        }
+    }
+    if (cb) {
+        invokeOnServerThread([cb = std::move(cb)] {
+            cb(BodyChunk{{}, false, QStringLiteral("pullBody() called while a pull is pending")});
+        });
+        return;
+    }
+    post();
+}
+
+void HttpExchange::respond(int status, const QByteArray& reason, const HttpHeaders& headers)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed)
+            return;
+        if (m_respondCalled || m_finishCalled) {
+            qWarning("kiln::HttpExchange: respond() after the response started; ignored");
+            return;
+        }
+        m_respondCalled = true;
+        m_inbox.respond = true;
+        m_inbox.status = status;
+        m_inbox.reason = reason;
+        m_inbox.headers = headers;
+        if (m_flushPosted)
+            return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
+void HttpExchange::write(const QByteArray& data, std::function<void()> ready)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed)
+            return;
+        if (m_finishCalled) {
+            qWarning("kiln::HttpExchange: write() after finish(); ignored");
+            return;
+        }
+        if (!m_respondCalled) {
+            m_respondCalled = true;
+            m_inbox.respond = true;
+            m_inbox.status = 200;
+        }
+        m_inbox.writes.push_back({data, std::move(ready)});
+        if (m_flushPosted)
+            return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
+void HttpExchange::finish()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed || m_finishCalled)
+            return;
+        m_finishCalled = true;
+        if (!m_respondCalled) {
+            m_respondCalled = true;
+            m_inbox.respond = true;
+            m_inbox.status = 200;
+        }
+        m_inbox.finish = true;
+        if (m_flushPosted)
+            return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
+void HttpExchange::abort()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed)
+            return;
+        m_inbox.abort = true;
+        if (m_flushPosted)
+            return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
+void HttpExchange::onClosed(std::function<void()> cb)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_ending == Ending::Open) {
+            m_closedCb = std::move(cb);
+            return;
+        }
+        if (m_ending == Ending::Finished)
+            return;
+    }
+    if (cb)
+        invokeOnServerThread(std::move(cb));
+}
+
+void HttpExchange::consumerReleased()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed || m_finishCalled)
+            return;
+        m_inbox.released = true;
+        if (m_flushPosted)
+            return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
+void HttpExchange::processInbox()
+{
+    Inbox in;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_flushPosted = false;
+        std::swap(in, m_inbox);
+    }
+    if (in.pull) {
+        m_pendingPull = std::move(in.pull);
+        if (!m_pulledOnce) {
+            m_pulledOnce = true;
+            if (m_conn)
+                m_conn->exchangeFirstPull();
+        }
+        serveBody();
+    }
+    if (m_conn && (in.respond || !in.writes.empty() || in.finish || in.abort || in.released))
+        m_conn->exchangeOps(in);
+    serveBody();
+}
+
+void HttpExchange::setBodyEnd()
+{
+    m_bodyEnd = true;
+}
+
+void HttpExchange::setBodyError(const QString& error, bool discardBuffered)
+{
+    if (m_bodyEnd && !discardBuffered)
+        return; // the body already arrived in full; nothing is lost
+    if (discardBuffered) {
+        m_body = QByteArray();
+        m_bodyEnd = false;
+    }
+    if (m_bodyError.isEmpty())
+        m_bodyError = error;
+}
+
+void HttpExchange::serveBody()
+{
+    if (!m_pendingPull)
+        return;
+    BodyChunk chunk;
+    if (!m_body.isEmpty()) {
+        chunk.data = std::exchange(m_body, QByteArray());
+        chunk.end = m_bodyEnd;
+    } else if (m_bodyEnd) {
+        chunk.end = true;
+    } else if (!m_bodyError.isEmpty()) {
+        chunk.error = m_bodyError;
+    } else {
+        return; // wait for more input
+    }
+    auto cb = std::exchange(m_pendingPull, nullptr);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_pullOutstanding = false;
+    }
+    cb(std::move(chunk));
+    if (m_conn)
+        m_conn->exchangeBodyPulled();
+}
+
+void HttpExchange::dropOps()
+{
+    // A pending pull survives: its callback must still get exactly one answer.
+    auto pull = std::move(m_inbox.pull);
+    m_inbox = Inbox{};
+    m_inbox.pull = std::move(pull);
+}
+
+void HttpExchange::detach()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        m_closed = true;
+        m_ending = Ending::Finished; // a finished exchange never reports onClosed
+        m_closedCb = nullptr;
+        dropOps();
+    }
+    m_conn = nullptr;
+    setBodyError(QStringLiteral("the response was finished before the body was read"), false);
+    serveBody();
+}
+
+void HttpExchange::close(const QString& bodyError)
+{
+    std::function<void()> cb;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_closed = true;
+        if (m_ending == Ending::Open) {
+            m_ending = Ending::Closed;
+            cb = std::exchange(m_closedCb, nullptr);
+        }
+        dropOps();
+    }
+    m_conn = nullptr;
+    setBodyError(bodyError, false);
+    serveBody();
+    if (cb)
+        cb();
+}
+
+} // namespace kiln

@@ -1,0 +1,131 @@
+#pragma once
+
+#include "server/httptypes.h"
+
+#include <QMutex>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+class QObject;
+
+namespace kiln {
+
+class HttpConnection;
+
+// One request/response pair. Thread-safe: every public method may be called from any thread.
+// Calls are queued and carried out on the server's thread, in the order they were made; every
+// callback (pullBody, write's `ready`, onClosed) is invoked on the server's thread.
+//
+// The exchange is held by std::shared_ptr. Dropping the last reference before finish() is
+// treated as a handler bug: the server answers 500 (or closes the connection if the response had
+// already started), so a client is never left waiting forever.
+class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
+    struct Key {
+        explicit Key() = default;
+    };
+
+public:
+    HttpExchange(Key, HttpRequestHead head, bool hasBody, std::shared_ptr<QObject> context);
+    ~HttpExchange();
+    HttpExchange(const HttpExchange&) = delete;
+    HttpExchange& operator=(const HttpExchange&) = delete;
+
+    const HttpRequestHead& head() const { return m_head; }
+    // False when the request has neither a Content-Length > 0 nor a chunked body.
+    bool hasBody() const { return m_hasBody; }
+
+    // Pulls the next piece of the request body; `cb` gets exactly one BodyChunk. One pull may be
+    // outstanding at a time (a second one gets an error chunk). The server stops reading the
+    // socket while more than ~1 MiB is buffered and not pulled. The first pull of a request with
+    // `Expect: 100-continue` sends `100 Continue`.
+    void pullBody(std::function<void(BodyChunk)> cb);
+
+    // Starts the response; at most once. Content-Length, if given, is honoured and enforced;
+    // otherwise the body is chunked (HTTP/1.1) or close-delimited (HTTP/1.0). Transfer-Encoding,
+    // Connection and Keep-Alive are hop-by-hop and set by the server (`Connection: close` from
+    // the handler is honoured). A Date header is added if absent.
+    void respond(int status, const QByteArray& reason, const HttpHeaders& headers);
+    // Appends body bytes (an implicit `respond(200)` if respond() was not called). `ready` is
+    // called once the server's unsent buffer is below ~1 MiB, so a producer that waits for it
+    // never makes the server hold more than that. Bytes beyond a declared Content-Length and body
+    // bytes for HEAD, 204 and 304 are dropped.
+    void write(const QByteArray& data, std::function<void()> ready = {});
+    // Ends the response. If fewer bytes than the declared Content-Length were written, the
+    // connection is closed so the client sees the truncation.
+    void finish();
+    // Drops the connection at once.
+    void abort();
+    // Called once if the exchange ends without a finished response: the client went away, the
+    // request body turned out malformed (the server then answered 400 itself), or abort().
+    // Registered after that moment, it is still called (on the server's thread).
+    void onClosed(std::function<void()> cb);
+
+private:
+    friend class HttpConnection;
+
+    struct PendingWrite {
+        QByteArray data;
+        std::function<void()> ready;
+    };
+    // Consumer calls not yet carried out on the server thread; guarded by m_mutex.
+    struct Inbox {
+        bool respond = false;
+        int status = 0;
+        QByteArray reason;
+        HttpHeaders headers;
+        std::vector<PendingWrite> writes;
+        bool finish = false;
+        bool abort = false;
+        bool released = false; // the consumer dropped its last reference
+        std::function<void(BodyChunk)> pull;
+    };
+
+    // Server-thread API used by HttpConnection.
+    static std::shared_ptr<HttpExchange> create(HttpRequestHead head, bool hasBody,
+                                                std::shared_ptr<QObject> context);
+    std::shared_ptr<HttpExchange> consumerHandle();
+    void attach(HttpConnection* connection) { m_conn = connection; }
+    void appendBody(const char* data, qsizetype size) { m_body.append(data, size); }
+    qsizetype bufferedBody() const { return m_body.size(); }
+    void setBodyEnd();
+    void setBodyError(const QString& error, bool discardBuffered);
+    // Serves a pending pull if there is something to answer with.
+    void serveBody();
+    // The response finished normally: later consumer calls become no-ops.
+    void detach();
+    // The exchange ends without a finished response: fires onClosed.
+    void close(const QString& bodyError);
+
+    void dropOps(); // with m_mutex held
+    void consumerReleased();
+    void processInbox();
+    // Posts processInbox() to the server thread; called with m_mutex unlocked.
+    void post();
+    void invokeOnServerThread(std::function<void()> fn) const;
+
+    const HttpRequestHead m_head;
+    const bool m_hasBody;
+    const std::shared_ptr<QObject> m_context; // lives on the server thread; target for posts
+
+    mutable QMutex m_mutex;
+    Inbox m_inbox;
+    bool m_flushPosted = false;
+    bool m_respondCalled = false;
+    bool m_finishCalled = false;
+    bool m_pullOutstanding = false;
+    bool m_closed = false; // no more ops accepted
+    enum class Ending { Open, Finished, Closed } m_ending = Ending::Open;
+    std::function<void()> m_closedCb;
+
+    // Server-thread state.
+    HttpConnection* m_conn = nullptr;
+    QByteArray m_body;
+    QString m_bodyError;
+    bool m_bodyEnd = false;
+    bool m_pulledOnce = false;
+    std::function<void(BodyChunk)> m_pendingPull;
+};
+
+} // namespace kiln

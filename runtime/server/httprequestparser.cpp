@@ -1,0 +1,271 @@
+#include "server/httprequestparser.h"
+
+// Before <llhttp.h>: see the file for why.
+#include "server/llhttpnames.h"
+
+#include <llhttp.h>
+
+#include <cstring>
+
+namespace kiln {
+
+namespace {
+
+QByteArray trimmedLower(const char* begin, const char* end)
+{
+    while (begin < end && (*begin == ' ' || *begin == '\t'))
+        ++begin;
+    while (end > begin && (end[-1] == ' ' || end[-1] == '\t'))
+        --end;
+    QByteArray out(begin, end - begin);
+    return out.toLower();
+}
+
+} // namespace
+
+struct HttpRequestParser::Private {
+    llhttp_t parser;
+    Sink* sink = nullptr;
+    qint64 maxHeaderBytes = 0;
+    qint64 headerBytes = 0;
+    HttpRequestHead head;
+    QByteArray field;
+    QByteArray value;
+    QByteArray method; // the raw method, kept for logging when the head is rejected
+    int errorStatus = 0;
+    QByteArray errorReason;
+
+    static Private* self(llhttp_t* p) { return static_cast<Private*>(p->data); }
+
+    // Data callbacks count what a head costs us in memory; past the limit the request is
+    // refused before the bytes are stored, so a huge head never sits in memory.
+    int fail(int status, const char* reason)
+    {
+        errorStatus = status;
+        errorReason = reason;
+        llhttp_set_error_reason(&parser, reason);
+        return HPE_USER;
+    }
+    int count(size_t n)
+    {
+        headerBytes += qint64(n);
+        if (headerBytes > maxHeaderBytes)
+            return fail(431, "request header fields too large");
+        return 0;
+    }
+
+    static int onMessageBegin(llhttp_t* p)
+    {
+        Private* d = self(p);
+        d->headerBytes = 0;
+        d->head = HttpRequestHead();
+        d->method.clear();
+        d->field.clear();
+        d->value.clear();
+        d->sink->parserMessageBegin();
+        return 0;
+    }
+    static int onMethod(llhttp_t* p, const char* at, size_t n)
+    {
+        Private* d = self(p);
+        d->method.append(at, qsizetype(n));
+        return d->count(n + 4); // + spaces and CRLF of the request line
+    }
+    static int onUrl(llhttp_t* p, const char* at, size_t n)
+    {
+        Private* d = self(p);
+        if (d->headerBytes + qint64(n) > d->maxHeaderBytes) // only the method came before
+            return d->fail(414, "request target too long");
+        d->head.target.append(at, qsizetype(n));
+        return d->count(n);
+    }
+    static int onVersion(llhttp_t* p, const char*, size_t n) { return self(p)->count(n + 5); }
+    static int onHeaderField(llhttp_t* p, const char* at, size_t n)
+    {
+        Private* d = self(p);
+        d->field.append(at, qsizetype(n));
+        return d->count(n);
+    }
+    static int onHeaderValue(llhttp_t* p, const char* at, size_t n)
+    {
+        Private* d = self(p);
+        d->value.append(at, qsizetype(n));
+        return d->count(n);
+    }
+    static int onHeaderValueComplete(llhttp_t* p)
+    {
+        Private* d = self(p);
+        if (int rc = d->count(4)) // ": " and CRLF
+            return rc;
+        d->head.headers.append({std::exchange(d->field, QByteArray()),
+                                std::exchange(d->value, QByteArray())});
+        return 0;
+    }
+    static int onHeadersComplete(llhttp_t* p)
+    {
+        Private* d = self(p);
+        if (d->checkHead() != 0)
+            return -1; // llhttp reports HPE_CB_HEADERS_COMPLETE; errorStatus says why
+        HttpRequestInfo info;
+        info.http10 = p->http_minor == 0;
+        info.keepAlive = llhttp_should_keep_alive(p) != 0;
+        info.chunked = (p->flags & F_CHUNKED) != 0;
+        info.hasBody = info.chunked || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+        info.headRequest = p->method == HTTP_HEAD;
+        if (!info.http10) {
+            const QByteArray expect = httpHeaderValue(d->head.headers, "expect");
+            info.expectContinue = !expect.isNull();
+        }
+        const char* name = llhttp_method_name(llhttp_method_t(p->method));
+        d->head.method = QByteArray::fromRawData(name, qsizetype(std::strlen(name)));
+        static const QByteArray v10 = QByteArrayLiteral("1.0");
+        static const QByteArray v11 = QByteArrayLiteral("1.1");
+        d->head.httpVersion = info.http10 ? v10 : v11;
+        d->sink->parserHead(std::move(d->head), info);
+        d->head = HttpRequestHead();
+        return 0;
+    }
+    static int onBody(llhttp_t* p, const char* at, size_t n)
+    {
+        self(p)->sink->parserBody(at, qsizetype(n));
+        return 0;
+    }
+    static int onMessageComplete(llhttp_t* p)
+    {
+        self(p)->sink->parserMessageComplete();
+        return HPE_PAUSED;
+    }
+
+    // Server rules llhttp does not enforce. Returns the status to refuse with, or 0.
+    int checkHead()
+    {
+        if (parser.http_major != 1)
+            return fail(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+        if (parser.method == HTTP_CONNECT)
+            return fail(501, "CONNECT is not supported");
+        int hosts = 0;
+        for (const auto& [name, val] : head.headers) {
+            if (httpNameEquals(name, "host")) {
+                ++hosts;
+            } else if (httpNameEquals(name, "transfer-encoding")) {
+                // llhttp only knows `chunked`; any other coding would reach the handler still
+                // encoded, so refuse it (RFC 9112 6.1: 501).
+                const char* b = val.constData();
+                const char* e = b + val.size();
+                while (b < e) {
+                    const char* comma = static_cast<const char*>(std::memchr(b, ',', e - b));
+                    const char* stop = comma ? comma : e;
+                    const QByteArray coding = trimmedLower(b, stop);
+                    if (!coding.isEmpty() && coding != "chunked") {
+                        errorStatus = 501;
+                        errorReason = "unsupported transfer coding: " + coding;
+                        return errorStatus;
+                    }
+                    b = comma ? comma + 1 : e;
+                }
+            } else if (httpNameEquals(name, "expect") && parser.http_minor == 1) {
+                if (trimmedLower(val.constData(), val.constData() + val.size()) != "100-continue")
+                    return fail(417, "only `Expect: 100-continue` is supported");
+            }
+        }
+        if (parser.http_minor == 1 && hosts != 1)
+            return fail(400, hosts ? "more than one Host header" : "missing Host header");
+        return 0;
+    }
+
+    static const llhttp_settings_t* settings()
+    {
+        static const llhttp_settings_t s = [] {
+            llhttp_settings_t st;
+            llhttp_settings_init(&st);
+            st.on_message_begin = onMessageBegin;
+            st.on_method = onMethod;
+            st.on_url = onUrl;
+            st.on_version = onVersion;
+            st.on_header_field = onHeaderField;
+            st.on_header_value = onHeaderValue;
+            st.on_header_value_complete = onHeaderValueComplete;
+            st.on_headers_complete = onHeadersComplete;
+            st.on_body = onBody;
+            st.on_message_complete = onMessageComplete;
+            return st;
+        }();
+        return &s;
+    }
+};
+
+HttpRequestParser::HttpRequestParser(Sink* sink, qint64 maxHeaderBytes)
+    : d(std::make_unique<Private>())
+{
+    d->sink = sink;
+    d->maxHeaderBytes = maxHeaderBytes;
+    llhttp_init(&d->parser, HTTP_REQUEST, Private::settings());
+    d->parser.data = d.get();
+}
+
+HttpRequestParser::~HttpRequestParser() = default;
+
+HttpRequestParser::Result HttpRequestParser::execute(const char* data, qsizetype size)
+{
+    Result r;
+    const char* p = data;
+    const char* end = data + size;
+    for (;;) {
+        const llhttp_errno_t err = llhttp_execute(&d->parser, p, size_t(end - p));
+        if (err == HPE_OK) {
+            r.consumed = size;
+            return r;
+        }
+        const char* pos = llhttp_get_error_pos(&d->parser);
+        if (err == HPE_PAUSED_UPGRADE) {
+            // Upgrade (e.g. websocket) is optional for a server (RFC 9110 7.8): ignore it and
+            // keep speaking HTTP/1.1. CONNECT never gets here, checkHead() refuses it.
+            llhttp_resume_after_upgrade(&d->parser);
+            p = pos ? pos : end;
+            continue;
+        }
+        r.consumed = pos ? pos - data : size;
+        if (err == HPE_PAUSED) {
+            r.status = Status::Paused;
+            return r;
+        }
+        r.status = Status::Error;
+        if (d->errorStatus) {
+            r.httpStatus = d->errorStatus;
+            r.reason = d->errorReason;
+        } else {
+            r.httpStatus = err == HPE_INVALID_VERSION || err == HPE_PAUSED_H2_UPGRADE ? 505 : 400;
+            const char* reason = err == HPE_PAUSED_H2_UPGRADE
+                                     ? "HTTP/2 with prior knowledge is not supported"
+                                     : llhttp_get_error_reason(&d->parser);
+            r.reason = QByteArray(reason ? reason : "malformed request") + " ("
+                       + llhttp_errno_name(err) + ")";
+        }
+        return r;
+    }
+}
+
+void HttpRequestParser::resume()
+{
+    if (llhttp_get_errno(&d->parser) == HPE_PAUSED)
+        llhttp_resume(&d->parser);
+}
+
+qint64 HttpRequestParser::remainingBodyBytes() const
+{
+    if (d->parser.flags & F_CHUNKED)
+        return -1;
+    return qint64(d->parser.content_length);
+}
+
+const QByteArray& HttpRequestParser::method() const
+{
+    return d->method;
+}
+
+const QByteArray& HttpRequestParser::target() const
+{
+    return d->head.target;
+}
+
+} // namespace kiln

@@ -1,0 +1,185 @@
+// Refusals, limits and timeouts of kiln::HttpServer; see test_httpserver.h.
+#include "test_httpserver.h"
+
+#include <QElapsedTimer>
+#include <QNetworkInterface>
+
+using namespace testutil;
+
+namespace {
+// Sends `request`, expects one error response with `status`, then the server's close.
+void expectRefusal(quint16 port, const QByteArray& request, int status, const QByteArray& cause)
+{
+    Client c(port);
+    QVERIFY(c.connected());
+    c.send(request);
+    const auto r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, status);
+    QCOMPARE(r->header("connection"), QByteArray("close"));
+    QCOMPARE(r->header("content-type"), QByteArray("text/plain; charset=utf-8"));
+    QVERIFY2(r->body.contains(cause), r->body.constData());
+    QVERIFY(c.waitClosed());
+}
+} // namespace
+
+void TestHttpServer::malformedRequestGets400()
+{
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: test\r\nBad Header\r\n\r\n", 400,
+                  "Invalid header token");
+    expectRefusal(port(), "get / HTTP/1.1\r\nHost: test\r\n\r\n", 400, "Invalid method");
+    expectRefusal(port(),
+                  "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                  400, "Content-Length");
+    // Transfer-Encoding with Content-Length is how requests get smuggled.
+    expectRefusal(port(),
+                  "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                  400, "Transfer-Encoding");
+    QCOMPARE(m_handler->dispatched.load(), 0);
+}
+
+void TestHttpServer::malformedBodyGets400()
+{
+    // The head is fine (dispatched), the chunked body is not: the handler's pull fails, and
+    // the server answers 400 on its behalf.
+    Client c(port());
+    QVERIFY(c.connected());
+    c.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    QVERIFY(spinUntil([&] { return m_handler->bodyBytes.load() == 3; }));
+    c.send("zz\r\n");
+    const auto r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 400);
+    QVERIFY2(r->body.contains("chunk size"), r->body.constData());
+    QVERIFY(c.waitClosed());
+    QVERIFY(spinUntil([&] { return m_handler->bodyError.load(); }));
+    QVERIFY2(m_handler->lastBodyError.contains(u"malformed"), qPrintable(m_handler->lastBodyError));
+}
+
+void TestHttpServer::oversizedHeadersGet431()
+{
+    const QByteArray big = "X-Big: " + QByteArray(100 * 1024, 'a') + "\r\n";
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: test\r\n" + big + "\r\n", 431, "too large");
+    // Many small headers add up the same way.
+    QByteArray many;
+    for (int i = 0; i < 2000; ++i)
+        many += "X-H" + QByteArray::number(i) + ": " + QByteArray(40, 'v') + "\r\n";
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: test\r\n" + many + "\r\n", 431, "too large");
+    expectRefusal(port(), "GET /" + QByteArray(70 * 1024, 'u') + " HTTP/1.1\r\nHost: t\r\n\r\n",
+                  414, "too long");
+    // Just under the limit is fine.
+    Client c(port());
+    QVERIFY(c.connected());
+    c.send(get("/hello", "X-Big: " + QByteArray(60 * 1024, 'a') + "\r\n"));
+    const auto r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(m_handler->dispatched.load(), 1);
+}
+
+void TestHttpServer::unsupportedTransferEncodingGets501()
+{
+    expectRefusal(port(),
+                  "POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                  "0\r\n\r\n",
+                  501, "gzip");
+    expectRefusal(port(), "POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: br\r\n\r\n", 501,
+                  "br");
+    expectRefusal(port(), "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n", 501,
+                  "CONNECT");
+    QCOMPARE(m_handler->dispatched.load(), 0);
+}
+
+void TestHttpServer::badVersionGets505()
+{
+    expectRefusal(port(), "GET / HTTP/1.2\r\nHost: test\r\n\r\n", 505, "version");
+    expectRefusal(port(), "GET / HTTP/2.0\r\nHost: test\r\n\r\n", 505, "HTTP/1.0 and HTTP/1.1");
+    expectRefusal(port(), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "HTTP/2");
+    QCOMPARE(m_handler->dispatched.load(), 0);
+}
+
+void TestHttpServer::missingHostGets400()
+{
+    expectRefusal(port(), "GET / HTTP/1.1\r\n\r\n", 400, "missing Host");
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one");
+    QCOMPARE(m_handler->dispatched.load(), 0);
+}
+
+void TestHttpServer::unknownExpectationGets417()
+{
+    expectRefusal(port(),
+                  "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nExpect: fries\r\n\r\nx",
+                  417, "100-continue");
+}
+
+void TestHttpServer::slowHeadersGet408()
+{
+    TestHandler handler;
+    kiln::HttpServerOptions options;
+    options.headerTimeoutMs = 300;
+    kiln::HttpServer server(&handler, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.port());
+    QVERIFY(c.connected());
+    QElapsedTimer t;
+    t.start();
+    // A slowloris client: a byte now and then, never the end of the head.
+    c.send("GET / HTTP/1.1\r\nHost: test\r\n");
+    const QByteArray drip = "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    for (char ch : drip) {
+        if (c.isClosed() || !c.buffer.isEmpty())
+            break;
+        c.send(QByteArray(1, ch));
+        QTest::qWait(40);
+    }
+    const auto r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 408);
+    QVERIFY(t.elapsed() >= 300);
+    QVERIFY(t.elapsed() < 3000);
+    QVERIFY(c.waitClosed());
+    QCOMPARE(handler.dispatched.load(), 0);
+    QCOMPARE(server.connectionCount(), 0);
+}
+
+void TestHttpServer::idleKeepAliveCloses()
+{
+    TestHandler handler;
+    kiln::HttpServerOptions options;
+    options.keepAliveTimeoutMs = 300;
+    kiln::HttpServer server(&handler, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    Client c(server.port());
+    QVERIFY(c.connected());
+    c.send("GET /hello HTTP/1.1\r\nHost: test\r\n\r\n");
+    const auto r = c.read();
+    QVERIFY(r && r->complete);
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(c.waitClosed(5000));
+    QVERIFY(t.elapsed() >= 250);
+    QVERIFY(c.buffer.isEmpty()); // closed silently: no 408 for an idle connection
+    QVERIFY(spinUntil([&] { return server.connectionCount() == 0; }));
+}
+
+void TestHttpServer::listensOnlyOnGivenAddress()
+{
+    QCOMPARE(m_server->address(), QHostAddress(QHostAddress::LocalHost));
+    // Any other local address must refuse, IPv6 loopback included.
+    QList<QHostAddress> others{QHostAddress(QHostAddress::LocalHostIPv6)};
+    for (const QHostAddress& a : QNetworkInterface::allAddresses()) {
+        if (!a.isLoopback() && a.protocol() == QAbstractSocket::IPv4Protocol)
+            others.append(a);
+    }
+    for (const QHostAddress& a : others) {
+        QTcpSocket s;
+        s.connectToHost(a, port());
+        const bool settled = spinUntil([&] {
+            return s.state() == QAbstractSocket::ConnectedState
+                   || s.state() == QAbstractSocket::UnconnectedState;
+        }, 5000);
+        QVERIFY(settled);
+        QVERIFY2(s.state() != QAbstractSocket::ConnectedState, qPrintable(a.toString()));
+    }
+}

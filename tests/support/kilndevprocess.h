@@ -1,0 +1,47 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QPair>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+namespace kiln::test {
+
+// A real `kiln dev` child on a free loopback port (the binary from KILN_BIN). Its stdout and
+// stderr are collected together, as a person would see them in a terminal.
+class KilnDevProcess {
+public:
+    ~KilnDevProcess();
+
+    // Starts and waits until the server listens; false with the output explaining why.
+    bool start(const QString& projectDir, const QString& persistDir, const QStringList& extraArgs = {},
+               int timeoutMs = 60000);
+    void stop();
+    bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    quint16 port() const { return m_port; }
+    QString output();
+    // Waits until the output contains `text` (or the process ends).
+    bool waitForOutput(const QString& text, int timeoutMs = 30000);
+
+private:
+    QProcess m_process;
+    QByteArray m_output;
+    quint16 m_port = 0;
+};
+
+struct HttpResult {
+    int status = 0;
+    QByteArray body;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QString error;
+    QByteArray header(const QByteArray& name) const;
+};
+
+// One HTTP/1.1 request on a fresh loopback connection (Connection: close), read to the end.
+HttpResult httpRequest(quint16 port, const QByteArray& method, const QByteArray& target,
+                       const QList<QPair<QByteArray, QByteArray>>& headers = {}, const QByteArray& body = {},
+                       int timeoutMs = 60000);
+
+} // namespace kiln::test
