@@ -25,8 +25,65 @@ let pyodide = null;
 let host = null;
 let env = null;
 
+// Caps the wasm heap: past the limit a grow fails, Emscripten's malloc returns NULL and Python
+// raises MemoryError; the host then replaces this instance, as Cloudflare would.
+function capWasmMemory(limit) {
+  if (!limit) return;
+  const grow = WebAssembly.Memory.prototype.grow;
+  WebAssembly.Memory.prototype.grow = function (delta) {
+    if (this.buffer.byteLength + delta * 65536 > limit) {
+      ops.limitHit("its memory limit");
+      throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
+    }
+    return grow.call(this, delta);
+  };
+}
+
+export function wasmHeapBytes() {
+  return pyodide ? pyodide._module.HEAP8.buffer.byteLength : 0;
+}
+
+// Pyodide's shell path reads pyodide.asm.wasm with readbuffer() and calls
+// WebAssembly.instantiate(bytes). Route that one compile through compileStreaming, whose host
+// callback serves and fills the on-disk code cache.
+let pendingCacheStore = null;
+function cacheWasmCompiles(wasmPath) {
+  const tagged = new WeakSet();
+  const readbuffer = globalThis.readbuffer;
+  globalThis.readbuffer = (path) => {
+    const buffer = readbuffer(path);
+    if (String(path) === wasmPath) tagged.add(buffer);
+    return buffer;
+  };
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = async function (source, imports) {
+    if (!(ArrayBuffer.isView(source) && tagged.has(source.buffer))) return instantiate.apply(this, arguments);
+    const cacheKey = `${wasmPath}:${ops.fileStamp(wasmPath)}`;
+    const hit = ops.wasmCacheHas(cacheKey);
+    const module = await phase(hit ? "compile wasm (code cache)" : "compile wasm",
+      () => WebAssembly.compileStreaming({ bytes: source, cacheKey }));
+    const instance = await phase("instantiate wasm", () => instantiate(module, imports));
+    if (!hit) pendingCacheStore = { module, cacheKey };
+    return { module, instance };
+  };
+}
+
+// Serialise once background tier-up has had time to finish; a run that ends sooner simply
+// compiles again next time.
+function scheduleCacheStore() {
+  if (!pendingCacheStore) return;
+  const { module, cacheKey } = pendingCacheStore;
+  pendingCacheStore = null;
+  setTimeout(() => {
+    const bytes = ops.wasmCacheStore(module, cacheKey);
+    if (bytes) ops.log(0, `stored ${(bytes / 1048576).toFixed(1)} MiB of compiled wasm in the code cache`);
+  }, 8000);
+}
+
 export async function boot(config) {
+  capWasmMemory(config.memoryLimitBytes);
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
+  cacheWasmCompiles(dir + "pyodide.asm.wasm");
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
   const createPyodideModule = (await phase("load pyodide.asm.mjs", () => import(dir + "pyodide.asm.mjs"))).default;
   pyodide = await phase("pyodide runtime", () => loadPyodide({
@@ -56,6 +113,7 @@ export async function boot(config) {
   });
   env = makeEnv(config);
   await phase("import main module", () => host.load_main(config.mainModule));
+  scheduleCacheStore();
 }
 
 function makeEnv(config) {
@@ -154,7 +212,9 @@ export async function serveExchange(id, method, url, headers, hasBody) {
     const limit = ops.takeLimitHit();
     if (limit) {
       ops.log(4, `Error: Worker exceeded ${limit}. (${method} ${new URL(url).pathname})`);
-      return failResponse(id, 500, `Worker exceeded ${limit}.\n`);
+      failResponse(id, 500, `Worker exceeded ${limit}.\n`);
+      if (limit === "its memory limit") ops.retire(limit);
+      return;
     }
     ops.log(4, errorText(e));
     return failResponse(id, 500, "Internal Server Error: the worker threw an exception (see the log).\n");

@@ -35,8 +35,22 @@ def load_main(module_name: str) -> None:
     name = str(module_name).replace("\\", "/").rsplit("/", 1)[-1]
     if name.endswith(".py"):
         name = name[:-3]
-    module = importlib.import_module(name)
+    try:
+        module = importlib.import_module(name)
+    except BaseException as error:
+        raise error.with_traceback(_user_frames(error.__traceback__))
     _main, _main_name = module, name
+
+
+def _user_frames(tb):
+    """Drops the leading frames of this module and of the import machinery, as Python's
+    own import statement does, so a traceback starts at the user's code."""
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if not (name == __file__ or name.startswith("<frozen ") or "/importlib/" in name):
+            break
+        tb = tb.tb_next
+    return tb
 
 
 def _module():

@@ -72,6 +72,7 @@ int runDevCommand(const QStringList& args)
     parser.addOption({QStringLiteral("ip"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("ip"), QStringLiteral("127.0.0.1")});
     parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
     parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
+    parser.addOption({QStringLiteral("memory-limit-mb"), QStringLiteral("Cap on the worker's WebAssembly heap (default 512)."), QStringLiteral("mb"), QStringLiteral("512")});
     parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
     parser.addOption({QStringLiteral("test-scheduled"), QStringLiteral("Accepted for wrangler compatibility; the scheduled endpoints are always on.")});
     parser.process(args);
@@ -107,6 +108,13 @@ int runDevCommand(const QStringList& args)
     options.cacheDir = project->rootDir + QStringLiteral("/.kiln/cache");
     if (project->cpuMs)
         options.cpuLimitMs = *project->cpuMs;
+    bool memoryOk = false;
+    const int memoryMb = parser.value(QStringLiteral("memory-limit-mb")).toInt(&memoryOk);
+    if (!memoryOk || memoryMb < 64) {
+        terminalError(QStringLiteral("--memory-limit-mb must be a number of at least 64"));
+        return 1;
+    }
+    options.memoryLimitBytes = static_cast<qint64>(memoryMb) * 1024 * 1024;
 
     terminalBanner(*project);
     Worker worker(options);
@@ -139,7 +147,11 @@ int runDevCommand(const QStringList& args)
                      .arg(server.port()));
     const int rc = QCoreApplication::exec();
     server.close();
-    return rc;
+    // Nothing left to save: state files commit per write. Skipping the isolate teardown keeps
+    // Ctrl-C instant and avoids waiting on V8's background compile jobs.
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
 }
 
 } // namespace kiln

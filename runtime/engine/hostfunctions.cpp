@@ -2,6 +2,7 @@
 
 #include "engine/outboundfetch.h"
 #include "engine/textcodec.h"
+#include "engine/wasmcache.h"
 
 #include <QByteArray>
 #include <QFile>
@@ -159,20 +160,28 @@ struct TimerState {
     int nextId = 1;
 };
 
-TimerState& timerState()
+// Per isolate, so a replaced isolate on the same thread starts clean; entries are removed
+// (and their loop timers cancelled) before the isolate is disposed.
+std::map<v8::Isolate*, TimerState>& allTimers()
 {
-    thread_local TimerState state;
-    return state;
+    thread_local std::map<v8::Isolate*, TimerState> timers;
+    return timers;
 }
+
+TimerState& timerState(v8::Isolate* isolate) { return allTimers()[isolate]; }
 
 void armTimer(JsRuntime* runtime, int id, double ms, bool repeat)
 {
-    auto& state = timerState();
+    auto& state = timerState(runtime->isolate());
     auto it = state.timers.find(id);
     if (it == state.timers.end())
         return;
-    it->second.first = runtime->loop().postDelayed(ms, [runtime, id, ms, repeat] {
-        auto& st = timerState();
+    v8::Isolate* owner = runtime->isolate();
+    it->second.first = runtime->loop().postDelayed(ms, [runtime, owner, id, ms, repeat] {
+        auto all = allTimers().find(owner);
+        if (all == allTimers().end())
+            return;
+        auto& st = all->second;
         auto found = st.timers.find(id);
         if (found == st.timers.end())
             return;
@@ -201,7 +210,7 @@ void opTimerStart(Args args)
     if (!(ms >= 0) || ms > 2147483647.0)
         ms = 0;
     const bool repeat = args[2]->BooleanValue(isolate);
-    auto& state = timerState();
+    auto& state = timerState(isolate);
     const int id = state.nextId++;
     state.timers.emplace(id, std::make_pair(0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>())));
     armTimer(&runtimeOf(args), id, ms, repeat);
@@ -210,7 +219,7 @@ void opTimerStart(Args args)
 
 void opTimerCancel(Args args)
 {
-    auto& state = timerState();
+    auto& state = timerState(args.GetIsolate());
     const int id = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
     auto it = state.timers.find(id);
     if (it == state.timers.end())
@@ -341,6 +350,16 @@ void setFunction(const JsScope& scope, v8::Local<v8::Object> target, const char*
 
 } // namespace
 
+void clearHostTimers(JsRuntime& runtime)
+{
+    auto it = allTimers().find(runtime.isolate());
+    if (it == allTimers().end())
+        return;
+    for (auto& [id, timer] : it->second.timers)
+        runtime.loop().cancel(timer.first);
+    allTimers().erase(it);
+}
+
 void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops)
 {
     auto data = v8::External::New(scope.isolate, &runtime);
@@ -375,6 +394,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     setFunction(scope, os, "system", osSystem, data);
     global->Set(scope.context, toV8(scope.isolate, "os"), os).Check();
     installFetchOps(scope, runtime, ops);
+    installWasmCache(scope, runtime, ops);
 }
 
 } // namespace kiln

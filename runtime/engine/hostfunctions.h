@@ -10,5 +10,7 @@ namespace kiln {
 // The JS prelude wraps these into Web APIs and removes the file-reading ones before any
 // worker code runs.
 void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
+// Cancels the isolate's pending timers; called before the isolate is disposed.
+void clearHostTimers(JsRuntime& runtime);
 
 } // namespace kiln

@@ -3,6 +3,7 @@
 #include "engine/hostfunctions.h"
 #include "engine/moduleloader.h"
 #include "engine/v8platform.h"
+#include "engine/wasmcache.h"
 
 #include <v8-array-buffer.h>
 #include <v8-exception.h>
@@ -20,20 +21,6 @@ namespace kiln {
 namespace {
 constexpr int kRuntimeSlot = 0;
 
-void onPromiseReject(v8::PromiseRejectMessage message)
-{
-    // Only rejections nobody handles are worth a line; V8 reports a later handler as
-    // kPromiseHandlerAddedAfterReject, which we ignore (the line has been printed).
-    if (message.GetEvent() != v8::kPromiseRejectWithNoHandler)
-        return;
-    auto promise = message.GetPromise();
-    auto* isolate = promise->GetIsolate();
-    auto* runtime = JsRuntime::from(isolate);
-    if (!runtime)
-        return;
-    runtime->reportValue({isolate, isolate->GetCurrentContext()}, message.GetValue(),
-                         QStringLiteral("Uncaught (in promise) "));
-}
 } // namespace
 
 static void settle(const v8::FunctionCallbackInfo<v8::Value>& info, bool ok)
@@ -80,9 +67,12 @@ JsRuntime::JsRuntime(EventLoop& loop, Options options)
     m_isolate->Enter();
     m_isolate->SetData(kRuntimeSlot, this);
     m_isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
-    m_isolate->SetPromiseRejectCallback(onPromiseReject);
+    m_isolate->SetPromiseRejectCallback(&JsRuntime::onPromiseReject);
     m_modules = std::make_unique<ModuleLoader>(m_isolate);
+    if (m_options.heapLimitBytes)
+        m_isolate->AddNearHeapLimitCallback(&JsRuntime::nearHeapLimit, this);
 
+    enableWasmStreaming(m_isolate);
     v8::HandleScope handles(m_isolate);
     auto context = v8::Context::New(m_isolate);
     m_context.Reset(m_isolate, context);
@@ -99,7 +89,9 @@ JsRuntime::~JsRuntime()
 {
     m_loop.setAfterTask({});
     m_loop.setStillBusy({});
+    clearHostTimers(*this);
     m_modules.reset();
+    m_unhandled.clear();
     m_ops.Reset();
     m_context.Reset();
     m_isolate->Exit();
@@ -107,9 +99,43 @@ JsRuntime::~JsRuntime()
     m_isolate->Dispose();
 }
 
+size_t JsRuntime::nearHeapLimit(void* data, size_t current, size_t)
+{
+    auto* self = static_cast<JsRuntime*>(data);
+    self->m_isolate->TerminateExecution();
+    if (self->m_options.heapLimitReached)
+        self->m_options.heapLimitReached();
+    // Room to unwind the terminated script instead of V8's fatal out-of-memory abort.
+    return current * 2;
+}
+
 JsRuntime* JsRuntime::from(v8::Isolate* isolate)
 {
     return static_cast<JsRuntime*>(isolate->GetData(kRuntimeSlot));
+}
+
+void JsRuntime::onPromiseReject(v8::PromiseRejectMessage message)
+{
+    auto promise = message.GetPromise();
+    auto* isolate = promise->GetIsolate();
+    auto* self = JsRuntime::from(isolate);
+    if (!self)
+        return;
+    if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
+        self->m_unhandled.emplace_back(v8::Global<v8::Promise>(isolate, promise),
+                                       v8::Global<v8::Value>(isolate, message.GetValue()));
+    } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
+        std::erase_if(self->m_unhandled, [&](const auto& entry) { return entry.first.Get(isolate) == promise; });
+    }
+}
+
+void JsRuntime::reportUnhandledRejections()
+{
+    auto pending = std::move(m_unhandled);
+    m_unhandled.clear();
+    JsScope scope{m_isolate, context()};
+    for (auto& [promise, value] : pending)
+        reportValue(scope, value.Get(m_isolate), QStringLiteral("Uncaught (in promise) "));
 }
 
 void JsRuntime::performMicrotaskCheckpoint()
@@ -117,6 +143,8 @@ void JsRuntime::performMicrotaskCheckpoint()
     v8::HandleScope handles(m_isolate);
     v8::Context::Scope contextScope(context());
     m_isolate->PerformMicrotaskCheckpoint();
+    if (!m_unhandled.empty())
+        reportUnhandledRejections();
 }
 
 void JsRuntime::log(LogLevel level, const QString& text) const

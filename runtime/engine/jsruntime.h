@@ -13,6 +13,8 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace v8 {
 class TryCatch;
@@ -41,6 +43,9 @@ public:
     struct Options {
         std::function<void(LogLevel, const QString&)> log;
         size_t heapLimitBytes = 0; // 0: V8's default
+        // Called (isolate thread) when the JS heap nears its limit; execution is then
+        // terminated and the runtime must be thrown away.
+        std::function<void()> heapLimitReached;
     };
 
     JsRuntime(EventLoop& loop, Options options);
@@ -77,6 +82,9 @@ public:
 
 private:
     void performMicrotaskCheckpoint();
+    static size_t nearHeapLimit(void* data, size_t current, size_t initial);
+    static void onPromiseReject(v8::PromiseRejectMessage message);
+    void reportUnhandledRejections();
 
     EventLoop& m_loop;
     Options m_options;
@@ -84,6 +92,9 @@ private:
     v8::Isolate* m_isolate = nullptr;
     v8::Global<v8::Context> m_context;
     v8::Global<v8::Object> m_ops;
+    // Rejections with no handler yet; reported after the checkpoint if still unhandled, since
+    // `await` on an already-rejected promise attaches its handler a moment later.
+    std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> m_unhandled;
     std::unique_ptr<ModuleLoader> m_modules;
 };
 

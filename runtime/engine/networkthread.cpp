@@ -4,6 +4,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkCookie>
 #include <QNetworkCookieJar>
+#include <QSslConfiguration>
 #include <QThread>
 
 #include <mutex>
@@ -58,10 +59,26 @@ void stopThread()
     delete thread;
 }
 
+// KILN_EXTRA_CA_CERTS names a PEM file of extra trusted roots, like Node's
+// NODE_EXTRA_CA_CERTS: for a private CA or an intercepting proxy during local development
+// (and for the tests' loopback HTTPS server). The system roots stay trusted.
+void addExtraCaCertificates()
+{
+    const QString path = qEnvironmentVariable("KILN_EXTRA_CA_CERTS");
+    if (path.isEmpty())
+        return;
+    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+    if (config.addCaCertificates(path))
+        QSslConfiguration::setDefaultConfiguration(config);
+    else
+        qWarning("KILN_EXTRA_CA_CERTS: no certificates could be read from %s", qPrintable(path));
+}
+
 QNetworkAccessManager& manager()
 {
     auto& s = shared();
     if (!s.manager) {
+        addExtraCaCertificates();
         s.manager = new QNetworkAccessManager(s.context);
         s.manager->setCookieJar(new NoCookies(s.manager));
         // Redirects are followed by the JS fetch() so that `redirect: "manual" | "error"`,

@@ -60,6 +60,9 @@ struct RequestSpec {
 // Network-thread state of one exchange.
 struct Job {
     QPointer<QNetworkReply> reply;
+    // Only our own connections may be cut: the reply's internal ones carry abort() to Qt's
+    // HTTP thread.
+    QList<QMetaObject::Connection> connections;
     bool responded = false; // "response" was sent
     bool finished = false;  // Qt has the whole body (or failed)
     bool wantChunk = false; // JS awaits a chunk
@@ -124,7 +127,8 @@ public:
     void startTimer(int id, double ms)
     {
         // keepAlive=false: a pending AbortSignal.timeout() must not hold a finished script open.
-        m_loop->postDelayed(ms, [self = shared_from_this(), id] { self->dispatch(id, {FetchEvent::Timer}); }, false);
+        if (m_loop)
+            m_loop->postDelayed(ms, [self = shared_from_this(), id] { self->dispatch(id, {FetchEvent::Timer}); }, false);
     }
 
     // Called while the isolate is being disposed (see installFetchOps). Drops the loop refs
@@ -203,11 +207,13 @@ void FetchHost::netStart(QNetworkAccessManager& nam, int id, const RequestSpec& 
     reply->setReadBufferSize(kReadBuffer);
     // Slots capture `this`: the host outlives its replies because shutdown() posts
     // netCancelAll() with a strong reference before the last one can go.
-    m_jobs[id].reply = reply;
-
-    QObject::connect(reply, &QNetworkReply::metaDataChanged, reply, [this, id] { netMetaData(id); });
-    QObject::connect(reply, &QNetworkReply::readyRead, reply, [this, id] { netPump(id); });
-    QObject::connect(reply, &QNetworkReply::finished, reply, [this, id] { netFinished(id); });
+    Job& job = m_jobs[id];
+    job.reply = reply;
+    job.connections = {
+        QObject::connect(reply, &QNetworkReply::metaDataChanged, reply, [this, id] { netMetaData(id); }),
+        QObject::connect(reply, &QNetworkReply::readyRead, reply, [this, id] { netPump(id); }),
+        QObject::connect(reply, &QNetworkReply::finished, reply, [this, id] { netFinished(id); }),
+    };
 }
 
 void FetchHost::netMetaData(int id)
@@ -291,10 +297,10 @@ void FetchHost::netDrop(int id)
     auto it = m_jobs.find(id);
     if (it == m_jobs.end())
         return;
-    if (QNetworkReply* reply = it->second.reply) {
-        QObject::disconnect(reply, nullptr, nullptr, nullptr);
+    for (const auto& connection : it->second.connections)
+        QObject::disconnect(connection);
+    if (QNetworkReply* reply = it->second.reply)
         reply->deleteLater();
-    }
     m_jobs.erase(it);
 }
 
@@ -303,10 +309,10 @@ void FetchHost::netCancel(int id)
     auto it = m_jobs.find(id);
     if (it == m_jobs.end())
         return;
-    if (QNetworkReply* reply = it->second.reply) {
-        QObject::disconnect(reply, nullptr, nullptr, nullptr);
-        reply->abort();
-    }
+    for (const auto& connection : it->second.connections)
+        QObject::disconnect(connection);
+    if (QNetworkReply* reply = it->second.reply)
+        reply->abort(); // closes the connection on Qt's HTTP thread
     netDrop(id);
 }
 

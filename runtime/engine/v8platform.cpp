@@ -23,6 +23,7 @@ public:
     {
         std::lock_guard lock(m_mutex);
         m_loop = nullptr;
+        *m_alive = false;
     }
 
     void PostTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
@@ -46,15 +47,20 @@ private:
         std::lock_guard lock(m_mutex);
         if (!m_loop)
             return;
-        auto shared = std::shared_ptr<v8::Task>(std::move(task));
+        // Tasks already queued when the isolate goes away must not run against it.
+        auto run = [shared = std::shared_ptr<v8::Task>(std::move(task)), alive = m_alive] {
+            if (*alive)
+                shared->Run();
+        };
         if (ms <= 0)
-            m_loop->post([shared] { shared->Run(); });
+            m_loop->post(run);
         else
-            m_loop->postDelayed(ms, [shared] { shared->Run(); }, false);
+            m_loop->postDelayed(ms, run, false);
     }
 
     std::mutex m_mutex;
     EventLoop* m_loop;
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true); // loop thread reads, detach() writes on it too
 };
 
 } // namespace
@@ -74,6 +80,9 @@ V8Platform& V8Platform::instance()
 {
     static V8Platform* platform = [] {
         auto* p = new V8Platform; // lives for the process: V8 cannot be re-initialised
+        // Compile all wasm with the optimising tier in the background, so the code cache
+        // written after boot holds optimised code for every function, not just hot ones.
+        v8::V8::SetFlagsFromString("--no-wasm-dynamic-tiering");
         v8::V8::InitializePlatform(p);
         v8::V8::Initialize();
         return p;

@@ -62,7 +62,9 @@ void Worker::Private::startInstance()
             booting->runtime().isolate()->TerminateExecution();
             loop.post([this] { replaceInstance(QStringLiteral("its CPU time limit")); });
         });
-    loop.setTaskHooks([this] { if (watchdog) watchdog->runBegins(); },
+    // Only request-time work is limited: boot (Pyodide, imports) has its own, larger budget
+    // on Cloudflare and is measured by the startup spans instead.
+    loop.setTaskHooks([this] { if (watchdog && ready) watchdog->runBegins(); },
                       [this] { if (watchdog) watchdog->runEnds(); });
     instance->boot([this, timer, booting](const QString& error) {
         if (instance.get() != booting)

@@ -25,6 +25,10 @@ namespace kiln {
 
 namespace {
 
+// Cloudflare gives an isolate 128 MB in all; Pyodide's own objects live in the wasm heap
+// (capped separately), so the JS heap proper gets a fixed allowance.
+constexpr size_t kJsHeapLimitBytes = 256u * 1024 * 1024;
+
 // Files under `dir` as [fsPath, hostPath] pairs. Caches and hidden folders stay out: they
 // would not be uploaded to Cloudflare either.
 void collectFiles(const QString& dir, const QString& fsPrefix, QJsonArray& out)
@@ -52,7 +56,8 @@ WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options, Ho
     : m_loop(loop)
     , m_options(options)
     , m_hooks(std::move(hooks))
-    , m_runtime(loop, {[this](LogLevel level, const QString& text) { m_hooks.log(static_cast<int>(level), text); }, 0})
+    , m_runtime(loop, {[this](LogLevel level, const QString& text) { m_hooks.log(static_cast<int>(level), text); },
+                       kJsHeapLimitBytes, [this] { m_hooks.died(QStringLiteral("its memory limit")); }})
 {
 }
 
@@ -61,6 +66,7 @@ WorkerInstance::~WorkerInstance()
     *m_alive = false;
     for (auto& [id, exchange] : m_exchanges)
         exchange->abort();
+    m_resolvers.clear();
     m_module.Reset();
     m_interruptBuffer.Reset();
 }

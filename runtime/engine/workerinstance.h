@@ -3,6 +3,8 @@
 #include "engine/jsruntime.h"
 #include "engine/worker.h"
 
+#include <v8-promise.h>
+
 #include <QJsonObject>
 
 #include <atomic>
@@ -44,6 +46,7 @@ private:
     static void opHoldOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opTakeLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opRetire(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangePull(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeRespond(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeWrite(const v8::FunctionCallbackInfo<v8::Value>& args);
@@ -61,6 +64,12 @@ private:
     JsRuntime m_runtime;
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
+    // Promises waiting on the server thread. Closures posted across threads carry only the
+    // key, so no V8 handle can outlive the isolate inside a queued task.
+    std::map<int, v8::Global<v8::Promise::Resolver>> m_resolvers;
+    int m_nextResolver = 1;
+    int parkResolver(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver);
+    v8::Local<v8::Promise::Resolver> takeResolver(v8::Isolate* isolate, int key);
     int m_nextExchange = 1;
     QString m_limitHit;
     std::atomic<int32_t*> m_interruptWord{nullptr};

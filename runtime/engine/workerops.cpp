@@ -47,6 +47,19 @@ std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<boo
 
 } // namespace
 
+int WorkerInstance::parkResolver(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver)
+{
+    const int key = m_nextResolver++;
+    m_resolvers.emplace(key, v8::Global<v8::Promise::Resolver>(isolate, resolver));
+    return key;
+}
+
+v8::Local<v8::Promise::Resolver> WorkerInstance::takeResolver(v8::Isolate* isolate, int key)
+{
+    auto node = m_resolvers.extract(key);
+    return node ? node.mapped().Get(isolate) : v8::Local<v8::Promise::Resolver>();
+}
+
 WorkerInstance* WorkerInstance::self(Args args)
 {
     return static_cast<WorkerInstance*>(args.Data().As<v8::External>()->Value());
@@ -90,10 +103,14 @@ void WorkerInstance::opTakeLimitHit(Args args)
 
 void WorkerInstance::opLimitHit(Args args)
 {
-    auto* instance = self(args);
-    instance->m_limitHit = toQString(args.GetIsolate(), args[0]);
-    if (instance->m_limitHit.startsWith(QLatin1String("its memory limit")))
-        instance->m_hooks.died(instance->m_limitHit);
+    self(args)->m_limitHit = toQString(args.GetIsolate(), args[0]);
+}
+
+// After a memory limit the instance's Python heap cannot be trusted: worker.mjs calls this
+// once the failing request has its 500, and the host boots a replacement.
+void WorkerInstance::opRetire(Args args)
+{
+    self(args)->m_hooks.died(toQString(args.GetIsolate(), args[0]));
 }
 
 void WorkerInstance::opExchangePull(Args args)
@@ -105,12 +122,14 @@ void WorkerInstance::opExchangePull(Args args)
     auto* isolate = args.GetIsolate();
     auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
     args.GetReturnValue().Set(resolver->GetPromise());
-    auto held = std::make_shared<v8::Global<v8::Promise::Resolver>>(isolate, resolver);
+    const int key = instance->parkResolver(isolate, resolver);
     EventLoop* loop = &instance->m_loop;
     std::weak_ptr<bool> alive = instance->m_alive;
-    exchange->pullBody([instance, alive, loop, held](BodyChunk chunk) {
-        loop->post(onEngineThread(instance, alive, [held, chunk = std::move(chunk)](const JsScope& scope) {
-            auto resolver = held->Get(scope.isolate);
+    exchange->pullBody([instance, alive, loop, key](BodyChunk chunk) {
+        loop->post(onEngineThread(instance, alive, [instance, key, chunk = std::move(chunk)](const JsScope& scope) {
+            auto resolver = instance->takeResolver(scope.isolate, key);
+            if (resolver.IsEmpty())
+                return;
             if (!chunk.error.isEmpty()) {
                 resolver->Reject(scope.context, v8::Exception::TypeError(toV8(scope.isolate, chunk.error))).Check();
             } else if (chunk.end && chunk.data.isEmpty()) {
@@ -158,12 +177,14 @@ void WorkerInstance::opExchangeWrite(Args args)
     const char* data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
     auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
     args.GetReturnValue().Set(resolver->GetPromise());
-    auto held = std::make_shared<v8::Global<v8::Promise::Resolver>>(isolate, resolver);
+    const int key = instance->parkResolver(isolate, resolver);
     EventLoop* loop = &instance->m_loop;
     std::weak_ptr<bool> alive = instance->m_alive;
-    exchange->write(QByteArray(data, static_cast<qsizetype>(view->ByteLength())), [instance, alive, loop, held] {
-        loop->post(onEngineThread(instance, alive, [held](const JsScope& scope) {
-            held->Get(scope.isolate)->Resolve(scope.context, v8::Undefined(scope.isolate)).Check();
+    exchange->write(QByteArray(data, static_cast<qsizetype>(view->ByteLength())), [instance, alive, loop, key] {
+        loop->post(onEngineThread(instance, alive, [instance, key](const JsScope& scope) {
+            auto resolver = instance->takeResolver(scope.isolate, key);
+            if (!resolver.IsEmpty())
+                resolver->Resolve(scope.context, v8::Undefined(scope.isolate)).Check();
         }));
     });
 }
@@ -198,6 +219,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         {"holdOpen", opHoldOpen},
         {"takeLimitHit", opTakeLimitHit},
         {"limitHit", opLimitHit},
+        {"retire", opRetire},
         {"exchangePull", opExchangePull},
         {"exchangeRespond", opExchangeRespond},
         {"exchangeWrite", opExchangeWrite},

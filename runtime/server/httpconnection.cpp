@@ -15,14 +15,12 @@ namespace {
 // Qt's own buffer in front of the kernel's: small, so a paused connection pushes back on the
 // client through TCP instead of piling up in memory.
 constexpr qint64 kSocketReadBuffer = 256 * 1024;
-// Body writes at least this big go to the socket as their own (implicitly shared) QByteArray
-// instead of being copied into m_out.
-constexpr qsizetype kShareThreshold = 16 * 1024;
 constexpr qint64 kWriteStallMs = 30000;
+// Input discarded while closing before giving up on a graceful close (bounds CPU, not memory).
+constexpr qint64 kMaxDiscardBytes = 64 << 20;
 } // namespace
 
-qint64 HttpConnection::nowUs()
-{
+qint64 HttpConnection::nowUs() {
     using namespace std::chrono;
     return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
@@ -33,7 +31,7 @@ HttpConnection::HttpConnection(HttpServer* server, QTcpSocket* socket)
     , m_options(server->m_options)
     , m_socket(socket)
     , m_parser(this, server->m_options.maxHeaderBytes)
-{
+    , m_output(socket, server->m_options.writeHighWaterBytes) {
     m_socket->setParent(this);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_socket->setReadBufferSize(kSocketReadBuffer);
@@ -46,22 +44,18 @@ HttpConnection::HttpConnection(HttpServer* server, QTcpSocket* socket)
     setDeadline(Deadline::Fresh, m_options.headerTimeoutMs);
 }
 
-HttpConnection::~HttpConnection()
-{
+HttpConnection::~HttpConnection() {
     if (m_exchange)
         std::exchange(m_exchange, nullptr)->close(QStringLiteral("the server shut down"));
 }
 
-void HttpConnection::setDeadline(Deadline kind, qint64 ms)
-{
+void HttpConnection::setDeadline(Deadline kind, qint64 ms) {
     m_deadlineKind = kind;
     m_deadline = kind == Deadline::None ? 0 : nowUs() + ms * 1000;
 }
 
-void HttpConnection::checkDeadline(qint64 now)
-{
-    if (!m_deadline || now < m_deadline)
-        return;
+void HttpConnection::checkDeadline(qint64 now) {
+    if (!m_deadline || now < m_deadline) return;
     switch (m_deadlineKind) {
     case Deadline::None:
         break;
@@ -70,8 +64,8 @@ void HttpConnection::checkDeadline(qint64 now)
         closeGracefully(); // idle: nothing to answer
         break;
     case Deadline::Head:
-        failRequest(408, "the request head did not arrive within "
-                             + QByteArray::number(m_options.headerTimeoutMs) + " ms");
+        failRequest(408, "the request head did not arrive within " +
+                             QByteArray::number(m_options.headerTimeoutMs) + " ms");
         break;
     case Deadline::Write:
     case Deadline::Linger:
@@ -82,26 +76,21 @@ void HttpConnection::checkDeadline(qint64 now)
 
 // --- input -------------------------------------------------------------------------------
 
-void HttpConnection::onReadyRead()
-{
+void HttpConnection::onReadyRead() {
     if (m_phase == Phase::Closing)
         discardInput();
     else
         pumpInput();
 }
 
-bool HttpConnection::wantsInput() const
-{
-    if (m_phase == Phase::Head)
-        return true;
-    if (m_phase != Phase::Exchange || m_messageComplete || m_bodyFailed)
-        return false;
-    return m_draining || !m_exchange
-           || m_exchange->bufferedBody() < m_options.maxBufferedBodyBytes;
+bool HttpConnection::wantsInput() const {
+    if (m_phase == Phase::Head) return true;
+    if (m_phase != Phase::Exchange || m_messageComplete || m_bodyFailed) return false;
+    return m_draining || !m_exchange || m_exchange->bufferedBody() < m_options.maxBufferedBodyBytes;
 }
 
-void HttpConnection::pumpInput()
-{
+void HttpConnection::pumpInput() {
+    if (m_phase == Phase::Dead) return;
     if (m_pumping) { // re-entered from a callback: let the outer loop look again
         m_pumpAgain = true;
         return;
@@ -117,16 +106,14 @@ void HttpConnection::pumpInput()
                 continue;
             }
             const qint64 n = m_socket->read(buffer.data(), buffer.size());
-            if (n <= 0)
-                break;
+            if (n <= 0) break;
             feed(buffer.constData(), n);
         }
     } while (m_pumpAgain && m_phase != Phase::Dead);
     m_pumping = false;
 }
 
-void HttpConnection::feed(const char* data, qsizetype size)
-{
+void HttpConnection::feed(const char* data, qsizetype size) {
     const HttpRequestParser::Result r = m_parser.execute(data, size);
     m_bytesIn += r.consumed;
     if (r.status == HttpRequestParser::Status::Error) {
@@ -140,20 +127,16 @@ void HttpConnection::feed(const char* data, qsizetype size)
         m_dispatchPending = false;
         m_server->m_handler->handle(m_exchange->consumerHandle());
     }
-    if (m_draining && m_drained > m_options.maxDrainBytes)
-        m_keepAlive = false;
-    if (m_exchange)
-        m_exchange->serveBody();
+    if (m_draining && m_drained > m_options.maxDrainBytes) m_keepAlive = false;
+    if (m_exchange) m_exchange->serveBody();
     maybeCompleteExchange();
 }
 
-void HttpConnection::parseFailed(int status, const QByteArray& reason)
-{
+void HttpConnection::parseFailed(int status, const QByteArray& reason) {
     if (m_phase == Phase::Head || m_dispatchPending) {
         // The handler never saw this request.
         m_dispatchPending = false;
-        if (m_exchange)
-            std::exchange(m_exchange, nullptr)->detach();
+        if (m_exchange) std::exchange(m_exchange, nullptr)->detach();
         failRequest(status, reason);
         return;
     }
@@ -172,8 +155,7 @@ void HttpConnection::parseFailed(int status, const QByteArray& reason)
     maybeCompleteExchange();
 }
 
-void HttpConnection::parserMessageBegin()
-{
+void HttpConnection::parserMessageBegin() {
     m_requestStartUs = nowUs();
     if (m_deadlineKind == Deadline::Fresh)
         m_deadlineKind = Deadline::Head; // counted from accept: a slow first byte is no excuse
@@ -181,8 +163,7 @@ void HttpConnection::parserMessageBegin()
         setDeadline(Deadline::Head, m_options.headerTimeoutMs);
 }
 
-void HttpConnection::parserHead(HttpRequestHead&& head, const HttpRequestInfo& info)
-{
+void HttpConnection::parserHead(HttpRequestHead&& head, const HttpRequestInfo& info) {
     setDeadline(Deadline::None, 0);
     head.peerAddress = m_peer;
     head.localPort = m_localPort;
@@ -195,8 +176,7 @@ void HttpConnection::parserHead(HttpRequestHead&& head, const HttpRequestInfo& i
     m_dispatchPending = true;
 }
 
-void HttpConnection::parserBody(const char* data, qsizetype size)
-{
+void HttpConnection::parserBody(const char* data, qsizetype size) {
     m_bodySeen = true;
     if (m_draining)
         m_drained += size;
@@ -204,52 +184,41 @@ void HttpConnection::parserBody(const char* data, qsizetype size)
         m_exchange->appendBody(data, size);
 }
 
-void HttpConnection::parserMessageComplete()
-{
+void HttpConnection::parserMessageComplete() {
     m_messageComplete = true;
-    if (m_exchange && !m_draining)
-        m_exchange->setBodyEnd();
+    if (m_exchange && !m_draining) m_exchange->setBodyEnd();
 }
 
-void HttpConnection::discardInput()
-{
+void HttpConnection::discardInput() {
     m_discarded += m_socket->skip(m_socket->bytesAvailable());
-    if (m_discarded > m_options.maxDrainBytes)
-        closeNow(QStringLiteral("too much input while closing"));
+    if (m_discarded > kMaxDiscardBytes) closeNow(QStringLiteral("too much input while closing"));
 }
 
 // --- output ------------------------------------------------------------------------------
 
-void HttpConnection::exchangeFirstPull()
-{
-    if (m_phase != Phase::Exchange || !m_info.expectContinue || m_continueSent || m_bodySeen
-        || m_messageComplete || m_writer.started()) {
+void HttpConnection::exchangeFirstPull() {
+    if (m_phase != Phase::Exchange || !m_info.expectContinue || m_continueSent || m_bodySeen ||
+        m_messageComplete || m_writer.started()) {
         return;
     }
     m_continueSent = true;
-    m_out.append("HTTP/1.1 100 Continue\r\n\r\n");
-    flushOut();
+    m_output.buffer().append("HTTP/1.1 100 Continue\r\n\r\n");
+    m_output.flush();
 }
 
-void HttpConnection::exchangeBodyPulled()
-{
-    if (m_phase == Phase::Exchange)
-        pumpInput();
+void HttpConnection::exchangeBodyPulled() {
+    if (m_phase == Phase::Exchange) pumpInput();
 }
 
-bool HttpConnection::canKeepAlive() const
-{
-    if (!m_info.keepAlive || !m_keepAlive || m_bodyFailed)
-        return false;
+bool HttpConnection::canKeepAlive() const {
+    if (!m_info.keepAlive || !m_keepAlive || m_bodyFailed) return false;
     // Without 100 Continue the client may or may not send the body: the next request could not
     // be found reliably, so this response ends the connection (RFC 9110 10.1.1).
     return m_messageComplete || !m_info.expectContinue || m_continueSent || m_bodySeen;
 }
 
-void HttpConnection::exchangeOps(HttpExchange::Inbox& ops)
-{
-    if (m_phase != Phase::Exchange || !m_exchange || m_writer.finished())
-        return;
+void HttpConnection::exchangeOps(HttpExchange::Inbox& ops) {
+    if (m_phase != Phase::Exchange || !m_exchange || m_writer.finished()) return;
     if (ops.abort) {
         closeNow(QStringLiteral("the exchange was aborted"));
         return;
@@ -265,53 +234,41 @@ void HttpConnection::exchangeOps(HttpExchange::Inbox& ops)
     }
     for (auto& w : ops.writes) {
         writeBody(w.data);
-        if (w.ready)
-            m_readyCallbacks.push_back(std::move(w.ready));
+        if (w.ready) m_output.addReady(std::move(w.ready));
     }
     if (ops.finish)
         finishResponse();
     else if (ops.released)
         abandon();
-    if (m_phase != Phase::Exchange)
-        return;
-    flushOut();
-    if (m_phase != Phase::Exchange)
-        return;
-    fireReady();
+    if (m_phase != Phase::Exchange) return;
+    m_output.flush(); // may tear the connection down
+    if (m_phase != Phase::Exchange) return;
+    m_output.fireReady();
+    if (m_writer.finished()) m_output.dropReady(); // the exchange is over: no one waits any more
     maybeCompleteExchange();
+    if (m_phase == Phase::Exchange && m_draining)
+        pumpInput(); // reading may have been paused while the body waited for the handler
 }
 
-void HttpConnection::startResponse(int status, const QByteArray& reason,
-                                   const HttpHeaders& headers, qint64 lengthHint)
-{
+void HttpConnection::startResponse(int status, const QByteArray& reason, const HttpHeaders& headers,
+                                   qint64 lengthHint) {
     const HttpResponseWriter::Request request{m_info.headRequest, m_info.http10, canKeepAlive()};
-    m_writer.begin(m_out, status, reason, headers, request, lengthHint);
-    if (!m_writer.keepAlive())
-        m_keepAlive = false;
+    m_writer.begin(m_output.buffer(), status, reason, headers, request, lengthHint);
+    if (!m_writer.keepAlive()) m_keepAlive = false;
 }
 
-void HttpConnection::writeBody(const QByteArray& data)
-{
+void HttpConnection::writeBody(const QByteArray& data) {
     const qint64 n = m_writer.admit(data.size());
-    if (n <= 0)
-        return;
-    m_writer.appendChunkHeader(m_out, n);
-    if (n >= kShareThreshold) {
-        stageOut();
-        m_socket->write(n == data.size() ? data : data.first(n));
-        m_bytesOut += n;
-    } else {
-        m_out.append(data.constData(), n);
-    }
-    m_writer.appendChunkTrailer(m_out);
+    if (n <= 0) return;
+    m_writer.appendChunkHeader(m_output.buffer(), n);
+    m_output.appendPayload(data, n);
+    m_writer.appendChunkTrailer(m_output.buffer());
 }
 
-void HttpConnection::finishResponse()
-{
-    if (!m_writer.finish(m_out))
+void HttpConnection::finishResponse() {
+    if (!m_writer.finish(m_output.buffer()))
         m_keepAlive = false; // short of the declared Content-Length: only a close tells
     m_responseEndUs = nowUs();
-    m_readyCallbacks.clear(); // nothing can be written any more
     if (!m_messageComplete && m_keepAlive) {
         const qint64 remaining = m_parser.remainingBodyBytes();
         if (remaining > m_options.maxDrainBytes) {
@@ -325,8 +282,7 @@ void HttpConnection::finishResponse()
     }
 }
 
-void HttpConnection::abandon()
-{
+void HttpConnection::abandon() {
     qWarning("kiln::HttpServer: the handler dropped %s %s without finishing the response",
              m_logMethod.constData(), m_logTarget.left(200).constData());
     if (!m_writer.started()) {
@@ -345,16 +301,12 @@ void HttpConnection::abandon()
     closeGracefully();
 }
 
-void HttpConnection::maybeCompleteExchange()
-{
-    if (m_phase != Phase::Exchange || !m_writer.finished())
-        return;
-    if (m_messageComplete || !m_keepAlive)
-        completeExchange();
+void HttpConnection::maybeCompleteExchange() {
+    if (m_phase != Phase::Exchange || !m_writer.finished()) return;
+    if (m_messageComplete || !m_keepAlive) completeExchange();
 }
 
-void HttpConnection::completeExchange()
-{
+void HttpConnection::completeExchange() {
     report(m_writer.status());
     std::exchange(m_exchange, nullptr)->detach();
     if (!m_keepAlive) {
@@ -365,56 +317,34 @@ void HttpConnection::completeExchange()
     m_writer.reset();
     m_info = HttpRequestInfo();
     m_messageComplete = m_draining = m_bodySeen = m_continueSent = false;
-    m_drained = m_bytesIn = m_bytesOut = m_responseEndUs = 0;
+    m_drained = m_bytesIn = m_responseEndUs = 0;
+    m_output.resetCount();
     m_parser.resume();
     setDeadline(Deadline::KeepAlive, m_options.keepAliveTimeoutMs);
     pumpInput(); // the next pipelined request may already be here
 }
 
-void HttpConnection::failRequest(int status, const QByteArray& reason)
-{
+void HttpConnection::failRequest(int status, const QByteArray& reason) {
     if (m_phase == Phase::Head) {
         m_logMethod = m_parser.method();
         m_logTarget = m_parser.target();
     }
     m_keepAlive = false;
-    HttpResponseWriter::appendErrorResponse(m_out, status, reason);
+    HttpResponseWriter::appendErrorResponse(m_output.buffer(), status, reason);
     m_responseEndUs = nowUs();
     report(status);
     closeGracefully();
 }
 
-void HttpConnection::report(int status)
-{
-    if (!m_server)
-        return;
+void HttpConnection::report(int status) {
+    if (!m_server) return;
     const qint64 end = m_responseEndUs ? m_responseEndUs : nowUs();
     Q_EMIT m_server->exchangeFinished(m_logMethod, m_logTarget, status,
                                       m_requestStartUs ? end - m_requestStartUs : 0, m_bytesIn,
-                                      m_bytesOut + m_out.size());
+                                      m_output.bytesOut());
 }
 
-void HttpConnection::stageOut()
-{
-    if (m_out.isEmpty())
-        return;
-    m_bytesOut += m_out.size();
-    m_socket->write(m_out);
-    // Qt copies small writes (keep our capacity) and shares big ones (let go of them).
-    if (m_out.size() < 4096)
-        m_out.resize(0);
-    else
-        m_out = QByteArray();
-}
-
-void HttpConnection::flushOut()
-{
-    stageOut();
-    m_socket->flush(); // may emit disconnected() synchronously: callers check m_phase
-}
-
-void HttpConnection::onBytesWritten()
-{
+void HttpConnection::onBytesWritten() {
     if (m_phase == Phase::Closing) {
         if (m_socket->bytesToWrite() == 0)
             startLinger();
@@ -422,40 +352,26 @@ void HttpConnection::onBytesWritten()
             setDeadline(Deadline::Write, kWriteStallMs);
         return;
     }
-    fireReady();
-}
-
-void HttpConnection::fireReady()
-{
-    if (m_readyCallbacks.empty() || m_socket->bytesToWrite() >= m_options.writeHighWaterBytes)
-        return;
-    auto callbacks = std::exchange(m_readyCallbacks, {});
-    for (auto& cb : callbacks)
-        cb();
+    m_output.fireReady();
 }
 
 // --- closing -----------------------------------------------------------------------------
 
-void HttpConnection::closeGracefully()
-{
-    if (m_phase == Phase::Closing || m_phase == Phase::Dead)
-        return;
+void HttpConnection::closeGracefully() {
+    if (m_phase == Phase::Closing || m_phase == Phase::Dead) return;
     m_phase = Phase::Closing;
-    m_readyCallbacks.clear();
+    m_output.dropReady();
     m_leftover.clear();
-    flushOut();
-    if (m_phase == Phase::Dead)
-        return;
+    m_output.flush();
+    if (m_phase == Phase::Dead) return;
     if (m_socket->bytesToWrite() == 0)
         startLinger();
     else
         setDeadline(Deadline::Write, kWriteStallMs);
 }
 
-void HttpConnection::startLinger()
-{
-    if (m_writeShut)
-        return;
+void HttpConnection::startLinger() {
+    if (m_writeShut) return;
     m_writeShut = true;
     // Half-close and keep reading for a moment: closing with unread input would make the kernel
     // send RST, which can destroy the response (e.g. a 431) before the client has read it.
@@ -464,24 +380,20 @@ void HttpConnection::startLinger()
     discardInput();
 }
 
-void HttpConnection::closeNow(const QString& why)
-{
+void HttpConnection::closeNow(const QString& why) {
     teardown(why, true);
 }
 
-void HttpConnection::detachFromServer()
-{
+void HttpConnection::detachFromServer() {
     m_server = nullptr;
     teardown(QStringLiteral("the server shut down"), true);
 }
 
-void HttpConnection::teardown(const QString& why, bool abortSocket)
-{
-    if (m_phase == Phase::Dead)
-        return;
+void HttpConnection::teardown(const QString& why, bool abortSocket) {
+    if (m_phase == Phase::Dead) return;
     m_phase = Phase::Dead;
     m_deadline = 0;
-    m_readyCallbacks.clear();
+    m_output.dropReady();
     if (m_exchange) {
         report(m_writer.started() ? m_writer.status() : 0);
         const auto exchange = std::exchange(m_exchange, nullptr);
@@ -490,10 +402,8 @@ void HttpConnection::teardown(const QString& why, bool abortSocket)
         else
             exchange->close(why);
     }
-    if (m_server)
-        m_server->connectionGone(this);
-    if (abortSocket)
-        m_socket->abort();
+    if (m_server) m_server->connectionGone(this);
+    if (abortSocket) m_socket->abort();
     deleteLater();
 }
 

@@ -1,14 +1,13 @@
 #pragma once
 
 #include "server/httpexchange.h"
+#include "server/httpoutput.h"
 #include "server/httprequestparser.h"
 #include "server/httpresponsewriter.h"
 
 #include <QObject>
 
-#include <functional>
 #include <memory>
-#include <vector>
 
 class QTcpSocket;
 
@@ -65,9 +64,6 @@ private:
     void completeExchange();
     void failRequest(int status, const QByteArray& reason);
 
-    void stageOut();
-    void flushOut();
-    void fireReady();
     void closeGracefully();
     void startLinger();
     void discardInput();
@@ -80,13 +76,12 @@ private:
     QTcpSocket* m_socket;
     HttpRequestParser m_parser;
     HttpResponseWriter m_writer;
+    HttpOutput m_output;
     std::shared_ptr<HttpExchange> m_exchange;
     HttpRequestInfo m_info;
     QString m_peer;
     quint16 m_localPort = 0;
     QByteArray m_leftover; // bytes after a complete message, parsed once it is answered
-    QByteArray m_out;      // small writes gathered into one socket write per batch
-    std::vector<std::function<void()>> m_readyCallbacks;
     QByteArray m_logMethod;
     QByteArray m_logTarget;
 
@@ -108,7 +103,6 @@ private:
     qint64 m_requestStartUs = 0;
     qint64 m_responseEndUs = 0;
     qint64 m_bytesIn = 0;
-    qint64 m_bytesOut = 0;
 };
 
 } // namespace kiln

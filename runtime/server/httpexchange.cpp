@@ -13,20 +13,16 @@ HttpExchange::HttpExchange(Key, HttpRequestHead head, bool hasBody,
     : m_head(std::move(head))
     , m_hasBody(hasBody)
     , m_context(std::move(context))
-    , m_bodyEnd(!hasBody)
-{
-}
+    , m_bodyEnd(!hasBody) {}
 
 HttpExchange::~HttpExchange() = default;
 
 std::shared_ptr<HttpExchange> HttpExchange::create(HttpRequestHead head, bool hasBody,
-                                                   std::shared_ptr<QObject> context)
-{
+                                                   std::shared_ptr<QObject> context) {
     return std::make_shared<HttpExchange>(Key{}, std::move(head), hasBody, std::move(context));
 }
 
-std::shared_ptr<HttpExchange> HttpExchange::consumerHandle()
-{
+std::shared_ptr<HttpExchange> HttpExchange::consumerHandle() {
     // The consumer's pointer shares nothing with the server's own reference: its deleter runs
     // when the consumer's last copy goes away, which is how an abandoned exchange is noticed.
     auto self = shared_from_this();
@@ -37,35 +33,31 @@ std::shared_ptr<HttpExchange> HttpExchange::consumerHandle()
     });
 }
 
-void HttpExchange::invokeOnServerThread(std::function<void()> fn) const
-{
+void HttpExchange::invokeOnServerThread(std::function<void()> fn) const {
     QMetaObject::invokeMethod(m_context.get(), std::move(fn), Qt::QueuedConnection);
 }
 
-void HttpExchange::post()
-{
+void HttpExchange::post() {
     // Runs on any thread. Capturing a strong reference keeps the exchange alive until the
     // server thread has seen the call; the context object outlives every exchange using it.
     invokeOnServerThread([self = shared_from_this()] { self->processInbox(); });
 }
 
-void HttpExchange::pullBody(std::function<void(BodyChunk)> cb)
-{
-    if (!cb)
-        return;
+void HttpExchange::pullBody(std::function<void(BodyChunk)> cb) {
+    if (!cb) return;
     {
         QMutexLocker lock(&m_mutex);
         if (!m_pullOutstanding) {
             m_pullOutstanding = true;
             m_inbox.pull = std::move(cb);
-            if (m_flushPosted)
-                return;
+            if (m_flushPosted) return;
             m_flushPosted = true;
             cb = nullptr;
         }
     }
     if (cb) {
-        invokeOnServerThread([cb = std::move(cb)] {
+        // `self` keeps the context object (the post's target) alive until the call is made.
+        invokeOnServerThread([self = shared_from_this(), cb = std::move(cb)] {
             cb(BodyChunk{{}, false, QStringLiteral("pullBody() called while a pull is pending")});
         });
         return;
@@ -73,12 +65,10 @@ void HttpExchange::pullBody(std::function<void(BodyChunk)> cb)
     post();
 }
 
-void HttpExchange::respond(int status, const QByteArray& reason, const HttpHeaders& headers)
-{
+void HttpExchange::respond(int status, const QByteArray& reason, const HttpHeaders& headers) {
     {
         QMutexLocker lock(&m_mutex);
-        if (m_closed)
-            return;
+        if (m_closed) return;
         if (m_respondCalled || m_finishCalled) {
             qWarning("kiln::HttpExchange: respond() after the response started; ignored");
             return;
@@ -88,19 +78,16 @@ void HttpExchange::respond(int status, const QByteArray& reason, const HttpHeade
         m_inbox.status = status;
         m_inbox.reason = reason;
         m_inbox.headers = headers;
-        if (m_flushPosted)
-            return;
+        if (m_flushPosted) return;
         m_flushPosted = true;
     }
     post();
 }
 
-void HttpExchange::write(const QByteArray& data, std::function<void()> ready)
-{
+void HttpExchange::write(const QByteArray& data, std::function<void()> ready) {
     {
         QMutexLocker lock(&m_mutex);
-        if (m_closed)
-            return;
+        if (m_closed) return;
         if (m_finishCalled) {
             qWarning("kiln::HttpExchange: write() after finish(); ignored");
             return;
@@ -111,19 +98,16 @@ void HttpExchange::write(const QByteArray& data, std::function<void()> ready)
             m_inbox.status = 200;
         }
         m_inbox.writes.push_back({data, std::move(ready)});
-        if (m_flushPosted)
-            return;
+        if (m_flushPosted) return;
         m_flushPosted = true;
     }
     post();
 }
 
-void HttpExchange::finish()
-{
+void HttpExchange::finish() {
     {
         QMutexLocker lock(&m_mutex);
-        if (m_closed || m_finishCalled)
-            return;
+        if (m_closed || m_finishCalled) return;
         m_finishCalled = true;
         if (!m_respondCalled) {
             m_respondCalled = true;
@@ -131,58 +115,48 @@ void HttpExchange::finish()
             m_inbox.status = 200;
         }
         m_inbox.finish = true;
-        if (m_flushPosted)
-            return;
+        if (m_flushPosted) return;
         m_flushPosted = true;
     }
     post();
 }
 
-void HttpExchange::abort()
-{
+void HttpExchange::abort() {
     {
         QMutexLocker lock(&m_mutex);
-        if (m_closed)
-            return;
+        if (m_closed) return;
         m_inbox.abort = true;
-        if (m_flushPosted)
-            return;
+        if (m_flushPosted) return;
         m_flushPosted = true;
     }
     post();
 }
 
-void HttpExchange::onClosed(std::function<void()> cb)
-{
+void HttpExchange::onClosed(std::function<void()> cb) {
+    std::function<void()> previous; // destroyed unlocked: it may hold the last reference
     {
         QMutexLocker lock(&m_mutex);
         if (m_ending == Ending::Open) {
-            m_closedCb = std::move(cb);
+            previous = std::exchange(m_closedCb, std::move(cb));
             return;
         }
-        if (m_ending == Ending::Finished)
-            return;
+        if (m_ending == Ending::Finished) return;
     }
-    if (cb)
-        invokeOnServerThread(std::move(cb));
+    if (cb) invokeOnServerThread([self = shared_from_this(), cb = std::move(cb)] { cb(); });
 }
 
-void HttpExchange::consumerReleased()
-{
+void HttpExchange::consumerReleased() {
     {
         QMutexLocker lock(&m_mutex);
-        if (m_closed || m_finishCalled)
-            return;
+        if (m_closed || m_finishCalled) return;
         m_inbox.released = true;
-        if (m_flushPosted)
-            return;
+        if (m_flushPosted) return;
         m_flushPosted = true;
     }
     post();
 }
 
-void HttpExchange::processInbox()
-{
+void HttpExchange::processInbox() {
     Inbox in;
     {
         QMutexLocker lock(&m_mutex);
@@ -193,8 +167,7 @@ void HttpExchange::processInbox()
         m_pendingPull = std::move(in.pull);
         if (!m_pulledOnce) {
             m_pulledOnce = true;
-            if (m_conn)
-                m_conn->exchangeFirstPull();
+            if (m_conn) m_conn->exchangeFirstPull();
         }
         serveBody();
     }
@@ -203,27 +176,21 @@ void HttpExchange::processInbox()
     serveBody();
 }
 
-void HttpExchange::setBodyEnd()
-{
+void HttpExchange::setBodyEnd() {
     m_bodyEnd = true;
 }
 
-void HttpExchange::setBodyError(const QString& error, bool discardBuffered)
-{
-    if (m_bodyEnd && !discardBuffered)
-        return; // the body already arrived in full; nothing is lost
+void HttpExchange::setBodyError(const QString& error, bool discardBuffered) {
+    if (m_bodyEnd && !discardBuffered) return; // the body already arrived in full; nothing is lost
     if (discardBuffered) {
         m_body = QByteArray();
         m_bodyEnd = false;
     }
-    if (m_bodyError.isEmpty())
-        m_bodyError = error;
+    if (m_bodyError.isEmpty()) m_bodyError = error;
 }
 
-void HttpExchange::serveBody()
-{
-    if (!m_pendingPull)
-        return;
+void HttpExchange::serveBody() {
+    if (!m_pendingPull) return;
     BodyChunk chunk;
     if (!m_body.isEmpty()) {
         chunk.data = std::exchange(m_body, QByteArray());
@@ -241,49 +208,49 @@ void HttpExchange::serveBody()
         m_pullOutstanding = false;
     }
     cb(std::move(chunk));
-    if (m_conn)
-        m_conn->exchangeBodyPulled();
+    if (m_conn) m_conn->exchangeBodyPulled();
 }
 
-void HttpExchange::dropOps()
-{
-    // A pending pull survives: its callback must still get exactly one answer.
-    auto pull = std::move(m_inbox.pull);
-    m_inbox = Inbox{};
-    m_inbox.pull = std::move(pull);
+HttpExchange::Inbox HttpExchange::takeOps() {
+    // A pending pull stays: its callback must still get exactly one answer.
+    Inbox taken = std::exchange(m_inbox, Inbox{});
+    m_inbox.pull = std::move(taken.pull);
+    return taken;
 }
 
-void HttpExchange::detach()
-{
+void HttpExchange::detach() {
+    // User callbacks are destroyed after unlocking: destroying one may drop the consumer's last
+    // reference, whose deleter locks m_mutex again.
+    Inbox dropped;
+    std::function<void()> closedCb;
     {
         QMutexLocker lock(&m_mutex);
         m_closed = true;
         m_ending = Ending::Finished; // a finished exchange never reports onClosed
-        m_closedCb = nullptr;
-        dropOps();
+        closedCb = std::exchange(m_closedCb, nullptr);
+        dropped = takeOps();
     }
     m_conn = nullptr;
     setBodyError(QStringLiteral("the response was finished before the body was read"), false);
     serveBody();
 }
 
-void HttpExchange::close(const QString& bodyError)
-{
-    std::function<void()> cb;
+void HttpExchange::close(const QString& bodyError) {
+    Inbox dropped;
+    std::function<void()> closedCb;
     {
         QMutexLocker lock(&m_mutex);
         m_closed = true;
         if (m_ending == Ending::Open) {
             m_ending = Ending::Closed;
-            cb = std::exchange(m_closedCb, nullptr);
+            closedCb = std::exchange(m_closedCb, nullptr);
         }
-        dropOps();
+        dropped = takeOps();
     }
     m_conn = nullptr;
     setBodyError(bodyError, false);
     serveBody();
-    if (cb)
-        cb();
+    if (closedCb) closedCb();
 }
 
 } // namespace kiln

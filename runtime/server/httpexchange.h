@@ -49,8 +49,9 @@ public:
     void respond(int status, const QByteArray& reason, const HttpHeaders& headers);
     // Appends body bytes (an implicit `respond(200)` if respond() was not called). `ready` is
     // called once the server's unsent buffer is below ~1 MiB, so a producer that waits for it
-    // never makes the server hold more than that. Bytes beyond a declared Content-Length and body
-    // bytes for HEAD, 204 and 304 are dropped.
+    // never makes the server hold more than that; it is not called once the exchange is over
+    // (onClosed, or finish() while the buffer was still above the mark). Bytes beyond a declared
+    // Content-Length and body bytes for HEAD, 204 and 304 are dropped.
     void write(const QByteArray& data, std::function<void()> ready = {});
     // Ends the response. If fewer bytes than the declared Content-Length were written, the
     // connection is closed so the client sees the truncation.
@@ -98,7 +99,7 @@ private:
     // The exchange ends without a finished response: fires onClosed.
     void close(const QString& bodyError);
 
-    void dropOps(); // with m_mutex held
+    Inbox takeOps(); // with m_mutex held; leaves a pending pull in place
     void consumerReleased();
     void processInbox();
     // Posts processInbox() to the server thread; called with m_mutex unlocked.

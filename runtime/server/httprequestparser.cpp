@@ -11,8 +11,7 @@ namespace kiln {
 
 namespace {
 
-QByteArray trimmedLower(const char* begin, const char* end)
-{
+QByteArray trimmedLower(const char* begin, const char* end) {
     while (begin < end && (*begin == ' ' || *begin == '\t'))
         ++begin;
     while (end > begin && (end[-1] == ' ' || end[-1] == '\t'))
@@ -31,7 +30,8 @@ struct HttpRequestParser::Private {
     HttpRequestHead head;
     QByteArray field;
     QByteArray value;
-    QByteArray method; // the raw method, kept for logging when the head is rejected
+    QByteArray method;       // the raw method, kept for logging when the head is rejected
+    bool inTrailers = false; // chunked trailers reuse the header callbacks: counted, not kept
     int errorStatus = 0;
     QByteArray errorReason;
 
@@ -39,25 +39,22 @@ struct HttpRequestParser::Private {
 
     // Data callbacks count what a head costs us in memory; past the limit the request is
     // refused before the bytes are stored, so a huge head never sits in memory.
-    int fail(int status, const char* reason)
-    {
+    int fail(int status, const char* reason) {
         errorStatus = status;
         errorReason = reason;
         llhttp_set_error_reason(&parser, reason);
         return HPE_USER;
     }
-    int count(size_t n)
-    {
+    int count(size_t n) {
         headerBytes += qint64(n);
-        if (headerBytes > maxHeaderBytes)
-            return fail(431, "request header fields too large");
+        if (headerBytes > maxHeaderBytes) return fail(431, "request header fields too large");
         return 0;
     }
 
-    static int onMessageBegin(llhttp_t* p)
-    {
+    static int onMessageBegin(llhttp_t* p) {
         Private* d = self(p);
         d->headerBytes = 0;
+        d->inTrailers = false;
         d->head = HttpRequestHead();
         d->method.clear();
         d->field.clear();
@@ -65,14 +62,12 @@ struct HttpRequestParser::Private {
         d->sink->parserMessageBegin();
         return 0;
     }
-    static int onMethod(llhttp_t* p, const char* at, size_t n)
-    {
+    static int onMethod(llhttp_t* p, const char* at, size_t n) {
         Private* d = self(p);
         d->method.append(at, qsizetype(n));
         return d->count(n + 4); // + spaces and CRLF of the request line
     }
-    static int onUrl(llhttp_t* p, const char* at, size_t n)
-    {
+    static int onUrl(llhttp_t* p, const char* at, size_t n) {
         Private* d = self(p);
         if (d->headerBytes + qint64(n) > d->maxHeaderBytes) // only the method came before
             return d->fail(414, "request target too long");
@@ -80,29 +75,30 @@ struct HttpRequestParser::Private {
         return d->count(n);
     }
     static int onVersion(llhttp_t* p, const char*, size_t n) { return self(p)->count(n + 5); }
-    static int onHeaderField(llhttp_t* p, const char* at, size_t n)
-    {
+    static int onHeaderField(llhttp_t* p, const char* at, size_t n) {
         Private* d = self(p);
         d->field.append(at, qsizetype(n));
         return d->count(n);
     }
-    static int onHeaderValue(llhttp_t* p, const char* at, size_t n)
-    {
+    static int onHeaderValue(llhttp_t* p, const char* at, size_t n) {
         Private* d = self(p);
         d->value.append(at, qsizetype(n));
         return d->count(n);
     }
-    static int onHeaderValueComplete(llhttp_t* p)
-    {
+    static int onHeaderValueComplete(llhttp_t* p) {
         Private* d = self(p);
         if (int rc = d->count(4)) // ": " and CRLF
             return rc;
-        d->head.headers.append({std::exchange(d->field, QByteArray()),
-                                std::exchange(d->value, QByteArray())});
+        if (d->inTrailers) {
+            d->field.clear();
+            d->value.clear();
+            return 0;
+        }
+        d->head.headers.append(
+            {std::exchange(d->field, QByteArray()), std::exchange(d->value, QByteArray())});
         return 0;
     }
-    static int onHeadersComplete(llhttp_t* p)
-    {
+    static int onHeadersComplete(llhttp_t* p) {
         Private* d = self(p);
         if (d->checkHead() != 0)
             return -1; // llhttp reports HPE_CB_HEADERS_COMPLETE; errorStatus says why
@@ -123,26 +119,22 @@ struct HttpRequestParser::Private {
         d->head.httpVersion = info.http10 ? v10 : v11;
         d->sink->parserHead(std::move(d->head), info);
         d->head = HttpRequestHead();
+        d->inTrailers = true;
         return 0;
     }
-    static int onBody(llhttp_t* p, const char* at, size_t n)
-    {
+    static int onBody(llhttp_t* p, const char* at, size_t n) {
         self(p)->sink->parserBody(at, qsizetype(n));
         return 0;
     }
-    static int onMessageComplete(llhttp_t* p)
-    {
+    static int onMessageComplete(llhttp_t* p) {
         self(p)->sink->parserMessageComplete();
         return HPE_PAUSED;
     }
 
     // Server rules llhttp does not enforce. Returns the status to refuse with, or 0.
-    int checkHead()
-    {
-        if (parser.http_major != 1)
-            return fail(505, "only HTTP/1.0 and HTTP/1.1 are supported");
-        if (parser.method == HTTP_CONNECT)
-            return fail(501, "CONNECT is not supported");
+    int checkHead() {
+        if (parser.http_major != 1) return fail(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+        if (parser.method == HTTP_CONNECT) return fail(501, "CONNECT is not supported");
         int hosts = 0;
         for (const auto& [name, val] : head.headers) {
             if (httpNameEquals(name, "host")) {
@@ -173,8 +165,7 @@ struct HttpRequestParser::Private {
         return 0;
     }
 
-    static const llhttp_settings_t* settings()
-    {
+    static const llhttp_settings_t* settings() {
         static const llhttp_settings_t s = [] {
             llhttp_settings_t st;
             llhttp_settings_init(&st);
@@ -195,8 +186,7 @@ struct HttpRequestParser::Private {
 };
 
 HttpRequestParser::HttpRequestParser(Sink* sink, qint64 maxHeaderBytes)
-    : d(std::make_unique<Private>())
-{
+    : d(std::make_unique<Private>()) {
     d->sink = sink;
     d->maxHeaderBytes = maxHeaderBytes;
     llhttp_init(&d->parser, HTTP_REQUEST, Private::settings());
@@ -205,8 +195,7 @@ HttpRequestParser::HttpRequestParser(Sink* sink, qint64 maxHeaderBytes)
 
 HttpRequestParser::~HttpRequestParser() = default;
 
-HttpRequestParser::Result HttpRequestParser::execute(const char* data, qsizetype size)
-{
+HttpRequestParser::Result HttpRequestParser::execute(const char* data, qsizetype size) {
     Result r;
     const char* p = data;
     const char* end = data + size;
@@ -238,33 +227,27 @@ HttpRequestParser::Result HttpRequestParser::execute(const char* data, qsizetype
             const char* reason = err == HPE_PAUSED_H2_UPGRADE
                                      ? "HTTP/2 with prior knowledge is not supported"
                                      : llhttp_get_error_reason(&d->parser);
-            r.reason = QByteArray(reason ? reason : "malformed request") + " ("
-                       + llhttp_errno_name(err) + ")";
+            r.reason = QByteArray(reason ? reason : "malformed request") + " (" +
+                       llhttp_errno_name(err) + ")";
         }
         return r;
     }
 }
 
-void HttpRequestParser::resume()
-{
-    if (llhttp_get_errno(&d->parser) == HPE_PAUSED)
-        llhttp_resume(&d->parser);
+void HttpRequestParser::resume() {
+    if (llhttp_get_errno(&d->parser) == HPE_PAUSED) llhttp_resume(&d->parser);
 }
 
-qint64 HttpRequestParser::remainingBodyBytes() const
-{
-    if (d->parser.flags & F_CHUNKED)
-        return -1;
+qint64 HttpRequestParser::remainingBodyBytes() const {
+    if (d->parser.flags & F_CHUNKED) return -1;
     return qint64(d->parser.content_length);
 }
 
-const QByteArray& HttpRequestParser::method() const
-{
+const QByteArray& HttpRequestParser::method() const {
     return d->method;
 }
 
-const QByteArray& HttpRequestParser::target() const
-{
+const QByteArray& HttpRequestParser::target() const {
     return d->head.target;
 }
 

@@ -8,8 +8,8 @@ namespace kiln {
 
 // Facts about a parsed request head that decide how the connection treats it.
 struct HttpRequestInfo {
-    bool keepAlive = false;      // the client allows another request on this connection
-    bool hasBody = false;        // Content-Length > 0 or chunked
+    bool keepAlive = false; // the client allows another request on this connection
+    bool hasBody = false;   // Content-Length > 0 or chunked
     bool chunked = false;
     bool expectContinue = false; // HTTP/1.1 `Expect: 100-continue`
     bool headRequest = false;

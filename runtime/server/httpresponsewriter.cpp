@@ -9,62 +9,48 @@ namespace kiln {
 
 namespace {
 
-bool isTokenChar(uchar c)
-{
-    if (c >= '0' && c <= '9')
-        return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
+bool isTokenChar(uchar c) {
+    if (c >= '0' && c <= '9') return true;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
     return c && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-bool validName(const QByteArray& name)
-{
-    if (name.isEmpty())
-        return false;
+bool validName(const QByteArray& name) {
+    if (name.isEmpty()) return false;
     for (char c : name) {
-        if (!isTokenChar(uchar(c)))
-            return false;
+        if (!isTokenChar(uchar(c))) return false;
     }
     return true;
 }
 
 // CR, LF or NUL in a value would let a handler inject headers or split the response.
-bool validValue(const QByteArray& value)
-{
+bool validValue(const QByteArray& value) {
     for (char c : value) {
-        if (c == '\r' || c == '\n' || c == '\0')
-            return false;
+        if (c == '\r' || c == '\n' || c == '\0') return false;
     }
     return true;
 }
 
 // Digits only; -1 if not a valid Content-Length.
-qint64 parseLength(const QByteArray& v)
-{
+qint64 parseLength(const QByteArray& v) {
     const QByteArray t = v.trimmed();
-    if (t.isEmpty() || t.size() > 18)
-        return -1;
+    if (t.isEmpty() || t.size() > 18) return -1;
     qint64 n = 0;
     for (char c : t) {
-        if (c < '0' || c > '9')
-            return -1;
+        if (c < '0' || c > '9') return -1;
         n = n * 10 + (c - '0');
     }
     return n;
 }
 
-bool hasCloseToken(const QByteArray& value)
-{
+bool hasCloseToken(const QByteArray& value) {
     for (const QByteArray& token : value.split(',')) {
-        if (token.trimmed().compare("close", Qt::CaseInsensitive) == 0)
-            return true;
+        if (token.trimmed().compare("close", Qt::CaseInsensitive) == 0) return true;
     }
     return false;
 }
 
-void appendNumber(QByteArray& out, qint64 n)
-{
+void appendNumber(QByteArray& out, qint64 n) {
     char buf[24];
     char* p = buf + sizeof buf;
     do {
@@ -76,63 +62,110 @@ void appendNumber(QByteArray& out, qint64 n)
 
 } // namespace
 
-const char* HttpResponseWriter::reasonPhrase(int status)
-{
+const char* HttpResponseWriter::reasonPhrase(int status) {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a Teapot";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Content";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 203:
+        return "Non-Authoritative Information";
+    case 204:
+        return "No Content";
+    case 205:
+        return "Reset Content";
+    case 206:
+        return "Partial Content";
+    case 300:
+        return "Multiple Choices";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 402:
+        return "Payment Required";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 418:
+        return "I'm a Teapot";
+    case 421:
+        return "Misdirected Request";
+    case 422:
+        return "Unprocessable Content";
+    case 425:
+        return "Too Early";
+    case 426:
+        return "Upgrade Required";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 451:
+        return "Unavailable For Legal Reasons";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "";
     }
 }
 
-void HttpResponseWriter::appendDate(QByteArray& out)
-{
+void HttpResponseWriter::appendDate(QByteArray& out) {
     // Formatting once per second keeps gmtime and formatting off the per-request path.
     thread_local std::time_t cachedSecond = 0;
     thread_local char cached[32] = {};
@@ -153,8 +186,7 @@ void HttpResponseWriter::appendDate(QByteArray& out)
 
 void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& reason,
                                const HttpHeaders& headers, const Request& request,
-                               qint64 lengthHint)
-{
+                               qint64 lengthHint) {
     m_started = true;
     if (status < 200 || status > 999) {
         // 1xx are the server's business (100 Continue) and 101 would need a protocol switch.
@@ -184,23 +216,20 @@ void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& re
         }
         if (httpNameEquals(name, "content-length")) {
             const qint64 n = parseLength(value);
-            if (n < 0 || (declared >= 0 && n != declared))
-                conflicting = true;
+            if (n < 0 || (declared >= 0 && n != declared)) conflicting = true;
             declared = n;
             continue;
         }
         if (httpNameEquals(name, "connection")) {
-            if (hasCloseToken(value))
-                m_keepAlive = false;
+            if (hasCloseToken(value)) m_keepAlive = false;
             continue;
         }
         // Hop-by-hop framing headers belong to the server, never to the handler.
-        if (httpNameEquals(name, "transfer-encoding") || httpNameEquals(name, "keep-alive")
-            || httpNameEquals(name, "proxy-connection")) {
+        if (httpNameEquals(name, "transfer-encoding") || httpNameEquals(name, "keep-alive") ||
+            httpNameEquals(name, "proxy-connection")) {
             continue;
         }
-        if (!hasDate && httpNameEquals(name, "date"))
-            hasDate = true;
+        if (!hasDate && httpNameEquals(name, "date")) hasDate = true;
         out.append(name);
         out.append(": ");
         out.append(value);
@@ -220,8 +249,7 @@ void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& re
     qint64 advertised = -1;
     if (!bodyAllowed) {
         m_framing = Framing::NoBody;
-        if (status == 304)
-            advertised = declared; // describes the selected representation
+        if (status == 304) advertised = declared; // describes the selected representation
     } else if (request.head) {
         m_framing = Framing::NoBody;
         advertised = declared >= 0 ? declared : lengthHint;
@@ -249,10 +277,8 @@ void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& re
     out.append("\r\n");
 }
 
-qint64 HttpResponseWriter::admit(qint64 size)
-{
-    if (m_finished)
-        return 0;
+qint64 HttpResponseWriter::admit(qint64 size) {
+    if (m_finished) return 0;
     switch (m_framing) {
     case Framing::NoBody:
         return 0;
@@ -275,10 +301,8 @@ qint64 HttpResponseWriter::admit(qint64 size)
     return 0;
 }
 
-void HttpResponseWriter::appendChunkHeader(QByteArray& out, qint64 size) const
-{
-    if (m_framing != Framing::Chunked)
-        return;
+void HttpResponseWriter::appendChunkHeader(QByteArray& out, qint64 size) const {
+    if (m_framing != Framing::Chunked) return;
     static const char hex[] = "0123456789abcdef";
     char buf[20];
     char* p = buf + sizeof buf;
@@ -291,19 +315,14 @@ void HttpResponseWriter::appendChunkHeader(QByteArray& out, qint64 size) const
     out.append(p, buf + sizeof buf - p);
 }
 
-void HttpResponseWriter::appendChunkTrailer(QByteArray& out) const
-{
-    if (m_framing == Framing::Chunked)
-        out.append("\r\n");
+void HttpResponseWriter::appendChunkTrailer(QByteArray& out) const {
+    if (m_framing == Framing::Chunked) out.append("\r\n");
 }
 
-bool HttpResponseWriter::finish(QByteArray& out)
-{
-    if (m_finished)
-        return true;
+bool HttpResponseWriter::finish(QByteArray& out) {
+    if (m_finished) return true;
     m_finished = true;
-    if (m_framing == Framing::Chunked)
-        out.append("0\r\n\r\n");
+    if (m_framing == Framing::Chunked) out.append("0\r\n\r\n");
     if (m_framing == Framing::Length && m_sent < m_length) {
         m_keepAlive = false;
         return false;
@@ -311,8 +330,8 @@ bool HttpResponseWriter::finish(QByteArray& out)
     return true;
 }
 
-void HttpResponseWriter::appendErrorResponse(QByteArray& out, int status, const QByteArray& detail)
-{
+void HttpResponseWriter::appendErrorResponse(QByteArray& out, int status,
+                                             const QByteArray& detail) {
     const char* phrase = reasonPhrase(status);
     QByteArray body = QByteArray(phrase) + ": " + detail + '\n';
     out.append("HTTP/1.1 ");

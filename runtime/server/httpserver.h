@@ -10,6 +10,7 @@
 
 #include <memory>
 
+class QSocketNotifier;
 class QTcpServer;
 
 namespace kiln {
@@ -18,9 +19,9 @@ class HttpConnection;
 
 // Outside HttpServer so it can be a default argument of HttpServer's constructor.
 struct HttpServerOptions {
-    qint64 maxHeaderBytes = 64 * 1024;    // request line + headers; over it: 431 (414 for the URL)
-    int headerTimeoutMs = 30000;          // first byte of a request to end of its head; then 408
-    int keepAliveTimeoutMs = 5000;        // idle time between requests before closing
+    qint64 maxHeaderBytes = 64 * 1024;     // request line + headers; over it: 431 (414 for the URL)
+    int headerTimeoutMs = 30000;           // first byte of a request to end of its head; then 408
+    int keepAliveTimeoutMs = 5000;         // idle time between requests before closing
     qint64 maxBufferedBodyBytes = 1 << 20; // unpulled request body before the socket is paused
     qint64 writeHighWaterBytes = 1 << 20;  // unsent response bytes before `ready` is held back
     qint64 maxDrainBytes = 1 << 20;        // unread request body discarded to keep the connection
@@ -62,11 +63,13 @@ private:
 
     HttpHandler* m_handler;
     Options m_options;
-    QTcpServer* m_tcp;
+    QTcpServer* m_tcp; // binds and listens; accepting is done here
+    QSocketNotifier* m_acceptNotifier = nullptr;
     QTimer m_sweepTimer;
     QSet<HttpConnection*> m_connections;
     std::shared_ptr<QObject> m_context; // where exchanges post their calls
     QByteArray m_readBuffer;            // shared by all connections: parsing is synchronous
+    bool m_acceptFailing = false;       // warn once per run of accept errors
 };
 
 } // namespace kiln

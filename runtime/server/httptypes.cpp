@@ -4,27 +4,21 @@
 
 namespace kiln {
 
-bool httpNameEquals(const QByteArray& name, const char* lowerCaseName)
-{
+bool httpNameEquals(const QByteArray& name, const char* lowerCaseName) {
     const qsizetype n = qsizetype(std::strlen(lowerCaseName));
-    if (name.size() != n)
-        return false;
+    if (name.size() != n) return false;
     const char* p = name.constData();
     for (qsizetype i = 0; i < n; ++i) {
         char c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = char(c + ('a' - 'A'));
-        if (c != lowerCaseName[i])
-            return false;
+        if (c >= 'A' && c <= 'Z') c = char(c + ('a' - 'A'));
+        if (c != lowerCaseName[i]) return false;
     }
     return true;
 }
 
-QByteArray httpHeaderValue(const HttpHeaders& headers, const char* lowerCaseName)
-{
+QByteArray httpHeaderValue(const HttpHeaders& headers, const char* lowerCaseName) {
     for (const auto& h : headers) {
-        if (httpNameEquals(h.first, lowerCaseName))
-            return h.second;
+        if (httpNameEquals(h.first, lowerCaseName)) return h.second;
     }
     return {};
 }

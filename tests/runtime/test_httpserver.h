@@ -25,9 +25,10 @@ bool spinUntil(const std::function<bool()>& pred, int timeoutMs = 10000);
 // Resident set size of this process in KiB (/proc/self/status VmRSS).
 qint64 rssKiB();
 // Byte `offset` of the streamed test pattern.
-inline char patternByte(qint64 offset) { return char(offset % 251); }
-inline QByteArray get(const QByteArray& target, const QByteArray& extraHeaders = {})
-{
+inline char patternByte(qint64 offset) {
+    return char(offset % 251);
+}
+inline QByteArray get(const QByteArray& target, const QByteArray& extraHeaders = {}) {
     return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extraHeaders + "\r\n";
 }
 quint64 fnv1a(quint64 hash, const char* data, qsizetype size);
@@ -39,7 +40,9 @@ struct Response {
     kiln::HttpHeaders headers;
     QByteArray body;
     bool complete = false; // framing satisfied (false: cut off by a close)
-    QByteArray header(const char* lowerName) const { return kiln::httpHeaderValue(headers, lowerName); }
+    QByteArray header(const char* lowerName) const {
+        return kiln::httpHeaderValue(headers, lowerName);
+    }
     int headerCount(const char* lowerName) const;
 };
 
@@ -79,8 +82,8 @@ public:
 
     std::atomic<int> wrongThread{0};
     std::atomic<int> dispatched{0};
-    std::atomic<int> inFlight{0};    // dispatched, finish() not yet called
-    std::atomic<int> overlapped{0};  // a dispatch while another exchange was in flight
+    std::atomic<int> inFlight{0};   // dispatched, finish() not yet called
+    std::atomic<int> overlapped{0}; // a dispatch while another exchange was in flight
     std::atomic<qint64> bodyBytes{0};
     std::atomic<qint64> maxChunk{0};
     std::atomic<qint64> streamProduced{0};
@@ -128,12 +131,14 @@ private Q_SLOTS:
     void unreadBodyIsDrained();
     void contentLengthEnforced();
     void droppedExchangeGets500();
+    void callbacksMayHoldTheExchange();
     void handlerAbort();
 
     // test_httpserver_errors.cpp
     void malformedRequestGets400();
     void malformedBodyGets400();
     void oversizedHeadersGet431();
+    void errorReplyIsNotReset();
     void unsupportedTransferEncodingGets501();
     void badVersionGets505();
     void missingHostGets400();
@@ -148,6 +153,7 @@ private Q_SLOTS:
     void clientDisconnectMidBody();
     void clientDisconnectWhileWaiting();
     void manyConcurrentConnections();
+    void acceptResumesAfterFdExhaustion();
 
 private:
     quint16 port() const { return m_server->port(); }

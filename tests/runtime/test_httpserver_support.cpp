@@ -12,26 +12,22 @@ using kiln::HttpExchange;
 
 namespace testutil {
 
-bool spinUntil(const std::function<bool()>& pred, int timeoutMs)
-{
+bool spinUntil(const std::function<bool()>& pred, int timeoutMs) {
     QElapsedTimer elapsed;
     elapsed.start();
     QTimer tick; // wakes the loop so `pred` is looked at even when no event arrives
     tick.start(2);
     while (!pred()) {
-        if (elapsed.elapsed() > timeoutMs)
-            return false;
+        if (elapsed.elapsed() > timeoutMs) return false;
         QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents);
         QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
     }
     return true;
 }
 
-qint64 rssKiB()
-{
+qint64 rssKiB() {
     QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
+    if (!f.open(QIODevice::ReadOnly)) return -1;
     for (const QByteArray& line : f.readAll().split('\n')) {
         if (line.startsWith("VmRSS:"))
             return line.mid(6).trimmed().split(' ').value(0).toLongLong();
@@ -39,8 +35,7 @@ qint64 rssKiB()
     return -1;
 }
 
-quint64 fnv1a(quint64 hash, const char* data, qsizetype size)
-{
+quint64 fnv1a(quint64 hash, const char* data, qsizetype size) {
     for (qsizetype i = 0; i < size; ++i) {
         hash ^= uchar(data[i]);
         hash *= 1099511628211ULL;
@@ -48,8 +43,7 @@ quint64 fnv1a(quint64 hash, const char* data, qsizetype size)
     return hash;
 }
 
-int Response::headerCount(const char* lowerName) const
-{
+int Response::headerCount(const char* lowerName) const {
     int n = 0;
     for (const auto& h : headers)
         n += kiln::httpNameEquals(h.first, lowerName) ? 1 : 0;
@@ -58,48 +52,40 @@ int Response::headerCount(const char* lowerName) const
 
 // --- Client ------------------------------------------------------------------------------
 
-Client::Client(quint16 port, bool autoRead)
-{
+Client::Client(quint16 port, bool autoRead) {
     if (autoRead) {
         QObject::connect(&socket, &QTcpSocket::readyRead, &socket,
                          [this] { buffer += socket.readAll(); });
     }
     QObject::connect(&socket, &QTcpSocket::disconnected, &socket, [this, autoRead] {
-        if (autoRead && socket.isOpen())
-            buffer += socket.readAll();
+        if (autoRead && socket.isOpen()) buffer += socket.readAll();
         m_closed = true;
     });
     socket.connectToHost(QHostAddress::LocalHost, port);
 }
 
-bool Client::connected()
-{
+bool Client::connected() {
     return spinUntil([this] { return socket.state() == QAbstractSocket::ConnectedState; });
 }
 
-void Client::send(const QByteArray& bytes)
-{
+void Client::send(const QByteArray& bytes) {
     socket.write(bytes);
     socket.flush();
 }
 
-std::optional<Response> Client::read(bool headRequest, int timeoutMs)
-{
+std::optional<Response> Client::read(bool headRequest, int timeoutMs) {
     std::optional<Response> r;
     spinUntil([&] { return (r = parse(headRequest)).has_value(); }, timeoutMs);
     return r;
 }
 
-bool Client::waitClosed(int timeoutMs)
-{
+bool Client::waitClosed(int timeoutMs) {
     return spinUntil([this] { return m_closed; }, timeoutMs);
 }
 
-std::optional<Response> Client::parse(bool headRequest)
-{
+std::optional<Response> Client::parse(bool headRequest) {
     const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
-    if (headEnd < 0)
-        return std::nullopt;
+    if (headEnd < 0) return std::nullopt;
     Response r;
     const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
     const QList<QByteArray> statusLine = lines.value(0).trimmed().split(' ');
@@ -119,12 +105,10 @@ std::optional<Response> Client::parse(bool headRequest)
     } else if (r.header("transfer-encoding").toLower().contains("chunked")) {
         for (;;) {
             const qsizetype eol = buffer.indexOf("\r\n", pos);
-            if (eol < 0)
-                break;
+            if (eol < 0) break;
             bool ok = false;
             const qint64 size = buffer.mid(pos, eol - pos).split(';').value(0).toLongLong(&ok, 16);
-            if (!ok)
-                return Response{};
+            if (!ok) return Response{};
             if (size == 0) {
                 const qsizetype end = buffer.indexOf("\r\n\r\n", eol);
                 if (buffer.mid(eol, 4) == "\r\n\r\n" || end >= 0) {
@@ -133,25 +117,20 @@ std::optional<Response> Client::parse(bool headRequest)
                 }
                 break;
             }
-            if (buffer.size() < eol + 2 + size + 2)
-                break;
+            if (buffer.size() < eol + 2 + size + 2) break;
             r.body += buffer.mid(eol + 2, size);
             pos = eol + 2 + size + 2;
         }
-        if (!r.complete && !m_closed)
-            return std::nullopt;
-        if (!r.complete)
-            pos = buffer.size();
+        if (!r.complete && !m_closed) return std::nullopt;
+        if (!r.complete) pos = buffer.size();
     } else if (!r.header("content-length").isNull()) {
         const qint64 length = r.header("content-length").toLongLong();
-        if (buffer.size() - pos < length && !m_closed)
-            return std::nullopt;
+        if (buffer.size() - pos < length && !m_closed) return std::nullopt;
         r.body = buffer.mid(pos, length);
         r.complete = r.body.size() == length;
         pos += r.body.size();
     } else {
-        if (!m_closed)
-            return std::nullopt; // close-delimited
+        if (!m_closed) return std::nullopt; // close-delimited
         r.body = buffer.mid(pos);
         r.complete = true;
         pos = buffer.size();
@@ -175,23 +154,19 @@ struct Puller : std::enable_shared_from_this<Puller> {
     std::function<void(const QByteArray&, qint64, quint64, const QString&)> done;
     QObject* worker = nullptr;
 
-    void next()
-    {
+    void next() {
         ex->pullBody([self = shared_from_this()](BodyChunk chunk) {
             self->handler->onServerThread();
             self->handler->toWorker([self, chunk = std::move(chunk)] { self->take(chunk); });
         });
     }
-    void take(const BodyChunk& chunk)
-    {
+    void take(const BodyChunk& chunk) {
         handler->onWorkerThread();
         count += chunk.data.size();
         handler->bodyBytes += chunk.data.size();
-        if (chunk.data.size() > handler->maxChunk)
-            handler->maxChunk = chunk.data.size();
+        if (chunk.data.size() > handler->maxChunk) handler->maxChunk = chunk.data.size();
         hash = fnv1a(hash, chunk.data.constData(), chunk.data.size());
-        if (keep)
-            body += chunk.data;
+        if (keep) body += chunk.data;
         if (!chunk.error.isEmpty() || chunk.end) {
             done(body, count, hash, chunk.error);
             return;
@@ -206,8 +181,7 @@ struct Puller : std::enable_shared_from_this<Puller> {
 
 TestHandler::TestHandler()
     : m_worker(new QObject)
-    , m_serverThread(QThread::currentThread())
-{
+    , m_serverThread(QThread::currentThread()) {
     for (int i = 0; i < 4096 + 1; ++i) // 251 * 4097 bytes: any offset plus 1 MiB fits
         for (int b = 0; b < 251; ++b)
             m_pattern.append(char(b));
@@ -215,15 +189,14 @@ TestHandler::TestHandler()
     m_thread.start();
 }
 
-TestHandler::~TestHandler()
-{
-    QMetaObject::invokeMethod(m_worker, [w = m_worker] { delete w; }, Qt::BlockingQueuedConnection);
+TestHandler::~TestHandler() {
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker] { delete w; }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
 }
 
-void TestHandler::reset()
-{
+void TestHandler::reset() {
     wrongThread = 0;
     dispatched = 0;
     inFlight = 0;
@@ -235,42 +208,33 @@ void TestHandler::reset()
     bodyError = false;
 }
 
-void TestHandler::onServerThread()
-{
-    if (QThread::currentThread() != m_serverThread)
-        ++wrongThread;
+void TestHandler::onServerThread() {
+    if (QThread::currentThread() != m_serverThread) ++wrongThread;
 }
 
-void TestHandler::onWorkerThread()
-{
-    if (QThread::currentThread() != &m_thread)
-        ++wrongThread;
+void TestHandler::onWorkerThread() {
+    if (QThread::currentThread() != &m_thread) ++wrongThread;
 }
 
-void TestHandler::toWorker(std::function<void()> fn)
-{
+void TestHandler::toWorker(std::function<void()> fn) {
     QMetaObject::invokeMethod(m_worker, std::move(fn), Qt::QueuedConnection);
 }
 
-void TestHandler::handle(std::shared_ptr<HttpExchange> exchange)
-{
+void TestHandler::handle(std::shared_ptr<HttpExchange> exchange) {
     onServerThread();
     ++dispatched;
-    if (inFlight++ > 0)
-        ++overlapped;
+    if (inFlight++ > 0) ++overlapped;
     toWorker([this, exchange] { route(exchange); });
 }
 
-void TestHandler::finish(const std::shared_ptr<HttpExchange>& ex)
-{
+void TestHandler::finish(const std::shared_ptr<HttpExchange>& ex) {
     --inFlight;
     ex->finish();
 }
 
-void TestHandler::pullAll(const std::shared_ptr<HttpExchange>& ex, int delayMs,
-                          std::function<void(const QByteArray&, qint64, quint64, const QString&)> done,
-                          bool keep)
-{
+void TestHandler::pullAll(
+    const std::shared_ptr<HttpExchange>& ex, int delayMs,
+    std::function<void(const QByteArray&, qint64, quint64, const QString&)> done, bool keep) {
     auto p = std::make_shared<Puller>();
     p->handler = this;
     p->ex = ex;
@@ -281,8 +245,7 @@ void TestHandler::pullAll(const std::shared_ptr<HttpExchange>& ex, int delayMs,
     p->next();
 }
 
-void TestHandler::stream(const std::shared_ptr<HttpExchange>& ex, qint64 total, qint64 offset)
-{
+void TestHandler::stream(const std::shared_ptr<HttpExchange>& ex, qint64 total, qint64 offset) {
     if (offset >= total) {
         finish(ex);
         return;
@@ -295,8 +258,7 @@ void TestHandler::stream(const std::shared_ptr<HttpExchange>& ex, qint64 total, 
     });
 }
 
-void TestHandler::route(const std::shared_ptr<HttpExchange>& ex)
-{
+void TestHandler::route(const std::shared_ptr<HttpExchange>& ex) {
     onWorkerThread();
     const QByteArray target = ex->head().target;
     const qsizetype q = target.indexOf('?');
@@ -325,30 +287,35 @@ void TestHandler::route(const std::shared_ptr<HttpExchange>& ex)
             });
         });
     } else if (path == "/echo") {
-        pullAll(ex, 0, [this, ex](const QByteArray& body, qint64 n, quint64, const QString& err) {
-            if (!err.isEmpty()) {
-                lastBodyError = err;
-                bodyError = true;
-                --inFlight;
-                return;
-            }
-            ex->respond(200, "OK", {{"X-Body-Length", QByteArray::number(n)}});
-            ex->write(body);
-            finish(ex);
-        }, true);
+        pullAll(
+            ex, 0,
+            [this, ex](const QByteArray& body, qint64 n, quint64, const QString& err) {
+                if (!err.isEmpty()) {
+                    lastBodyError = err;
+                    bodyError = true;
+                    --inFlight;
+                    return;
+                }
+                ex->respond(200, "OK", {{"X-Body-Length", QByteArray::number(n)}});
+                ex->write(body);
+                finish(ex);
+            },
+            true);
     } else if (path == "/count") {
         const int delay = query.queryItemValue(QStringLiteral("delay")).toInt();
-        pullAll(ex, delay, [this, ex](const QByteArray&, qint64 n, quint64 h, const QString& err) {
-            ex->respond(err.isEmpty() ? 200 : 500, {}, {});
-            ex->write("count=" + QByteArray::number(n) + " fnv=" + QByteArray::number(h, 16));
-            finish(ex);
-        }, false);
+        pullAll(
+            ex, delay,
+            [this, ex](const QByteArray&, qint64 n, quint64 h, const QString& err) {
+                ex->respond(err.isEmpty() ? 200 : 500, {}, {});
+                ex->write("count=" + QByteArray::number(n) + " fnv=" + QByteArray::number(h, 16));
+                finish(ex);
+            },
+            false);
     } else if (path == "/stream") {
         const qint64 total = query.queryItemValue(QStringLiteral("bytes")).toLongLong();
         const bool chunked = query.queryItemValue(QStringLiteral("chunked")) == u"1";
         kiln::HttpHeaders headers;
-        if (!chunked)
-            headers.append({"Content-Length", QByteArray::number(total)});
+        if (!chunked) headers.append({"Content-Length", QByteArray::number(total)});
         ex->respond(200, "OK", headers);
         stream(ex, total, 0);
     } else if (path == "/nocontent") {
@@ -379,21 +346,30 @@ void TestHandler::route(const std::shared_ptr<HttpExchange>& ex)
             onServerThread();
             toWorker([this] { closedFired = true; });
         });
-        pullAll(ex, 0, [this, ex](const QByteArray&, qint64, quint64, const QString& err) {
-            if (!err.isEmpty()) {
-                lastBodyError = err;
-                bodyError = true;
-                return;
-            }
-            ex->respond(200, "OK", {});
-            finish(ex);
-        }, false);
+        pullAll(
+            ex, 0,
+            [this, ex](const QByteArray&, qint64, quint64, const QString& err) {
+                if (!err.isEmpty()) {
+                    lastBodyError = err;
+                    bodyError = true;
+                    return;
+                }
+                ex->respond(200, "OK", {});
+                finish(ex);
+            },
+            false);
     } else if (path == "/wait") {
         // Never answers; keeps the exchange alive through its onClosed callback.
         ex->onClosed([this, ex] {
             onServerThread();
             toWorker([this] { closedFired = true; });
         });
+    } else if (path == "/self-ref") {
+        // The onClosed callback holds the last reference once `ex` goes out of scope here.
+        ex->onClosed([ex] {});
+        ex->respond(200, "OK", {});
+        ex->write("self");
+        finish(ex);
     } else if (path == "/drop") {
         --inFlight; // the last reference goes away with this lambda
     } else if (path == "/abort") {

@@ -192,14 +192,19 @@ export function installBasics(g, ops) {
   define(g, "queueMicrotask", (fn) => ops.queueMicrotask(fn));
   define(g, "performance", { now: () => ops.now(), timeOrigin: ops.timeOrigin(), toJSON() { return { timeOrigin: this.timeOrigin }; } });
   const { TextEncoder, TextDecoder } = makeTextCodecs(ops);
+  // Spelled out: esbuild renames these classes (TextEncoder3) because bundled npm code also
+  // refers to the global TextEncoder.
+  Object.defineProperty(TextEncoder, "name", { value: "TextEncoder" });
+  Object.defineProperty(TextDecoder, "name", { value: "TextDecoder" });
   define(g, "TextEncoder", TextEncoder);
   define(g, "TextDecoder", TextDecoder);
   define(g, "btoa", btoa);
   define(g, "atob", atob);
-  define(g, "structuredClone", (value, options) => {
+  define(g, "structuredClone", function (value, options) {
     if (options && options.transfer && options.transfer.length) return cloneWithTransfer(ops, value, options.transfer);
     return ops.deserialize(ops.serialize(value));
   });
+  Object.defineProperty(g.structuredClone, "name", { value: "structuredClone" });
   const hex = (b) => b.toString(16).padStart(2, "0");
   const crypto = {
     getRandomValues(array) {

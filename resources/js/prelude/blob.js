@@ -1,7 +1,7 @@
 // Blob and File (File API). A blob's bytes are one immutable Uint8Array, so slice() is a
 // view and never a copy; anything handed out to callers is a copy.
 import { ReadableStream } from "./streams.js";
-import { copyOf, illegal, isBufferSource, setTag, utf8Decode, utf8Encode, viewOf } from "./util.js";
+import { copyOf, illegal, isBufferSource, promising, setTag, utf8Decode, utf8Encode, viewOf } from "./util.js";
 
 const kBlob = Symbol("blob");
 export const STREAM_CHUNK = 64 * 1024;
@@ -93,26 +93,22 @@ export class Blob {
     const from = relativeIndex(start, bytes.byteLength, 0);
     const to = relativeIndex(end, bytes.byteLength, bytes.byteLength);
     const blob = new Blob();
-    const type = contentType === undefined ? "" : normalizeType(contentType);
-    Object.defineProperty(blob, kBlob, { value: { bytes: bytes.subarray(from, Math.max(from, to)), type } });
+    const st = stateOf(blob);
+    st.bytes = bytes.subarray(from, Math.max(from, to));
+    st.type = contentType === undefined ? "" : normalizeType(contentType);
     return blob;
   }
 
   stream() { return blobStream(stateOf(this).bytes); }
 
-  text() {
-    try { return Promise.resolve(utf8Decode(stateOf(this).bytes)); } catch (e) { return Promise.reject(e); }
-  }
-
-  arrayBuffer() {
-    try { return Promise.resolve(stateOf(this).bytes.slice().buffer); } catch (e) { return Promise.reject(e); }
-  }
-
-  bytes() {
-    try { return Promise.resolve(stateOf(this).bytes.slice()); } catch (e) { return Promise.reject(e); }
-  }
 }
-setTag(Blob);
+// Promise-returning, but the work is synchronous: the bytes are already in memory.
+Object.defineProperties(Blob.prototype, {
+  text: { value: promising(function text() { return utf8Decode(stateOf(this).bytes); }), writable: true, configurable: true },
+  arrayBuffer: { value: promising(function arrayBuffer() { return stateOf(this).bytes.slice().buffer; }), writable: true, configurable: true },
+  bytes: { value: promising(function bytes() { return stateOf(this).bytes.slice(); }), writable: true, configurable: true },
+});
+setTag(Blob, "Blob");
 
 const kFile = Symbol("file");
 
@@ -126,7 +122,7 @@ export class File extends Blob {
   get name() { if (!this?.[kFile]) throw illegal(); return this[kFile].name; }
   get lastModified() { if (!this?.[kFile]) throw illegal(); return this[kFile].lastModified; }
 }
-setTag(File);
+setTag(File, "File");
 
 // Bytes already owned by the caller become a Blob without another copy (bodies, multipart).
 export function blobFromBytes(bytes, type = "", name = undefined) {

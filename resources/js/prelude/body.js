@@ -7,7 +7,7 @@ import { Blob, blobBytes, blobFromBytes, blobStream } from "./blob.js";
 import { FormData, parseMultipart, parseUrlencoded, serializeMultipart } from "./formdata.js";
 import { ReadableStream, isDisturbed } from "./streams.js";
 import { isURLSearchParams } from "./url.js";
-import { concat, copyOf, illegal, isBufferSource, toUSVString, utf8Decode, utf8Encode, viewOf } from "./util.js";
+import { concat, copyOf, illegal, isBufferSource, promising, rejectLater, toUSVString, utf8Decode, utf8Encode, viewOf } from "./util.js";
 
 export const kBody = Symbol("body");
 
@@ -49,16 +49,19 @@ export function isUnusable(body) {
   return Boolean(body) && (body.used || (body.stream !== null && (body.stream.locked || isDisturbed(body.stream))));
 }
 
-// Marks the body consumed and returns its bytes. Buffered sources are handed out without a
-// copy: callers that expose the result must copy (they do, below).
-export async function consumeBytes(body) {
-  if (!body) return { bytes: new Uint8Array(0), owned: true };
-  if (isUnusable(body)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+const USED = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
+
+// Marks the body consumed (synchronously, so bodyUsed flips at once) and resolves with its
+// bytes. Buffered sources are handed out without a copy: callers that expose the result
+// must copy (they do, below).
+export function consumeBytes(body) {
+  if (!body) return Promise.resolve({ bytes: new Uint8Array(0), owned: true });
+  if (isUnusable(body)) return rejectLater(new TypeError(USED));
   if (!body.stream) {
     body.used = true;
-    return { bytes: body.bytes ?? blobBytes(body.blob), owned: false };
+    return Promise.resolve({ bytes: body.bytes ?? blobBytes(body.blob), owned: false });
   }
-  return { bytes: await readAll(body.stream), owned: true };
+  return readAll(body.stream).then((bytes) => ({ bytes, owned: true }));
 }
 
 export async function readAll(stream) {
@@ -83,7 +86,7 @@ export async function readAll(stream) {
 // clone(): the body's stream is teed; this object keeps one branch, the clone gets the other.
 export function cloneBody(body) {
   if (!body) return null;
-  if (isUnusable(body)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+  if (isUnusable(body)) throw new TypeError(USED);
   if (!body.stream) return { stream: null, bytes: body.bytes, blob: body.blob, used: false };
   const [mine, theirs] = body.stream.tee();
   body.stream = mine;
@@ -101,38 +104,35 @@ export function mixinBody(cls) {
     return self[kBody];
   };
   const methods = {
-    async arrayBuffer() {
-      const { bytes, owned } = await consumeBytes(bodyOf(this));
-      return owned && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
+    arrayBuffer() {
+      return consumeBytes(bodyOf(this)).then(({ bytes, owned }) =>
+        owned && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer);
     },
-    async bytes() {
-      const { bytes, owned } = await consumeBytes(bodyOf(this));
-      return owned ? bytes : bytes.slice();
+    bytes() {
+      return consumeBytes(bodyOf(this)).then(({ bytes, owned }) => (owned ? bytes : bytes.slice()));
     },
-    async text() {
-      return utf8Decode((await consumeBytes(bodyOf(this))).bytes);
+    text() {
+      return consumeBytes(bodyOf(this)).then(({ bytes }) => utf8Decode(bytes));
     },
-    async json() {
-      return JSON.parse(utf8Decode((await consumeBytes(bodyOf(this))).bytes));
+    json() {
+      return consumeBytes(bodyOf(this)).then(({ bytes }) => JSON.parse(utf8Decode(bytes)));
     },
-    async blob() {
-      const body = bodyOf(this);
+    blob() {
       const type = this.headers.get("content-type") || "";
-      const { bytes, owned } = await consumeBytes(body);
-      return blobFromBytes(owned ? bytes : bytes.slice(), type);
+      return consumeBytes(bodyOf(this)).then(({ bytes, owned }) => blobFromBytes(owned ? bytes : bytes.slice(), type));
     },
-    async formData() {
-      const body = bodyOf(this);
+    formData() {
       const contentType = this.headers.get("content-type") || "";
-      const { bytes } = await consumeBytes(body);
-      const mime = essence(contentType);
-      if (mime === "multipart/form-data") return parseMultipart(bytes, contentType);
-      if (mime === "application/x-www-form-urlencoded") return parseUrlencoded(bytes);
-      throw new TypeError(`Unrecognized Content-Type header value: "${contentType}". FormData can only parse multipart/form-data and application/x-www-form-urlencoded bodies.`);
+      return consumeBytes(bodyOf(this)).then(({ bytes }) => {
+        const mime = essence(contentType);
+        if (mime === "multipart/form-data") return parseMultipart(bytes, contentType);
+        if (mime === "application/x-www-form-urlencoded") return parseUrlencoded(bytes);
+        throw new TypeError(`Unrecognized Content-Type header value: "${contentType}". FormData can only parse multipart/form-data and application/x-www-form-urlencoded bodies.`);
+      });
     },
   };
   for (const [name, fn] of Object.entries(methods))
-    Object.defineProperty(cls.prototype, name, { value: fn, writable: true, configurable: true });
+    Object.defineProperty(cls.prototype, name, { value: promising(fn), writable: true, configurable: true });
   Object.defineProperty(cls.prototype, "body", { configurable: true, get() { return bodyStream(bodyOf(this)); } });
   Object.defineProperty(cls.prototype, "bodyUsed", {
     configurable: true,

@@ -39,7 +39,7 @@ export class DOMException extends Error {
   get name() { return this[kName]; }
   get code() { return LEGACY_CODES[this[kName]] || 0; }
 }
-setTag(DOMException);
+setTag(DOMException, "DOMException");
 CONSTANTS.forEach((constant, i) => {
   const descriptor = { value: i + 1, enumerable: true };
   Object.defineProperty(DOMException, constant, descriptor);

@@ -46,7 +46,7 @@ for (const [name, value] of Object.entries(PHASES)) {
   Object.defineProperty(Event, name, { value, enumerable: true });
   Object.defineProperty(Event.prototype, name, { value, enumerable: true });
 }
-setTag(Event);
+setTag(Event, "Event");
 
 function state(event) {
   const st = event?.[kEvent];
@@ -61,7 +61,7 @@ export class CustomEvent extends Event {
   }
   get detail() { return state(this).detail; }
 }
-setTag(CustomEvent);
+setTag(CustomEvent, "CustomEvent");
 
 function flattenOptions(options) {
   if (typeof options === "boolean") return { capture: options, once: false, passive: false, signal: undefined };
@@ -139,7 +139,7 @@ export class EventTarget {
     return !st.canceled;
   }
 }
-setTag(EventTarget);
+setTag(EventTarget, "EventTarget");
 
 // An `onabort`-style attribute: the listener is registered when first set to a function and
 // keeps its place in the list afterwards, as HTML's event handler processing does.
@@ -263,7 +263,7 @@ export class AbortSignal extends EventTarget {
   }
 }
 defineHandler(AbortSignal, "abort");
-setTag(AbortSignal);
+setTag(AbortSignal, "AbortSignal");
 
 export class AbortController {
   constructor() {
@@ -277,7 +277,7 @@ export class AbortController {
     signalAbort(this.signal, reason);
   }
 }
-setTag(AbortController);
+setTag(AbortController, "AbortController");
 
 let hostTimer = null;
 

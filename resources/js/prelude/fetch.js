@@ -7,15 +7,15 @@
 //  - network failures reject with TypeError("fetch failed") whose `cause` says why;
 //  - the response body is a byte stream that asks the host for one chunk per pull, so a
 //    large body is never held in memory.
-import { kBody, readAll, streamBody } from "./body.js";
+import { consumeBytes, kBody, streamBody } from "./body.js";
 import { addAbortAlgorithm, releaseSignal } from "./events.js";
 import { headerPairs, headersFromHost } from "./headers.js";
 import { listen, unlisten } from "./hostevents.js";
 import { Request, requestState } from "./request.js";
 import { NULL_BODY_STATUS, isRedirectStatus, responseFromNetwork } from "./response.js";
 import { ReadableStream } from "./streams.js";
-import { blobBytes } from "./blob.js";
 import { parseURL } from "./url.js";
+import { promising } from "./util.js";
 
 const MAX_REDIRECTS = 20;
 const REQUEST_BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
@@ -29,24 +29,31 @@ function networkError(message, code = undefined) {
 }
 
 // The request body, read to the end: the host sends bodies from one buffer for now.
-async function requestBytes(request) {
+// Streaming request bodies would need a pull-based upload device on the network thread.
+function requestBytes(request) {
   const body = request[kBody];
-  if (!body) return null;
-  if (body.used || (body.stream && body.stream.locked)) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
-  if (!body.stream) {
-    body.used = true;
-    return body.bytes ?? blobBytes(body.blob);
-  }
-  return readAll(body.stream);
+  if (!body) return Promise.resolve(null);
+  return consumeBytes(body).then(({ bytes }) => bytes);
 }
 
 export function makeFetch(ops) {
+  // A response whose body nobody reads or cancels still holds a connection and up to 256 KiB
+  // on the network thread; once the stream is garbage, cancel the exchange (as workerd does
+  // when it collects an unread body) so a long-lived isolate does not accumulate them.
+  const unreadBodies = new FinalizationRegistry((id) => ops.fetchCancel(id));
+
   // One exchange: resolves with the host's "response" payload plus its id.
   function exchange(method, url, headers, body, signal) {
     return new Promise((resolve, reject) => {
       const flat = [];
       for (const [name, value] of headers) if (!HOST_MANAGED_HEADERS.has(name)) flat.push(name, value);
-      const id = ops.fetchStart(method, url, flat, body);
+      let id;
+      try {
+        id = ops.fetchStart(method, url, flat, body);
+      } catch (error) {
+        globalThis.queueMicrotask(() => reject(error)); // see rejectLater
+        return;
+      }
       const removeAbort = addAbortAlgorithm(signal, (reason) => {
         unlisten(id);
         ops.fetchCancel(id);
@@ -64,7 +71,14 @@ export function makeFetch(ops) {
   function bodyFromHost(id, signal) {
     let finished = false;
     let controller;
-    const finish = () => { finished = true; unlisten(id); removeAbort(); releaseSignal(signal); };
+    const token = {};
+    const finish = () => {
+      finished = true;
+      unlisten(id);
+      removeAbort();
+      releaseSignal(signal);
+      unreadBodies.unregister(token);
+    };
     const stream = new ReadableStream({
       type: "bytes",
       start(c) { controller = c; },
@@ -93,6 +107,7 @@ export function makeFetch(ops) {
         ops.fetchCancel(id);
       },
     }, { highWaterMark: 0 });
+    unreadBodies.register(stream, id, token);
     // Aborting after the headers arrived errors the body with the signal's reason.
     const removeAbort = addAbortAlgorithm(signal, (reason) => {
       if (finished) return;
@@ -103,23 +118,25 @@ export function makeFetch(ops) {
     return stream;
   }
 
-  async function fetch(input, init = undefined) {
+  // Not async: argument errors and an already-aborted signal must reject a microtask later
+  // (see rejectLater), and run() must not throw before its first await for the same reason.
+  const fetch = promising(function fetch(input, init = undefined) {
     const request = new Request(input, init);
-    try {
-      return await run(request);
-    } catch (error) {
-      releaseSignal(requestState(request).signal);
+    const { signal } = requestState(request);
+    if (signal.aborted) throw signal.reason;
+    return run(request).catch((error) => {
+      releaseSignal(signal);
       throw error;
-    }
-  }
+    });
+  });
+  Object.defineProperty(fetch, "name", { value: "fetch" });
 
   async function run(request) {
     const { method: initialMethod, url: initialUrl, redirect, signal } = requestState(request);
-    if (signal.aborted) throw signal.reason;
+    let body = await requestBytes(request);
     let url = parseURL(initialUrl);
     let method = initialMethod;
     let headers = headerPairs(request.headers);
-    let body = await requestBytes(request);
     let redirects = 0;
     for (;;) {
       if (url.protocol !== "http:" && url.protocol !== "https:")

@@ -89,7 +89,7 @@ export class FormData {
   *values() { for (const [, value] of this.entries()) yield value; }
 }
 FormData.prototype[Symbol.iterator] = FormData.prototype.entries;
-setTag(FormData);
+setTag(FormData, "FormData");
 
 // --- multipart/form-data serialisation (HTML "multipart/form-data encoding algorithm") ---
 

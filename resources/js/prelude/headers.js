@@ -138,7 +138,7 @@ export class Headers {
   *values() { for (const [, value] of this.entries()) yield value; }
 }
 Headers.prototype[Symbol.iterator] = Headers.prototype.entries;
-setTag(Headers);
+setTag(Headers, "Headers");
 
 function sortedPairs(st) {
   if (st.sorted) return st.sorted;

@@ -75,9 +75,10 @@ export class Request {
       inputBody.used = true;
     }
 
-    Object.defineProperty(this, kRequest, {
-      value: { method, url, headers, redirect, signal, cf: init.cf !== undefined ? init.cf : source ? source.cf : undefined, keepalive: Boolean(init.keepalive ?? source?.keepalive), integrity: init.integrity !== undefined ? String(init.integrity) : source ? source.integrity : "" },
-    });
+    const cf = init.cf !== undefined ? init.cf : source ? source.cf : undefined;
+    const keepalive = Boolean(init.keepalive ?? source?.keepalive);
+    const integrity = init.integrity !== undefined ? String(init.integrity) : source ? source.integrity : "";
+    Object.defineProperty(this, kRequest, { value: { method, url, headers, redirect, signal, cf, keepalive, integrity } });
     Object.defineProperty(this, kBody, { value: body, writable: true });
   }
 
@@ -100,7 +101,7 @@ export class Request {
   }
 }
 mixinBody(Request);
-setTag(Request);
+setTag(Request, "Request");
 
 export function requestState(request) {
   return stateOf(request);

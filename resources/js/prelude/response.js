@@ -88,7 +88,7 @@ export class Response {
   }
 }
 mixinBody(Response);
-setTag(Response);
+setTag(Response, "Response");
 
 function initResponse(response, state, body) {
   Object.defineProperty(response, kResponse, { value: state });

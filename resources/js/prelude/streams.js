@@ -1,9 +1,10 @@
 // WHATWG Streams from web-streams-polyfill (its ponyfill build: it touches no globals), plus
 // TextEncoderStream / TextDecoderStream built on TransformStream.
 import * as polyfill from "web-streams-polyfill";
+import { ReadableStream, TransformStream } from "web-streams-polyfill";
 import { define, illegal, setTag } from "./util.js";
 
-export const { ReadableStream, WritableStream, TransformStream } = polyfill;
+export { ReadableStream, WritableStream, TransformStream } from "web-streams-polyfill";
 
 const GLOBALS = [
   "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
@@ -51,7 +52,7 @@ export class TextEncoderStream {
   get readable() { return pair(this).readable; }
   get writable() { return pair(this).writable; }
 }
-setTag(TextEncoderStream);
+setTag(TextEncoderStream, "TextEncoderStream");
 
 export class TextDecoderStream {
   constructor(label = "utf-8", options = {}) {
@@ -74,10 +75,16 @@ export class TextDecoderStream {
   get readable() { return pair(this).readable; }
   get writable() { return pair(this).writable; }
 }
-setTag(TextDecoderStream);
+setTag(TextDecoderStream, "TextDecoderStream");
 
 export function installStreams(g) {
-  for (const name of GLOBALS) define(g, name, polyfill[name]);
+  for (const name of GLOBALS) {
+    const cls = polyfill[name];
+    // esbuild renames a bundled class when another bundled module uses a global of the same
+    // name (@exodus/bytes uses TransformStream): restore the name user code sees.
+    if (cls.name !== name) Object.defineProperty(cls, "name", { value: name, configurable: true });
+    define(g, name, cls);
+  }
   define(g, "TextEncoderStream", TextEncoderStream);
   define(g, "TextDecoderStream", TextDecoderStream);
 }

@@ -18,8 +18,34 @@ export function defineLazy(target, name, load) {
   });
 }
 
-export function setTag(cls, tag = cls.name) {
-  Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: tag, configurable: true });
+// Gives an interface class its public name. The name is spelled out because esbuild renames
+// bundled classes that clash with globals (class Response becomes _Response).
+export function setTag(cls, name) {
+  Object.defineProperty(cls, "name", { value: name, configurable: true });
+  Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: name, configurable: true });
+}
+
+// The engine reports a promise that is rejected before anyone could attach a handler as an
+// uncaught rejection at once (it does not wait for the microtask checkpoint), so
+// `await response.text()` on a used body would print one. Promise-returning APIs therefore
+// reject a microtask later, by when the caller's await or then() is attached.
+export function rejectLater(error) {
+  return new Promise((resolve, reject) => globalThis.queueMicrotask(() => reject(error)));
+}
+
+// Runs the synchronous part of a promise-returning API now (so e.g. bodyUsed flips at
+// once) and turns a synchronous throw into a rejectLater().
+export function promising(fn) {
+  const wrapper = function (...args) {
+    try {
+      return Promise.resolve(fn.apply(this, args));
+    } catch (error) {
+      return rejectLater(error);
+    }
+  };
+  Object.defineProperty(wrapper, "name", { value: fn.name });
+  Object.defineProperty(wrapper, "length", { value: fn.length });
+  return wrapper;
 }
 
 export function illegal() {

@@ -1,0 +1,178 @@
+// End-to-end tests of the worker host: a real `kiln dev` on a free loopback port, real
+// Pyodide, real HTTP. Limits, error reporting, concurrency, and the workers SDK's own suite
+// run inside Kiln.
+
+#include "kilndevprocess.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace kiln::test;
+
+namespace {
+
+QString projectDir(const char* name)
+{
+    return qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/") + QLatin1String(name);
+}
+
+bool writeFile(const QString& path, const QByteArray& data)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
+}
+
+} // namespace
+
+class TestWorker : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void sdkSuiteInsideKiln();
+    void runawayLoopHitsCpuLimit();
+    void memoryBlowUpReplacesInstance();
+    void syntaxErrorNamesFileAndLine();
+    void failingImportNamesModule();
+    void nonResponseReturnIsExplained();
+    void sleepingRequestDoesNotBlockOthers();
+    void largeBodyRoundTrip();
+};
+
+void TestWorker::sdkSuiteInsideKiln()
+{
+    QTemporaryDir project, state;
+    const QString suite = qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/python/test_workers_sdk.py");
+    QVERIFY(QDir().mkpath(project.filePath(QStringLiteral("src"))));
+    QVERIFY(QFile::copy(suite, project.filePath(QStringLiteral("src/test_workers_sdk.py"))));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")),
+                      R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), R"(import json
+from workers import WorkerEntrypoint, Response
+import test_workers_sdk
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        result = await test_workers_sdk.run_all()
+        return Response(json.dumps(result), headers={"content-type": "application/json"})
+)"));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+    const HttpResult result = httpRequest(dev.port(), "GET", "/");
+    QVERIFY2(result.status == 200, qPrintable(QString::fromUtf8(result.body) + dev.output()));
+    const QJsonObject summary = QJsonDocument::fromJson(result.body).object();
+    QVERIFY2(summary.value(QStringLiteral("failed")).toInt(-1) == 0, result.body.constData());
+    QVERIFY2(summary.value(QStringLiteral("passed")).toInt() >= 20, result.body.constData());
+}
+
+void TestWorker::runawayLoopHitsCpuLimit()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("limits"), state.path()), qPrintable(dev.output()));
+    const HttpResult spin = httpRequest(dev.port(), "GET", "/spin");
+    QCOMPARE(spin.status, 500);
+    QVERIFY2(spin.body.contains("exceeded its CPU time limit"), spin.body.constData());
+    QVERIFY2(dev.waitForOutput(QStringLiteral("exceeded its CPU time limit")), qPrintable(dev.output()));
+    // Python was interrupted cleanly: the same instance serves the next request.
+    const HttpResult after = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(after.status, 200);
+    QCOMPARE(after.body, QByteArray("ok"));
+    QVERIFY2(!dev.output().contains(QStringLiteral("starting a fresh instance")), qPrintable(dev.output()));
+}
+
+void TestWorker::memoryBlowUpReplacesInstance()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("limits"), state.path(), {QStringLiteral("--memory-limit-mb"), QStringLiteral("256")}),
+             qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 200);
+    const HttpResult grow = httpRequest(dev.port(), "GET", "/grow");
+    QCOMPARE(grow.status, 500);
+    QVERIFY2(dev.waitForOutput(QStringLiteral("memory limit")), qPrintable(dev.output()));
+    // A fresh instance: module state (the hoard) starts empty again.
+    const HttpResult count = httpRequest(dev.port(), "GET", "/count");
+    QCOMPARE(count.status, 200);
+    QCOMPARE(count.body, QByteArray("0"));
+}
+
+void TestWorker::syntaxErrorNamesFileAndLine()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("badsyntax"), state.path()), qPrintable(dev.output()));
+    const HttpResult result = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(result.status, 500);
+    QVERIFY2(result.body.contains("SyntaxError"), result.body.constData());
+    QVERIFY2(dev.waitForOutput(QStringLiteral("badsyntax/src/entry.py\", line 5")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForOutput(QStringLiteral("SyntaxError: expected ':'")), qPrintable(dev.output()));
+    // The import machinery's own frames are noise for the user; they are trimmed.
+    QVERIFY2(!dev.output().contains(QStringLiteral("<frozen importlib")), qPrintable(dev.output()));
+}
+
+void TestWorker::failingImportNamesModule()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("badimport"), state.path()), qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
+    QVERIFY2(dev.waitForOutput(QStringLiteral("helpers.py\", line 1")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForOutput(QStringLiteral("No module named 'no_such_module_anywhere'")), qPrintable(dev.output()));
+}
+
+void TestWorker::nonResponseReturnIsExplained()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("badreturn"), state.path()), qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
+    QVERIFY2(dev.waitForOutput(QStringLiteral("returned a dict")), qPrintable(dev.output()));
+    // The server keeps serving after the error.
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
+}
+
+void TestWorker::sleepingRequestDoesNotBlockOthers()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("fast")); // booted
+    QTcpSocket slow;
+    slow.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
+    QVERIFY(slow.waitForConnected(5000));
+    slow.write("GET /sleep?ms=3000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QVERIFY(slow.waitForBytesWritten(5000));
+    QTest::qWait(200); // the slow request is now parked in asyncio.sleep
+    const HttpResult fast = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(fast.body, QByteArray("fast"));
+    // Ordering, not timing: the slow answer has not arrived when the fast one has.
+    QVERIFY2(slow.bytesAvailable() == 0, "the sleeping request answered before the fast one");
+    QByteArray slowReply;
+    while (slow.state() == QAbstractSocket::ConnectedState && slow.waitForReadyRead(10000))
+        slowReply += slow.readAll();
+    slowReply += slow.readAll();
+    QVERIFY2(slowReply.startsWith("HTTP/1.1 200") && slowReply.contains("slept 3000"), slowReply.constData());
+}
+
+void TestWorker::largeBodyRoundTrip()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
+    QByteArray body(8 * 1024 * 1024, Qt::Uninitialized);
+    for (qsizetype i = 0; i < body.size(); ++i)
+        body[i] = static_cast<char>((i * 7 + i / 4096) & 0xff);
+    const HttpResult result = httpRequest(dev.port(), "POST", "/echo", {{"content-type", "application/octet-stream"}}, body);
+    QCOMPARE(result.status, 200);
+    QCOMPARE(result.header("x-length"), QByteArray::number(body.size()));
+    QVERIFY(result.body == body);
+}
+
+QTEST_GUILESS_MAIN(TestWorker)
+#include "test_worker.moc"
