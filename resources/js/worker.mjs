@@ -172,6 +172,20 @@ function errorText(e) {
   return e?.stack ?? String(e);
 }
 
+const asBytes = (value) => value instanceof Uint8Array ? value
+  : new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength);
+
+// Resolves to the next read if the stream has it ready now, or to null after one macrotask.
+function readSoon(reader) {
+  const read = reader.read();
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 0); });
+  return Promise.race([read, late]).then((r) => {
+    clearTimeout(timer);
+    return r ?? { pending: read };
+  });
+}
+
 async function sendResponse(id, response) {
   const headers = [];
   for (const [name, value] of response.headers) {
@@ -179,15 +193,31 @@ async function sendResponse(id, response) {
     headers.push([name, value]);
   }
   for (const cookie of response.headers.getSetCookie?.() ?? []) headers.push(["set-cookie", cookie]);
+  const hasLength = response.headers.has("content-length") || response.headers.has("transfer-encoding");
+  if (!response.body) {
+    if (!hasLength) headers.push(["content-length", "0"]);
+    ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
+    return ops.exchangeFinish(id);
+  }
+  // A body that is complete at once (bytes, text, JSON) goes out with a Content-Length, as
+  // workerd sends it; anything still producing streams chunked without waiting for it.
+  const reader = response.body.getReader();
+  const first = await reader.read();
+  let next = first.done ? first : await readSoon(reader);
+  if (!hasLength && (first.done || next.done)) {
+    const bytes = first.done ? new Uint8Array(0) : asBytes(first.value);
+    headers.push(["content-length", String(bytes.byteLength)]);
+    ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
+    if (bytes.byteLength) await ops.exchangeWrite(id, bytes);
+    return ops.exchangeFinish(id);
+  }
   ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength);
-      if (bytes.byteLength) await ops.exchangeWrite(id, bytes);
-    }
+  if (!first.done && first.value.byteLength) await ops.exchangeWrite(id, asBytes(first.value));
+  for (;;) {
+    if (next.pending) next = await next.pending;
+    if (next.done) break;
+    if (next.value.byteLength) await ops.exchangeWrite(id, asBytes(next.value));
+    next = await reader.read();
   }
   ops.exchangeFinish(id);
 }

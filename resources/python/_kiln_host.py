@@ -148,7 +148,11 @@ async def handle_fetch(js_request, js_env, js_ctx):
     ctx, token = _enter(js_env, js_ctx)
     try:
         fn, args, label = _resolve("fetch", Request(js_request), js_request, js_env, ctx)
-        return _to_js_response(await _call(fn, args), label)
+        try:
+            result = await _call(fn, args)
+        except BaseException as error:
+            raise error.with_traceback(_user_frames(error.__traceback__))
+        return _to_js_response(result, label)
     finally:
         _state.current_ctx.reset(token)
 
@@ -158,7 +162,10 @@ async def handle_scheduled(js_controller, js_env, js_ctx):
     ctx, token = _enter(js_env, js_ctx)
     try:
         fn, args, _label = _resolve("scheduled", js_controller, js_controller, js_env, ctx)
-        await _call(fn, args)
+        try:
+            await _call(fn, args)
+        except BaseException as error:
+            raise error.with_traceback(_user_frames(error.__traceback__))
     finally:
         _state.current_ctx.reset(token)
     return None

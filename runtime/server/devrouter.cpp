@@ -20,7 +20,9 @@ void DevRouter::handle(std::shared_ptr<HttpExchange> exchange)
     if (path != QLatin1String("/cdn-cgi/handler/scheduled") && path != QLatin1String("/__scheduled"))
         return m_worker->handle(std::move(exchange));
     // wrangler's default cron when none is given is "* * * * *".
-    QString cron = QUrlQuery(url).queryItemValue(QStringLiteral("cron"), QUrl::FullyDecoded);
+    // Form-style query: "+" is a space, as URLSearchParams reads it ("0+3+*+*+*").
+    QUrlQuery query(url.query(QUrl::FullyEncoded).replace(QLatin1Char('+'), QLatin1String("%20")));
+    QString cron = query.queryItemValue(QStringLiteral("cron"), QUrl::FullyDecoded);
     if (cron.isEmpty())
         cron = QStringLiteral("* * * * *");
     m_scheduled(cron, [exchange](bool ok) {

@@ -74,7 +74,7 @@ void TestConformance::cases_data()
             }
         }
     }
-    QVERIFY2(count >= 9, qPrintable(QStringLiteral("found only %1 conformance cases under %2").arg(count).arg(roots.join(QStringLiteral(", ")))));
+    QVERIFY2(count >= 12, qPrintable(QStringLiteral("found only %1 conformance cases under %2").arg(count).arg(roots.join(QStringLiteral(", ")))));
 }
 
 void TestConformance::cases()
