@@ -27,7 +27,7 @@ struct Worker::Private {
     QString bootError;
     std::deque<std::shared_ptr<HttpExchange>> queued;
     std::deque<std::pair<QString, std::function<void(bool)>>> queuedCrons;
-    bool replacing = false;
+    unsigned generation = 0; // which instance a "replace me" is about
 
     void log(int level, const QString& text)
     {
@@ -37,7 +37,7 @@ struct Worker::Private {
     }
 
     void startInstance();
-    void replaceInstance(const QString& reason);
+    void replaceInstance(const QString& reason, unsigned dyingGeneration);
     void serve(std::shared_ptr<HttpExchange> exchange);
     void runScheduled(const QString& cron, std::function<void(bool)> done);
 };
@@ -46,21 +46,29 @@ void Worker::Private::startInstance()
 {
     ready = false;
     bootError.clear();
+    const unsigned gen = ++generation;
     QElapsedTimer timer;
     timer.start();
     WorkerInstance::Hooks hooks{
         [this](int level, const QString& text) { log(level, text); },
         [this](const QString& name, double start, double end) { Q_EMIT q->span(name, start, end); },
-        [this](const QString& reason) { loop.post([this, reason] { replaceInstance(reason); }); },
+        // Engine thread: from here on new requests queue for the replacement instead of
+        // reaching an instance that is about to be thrown away.
+        [this, gen](const QString& reason) {
+            if (gen != generation)
+                return;
+            ready = false;
+            loop.post([this, reason, gen] { replaceInstance(reason, gen); });
+        },
     };
     instance = std::make_unique<WorkerInstance>(loop, options, std::move(hooks));
     WorkerInstance* booting = instance.get();
     watchdog = std::make_unique<CpuWatchdog>(
         pthread_self(), options.cpuLimitMs, [booting] { booting->interruptForCpuLimit(); },
-        [this, booting] {
+        [this, booting, gen] {
             log(4, QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
             booting->runtime().isolate()->TerminateExecution();
-            loop.post([this] { replaceInstance(QStringLiteral("its CPU time limit")); });
+            loop.post([this, gen] { replaceInstance(QStringLiteral("its CPU time limit"), gen); });
         });
     // Only request-time work is limited: boot (Pyodide, imports) has its own, larger budget
     // on Cloudflare and is measured by the startup spans instead.
@@ -86,10 +94,11 @@ void Worker::Private::startInstance()
     });
 }
 
-void Worker::Private::replaceInstance(const QString& reason)
+void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGeneration)
 {
-    if (!instance)
-        return;
+    if (!instance || dyingGeneration != generation)
+        return; // already replaced
+    ready = false;
     log(3, QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
     watchdog.reset();
     instance.reset(); // aborts the exchanges it still held: their clients get an error

@@ -41,7 +41,24 @@ private Q_SLOTS:
     void nonResponseReturnIsExplained();
     void sleepingRequestDoesNotBlockOthers();
     void largeBodyRoundTrip();
+    void gigabyteUploadStreamsThrough();
 };
+
+namespace {
+
+// Peak resident memory of a process in MiB (VmHWM), or -1.
+qint64 peakRssMiB(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray& line : status.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong() / 1024;
+    return -1;
+}
+
+} // namespace
 
 void TestWorker::sdkSuiteInsideKiln()
 {
@@ -172,6 +189,45 @@ void TestWorker::largeBodyRoundTrip()
     QCOMPARE(result.status, 200);
     QCOMPARE(result.header("x-length"), QByteArray::number(body.size()));
     QVERIFY(result.body == body);
+}
+
+void TestWorker::gigabyteUploadStreamsThrough()
+{
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("fast")); // booted
+    const qint64 before = peakRssMiB(dev.pid());
+    QVERIFY(before > 0);
+
+    constexpr qint64 total = 1024LL * 1024 * 1024;
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("POST /count-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n"
+                 "Content-Length: " + QByteArray::number(total) + "\r\n\r\n");
+    const QByteArray block(1024 * 1024, 'k');
+    qint64 sent = 0;
+    QByteArray reply;
+    while (sent < total) {
+        // Keep at most a few MiB in flight: the server's flow control is what is under test.
+        if (socket.bytesToWrite() < 4 * block.size()) {
+            socket.write(block);
+            sent += block.size();
+        } else {
+            QVERIFY2(socket.waitForBytesWritten(30000), "upload stalled");
+        }
+        if (socket.state() != QAbstractSocket::ConnectedState)
+            break;
+    }
+    QCOMPARE(sent, total);
+    while (socket.state() == QAbstractSocket::ConnectedState && socket.waitForReadyRead(60000))
+        reply += socket.readAll();
+    reply += socket.readAll();
+    QVERIFY2(reply.startsWith("HTTP/1.1 200") && reply.endsWith("\r\n\r\n" + QByteArray::number(total)), reply.right(300).constData());
+    const qint64 after = peakRssMiB(dev.pid());
+    // A gigabyte went through; the process may grow by buffers, not by the body.
+    QVERIFY2(after - before < 200, qPrintable(QStringLiteral("peak RSS grew from %1 MiB to %2 MiB").arg(before).arg(after)));
 }
 
 QTEST_GUILESS_MAIN(TestWorker)

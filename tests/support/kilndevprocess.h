@@ -21,6 +21,7 @@ public:
     void stop();
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
     quint16 port() const { return m_port; }
+    qint64 pid() const { return m_process.processId(); }
     QString output();
     // Waits until the output contains `text` (or the process ends).
     bool waitForOutput(const QString& text, int timeoutMs = 30000);

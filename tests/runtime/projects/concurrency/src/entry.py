@@ -16,4 +16,14 @@ class Default(WorkerEntrypoint):
         if url.path == "/echo":
             data = await request.bytes()
             return Response(data, headers={"x-length": str(len(data))})
+        if url.path == "/count-stream":
+            # Reads the body as it arrives; nothing holds the whole upload.
+            reader = request.body.getReader()
+            total = 0
+            while True:
+                chunk = await reader.read()
+                if chunk.done:
+                    break
+                total += chunk.value.byteLength
+            return Response(str(total))
         return Response("fast")
