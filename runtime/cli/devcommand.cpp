@@ -3,6 +3,8 @@
 #include "cli/terminal.h"
 #include "engine/worker.h"
 #include "project/projectconfig.h"
+#include "project/projectwatcher.h"
+#include "server/cronscheduler.h"
 #include "server/devrouter.h"
 #include "server/httpserver.h"
 
@@ -145,6 +147,41 @@ int runDevCommand(const QStringList& args)
                                                                   ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
                                                                   : address.toString())
                      .arg(server.port()));
+    // triggers.crons fire on their own, in UTC, as on Cloudflare; runs that come due while
+    // the worker still boots wait for it.
+    CronScheduler scheduler(
+        project->crons,
+        [&worker](const QString& cron, const QDateTime& minute) {
+            worker.triggerScheduled(cron, [cron](bool ok) {
+                if (ok)
+                    terminalInfo(QStringLiteral("scheduled \"%1\" ok").arg(cron));
+                else
+                    terminalWarning(QStringLiteral("scheduled \"%1\" failed (see the log above)").arg(cron));
+            }, minute);
+        },
+        [](const QString& message) { terminalWarning(message); });
+    QObject::connect(&scheduler, &CronScheduler::missed, &scheduler, [](const QDateTime& from, const QDateTime& resume) {
+        terminalWarning(QStringLiteral("cron runs due from %1 UTC were skipped (the machine slept or the clock jumped); next at %2 UTC")
+                            .arg(from.toString(QStringLiteral("yyyy-MM-dd HH:mm")), resume.toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
+    });
+    scheduler.start();
+    if (!scheduler.crons().isEmpty())
+        terminalInfo(QStringLiteral("cron triggers (UTC): \"%1\"").arg(scheduler.crons().join(QStringLiteral("\", \""))));
+    // Saving a file reloads the worker, as wrangler dev does. A config that no longer loads
+    // is reported and the running instance keeps serving.
+    ProjectWatcher watcher(*project);
+    const QString projectPath = path;
+    const QString envName = parser.value(QStringLiteral("env"));
+    QObject::connect(&watcher, &ProjectWatcher::changed, &watcher, [&](const QStringList& paths) {
+        auto reloaded = loadProject(projectPath, {envName});
+        if (!reloaded) {
+            terminalError(reloaded.error().toString() + QStringLiteral(" (still running the previous version)"));
+            return;
+        }
+        terminalInfo(QStringLiteral("%1 changed, reloading").arg(paths.join(QStringLiteral(", "))));
+        watcher.setProject(*reloaded);
+        worker.reload(*reloaded);
+    });
     const int rc = QCoreApplication::exec();
     server.close();
     // Nothing left to save: state files commit per write. Skipping the isolate teardown keeps

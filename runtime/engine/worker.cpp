@@ -26,7 +26,12 @@ struct Worker::Private {
     bool ready = false;
     QString bootError;
     std::deque<std::shared_ptr<HttpExchange>> queued;
-    std::deque<std::pair<QString, std::function<void(bool)>>> queuedCrons;
+    struct QueuedCron {
+        QString cron;
+        QDateTime time;
+        std::function<void(bool)> done;
+    };
+    std::deque<QueuedCron> queuedCrons;
     unsigned generation = 0; // which instance a "replace me" is about
 
     void log(int level, const QString& text)
@@ -37,9 +42,15 @@ struct Worker::Private {
     }
 
     void startInstance();
+    // Its exchanges are aborted: their clients get an error (or the server's 500).
+    void discardInstance()
+    {
+        watchdog.reset();
+        instance.reset();
+    }
     void replaceInstance(const QString& reason, unsigned dyingGeneration);
     void serve(std::shared_ptr<HttpExchange> exchange);
-    void runScheduled(const QString& cron, std::function<void(bool)> done);
+    void runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done);
 };
 
 void Worker::Private::startInstance()
@@ -89,8 +100,8 @@ void Worker::Private::startInstance()
         for (auto& exchange : pending)
             serve(std::move(exchange));
         auto crons = std::move(queuedCrons);
-        for (auto& [cron, done] : crons)
-            runScheduled(cron, std::move(done));
+        for (auto& queuedCron : crons)
+            runScheduled(queuedCron.cron, queuedCron.time, std::move(queuedCron.done));
     });
 }
 
@@ -100,8 +111,7 @@ void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGener
         return; // already replaced
     ready = false;
     log(3, QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
-    watchdog.reset();
-    instance.reset(); // aborts the exchanges it still held: their clients get an error
+    discardInstance();
     startInstance();
 }
 
@@ -121,18 +131,18 @@ void Worker::Private::serve(std::shared_ptr<HttpExchange> exchange)
     instance->serve(std::move(exchange));
 }
 
-void Worker::Private::runScheduled(const QString& cron, std::function<void(bool)> done)
+void Worker::Private::runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done)
 {
     if (!done)
         done = [](bool) {};
     if (!ready) {
         if (bootError.isEmpty())
-            queuedCrons.emplace_back(cron, std::move(done));
+            queuedCrons.push_back({cron, time, std::move(done)});
         else
             done(false);
         return;
     }
-    instance->scheduled(cron, std::move(done));
+    instance->scheduled(cron, time.isValid() ? time : QDateTime::currentDateTimeUtc(), std::move(done));
 }
 
 Worker::Worker(WorkerOptions options, QObject* parent)
@@ -147,8 +157,7 @@ Worker::~Worker()
 {
     if (d->thread.joinable()) {
         d->loop.post([this] {
-            d->watchdog.reset();
-            d->instance.reset();
+            d->discardInstance();
             d->loop.quit();
         });
         d->thread.join();
@@ -169,14 +178,25 @@ void Worker::start()
     });
 }
 
+void Worker::reload(const ProjectConfig& project)
+{
+    d->loop.post([this, project] {
+        d->options.project = project;
+        d->discardInstance();
+        d->startInstance();
+    });
+}
+
 void Worker::handle(std::shared_ptr<HttpExchange> exchange)
 {
     d->loop.post([this, exchange = std::move(exchange)]() mutable { d->serve(std::move(exchange)); });
 }
 
-void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done)
+void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done, const QDateTime& scheduledTime)
 {
-    d->loop.post([this, cron, done = std::move(done)]() mutable { d->runScheduled(cron, std::move(done)); });
+    d->loop.post([this, cron, scheduledTime, done = std::move(done)]() mutable {
+        d->runScheduled(cron, scheduledTime, std::move(done));
+    });
 }
 
 } // namespace kiln

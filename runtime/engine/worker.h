@@ -3,6 +3,7 @@
 #include "project/projectconfig.h"
 #include "server/httphandler.h"
 
+#include <QDateTime>
 #include <QObject>
 #include <QString>
 
@@ -28,9 +29,14 @@ public:
     ~Worker() override;
 
     void start();
+    // Replaces the running instance with one built from `project` (files edited, config
+    // changed). Requests arriving meanwhile wait for the new instance; `ready` fires again.
+    void reload(const ProjectConfig& project);
     void handle(std::shared_ptr<HttpExchange> exchange) override;
-    // Runs the scheduled handler; `done(ok)` is called on the engine thread when it settles.
-    void triggerScheduled(const QString& cron, std::function<void(bool ok)> done = {});
+    // Runs the scheduled handler for the run due at `scheduledTime` (UTC; invalid: now);
+    // `done(ok)` is called on the engine thread when it settles.
+    void triggerScheduled(const QString& cron, std::function<void(bool ok)> done = {},
+                          const QDateTime& scheduledTime = {});
 
     // Called on the engine thread, in order; must be thread-safe. Used by the CLI to print.
     using LogSink = std::function<void(int level, const QString& text)>;

@@ -204,13 +204,13 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange)
     }
 }
 
-void WorkerInstance::scheduled(const QString& cron, std::function<void(bool)> done)
+void WorkerInstance::scheduled(const QString& cron, const QDateTime& scheduledTime, std::function<void(bool)> done)
 {
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
     v8::Local<v8::Value> argv[] = {toV8(scope.isolate, cron),
-                                   v8::Number::New(scope.isolate, static_cast<double>(QDateTime::currentMSecsSinceEpoch()))};
+                                   v8::Number::New(scope.isolate, static_cast<double>(scheduledTime.toMSecsSinceEpoch()))};
     v8::TryCatch tryCatch(scope.isolate);
     v8::Local<v8::Value> result;
     if (!callExport(scope, "dispatchScheduled", 2, argv).ToLocal(&result)) {

@@ -8,7 +8,9 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTcpServer>
 #include <QTcpSocket>
+#include <QThread>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -42,6 +44,8 @@ private Q_SLOTS:
     void sleepingRequestDoesNotBlockOthers();
     void largeBodyRoundTrip();
     void gigabyteUploadStreamsThrough();
+    void outboundFetchFromPython();
+    void savingAFileReloads();
 };
 
 namespace {
@@ -228,6 +232,69 @@ void TestWorker::gigabyteUploadStreamsThrough()
     const qint64 after = peakRssMiB(dev.pid());
     // A gigabyte went through; the process may grow by buffers, not by the body.
     QVERIFY2(after - before < 200, qPrintable(QStringLiteral("peak RSS grew from %1 MiB to %2 MiB").arg(before).arg(after)));
+}
+
+void TestWorker::outboundFetchFromPython()
+{
+    // A one-shot loopback upstream that echoes what it received.
+    QTcpServer upstream;
+    QVERIFY(upstream.listen(QHostAddress::LocalHost, 0));
+    QByteArray received;
+    connect(&upstream, &QTcpServer::newConnection, &upstream, [&] {
+        QTcpSocket* socket = upstream.nextPendingConnection();
+        connect(socket, &QTcpSocket::readyRead, socket, [&, socket] {
+            received += socket->readAll();
+            if (!received.contains("\r\n\r\n") || !received.endsWith("from python"))
+                return;
+            socket->write("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Served-By: upstream\r\n"
+                          "Content-Length: 8\r\nConnection: close\r\n\r\nupstream");
+            socket->disconnectFromHost();
+        });
+    });
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
+    // httpRequest blocks this thread, so the upstream needs its own: serve it from a helper
+    // loop by polling while the request is in flight.
+    HttpResult result;
+    QThread* client = QThread::create([&] {
+        result = httpRequest(dev.port(), "GET", "/proxy?url=http://127.0.0.1:" + QByteArray::number(upstream.serverPort()) + "/in");
+    });
+    client->start();
+    while (!client->isFinished())
+        QTest::qWait(20);
+    delete client;
+    QCOMPARE(result.status, 200);
+    QCOMPARE(result.body, QByteArray("201 upstream"));
+    QCOMPARE(result.header("x-upstream"), QByteArray("upstream"));
+    QVERIFY2(received.startsWith("POST /in HTTP/1.1"), received.constData());
+    QVERIFY2(received.toLower().contains("x-kiln-test: 1"), received.constData());
+}
+
+void TestWorker::savingAFileReloads()
+{
+    QTemporaryDir project, state;
+    const QByteArray config = R"({"name": "reload", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})";
+    auto source = [](const char* text) {
+        return QByteArray("from workers import WorkerEntrypoint, Response\n\n\nclass Default(WorkerEntrypoint):\n"
+                          "    async def fetch(self, request):\n        return Response(\"") + text + "\")\n";
+    };
+    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), config));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source("first")));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("first"));
+
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source("second")));
+    QVERIFY2(dev.waitForOutput(QStringLiteral("src/entry.py changed, reloading")), qPrintable(dev.output()));
+    // Requests during the reload wait for the new instance rather than failing.
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
+
+    // A config that no longer parses is reported with its line; the last good version serves.
+    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), "{\n  \"name\": \"reload\",\n  oops\n}\n"));
+    QVERIFY2(dev.waitForOutput(QStringLiteral("wrangler.jsonc:3:")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForOutput(QStringLiteral("still running the previous version")), qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
 }
 
 QTEST_GUILESS_MAIN(TestWorker)

@@ -1,7 +1,7 @@
 import asyncio
 import time
 from urllib.parse import urlparse, parse_qs
-from workers import WorkerEntrypoint, Response
+from workers import WorkerEntrypoint, Response, fetch
 
 started = time.monotonic()
 
@@ -26,4 +26,10 @@ class Default(WorkerEntrypoint):
                     break
                 total += chunk.value.byteLength
             return Response(str(total))
+        if url.path == "/proxy":
+            target = parse_qs(url.query)["url"][0]
+            upstream = await fetch(target, method="POST", body="from python",
+                                   headers={"x-kiln-test": "1"})
+            text = await upstream.text()
+            return Response(f"{upstream.status} {text}", headers={"x-upstream": upstream.headers.get("x-served-by") or ""})
         return Response("fast")
