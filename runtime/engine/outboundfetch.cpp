@@ -170,7 +170,7 @@ private:
     void netMetaData(int id);
     void netFinished(int id);
     void netPump(int id);
-    void netDrop(int id);
+    void netDrop(int id, bool abort = false);
 
     std::mutex m_mutex;
     JsRuntime* m_runtime;                 // isolate thread; null after shutdown
@@ -292,29 +292,23 @@ void FetchHost::netRead(int id)
     netPump(id);
 }
 
-void FetchHost::netDrop(int id)
+void FetchHost::netDrop(int id, bool abort)
 {
     auto it = m_jobs.find(id);
     if (it == m_jobs.end())
         return;
+    // Disconnect first: abort() emits finished() at once, and nobody is listening any more.
     for (const auto& connection : it->second.connections)
         QObject::disconnect(connection);
-    if (QNetworkReply* reply = it->second.reply)
+    if (QNetworkReply* reply = it->second.reply) {
+        if (abort)
+            reply->abort(); // closes the connection on Qt's HTTP thread
         reply->deleteLater();
+    }
     m_jobs.erase(it);
 }
 
-void FetchHost::netCancel(int id)
-{
-    auto it = m_jobs.find(id);
-    if (it == m_jobs.end())
-        return;
-    for (const auto& connection : it->second.connections)
-        QObject::disconnect(connection);
-    if (QNetworkReply* reply = it->second.reply)
-        reply->abort(); // closes the connection on Qt's HTTP thread
-    netDrop(id);
-}
+void FetchHost::netCancel(int id) { netDrop(id, true); }
 
 void FetchHost::netCancelAll()
 {

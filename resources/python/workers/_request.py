@@ -6,10 +6,10 @@ from http import HTTPMethod
 import js
 from pyodide.ffi import JsException, JsProxy
 
-from ._blob import Blob, FormData
+from ._body import Body, to_python_exception
 from ._convert import BindingProxy, is_js_instance, is_null, to_js_value, to_python
-from ._headers import Headers, to_js_headers
-from ._response import Response, make_init, to_js_body, to_python_exception
+from ._headers import to_js_headers
+from ._response import Response, make_init, to_js_body
 
 
 def _request_init(options):
@@ -44,7 +44,7 @@ def _js_input(resource):
     return str(resource)
 
 
-class Request:
+class Request(Body):
     """`Request(input, **options)`: input is a URL, a workers Request or a JS Request;
     options are the JS RequestInit fields (method, headers, body, redirect, cf, ...).
     A JS Request given alone is wrapped as it is."""
@@ -71,23 +71,6 @@ class Request:
             return method
 
     @property
-    def url(self):
-        return self._js.url
-
-    @property
-    def headers(self):
-        return Headers(self._js.headers)
-
-    @property
-    def body(self):
-        body = self._js.body
-        return None if is_null(body) else body
-
-    @property
-    def body_used(self):
-        return bool(self._js.bodyUsed)
-
-    @property
     def cf(self):
         cf = getattr(self._js, "cf", None)
         return None if is_null(cf) else to_python(cf)
@@ -112,36 +95,8 @@ class Request:
             return None if is_null(value) else value
         raise AttributeError(f"Request has no attribute {name!r}")
 
-    def _check_unused(self):
-        if self._js.bodyUsed:
-            raise OSError("Request body is already used")
-
-    async def text(self):
-        self._check_unused()
-        return await self._js.text()
-
     async def json(self, **kwargs):
         return _json.loads(await self.text(), **kwargs)
-
-    async def buffer(self):
-        self._check_unused()
-        return await self._js.arrayBuffer()
-
-    async def bytes(self):
-        return (await self.buffer()).to_bytes()
-
-    async def blob(self):
-        self._check_unused()
-        return Blob._wrap(await self._js.blob())
-
-    async def form_data(self):
-        self._check_unused()
-        try:
-            return FormData(await self._js.formData())
-        except JsException as exc:
-            raise to_python_exception(exc) from exc
-
-    formData = form_data
 
     def clone(self):
         self._check_unused()

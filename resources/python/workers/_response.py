@@ -8,17 +8,8 @@ from pyodide.ffi import JsException, JsProxy, to_js
 
 from ._blob import Blob, FormData
 from ._convert import BindingProxy, is_js_instance, is_null
-from ._headers import Headers, to_js_headers
-
-
-def to_python_exception(exc):
-    """RangeError -> ValueError and TypeError -> TypeError, as Cloudflare does."""
-    name = getattr(exc, "name", "")
-    if name == "RangeError":
-        return ValueError(exc.message)
-    if name == "TypeError":
-        return TypeError(exc.message)
-    return exc
+from ._body import Body, to_python_exception  # noqa: F401 - re-exported
+from ._headers import to_js_headers
 
 
 def to_js_body(body):
@@ -67,7 +58,7 @@ class _JsonAccessor:
         return instance._parse_json
 
 
-class Response:
+class Response(Body):
     """`Response(body=None, status=200, status_text="", headers=None, web_socket=None)`.
 
     body: str, bytes-like, None, FormData, Blob/File, or a JS ReadableStream / Blob /
@@ -152,63 +143,19 @@ class Response:
         return self._js.type
 
     @property
-    def url(self):
-        return self._js.url
-
-    @property
-    def headers(self):
-        return Headers(self._js.headers)
-
-    @property
-    def body(self):
-        body = self._js.body
-        return None if is_null(body) else body
-
-    @property
-    def body_used(self):
-        return bool(self._js.bodyUsed)
-
-    @property
     def web_socket(self):
         ws = getattr(self._js, "webSocket", None)
         return None if is_null(ws) else ws
 
-    # -- body readers ----------------------------------------------------------------
-    def _check_unused(self):
-        if self._js.bodyUsed:
-            raise OSError("Response body is already used")
+    # -- body readers beyond the shared ones -------------------------------------------
+    string = Body.text
 
-    async def text(self):
-        self._check_unused()
-        return await self._js.text()
-
-    string = text
 
     async def _parse_json(self, **kwargs):
         return _json.loads(await self.text(), **kwargs)
 
-    async def buffer(self):
-        self._check_unused()
-        return await self._js.arrayBuffer()
-
-    async def bytes(self):
-        return (await self.buffer()).to_bytes()
-
     async def memoryview(self):
         return memoryview(await self.bytes())
-
-    async def blob(self):
-        self._check_unused()
-        return Blob._wrap(await self._js.blob())
-
-    async def form_data(self):
-        self._check_unused()
-        try:
-            return FormData(await self._js.formData())
-        except JsException as exc:
-            raise to_python_exception(exc) from exc
-
-    formData = form_data
 
     def clone(self):
         self._check_unused()
