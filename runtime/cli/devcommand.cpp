@@ -75,6 +75,7 @@ int runDevCommand(const QStringList& args)
     parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
     parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
     parser.addOption({QStringLiteral("memory-limit-mb"), QStringLiteral("Cap on the worker's WebAssembly heap (default 512)."), QStringLiteral("mb"), QStringLiteral("512")});
+    parser.addOption({QStringLiteral("log-level"), QStringLiteral("debug|info|log|warn|error|none (default log); debug adds the boot phases."), QStringLiteral("level"), QStringLiteral("log")});
     parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
     parser.addOption({QStringLiteral("test-scheduled"), QStringLiteral("Accepted for wrangler compatibility; the scheduled endpoints are always on.")});
     parser.process(args);
@@ -120,7 +121,22 @@ int runDevCommand(const QStringList& args)
 
     terminalBanner(*project);
     Worker worker(options);
-    worker.setLogSink([](int level, const QString& text) { terminalLog(level, text); });
+    static const QStringList levels{QStringLiteral("debug"), QStringLiteral("log"), QStringLiteral("info"),
+                                    QStringLiteral("warn"), QStringLiteral("error"), QStringLiteral("none")};
+    const int minLevel = levels.indexOf(parser.value(QStringLiteral("log-level")));
+    if (minLevel < 0) {
+        terminalError(QStringLiteral("--log-level must be one of %1").arg(levels.join(QStringLiteral(", "))));
+        return 1;
+    }
+    worker.setLogSink([minLevel](int level, const QString& text) {
+        if (level >= minLevel)
+            terminalLog(level, text);
+    });
+    if (minLevel == 0) {
+        QObject::connect(&worker, &Worker::span, &worker, [](const QString& name, double start, double end) {
+            terminalInfo(QStringLiteral("boot: %1 %2 ms (at %3 ms)").arg(name).arg(end - start, 0, 'f', 1).arg(start, 0, 'f', 0));
+        });
+    }
     QObject::connect(&worker, &Worker::ready, &worker, [](double ms) {
         terminalInfo(QStringLiteral("Worker ready in %1 ms").arg(ms, 0, 'f', 0));
     });

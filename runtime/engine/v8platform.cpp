@@ -6,6 +6,8 @@
 #include <v8-initialization.h>
 #include <v8-isolate.h>
 
+#include <QByteArray>
+
 #include <map>
 #include <mutex>
 
@@ -83,6 +85,10 @@ V8Platform& V8Platform::instance()
         // Compile all wasm with the optimising tier in the background, so the code cache
         // written after boot holds optimised code for every function, not just hot ones.
         v8::V8::SetFlagsFromString("--no-wasm-dynamic-tiering");
+        // Diagnostics (profiling, tiering experiments): extra V8 flags from the environment.
+        const QByteArray extra = qgetenv("KILN_V8_FLAGS");
+        if (!extra.isEmpty())
+            v8::V8::SetFlagsFromString(extra.constData(), extra.size());
         v8::V8::InitializePlatform(p);
         v8::V8::Initialize();
         return p;
