@@ -1,0 +1,139 @@
+// Per-request cost inside one isolate, without any HTTP: runs unchanged under `kiln js`
+// (Kiln's V8 10.2 + Kiln's Web API prelude) and under node 20 (node's V8 + undici's
+// Request/Response), so bench/run.py can print the two side by side.
+//
+// bench/run.py writes a small wrapper module that sets globalThis.__benchConfig =
+//   { pyodideDir, sdkFiles: [[rel, hostPath]...], projectFiles: [[fsPath, hostPath]...],
+//     importRoot, mainModule, settleMs, rounds, perRound }
+// and then imports this file. It prints one line: `BENCH-DISPATCH {json}`.
+//
+// Steps timed per call (rounds of `perRound` calls, round-robin over the steps; the median
+// and the best round are reported):
+//   web    new Request(url) + new Response("Hello") + await response.arrayBuffer()  (JS only)
+//   requestWithHeaders / walkHeaders / readBodyStream: the Web API pieces of `serve` alone
+//   ffi    await an `async def` Python function that returns 1 (JS -> Python -> JS, webloop)
+//   fetch  await _kiln_host.handle_fetch(new Request(url), env, ctx) + arrayBuffer()
+//   serve  the same the way resources/js/worker.mjs serveExchange does it (request headers,
+//          response headers walked, body read through a stream reader), minus host ops
+
+const config = globalThis.__benchConfig;
+const isNode = typeof process !== "undefined" && process.versions?.node;
+const fs = isNode ? await import("node:fs") : null;
+const readBytes = (p) => (isNode ? new Uint8Array(fs.readFileSync(p)) : new Uint8Array(globalThis.readbuffer(p)));
+const readText = (p) => (isNode ? fs.readFileSync(p, "utf8") : globalThis.read(p));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
+const t0 = performance.now();
+const { loadPyodide } = await import(dir + "pyodide.mjs");
+const createPyodideModule = (await import(dir + "pyodide.asm.mjs")).default;
+const pyodide = await loadPyodide({
+  indexURL: dir,
+  createPyodideModule,
+  lockFileContents: readText(dir + "pyodide-lock.json"),
+});
+const bootMs = performance.now() - t0;
+
+function writeFiles(pairs) {
+  for (const [fsPath, hostPath] of pairs) {
+    pyodide.FS.mkdirTree(fsPath.slice(0, fsPath.lastIndexOf("/")) || "/");
+    pyodide.FS.writeFile(fsPath, readBytes(hostPath));
+  }
+}
+const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
+writeFiles(config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
+writeFiles(config.projectFiles);
+pyodide.FS.chdir(config.importRoot);
+pyodide.pyimport("sys").path.insert(0, config.importRoot);
+const host = pyodide.pyimport("_kiln_host");
+host.load_main(config.mainModule);
+const trivial = pyodide.runPython("async def _bench_trivial():\n    return 1\n_bench_trivial");
+
+class ExecutionContext {
+  waitUntil() {}
+  passThroughOnException() {}
+  get props() { return {}; }
+}
+const env = {};
+const url = "http://127.0.0.1:8787/";
+
+const steps = {
+  async web() {
+    const request = new Request(url);
+    const response = new Response("Hello");
+    await response.arrayBuffer();
+    return request;
+  },
+  async requestWithHeaders() {
+    return new Request(url, { method: "GET", headers: [["host", "127.0.0.1:8787"], ["user-agent", "wrk"]] });
+  },
+  async walkHeaders() {
+    const response = new Response("Hello");
+    let n = 0;
+    for (const [name, value] of response.headers) n += name.length + value.length;
+    return n;
+  },
+  async readBodyStream() {
+    const reader = new Response("Hello").body.getReader();
+    let n = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.byteLength;
+    }
+    if (n !== 5) throw new Error("unexpected body");
+  },
+  async ffi() {
+    return await trivial();
+  },
+  async fetch() {
+    const response = await host.handle_fetch(new Request(url), env, new ExecutionContext());
+    const body = await response.arrayBuffer();
+    if (body.byteLength !== 5) throw new Error("unexpected body");
+  },
+  // What resources/js/worker.mjs serveExchange does, minus the host ops: a Request with the
+  // request's headers, the handler, the response headers walked, the body read by a reader.
+  async serve() {
+    const request = new Request(url, { method: "GET", headers: [["host", "127.0.0.1:8787"], ["user-agent", "wrk"]] });
+    const response = await host.handle_fetch(request, env, new ExecutionContext());
+    const headers = [];
+    for (const [name, value] of response.headers) headers.push([name, value]);
+    let n = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.byteLength;
+    }
+    if (n !== 5) throw new Error("unexpected body");
+  },
+};
+
+// Let background compilation settle (Kiln tiers every wasm function up to TurboFan in the
+// background: measure the steady state, as wrk does after its warm-up).
+await sleep(config.settleMs);
+// Rounds go round-robin over the steps, so background load spreads evenly across them.
+const perCall = {};
+for (const [name, fn] of Object.entries(steps)) {
+  perCall[name] = [];
+  for (let i = 0; i < config.perRound; i++) await fn(); // warm-up
+}
+for (let r = 0; r < config.rounds; r++) {
+  for (const [name, fn] of Object.entries(steps)) {
+    const start = performance.now();
+    for (let i = 0; i < config.perRound; i++) await fn();
+    perCall[name].push(((performance.now() - start) * 1000) / config.perRound);
+  }
+}
+const results = {};
+for (const [name, values] of Object.entries(perCall)) {
+  values.sort((a, b) => a - b);
+  results[name] = { median_us: values[Math.floor(values.length / 2)], min_us: values[0] };
+}
+const line = `BENCH-DISPATCH ${JSON.stringify({ bootMs, results })}`;
+if (isNode) {
+  console.log(line);
+  process.exit(0);
+} else {
+  console.log(line);
+}

@@ -1,0 +1,116 @@
+// The benchmark peer: node 20 + the same Pyodide npm package Kiln uses, serving the same
+// Python Worker over node:http. It installs the same `workers` SDK and host glue Kiln
+// installs (resources/python: `workers/`, `asgi.py`, `_kiln_host.py`), imports the
+// project's main module, and for every request builds a web `Request` (node 20 has the
+// Request/Response/Headers globals), calls `_kiln_host.handle_fetch` — which runs the
+// project's `Default(WorkerEntrypoint).fetch` — and writes the returned Response.
+// Nothing is cached: each request runs the Python handler.
+//
+//   node bench/peer/server.mjs --project DIR --port N [--pyodide DIR] [--sdk DIR]
+//
+// Like `kiln dev` it listens at once and holds requests that arrive during boot. On stderr
+// it prints `[peer] listening` and `[peer] boot <phase> <ms>` lines (milliseconds since
+// process start, from node's own clock), which bench/run.py reads for its notes.
+
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "../..");
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const projectDir = path.resolve(arg("project", path.join(repo, "bench/projects/hello")));
+const port = Number(arg("port", "8788"));
+const pyodideDir = path.resolve(arg("pyodide", path.join(repo, ".deps/npm/node_modules/pyodide"))) + "/";
+const sdkDir = path.resolve(arg("sdk", path.join(repo, "resources/python")));
+
+// performance.now() counts from process start (timeOrigin), so these are whole-process times.
+const mark = (what) => process.stderr.write(`[peer] ${what} ${performance.now().toFixed(1)}\n`);
+
+// The project's `main` from wrangler.jsonc (comments stripped: enough for the bench projects).
+function mainModule(dir) {
+  const text = fs.readFileSync(path.join(dir, "wrangler.jsonc"), "utf8")
+    .replace(/^\s*\/\/.*$/gm, "").replace(/,(\s*[}\]])/g, "$1");
+  return JSON.parse(text).main;
+}
+
+function walk(dir, rel = "") {
+  const out = [];
+  for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (entry.name !== "__pycache__" && !entry.name.startsWith(".")) out.push(...walk(dir, r));
+    } else if (entry.name.endsWith(".py")) out.push(r);
+  }
+  return out;
+}
+
+function writeTree(FS, srcDir, destDir) {
+  for (const rel of walk(srcDir)) {
+    const dest = `${destDir}/${rel}`;
+    FS.mkdirTree(dest.slice(0, dest.lastIndexOf("/")));
+    FS.writeFile(dest, fs.readFileSync(path.join(srcDir, rel)));
+  }
+}
+
+let host = null;
+const env = {};
+
+async function boot() {
+  const { loadPyodide } = await import(pathToFileURL(pyodideDir + "pyodide.mjs").href);
+  const pyodide = await loadPyodide({ indexURL: pyodideDir });
+  mark("boot pyodide-loaded");
+  const main = mainModule(projectDir);
+  const importRoot = `/session/${path.dirname(main)}`.replace(/\/\.$/, "");
+  const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
+  writeTree(pyodide.FS, sdkDir, sitePackages);
+  writeTree(pyodide.FS, projectDir, "/session");
+  pyodide.FS.chdir(importRoot);
+  pyodide.pyimport("sys").path.insert(0, importRoot);
+  host = pyodide.pyimport("_kiln_host");
+  mark("boot sdk-imported");
+  host.load_main(main);
+  mark("boot main-imported");
+}
+
+class ExecutionContext {
+  waitUntil(promise) { Promise.resolve(promise).catch((e) => console.error("waitUntil:", e)); }
+  passThroughOnException() {}
+  get props() { return {}; }
+}
+
+const booted = boot();
+booted.catch((e) => { console.error(e); process.exit(1); });
+
+const server = http.createServer(async (req, res) => {
+  try {
+    await booted;
+    const headers = new Headers();
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+    const init = { method: req.method, headers };
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      init.body = req;
+      init.duplex = "half";
+    }
+    const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, init);
+    const response = await host.handle_fetch(request, env, new ExecutionContext());
+    const body = Buffer.from(await response.arrayBuffer());
+    const out = {};
+    for (const [name, value] of response.headers) out[name] = value;
+    res.writeHead(response.status, response.statusText || undefined, out);
+    res.end(body);
+  } catch (e) {
+    console.error(e);
+    res.writeHead(500, { "content-type": "text/plain" });
+    res.end("Internal Server Error\n");
+  }
+});
+server.keepAliveTimeout = 30000;
+server.listen(port, "127.0.0.1", () => mark("listening"));
