@@ -62,6 +62,31 @@ QString statusText(int status)
     }
 }
 
+// triggers.crons fire on their own, in UTC, as on Cloudflare; runs that come due while the
+// worker still boots wait for it.
+std::unique_ptr<CronScheduler> startCronScheduler(const QStringList& crons, Worker& worker)
+{
+    auto scheduler = std::make_unique<CronScheduler>(
+        crons,
+        [&worker](const QString& cron, const QDateTime& minute) {
+            worker.triggerScheduled(cron, [cron](bool ok) {
+                if (ok)
+                    terminalInfo(QStringLiteral("scheduled \"%1\" ok").arg(cron));
+                else
+                    terminalWarning(QStringLiteral("scheduled \"%1\" failed (see the log above)").arg(cron));
+            }, minute);
+        },
+        [](const QString& message) { terminalWarning(message); });
+    QObject::connect(scheduler.get(), &CronScheduler::missed, scheduler.get(), [](const QDateTime& from, const QDateTime& resume) {
+        terminalWarning(QStringLiteral("cron runs due from %1 UTC were skipped (the machine slept or the clock jumped); next at %2 UTC")
+                            .arg(from.toString(QStringLiteral("yyyy-MM-dd HH:mm")), resume.toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
+    });
+    scheduler->start();
+    if (!scheduler->crons().isEmpty())
+        terminalInfo(QStringLiteral("cron triggers (UTC): \"%1\"").arg(scheduler->crons().join(QStringLiteral("\", \""))));
+    return scheduler;
+}
+
 } // namespace
 
 int runDevCommand(const QStringList& args)
@@ -163,26 +188,7 @@ int runDevCommand(const QStringList& args)
                                                                   ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
                                                                   : address.toString())
                      .arg(server.port()));
-    // triggers.crons fire on their own, in UTC, as on Cloudflare; runs that come due while
-    // the worker still boots wait for it.
-    CronScheduler scheduler(
-        project->crons,
-        [&worker](const QString& cron, const QDateTime& minute) {
-            worker.triggerScheduled(cron, [cron](bool ok) {
-                if (ok)
-                    terminalInfo(QStringLiteral("scheduled \"%1\" ok").arg(cron));
-                else
-                    terminalWarning(QStringLiteral("scheduled \"%1\" failed (see the log above)").arg(cron));
-            }, minute);
-        },
-        [](const QString& message) { terminalWarning(message); });
-    QObject::connect(&scheduler, &CronScheduler::missed, &scheduler, [](const QDateTime& from, const QDateTime& resume) {
-        terminalWarning(QStringLiteral("cron runs due from %1 UTC were skipped (the machine slept or the clock jumped); next at %2 UTC")
-                            .arg(from.toString(QStringLiteral("yyyy-MM-dd HH:mm")), resume.toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
-    });
-    scheduler.start();
-    if (!scheduler.crons().isEmpty())
-        terminalInfo(QStringLiteral("cron triggers (UTC): \"%1\"").arg(scheduler.crons().join(QStringLiteral("\", \""))));
+    std::unique_ptr<CronScheduler> scheduler = startCronScheduler(project->crons, worker);
     // Saving a file reloads the worker, as wrangler dev does. A config that no longer loads
     // is reported and the running instance keeps serving.
     ProjectWatcher watcher(*project);
@@ -197,6 +203,8 @@ int runDevCommand(const QStringList& args)
         terminalInfo(QStringLiteral("%1 changed, reloading").arg(paths.join(QStringLiteral(", "))));
         watcher.setProject(*reloaded);
         worker.reload(*reloaded);
+        if (reloaded->crons != scheduler->crons())
+            scheduler = startCronScheduler(reloaded->crons, worker);
     });
     const int rc = QCoreApplication::exec();
     server.close();
