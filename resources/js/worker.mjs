@@ -228,10 +228,20 @@ function failResponse(id, status, text) {
   ops.exchangeFinish(id);
 }
 
+// What `request.cf` holds locally: a fixed placeholder location, as wrangler dev's fallback,
+// so code that reads request.cf.colo works the same offline.
+const LOCAL_CF = Object.freeze({
+  asn: 395747, asOrganization: "Local", colo: "DFW", city: "Austin", region: "Texas",
+  regionCode: "TX", metroCode: "635", postalCode: "78701", country: "US", continent: "NA",
+  isEUCountry: undefined, timezone: "America/Chicago", latitude: "30.27130",
+  longitude: "-97.74260", clientTcpRtt: 0, httpProtocol: "HTTP/1.1",
+  requestPriority: "", tlsVersion: "", tlsCipher: "", edgeRequestKeepAliveStatus: 1,
+});
+
 export async function serveExchange(id, method, url, headers, hasBody) {
   let response;
   try {
-    const init = { method, headers };
+    const init = { method, headers, cf: { ...LOCAL_CF } };
     if (hasBody && method !== "GET" && method !== "HEAD") {
       init.body = requestBody(id);
       init.duplex = "half";

@@ -180,11 +180,19 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange)
     if (host.isEmpty())
         host = "localhost:" + QByteArray::number(head.localPort);
     const QByteArray url = "http://" + host + (head.target.startsWith('/') ? head.target : "/" + head.target);
-    auto headers = v8::Array::New(scope.isolate, static_cast<int>(head.headers.size()));
-    for (int i = 0; i < head.headers.size(); ++i) {
+    // Cloudflare's edge adds the client's address; so does wrangler dev.
+    HttpHeaders requestHeaders = head.headers;
+    if (httpHeaderValue(requestHeaders, "cf-connecting-ip").isNull()) {
+        QString peer = head.peerAddress;
+        if (peer.startsWith(QLatin1String("::ffff:")))
+            peer = peer.mid(7);
+        requestHeaders.append({"CF-Connecting-IP", peer.toLatin1()});
+    }
+    auto headers = v8::Array::New(scope.isolate, static_cast<int>(requestHeaders.size()));
+    for (int i = 0; i < requestHeaders.size(); ++i) {
         auto pair = v8::Array::New(scope.isolate, 2);
-        pair->Set(scope.context, 0, toV8(scope.isolate, QString::fromLatin1(head.headers[i].first))).Check();
-        pair->Set(scope.context, 1, toV8(scope.isolate, QString::fromLatin1(head.headers[i].second))).Check();
+        pair->Set(scope.context, 0, toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].first))).Check();
+        pair->Set(scope.context, 1, toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].second))).Check();
         headers->Set(scope.context, static_cast<uint32_t>(i), pair).Check();
     }
     m_exchanges.emplace(id, exchange);

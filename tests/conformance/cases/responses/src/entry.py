@@ -48,6 +48,9 @@ class Default(WorkerEntrypoint):
             queued += 1
             self.ctx.waitUntil(later(queued))
             return Response("queued")
+        if path == "/cf":
+            cf = request.cf
+            return Response.json({"colo": cf.colo, "country": cf["country"], "ip": request.headers.get("cf-connecting-ip")})
         if path == "/background":
             await asyncio.sleep(0.2)  # the waitUntil work of earlier requests finishes meanwhile
             return Response.json(background)
