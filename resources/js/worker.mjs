@@ -68,6 +68,48 @@ function cacheWasmCompiles(wasmPath) {
   };
 }
 
+// The npm stdlib zip holds only .py files, so every boot compiles ~190 modules from source.
+// After a boot that lacked it, the modules actually imported are compiled once (unchecked
+// hash-based .pyc, which zipimport prefers and does not revalidate) into a copy of the zip
+// kept in the Kiln cache; later boots load that copy instead.
+const BUILD_PYC_ZIP = `
+import importlib.util, io, marshal, sys, zipfile
+def _kiln_pyc_zip(zip_path):
+    prefix = zip_path + "/"
+    wanted = {m.__spec__.origin[len(prefix):] for m in list(sys.modules.values())
+              if getattr(getattr(m, "__spec__", None), "origin", None)
+              and m.__spec__.origin.startswith(prefix) and m.__spec__.origin.endswith(".py")}
+    header = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + bytes(8)
+    out = io.BytesIO()
+    with zipfile.ZipFile(zip_path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, data)
+            if info.filename in wanted:
+                code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
+                dst.writestr(info.filename + "c", header + marshal.dumps(code))
+    return out.getvalue()
+`;
+
+function scheduleStdlibCache(stdlibKey) {
+  if (!stdlibKey) return;
+  setTimeout(() => {
+    try {
+      pyodide.runPython(BUILD_PYC_ZIP);
+      const build = pyodide.globals.get("_kiln_pyc_zip");
+      const zipName = `/lib/python${pyodide._api.pyVersionTuple.slice(0, 2).join("")}.zip`;
+      const bytes = build(zipName);
+      ops.cacheWrite(stdlibKey, bytes.toJs());
+      bytes.destroy();
+      build.destroy();
+      pyodide.runPython("del _kiln_pyc_zip");
+      ops.log(0, "stored the compiled stdlib in the code cache");
+    } catch (e) {
+      ops.log(3, `could not cache the compiled stdlib: ${errorText(e)}`);
+    }
+  }, 9000);
+}
+
 // Serialise once background tier-up has had time to finish; a run that ends sooner simply
 // compiles again next time.
 function scheduleCacheStore() {
@@ -86,8 +128,12 @@ export async function boot(config) {
   cacheWasmCompiles(dir + "pyodide.asm.wasm");
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
   const createPyodideModule = (await phase("load pyodide.asm.mjs", () => import(dir + "pyodide.asm.mjs"))).default;
-  pyodide = await phase("pyodide runtime", () => loadPyodide({
+  const stdlibPath = dir + "python_stdlib.zip";
+  const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
+  const compiledStdlib = ops.cachePath(stdlibKey);
+  pyodide = await phase(compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime", () => loadPyodide({
     indexURL: dir,
+    stdLibURL: compiledStdlib ?? stdlibPath,
     createPyodideModule,
     lockFileContents: ops.readText(dir + "pyodide-lock.json"),
     stdout: (line) => ops.log(1, line),
@@ -114,6 +160,7 @@ export async function boot(config) {
   env = makeEnv(config);
   await phase("import main module", () => host.load_main(config.mainModule));
   scheduleCacheStore();
+  scheduleStdlibCache(compiledStdlib ? null : stdlibKey);
 }
 
 function makeEnv(config) {

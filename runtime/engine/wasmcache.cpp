@@ -103,6 +103,40 @@ void opFileStamp(Args args)
     args.GetReturnValue().Set(toV8(args.GetIsolate(), QStringLiteral("%1-%2").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch())));
 }
 
+// Generic cache files (e.g. the compiled stdlib zip): path if present, else null.
+QString namedCacheFile(const QString& key)
+{
+    const QByteArray id = QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256).toHex().left(32);
+    return wasmCacheDir() + QStringLiteral("/file-") + QString::fromLatin1(id) + QStringLiteral(".bin");
+}
+
+void opCachePath(Args args)
+{
+    const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
+    if (cacheEnabled() && QFile::exists(path))
+        args.GetReturnValue().Set(toV8(args.GetIsolate(), path));
+    else
+        args.GetReturnValue().SetNull();
+}
+
+void opCacheWrite(Args args)
+{
+    if (!cacheEnabled() || !args[1]->IsArrayBufferView())
+        return args.GetReturnValue().Set(false);
+    auto view = args[1].As<v8::ArrayBufferView>();
+    auto bytes = std::make_shared<QByteArray>(
+        static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset(),
+        static_cast<qsizetype>(view->ByteLength()));
+    const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
+    std::thread([path, bytes] {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QSaveFile file(path);
+        if (file.open(QIODevice::WriteOnly) && file.write(*bytes) == bytes->size())
+            file.commit();
+    }).detach();
+    args.GetReturnValue().Set(true);
+}
+
 void opHas(Args args)
 {
     args.GetReturnValue().Set(cacheEnabled() && QFile::exists(cacheFile(toQString(args.GetIsolate(), args[0]))));
@@ -127,6 +161,10 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
              v8::FunctionTemplate::New(scope.isolate, opStore, data)->GetFunction(scope.context).ToLocalChecked()).Check();
     ops->Set(scope.context, toV8(scope.isolate, "fileStamp"),
              v8::FunctionTemplate::New(scope.isolate, opFileStamp, data)->GetFunction(scope.context).ToLocalChecked()).Check();
+    ops->Set(scope.context, toV8(scope.isolate, "cachePath"),
+             v8::FunctionTemplate::New(scope.isolate, opCachePath, data)->GetFunction(scope.context).ToLocalChecked()).Check();
+    ops->Set(scope.context, toV8(scope.isolate, "cacheWrite"),
+             v8::FunctionTemplate::New(scope.isolate, opCacheWrite, data)->GetFunction(scope.context).ToLocalChecked()).Check();
     ops->Set(scope.context, toV8(scope.isolate, "wasmCacheHas"),
              v8::FunctionTemplate::New(scope.isolate, opHas, data)->GetFunction(scope.context).ToLocalChecked()).Check();
 }
