@@ -232,8 +232,14 @@ def cache_files(cache_dir):
     return glob.glob(os.path.join(cache_dir, "wasm-*.bin"))
 
 
+def cache_complete(cache_dir):
+    """Both caches a boot fills: compiled wasm (wasm-*.bin) and the compiled stdlib (file-*.bin)."""
+    return bool(cache_files(cache_dir)) and bool(glob.glob(os.path.join(cache_dir, "file-*.bin")))
+
+
 def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
-    """Boots Kiln once with an empty cache dir and waits until the compiled wasm is stored.
+    """Boots Kiln once with an empty cache dir and waits until the compiled wasm and the
+    compiled stdlib are stored.
     Fills `info` (if given) with the boot's time to first 200 and CPU by thread."""
     server = Server("kiln", free_port(), kiln=kiln, cache_dir=cache_dir, share_dir=share_dir,
                     extra_args=extra_args).start()
@@ -243,7 +249,7 @@ def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
             info.update(ms=t * 1000, accept_ms=accept * 1000, cpu_ms=process_cpu_ms(server.proc.pid),
                         thread_cpu_ms=thread_cpu_ms(server.proc.pid))
         deadline = time.time() + 90
-        while not cache_files(cache_dir):
+        while not cache_complete(cache_dir):
             if time.time() > deadline or server.proc.poll() is not None:
                 raise RuntimeError("Kiln did not write its code cache:\n" + server.output())
             time.sleep(0.1)
