@@ -38,6 +38,17 @@ QString cacheFile(const QString& key)
     return wasmCacheDir() + QStringLiteral("/wasm-") + QString::fromLatin1(id) + QStringLiteral(".bin");
 }
 
+// Atomically (temp file + rename), off the isolate thread: cache files are tens of MB.
+void writeInBackground(const QString& path, std::shared_ptr<QByteArray> bytes)
+{
+    std::thread([path, bytes] {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QSaveFile file(path);
+        if (file.open(QIODevice::WriteOnly) && file.write(*bytes) == bytes->size())
+            file.commit();
+    }).detach();
+}
+
 // Keeps the cached bytes alive until V8 has finished with the stream.
 struct StreamState {
     QByteArray cached;
@@ -85,13 +96,7 @@ void opStore(Args args)
     const QString path = cacheFile(toQString(isolate, args[1]));
     auto bytes = std::make_shared<QByteArray>(reinterpret_cast<const char*>(buffer.buffer.get()),
                                               static_cast<qsizetype>(buffer.size));
-    // Writing 20 MB should not stall the isolate thread.
-    std::thread([path, bytes] {
-        QDir().mkpath(QFileInfo(path).absolutePath());
-        QSaveFile file(path);
-        if (file.open(QIODevice::WriteOnly) && file.write(*bytes) == bytes->size())
-            file.commit();
-    }).detach();
+    writeInBackground(path, bytes);
     args.GetReturnValue().Set(static_cast<double>(buffer.size));
 }
 
@@ -128,12 +133,7 @@ void opCacheWrite(Args args)
         static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset(),
         static_cast<qsizetype>(view->ByteLength()));
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    std::thread([path, bytes] {
-        QDir().mkpath(QFileInfo(path).absolutePath());
-        QSaveFile file(path);
-        if (file.open(QIODevice::WriteOnly) && file.write(*bytes) == bytes->size())
-            file.commit();
-    }).detach();
+    writeInBackground(path, bytes);
     args.GetReturnValue().Set(true);
 }
 
