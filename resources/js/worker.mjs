@@ -94,6 +94,7 @@ def _kiln_pyc_zip(zip_path):
 function scheduleStdlibCache(stdlibKey) {
   if (!stdlibKey) return;
   setTimeout(() => {
+    ops.untimedRun();
     try {
       pyodide.runPython(BUILD_PYC_ZIP);
       const build = pyodide.globals.get("_kiln_pyc_zip");
@@ -117,6 +118,7 @@ function scheduleCacheStore() {
   const { module, cacheKey } = pendingCacheStore;
   pendingCacheStore = null;
   setTimeout(() => {
+    ops.untimedRun();
     const bytes = ops.wasmCacheStore(module, cacheKey);
     if (bytes) ops.log(0, `stored ${(bytes / 1048576).toFixed(1)} MiB of compiled wasm in the code cache`);
   }, 8000);

@@ -71,6 +71,10 @@ void Worker::Private::startInstance()
             ready = false;
             loop.post([this, reason, gen] { replaceInstance(reason, gen); });
         },
+        [this] {
+            if (watchdog)
+                watchdog->runEnds();
+        },
     };
     instance = std::make_unique<WorkerInstance>(loop, options, std::move(hooks));
     WorkerInstance* booting = instance.get();

@@ -24,6 +24,7 @@ public:
         std::function<void(int level, const QString&)> log;
         std::function<void(const QString& name, double start, double end)> span;
         std::function<void(const QString& reason)> died; // replace me
+        std::function<void()> untimed;                   // the current run is host work
     };
 
     WorkerInstance(EventLoop& loop, const WorkerOptions& options, Hooks hooks);
@@ -47,6 +48,7 @@ private:
     static void opTakeLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opRetire(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opUntimedRun(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangePull(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeRespond(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeWrite(const v8::FunctionCallbackInfo<v8::Value>& args);

@@ -106,6 +106,14 @@ void WorkerInstance::opLimitHit(Args args)
     self(args)->m_limitHit = toQString(args.GetIsolate(), args[0]);
 }
 
+// Cache building (compiled stdlib, wasm serialisation) is Kiln's own work, not the worker's:
+// it must not count against, or be interrupted by, the worker's CPU limit.
+void WorkerInstance::opUntimedRun(Args args)
+{
+    if (self(args)->m_hooks.untimed)
+        self(args)->m_hooks.untimed();
+}
+
 // After a memory limit the instance's Python heap cannot be trusted: worker.mjs calls this
 // once the failing request has its 500, and the host boots a replacement.
 void WorkerInstance::opRetire(Args args)
@@ -220,6 +228,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         {"takeLimitHit", opTakeLimitHit},
         {"limitHit", opLimitHit},
         {"retire", opRetire},
+        {"untimedRun", opUntimedRun},
         {"exchangePull", opExchangePull},
         {"exchangeRespond", opExchangeRespond},
         {"exchangeWrite", opExchangeWrite},
