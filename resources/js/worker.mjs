@@ -172,11 +172,10 @@ function makeEnv(config) {
 }
 
 class ExecutionContext {
-  #pending = [];
+  // The server's loop never exits on its own, so waitUntil work needs no keep-alive: it
+  // only needs its failures reported.
   waitUntil(promise) {
-    const p = Promise.resolve(promise).catch((e) => ops.log(4, `Uncaught (in waitUntil) ${e?.stack ?? e}`));
-    this.#pending.push(p);
-    ops.holdOpen(p);
+    Promise.resolve(promise).catch((e) => ops.log(4, `Uncaught (in waitUntil) ${e?.stack ?? e}`));
   }
   passThroughOnException() {}
   get props() { return {}; }

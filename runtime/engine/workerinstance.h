@@ -44,7 +44,6 @@ private:
     void installOps(const JsScope& scope);
     static WorkerInstance* self(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opSpan(const v8::FunctionCallbackInfo<v8::Value>& args);
-    static void opHoldOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opTakeLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opRetire(const v8::FunctionCallbackInfo<v8::Value>& args);

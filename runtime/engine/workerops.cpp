@@ -84,12 +84,6 @@ void WorkerInstance::opSpan(Args args)
                              args[2]->NumberValue(ctx).FromMaybe(0));
 }
 
-void WorkerInstance::opHoldOpen(Args)
-{
-    // The server loop never exits on its own, so a waitUntil promise needs no extra ref here;
-    // the op exists so worker.mjs reads the same under `kiln js`-style runners later.
-}
-
 void WorkerInstance::opTakeLimitHit(Args args)
 {
     auto* instance = self(args);
@@ -224,7 +218,6 @@ void WorkerInstance::installOps(const JsScope& scope)
         v8::FunctionCallback fn;
     } table[] = {
         {"span", opSpan},
-        {"holdOpen", opHoldOpen},
         {"takeLimitHit", opTakeLimitHit},
         {"limitHit", opLimitHit},
         {"retire", opRetire},
