@@ -2,7 +2,7 @@
 // main module. The engine calls `boot(config)` once and then `dispatch*` per event. Every
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
-const { ops } = globalThis.__kiln_boot;
+const { ops, bufferedBytes } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
 
 async function phase(name, fn) {
@@ -46,7 +46,6 @@ export function wasmHeapBytes() {
 // Pyodide's shell path reads pyodide.asm.wasm with readbuffer() and calls
 // WebAssembly.instantiate(bytes). Route that one compile through compileStreaming, whose host
 // callback serves and fills the on-disk code cache.
-let pendingCacheStore = null;
 function cacheWasmCompiles(wasmPath) {
   const tagged = new WeakSet();
   const readbuffer = globalThis.readbuffer;
@@ -63,7 +62,6 @@ function cacheWasmCompiles(wasmPath) {
     const module = await phase(hit ? "compile wasm (code cache)" : "compile wasm",
       () => WebAssembly.compileStreaming({ bytes: source, cacheKey }));
     const instance = await phase("instantiate wasm", () => instantiate(module, imports));
-    if (!hit) pendingCacheStore = { module, cacheKey };
     return { module, instance };
   };
 }
@@ -111,19 +109,6 @@ function scheduleStdlibCache(stdlibKey) {
   }, 9000);
 }
 
-// Serialise once background tier-up has had time to finish; a run that ends sooner simply
-// compiles again next time.
-function scheduleCacheStore() {
-  if (!pendingCacheStore) return;
-  const { module, cacheKey } = pendingCacheStore;
-  pendingCacheStore = null;
-  setTimeout(() => {
-    ops.untimedRun();
-    const bytes = ops.wasmCacheStore(module, cacheKey);
-    if (bytes) ops.log(0, `stored ${(bytes / 1048576).toFixed(1)} MiB of compiled wasm in the code cache`);
-  }, 8000);
-}
-
 export async function boot(config) {
   capWasmMemory(config.memoryLimitBytes);
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
@@ -161,7 +146,6 @@ export async function boot(config) {
   });
   env = makeEnv(config);
   await phase("import main module", () => host.load_main(config.mainModule));
-  scheduleCacheStore();
   scheduleStdlibCache(compiledStdlib ? null : stdlibKey);
 }
 
@@ -242,10 +226,13 @@ async function sendResponse(id, response) {
   }
   for (const cookie of response.headers.getSetCookie?.() ?? []) headers.push(["set-cookie", cookie]);
   const hasLength = response.headers.has("content-length") || response.headers.has("transfer-encoding");
-  if (!response.body) {
-    if (!hasLength) headers.push(["content-length", "0"]);
-    ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
-    return ops.exchangeFinish(id);
+  // Only a Response of our own prelude has a body we can see into; anything else (a
+  // duck-typed object from Python) goes through `.body`.
+  const whole = response instanceof Response ? bufferedBytes(response) : undefined;
+  if (whole !== undefined || !response.body) {
+    const bytes = whole ?? new Uint8Array(0);
+    if (!hasLength) headers.push(["content-length", String(bytes.byteLength)]);
+    return ops.exchangeComplete(id, response.status, response.statusText ?? "", headers, bytes);
   }
   // A body that is complete at once (bytes, text, JSON) goes out with a Content-Length, as
   // workerd sends it; anything still producing streams chunked without waiting for it.
@@ -255,9 +242,7 @@ async function sendResponse(id, response) {
   if (!hasLength && (first.done || next.done)) {
     const bytes = first.done ? new Uint8Array(0) : asBytes(first.value);
     headers.push(["content-length", String(bytes.byteLength)]);
-    ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
-    if (bytes.byteLength) await ops.exchangeWrite(id, bytes);
-    return ops.exchangeFinish(id);
+    return ops.exchangeComplete(id, response.status, response.statusText ?? "", headers, bytes);
   }
   ops.exchangeRespond(id, response.status, response.statusText ?? "", headers);
   if (!first.done && first.value.byteLength) await ops.exchangeWrite(id, asBytes(first.value));
@@ -271,9 +256,8 @@ async function sendResponse(id, response) {
 }
 
 function failResponse(id, status, text) {
-  ops.exchangeRespond(id, status, "", [["content-type", "text/plain;charset=UTF-8"]]);
-  ops.exchangeWrite(id, new TextEncoder().encode(text));
-  ops.exchangeFinish(id);
+  const bytes = new TextEncoder().encode(text);
+  ops.exchangeComplete(id, status, "", [["content-type", "text/plain;charset=UTF-8"], ["content-length", String(bytes.byteLength)]], bytes);
 }
 
 // What `request.cf` holds locally: a fixed placeholder location, as wrangler dev's fallback,

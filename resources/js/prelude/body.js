@@ -45,6 +45,15 @@ export function bodyStream(body) {
   return body.stream;
 }
 
+// For the host's response path: the bytes of a body that is already whole in memory (built
+// from bytes, a string, JSON, a Blob), marking it used; undefined for a null or streamed body,
+// which the caller reads through `.body` as usual.
+export function takeBufferedBytes(body) {
+  if (!body || body.stream || body.used) return undefined;
+  body.used = true;
+  return body.bytes ?? blobBytes(body.blob);
+}
+
 export function isUnusable(body) {
   return Boolean(body) && (body.used || (body.stream !== null && (body.stream.locked || isDisturbed(body.stream))));
 }

@@ -4,6 +4,7 @@
 // that the polyfills imported below read from globalThis while they load.
 import { ops } from "./ops.js";
 import { Blob, File } from "./blob.js";
+import { kBody, takeBufferedBytes } from "./body.js";
 import { installEvents } from "./events.js";
 import { makeFetch } from "./fetch.js";
 import { FormData } from "./formdata.js";
@@ -28,4 +29,8 @@ define(g, "Request", Request);
 define(g, "Response", Response);
 define(g, "fetch", makeFetch(ops));
 // The boot modules need the file ops; worker code must not see them.
-globalThis.__kiln_boot = { ops };
+globalThis.__kiln_boot = {
+  ops,
+  // The response bytes when the body is already in memory (see worker.mjs sendResponse).
+  bufferedBytes: (message) => takeBufferedBytes(message[kBody]),
+};
