@@ -2,6 +2,7 @@
 
 #include "engine/outboundfetch.h"
 #include "engine/textcodec.h"
+#include "engine/urlops.h"
 #include "engine/wasmcache.h"
 
 #include <QByteArray>
@@ -395,6 +396,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     global->Set(scope.context, toV8(scope.isolate, "os"), os).Check();
     installFetchOps(scope, runtime, ops);
     installWasmCache(scope, runtime, ops);
+    installUrlOps(scope, runtime, ops);
 }
 
 } // namespace kiln

@@ -1,8 +1,8 @@
 // FormData (XHR Standard) and its two wire formats: multipart/form-data (serialised for
 // request/response bodies with a random boundary, parsed by Body.formData()) and
-// application/x-www-form-urlencoded (parsed through URLSearchParams).
+// application/x-www-form-urlencoded (parsed by searchparams.js).
 import { Blob, File, blobBytes, blobFromBytes } from "./blob.js";
-import { urlModule } from "./url.js";
+import { parseUrlencodedBytes } from "./searchparams.js";
 import { concat, illegal, indexOfBytes, setTag, toUSVString, utf8Decode, utf8Encode } from "./util.js";
 
 const kEntries = Symbol("entries");
@@ -185,7 +185,6 @@ export function parseMultipart(bytes, contentType) {
 
 export function parseUrlencoded(bytes) {
   const result = new FormData();
-  const params = new (urlModule().URLSearchParams)(utf8Decode(bytes));
-  for (const [name, value] of params) result.append(name, value);
+  for (const [name, value] of parseUrlencodedBytes(bytes)) result.append(name, value);
   return result;
 }

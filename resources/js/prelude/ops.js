@@ -1,7 +1,6 @@
 // The first module the bundle evaluates (index.js imports it before anything else). It takes
 // the host ops and installs what the bundled polyfills read from globalThis while *they*
-// load: web-streams-polyfill captures DOMException at module evaluation, and whatwg-url
-// builds a TextEncoder/TextDecoder when it is first required.
+// load: web-streams-polyfill captures DOMException at module evaluation.
 import { installBasics } from "./basics.js";
 import { DOMException } from "./domexception.js";
 import { define } from "./util.js";

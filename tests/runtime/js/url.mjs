@@ -1,14 +1,15 @@
-// URL and URLSearchParams (whatwg-url), loaded lazily on first use.
+// URL (native parsing by ada through the host ops) and URLSearchParams.
 import { check, done, equal, same, test, throws } from "./_harness.mjs";
 
 await test("globals", () => {
-  const before = Object.getOwnPropertyDescriptor(globalThis, "URL");
-  check("URL is non-enumerable before first use", before && !before.enumerable);
+  const d = Object.getOwnPropertyDescriptor(globalThis, "URL");
+  check("URL is a plain non-enumerable global", d && "value" in d && !d.enumerable && d.writable);
   check("URL is a constructor", typeof URL === "function" && URL.name === "URL");
-  const after = Object.getOwnPropertyDescriptor(globalThis, "URL");
-  check("URL is a plain non-enumerable value after first use", after && "value" in after && !after.enumerable && after.writable);
   check("URLSearchParams too", !Object.getOwnPropertyDescriptor(globalThis, "URLSearchParams").enumerable);
+  equal("toStringTag", Object.prototype.toString.call(new URL("https://h/")), "[object URL]");
   check("no resizable-buffer shim leaks out", !("resizable" in ArrayBuffer.prototype));
+  check("getters are on the prototype, enumerable", Object.getOwnPropertyDescriptor(URL.prototype, "href").enumerable);
+  check("no own enumerable state", Object.keys(new URL("https://h/")).length === 0);
 });
 
 await test("parsing", async () => {
@@ -32,12 +33,27 @@ await test("parsing", async () => {
   equal("toJSON", JSON.stringify({ u: new URL("https://h/p") }), '{"u":"https://h/p"}');
   await throws("invalid URL", () => new URL("not a url"), TypeError);
   await throws("relative without base", () => new URL("/path"), TypeError);
-  if (typeof URL.canParse === "function") {
-    check("URL.canParse", URL.canParse("https://x/") && !URL.canParse("nope"));
-  }
+  check("URL.canParse", URL.canParse("https://x/") && !URL.canParse("nope") && URL.canParse("/p", "https://h/"));
+  equal("URL.parse gives null for invalid input", URL.parse("nope"), null);
+  equal("URL.parse with a base", URL.parse("q?x", "https://h/a/").href, "https://h/a/q?x");
+  equal("file: origin is opaque", new URL("file:///etc/passwd").origin, "null");
+  equal("blob: origin is its inner URL's", new URL("blob:https://h:1/uuid").origin, "https://h:1");
+  equal("non-special scheme origin", new URL("data:text/plain,hi").origin, "null");
+  equal("non-special URL keeps its path", new URL("data:text/plain,a b").pathname, "text/plain,a b");
+  equal("empty host", new URL("file:///x").host, "");
+  equal("credentials without password", new URL("https://u@h/").password, "");
+  equal("empty search is \"\"", new URL("https://h/p?").search, "");
+  equal("empty hash is \"\"", new URL("https://h/p#").hash, "");
+  equal("lone surrogates become U+FFFD", new URL("https://h/\uD800").pathname, "/%EF%BF%BD");
+  equal("IPv4 numbers are normalised", new URL("http://0x7f.1/").hostname, "127.0.0.1");
+  equal("dot segments in encoded form", new URL("http://h/a/%2e%2E/b").pathname, "/b");
+  equal("backslashes in special URLs", new URL("http:\\\\h\\a").href, "http://h/a");
+  equal("a long URL", new URL("https://h/" + "a".repeat(5000)).pathname.length, 5001);
+  await throws("forbidden host code point", () => new URL("http://a b/"), TypeError);
+  await throws("port out of range", () => new URL("http://h:65536/"), TypeError);
 });
 
-await test("setters", () => {
+await test("setters", async () => {
   const u = new URL("https://h/p?a=1");
   u.pathname = "/new path";
   u.searchParams.append("b", "2 3");
@@ -47,9 +63,49 @@ await test("setters", () => {
   equal("searchParams follow search", [...u.searchParams].length, 0);
   u.protocol = "http";
   equal("protocol setter", u.protocol, "http:");
+  u.port = "8080";
+  equal("port setter", u.host, "h:8080");
+  u.port = "";
+  equal("clearing the port", u.host, "h");
+  u.port = "nope";
+  equal("a bad port is ignored", u.port, "");
+  u.hostname = "other.example";
+  equal("hostname setter", u.href, "http://other.example/new%20path#h");
+  u.host = "a b";
+  equal("a bad host is ignored", u.hostname, "other.example");
+  u.username = "me";
+  u.password = "s3cret";
+  equal("credentials setters", u.href, "http://me:s3cret@other.example/new%20path#h");
+  u.hash = "";
+  equal("clearing the hash", u.href, "http://me:s3cret@other.example/new%20path");
+  u.href = "https://x.example/?k=v";
+  equal("href setter re-reads the params", u.searchParams.get("k"), "v");
+  await throws("an invalid href throws", () => { u.href = "nope"; }, TypeError);
+  equal("and leaves the URL as it was", u.href, "https://x.example/?k=v");
+  u.protocol = "ftp:";
+  u.protocol = "mailto";
+  equal("special to non-special is refused", u.protocol, "ftp:");
 });
 
-await test("URLSearchParams", () => {
+await test("searchParams stay tied to their URL", () => {
+  const u = new URL("https://h/p?a=1&b=2");
+  const p = u.searchParams;
+  check("same object each time", u.searchParams === p);
+  p.delete("a");
+  equal("delete rewrites the query", u.search, "?b=2");
+  p.delete("b");
+  equal("an empty list drops the ?", u.href, "https://h/p");
+  u.search = "?x=%20y";
+  equal("search setter updates the params", p.get("x"), " y");
+  p.set("x", "1");
+  p.sort();
+  equal("set and sort", u.href, "https://h/p?x=1");
+  const it = p.keys();
+  p.append("z", "2");
+  same("iterators are live", [...it], ["x", "z"]);
+});
+
+await test("URLSearchParams", async () => {
   const p = new URLSearchParams("?a=1&b=x%20y&a=2&c=%F0%9F%98%80");
   same("getAll", p.getAll("a"), ["1", "2"]);
   equal("decoding", p.get("b"), "x y");
@@ -64,6 +120,22 @@ await test("URLSearchParams", () => {
   equal("sort is stable by name", s.toString(), "a=2&a=1&m=3&z=1");
   check("has", s.has("m") && !s.has("q"));
   equal("special characters", new URLSearchParams({ q: "a&b=c/d?" }).toString(), "q=a%26b%3Dc%2Fd%3F");
+  equal("size", new URLSearchParams("a=1&b=2&a=3").size, 3);
+  check("has(name, value)", new URLSearchParams("a=1&a=2").has("a", "2") && !new URLSearchParams("a=1").has("a", "2"));
+  const d = new URLSearchParams("a=1&a=2&b=1");
+  d.delete("a", "2");
+  equal("delete(name, value)", d.toString(), "a=1&b=1");
+  equal("malformed escapes stay literal", new URLSearchParams("a=%zz%4").get("a"), "%zz%4");
+  equal("invalid UTF-8 becomes U+FFFD", new URLSearchParams("a=%FF").get("a"), "\uFFFD");
+  equal("a BOM is kept", new URLSearchParams("a=%EF%BB%BFx").get("a"), "\uFEFFx");
+  equal("empty sequences are skipped", [...new URLSearchParams("&&a&=b&")].join("|"), "a,|,b");
+  equal("* - . _ are not escaped", new URLSearchParams({ k: "*-._~!" }).toString(), "k=*-._%7E%21");
+  equal("copy constructor", new URLSearchParams(new URLSearchParams("a=1")).toString(), "a=1");
+  await throws("a pair of three", () => new URLSearchParams([["a", "b", "c"]]), TypeError);
+  await throws("append needs two arguments", () => new URLSearchParams().append("a"), TypeError);
+  const seen = [];
+  new URLSearchParams("a=1&b=2").forEach((v, k) => seen.push(k + v));
+  equal("forEach", seen.join(), "a1,b2");
 });
 
 done();
