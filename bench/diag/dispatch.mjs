@@ -13,8 +13,9 @@
 //   requestWithHeaders / walkHeaders / readBodyStream: the Web API pieces of `serve` alone
 //   ffi    await an `async def` Python function that returns 1 (JS -> Python -> JS, webloop)
 //   fetch  await _kiln_host.handle_fetch(new Request(url), env, ctx) + arrayBuffer()
-//   serve  the same the way resources/js/worker.mjs serveExchange does it (request headers,
-//          response headers walked, body read through a stream reader), minus host ops
+//   serve  the same with what resources/js/worker.mjs serveExchange adds (request headers,
+//          response headers walked) and the body read through a stream reader, which is
+//          the path a streamed response takes (buffered ones skip the stream in Kiln)
 
 const config = globalThis.__benchConfig;
 const isNode = typeof process !== "undefined" && process.versions?.node;
