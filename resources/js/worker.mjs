@@ -2,6 +2,8 @@
 // main module. The engine calls `boot(config)` once and then `dispatch*` per event. Every
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
+import { KVNamespace } from "./kvnamespace.mjs";
+
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
 
@@ -152,6 +154,7 @@ export async function boot(config) {
 function makeEnv(config) {
   const env = {};
   for (const [key, value] of Object.entries(config.vars ?? {})) env[key] = value;
+  for (const { binding, id } of config.kvNamespaces ?? []) env[binding] = new KVNamespace(ops, id);
   return env;
 }
 

@@ -80,6 +80,9 @@ QJsonObject WorkerInstance::bootConfig() const
     collectFiles(project.importRoot, project.importRoot, projectFiles);
     if (!project.pythonModulesDir.isEmpty())
         collectFiles(project.pythonModulesDir, project.pythonModulesDir, projectFiles);
+    QJsonArray kvNamespaces;
+    for (const auto& ns : project.kvNamespaces)
+        kvNamespaces.append(QJsonObject{{QStringLiteral("binding"), ns.binding}, {QStringLiteral("id"), ns.id}});
     return QJsonObject{
         {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
         {QStringLiteral("sdkFiles"), sdkFiles},
@@ -88,6 +91,7 @@ QJsonObject WorkerInstance::bootConfig() const
         {QStringLiteral("pythonModulesDir"), project.pythonModulesDir},
         {QStringLiteral("mainModule"), project.mainModule},
         {QStringLiteral("vars"), project.vars},
+        {QStringLiteral("kvNamespaces"), kvNamespaces},
         {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
     };
 }

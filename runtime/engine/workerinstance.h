@@ -1,5 +1,7 @@
 #pragma once
 
+#include "bindings/kvbinding.h"
+#include "engine/asyncops.h"
 #include "engine/jsruntime.h"
 #include "engine/worker.h"
 
@@ -64,6 +66,9 @@ private:
     const WorkerOptions& m_options;
     Hooks m_hooks;
     JsRuntime m_runtime;
+    // Declared after m_runtime: destroyed first, while the isolate still exists.
+    AsyncOps m_async{m_loop, m_runtime};
+    KvBinding m_kv{m_async, m_options.persistDir};
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
     // Promises waiting on the server thread. Closures posted across threads carry only the

@@ -264,6 +264,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
         ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
     }
+    m_kv.install(scope, ops);
 }
 
 } // namespace kiln

@@ -1,0 +1,199 @@
+#include "bindings/kvbinding.h"
+
+#include "engine/textcodec.h"
+
+#include <QDateTime>
+
+#include <v8-array-buffer.h>
+#include <v8-container.h>
+#include <v8-exception.h>
+#include <v8-external.h>
+#include <v8-function.h>
+#include <v8-object.h>
+#include <v8-primitive.h>
+#include <v8-template.h>
+#include <v8-typed-array.h>
+
+namespace kiln {
+
+namespace {
+
+using Args = const v8::FunctionCallbackInfo<v8::Value>&;
+
+KvBinding* self(Args args) { return static_cast<KvBinding*>(args.Data().As<v8::External>()->Value()); }
+
+qint64 nowSeconds() { return QDateTime::currentSecsSinceEpoch(); }
+
+QByteArray bytesOf(v8::Local<v8::Value> value)
+{
+    if (!value->IsArrayBufferView())
+        return {};
+    auto view = value.As<v8::ArrayBufferView>();
+    return QByteArray(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(),
+                      static_cast<qsizetype>(view->ByteLength()));
+}
+
+v8::Local<v8::Value> toBytes(v8::Isolate* isolate, const QByteArray& bytes)
+{
+    auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
+    if (!bytes.isEmpty())
+        memcpy(buffer->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
+    return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
+}
+
+v8::Local<v8::String> str(v8::Isolate* isolate, const QByteArray& utf8)
+{
+    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal, static_cast<int>(utf8.size()))
+        .ToLocalChecked();
+}
+
+void set(const JsScope& s, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value)
+{
+    object->Set(s.context, toV8(s.isolate, name), value).Check();
+}
+
+void reject(const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, const char* op, const KvError& error)
+{
+    const QString text = QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(error.status).arg(error.message);
+    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, text))).Check();
+}
+
+} // namespace
+
+std::shared_ptr<KvStore> KvBinding::store(Args args)
+{
+    const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
+    if (handle < 0 || handle >= static_cast<int>(m_stores.size())) {
+        args.GetIsolate()->ThrowException(v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation")));
+        return nullptr;
+    }
+    return m_stores[static_cast<size_t>(handle)];
+}
+
+void KvBinding::opOpen(Args args)
+{
+    auto* binding = self(args);
+    // The id names the file; it comes from the config, but is still only ever a file name.
+    QString id = toQString(args.GetIsolate(), args[0]);
+    id.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
+    if (id.isEmpty() || id == QLatin1String(".") || id == QLatin1String(".."))
+        id = QStringLiteral("_") + id;
+    auto kv = std::make_shared<KvStore>(binding->m_persistDir + QStringLiteral("/kv/") + id + QStringLiteral(".sqlite"));
+    if (auto r = kv->open(); !r) {
+        args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
+        return;
+    }
+    binding->m_stores.push_back(std::move(kv));
+    args.GetReturnValue().Set(static_cast<int>(binding->m_stores.size() - 1));
+}
+
+void KvBinding::opGet(Args args)
+{
+    auto kv = self(args)->store(args);
+    if (!kv)
+        return;
+    const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
+    const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
+    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+        [kv, key] { return kv->get(key, nowSeconds()); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::optional<KvEntry>, KvError>&& r) {
+            if (!r)
+                return reject(s, resolver, "GET", r.error());
+            if (!*r)
+                return void(resolver->Resolve(s.context, v8::Null(s.isolate)).Check());
+            auto out = v8::Object::New(s.isolate);
+            set(s, out, "value", toBytes(s.isolate, (*r)->value));
+            set(s, out, "metadata", (*r)->metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate)) : v8::Local<v8::Value>(str(s.isolate, (*r)->metadata)));
+            set(s, out, "expiration", (*r)->expiration ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*(*r)->expiration)))
+                                                       : v8::Local<v8::Value>(v8::Null(s.isolate)));
+            resolver->Resolve(s.context, out).Check();
+        }));
+}
+
+void KvBinding::opPut(Args args)
+{
+    auto kv = self(args)->store(args);
+    if (!kv)
+        return;
+    auto* isolate = args.GetIsolate();
+    const JsScope scope{isolate, isolate->GetCurrentContext()};
+    const QByteArray key = encodeUtf8(isolate, args[1]);
+    const QByteArray value = bytesOf(args[2]);
+    std::optional<qint64> expiration;
+    if (args[3]->IsNumber())
+        expiration = static_cast<qint64>(args[3].As<v8::Number>()->Value());
+    const QByteArray metadata = args[4]->IsString() ? encodeUtf8(isolate, args[4]) : QByteArray();
+    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+        [kv, key, value, expiration, metadata] { return kv->put(key, value, expiration, metadata, nowSeconds()); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<void, KvError>&& r) {
+            if (!r)
+                return reject(s, resolver, "PUT", r.error());
+            resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
+        }));
+}
+
+void KvBinding::opDelete(Args args)
+{
+    auto kv = self(args)->store(args);
+    if (!kv)
+        return;
+    const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
+    const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
+    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+        [kv, key] { return kv->remove(key); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<void, KvError>&& r) {
+            if (!r)
+                return reject(s, resolver, "DELETE", r.error());
+            resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
+        }));
+}
+
+void KvBinding::opList(Args args)
+{
+    auto kv = self(args)->store(args);
+    if (!kv)
+        return;
+    auto* isolate = args.GetIsolate();
+    const JsScope scope{isolate, isolate->GetCurrentContext()};
+    const QByteArray prefix = args[1]->IsString() ? encodeUtf8(isolate, args[1]) : QByteArray();
+    const int limit = args[2]->Int32Value(scope.context).FromMaybe(KvStore::kMaxListLimit);
+    const QByteArray cursor = args[3]->IsString() ? encodeUtf8(isolate, args[3]) : QByteArray();
+    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+        [kv, prefix, limit, cursor] { return kv->list(prefix, limit, cursor, nowSeconds()); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<KvListResult, KvError>&& r) {
+            if (!r)
+                return reject(s, resolver, "LIST", r.error());
+            auto keys = v8::Array::New(s.isolate, static_cast<int>(r->keys.size()));
+            for (size_t i = 0; i < r->keys.size(); ++i) {
+                const auto& k = r->keys[i];
+                auto item = v8::Object::New(s.isolate);
+                set(s, item, "name", str(s.isolate, k.name));
+                if (k.expiration)
+                    set(s, item, "expiration", v8::Number::New(s.isolate, double(*k.expiration)));
+                if (!k.metadata.isEmpty())
+                    set(s, item, "metadata", str(s.isolate, k.metadata));
+                keys->Set(s.context, static_cast<uint32_t>(i), item).Check();
+            }
+            auto out = v8::Object::New(s.isolate);
+            set(s, out, "keys", keys);
+            set(s, out, "list_complete", v8::Boolean::New(s.isolate, r->complete));
+            if (!r->complete)
+                set(s, out, "cursor", str(s.isolate, r->cursor));
+            resolver->Resolve(s.context, out).Check();
+        }));
+}
+
+void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops)
+{
+    auto data = v8::External::New(scope.isolate, this);
+    const struct {
+        const char* name;
+        v8::FunctionCallback fn;
+    } table[] = {{"kvOpen", opOpen}, {"kvGet", opGet}, {"kvPut", opPut}, {"kvDelete", opDelete}, {"kvList", opList}};
+    for (const auto& op : table) {
+        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
+        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
+    }
+}
+
+} // namespace kiln
