@@ -125,8 +125,10 @@ std::expected<KvListResult, KvError> KvStore::list(const QByteArray& prefix, int
         return std::unexpected(KvError{400, QStringLiteral("Invalid key_count_limit of %1. Please specify an integer greater than 0.").arg(limit)});
     if (limit > kMaxListLimit)
         return std::unexpected(KvError{400, QStringLiteral("Invalid key_count_limit of %1. Please specify an integer less than %2.").arg(limit).arg(kMaxListLimit + 1)});
-    const QByteArray after = cursor.isEmpty() ? QByteArray() : QByteArray::fromBase64(cursor, QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
-    if (!cursor.isEmpty() && after.isEmpty())
+    const auto decoded = QByteArray::fromBase64Encoding(
+        cursor, QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals | QByteArray::AbortOnBase64DecodingErrors);
+    const QByteArray after = cursor.isEmpty() ? QByteArray() : decoded.decoded;
+    if (!cursor.isEmpty() && (!decoded || after.isEmpty()))
         return std::unexpected(KvError{400, QStringLiteral("Invalid cursor: \"%1\"").arg(QString::fromUtf8(cursor))});
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r)
