@@ -1,4 +1,5 @@
 #include "cli/devcommand.h"
+#include "cli/kvcommand.h"
 #include "engine/scriptrunner.h"
 
 #include <QCoreApplication>
@@ -12,6 +13,7 @@ const char* kUsage = R"(kiln — run Python Workers locally
 
 Usage:
   kiln dev [PATH] [--port N] [--ip ADDR] [--persist-to DIR] [--env NAME]
+  kiln kv key list|get|put|delete [KEY] [VALUE] --binding NS [--persist-to DIR]
   kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
   kiln --version
 )";
@@ -32,6 +34,10 @@ int main(int argc, char** argv)
     if (command == QLatin1String("dev")) {
         args.removeAt(1);
         return kiln::runDevCommand(args);
+    }
+    if (command == QLatin1String("kv")) {
+        args.removeAt(1);
+        return kiln::runKvCommand(args);
     }
     if (command == QLatin1String("js") && args.size() >= 3)
         return kiln::runScriptFile(args.at(2));

@@ -1,0 +1,163 @@
+#include "cli/kvcommand.h"
+
+#include "cli/terminal.h"
+#include "project/projectconfig.h"
+#include "stores/kvstore.h"
+
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+
+namespace kiln {
+
+namespace {
+
+int fail(const QString& message)
+{
+    terminalError(message);
+    return 1;
+}
+
+QString kvError(const char* op, const KvError& e)
+{
+    return QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(e.status).arg(e.message);
+}
+
+} // namespace
+
+int runKvCommand(const QStringList& args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Read and write a KV namespace's local data."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("key list | key get KEY | key put KEY [VALUE] | key delete KEY"));
+    parser.addOption({QStringLiteral("binding"), QStringLiteral("The namespace's binding name in the config."), QStringLiteral("name")});
+    parser.addOption({QStringLiteral("namespace-id"), QStringLiteral("The namespace's id."), QStringLiteral("id")});
+    parser.addOption({QStringLiteral("prefix"), QStringLiteral("list: only keys starting with this."), QStringLiteral("prefix")});
+    parser.addOption({QStringLiteral("path"), QStringLiteral("put: read the value from this file."), QStringLiteral("file")});
+    parser.addOption({QStringLiteral("metadata"), QStringLiteral("put: metadata as JSON."), QStringLiteral("json")});
+    parser.addOption({QStringLiteral("ttl"), QStringLiteral("put: seconds until the key expires (at least 60)."), QStringLiteral("seconds")});
+    parser.addOption({QStringLiteral("expiration"), QStringLiteral("put: expiry time, seconds since the epoch."), QStringLiteral("seconds")});
+    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
+    parser.addOption({{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Project folder or wrangler config (default: .)."), QStringLiteral("path"), QStringLiteral(".")});
+    parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
+    parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
+    parser.addOption({QStringLiteral("preview"), QStringLiteral("Accepted for wrangler compatibility.")});
+    parser.process(args);
+
+    const QStringList pos = parser.positionalArguments();
+    if (pos.value(0) != QLatin1String("key") || pos.size() < 2)
+        return fail(QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
+    const QString action = pos.at(1);
+
+    auto project = loadProject(parser.value(QStringLiteral("config")), {parser.value(QStringLiteral("env"))});
+    if (!project)
+        return fail(project.error().toString());
+    QString id = parser.value(QStringLiteral("namespace-id"));
+    if (id.isEmpty()) {
+        const QString binding = parser.value(QStringLiteral("binding"));
+        if (binding.isEmpty())
+            return fail(QStringLiteral("say which namespace: --binding NAME or --namespace-id ID"));
+        QStringList known;
+        for (const auto& ns : project->kvNamespaces) {
+            known << ns.binding;
+            if (ns.binding == binding)
+                id = ns.id;
+        }
+        if (id.isEmpty())
+            return fail(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
+                            .arg(project->configFile, binding, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
+    }
+    id.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
+    const QString persist = parser.isSet(QStringLiteral("persist-to"))
+        ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
+        : project->rootDir + QStringLiteral("/.kiln/state");
+    KvStore store(persist + QStringLiteral("/kv/") + id + QStringLiteral(".sqlite"));
+    if (auto r = store.open(); !r)
+        return fail(r.error());
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QByteArray key = pos.value(2).toUtf8();
+
+    if (action == QLatin1String("list")) {
+        QJsonArray out;
+        QByteArray cursor;
+        for (;;) {
+            auto page = store.list(parser.value(QStringLiteral("prefix")).toUtf8(), KvStore::kMaxListLimit, cursor, now);
+            if (!page)
+                return fail(kvError("LIST", page.error()));
+            for (const auto& k : page->keys) {
+                QJsonObject item{{QStringLiteral("name"), QString::fromUtf8(k.name)}};
+                if (k.expiration)
+                    item.insert(QStringLiteral("expiration"), double(*k.expiration));
+                if (!k.metadata.isEmpty())
+                    item.insert(QStringLiteral("metadata"), QJsonDocument::fromJson("[" + k.metadata + "]").array().at(0));
+                out.append(item);
+            }
+            if (page->complete)
+                break;
+            cursor = page->cursor;
+        }
+        fputs(QJsonDocument(out).toJson(QJsonDocument::Indented).constData(), stdout);
+        return 0;
+    }
+    if (pos.size() < 3)
+        return fail(QStringLiteral("kiln kv key %1 needs a KEY").arg(action));
+    if (action == QLatin1String("get")) {
+        auto got = store.get(key, now);
+        if (!got)
+            return fail(kvError("GET", got.error()));
+        if (!*got)
+            return fail(QStringLiteral("Value not found"));
+        fwrite((*got)->value.constData(), 1, static_cast<size_t>((*got)->value.size()), stdout);
+        return 0;
+    }
+    if (action == QLatin1String("delete")) {
+        if (auto r = store.remove(key); !r)
+            return fail(kvError("DELETE", r.error()));
+        terminalInfo(QStringLiteral("Deleted key \"%1\"").arg(pos.at(2)));
+        return 0;
+    }
+    if (action == QLatin1String("put")) {
+        QByteArray value;
+        if (parser.isSet(QStringLiteral("path"))) {
+            QFile file(parser.value(QStringLiteral("path")));
+            if (!file.open(QIODevice::ReadOnly))
+                return fail(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+            value = file.readAll();
+        } else if (pos.size() >= 4) {
+            value = pos.at(3).toUtf8();
+        } else {
+            return fail(QStringLiteral("kiln kv key put needs a VALUE or --path FILE"));
+        }
+        std::optional<qint64> expiration;
+        if (parser.isSet(QStringLiteral("ttl"))) {
+            const qint64 ttl = parser.value(QStringLiteral("ttl")).toLongLong();
+            if (ttl < KvStore::kMinTtlSeconds)
+                return fail(QStringLiteral("KV PUT failed: 400 Invalid expiration_ttl of %1. Expiration TTL must be at least 60.").arg(parser.value(QStringLiteral("ttl"))));
+            expiration = now + ttl;
+        } else if (parser.isSet(QStringLiteral("expiration"))) {
+            expiration = parser.value(QStringLiteral("expiration")).toLongLong();
+        }
+        QByteArray metadata;
+        if (parser.isSet(QStringLiteral("metadata"))) {
+            metadata = parser.value(QStringLiteral("metadata")).toUtf8();
+            QJsonParseError error;
+            QJsonDocument::fromJson("[" + metadata + "]", &error);
+            if (error.error != QJsonParseError::NoError)
+                return fail(QStringLiteral("--metadata is not JSON: %1").arg(error.errorString()));
+        }
+        if (auto r = store.put(key, value, expiration, metadata, now); !r)
+            return fail(kvError("PUT", r.error()));
+        terminalInfo(QStringLiteral("Wrote %1 bytes to key \"%2\"").arg(value.size()).arg(pos.at(2)));
+        return 0;
+    }
+    return fail(QStringLiteral("unknown action \"kv key %1\": use list, get, put or delete").arg(action));
+}
+
+} // namespace kiln
