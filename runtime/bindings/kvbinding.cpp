@@ -58,6 +58,16 @@ void reject(const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, const c
     resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, text))).Check();
 }
 
+// Settles a promise whose op answers nothing on success.
+auto settleVoid(const char* op)
+{
+    return [op](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<void, KvError>&& r) {
+        if (!r)
+            return reject(s, resolver, op, r.error());
+        resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
+    };
+}
+
 } // namespace
 
 std::shared_ptr<KvStore> KvBinding::store(Args args)
@@ -125,11 +135,7 @@ void KvBinding::opPut(Args args)
     const QByteArray metadata = args[4]->IsString() ? encodeUtf8(isolate, args[4]) : QByteArray();
     args.GetReturnValue().Set(self(args)->m_async.run(scope,
         [kv, key, value, expiration, metadata] { return kv->put(key, value, expiration, metadata, nowSeconds()); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<void, KvError>&& r) {
-            if (!r)
-                return reject(s, resolver, "PUT", r.error());
-            resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
-        }));
+        settleVoid("PUT")));
 }
 
 void KvBinding::opDelete(Args args)
@@ -140,12 +146,7 @@ void KvBinding::opDelete(Args args)
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
     args.GetReturnValue().Set(self(args)->m_async.run(scope,
-        [kv, key] { return kv->remove(key); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<void, KvError>&& r) {
-            if (!r)
-                return reject(s, resolver, "DELETE", r.error());
-            resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
-        }));
+        [kv, key] { return kv->remove(key); }, settleVoid("DELETE")));
 }
 
 void KvBinding::opList(Args args)
