@@ -2,6 +2,7 @@
 // main module. The engine calls `boot(config)` once and then `dispatch*` per event. Every
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
+import { D1Database } from "./d1database.mjs";
 import { KVNamespace } from "./kvnamespace.mjs";
 
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
@@ -155,6 +156,7 @@ function makeEnv(config) {
   const env = {};
   for (const [key, value] of Object.entries(config.vars ?? {})) env[key] = value;
   for (const { binding, id } of config.kvNamespaces ?? []) env[binding] = new KVNamespace(ops, id);
+  for (const { binding, id } of config.d1Databases ?? []) env[binding] = new D1Database(ops, id);
   return env;
 }
 

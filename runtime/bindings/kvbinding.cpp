@@ -1,6 +1,7 @@
 #include "bindings/kvbinding.h"
 
 #include "engine/textcodec.h"
+#include "stores/storepaths.h"
 
 #include <QDateTime>
 
@@ -83,12 +84,7 @@ std::shared_ptr<KvStore> KvBinding::store(Args args)
 void KvBinding::opOpen(Args args)
 {
     auto* binding = self(args);
-    // The id names the file; it comes from the config, but is still only ever a file name.
-    QString id = toQString(args.GetIsolate(), args[0]);
-    id.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
-    if (id.isEmpty() || id == QLatin1String(".") || id == QLatin1String(".."))
-        id = QStringLiteral("_") + id;
-    auto kv = std::make_shared<KvStore>(binding->m_persistDir + QStringLiteral("/kv/") + id + QStringLiteral(".sqlite"));
+    auto kv = std::make_shared<KvStore>(storeFile(binding->m_persistDir, QStringLiteral("kv"), toQString(args.GetIsolate(), args[0])));
     if (auto r = kv->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;

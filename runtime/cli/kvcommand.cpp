@@ -3,6 +3,7 @@
 #include "cli/terminal.h"
 #include "project/projectconfig.h"
 #include "stores/kvstore.h"
+#include "stores/storepaths.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
@@ -74,11 +75,10 @@ int runKvCommand(const QStringList& args)
             return fail(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
                             .arg(project->configFile, binding, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     }
-    id.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
     const QString persist = parser.isSet(QStringLiteral("persist-to"))
         ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
         : project->rootDir + QStringLiteral("/.kiln/state");
-    KvStore store(persist + QStringLiteral("/kv/") + id + QStringLiteral(".sqlite"));
+    KvStore store(storeFile(persist, QStringLiteral("kv"), id));
     if (auto r = store.open(); !r)
         return fail(r.error());
     const qint64 now = QDateTime::currentSecsSinceEpoch();

@@ -83,6 +83,9 @@ QJsonObject WorkerInstance::bootConfig() const
     QJsonArray kvNamespaces;
     for (const auto& ns : project.kvNamespaces)
         kvNamespaces.append(QJsonObject{{QStringLiteral("binding"), ns.binding}, {QStringLiteral("id"), ns.id}});
+    QJsonArray d1Databases;
+    for (const auto& db : project.d1Databases)
+        d1Databases.append(QJsonObject{{QStringLiteral("binding"), db.binding}, {QStringLiteral("id"), db.databaseId}});
     return QJsonObject{
         {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
         {QStringLiteral("sdkFiles"), sdkFiles},
@@ -92,6 +95,7 @@ QJsonObject WorkerInstance::bootConfig() const
         {QStringLiteral("mainModule"), project.mainModule},
         {QStringLiteral("vars"), project.vars},
         {QStringLiteral("kvNamespaces"), kvNamespaces},
+        {QStringLiteral("d1Databases"), d1Databases},
         {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
     };
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bindings/d1binding.h"
 #include "bindings/kvbinding.h"
 #include "engine/asyncops.h"
 #include "engine/jsruntime.h"
@@ -69,6 +70,7 @@ private:
     // Declared after m_runtime: destroyed first, while the isolate still exists.
     AsyncOps m_async{m_loop, m_runtime};
     KvBinding m_kv{m_async, m_options.persistDir};
+    D1Binding m_d1{m_async, m_options.persistDir};
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
     // Promises waiting on the server thread. Closures posted across threads carry only the

@@ -265,6 +265,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
     }
     m_kv.install(scope, ops);
+    m_d1.install(scope, ops);
 }
 
 } // namespace kiln

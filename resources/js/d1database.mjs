@@ -1,0 +1,98 @@
+// The JS half of a D1 binding (`env.DB`), shaped like workerd's D1Database and
+// D1PreparedStatement: prepare/bind/first/all/run/raw, batch, exec. SQL runs in the host
+// (runtime/bindings/d1binding.cpp over runtime/stores/d1database.cpp) on a plain SQLite file.
+const kDb = Symbol("db");
+
+function checkValue(value) {
+  const type = typeof value;
+  if (value === null || type === "number" || type === "string" || type === "boolean") return value;
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) return new Uint8Array(value);
+  throw new TypeError(`D1_TYPE_ERROR: Type '${type}' not supported for value '${String(value)}'`);
+}
+
+function objects(result) {
+  return result.rows.map((row) => {
+    const out = {};
+    result.columns.forEach((name, i) => { out[name] = row[i]; });
+    return out;
+  });
+}
+
+export class D1PreparedStatement {
+  constructor(db, sql, params) {
+    Object.defineProperty(this, kDb, { value: { db, sql, params } });
+  }
+
+  bind(...values) {
+    const { db, sql } = this[kDb];
+    return new D1PreparedStatement(db, sql, values.map(checkValue));
+  }
+
+  async #run() {
+    const { db, sql, params } = this[kDb];
+    const [result] = await db[kDb].ops.d1Run(db[kDb].handle, [[sql, params]]);
+    return result;
+  }
+
+  async first(column = undefined) {
+    const result = await this.#run();
+    if (result.rows.length === 0) return null;
+    if (column === undefined) return objects(result)[0];
+    const index = result.columns.lastIndexOf(String(column));
+    if (index === -1) throw new Error(`D1_COLUMN_NOTFOUND: Column not found (${column})`);
+    return result.rows[0][index];
+  }
+
+  async all() {
+    const result = await this.#run();
+    return { success: true, results: objects(result), meta: result.meta };
+  }
+
+  async run() {
+    return this.all();
+  }
+
+  async raw(options = undefined) {
+    const result = await this.#run();
+    return options?.columnNames ? [result.columns, ...result.rows] : result.rows;
+  }
+
+  get statement() { return this[kDb].sql; }
+}
+Object.defineProperty(D1PreparedStatement.prototype, Symbol.toStringTag, { value: "D1PreparedStatement" });
+
+export class D1Database {
+  constructor(ops, id) {
+    Object.defineProperty(this, kDb, { value: { ops, handle: ops.d1Open(id) } });
+  }
+
+  prepare(query) {
+    if (query === undefined) throw new TypeError("D1Database.prepare() requires a SQL query.");
+    return new D1PreparedStatement(this, String(query), []);
+  }
+
+  // One transaction: every statement commits, or none does.
+  async batch(statements) {
+    if (!Array.isArray(statements) || !statements.every((s) => s instanceof D1PreparedStatement))
+      throw new TypeError("D1Database.batch() expects an array of D1PreparedStatement objects.");
+    if (statements.length === 0) return [];
+    const { ops, handle } = this[kDb];
+    const results = await ops.d1Run(handle, statements.map((s) => [s[kDb].sql, s[kDb].params]));
+    return results.map((r) => ({ success: true, results: objects(r), meta: r.meta }));
+  }
+
+  async exec(query) {
+    const { ops, handle } = this[kDb];
+    return ops.d1Exec(handle, String(query));
+  }
+
+  async dump() {
+    throw new Error("D1_DUMP_ERROR: dump() is deprecated and not available locally; use `kiln d1 export DB --output FILE`.");
+  }
+
+  withSession() {
+    return this; // one local copy: every session sees every write
+  }
+}
+Object.defineProperty(D1Database.prototype, Symbol.toStringTag, { value: "D1Database" });

@@ -1,0 +1,231 @@
+#include "stores/d1database.h"
+
+#include <QElapsedTimer>
+
+#include <sqlite3.h>
+
+namespace kiln {
+
+namespace {
+
+QString d1Error(sqlite3* db)
+{
+    const int code = sqlite3_extended_errcode(db) & 0xff;
+    const char* name = code == SQLITE_CONSTRAINT ? "SQLITE_CONSTRAINT" : code == SQLITE_BUSY ? "SQLITE_BUSY"
+                     : code == SQLITE_TOOBIG    ? "SQLITE_TOOBIG"      : code == SQLITE_RANGE ? "SQLITE_RANGE"
+                     : code == SQLITE_MISMATCH ? "SQLITE_MISMATCH"    : "SQLITE_ERROR";
+    return QStringLiteral("D1_ERROR: %1: %2").arg(QString::fromUtf8(sqlite3_errmsg(db)), QLatin1String(name));
+}
+
+SqlValue columnValue(sqlite3_stmt* stmt, int i)
+{
+    switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER: return SqlValue(static_cast<qint64>(sqlite3_column_int64(stmt, i)));
+    case SQLITE_FLOAT: return SqlValue(sqlite3_column_double(stmt, i));
+    case SQLITE_TEXT:
+        return SqlValue(QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)), sqlite3_column_bytes(stmt, i)));
+    case SQLITE_BLOB:
+        return SqlValue(QByteArray(static_cast<const char*>(sqlite3_column_blob(stmt, i)), sqlite3_column_bytes(stmt, i)));
+    default: return SqlValue();
+    }
+}
+
+void bindValue(sqlite3_stmt* stmt, int index, const SqlValue& value)
+{
+    if (const auto* i = std::get_if<qint64>(&value)) {
+        sqlite3_bind_int64(stmt, index, *i);
+    } else if (const auto* d = std::get_if<double>(&value)) {
+        sqlite3_bind_double(stmt, index, *d);
+    } else if (const auto* s = std::get_if<QString>(&value)) {
+        const QByteArray utf8 = s->toUtf8();
+        sqlite3_bind_text64(stmt, index, utf8.constData(), static_cast<sqlite3_uint64>(utf8.size()), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else if (const auto* b = std::get_if<QByteArray>(&value)) {
+        sqlite3_bind_blob64(stmt, index, b->isEmpty() ? "" : b->constData(), static_cast<sqlite3_uint64>(b->size()), SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(stmt, index);
+    }
+}
+
+// SQL text for a value, as sqlite3's .dump writes it.
+QString literal(const SqlValue& value)
+{
+    if (const auto* i = std::get_if<qint64>(&value))
+        return QString::number(*i);
+    if (const auto* d = std::get_if<double>(&value))
+        return QString::number(*d, 'g', 17);
+    if (const auto* s = std::get_if<QString>(&value))
+        return QLatin1Char('\'') + QString(*s).replace(QLatin1Char('\''), QLatin1String("''")) + QLatin1Char('\'');
+    if (const auto* b = std::get_if<QByteArray>(&value))
+        return QStringLiteral("X'") + QString::fromLatin1(b->toHex()) + QLatin1Char('\'');
+    return QStringLiteral("NULL");
+}
+
+QString quoteIdentifier(const QString& name)
+{
+    return QLatin1Char('"') + QString(name).replace(QLatin1Char('"'), QLatin1String("\"\"")) + QLatin1Char('"');
+}
+
+} // namespace
+
+D1Database::D1Database(QString path) : m_path(std::move(path)) {}
+
+std::expected<void, QString> D1Database::open()
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_db.isOpen())
+        return {};
+    auto r = m_db.open(m_path);
+    if (!r)
+        m_openError = r.error();
+    return r;
+}
+
+qint64 D1Database::sizeBytes()
+{
+    SqlStatement pages(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    return pages.step().value_or(false) ? pages.integer(0) : 0;
+}
+
+std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement)
+{
+    QElapsedTimer timer;
+    timer.start();
+    sqlite3* db = m_db.handle();
+    const QByteArray sql = statement.sql.toUtf8();
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.constData(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
+        return std::unexpected(d1Error(db));
+    if (!stmt)
+        return std::unexpected(QStringLiteral("D1_ERROR: No SQL statements detected."));
+    const int wanted = sqlite3_bind_parameter_count(stmt);
+    if (static_cast<int>(statement.params.size()) > wanted && wanted >= 0 && !statement.params.empty()) {
+        sqlite3_finalize(stmt);
+        return std::unexpected(QStringLiteral("D1_ERROR: Wrong number of parameter bindings for SQL query.: SQLITE_RANGE"));
+    }
+    for (int i = 0; i < static_cast<int>(statement.params.size()); ++i)
+        bindValue(stmt, i + 1, statement.params[static_cast<size_t>(i)]);
+    D1Result result;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i)
+        result.columns << QString::fromUtf8(sqlite3_column_name(stmt, i));
+    const qint64 totalBefore = sqlite3_total_changes64(db);
+    for (;;) {
+        const int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            const QString why = d1Error(db);
+            sqlite3_finalize(stmt);
+            return std::unexpected(why);
+        }
+        std::vector<SqlValue> row;
+        row.reserve(result.columns.size());
+        for (int i = 0; i < result.columns.size(); ++i)
+            row.push_back(columnValue(stmt, i));
+        result.rows.push_back(std::move(row));
+    }
+    const bool readOnly = sqlite3_stmt_readonly(stmt);
+    const qint64 scanned = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+    sqlite3_finalize(stmt);
+    const qint64 written = sqlite3_total_changes64(db) - totalBefore;
+    result.meta.changes = readOnly ? 0 : sqlite3_changes64(db);
+    result.meta.lastRowId = sqlite3_last_insert_rowid(db);
+    result.meta.changedDb = !readOnly && written > 0;
+    result.meta.rowsWritten = written;
+    result.meta.rowsRead = static_cast<qint64>(result.rows.size()) + scanned;
+    result.meta.sizeAfter = sizeBytes();
+    result.meta.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    return result;
+}
+
+std::expected<std::vector<D1Result>, QString> D1Database::run(const std::vector<D1Statement>& statements)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_db.isOpen())
+        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open") : m_openError);
+    std::vector<D1Result> results;
+    SqlTransaction transaction(m_db);
+    const bool batch = statements.size() > 1;
+    if (batch) {
+        if (auto r = transaction.begin(); !r)
+            return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    }
+    for (const auto& statement : statements) {
+        auto one = runOne(statement);
+        if (!one)
+            return std::unexpected(one.error()); // the transaction rolls back
+        results.push_back(std::move(*one));
+    }
+    if (batch) {
+        if (auto r = transaction.commit(); !r)
+            return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    }
+    return results;
+}
+
+std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_db.isOpen())
+        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open") : m_openError);
+    QElapsedTimer timer;
+    timer.start();
+    const QByteArray text = sql.toUtf8();
+    const char* tail = text.constData();
+    const char* end = text.constData() + text.size();
+    D1ExecResult result;
+    sqlite3* db = m_db.handle();
+    while (tail < end) {
+        sqlite3_stmt* stmt = nullptr;
+        const char* start = tail;
+        if (sqlite3_prepare_v2(db, start, static_cast<int>(end - start), &stmt, &tail) != SQLITE_OK) {
+            const int line = static_cast<int>(QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData())).count('\n')) + 1;
+            return std::unexpected(QStringLiteral("D1_EXEC_ERROR: Error in line %1: %2").arg(line).arg(d1Error(db)));
+        }
+        if (!stmt)
+            continue; // whitespace or a comment
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        }
+        sqlite3_finalize(stmt);
+        if (rc != SQLITE_DONE) {
+            const int line = static_cast<int>(QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData())).count('\n')) + 1;
+            return std::unexpected(QStringLiteral("D1_EXEC_ERROR: Error in line %1: %2").arg(line).arg(d1Error(db)));
+        }
+        ++result.count;
+    }
+    result.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    return result;
+}
+
+std::expected<QString, QString> D1Database::dump()
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_db.isOpen())
+        return std::unexpected(m_openError);
+    QString out = QStringLiteral("PRAGMA defer_foreign_keys=TRUE;\n");
+    SqlStatement tables(m_db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid");
+    std::vector<QString> names;
+    while (tables.step().value_or(false)) {
+        names.push_back(tables.text(0));
+        out += tables.text(1) + QStringLiteral(";\n");
+    }
+    for (const QString& name : names) {
+        const QByteArray query = ("SELECT * FROM " + quoteIdentifier(name)).toUtf8();
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v2(m_db.handle(), query.constData(), -1, &stmt, nullptr) != SQLITE_OK)
+            return std::unexpected(d1Error(m_db.handle()));
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            QStringList values;
+            for (int i = 0; i < sqlite3_column_count(stmt); ++i)
+                values << literal(columnValue(stmt, i));
+            out += QStringLiteral("INSERT INTO %1 VALUES(%2);\n").arg(quoteIdentifier(name), values.join(QLatin1Char(',')));
+        }
+        sqlite3_finalize(stmt);
+    }
+    SqlStatement rest(m_db, "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid");
+    while (rest.step().value_or(false))
+        out += rest.text(0) + QStringLiteral(";\n");
+    return out;
+}
+
+} // namespace kiln

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "stores/sqlitedb.h"
+
+#include <QMutex>
+#include <QString>
+#include <QStringList>
+
+#include <expected>
+#include <vector>
+
+namespace kiln {
+
+// What D1 reports beside every result (`meta`), with D1's field names in mind.
+struct D1Meta {
+    double durationMs = 0;
+    qint64 changes = 0;
+    qint64 lastRowId = 0;
+    bool changedDb = false;
+    qint64 rowsRead = 0;
+    qint64 rowsWritten = 0;
+    qint64 sizeAfter = 0;
+};
+
+struct D1Statement {
+    QString sql;
+    std::vector<SqlValue> params; // bound in order: ?, ?NNN and :name all index into this
+};
+
+struct D1Result {
+    QStringList columns;
+    std::vector<std::vector<SqlValue>> rows;
+    D1Meta meta;
+};
+
+struct D1ExecResult {
+    int count = 0;
+    double durationMs = 0;
+};
+
+// One D1 database: a plain SQLite file (`<persist>/d1/<database id>.sqlite`) holding the
+// user's own tables, so any SQLite tool opens it. Thread-safe. Errors carry SQLite's own
+// message in D1's wording ("D1_ERROR: no such table: x: SQLITE_ERROR").
+class D1Database {
+public:
+    explicit D1Database(QString path);
+    std::expected<void, QString> open();
+    const QString& path() const { return m_path; }
+
+    // Runs the statements in order. More than one (a batch) run in one transaction that
+    // rolls back whole if any fails; a single one commits on its own.
+    std::expected<std::vector<D1Result>, QString> run(const std::vector<D1Statement>& statements);
+    // Several statements separated by semicolons, no parameters (db.exec, --file).
+    std::expected<D1ExecResult, QString> exec(const QString& sql);
+    // The whole database as SQL text that rebuilds it (`kiln d1 export`).
+    std::expected<QString, QString> dump();
+
+private:
+    std::expected<D1Result, QString> runOne(const D1Statement& statement);
+    qint64 sizeBytes();
+
+    QString m_path;
+    QMutex m_mutex;
+    SqliteDb m_db;
+    QString m_openError;
+};
+
+} // namespace kiln
