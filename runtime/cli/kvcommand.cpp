@@ -1,13 +1,12 @@
 #include "cli/kvcommand.h"
 
+#include "cli/storeoptions.h"
 #include "cli/terminal.h"
-#include "project/projectconfig.h"
 #include "stores/kvstore.h"
 #include "stores/storepaths.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
-#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -45,11 +44,7 @@ int runKvCommand(const QStringList& args)
     parser.addOption({QStringLiteral("metadata"), QStringLiteral("put: metadata as JSON."), QStringLiteral("json")});
     parser.addOption({QStringLiteral("ttl"), QStringLiteral("put: seconds until the key expires (at least 60)."), QStringLiteral("seconds")});
     parser.addOption({QStringLiteral("expiration"), QStringLiteral("put: expiry time, seconds since the epoch."), QStringLiteral("seconds")});
-    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
-    parser.addOption({{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Project folder or wrangler config (default: .)."), QStringLiteral("path"), QStringLiteral(".")});
-    parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
-    parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
-    parser.addOption({QStringLiteral("preview"), QStringLiteral("Accepted for wrangler compatibility.")});
+    addStoreOptions(parser);
     parser.process(args);
 
     const QStringList pos = parser.positionalArguments();
@@ -57,9 +52,10 @@ int runKvCommand(const QStringList& args)
         return fail(QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
     const QString action = pos.at(1);
 
-    auto project = loadProject(parser.value(QStringLiteral("config")), {parser.value(QStringLiteral("env"))});
-    if (!project)
-        return fail(project.error().toString());
+    auto loaded = loadStoreProject(parser);
+    if (!loaded)
+        return fail(loaded.error());
+    const ProjectConfig* project = &loaded->project;
     QString id = parser.value(QStringLiteral("namespace-id"));
     if (id.isEmpty()) {
         const QString binding = parser.value(QStringLiteral("binding"));
@@ -75,10 +71,7 @@ int runKvCommand(const QStringList& args)
             return fail(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
                             .arg(project->configFile, binding, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     }
-    const QString persist = parser.isSet(QStringLiteral("persist-to"))
-        ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
-        : project->rootDir + QStringLiteral("/.kiln/state");
-    KvStore store(storeFile(persist, QStringLiteral("kv"), id));
+    KvStore store(storeFile(loaded->persistDir, QStringLiteral("kv"), id));
     if (auto r = store.open(); !r)
         return fail(r.error());
     const qint64 now = QDateTime::currentSecsSinceEpoch();

@@ -1,4 +1,5 @@
 #include "cli/devcommand.h"
+#include "cli/d1command.h"
 #include "cli/kvcommand.h"
 #include "engine/scriptrunner.h"
 
@@ -14,6 +15,9 @@ const char* kUsage = R"(kiln — run Python Workers locally
 Usage:
   kiln dev [PATH] [--port N] [--ip ADDR] [--persist-to DIR] [--env NAME]
   kiln kv key list|get|put|delete [KEY] [VALUE] --binding NS [--persist-to DIR]
+  kiln d1 execute DB --command SQL | --file F [--json]
+  kiln d1 migrations list|apply DB
+  kiln d1 export DB --output FILE
   kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
   kiln --version
 )";
@@ -34,6 +38,10 @@ int main(int argc, char** argv)
     if (command == QLatin1String("dev")) {
         args.removeAt(1);
         return kiln::runDevCommand(args);
+    }
+    if (command == QLatin1String("d1")) {
+        args.removeAt(1);
+        return kiln::runD1Command(args);
     }
     if (command == QLatin1String("kv")) {
         args.removeAt(1);

@@ -162,6 +162,38 @@ std::expected<std::vector<D1Result>, QString> D1Database::run(const std::vector<
     return results;
 }
 
+std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QString& sql)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_db.isOpen())
+        return std::unexpected(m_openError);
+    SqlTransaction transaction(m_db);
+    if (auto r = transaction.begin(); !r)
+        return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    std::vector<D1Result> results;
+    const QByteArray text = sql.toUtf8();
+    const char* tail = text.constData();
+    const char* end = text.constData() + text.size();
+    while (tail < end) {
+        // Each statement is found by preparing it against the database as it is by then, so
+        // a CREATE TABLE earlier in the script is visible to the statements after it.
+        sqlite3_stmt* probe = nullptr;
+        const char* start = tail;
+        if (sqlite3_prepare_v2(m_db.handle(), start, static_cast<int>(end - start), &probe, &tail) != SQLITE_OK)
+            return std::unexpected(d1Error(m_db.handle()));
+        if (!probe)
+            continue;
+        sqlite3_finalize(probe);
+        auto one = runOne(D1Statement{QString::fromUtf8(start, static_cast<qsizetype>(tail - start)).trimmed(), {}});
+        if (!one)
+            return std::unexpected(one.error());
+        results.push_back(std::move(*one));
+    }
+    if (auto r = transaction.commit(); !r)
+        return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    return results;
+}
+
 std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql)
 {
     QMutexLocker lock(&m_mutex);
@@ -174,12 +206,22 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql)
     const char* end = text.constData() + text.size();
     D1ExecResult result;
     sqlite3* db = m_db.handle();
+    // "Error in line N: <statement>: <SQLite's message>", N counted from the statement's
+    // first character, as D1 reports it.
+    auto failure = [&](const char* start, const char* stop) {
+        while (start < stop && QChar::isSpace(static_cast<unsigned char>(*start)))
+            ++start;
+        const auto line = QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData())).count('\n') + 1;
+        const QString statement = QString::fromUtf8(start, static_cast<qsizetype>(std::max(stop, start) - start)).trimmed();
+        return std::unexpected(QStringLiteral("D1_EXEC_ERROR: Error in line %1: %2: %3")
+                                   .arg(line).arg(statement, QString::fromUtf8(sqlite3_errmsg(db))));
+    };
     while (tail < end) {
         sqlite3_stmt* stmt = nullptr;
         const char* start = tail;
         if (sqlite3_prepare_v2(db, start, static_cast<int>(end - start), &stmt, &tail) != SQLITE_OK) {
-            const int line = static_cast<int>(QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData())).count('\n')) + 1;
-            return std::unexpected(QStringLiteral("D1_EXEC_ERROR: Error in line %1: %2").arg(line).arg(d1Error(db)));
+            const char* stop = static_cast<const char*>(memchr(start, ';', static_cast<size_t>(end - start)));
+            return failure(start, stop ? stop + 1 : end);
         }
         if (!stmt)
             continue; // whitespace or a comment
@@ -187,10 +229,8 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql)
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         }
         sqlite3_finalize(stmt);
-        if (rc != SQLITE_DONE) {
-            const int line = static_cast<int>(QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData())).count('\n')) + 1;
-            return std::unexpected(QStringLiteral("D1_EXEC_ERROR: Error in line %1: %2").arg(line).arg(d1Error(db)));
-        }
+        if (rc != SQLITE_DONE)
+            return failure(start, tail);
         ++result.count;
     }
     result.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
@@ -221,6 +261,14 @@ std::expected<QString, QString> D1Database::dump()
             out += QStringLiteral("INSERT INTO %1 VALUES(%2);\n").arg(quoteIdentifier(name), values.join(QLatin1Char(',')));
         }
         sqlite3_finalize(stmt);
+    }
+    // AUTOINCREMENT counters, so ids keep counting up after an import, as sqlite3's .dump does.
+    SqlStatement hasSequence(m_db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'");
+    if (hasSequence.step().value_or(false)) {
+        out += QStringLiteral("DELETE FROM sqlite_sequence;\n");
+        SqlStatement sequence(m_db, "SELECT name, seq FROM sqlite_sequence");
+        while (sequence.step().value_or(false))
+            out += QStringLiteral("INSERT INTO sqlite_sequence VALUES(%1,%2);\n").arg(literal(SqlValue(sequence.text(0)))).arg(sequence.integer(1));
     }
     SqlStatement rest(m_db, "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid");
     while (rest.step().value_or(false))

@@ -50,7 +50,10 @@ public:
     // Runs the statements in order. More than one (a batch) run in one transaction that
     // rolls back whole if any fails; a single one commits on its own.
     std::expected<std::vector<D1Result>, QString> run(const std::vector<D1Statement>& statements);
-    // Several statements separated by semicolons, no parameters (db.exec, --file).
+    // Several statements separated by semicolons, each with its own result, in one
+    // transaction (`kiln d1 execute --command/--file`, migrations).
+    std::expected<std::vector<D1Result>, QString> runScript(const QString& sql);
+    // Several statements separated by semicolons, no parameters (db.exec).
     std::expected<D1ExecResult, QString> exec(const QString& sql);
     // The whole database as SQL text that rebuilds it (`kiln d1 export`).
     std::expected<QString, QString> dump();

@@ -1,0 +1,31 @@
+#include "cli/storeoptions.h"
+
+#include <QDir>
+
+namespace kiln {
+
+void addStoreOptions(QCommandLineParser& parser)
+{
+    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
+    parser.addOption({{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Project folder or wrangler config (default: .)."), QStringLiteral("path"), QStringLiteral(".")});
+    parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
+    parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
+    parser.addOption({QStringLiteral("remote"), QStringLiteral("Not available: Kiln never talks to Cloudflare.")});
+    parser.addOption({QStringLiteral("preview"), QStringLiteral("Accepted for wrangler compatibility.")});
+}
+
+std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser)
+{
+    if (parser.isSet(QStringLiteral("remote")))
+        return std::unexpected(QStringLiteral("--remote is not available: Kiln works on local data only"));
+    auto project = loadProject(parser.value(QStringLiteral("config")), {parser.value(QStringLiteral("env"))});
+    if (!project)
+        return std::unexpected(project.error().toString());
+    StoreProject out{*project, {}};
+    out.persistDir = parser.isSet(QStringLiteral("persist-to"))
+        ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
+        : project->rootDir + QStringLiteral("/.kiln/state");
+    return out;
+}
+
+} // namespace kiln

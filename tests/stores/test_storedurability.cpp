@@ -1,0 +1,106 @@
+// A writer process is killed with SIGKILL at random moments, 24 times per store, each time
+// continuing after the last acknowledged write: every acknowledged record must be there
+// with its value afterwards, and the file must pass PRAGMA integrity_check.
+#include "stores/d1database.h"
+#include "stores/kvstore.h"
+
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+#include <csignal>
+
+using namespace kiln;
+
+class TestStoreDurability : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void killedWriterLosesNothing_data();
+    void killedWriterLosesNothing();
+};
+
+static QString integrityCheck(const QString& path)
+{
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+        return QStringLiteral("cannot open");
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    QString result;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+        result += QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
+}
+
+static QByteArray valueFor(qint64 i) { return QByteArray(100 + i % 900, static_cast<char>('a' + i % 26)); }
+
+void TestStoreDurability::killedWriterLosesNothing_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::newRow("kv") << QStringLiteral("kv");
+    QTest::newRow("d1") << QStringLiteral("d1");
+}
+
+void TestStoreDurability::killedWriterLosesNothing()
+{
+    QFETCH(QString, kind);
+    const QString writer = qEnvironmentVariable("KILN_STOREWRITER");
+    QVERIFY2(QFile::exists(writer), "KILN_STOREWRITER must name the kiln_storewriter helper (ctest sets it)");
+    QTemporaryDir dir;
+    const QString path = dir.filePath(kind + QStringLiteral("/store.sqlite"));
+    qint64 acked = -1;
+    int kills = 0;
+    for (int round = 0; round < 24; ++round) {
+        QProcess child;
+        child.start(writer, {kind, path, QString::number(acked + 1)});
+        QVERIFY(child.waitForStarted());
+        // Let it write for a random 20-200 ms, then SIGKILL it mid-flight.
+        QTest::qWait(20 + QRandomGenerator::global()->bounded(180));
+        const qint64 pid = child.processId();
+        // Never kill(0, ...): that would be this test's own process group.
+        QVERIFY2(child.state() == QProcess::Running && pid > 0,
+                 qPrintable(QStringLiteral("the writer stopped by itself (exit %1): %2")
+                                .arg(child.exitCode()).arg(QString::fromLocal8Bit(child.readAllStandardError()))));
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        QVERIFY(child.waitForFinished(10000));
+        QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+        ++kills;
+        for (const QByteArray& line : child.readAllStandardOutput().split('\n'))
+            if (line.startsWith("ack "))
+                acked = std::max(acked, line.mid(4).toLongLong());
+        QCOMPARE(integrityCheck(path), QStringLiteral("ok"));
+    }
+    QCOMPARE(kills, 24);
+    QVERIFY2(acked > 24, "the writer never got going");
+    if (kind == QLatin1String("kv")) {
+        KvStore store(path);
+        QVERIFY(store.open());
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        for (qint64 i = 0; i <= acked; ++i) {
+            auto got = store.get("k" + QByteArray::number(i).rightJustified(6, '0'), now);
+            QVERIFY(got.has_value());
+            QVERIFY2(got->has_value(), qPrintable(QStringLiteral("acknowledged key %1 is missing").arg(i)));
+            QCOMPARE((*got)->value, valueFor(i));
+        }
+    } else {
+        D1Database db(path);
+        QVERIFY(db.open());
+        auto rows = db.run({D1Statement{QStringLiteral("SELECT i, v FROM t ORDER BY i"), {}}});
+        QVERIFY(rows);
+        const auto& r = rows->front().rows;
+        QVERIFY2(static_cast<qint64>(r.size()) >= acked + 1, "acknowledged rows are missing");
+        for (qint64 i = 0; i <= acked; ++i) {
+            QCOMPARE(std::get<qint64>(r[static_cast<size_t>(i)][0]), i);
+            QCOMPARE(std::get<QByteArray>(r[static_cast<size_t>(i)][1]), valueFor(i));
+        }
+    }
+    qInfo("%s: %lld acknowledged writes over %d kills, all present", qPrintable(kind), static_cast<long long>(acked + 1), kills);
+}
+
+QTEST_GUILESS_MAIN(TestStoreDurability)
+#include "test_storedurability.moc"
