@@ -1,0 +1,1 @@
+INSERT INTO items (name, price, qty) VALUES ('seeded', 1.5, 3);

@@ -1,0 +1,130 @@
+// D1 end to end: migrations applied with `kiln d1`, then Python in a real kiln dev using
+// env.DB, then the CLI reading what the worker wrote (execute --json, export).
+#include "kilndevprocess.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace kiln::test;
+
+class TestD1 : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void types();
+    void batch();
+    void exec();
+    void errors();
+    void cliSeesTheWorkersData();
+
+private:
+    QJsonValue getJson(const QByteArray& path);
+    QByteArray d1(const QStringList& args, int* exitCode = nullptr);
+    QString m_project;
+    QTemporaryDir m_state;
+    KilnDevProcess m_dev;
+};
+
+QByteArray TestD1::d1(const QStringList& args, int* exitCode)
+{
+    QProcess p;
+    p.start(qEnvironmentVariable("KILN_BIN"), QStringList{QStringLiteral("d1")} + args
+                + QStringList{QStringLiteral("-c"), m_project, QStringLiteral("--persist-to"), m_state.path()});
+    p.waitForFinished(30000);
+    if (exitCode)
+        *exitCode = p.exitCode();
+    return p.readAllStandardOutput();
+}
+
+void TestD1::initTestCase()
+{
+    m_project = qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/d1");
+    QVERIFY(d1({QStringLiteral("migrations"), QStringLiteral("list"), QStringLiteral("DB")}).contains("0001_items.sql"));
+    int code = -1;
+    d1({QStringLiteral("migrations"), QStringLiteral("apply"), QStringLiteral("d1-test"), QStringLiteral("--local")}, &code);
+    QCOMPARE(code, 0);
+    QVERIFY(d1({QStringLiteral("migrations"), QStringLiteral("list"), QStringLiteral("DB")}).contains("No migrations to apply"));
+    QVERIFY2(m_dev.start(m_project, m_state.path()), qPrintable(m_dev.output()));
+}
+
+void TestD1::cleanupTestCase() { m_dev.stop(); }
+
+QJsonValue TestD1::getJson(const QByteArray& path)
+{
+    const HttpResult r = httpRequest(m_dev.port(), "GET", path);
+    if (r.status != 200)
+        qWarning("%s -> %d %s\n%s", path.constData(), r.status, r.body.constData(), qPrintable(m_dev.output()));
+    return QJsonDocument::fromJson("[" + r.body + "]").array().at(0);
+}
+
+void TestD1::types()
+{
+    const QJsonObject r = getJson("/types").toObject();
+    const QJsonObject meta = r.value("meta").toObject();
+    QCOMPARE(meta.value("changes").toInt(), 1);
+    QCOMPARE(meta.value("last_row_id").toInt(), 2); // row 1 is the seeded one
+    QVERIFY(meta.value("changed_db").toBool());
+    QVERIFY(r.value("success").toBool());
+    const QJsonObject row = r.value("row").toObject();
+    QCOMPARE(row.value("name").toString(), QStringLiteral("widget"));
+    QCOMPARE(row.value("price").toDouble(), 2.25);
+    QCOMPARE(row.value("qty").toInt(), 7);
+    QCOMPARE(row.value("data").toArray(), (QJsonArray{0, 255}));
+    QCOMPARE(r.value("count").toInt(), 3);
+    QVERIFY(r.value("missing").isNull());
+    QCOMPARE(r.value("raw").toArray().at(1).toArray(), (QJsonArray{"widget", 7}));
+    QCOMPARE(r.value("named").toArray().at(0).toArray(), (QJsonArray{"name"}));
+    QCOMPARE(r.value("names").toArray(), (QJsonArray{"seeded", "widget", "nothing"}));
+    QVERIFY(r.value("null").isNull());
+}
+
+void TestD1::batch()
+{
+    const QJsonObject r = getJson("/batch").toObject();
+    QCOMPARE(r.value("good").toArray(), (QJsonArray{1, 1}));
+    QVERIFY2(r.value("bad").toString().contains(QLatin1String("UNIQUE constraint failed: items.name")), qPrintable(r.value("bad").toString()));
+    QCOMPARE(r.value("b3").toInt(), 0); // the whole batch rolled back
+}
+
+void TestD1::exec()
+{
+    const QJsonObject r = getJson("/exec").toObject();
+    QCOMPARE(r.value("count").toInt(), 3);
+    QVERIFY(r.value("has_duration").toBool());
+}
+
+void TestD1::errors()
+{
+    const QJsonObject r = getJson("/errors").toObject();
+    QCOMPARE(r.value("sql").toString(), QStringLiteral("JsException: Error: D1_ERROR: no such table: nope: SQLITE_ERROR"));
+    QCOMPARE(r.value("column").toString(), QStringLiteral("JsException: Error: D1_COLUMN_NOTFOUND: Column not found (b)"));
+    QVERIFY2(r.value("type").toString().contains(QLatin1String("D1_TYPE_ERROR: Type 'object' not supported")), qPrintable(r.value("type").toString()));
+}
+
+void TestD1::cliSeesTheWorkersData()
+{
+    const QJsonArray out = QJsonDocument::fromJson(
+        d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"), QStringLiteral("SELECT name FROM items WHERE qty = 7"), QStringLiteral("--json")})).array();
+    QCOMPARE(out.size(), 1);
+    QCOMPARE(out.at(0).toObject().value("results").toArray().at(0).toObject().value("name").toString(), QStringLiteral("widget"));
+    QTemporaryDir outDir;
+    const QString dump = outDir.filePath(QStringLiteral("dump.sql"));
+    int code = -1;
+    d1({QStringLiteral("export"), QStringLiteral("DB"), QStringLiteral("--output"), dump}, &code);
+    QCOMPARE(code, 0);
+    QFile file(dump);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray sql = file.readAll();
+    QVERIFY(sql.contains("CREATE TABLE items"));
+    QVERIFY(sql.contains("'widget',2.25,7,X'00ff'"));
+    d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"), QStringLiteral("SELEC oops")}, &code);
+    QCOMPARE(code, 1);
+}
+
+QTEST_GUILESS_MAIN(TestD1)
+#include "test_d1.moc"
