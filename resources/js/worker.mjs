@@ -4,6 +4,7 @@
 
 import { D1Database } from "./d1database.mjs";
 import { KVNamespace } from "./kvnamespace.mjs";
+import { R2Bucket } from "./r2bucket.mjs";
 
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
@@ -157,6 +158,7 @@ function makeEnv(config) {
   for (const [key, value] of Object.entries(config.vars ?? {})) env[key] = value;
   for (const { binding, id } of config.kvNamespaces ?? []) env[binding] = new KVNamespace(ops, id);
   for (const { binding, id } of config.d1Databases ?? []) env[binding] = new D1Database(ops, id);
+  for (const { binding, bucket } of config.r2Buckets ?? []) env[binding] = new R2Bucket(ops, bucket);
   return env;
 }
 

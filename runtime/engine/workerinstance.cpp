@@ -86,6 +86,9 @@ QJsonObject WorkerInstance::bootConfig() const
     QJsonArray d1Databases;
     for (const auto& db : project.d1Databases)
         d1Databases.append(QJsonObject{{QStringLiteral("binding"), db.binding}, {QStringLiteral("id"), db.databaseId}});
+    QJsonArray r2Buckets;
+    for (const auto& bucket : project.r2Buckets)
+        r2Buckets.append(QJsonObject{{QStringLiteral("binding"), bucket.binding}, {QStringLiteral("bucket"), bucket.bucketName}});
     return QJsonObject{
         {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
         {QStringLiteral("sdkFiles"), sdkFiles},
@@ -96,6 +99,7 @@ QJsonObject WorkerInstance::bootConfig() const
         {QStringLiteral("vars"), project.vars},
         {QStringLiteral("kvNamespaces"), kvNamespaces},
         {QStringLiteral("d1Databases"), d1Databases},
+        {QStringLiteral("r2Buckets"), r2Buckets},
         {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
     };
 }

@@ -2,6 +2,7 @@
 
 #include "bindings/d1binding.h"
 #include "bindings/kvbinding.h"
+#include "bindings/r2binding.h"
 #include "engine/asyncops.h"
 #include "engine/jsruntime.h"
 #include "engine/worker.h"
@@ -71,6 +72,7 @@ private:
     AsyncOps m_async{m_loop, m_runtime};
     KvBinding m_kv{m_async, m_options.persistDir};
     D1Binding m_d1{m_async, m_options.persistDir};
+    R2Binding m_r2{m_async, m_options.persistDir};
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
     // Promises waiting on the server thread. Closures posted across threads carry only the

@@ -266,6 +266,7 @@ void WorkerInstance::installOps(const JsScope& scope)
     }
     m_kv.install(scope, ops);
     m_d1.install(scope, ops);
+    m_r2.install(scope, ops);
 }
 
 } // namespace kiln

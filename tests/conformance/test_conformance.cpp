@@ -18,7 +18,6 @@ namespace {
 // Cases that need features of a later issue. Listed by name with the reason, so the skip is
 // visible in the test output and disappears when the feature lands.
 const QMap<QString, QString> kPending = {
-    {QStringLiteral("uploads"), QStringLiteral("R2 binding (issue #3)")},
 };
 
 QByteArray bodyOf(const QJsonValue& body)

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "engine/asyncops.h"
+#include "stores/r2bucket.h"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace kiln {
+
+// The host half of `env.<R2 binding>`: ops over R2Bucket, settled from pool threads, with
+// bodies streamed both ways in chunks (uploads to a temporary file, downloads from the
+// blob), so no object is ever whole in memory. Objects come back as JSON text that the JS
+// half (resources/js/r2bucket.mjs) turns into R2Object / R2ObjectBody.
+//   r2Open(bucket) -> handle
+//   r2UploadBegin(handle) -> upload; r2UploadWrite(upload, bytes) -> Promise; r2UploadAbort(upload)
+//   r2Put(handle, upload, key, optionsJson) -> Promise<objectJson | null>
+//   r2Head(handle, key) -> Promise<objectJson | null>
+//   r2Get(handle, key, rangeJson, onlyIfJson) -> Promise<{object, body: id | null, offset, length} | null>
+//   r2Read(body, maxBytes) -> Promise<Uint8Array | null at the end>; r2BodyClose(body)
+//   r2Delete(handle, [keys]) ; r2List(handle, optionsJson) -> Promise<json>
+//   r2MultipartCreate/Part/Complete/Abort
+// Failures reject with "<op>: <message> (<code>)", as workerd's R2 errors read.
+class R2Binding {
+public:
+    R2Binding(AsyncOps& async, QString persistDir) : m_async(async), m_persistDir(std::move(persistDir)) {}
+    void install(const JsScope& scope, v8::Local<v8::Object> ops);
+
+private:
+    using Args = const v8::FunctionCallbackInfo<v8::Value>&;
+    static void opOpen(Args args);
+    static void opUploadBegin(Args args);
+    static void opUploadWrite(Args args);
+    static void opUploadAbort(Args args);
+    static void opPut(Args args);
+    static void opHead(Args args);
+    static void opGet(Args args);
+    static void opRead(Args args);
+    static void opBodyClose(Args args);
+    static void opDelete(Args args);
+    static void opList(Args args);
+    static void opMultipartCreate(Args args);
+    static void opMultipartPart(Args args);
+    static void opMultipartComplete(Args args);
+    static void opMultipartAbort(Args args);
+    std::shared_ptr<R2Bucket> bucket(Args args);
+    std::shared_ptr<R2Upload> takeUpload(Args args, int index);
+
+    AsyncOps& m_async;
+    QString m_persistDir;
+    std::vector<std::shared_ptr<R2Bucket>> m_buckets;
+    std::map<int, std::shared_ptr<R2Upload>> m_uploads;
+    std::map<int, std::shared_ptr<R2Body>> m_bodies;
+    int m_nextId = 1;
+};
+
+} // namespace kiln

@@ -1,0 +1,140 @@
+#pragma once
+
+#include "stores/sqlitedb.h"
+
+#include <QByteArray>
+#include <QCryptographicHash>
+#include <QFile>
+#include <QMutex>
+#include <QString>
+
+#include <expected>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace kiln {
+
+// An R2 failure as workerd reports it: "<op>: <message> (<code>)" is built by the binding.
+struct R2Error {
+    int code = 0;
+    QString message;
+};
+
+struct R2ObjectInfo {
+    QByteArray key;
+    QString version;
+    qint64 size = 0;
+    QString etag;           // hex MD5 of the bytes, or "<md5 of part md5s>-<parts>" for multipart
+    qint64 uploadedMs = 0;  // ms since the epoch
+    QByteArray httpMetadata;   // JSON object text
+    QByteArray customMetadata; // JSON object text
+    QByteArray checksums;      // JSON object text: {"md5": "<hex>", ...}
+    QString blob;              // SHA-256 of the bytes: the blob file's name
+};
+
+// Preconditions (onlyIf): all given ones must hold.
+struct R2Conditions {
+    QStringList etagMatches, etagDoesNotMatch; // "*" matches any
+    std::optional<qint64> uploadedBeforeMs, uploadedAfterMs;
+    bool holds(const R2ObjectInfo& object) const;
+};
+
+// An object being written: bytes go to a temporary file in the bucket while MD5, SHA-1 and
+// SHA-256 are computed, so a body of any size is never held in memory.
+class R2Upload {
+public:
+    ~R2Upload();
+    bool append(const QByteArray& chunk);
+    qint64 size() const { return m_size; }
+
+private:
+    friend class R2Bucket;
+    QString m_tempPath;
+    QFile m_file;
+    qint64 m_size = 0;
+    QCryptographicHash m_md5{QCryptographicHash::Md5};
+    QCryptographicHash m_sha1{QCryptographicHash::Sha1};
+    QCryptographicHash m_sha256{QCryptographicHash::Sha256};
+    bool m_done = false;
+};
+
+struct R2PutOptions {
+    QByteArray httpMetadata = "{}";
+    QByteArray customMetadata = "{}";
+    R2Conditions onlyIf;
+    QByteArray md5, sha1, sha256; // expected digests (raw bytes), checked when given
+};
+
+struct R2ListOptions {
+    QByteArray prefix, delimiter, cursor, startAfter;
+    int limit = 1000;
+};
+
+struct R2ListResult {
+    std::vector<R2ObjectInfo> objects;
+    std::vector<QByteArray> delimitedPrefixes;
+    bool truncated = false;
+    QByteArray cursor;
+};
+
+// A byte range of an object's blob, opened at get time: later overwrites or deletes do not
+// disturb a read under way (blobs are immutable and the open file keeps its bytes).
+struct R2Body {
+    std::unique_ptr<QFile> file;
+    qint64 offset = 0, length = 0;
+};
+
+struct R2Range {
+    std::optional<qint64> offset, length, suffix;
+};
+
+// One R2 bucket: `<persist>/r2/<bucket>/index.sqlite` plus content-addressed blob files
+// `blobs/<2 hex>/<sha256>`. A key never becomes a path. Thread-safe. A blob is written and
+// fsynced before the index row that names it commits, so a kill leaves at worst an
+// unreferenced blob, never a row without its bytes.
+class R2Bucket {
+public:
+    static constexpr int kMaxKeyBytes = 1024;
+    static constexpr qint64 kMinPartBytes = 5 * 1024 * 1024;
+
+    explicit R2Bucket(QString dir);
+    std::expected<void, QString> open();
+    const QString& dir() const { return m_dir; }
+
+    std::expected<std::unique_ptr<R2Upload>, R2Error> beginUpload();
+    // Finishes a put: null when onlyIf did not hold (nothing is written).
+    std::expected<std::optional<R2ObjectInfo>, R2Error> put(const QByteArray& key, R2Upload& upload,
+                                                            const R2PutOptions& options);
+    std::expected<std::optional<R2ObjectInfo>, R2Error> head(const QByteArray& key);
+    // The object and, when onlyIf holds, its body for `range`.
+    std::expected<std::optional<std::pair<R2ObjectInfo, std::optional<R2Body>>>, R2Error>
+    get(const QByteArray& key, const R2Range& range, const R2Conditions& onlyIf);
+    std::expected<void, R2Error> remove(const std::vector<QByteArray>& keys);
+    std::expected<R2ListResult, R2Error> list(const R2ListOptions& options);
+
+    // Multipart uploads.
+    std::expected<QString, R2Error> createMultipart(const QByteArray& key, const QByteArray& httpMetadata,
+                                                    const QByteArray& customMetadata);
+    std::expected<QString, R2Error> uploadPart(const QByteArray& key, const QString& uploadId, int partNumber,
+                                               R2Upload& upload); // -> etag
+    std::expected<R2ObjectInfo, R2Error> completeMultipart(const QByteArray& key, const QString& uploadId,
+                                                           const std::vector<std::pair<int, QString>>& parts);
+    std::expected<void, R2Error> abortMultipart(const QByteArray& key, const QString& uploadId);
+
+    static std::optional<R2Error> checkKey(const QByteArray& key);
+
+private:
+    std::expected<QString, R2Error> storeBlob(R2Upload& upload); // -> sha256 hex
+    QString blobPath(const QString& sha256) const;
+    void dropBlobIfUnused(const QString& sha256);
+    std::expected<std::optional<R2ObjectInfo>, R2Error> lookup(const QByteArray& key);
+    std::expected<void, R2Error> writeIndex(const R2ObjectInfo& object, const QString& replacedBlob);
+
+    QString m_dir;
+    QMutex m_mutex;
+    SqliteDb m_db;
+    QString m_openError;
+};
+
+} // namespace kiln
