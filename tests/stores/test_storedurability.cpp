@@ -3,6 +3,7 @@
 // with its value afterwards, and the file must pass PRAGMA integrity_check.
 #include "stores/d1database.h"
 #include "stores/kvstore.h"
+#include "stores/r2bucket.h"
 
 #include <QProcess>
 #include <QRandomGenerator>
@@ -44,6 +45,7 @@ void TestStoreDurability::killedWriterLosesNothing_data()
     QTest::addColumn<QString>("kind");
     QTest::newRow("kv") << QStringLiteral("kv");
     QTest::newRow("d1") << QStringLiteral("d1");
+    QTest::newRow("r2") << QStringLiteral("r2");
 }
 
 void TestStoreDurability::killedWriterLosesNothing()
@@ -52,7 +54,9 @@ void TestStoreDurability::killedWriterLosesNothing()
     const QString writer = qEnvironmentVariable("KILN_STOREWRITER");
     QVERIFY2(QFile::exists(writer), "KILN_STOREWRITER must name the kiln_storewriter helper (ctest sets it)");
     QTemporaryDir dir;
-    const QString path = dir.filePath(kind + QStringLiteral("/store.sqlite"));
+    // KV and D1 are one file; an R2 bucket is a folder with index.sqlite and blobs.
+    const QString path = dir.filePath(kind == QLatin1String("r2") ? QStringLiteral("r2/bucket") : kind + QStringLiteral("/store.sqlite"));
+    const QString indexPath = kind == QLatin1String("r2") ? path + QStringLiteral("/index.sqlite") : path;
     qint64 acked = -1;
     int kills = 0;
     for (int round = 0; round < 24; ++round) {
@@ -73,7 +77,7 @@ void TestStoreDurability::killedWriterLosesNothing()
         for (const QByteArray& line : child.readAllStandardOutput().split('\n'))
             if (line.startsWith("ack "))
                 acked = std::max(acked, line.mid(4).toLongLong());
-        QCOMPARE(integrityCheck(path), QStringLiteral("ok"));
+        QCOMPARE(integrityCheck(indexPath), QStringLiteral("ok"));
     }
     QCOMPARE(kills, 24);
     QVERIFY2(acked > 24, "the writer never got going");
@@ -86,6 +90,16 @@ void TestStoreDurability::killedWriterLosesNothing()
             QVERIFY(got.has_value());
             QVERIFY2(got->has_value(), qPrintable(QStringLiteral("acknowledged key %1 is missing").arg(i)));
             QCOMPARE((*got)->value, valueFor(i));
+        }
+    } else if (kind == QLatin1String("r2")) {
+        R2Bucket bucket(path);
+        QVERIFY(bucket.open());
+        for (qint64 i = 0; i <= acked; ++i) {
+            auto got = bucket.get("k" + QByteArray::number(i).rightJustified(6, '0'), {}, {});
+            QVERIFY(got.has_value());
+            QVERIFY2(got->has_value(), qPrintable(QStringLiteral("acknowledged object %1 is missing").arg(i)));
+            auto& body = *(**got).second;
+            QCOMPARE(body.file->read(body.length), valueFor(i));
         }
     } else {
         D1Database db(path);
