@@ -1,6 +1,7 @@
 #include "bindings/r2binding.h"
 
 #include "engine/textcodec.h"
+#include "stores/storepaths.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -126,11 +127,7 @@ std::shared_ptr<R2Upload> R2Binding::takeUpload(Args args, int index)
 void R2Binding::opOpen(Args args)
 {
     auto* binding = self(args);
-    QString name = toQString(args.GetIsolate(), args[0]);
-    name.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
-    if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String(".."))
-        name.prepend(QLatin1Char('_'));
-    auto b = std::make_shared<R2Bucket>(binding->m_persistDir + QStringLiteral("/r2/") + name);
+    auto b = std::make_shared<R2Bucket>(storeDir(binding->m_persistDir, QStringLiteral("r2"), toQString(args.GetIsolate(), args[0])));
     if (auto r = b->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;

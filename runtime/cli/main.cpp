@@ -1,6 +1,7 @@
 #include "cli/devcommand.h"
 #include "cli/d1command.h"
 #include "cli/kvcommand.h"
+#include "cli/r2command.h"
 #include "engine/scriptrunner.h"
 
 #include <QCoreApplication>
@@ -18,6 +19,8 @@ Usage:
   kiln d1 execute DB --command SQL | --file F [--json]
   kiln d1 migrations list|apply DB
   kiln d1 export DB --output FILE
+  kiln r2 object put|get|delete BUCKET/KEY [--file F | --pipe] [--content-type T]
+  kiln r2 object list BUCKET [--prefix P]
   kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
   kiln --version
 )";
@@ -42,6 +45,10 @@ int main(int argc, char** argv)
     if (command == QLatin1String("d1")) {
         args.removeAt(1);
         return kiln::runD1Command(args);
+    }
+    if (command == QLatin1String("r2")) {
+        args.removeAt(1);
+        return kiln::runR2Command(args);
     }
     if (command == QLatin1String("kv")) {
         args.removeAt(1);
