@@ -70,8 +70,8 @@ function bufferOfHex(hex) {
 }
 
 // Sends a put/uploadPart value to a host upload, chunk by chunk.
-async function upload(ops, handle, value, what) {
-  const id = ops.r2UploadBegin(handle);
+async function upload(ops, handle, value, what, withSha1 = false) {
+  const id = ops.r2UploadBegin(handle, withSha1);
   try {
     const send = async (bytes) => {
       for (let at = 0; at < bytes.byteLength; at += CHUNK) await ops.r2UploadWrite(id, bytes.subarray(at, at + CHUNK));
@@ -219,7 +219,7 @@ export class R2Bucket {
       onlyIf: onlyIfOf(options?.onlyIf),
     };
     for (const name of ["md5", "sha1", "sha256"]) if (options?.[name] !== undefined) json[name] = hexOf(options[name]);
-    const id = await upload(ops, handle, value, "put");
+    const id = await upload(ops, handle, value, "put", json.sha1 !== undefined);
     const result = await ops.r2Put(handle, id, name, JSON.stringify(json));
     return result === null ? null : new R2Object(result);
   }

@@ -142,7 +142,7 @@ void R2Binding::opUploadBegin(Args args)
     auto b = binding->bucket(args);
     if (!b)
         return;
-    auto upload = b->beginUpload();
+    auto upload = b->beginUpload(args[1]->BooleanValue(args.GetIsolate()));
     if (!upload) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), upload.error().message)));
         return;

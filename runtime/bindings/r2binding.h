@@ -14,7 +14,7 @@ namespace kiln {
 // blob), so no object is ever whole in memory. Objects come back as JSON text that the JS
 // half (resources/js/r2bucket.mjs) turns into R2Object / R2ObjectBody.
 //   r2Open(bucket) -> handle
-//   r2UploadBegin(handle) -> upload; r2UploadWrite(upload, bytes) -> Promise; r2UploadAbort(upload)
+//   r2UploadBegin(handle, withSha1) -> upload; r2UploadWrite(upload, bytes) -> Promise; r2UploadAbort(upload)
 //   r2Put(handle, upload, key, optionsJson) -> Promise<objectJson | null>
 //   r2Head(handle, key) -> Promise<objectJson | null>
 //   r2Get(handle, key, rangeJson, onlyIfJson) -> Promise<{object, body: id | null, offset, length} | null>

@@ -84,9 +84,10 @@ bool R2Upload::append(const QByteArray& chunk)
 {
     if (m_file.write(chunk) != chunk.size())
         return false;
-    m_md5.addData(chunk);
-    m_sha1.addData(chunk);
-    m_sha256.addData(chunk);
+    m_md5.add(chunk);
+    m_sha256.add(chunk);
+    if (m_sha1)
+        m_sha1->add(chunk);
     m_size += chunk.size();
     return true;
 }
@@ -135,9 +136,11 @@ QString R2Bucket::blobPath(const QString& sha256) const
     return m_dir + QStringLiteral("/blobs/") + sha256.left(2) + QLatin1Char('/') + sha256;
 }
 
-std::expected<std::unique_ptr<R2Upload>, R2Error> R2Bucket::beginUpload()
+std::expected<std::unique_ptr<R2Upload>, R2Error> R2Bucket::beginUpload(bool withSha1)
 {
     auto upload = std::make_unique<R2Upload>();
+    if (withSha1)
+        upload->m_sha1 = std::make_unique<Digest>(Digest::Kind::Sha1);
     upload->m_tempPath = m_dir + QStringLiteral("/tmp/") + randomHex();
     upload->m_file.setFileName(upload->m_tempPath);
     if (!upload->m_file.open(QIODevice::WriteOnly))
@@ -215,7 +218,7 @@ std::expected<std::optional<R2ObjectInfo>, R2Error> R2Bucket::put(const QByteArr
         const QByteArray& expected;
         QByteArray actual;
         const char* name;
-    } digests[] = {{options.md5, md5, "MD5"}, {options.sha1, upload.m_sha1.result(), "SHA-1"},
+    } digests[] = {{options.md5, md5, "MD5"}, {options.sha1, upload.m_sha1 ? upload.m_sha1->result() : QByteArray(), "SHA-1"},
                    {options.sha256, upload.m_sha256.result(), "SHA-256"}};
     QJsonObject checksums{{QStringLiteral("md5"), QString::fromLatin1(md5.toHex())}};
     for (const auto& d : digests) {
@@ -485,7 +488,7 @@ std::expected<R2ObjectInfo, R2Error> R2Bucket::completeMultipart(const QByteArra
     auto out = beginUpload();
     if (!out)
         return std::unexpected(out.error());
-    QCryptographicHash partsMd5(QCryptographicHash::Md5);
+    Digest partsMd5(Digest::Kind::Md5);
     for (const Part& part : chosen) {
         QFile in(blobPath(part.blob));
         if (!in.open(QIODevice::ReadOnly))
@@ -493,7 +496,7 @@ std::expected<R2ObjectInfo, R2Error> R2Bucket::completeMultipart(const QByteArra
         while (!in.atEnd())
             if (!(*out)->append(in.read(1 << 20)))
                 return std::unexpected(storeError(QStringLiteral("could not write the object's bytes")));
-        partsMd5.addData(part.md5);
+        partsMd5.add(part.md5);
     }
     const qint64 size = (*out)->size();
     QMutexLocker lock(&m_mutex);

@@ -1,9 +1,9 @@
 #pragma once
 
+#include "stores/digest.h"
 #include "stores/sqlitedb.h"
 
 #include <QByteArray>
-#include <QCryptographicHash>
 #include <QFile>
 #include <QMutex>
 #include <QString>
@@ -40,8 +40,9 @@ struct R2Conditions {
     bool holds(const R2ObjectInfo& object) const;
 };
 
-// An object being written: bytes go to a temporary file in the bucket while MD5, SHA-1 and
-// SHA-256 are computed, so a body of any size is never held in memory.
+// An object being written: bytes go to a temporary file in the bucket while MD5 (the etag),
+// SHA-256 (the content address) and, when asked for, SHA-1 are computed, so a body of any
+// size is never held in memory.
 class R2Upload {
 public:
     ~R2Upload();
@@ -53,9 +54,9 @@ private:
     QString m_tempPath;
     QFile m_file;
     qint64 m_size = 0;
-    QCryptographicHash m_md5{QCryptographicHash::Md5};
-    QCryptographicHash m_sha1{QCryptographicHash::Sha1};
-    QCryptographicHash m_sha256{QCryptographicHash::Sha256};
+    Digest m_md5{Digest::Kind::Md5};
+    Digest m_sha256{Digest::Kind::Sha256};
+    std::unique_ptr<Digest> m_sha1; // only when the put gives a sha1 to check
     bool m_done = false;
 };
 
@@ -102,7 +103,7 @@ public:
     std::expected<void, QString> open();
     const QString& dir() const { return m_dir; }
 
-    std::expected<std::unique_ptr<R2Upload>, R2Error> beginUpload();
+    std::expected<std::unique_ptr<R2Upload>, R2Error> beginUpload(bool withSha1 = false);
     // Finishes a put: null when onlyIf did not hold (nothing is written).
     std::expected<std::optional<R2ObjectInfo>, R2Error> put(const QByteArray& key, R2Upload& upload,
                                                             const R2PutOptions& options);

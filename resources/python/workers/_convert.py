@@ -22,6 +22,7 @@ import datetime
 from collections.abc import Mapping
 
 import js
+from pyodide.code import run_js
 from pyodide.ffi import JsProxy, create_proxy, to_js
 
 try:
@@ -110,14 +111,6 @@ class PendingResult:
         return f"<pending {self._label}>"
 
 
-def _is_plain_object(obj):
-    try:
-        proto = js.Object.getPrototypeOf(obj)
-    except Exception:  # noqa: BLE001 - exotic proxies
-        return False
-    return is_null(proto) or proto == js.Object.prototype
-
-
 def _wrap_web_object(obj, name):
     # Imported lazily: these modules import this one.
     if name == "Request":
@@ -160,11 +153,14 @@ def to_python(value):
         return JsFunction(value)
     if kind != "object":
         return value
-    if js.Array.isArray(value):
+    # One call into JS classifies the object (each separate JS property read from Python
+    # costs microseconds, and a binding call returns several objects to classify).
+    tag = _classify(value)
+    code, name = tag[0], tag[1:] or None
+    if code == "A":
         return _data(value)
-    if js.ArrayBuffer.isView(value) or is_js_instance(value, "ArrayBuffer", "SharedArrayBuffer"):
+    if code == "B":
         return memoryview(value.to_bytes())
-    name = js_type_name(value)
     if name in _PASSTHROUGH:
         return value
     if name is not None and name != "Object":
@@ -175,14 +171,36 @@ def to_python(value):
             return js_date_to_datetime(value)
         if name in ("Map", "Set"):
             return _data(value)
-        if name == "Promise" or _has_then(value):
+        if name == "Promise" or code == "T":
             return PendingResult(_adopt(value))
-    if _is_plain_object(value):
-        data = _data(value)
-        if any(isinstance(v, JsFunction) for v in data.values()):
-            return BindingProxy(value)  # an object of functions is a binding, not data
-        return data
+    if code == "P":
+        return _data(value)
+    if code == "F":
+        return BindingProxy(value)  # an object of functions is a binding, not data
     return BindingProxy(value)
+
+
+_classify = run_js("""(value) => {
+  if (Array.isArray(value)) return "A";
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer
+      || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) return "B";
+  let name = "";
+  try {
+    const ctor = value.constructor;
+    if (ctor && typeof ctor.name === "string") name = ctor.name;
+  } catch {}
+  let proto;
+  try { proto = Object.getPrototypeOf(value); } catch { return "O" + name; }
+  if (proto === null || proto === Object.prototype) {
+    for (const key of Object.keys(value)) if (typeof value[key] === "function") return "F" + name;
+    return "P" + name;
+  }
+  try { if (typeof value.then === "function") return "T" + name; } catch {}
+  return "O" + name;
+}""")
+
+
+_member_kind = run_js("(obj, name) => !(name in obj) ? 0 : typeof obj[name] === 'function' ? 1 : 2")
 
 
 def _leaf(value, convert, cache):
@@ -207,14 +225,6 @@ def _tidy(value):
     if isinstance(value, memoryview):
         return memoryview(value.tobytes())
     return value
-
-
-def _has_then(obj):
-    try:
-        then = obj.then
-    except AttributeError:
-        return False
-    return isinstance(then, JsProxy) and then.typeof == "function"
 
 
 def _adopt(thenable):
@@ -316,12 +326,12 @@ class BindingProxy:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         obj = object.__getattribute__(self, "_js")
-        if not js.Reflect.has(obj, name):
+        kind = _member_kind(obj, name)  # one JS call: absent, method or value
+        if kind == 0:
             raise AttributeError(f"{js_type_name(obj) or 'JS object'} has no attribute {name!r}")
-        value = getattr(obj, name, None)
-        if isinstance(value, JsProxy) and value.typeof == "function":
+        if kind == 1:
             return _BoundMethod(obj, name)
-        return to_python(value)
+        return to_python(getattr(obj, name, None))
 
     def __setattr__(self, name, value):
         js.Reflect.set(object.__getattribute__(self, "_js"), name, to_js_value(value))

@@ -1,0 +1,68 @@
+import random
+import time
+from urllib.parse import parse_qs, urlparse
+
+from workers import Response, WorkerEntrypoint
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        url = urlparse(request.url)
+        q = {k: int(v[0]) for k, v in parse_qs(url.query).items()}
+        if url.path == "/kv":
+            kv, n, value = self.env.KV, q["n"], "v" * 100
+            t = time.perf_counter()
+            for i in range(n):
+                await kv.put(f"key:{i}", value)
+            put_us = (time.perf_counter() - t) * 1e6 / n
+            t = time.perf_counter()
+            size = 0
+            for i in range(n):
+                size += len(await kv.get(f"key:{i}"))
+            get_us = (time.perf_counter() - t) * 1e6 / n
+            return Response.json({"put_us": put_us, "get_us": get_us, "bytes": size})
+        db = self.env.DB
+        if url.path == "/d1/setup":
+            rows = q["rows"]
+            await db.exec("DROP TABLE IF EXISTS items; CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, value INTEGER)")
+            await db.prepare(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                " INSERT INTO items SELECT i, 'item ' || i, i * 7 FROM n").bind(rows).run()
+            return Response(str(await db.prepare("SELECT COUNT(*) AS c FROM items").first("c")))
+        if url.path == "/d1/select":
+            rows, n = q["rows"], q["n"]
+            rng = random.Random(42)
+            stmt = db.prepare("SELECT id, name, value FROM items WHERE id = ?")
+            t = time.perf_counter()
+            total = 0
+            for _ in range(n):
+                row = await stmt.bind(rng.randrange(rows) + 1).first()
+                total += row["value"]
+            select_us = (time.perf_counter() - t) * 1e6 / n
+            # The same selects, 100 to a batch: what one crossing into the host costs, spread.
+            t = time.perf_counter()
+            for start in range(0, n, 100):
+                await db.batch([stmt.bind(rng.randrange(rows) + 1) for _ in range(100)])
+            batched_us = (time.perf_counter() - t) * 1e6 / n
+            return Response.json({"select_us": select_us, "batched_select_us": batched_us, "checksum": total})
+        if url.path == "/d1/batch":
+            await db.exec("DROP TABLE IF EXISTS batch; CREATE TABLE batch (id INTEGER PRIMARY KEY, name TEXT, value INTEGER)")
+            stmt = db.prepare("INSERT INTO batch (name, value) VALUES (?, ?)")
+            t = time.perf_counter()
+            await db.batch([stmt.bind(f"row {i}", i) for i in range(10000)])
+            batch_ms = (time.perf_counter() - t) * 1e3
+            return Response.json({"batch10k_ms": batch_ms})
+        if url.path == "/r2":
+            mib = q["mib"]
+            bucket = self.env.BUCKET
+            body = b"r" * (mib << 20)
+            t = time.perf_counter()
+            await bucket.put("object.bin", body)
+            put_s = time.perf_counter() - t
+            del body
+            t = time.perf_counter()
+            obj = await bucket.get("object.bin")
+            data = await obj.arrayBuffer()
+            get_s = time.perf_counter() - t
+            return Response.json({"put_mib_s": mib / put_s, "get_mib_s": mib / get_s, "bytes": len(data)})
+        return Response("?", status=404)
