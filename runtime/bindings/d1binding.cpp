@@ -1,5 +1,6 @@
 #include "bindings/d1binding.h"
 
+#include "engine/opstable.h"
 #include "stores/storepaths.h"
 
 #include <v8-array-buffer.h>
@@ -179,15 +180,9 @@ void D1Binding::opExec(Args args)
 
 void D1Binding::install(const JsScope& scope, v8::Local<v8::Object> ops)
 {
-    auto data = v8::External::New(scope.isolate, this);
-    const struct {
-        const char* name;
-        v8::FunctionCallback fn;
-    } table[] = {{"d1Open", opOpen}, {"d1Run", opRun}, {"d1Exec", opExec}};
-    for (const auto& op : table) {
-        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
-        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
-    }
+    installOpTable(scope, ops, this, {
+        {"d1Open", opOpen}, {"d1Run", opRun}, {"d1Exec", opExec},
+    });
 }
 
 } // namespace kiln

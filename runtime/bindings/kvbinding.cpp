@@ -1,5 +1,6 @@
 #include "bindings/kvbinding.h"
 
+#include "engine/opstable.h"
 #include "engine/textcodec.h"
 #include "stores/storepaths.h"
 
@@ -182,15 +183,9 @@ void KvBinding::opList(Args args)
 
 void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops)
 {
-    auto data = v8::External::New(scope.isolate, this);
-    const struct {
-        const char* name;
-        v8::FunctionCallback fn;
-    } table[] = {{"kvOpen", opOpen}, {"kvGet", opGet}, {"kvPut", opPut}, {"kvDelete", opDelete}, {"kvList", opList}};
-    for (const auto& op : table) {
-        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
-        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
-    }
+    installOpTable(scope, ops, this, {
+        {"kvOpen", opOpen}, {"kvGet", opGet}, {"kvPut", opPut}, {"kvDelete", opDelete}, {"kvList", opList},
+    });
 }
 
 } // namespace kiln

@@ -1,5 +1,6 @@
 #include "bindings/r2binding.h"
 
+#include "engine/opstable.h"
 #include "engine/textcodec.h"
 #include "stores/storepaths.h"
 
@@ -380,21 +381,13 @@ void R2Binding::opMultipartAbort(Args args)
 
 void R2Binding::install(const JsScope& scope, v8::Local<v8::Object> ops)
 {
-    auto data = v8::External::New(scope.isolate, this);
-    const struct {
-        const char* name;
-        v8::FunctionCallback fn;
-    } table[] = {
+    installOpTable(scope, ops, this, {
         {"r2Open", opOpen}, {"r2UploadBegin", opUploadBegin}, {"r2UploadWrite", opUploadWrite},
         {"r2UploadAbort", opUploadAbort}, {"r2Put", opPut}, {"r2Head", opHead}, {"r2Get", opGet},
         {"r2Read", opRead}, {"r2BodyClose", opBodyClose}, {"r2Delete", opDelete}, {"r2List", opList},
         {"r2MultipartCreate", opMultipartCreate}, {"r2MultipartPart", opMultipartPart},
         {"r2MultipartComplete", opMultipartComplete}, {"r2MultipartAbort", opMultipartAbort},
-    };
-    for (const auto& op : table) {
-        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
-        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
-    }
+    });
 }
 
 } // namespace kiln

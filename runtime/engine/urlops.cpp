@@ -1,6 +1,7 @@
 #include "engine/urlops.h"
 
 #include "engine/adaurl.h"
+#include "engine/opstable.h"
 
 #include <v8-array-buffer.h>
 #include <v8-external.h>
@@ -147,20 +148,12 @@ void opDomain(Args args)
 
 void installUrlOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops)
 {
-    auto data = v8::External::New(scope.isolate, &runtime);
-    const struct {
-        const char* name;
-        v8::FunctionCallback fn;
-    } table[] = {
+    installOpTable(scope, ops, &runtime, {
         {"urlParse", opParse},
         {"urlUpdate", opUpdate},
         {"domainToASCII", opDomain<ada_idna_to_ascii>},
         {"domainToUnicode", opDomain<ada_idna_to_unicode>},
-    };
-    for (const auto& op : table) {
-        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
-        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
-    }
+    });
 }
 
 } // namespace kiln

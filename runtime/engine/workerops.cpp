@@ -2,6 +2,8 @@
 
 #include "engine/workerinstance.h"
 
+#include "engine/opstable.h"
+
 #include "server/httpexchange.h"
 
 #include <v8-array-buffer.h>
@@ -243,11 +245,7 @@ void WorkerInstance::opExchangeAbort(Args args)
 void WorkerInstance::installOps(const JsScope& scope)
 {
     auto ops = m_runtime.ops(scope);
-    auto data = v8::External::New(scope.isolate, this);
-    const struct {
-        const char* name;
-        v8::FunctionCallback fn;
-    } table[] = {
+    installOpTable(scope, ops, this, {
         {"span", opSpan},
         {"takeLimitHit", opTakeLimitHit},
         {"limitHit", opLimitHit},
@@ -259,11 +257,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         {"exchangeWrite", opExchangeWrite},
         {"exchangeFinish", opExchangeFinish},
         {"exchangeAbort", opExchangeAbort},
-    };
-    for (const auto& op : table) {
-        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
-        ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
-    }
+    });
     m_kv.install(scope, ops);
     m_d1.install(scope, ops);
     m_r2.install(scope, ops);

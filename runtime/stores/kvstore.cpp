@@ -1,21 +1,13 @@
 #include "stores/kvstore.h"
 
+#include "stores/keyrange.h"
+
 namespace kiln {
 
 namespace {
 
 KvError storeError(const QString& why) { return KvError{500, why}; }
 
-// The smallest byte string greater than every string starting with `prefix`; empty when
-// there is none (a prefix of only 0xff bytes).
-QByteArray prefixEnd(QByteArray prefix)
-{
-    while (!prefix.isEmpty() && static_cast<unsigned char>(prefix.back()) == 0xff)
-        prefix.chop(1);
-    if (!prefix.isEmpty())
-        prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-    return prefix;
-}
 
 } // namespace
 

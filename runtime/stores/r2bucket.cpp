@@ -1,5 +1,7 @@
 #include "stores/r2bucket.h"
 
+#include "stores/keyrange.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -27,14 +29,6 @@ void syncDir(const QString& dir)
     }
 }
 
-QByteArray prefixEnd(QByteArray prefix)
-{
-    while (!prefix.isEmpty() && static_cast<unsigned char>(prefix.back()) == 0xff)
-        prefix.chop(1);
-    if (!prefix.isEmpty())
-        prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-    return prefix;
-}
 
 constexpr auto kCursorEncoding = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
 
@@ -513,24 +507,32 @@ std::expected<R2ObjectInfo, R2Error> R2Bucket::completeMultipart(const QByteArra
                       nowMs(), httpMetadata, customMetadata, "{}", *blob};
     if (auto r = writeIndex(info, *existing ? (*existing)->blob : QString()); !r)
         return std::unexpected(r.error());
+    auto partBlobs = forgetUpload(uploadId);
+    if (!partBlobs)
+        return std::unexpected(partBlobs.error());
+    if (auto r = transaction.commit(); !r)
+        return std::unexpected(storeError(r.error()));
+    for (const QString& b : *partBlobs)
+        dropBlobIfUnused(b);
+    return info;
+}
+
+// Deletes an upload's rows; answers the blobs its parts used, for the caller to drop once
+// its transaction has committed.
+std::expected<QStringList, R2Error> R2Bucket::forgetUpload(const QString& uploadId)
+{
     QStringList partBlobs;
-    {
-        SqlStatement all(m_db, "SELECT blob FROM multipart_parts WHERE upload_id = ?");
-        all.bind(1, uploadId);
-        while (all.step().value_or(false))
-            partBlobs << all.text(0);
-    }
+    SqlStatement all(m_db, "SELECT blob FROM multipart_parts WHERE upload_id = ?");
+    all.bind(1, uploadId);
+    while (all.step().value_or(false))
+        partBlobs << all.text(0);
     for (const char* sql : {"DELETE FROM multipart_parts WHERE upload_id = ?", "DELETE FROM multipart_uploads WHERE upload_id = ?"}) {
         SqlStatement q(m_db, sql);
         q.bind(1, uploadId);
         if (auto r = q.step(); !r)
             return std::unexpected(storeError(r.error()));
     }
-    if (auto r = transaction.commit(); !r)
-        return std::unexpected(storeError(r.error()));
-    for (const QString& b : partBlobs)
-        dropBlobIfUnused(b);
-    return info;
+    return partBlobs;
 }
 
 std::expected<void, R2Error> R2Bucket::abortMultipart(const QByteArray& key, const QString& uploadId)
@@ -538,20 +540,10 @@ std::expected<void, R2Error> R2Bucket::abortMultipart(const QByteArray& key, con
     QMutexLocker lock(&m_mutex);
     if (!uploadExists(m_db, uploadId, key))
         return {};
-    QStringList partBlobs;
-    {
-        SqlStatement all(m_db, "SELECT blob FROM multipart_parts WHERE upload_id = ?");
-        all.bind(1, uploadId);
-        while (all.step().value_or(false))
-            partBlobs << all.text(0);
-    }
-    for (const char* sql : {"DELETE FROM multipart_parts WHERE upload_id = ?", "DELETE FROM multipart_uploads WHERE upload_id = ?"}) {
-        SqlStatement q(m_db, sql);
-        q.bind(1, uploadId);
-        if (auto r = q.step(); !r)
-            return std::unexpected(storeError(r.error()));
-    }
-    for (const QString& b : partBlobs)
+    auto partBlobs = forgetUpload(uploadId);
+    if (!partBlobs)
+        return std::unexpected(partBlobs.error());
+    for (const QString& b : *partBlobs)
         dropBlobIfUnused(b);
     return {};
 }

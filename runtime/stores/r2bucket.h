@@ -129,6 +129,7 @@ private:
     std::expected<QString, R2Error> storeBlob(R2Upload& upload); // -> sha256 hex
     QString blobPath(const QString& sha256) const;
     void dropBlobIfUnused(const QString& sha256);
+    std::expected<QStringList, R2Error> forgetUpload(const QString& uploadId);
     std::expected<std::optional<R2ObjectInfo>, R2Error> lookup(const QByteArray& key);
     std::expected<void, R2Error> writeIndex(const R2ObjectInfo& object, const QString& replacedBlob);
 
