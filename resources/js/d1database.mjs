@@ -94,5 +94,20 @@ export class D1Database {
   withSession() {
     return this; // one local copy: every session sees every write
   }
+
+  // Kiln's Python SDK (resources/python/workers/_d1.py): statements in and results out as
+  // JSON text, one crossing per execution. BLOB parameters arrive as {b64}.
+  async _kilnRunJson(text) {
+    const statements = JSON.parse(text).map(([sql, params]) => [sql, params.map(decodeParam)]);
+    const { ops, handle } = this[kDb];
+    return JSON.stringify(await ops.d1Run(handle, statements));
+  }
+}
+
+function decodeParam(value) {
+  if (value === null || typeof value !== "object") return value;
+  if ("b64" in value) return Uint8Array.from(atob(value.b64), (c) => c.charCodeAt(0));
+  if ("float" in value) return Number(value.float === "inf" ? Infinity : value.float === "-inf" ? -Infinity : NaN);
+  return value;
 }
 Object.defineProperty(D1Database.prototype, Symbol.toStringTag, { value: "D1Database" });

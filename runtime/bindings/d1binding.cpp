@@ -130,9 +130,7 @@ void D1Binding::opRun(Args args)
             statements.push_back(std::move(statement));
         }
     }
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
-        [db, statements = std::move(statements)] { return db->run(statements); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::vector<D1Result>, QString>&& r) {
+    auto settle = [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::vector<D1Result>, QString>&& r) {
             if (!r)
                 return void(resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error()))).Check());
             auto out = v8::Array::New(s.isolate, static_cast<int>(r->size()));
@@ -155,7 +153,15 @@ void D1Binding::opRun(Args args)
                 out->Set(s.context, static_cast<uint32_t>(i), item).Check();
             }
             resolver->Resolve(s.context, out).Check();
-        }));
+        };
+    // Lone SELECTs are microseconds of SQLite: done in place rather than on a pool thread
+    // (two thread hops cost more). Anything that may write goes to the pool, so an fsync
+    // never stalls the event loop. (Misjudging only moves work between threads.)
+    const bool read = statements.size() == 1 && statements.front().sql.trimmed().startsWith(QLatin1String("SELECT"), Qt::CaseInsensitive);
+    if (read)
+        return args.GetReturnValue().Set(self(args)->m_async.runNow(scope, [db, &statements] { return db->run(statements); }, settle));
+    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+        [db, statements = std::move(statements)] { return db->run(statements); }, settle));
 }
 
 void D1Binding::opExec(Args args)

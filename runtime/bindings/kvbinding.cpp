@@ -101,7 +101,8 @@ void KvBinding::opGet(Args args)
         return;
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+    // A read is a few microseconds of SQLite: done in place, not on a pool thread.
+    args.GetReturnValue().Set(self(args)->m_async.runNow(scope,
         [kv, key] { return kv->get(key, nowSeconds()); },
         [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::optional<KvEntry>, KvError>&& r) {
             if (!r)

@@ -131,6 +131,9 @@ def _wrap_web_object(obj, name):
     if name == "Blob":
         from ._blob import Blob
         return Blob._wrap(obj)
+    if name == "D1Database":
+        from ._d1 import D1Database
+        return D1Database(obj)
     return _NOT_SET
 
 
