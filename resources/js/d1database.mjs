@@ -97,10 +97,12 @@ export class D1Database {
 
   // Kiln's Python SDK (resources/python/workers/_d1.py): statements in and results out as
   // JSON text, one crossing per execution. BLOB parameters arrive as {b64}.
-  async _kilnRunJson(text) {
+  // A lone SELECT answers a string at once (no promise, so Python need not await it).
+  _kilnRunJson(text) {
     const statements = JSON.parse(text).map(([sql, params]) => [sql, params.map(decodeParam)]);
     const { ops, handle } = this[kDb];
-    return JSON.stringify(await ops.d1Run(handle, statements));
+    const out = ops.d1Run(handle, statements, true);
+    return out instanceof Promise ? out.then((r) => JSON.stringify(r)) : JSON.stringify(out);
   }
 }
 

@@ -84,6 +84,31 @@ v8::Local<v8::Object> metaOf(const JsScope& s, const D1Meta& meta)
     return out;
 }
 
+// [{columns, rows: [[...]], meta}, ...]
+v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& results)
+{
+    auto out = v8::Array::New(s.isolate, static_cast<int>(results.size()));
+    for (size_t i = 0; i < results.size(); ++i) {
+        const D1Result& result = results[i];
+        auto columns = v8::Array::New(s.isolate, static_cast<int>(result.columns.size()));
+        for (int c = 0; c < result.columns.size(); ++c)
+            columns->Set(s.context, static_cast<uint32_t>(c), toV8(s.isolate, result.columns[c])).Check();
+        auto rows = v8::Array::New(s.isolate, static_cast<int>(result.rows.size()));
+        for (size_t row = 0; row < result.rows.size(); ++row) {
+            auto values = v8::Array::New(s.isolate, static_cast<int>(result.rows[row].size()));
+            for (size_t c = 0; c < result.rows[row].size(); ++c)
+                values->Set(s.context, static_cast<uint32_t>(c), toJs(s.isolate, result.rows[row][c])).Check();
+            rows->Set(s.context, static_cast<uint32_t>(row), values).Check();
+        }
+        auto item = v8::Object::New(s.isolate);
+        set(s, item, "columns", columns);
+        set(s, item, "rows", rows);
+        set(s, item, "meta", metaOf(s, result.meta));
+        out->Set(s.context, static_cast<uint32_t>(i), item).Check();
+    }
+    return out;
+}
+
 } // namespace
 
 std::shared_ptr<D1Database> D1Binding::database(Args args)
@@ -131,33 +156,21 @@ void D1Binding::opRun(Args args)
         }
     }
     auto settle = [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::vector<D1Result>, QString>&& r) {
-            if (!r)
-                return void(resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error()))).Check());
-            auto out = v8::Array::New(s.isolate, static_cast<int>(r->size()));
-            for (size_t i = 0; i < r->size(); ++i) {
-                const D1Result& result = (*r)[i];
-                auto columns = v8::Array::New(s.isolate, static_cast<int>(result.columns.size()));
-                for (int c = 0; c < result.columns.size(); ++c)
-                    columns->Set(s.context, static_cast<uint32_t>(c), toV8(s.isolate, result.columns[c])).Check();
-                auto rows = v8::Array::New(s.isolate, static_cast<int>(result.rows.size()));
-                for (size_t row = 0; row < result.rows.size(); ++row) {
-                    auto values = v8::Array::New(s.isolate, static_cast<int>(result.rows[row].size()));
-                    for (size_t c = 0; c < result.rows[row].size(); ++c)
-                        values->Set(s.context, static_cast<uint32_t>(c), toJs(s.isolate, result.rows[row][c])).Check();
-                    rows->Set(s.context, static_cast<uint32_t>(row), values).Check();
-                }
-                auto item = v8::Object::New(s.isolate);
-                set(s, item, "columns", columns);
-                set(s, item, "rows", rows);
-                set(s, item, "meta", metaOf(s, result.meta));
-                out->Set(s.context, static_cast<uint32_t>(i), item).Check();
-            }
-            resolver->Resolve(s.context, out).Check();
-        };
+        if (!r)
+            return void(resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error()))).Check());
+        resolver->Resolve(s.context, resultsToJs(s, *r)).Check();
+    };
     // Lone SELECTs are microseconds of SQLite: done in place rather than on a pool thread
     // (two thread hops cost more). Anything that may write goes to the pool, so an fsync
-    // never stalls the event loop. (Misjudging only moves work between threads.)
+    // never stalls the event loop. (Misjudging only moves work between threads.) With
+    // args[2] true the caller takes a read's results directly, not as a promise.
     const bool read = statements.size() == 1 && statements.front().sql.trimmed().startsWith(QLatin1String("SELECT"), Qt::CaseInsensitive);
+    if (read && args[2]->IsTrue()) {
+        auto r = db->run(statements);
+        if (!r)
+            return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, r.error()))));
+        return args.GetReturnValue().Set(resultsToJs(scope, *r));
+    }
     if (read)
         return args.GetReturnValue().Set(self(args)->m_async.runNow(scope, [db, &statements] { return db->run(statements); }, settle));
     args.GetReturnValue().Set(self(args)->m_async.run(scope,

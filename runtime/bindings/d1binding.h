@@ -11,8 +11,9 @@ namespace kiln {
 // The host half of `env.<D1 binding>`: ops over D1Database, settled from a pool thread.
 // The JS half (resources/js/d1database.mjs) is workerd's D1Database / D1PreparedStatement.
 //   d1Open(databaseId) -> handle
-//   d1Run(handle, [[sql, [params]], ...]) -> [{columns, rows: [[...]], meta}, ...]
-//     (several statements: one transaction, rolled back whole on error)
+//   d1Run(handle, [[sql, [params]], ...], syncReads) -> Promise<[{columns, rows: [[...]], meta}, ...]>
+//     (several statements: one transaction, rolled back whole on error; with syncReads, a
+//     lone SELECT answers the array itself, at once)
 //   d1Exec(handle, sql) -> {count, duration}
 // Parameters: null/undefined -> NULL, boolean -> 0/1, integral number -> INTEGER, other
 // number -> REAL, string -> TEXT, ArrayBuffer or view -> BLOB. Results: BLOBs come back as

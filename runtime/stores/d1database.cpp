@@ -69,6 +69,29 @@ QString quoteIdentifier(const QString& name)
 
 D1Database::D1Database(QString path) : m_path(std::move(path)) {}
 
+D1Database::~D1Database()
+{
+    for (auto& [sql, stmt] : m_statements)
+        sqlite3_finalize(stmt);
+    m_pageCount.reset();
+}
+
+sqlite3_stmt* D1Database::prepared(const QByteArray& sql)
+{
+    if (auto it = m_statements.find(sql); it != m_statements.end())
+        return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(m_db.handle(), sql.constData(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK || !stmt)
+        return stmt;
+    if (m_statements.size() >= 128) {
+        for (auto& [text, old] : m_statements)
+            sqlite3_finalize(old);
+        m_statements.clear();
+    }
+    m_statements.emplace(sql, stmt);
+    return stmt;
+}
+
 std::expected<void, QString> D1Database::open()
 {
     QMutexLocker lock(&m_mutex);
@@ -82,8 +105,15 @@ std::expected<void, QString> D1Database::open()
 
 qint64 D1Database::sizeBytes()
 {
-    SqlStatement pages(m_db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
-    return pages.step().value_or(false) ? pages.integer(0) : 0;
+    if (!m_pageCount) {
+        SqlStatement size(m_db, "PRAGMA page_size");
+        m_pageSize = size.step().value_or(false) ? size.integer(0) : 4096;
+        m_pageCount = std::make_unique<SqlStatement>(m_db, "PRAGMA page_count");
+    }
+    m_pageCount->reset();
+    const qint64 pages = m_pageCount->step().value_or(false) ? m_pageCount->integer(0) : 0;
+    m_pageCount->reset();
+    return pages * m_pageSize;
 }
 
 std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement)
@@ -92,16 +122,20 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
     timer.start();
     sqlite3* db = m_db.handle();
     const QByteArray sql = statement.sql.toUtf8();
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.constData(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK)
-        return std::unexpected(d1Error(db));
-    if (!stmt)
+    sqlite3_stmt* stmt = prepared(sql);
+    if (!stmt) {
+        if (sqlite3_errcode(db) != SQLITE_OK)
+            return std::unexpected(d1Error(db));
         return std::unexpected(QStringLiteral("D1_ERROR: No SQL statements detected."));
-    const int wanted = sqlite3_bind_parameter_count(stmt);
-    if (static_cast<int>(statement.params.size()) > wanted && wanted >= 0 && !statement.params.empty()) {
-        sqlite3_finalize(stmt);
-        return std::unexpected(QStringLiteral("D1_ERROR: Wrong number of parameter bindings for SQL query.: SQLITE_RANGE"));
     }
+    // Cached statements are reset here, not finalized: whatever happens below.
+    struct Reset {
+        sqlite3_stmt* s;
+        ~Reset() { sqlite3_reset(s); sqlite3_clear_bindings(s); }
+    } resetLater{stmt};
+    const int wanted = sqlite3_bind_parameter_count(stmt);
+    if (static_cast<int>(statement.params.size()) > wanted && wanted >= 0 && !statement.params.empty())
+        return std::unexpected(QStringLiteral("D1_ERROR: Wrong number of parameter bindings for SQL query.: SQLITE_RANGE"));
     for (int i = 0; i < static_cast<int>(statement.params.size()); ++i)
         bindValue(stmt, i + 1, statement.params[static_cast<size_t>(i)]);
     D1Result result;
@@ -112,11 +146,8 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
         const int rc = sqlite3_step(stmt);
         if (rc == SQLITE_DONE)
             break;
-        if (rc != SQLITE_ROW) {
-            const QString why = d1Error(db);
-            sqlite3_finalize(stmt);
-            return std::unexpected(why);
-        }
+        if (rc != SQLITE_ROW)
+            return std::unexpected(d1Error(db));
         std::vector<SqlValue> row;
         row.reserve(result.columns.size());
         for (int i = 0; i < result.columns.size(); ++i)
@@ -124,8 +155,7 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
         result.rows.push_back(std::move(row));
     }
     const bool readOnly = sqlite3_stmt_readonly(stmt);
-    const qint64 scanned = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-    sqlite3_finalize(stmt);
+    const qint64 scanned = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
     const qint64 written = sqlite3_total_changes64(db) - totalBefore;
     result.meta.changes = readOnly ? 0 : sqlite3_changes64(db);
     result.meta.lastRowId = sqlite3_last_insert_rowid(db);

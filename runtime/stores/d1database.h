@@ -7,6 +7,8 @@
 #include <QStringList>
 
 #include <expected>
+#include <map>
+#include <memory>
 #include <vector>
 
 namespace kiln {
@@ -44,6 +46,7 @@ struct D1ExecResult {
 class D1Database {
 public:
     explicit D1Database(QString path);
+    ~D1Database();
     std::expected<void, QString> open();
     const QString& path() const { return m_path; }
 
@@ -61,6 +64,12 @@ public:
 private:
     std::expected<D1Result, QString> runOne(const D1Statement& statement);
     qint64 sizeBytes();
+    // Prepared statements by SQL text, reused across calls as D1 does (a point select spent
+    // more time preparing than running); cleared when it grows past a bound.
+    sqlite3_stmt* prepared(const QByteArray& sql);
+    std::map<QByteArray, sqlite3_stmt*> m_statements;
+    std::unique_ptr<SqlStatement> m_pageCount;
+    qint64 m_pageSize = 0;
 
     QString m_path;
     QMutex m_mutex;

@@ -105,7 +105,9 @@ class D1Database:
 
     async def _run(self, statements):
         text = json.dumps([[s._sql, list(s._params)] for s in statements])
-        return json.loads(await self._js._kilnRunJson(text))
+        out = self._js._kilnRunJson(text)
+        # A read answers at once (a str); anything else is a promise to await.
+        return json.loads(out if isinstance(out, str) else await out)
 
     async def batch(self, statements):
         statements = list(statements)
