@@ -89,6 +89,14 @@ export class KVNamespace {
     return out;
   }
 
+  // Kiln's Python SDK (resources/python/workers/_kv.py): a single-key text read answered at
+  // once, no promise, so Python need not await; null when absent.
+  _kilnGetText(key) {
+    const { ops, handle } = this[kHandle];
+    const hit = ops.kvGet(handle, keyOf(key), true);
+    return hit === null ? null : new TextDecoder().decode(hit.value);
+  }
+
   async put(key, value, options = undefined) {
     const name = keyOf(key);
     const bytes = await valueBytes(value);

@@ -94,6 +94,19 @@ void KvBinding::opOpen(Args args)
     args.GetReturnValue().Set(static_cast<int>(binding->m_stores.size() - 1));
 }
 
+// {value: Uint8Array, metadata: string | null, expiration: number | null}
+static v8::Local<v8::Object> entryToJs(const JsScope& s, const KvEntry& entry)
+{
+    auto out = v8::Object::New(s.isolate);
+    set(s, out, "value", toBytes(s.isolate, entry.value));
+    set(s, out, "metadata", entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate)) : v8::Local<v8::Value>(str(s.isolate, entry.metadata)));
+    set(s, out, "expiration", entry.expiration ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
+                                               : v8::Local<v8::Value>(v8::Null(s.isolate)));
+    return out;
+}
+
+// A read is a few microseconds of SQLite: done in place, not on a pool thread. With
+// args[2] true the entry (or null) is answered directly instead of as a promise.
 void KvBinding::opGet(Args args)
 {
     auto kv = self(args)->store(args);
@@ -101,20 +114,20 @@ void KvBinding::opGet(Args args)
         return;
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
-    // A read is a few microseconds of SQLite: done in place, not on a pool thread.
+    if (args[2]->IsTrue()) {
+        auto r = kv->get(key, nowSeconds());
+        if (!r) {
+            const QString text = QStringLiteral("KV GET failed: %1 %2").arg(r.error().status).arg(r.error().message);
+            return void(scope.isolate->ThrowException(v8::Exception::Error(toV8(scope.isolate, text))));
+        }
+        return args.GetReturnValue().Set(*r ? v8::Local<v8::Value>(entryToJs(scope, **r)) : v8::Local<v8::Value>(v8::Null(scope.isolate)));
+    }
     args.GetReturnValue().Set(self(args)->m_async.runNow(scope,
         [kv, key] { return kv->get(key, nowSeconds()); },
         [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::optional<KvEntry>, KvError>&& r) {
             if (!r)
                 return reject(s, resolver, "GET", r.error());
-            if (!*r)
-                return void(resolver->Resolve(s.context, v8::Null(s.isolate)).Check());
-            auto out = v8::Object::New(s.isolate);
-            set(s, out, "value", toBytes(s.isolate, (*r)->value));
-            set(s, out, "metadata", (*r)->metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate)) : v8::Local<v8::Value>(str(s.isolate, (*r)->metadata)));
-            set(s, out, "expiration", (*r)->expiration ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*(*r)->expiration)))
-                                                       : v8::Local<v8::Value>(v8::Null(s.isolate)));
-            resolver->Resolve(s.context, out).Check();
+            resolver->Resolve(s.context, *r ? v8::Local<v8::Value>(entryToJs(s, **r)) : v8::Local<v8::Value>(v8::Null(s.isolate))).Check();
         }));
 }
 

@@ -134,6 +134,9 @@ def _wrap_web_object(obj, name):
     if name == "D1Database":
         from ._d1 import D1Database
         return D1Database(obj)
+    if name == "KVNamespace":
+        from ._kv import KVNamespace
+        return KVNamespace(obj)
     return _NOT_SET
 
 
