@@ -129,13 +129,24 @@ export class R2Object {
 }
 Object.defineProperty(R2Object.prototype, Symbol.toStringTag, { value: "R2Object" });
 
+// A body nobody reads to the end still holds an open blob file in the host: close it when
+// its stream is collected. (The stream, not the R2ObjectBody: `Response(obj.body)` keeps
+// only the stream alive while it is read.)
+const unreadBodies = new FinalizationRegistry(({ ops, bodyId }) => ops.r2BodyClose(bodyId));
+
 export class R2ObjectBody extends R2Object {
   #stream;
   constructor(json, ops, bodyId, range) {
     super(json);
     this.range = range;
     let open = true;
-    const close = () => { if (open) { open = false; ops.r2BodyClose(bodyId); } };
+    const token = {};
+    const close = () => {
+      if (!open) return;
+      open = false;
+      unreadBodies.unregister(token);
+      ops.r2BodyClose(bodyId);
+    };
     this.#stream = new ReadableStream({
       type: "bytes",
       async pull(controller) {
@@ -148,6 +159,7 @@ export class R2ObjectBody extends R2Object {
       },
       cancel: close,
     });
+    unreadBodies.register(this.#stream, { ops, bodyId }, token);
   }
 
   get body() { return this.#stream; }
