@@ -4,6 +4,7 @@
 const TYPES = new Set(["text", "json", "arrayBuffer", "stream"]);
 const MAX_BULK_KEYS = 100;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function typeOf(options, fallback = "text") {
   const type = typeof options === "string" ? options : options?.type ?? fallback;
@@ -13,10 +14,10 @@ function typeOf(options, fallback = "text") {
 
 function decode(bytes, type) {
   switch (type) {
-    case "json": return JSON.parse(new TextDecoder().decode(bytes));
+    case "json": return JSON.parse(decoder.decode(bytes));
     case "arrayBuffer": return bytes.buffer.byteLength === bytes.byteLength ? bytes.buffer : bytes.slice().buffer;
     case "stream": return new Response(bytes).body;
-    default: return new TextDecoder().decode(bytes);
+    default: return decoder.decode(bytes);
   }
 }
 
@@ -94,7 +95,7 @@ export class KVNamespace {
   _kilnGetText(key) {
     const { ops, handle } = this[kHandle];
     const hit = ops.kvGet(handle, keyOf(key), true);
-    return hit === null ? null : new TextDecoder().decode(hit.value);
+    return hit === null ? null : decoder.decode(hit.value);
   }
 
   async put(key, value, options = undefined) {

@@ -35,15 +35,8 @@ SqlValue fromJs(v8::Isolate* isolate, v8::Local<v8::Value> value)
             return SqlValue(static_cast<qint64>(d));
         return SqlValue(d);
     }
-    if (value->IsArrayBufferView()) {
-        auto view = value.As<v8::ArrayBufferView>();
-        return SqlValue(QByteArray(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(),
-                                   static_cast<qsizetype>(view->ByteLength())));
-    }
-    if (value->IsArrayBuffer()) {
-        auto buffer = value.As<v8::ArrayBuffer>();
-        return SqlValue(QByteArray(static_cast<const char*>(buffer->Data()), static_cast<qsizetype>(buffer->ByteLength())));
-    }
+    if (value->IsArrayBufferView() || value->IsArrayBuffer())
+        return SqlValue(bytesOf(value));
     return SqlValue(toQString(isolate, value));
 }
 
@@ -65,22 +58,17 @@ v8::Local<v8::Value> toJs(v8::Isolate* isolate, const SqlValue& value)
     return v8::Null(isolate);
 }
 
-void set(const JsScope& s, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value)
-{
-    object->Set(s.context, toV8(s.isolate, name), value).Check();
-}
-
 v8::Local<v8::Object> metaOf(const JsScope& s, const D1Meta& meta)
 {
     auto out = v8::Object::New(s.isolate);
-    set(s, out, "served_by", toV8(s.isolate, "kiln"));
-    set(s, out, "duration", v8::Number::New(s.isolate, meta.durationMs));
-    set(s, out, "changes", v8::Number::New(s.isolate, double(meta.changes)));
-    set(s, out, "last_row_id", v8::Number::New(s.isolate, double(meta.lastRowId)));
-    set(s, out, "changed_db", v8::Boolean::New(s.isolate, meta.changedDb));
-    set(s, out, "size_after", v8::Number::New(s.isolate, double(meta.sizeAfter)));
-    set(s, out, "rows_read", v8::Number::New(s.isolate, double(meta.rowsRead)));
-    set(s, out, "rows_written", v8::Number::New(s.isolate, double(meta.rowsWritten)));
+    setField(s, out, "served_by", toV8(s.isolate, "kiln"));
+    setField(s, out, "duration", v8::Number::New(s.isolate, meta.durationMs));
+    setField(s, out, "changes", v8::Number::New(s.isolate, double(meta.changes)));
+    setField(s, out, "last_row_id", v8::Number::New(s.isolate, double(meta.lastRowId)));
+    setField(s, out, "changed_db", v8::Boolean::New(s.isolate, meta.changedDb));
+    setField(s, out, "size_after", v8::Number::New(s.isolate, double(meta.sizeAfter)));
+    setField(s, out, "rows_read", v8::Number::New(s.isolate, double(meta.rowsRead)));
+    setField(s, out, "rows_written", v8::Number::New(s.isolate, double(meta.rowsWritten)));
     return out;
 }
 
@@ -101,9 +89,9 @@ v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& 
             rows->Set(s.context, static_cast<uint32_t>(row), values).Check();
         }
         auto item = v8::Object::New(s.isolate);
-        set(s, item, "columns", columns);
-        set(s, item, "rows", rows);
-        set(s, item, "meta", metaOf(s, result.meta));
+        setField(s, item, "columns", columns);
+        setField(s, item, "rows", rows);
+        setField(s, item, "meta", metaOf(s, result.meta));
         out->Set(s.context, static_cast<uint32_t>(i), item).Check();
     }
     return out;
@@ -191,8 +179,8 @@ void D1Binding::opExec(Args args)
             if (!r)
                 return void(resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error()))).Check());
             auto out = v8::Object::New(s.isolate);
-            set(s, out, "count", v8::Number::New(s.isolate, r->count));
-            set(s, out, "duration", v8::Number::New(s.isolate, r->durationMs));
+            setField(s, out, "count", v8::Number::New(s.isolate, r->count));
+            setField(s, out, "duration", v8::Number::New(s.isolate, r->durationMs));
             resolver->Resolve(s.context, out).Check();
         }));
 }

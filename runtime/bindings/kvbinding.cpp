@@ -26,32 +26,10 @@ KvBinding* self(Args args) { return static_cast<KvBinding*>(args.Data().As<v8::E
 
 qint64 nowSeconds() { return QDateTime::currentSecsSinceEpoch(); }
 
-QByteArray bytesOf(v8::Local<v8::Value> value)
-{
-    if (!value->IsArrayBufferView())
-        return {};
-    auto view = value.As<v8::ArrayBufferView>();
-    return QByteArray(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(),
-                      static_cast<qsizetype>(view->ByteLength()));
-}
-
-v8::Local<v8::Value> toBytes(v8::Isolate* isolate, const QByteArray& bytes)
-{
-    auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
-    if (!bytes.isEmpty())
-        memcpy(buffer->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
-    return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
-}
-
 v8::Local<v8::String> str(v8::Isolate* isolate, const QByteArray& utf8)
 {
     return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal, static_cast<int>(utf8.size()))
         .ToLocalChecked();
-}
-
-void set(const JsScope& s, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value)
-{
-    object->Set(s.context, toV8(s.isolate, name), value).Check();
 }
 
 void reject(const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, const char* op, const KvError& error)
@@ -98,9 +76,9 @@ void KvBinding::opOpen(Args args)
 static v8::Local<v8::Object> entryToJs(const JsScope& s, const KvEntry& entry)
 {
     auto out = v8::Object::New(s.isolate);
-    set(s, out, "value", toBytes(s.isolate, entry.value));
-    set(s, out, "metadata", entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate)) : v8::Local<v8::Value>(str(s.isolate, entry.metadata)));
-    set(s, out, "expiration", entry.expiration ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
+    setField(s, out, "value", toUint8Array(s.isolate, entry.value));
+    setField(s, out, "metadata", entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate)) : v8::Local<v8::Value>(str(s.isolate, entry.metadata)));
+    setField(s, out, "expiration", entry.expiration ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
                                                : v8::Local<v8::Value>(v8::Null(s.isolate)));
     return out;
 }
@@ -179,18 +157,18 @@ void KvBinding::opList(Args args)
             for (size_t i = 0; i < r->keys.size(); ++i) {
                 const auto& k = r->keys[i];
                 auto item = v8::Object::New(s.isolate);
-                set(s, item, "name", str(s.isolate, k.name));
+                setField(s, item, "name", str(s.isolate, k.name));
                 if (k.expiration)
-                    set(s, item, "expiration", v8::Number::New(s.isolate, double(*k.expiration)));
+                    setField(s, item, "expiration", v8::Number::New(s.isolate, double(*k.expiration)));
                 if (!k.metadata.isEmpty())
-                    set(s, item, "metadata", str(s.isolate, k.metadata));
+                    setField(s, item, "metadata", str(s.isolate, k.metadata));
                 keys->Set(s.context, static_cast<uint32_t>(i), item).Check();
             }
             auto out = v8::Object::New(s.isolate);
-            set(s, out, "keys", keys);
-            set(s, out, "list_complete", v8::Boolean::New(s.isolate, r->complete));
+            setField(s, out, "keys", keys);
+            setField(s, out, "list_complete", v8::Boolean::New(s.isolate, r->complete));
             if (!r->complete)
-                set(s, out, "cursor", str(s.isolate, r->cursor));
+                setField(s, out, "cursor", str(s.isolate, r->cursor));
             resolver->Resolve(s.context, out).Check();
         }));
 }

@@ -161,8 +161,7 @@ void R2Binding::opUploadWrite(Args args)
         args.GetIsolate()->ThrowException(v8::Exception::TypeError(toV8(args.GetIsolate(), "bad upload write")));
         return;
     }
-    auto view = args[1].As<v8::ArrayBufferView>();
-    QByteArray chunk(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(), static_cast<qsizetype>(view->ByteLength()));
+    const QByteArray chunk = bytesOf(args[1]);
     auto upload = it->second;
     args.GetReturnValue().Set(binding->m_async.run(scopeOf(args),
         [upload, chunk] { return upload->append(chunk); },
@@ -261,9 +260,7 @@ void R2Binding::opRead(Args args)
         [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, QByteArray&& chunk) {
             if (chunk.isEmpty())
                 return void(resolver->Resolve(s.context, v8::Null(s.isolate)).Check());
-            auto buffer = v8::ArrayBuffer::New(s.isolate, static_cast<size_t>(chunk.size()));
-            memcpy(buffer->Data(), chunk.constData(), static_cast<size_t>(chunk.size()));
-            resolver->Resolve(s.context, v8::Uint8Array::New(buffer, 0, buffer->ByteLength())).Check();
+            resolver->Resolve(s.context, toUint8Array(s.isolate, chunk)).Check();
         }));
 }
 

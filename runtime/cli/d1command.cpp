@@ -18,12 +18,6 @@ namespace kiln {
 
 namespace {
 
-int fail(const QString& message)
-{
-    terminalError(message);
-    return 1;
-}
-
 QJsonValue jsonOf(const SqlValue& value)
 {
     if (const auto* i = std::get_if<qint64>(&value))
@@ -164,11 +158,11 @@ int runD1Command(const QStringList& args)
     const bool migrations = action == QLatin1String("migrations");
     const QString name = pos.value(migrations ? 2 : 1);
     if (name.isEmpty() || (action != QLatin1String("execute") && action != QLatin1String("export") && !migrations))
-        return fail(QStringLiteral("usage: kiln d1 execute DB --command SQL | --file F [--json]; kiln d1 migrations list|apply DB; kiln d1 export DB --output F"));
+        return commandFailed(QStringLiteral("usage: kiln d1 execute DB --command SQL | --file F [--json]; kiln d1 migrations list|apply DB; kiln d1 export DB --output F"));
 
     auto loaded = loadStoreProject(parser);
     if (!loaded)
-        return fail(loaded.error());
+        return commandFailed(loaded.error());
     const D1DatabaseDecl* decl = nullptr;
     QStringList known;
     for (const auto& db : loaded->project.d1Databases) {
@@ -177,25 +171,25 @@ int runD1Command(const QStringList& args)
             decl = &db;
     }
     if (!decl)
-        return fail(QStringLiteral("%1 has no D1 database named or bound as \"%2\" (d1_databases: %3)")
+        return commandFailed(QStringLiteral("%1 has no D1 database named or bound as \"%2\" (d1_databases: %3)")
                         .arg(loaded->project.configFile, name, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     D1Database db(storeFile(loaded->persistDir, QStringLiteral("d1"), decl->databaseId));
     if (auto r = db.open(); !r)
-        return fail(r.error());
+        return commandFailed(r.error());
 
     if (action == QLatin1String("execute")) {
         QString sql = parser.value(QStringLiteral("command"));
         if (parser.isSet(QStringLiteral("file"))) {
             QFile file(parser.value(QStringLiteral("file")));
             if (!file.open(QIODevice::ReadOnly))
-                return fail(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+                return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
             sql = QString::fromUtf8(file.readAll());
         }
         if (sql.trimmed().isEmpty())
-            return fail(QStringLiteral("kiln d1 execute needs --command SQL or --file FILE"));
+            return commandFailed(QStringLiteral("kiln d1 execute needs --command SQL or --file FILE"));
         auto results = db.runScript(sql);
         if (!results)
-            return fail(results.error());
+            return commandFailed(results.error());
         if (parser.isSet(QStringLiteral("json"))) {
             QJsonArray out;
             for (const auto& r : *results)
@@ -217,7 +211,7 @@ int runD1Command(const QStringList& args)
         const QString sub = pos.value(1);
         auto todo = pending(db, decl->migrationsDir);
         if (!todo)
-            return fail(todo.error());
+            return commandFailed(todo.error());
         if (sub == QLatin1String("list")) {
             if (todo->empty()) {
                 printf("No migrations to apply (folder %s).\n", qPrintable(decl->migrationsDir));
@@ -229,16 +223,16 @@ int runD1Command(const QStringList& args)
             return 0;
         }
         if (sub != QLatin1String("apply"))
-            return fail(QStringLiteral("kiln d1 migrations list|apply DB"));
+            return commandFailed(QStringLiteral("kiln d1 migrations list|apply DB"));
         for (const auto& m : *todo) {
             QFile file(m.path);
             if (!file.open(QIODevice::ReadOnly))
-                return fail(QStringLiteral("%1: %2").arg(m.path, file.errorString()));
+                return commandFailed(QStringLiteral("%1: %2").arg(m.path, file.errorString()));
             // The migration and its record commit together, or neither does.
             const QString sql = QString::fromUtf8(file.readAll()) + QStringLiteral(";\nINSERT INTO d1_migrations (name) VALUES ('")
                 + QString(m.name).replace(QLatin1Char('\''), QLatin1String("''")) + QStringLiteral("');");
             if (auto r = db.runScript(sql); !r)
-                return fail(QStringLiteral("%1: %2 (nothing of it was applied)").arg(m.path, r.error()));
+                return commandFailed(QStringLiteral("%1: %2 (nothing of it was applied)").arg(m.path, r.error()));
             terminalInfo(QStringLiteral("applied %1").arg(m.name));
         }
         if (todo->empty())
@@ -246,13 +240,13 @@ int runD1Command(const QStringList& args)
         return 0;
     }
     if (!parser.isSet(QStringLiteral("output")))
-        return fail(QStringLiteral("kiln d1 export needs --output FILE"));
+        return commandFailed(QStringLiteral("kiln d1 export needs --output FILE"));
     auto dump = db.dump();
     if (!dump)
-        return fail(dump.error());
+        return commandFailed(dump.error());
     QSaveFile out(parser.value(QStringLiteral("output")));
     if (!out.open(QIODevice::WriteOnly) || out.write(dump->toUtf8()) < 0 || !out.commit())
-        return fail(QStringLiteral("%1: %2").arg(out.fileName(), out.errorString()));
+        return commandFailed(QStringLiteral("%1: %2").arg(out.fileName(), out.errorString()));
     terminalInfo(QStringLiteral("exported %1 to %2").arg(decl->databaseName.isEmpty() ? decl->binding : decl->databaseName, out.fileName()));
     return 0;
 }

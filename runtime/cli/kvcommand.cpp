@@ -18,12 +18,6 @@ namespace kiln {
 
 namespace {
 
-int fail(const QString& message)
-{
-    terminalError(message);
-    return 1;
-}
-
 QString kvError(const char* op, const KvError& e)
 {
     return QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(e.status).arg(e.message);
@@ -49,18 +43,18 @@ int runKvCommand(const QStringList& args)
 
     const QStringList pos = parser.positionalArguments();
     if (pos.value(0) != QLatin1String("key") || pos.size() < 2)
-        return fail(QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
+        return commandFailed(QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
     const QString action = pos.at(1);
 
     auto loaded = loadStoreProject(parser);
     if (!loaded)
-        return fail(loaded.error());
+        return commandFailed(loaded.error());
     const ProjectConfig* project = &loaded->project;
     QString id = parser.value(QStringLiteral("namespace-id"));
     if (id.isEmpty()) {
         const QString binding = parser.value(QStringLiteral("binding"));
         if (binding.isEmpty())
-            return fail(QStringLiteral("say which namespace: --binding NAME or --namespace-id ID"));
+            return commandFailed(QStringLiteral("say which namespace: --binding NAME or --namespace-id ID"));
         QStringList known;
         for (const auto& ns : project->kvNamespaces) {
             known << ns.binding;
@@ -68,12 +62,12 @@ int runKvCommand(const QStringList& args)
                 id = ns.id;
         }
         if (id.isEmpty())
-            return fail(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
+            return commandFailed(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
                             .arg(project->configFile, binding, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     }
     KvStore store(storeFile(loaded->persistDir, QStringLiteral("kv"), id));
     if (auto r = store.open(); !r)
-        return fail(r.error());
+        return commandFailed(r.error());
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     const QByteArray key = pos.value(2).toUtf8();
 
@@ -83,7 +77,7 @@ int runKvCommand(const QStringList& args)
         for (;;) {
             auto page = store.list(parser.value(QStringLiteral("prefix")).toUtf8(), KvStore::kMaxListLimit, cursor, now);
             if (!page)
-                return fail(kvError("LIST", page.error()));
+                return commandFailed(kvError("LIST", page.error()));
             for (const auto& k : page->keys) {
                 QJsonObject item{{QStringLiteral("name"), QString::fromUtf8(k.name)}};
                 if (k.expiration)
@@ -100,19 +94,19 @@ int runKvCommand(const QStringList& args)
         return 0;
     }
     if (pos.size() < 3)
-        return fail(QStringLiteral("kiln kv key %1 needs a KEY").arg(action));
+        return commandFailed(QStringLiteral("kiln kv key %1 needs a KEY").arg(action));
     if (action == QLatin1String("get")) {
         auto got = store.get(key, now);
         if (!got)
-            return fail(kvError("GET", got.error()));
+            return commandFailed(kvError("GET", got.error()));
         if (!*got)
-            return fail(QStringLiteral("Value not found"));
+            return commandFailed(QStringLiteral("Value not found"));
         fwrite((*got)->value.constData(), 1, static_cast<size_t>((*got)->value.size()), stdout);
         return 0;
     }
     if (action == QLatin1String("delete")) {
         if (auto r = store.remove(key); !r)
-            return fail(kvError("DELETE", r.error()));
+            return commandFailed(kvError("DELETE", r.error()));
         terminalInfo(QStringLiteral("Deleted key \"%1\"").arg(pos.at(2)));
         return 0;
     }
@@ -121,18 +115,18 @@ int runKvCommand(const QStringList& args)
         if (parser.isSet(QStringLiteral("path"))) {
             QFile file(parser.value(QStringLiteral("path")));
             if (!file.open(QIODevice::ReadOnly))
-                return fail(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+                return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
             value = file.readAll();
         } else if (pos.size() >= 4) {
             value = pos.at(3).toUtf8();
         } else {
-            return fail(QStringLiteral("kiln kv key put needs a VALUE or --path FILE"));
+            return commandFailed(QStringLiteral("kiln kv key put needs a VALUE or --path FILE"));
         }
         std::optional<qint64> expiration;
         if (parser.isSet(QStringLiteral("ttl"))) {
             const qint64 ttl = parser.value(QStringLiteral("ttl")).toLongLong();
             if (ttl < KvStore::kMinTtlSeconds)
-                return fail(QStringLiteral("KV PUT failed: 400 Invalid expiration_ttl of %1. Expiration TTL must be at least 60.").arg(parser.value(QStringLiteral("ttl"))));
+                return commandFailed(QStringLiteral("KV PUT failed: 400 Invalid expiration_ttl of %1. Expiration TTL must be at least 60.").arg(parser.value(QStringLiteral("ttl"))));
             expiration = now + ttl;
         } else if (parser.isSet(QStringLiteral("expiration"))) {
             expiration = parser.value(QStringLiteral("expiration")).toLongLong();
@@ -143,14 +137,14 @@ int runKvCommand(const QStringList& args)
             QJsonParseError error;
             QJsonDocument::fromJson("[" + metadata + "]", &error);
             if (error.error != QJsonParseError::NoError)
-                return fail(QStringLiteral("--metadata is not JSON: %1").arg(error.errorString()));
+                return commandFailed(QStringLiteral("--metadata is not JSON: %1").arg(error.errorString()));
         }
         if (auto r = store.put(key, value, expiration, metadata, now); !r)
-            return fail(kvError("PUT", r.error()));
+            return commandFailed(kvError("PUT", r.error()));
         terminalInfo(QStringLiteral("Wrote %1 bytes to key \"%2\"").arg(value.size()).arg(pos.at(2)));
         return 0;
     }
-    return fail(QStringLiteral("unknown action \"kv key %1\": use list, get, put or delete").arg(action));
+    return commandFailed(QStringLiteral("unknown action \"kv key %1\": use list, get, put or delete").arg(action));
 }
 
 } // namespace kiln

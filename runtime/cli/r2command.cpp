@@ -18,12 +18,6 @@ namespace kiln {
 
 namespace {
 
-int fail(const QString& message)
-{
-    terminalError(message);
-    return 1;
-}
-
 QString r2Error(const char* op, const R2Error& e) { return QStringLiteral("%1: %2 (%3)").arg(QLatin1String(op), e.message).arg(e.code); }
 
 } // namespace
@@ -43,18 +37,18 @@ int runR2Command(const QStringList& args)
 
     const QStringList pos = parser.positionalArguments();
     if (pos.value(0) != QLatin1String("object") || pos.size() < 3)
-        return fail(QStringLiteral("usage: kiln r2 object put|get|delete BUCKET/KEY [--file F]; kiln r2 object list BUCKET"));
+        return commandFailed(QStringLiteral("usage: kiln r2 object put|get|delete BUCKET/KEY [--file F]; kiln r2 object list BUCKET"));
     const QString action = pos.at(1);
     const QString target = pos.at(2);
     const qsizetype slash = target.indexOf(QLatin1Char('/'));
     const QString bucketName = action == QLatin1String("list") ? target : target.left(slash);
     const QByteArray key = slash < 0 ? QByteArray() : target.mid(slash + 1).toUtf8();
     if (action != QLatin1String("list") && (slash < 0 || key.isEmpty()))
-        return fail(QStringLiteral("say which object: BUCKET/KEY, not \"%1\"").arg(target));
+        return commandFailed(QStringLiteral("say which object: BUCKET/KEY, not \"%1\"").arg(target));
 
     auto loaded = loadStoreProject(parser);
     if (!loaded)
-        return fail(loaded.error());
+        return commandFailed(loaded.error());
     QString bucketDirName;
     QStringList known;
     for (const auto& b : loaded->project.r2Buckets) {
@@ -63,11 +57,11 @@ int runR2Command(const QStringList& args)
             bucketDirName = b.bucketName;
     }
     if (bucketDirName.isEmpty())
-        return fail(QStringLiteral("%1 has no R2 bucket named or bound as \"%2\" (r2_buckets: %3)")
+        return commandFailed(QStringLiteral("%1 has no R2 bucket named or bound as \"%2\" (r2_buckets: %3)")
                         .arg(loaded->project.configFile, bucketName, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     R2Bucket bucket(storeDir(loaded->persistDir, QStringLiteral("r2"), bucketDirName));
     if (auto r = bucket.open(); !r)
-        return fail(r.error());
+        return commandFailed(r.error());
 
     if (action == QLatin1String("list")) {
         R2ListOptions options;
@@ -76,7 +70,7 @@ int runR2Command(const QStringList& args)
         for (;;) {
             auto page = bucket.list(options);
             if (!page)
-                return fail(r2Error("list", page.error()));
+                return commandFailed(r2Error("list", page.error()));
             for (const auto& o : page->objects)
                 out.append(QJsonObject{{QStringLiteral("key"), QString::fromUtf8(o.key)},
                                        {QStringLiteral("size"), double(o.size)},
@@ -91,7 +85,7 @@ int runR2Command(const QStringList& args)
     }
     if (action == QLatin1String("delete")) {
         if (auto r = bucket.remove({key}); !r)
-            return fail(r2Error("delete", r.error()));
+            return commandFailed(r2Error("delete", r.error()));
         terminalInfo(QStringLiteral("Deleted object %1/%2").arg(bucketName, QString::fromUtf8(key)));
         return 0;
     }
@@ -100,38 +94,38 @@ int runR2Command(const QStringList& args)
         if (parser.isSet(QStringLiteral("file"))) {
             in.setFileName(parser.value(QStringLiteral("file")));
             if (!in.open(QIODevice::ReadOnly))
-                return fail(QStringLiteral("%1: %2").arg(in.fileName(), in.errorString()));
+                return commandFailed(QStringLiteral("%1: %2").arg(in.fileName(), in.errorString()));
         } else if (parser.isSet(QStringLiteral("pipe"))) {
             if (!in.open(stdin, QIODevice::ReadOnly))
-                return fail(QStringLiteral("cannot read standard input"));
+                return commandFailed(QStringLiteral("cannot read standard input"));
         } else {
-            return fail(QStringLiteral("kiln r2 object put needs --file FILE or --pipe"));
+            return commandFailed(QStringLiteral("kiln r2 object put needs --file FILE or --pipe"));
         }
         auto upload = bucket.beginUpload();
         if (!upload)
-            return fail(r2Error("put", upload.error()));
+            return commandFailed(r2Error("put", upload.error()));
         for (;;) {
             const QByteArray chunk = in.read(1 << 20);
             if (chunk.isEmpty())
                 break;
             if (!(*upload)->append(chunk))
-                return fail(QStringLiteral("put: could not write the object's bytes"));
+                return commandFailed(QStringLiteral("put: could not write the object's bytes"));
         }
         R2PutOptions options;
         if (parser.isSet(QStringLiteral("content-type")))
             options.httpMetadata = QJsonDocument(QJsonObject{{QStringLiteral("contentType"), parser.value(QStringLiteral("content-type"))}}).toJson(QJsonDocument::Compact);
         auto put = bucket.put(key, **upload, options);
         if (!put)
-            return fail(r2Error("put", put.error()));
+            return commandFailed(r2Error("put", put.error()));
         terminalInfo(QStringLiteral("Uploaded %1/%2 (%3 bytes)").arg(bucketName, QString::fromUtf8(key)).arg((*put)->size));
         return 0;
     }
     if (action == QLatin1String("get")) {
         auto got = bucket.get(key, {}, {});
         if (!got)
-            return fail(r2Error("get", got.error()));
+            return commandFailed(r2Error("get", got.error()));
         if (!*got)
-            return fail(QStringLiteral("The specified key does not exist: %1/%2").arg(bucketName, QString::fromUtf8(key)));
+            return commandFailed(QStringLiteral("The specified key does not exist: %1/%2").arg(bucketName, QString::fromUtf8(key)));
         auto& body = *(**got).second;
         const bool toFile = parser.isSet(QStringLiteral("file"));
         QSaveFile file(parser.value(QStringLiteral("file")));
@@ -139,7 +133,7 @@ int runR2Command(const QStringList& args)
         QIODevice* sink = &file;
         if (toFile) {
             if (!file.open(QIODevice::WriteOnly))
-                return fail(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+                return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
         } else {
             out.open(stdout, QIODevice::WriteOnly);
             sink = &out;
@@ -147,14 +141,14 @@ int runR2Command(const QStringList& args)
         while (body.length > 0) {
             const QByteArray chunk = body.file->read(std::min<qint64>(body.length, 1 << 20));
             if (chunk.isEmpty() || sink->write(chunk) != chunk.size())
-                return fail(QStringLiteral("get: could not copy the object's bytes"));
+                return commandFailed(QStringLiteral("get: could not copy the object's bytes"));
             body.length -= chunk.size();
         }
         if (toFile && !file.commit())
-            return fail(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+            return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
         return 0;
     }
-    return fail(QStringLiteral("unknown action \"r2 object %1\": use put, get, delete or list").arg(action));
+    return commandFailed(QStringLiteral("unknown action \"r2 object %1\": use put, get, delete or list").arg(action));
 }
 
 } // namespace kiln

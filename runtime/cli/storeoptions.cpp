@@ -1,5 +1,7 @@
 #include "cli/storeoptions.h"
 
+#include "cli/terminal.h"
+
 #include <QDir>
 
 namespace kiln {
@@ -26,6 +28,12 @@ std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& 
         ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
         : project->rootDir + QStringLiteral("/.kiln/state");
     return out;
+}
+
+int commandFailed(const QString& message)
+{
+    terminalError(message);
+    return 1;
 }
 
 } // namespace kiln

@@ -18,4 +18,7 @@ struct StoreProject {
 };
 std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser);
 
+// Prints `message` as an error and answers the commands' failure exit code (1).
+int commandFailed(const QString& message);
+
 } // namespace kiln

@@ -15,6 +15,7 @@
 #include <v8-primitive.h>
 #include <v8-promise.h>
 #include <v8-script.h>
+#include <v8-typed-array.h>
 
 namespace kiln {
 
@@ -49,6 +50,33 @@ v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text)
 v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1)
 {
     return v8::String::NewFromUtf8(isolate, latin1).ToLocalChecked();
+}
+
+QByteArray bytesOf(v8::Local<v8::Value> value)
+{
+    if (value->IsArrayBufferView()) {
+        auto view = value.As<v8::ArrayBufferView>();
+        return QByteArray(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(),
+                          static_cast<qsizetype>(view->ByteLength()));
+    }
+    if (value->IsArrayBuffer()) {
+        auto buffer = value.As<v8::ArrayBuffer>();
+        return QByteArray(static_cast<const char*>(buffer->Data()), static_cast<qsizetype>(buffer->ByteLength()));
+    }
+    return {};
+}
+
+v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes)
+{
+    auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
+    if (!bytes.isEmpty())
+        memcpy(buffer->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
+    return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
+}
+
+void setField(const JsScope& scope, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value)
+{
+    object->Set(scope.context, toV8(scope.isolate, name), value).Check();
 }
 
 JsRuntime::JsRuntime(EventLoop& loop, Options options)

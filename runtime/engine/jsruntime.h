@@ -4,9 +4,11 @@
 
 #include "engine/eventloop.h"
 
+#include <QByteArray>
 #include <QString>
 
 #include <v8-context.h>
+#include <v8-forward.h>
 #include <v8-isolate.h>
 #include <v8-local-handle.h>
 #include <v8-persistent-handle.h>
@@ -102,5 +104,11 @@ private:
 QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value);
 v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text);
 v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1);
+// A copy of the bytes of an ArrayBufferView or ArrayBuffer (empty for anything else).
+QByteArray bytesOf(v8::Local<v8::Value> value);
+// A fresh Uint8Array holding a copy of `bytes`.
+v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes);
+// object[name] = value, for building result objects.
+void setField(const JsScope& scope, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value);
 
 } // namespace kiln

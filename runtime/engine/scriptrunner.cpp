@@ -30,7 +30,7 @@ int runScriptFile(const QString& path)
         if (level == LogLevel::Error && text.startsWith(QLatin1String("Uncaught")))
             failed = true;
         writeLogLine(level, text);
-    }});
+    }, 0, {}});
     {
         v8::HandleScope handles(runtime.isolate());
         JsScope scope{runtime.isolate(), runtime.context()};

@@ -143,10 +143,7 @@ void opCacheWrite(Args args)
 {
     if (!cacheEnabled() || !args[1]->IsArrayBufferView())
         return args.GetReturnValue().Set(false);
-    auto view = args[1].As<v8::ArrayBufferView>();
-    auto bytes = std::make_shared<QByteArray>(
-        static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset(),
-        static_cast<qsizetype>(view->ByteLength()));
+    auto bytes = std::make_shared<QByteArray>(bytesOf(args[1]));
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
     writeInBackground(path, bytes);
     args.GetReturnValue().Set(true);

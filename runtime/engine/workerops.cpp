@@ -23,14 +23,6 @@ namespace {
 
 using Args = const v8::FunctionCallbackInfo<v8::Value>&;
 
-v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes)
-{
-    auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
-    if (!bytes.isEmpty())
-        memcpy(buffer->GetBackingStore()->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
-    return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
-}
-
 HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx, v8::Local<v8::Value> value)
 {
     HttpHeaders headers;
@@ -187,12 +179,11 @@ void WorkerInstance::opExchangeComplete(Args args)
         isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "response body must be bytes")));
         return;
     }
-    auto view = args[4].As<v8::ArrayBufferView>();
-    const char* data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+    const QByteArray body = bytesOf(args[4]);
     exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toQString(isolate, args[2]).toLatin1(),
                       headerList(isolate, ctx, args[3]));
-    if (view->ByteLength())
-        exchange->write(QByteArray(data, static_cast<qsizetype>(view->ByteLength())));
+    if (!body.isEmpty())
+        exchange->write(body);
     exchange->finish();
     instance->m_exchanges.erase(args[0]->Int32Value(ctx).FromMaybe(0));
 }
@@ -208,14 +199,13 @@ void WorkerInstance::opExchangeWrite(Args args)
         isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "response body chunks must be bytes")));
         return;
     }
-    auto view = args[1].As<v8::ArrayBufferView>();
-    const char* data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+    const QByteArray chunk = bytesOf(args[1]);
     auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
     args.GetReturnValue().Set(resolver->GetPromise());
     const int key = instance->parkResolver(isolate, resolver);
     EventLoop* loop = &instance->m_loop;
     std::weak_ptr<bool> alive = instance->m_alive;
-    exchange->write(QByteArray(data, static_cast<qsizetype>(view->ByteLength())), [instance, alive, loop, key] {
+    exchange->write(chunk, [instance, alive, loop, key] {
         loop->post(onEngineThread(instance, alive, [instance, key](const JsScope& scope) {
             auto resolver = instance->takeResolver(scope.isolate, key);
             if (!resolver.IsEmpty())

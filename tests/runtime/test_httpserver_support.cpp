@@ -1,6 +1,8 @@
 // Client, handler and helpers of test_httpserver; see test_httpserver.h.
 #include "test_httpserver.h"
 
+#include "procstatus.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
@@ -25,15 +27,7 @@ bool spinUntil(const std::function<bool()>& pred, int timeoutMs) {
     return true;
 }
 
-qint64 rssKiB() {
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly)) return -1;
-    for (const QByteArray& line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
+qint64 rssKiB() { return kiln::test::procStatusKiB("VmRSS"); }
 
 quint64 fnv1a(quint64 hash, const char* data, qsizetype size) {
     for (qsizetype i = 0; i < size; ++i) {

@@ -1,6 +1,7 @@
 // R2 end to end: Python in a real kiln dev using env.BUCKET, a 64 MiB body streamed from the
 // HTTP request into R2 and back out, and `kiln r2 object ...` on the same bucket.
 #include "kilndevprocess.h"
+#include "procstatus.h"
 
 #include <QCryptographicHash>
 #include <QJsonArray>
@@ -104,22 +105,12 @@ void TestR2::errors()
     QCOMPARE(r.value("bad md5").toString(), QStringLiteral("JsException: Error: put: The MD5 checksum you specified did not match what we received. (10037)"));
 }
 
-static qint64 rssKib(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    status.open(QIODevice::ReadOnly);
-    for (const QByteArray& line : status.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    return -1;
-}
-
 void TestR2::bodiesStreamThroughTheWorker()
 {
     QByteArray body(64 << 20, '\0');
     for (qsizetype i = 0; i < body.size(); i += 4096)
         body[i] = static_cast<char>(i / 4096);
-    const qint64 before = rssKib(m_dev.pid());
+    const qint64 before = procStatusKiB("VmRSS", m_dev.pid());
     const HttpResult put = httpRequest(m_dev.port(), "PUT", "/stream/big.bin", {{"content-type", "application/octet-stream"}}, body, 120000);
     QCOMPARE(put.status, 200);
     QCOMPARE(QJsonDocument::fromJson(put.body).object().value("size").toDouble(), double(body.size()));
@@ -127,7 +118,7 @@ void TestR2::bodiesStreamThroughTheWorker()
     QCOMPARE(got.status, 200);
     QCOMPARE(got.body.size(), body.size());
     QVERIFY(QCryptographicHash::hash(got.body, QCryptographicHash::Sha256) == QCryptographicHash::hash(body, QCryptographicHash::Sha256));
-    const qint64 growth = rssKib(m_dev.pid()) - before;
+    const qint64 growth = procStatusKiB("VmRSS", m_dev.pid()) - before;
     qInfo("kiln dev RSS grew by %lld KiB over a 64 MiB put and get", static_cast<long long>(growth));
     QVERIFY2(growth < 48 * 1024, qPrintable(QStringLiteral("the server held the body: RSS grew by %1 KiB").arg(growth)));
 }

@@ -3,6 +3,7 @@
 // run inside Kiln.
 
 #include "kilndevprocess.h"
+#include "procstatus.h"
 
 #include <QDir>
 #include <QFile>
@@ -53,13 +54,8 @@ namespace {
 // Peak resident memory of a process in MiB (VmHWM), or -1.
 qint64 peakRssMiB(qint64 pid)
 {
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray& line : status.readAll().split('\n'))
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() / 1024;
-    return -1;
+    const qint64 kib = procStatusKiB("VmHWM", pid);
+    return kib < 0 ? -1 : kib / 1024;
 }
 
 } // namespace

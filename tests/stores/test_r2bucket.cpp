@@ -3,12 +3,15 @@
 // through without the process ever holding it.
 #include "stores/r2bucket.h"
 
+#include "procstatus.h"
+
 #include <QCryptographicHash>
 #include <QDirIterator>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace kiln;
+using kiln::test::procStatusKiB;
 
 class TestR2Bucket : public QObject {
     Q_OBJECT
@@ -252,19 +255,9 @@ void TestR2Bucket::multipart()
     QCOMPARE(blobCount(), 1);
 }
 
-static qint64 rssKib()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    status.open(QIODevice::ReadOnly);
-    for (const QByteArray& line : status.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    return -1;
-}
-
 void TestR2Bucket::oneGibStreamsThrough()
 {
-    const qint64 before = rssKib();
+    const qint64 before = procStatusKiB("VmRSS");
     const QByteArray chunk(1 << 20, 'z');
     auto upload = m_bucket->beginUpload();
     QCryptographicHash written(QCryptographicHash::Sha256);
@@ -290,7 +283,7 @@ void TestR2Bucket::oneGibStreamsThrough()
     }
     QCOMPARE(total, qint64(1) << 30);
     QCOMPARE(readBack.result(), written.result());
-    const qint64 growth = rssKib() - before;
+    const qint64 growth = procStatusKiB("VmRSS") - before;
     qInfo("RSS grew by %lld KiB over a 1 GiB put and get", static_cast<long long>(growth));
     QVERIFY2(growth < 64 * 1024, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(growth)));
 }
