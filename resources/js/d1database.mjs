@@ -96,20 +96,18 @@ export class D1Database {
   }
 
   // Kiln's Python SDK (resources/python/workers/_d1.py): statements in and results out as
-  // JSON text, one crossing per execution. BLOB parameters arrive as {b64}.
-  // A lone SELECT answers a string at once (no promise, so Python need not await it).
-  _kilnRunJson(text) {
-    const statements = JSON.parse(text).map(([sql, params]) => [sql, params.map(decodeParam)]);
+  // JSON text, one crossing each way (runtime/stores/d1json.h has the format). A lone
+  // SELECT answers a string at once (no promise, so Python need not await it).
+  _kilnRunJson(text, withMeta) {
     const { ops, handle } = this[kDb];
-    const out = ops.d1Run(handle, statements, true);
-    return out instanceof Promise ? out.then((r) => JSON.stringify(r)) : JSON.stringify(out);
+    return ops.d1RunJson(handle, text, withMeta);
   }
-}
 
-function decodeParam(value) {
-  if (value === null || typeof value !== "object") return value;
-  if ("b64" in value) return Uint8Array.from(atob(value.b64), (c) => c.charCodeAt(0));
-  if ("float" in value) return Number(value.float === "inf" ? Infinity : value.float === "-inf" ? -Infinity : NaN);
-  return value;
+  // One statement: d1Query(handle, sql | d1Prepare(sql), withMeta, ...params) -> the same
+  // JSON text. Python calls the host ops themselves, so no JS runs in between.
+  _kilnQueryOps() {
+    const { ops, handle } = this[kDb];
+    return [ops.d1Query, ops.d1Prepare, handle];
+  }
 }
 Object.defineProperty(D1Database.prototype, Symbol.toStringTag, { value: "D1Database" });

@@ -1,6 +1,8 @@
 #include "bindings/d1binding.h"
 
 #include "engine/opstable.h"
+#include "engine/textcodec.h"
+#include "stores/d1json.h"
 #include "stores/storepaths.h"
 
 #include <v8-array-buffer.h>
@@ -21,45 +23,48 @@ namespace {
 
 using Args = const v8::FunctionCallbackInfo<v8::Value>&;
 
-D1Binding* self(Args args) { return static_cast<D1Binding*>(args.Data().As<v8::External>()->Value()); }
+D1Binding* self(Args args) {
+    return static_cast<D1Binding*>(args.Data().As<v8::External>()->Value());
+}
 
-SqlValue fromJs(v8::Isolate* isolate, v8::Local<v8::Value> value)
-{
-    if (value->IsNullOrUndefined())
-        return SqlValue();
-    if (value->IsBoolean())
-        return SqlValue(static_cast<qint64>(value->BooleanValue(isolate)));
+SqlValue fromJs(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+    if (value->IsNullOrUndefined()) return SqlValue();
+    if (value->IsBoolean()) return SqlValue(static_cast<qint64>(value->BooleanValue(isolate)));
     if (value->IsNumber()) {
         const double d = value.As<v8::Number>()->Value();
         if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) <= 9007199254740992.0)
             return SqlValue(static_cast<qint64>(d));
         return SqlValue(d);
     }
-    if (value->IsArrayBufferView() || value->IsArrayBuffer())
-        return SqlValue(bytesOf(value));
+    if (value->IsArrayBufferView() || value->IsArrayBuffer()) return SqlValue(bytesOf(value));
+    if (value->IsBigInt()) { // Pyodide hands Python ints beyond 2^53 over as BigInts
+        bool lossless = false;
+        const int64_t i = value.As<v8::BigInt>()->Int64Value(&lossless);
+        if (lossless) return SqlValue(static_cast<qint64>(i));
+        return SqlValue(value->NumberValue(isolate->GetCurrentContext()).FromMaybe(0.0));
+    }
     return SqlValue(toQString(isolate, value));
 }
 
-v8::Local<v8::Value> toJs(v8::Isolate* isolate, const SqlValue& value)
-{
+v8::Local<v8::Value> toJs(v8::Isolate* isolate, const SqlValue& value) {
     if (const auto* i = std::get_if<qint64>(&value))
         return v8::Number::New(isolate, static_cast<double>(*i));
-    if (const auto* d = std::get_if<double>(&value))
-        return v8::Number::New(isolate, *d);
-    if (const auto* s = std::get_if<QString>(&value))
-        return toV8(isolate, *s);
+    if (const auto* d = std::get_if<double>(&value)) return v8::Number::New(isolate, *d);
+    if (const auto* s = std::get_if<QString>(&value)) return toV8(isolate, *s);
     if (const auto* b = std::get_if<QByteArray>(&value)) {
         auto array = v8::Array::New(isolate, static_cast<int>(b->size()));
         auto context = isolate->GetCurrentContext();
         for (qsizetype i = 0; i < b->size(); ++i)
-            array->Set(context, static_cast<uint32_t>(i), v8::Integer::New(isolate, static_cast<unsigned char>(b->at(i)))).Check();
+            array
+                ->Set(context, static_cast<uint32_t>(i),
+                      v8::Integer::New(isolate, static_cast<unsigned char>(b->at(i))))
+                .Check();
         return array;
     }
     return v8::Null(isolate);
 }
 
-v8::Local<v8::Object> metaOf(const JsScope& s, const D1Meta& meta)
-{
+v8::Local<v8::Object> metaOf(const JsScope& s, const D1Meta& meta) {
     auto out = v8::Object::New(s.isolate);
     setField(s, out, "served_by", toV8(s.isolate, "kiln"));
     setField(s, out, "duration", v8::Number::New(s.isolate, meta.durationMs));
@@ -73,19 +78,21 @@ v8::Local<v8::Object> metaOf(const JsScope& s, const D1Meta& meta)
 }
 
 // [{columns, rows: [[...]], meta}, ...]
-v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& results)
-{
+v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& results) {
     auto out = v8::Array::New(s.isolate, static_cast<int>(results.size()));
     for (size_t i = 0; i < results.size(); ++i) {
         const D1Result& result = results[i];
         auto columns = v8::Array::New(s.isolate, static_cast<int>(result.columns.size()));
         for (int c = 0; c < result.columns.size(); ++c)
-            columns->Set(s.context, static_cast<uint32_t>(c), toV8(s.isolate, result.columns[c])).Check();
+            columns->Set(s.context, static_cast<uint32_t>(c), toV8(s.isolate, result.columns[c]))
+                .Check();
         auto rows = v8::Array::New(s.isolate, static_cast<int>(result.rows.size()));
         for (size_t row = 0; row < result.rows.size(); ++row) {
             auto values = v8::Array::New(s.isolate, static_cast<int>(result.rows[row].size()));
             for (size_t c = 0; c < result.rows[row].size(); ++c)
-                values->Set(s.context, static_cast<uint32_t>(c), toJs(s.isolate, result.rows[row][c])).Check();
+                values
+                    ->Set(s.context, static_cast<uint32_t>(c), toJs(s.isolate, result.rows[row][c]))
+                    .Check();
             rows->Set(s.context, static_cast<uint32_t>(row), values).Check();
         }
         auto item = v8::Object::New(s.isolate);
@@ -97,22 +104,36 @@ v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& 
     return out;
 }
 
+v8::Local<v8::String> utf8String(v8::Isolate* isolate, const QByteArray& utf8) {
+    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal,
+                                   static_cast<int>(utf8.size()))
+        .ToLocalChecked();
+}
+
+// Lone SELECTs are microseconds of SQLite: done in place rather than on a pool thread
+// (two thread hops cost more). Anything that may write goes to the pool, so an fsync
+// never stalls the event loop. (Misjudging only moves work between threads.)
+bool isLoneRead(const std::vector<D1Statement>& statements) {
+    return statements.size() == 1 && statements.front().sql.trimmed().startsWith(
+                                         QLatin1String("SELECT"), Qt::CaseInsensitive);
+}
+
 } // namespace
 
-std::shared_ptr<D1Database> D1Binding::database(Args args)
-{
+std::shared_ptr<D1Database> D1Binding::database(Args args) {
     const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
     if (handle < 0 || handle >= static_cast<int>(m_databases.size())) {
-        args.GetIsolate()->ThrowException(v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation")));
+        args.GetIsolate()->ThrowException(
+            v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation")));
         return nullptr;
     }
     return m_databases[static_cast<size_t>(handle)];
 }
 
-void D1Binding::opOpen(Args args)
-{
+void D1Binding::opOpen(Args args) {
     auto* binding = self(args);
-    auto db = std::make_shared<D1Database>(storeFile(binding->m_persistDir, QStringLiteral("d1"), toQString(args.GetIsolate(), args[0])));
+    auto db = std::make_shared<D1Database>(storeFile(binding->m_persistDir, QStringLiteral("d1"),
+                                                     toQString(args.GetIsolate(), args[0])));
     if (auto r = db->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;
@@ -121,11 +142,9 @@ void D1Binding::opOpen(Args args)
     args.GetReturnValue().Set(static_cast<int>(binding->m_databases.size() - 1));
 }
 
-void D1Binding::opRun(Args args)
-{
+void D1Binding::opRun(Args args) {
     auto db = self(args)->database(args);
-    if (!db)
-        return;
+    if (!db) return;
     auto* isolate = args.GetIsolate();
     const JsScope scope{isolate, isolate->GetCurrentContext()};
     std::vector<D1Statement> statements;
@@ -133,26 +152,28 @@ void D1Binding::opRun(Args args)
         auto list = args[1].As<v8::Array>();
         for (uint32_t i = 0; i < list->Length(); ++i) {
             auto pair = list->Get(scope.context, i).ToLocalChecked().As<v8::Array>();
-            D1Statement statement{toQString(isolate, pair->Get(scope.context, 0).ToLocalChecked()), {}};
+            D1Statement statement{toQString(isolate, pair->Get(scope.context, 0).ToLocalChecked()),
+                                  {}};
             auto params = pair->Get(scope.context, 1).ToLocalChecked();
             if (params->IsArray()) {
                 auto p = params.As<v8::Array>();
                 for (uint32_t j = 0; j < p->Length(); ++j)
-                    statement.params.push_back(fromJs(isolate, p->Get(scope.context, j).ToLocalChecked()));
+                    statement.params.push_back(
+                        fromJs(isolate, p->Get(scope.context, j).ToLocalChecked()));
             }
             statements.push_back(std::move(statement));
         }
     }
-    auto settle = [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::vector<D1Result>, QString>&& r) {
+    auto settle = [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+                     std::expected<std::vector<D1Result>, QString>&& r) {
         if (!r)
-            return void(resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error()))).Check());
+            return void(
+                resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error())))
+                    .Check());
         resolver->Resolve(s.context, resultsToJs(s, *r)).Check();
     };
-    // Lone SELECTs are microseconds of SQLite: done in place rather than on a pool thread
-    // (two thread hops cost more). Anything that may write goes to the pool, so an fsync
-    // never stalls the event loop. (Misjudging only moves work between threads.) With
-    // args[2] true the caller takes a read's results directly, not as a promise.
-    const bool read = statements.size() == 1 && statements.front().sql.trimmed().startsWith(QLatin1String("SELECT"), Qt::CaseInsensitive);
+    // With args[2] true the caller takes a read's results directly, not as a promise.
+    const bool read = isLoneRead(statements);
     if (read && args[2]->IsTrue()) {
         auto r = db->run(statements);
         if (!r)
@@ -160,24 +181,85 @@ void D1Binding::opRun(Args args)
         return args.GetReturnValue().Set(resultsToJs(scope, *r));
     }
     if (read)
-        return args.GetReturnValue().Set(self(args)->m_async.runNow(scope, [db, &statements] { return db->run(statements); }, settle));
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
-        [db, statements = std::move(statements)] { return db->run(statements); }, settle));
+        return args.GetReturnValue().Set(self(args)->m_async.runNow(
+            scope, [db, &statements] { return db->run(statements); }, settle));
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope, [db, statements = std::move(statements)] { return db->run(statements); }, settle));
 }
 
-void D1Binding::opExec(Args args)
-{
+void D1Binding::opRunJson(Args args) {
+    auto statements = D1Json::parseStatements(encodeUtf8(args.GetIsolate(), args[1]));
+    if (!statements)
+        return void(args.GetIsolate()->ThrowException(
+            v8::Exception::TypeError(toV8(args.GetIsolate(), statements.error()))));
+    runAsJson(args, std::move(*statements), args[2]->IsTrue());
+}
+
+void D1Binding::opPrepare(Args args) {
+    auto* binding = self(args);
+    if (binding->m_sqlTexts.size() >= kMaxSqlTexts)
+        return args.GetReturnValue().Set(-1); // the caller passes the text instead
+    binding->m_sqlTexts.push_back(toQString(args.GetIsolate(), args[0]));
+    args.GetReturnValue().Set(static_cast<int>(binding->m_sqlTexts.size() - 1));
+}
+
+void D1Binding::opQuery(Args args) {
+    auto* binding = self(args);
+    std::vector<D1Statement> statements(1);
+    if (args[1]->IsInt32()) {
+        const int id = args[1].As<v8::Int32>()->Value();
+        if (id < 0 || id >= static_cast<int>(binding->m_sqlTexts.size()))
+            return void(args.GetIsolate()->ThrowException(
+                v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation"))));
+        statements[0].sql = binding->m_sqlTexts[static_cast<size_t>(id)];
+    } else {
+        statements[0].sql = toQString(args.GetIsolate(), args[1]);
+    }
+    for (int i = 3; i < args.Length(); ++i)
+        statements[0].params.push_back(fromJs(args.GetIsolate(), args[i]));
+    runAsJson(args, std::move(statements), args[2]->IsTrue());
+}
+
+void D1Binding::runAsJson(Args args, std::vector<D1Statement>&& statements, bool withMeta) {
     auto db = self(args)->database(args);
-    if (!db)
-        return;
+    if (!db) return;
+    auto* isolate = args.GetIsolate();
+    const JsScope scope{isolate, isolate->GetCurrentContext()};
+    if (isLoneRead(statements)) {
+        auto r = db->runJson(statements, withMeta);
+        if (!r)
+            return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, r.error()))));
+        return args.GetReturnValue().Set(utf8String(isolate, *r));
+    }
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope,
+        [db, withMeta, statements = std::move(statements)] {
+            return db->runJson(statements, withMeta);
+        },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+           std::expected<QByteArray, QString>&& r) {
+            if (!r)
+                return void(
+                    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error())))
+                        .Check());
+            resolver->Resolve(s.context, utf8String(s.isolate, *r)).Check();
+        }));
+}
+
+void D1Binding::opExec(Args args) {
+    auto db = self(args)->database(args);
+    if (!db) return;
     auto* isolate = args.GetIsolate();
     const JsScope scope{isolate, isolate->GetCurrentContext()};
     const QString sql = toQString(isolate, args[1]);
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
-        [db, sql] { return db->exec(sql); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<D1ExecResult, QString>&& r) {
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope, [db, sql] { return db->exec(sql); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+           std::expected<D1ExecResult, QString>&& r) {
             if (!r)
-                return void(resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error()))).Check());
+                return void(
+                    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error())))
+                        .Check());
             auto out = v8::Object::New(s.isolate);
             setField(s, out, "count", v8::Number::New(s.isolate, r->count));
             setField(s, out, "duration", v8::Number::New(s.isolate, r->durationMs));
@@ -185,11 +267,16 @@ void D1Binding::opExec(Args args)
         }));
 }
 
-void D1Binding::install(const JsScope& scope, v8::Local<v8::Object> ops)
-{
-    installOpTable(scope, ops, this, {
-        {"d1Open", opOpen}, {"d1Run", opRun}, {"d1Exec", opExec},
-    });
+void D1Binding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
+    installOpTable(scope, ops, this,
+                   {
+                       {"d1Open", opOpen},
+                       {"d1Run", opRun},
+                       {"d1RunJson", opRunJson},
+                       {"d1Prepare", opPrepare},
+                       {"d1Query", opQuery},
+                       {"d1Exec", opExec},
+                   });
 }
 
 } // namespace kiln

@@ -1,5 +1,7 @@
 #include "stores/d1database.h"
 
+#include "stores/d1json.h"
+
 #include <QElapsedTimer>
 
 #include <sqlite3.h>
@@ -8,80 +10,87 @@ namespace kiln {
 
 namespace {
 
-QString d1Error(sqlite3* db)
-{
+QString d1Error(sqlite3* db) {
     const int code = sqlite3_extended_errcode(db) & 0xff;
-    const char* name = code == SQLITE_CONSTRAINT ? "SQLITE_CONSTRAINT" : code == SQLITE_BUSY ? "SQLITE_BUSY"
-                     : code == SQLITE_TOOBIG    ? "SQLITE_TOOBIG"      : code == SQLITE_RANGE ? "SQLITE_RANGE"
-                     : code == SQLITE_MISMATCH ? "SQLITE_MISMATCH"    : "SQLITE_ERROR";
-    return QStringLiteral("D1_ERROR: %1: %2").arg(QString::fromUtf8(sqlite3_errmsg(db)), QLatin1String(name));
+    const char* name = code == SQLITE_CONSTRAINT ? "SQLITE_CONSTRAINT"
+                       : code == SQLITE_BUSY     ? "SQLITE_BUSY"
+                       : code == SQLITE_TOOBIG   ? "SQLITE_TOOBIG"
+                       : code == SQLITE_RANGE    ? "SQLITE_RANGE"
+                       : code == SQLITE_MISMATCH ? "SQLITE_MISMATCH"
+                                                 : "SQLITE_ERROR";
+    return QStringLiteral("D1_ERROR: %1: %2")
+        .arg(QString::fromUtf8(sqlite3_errmsg(db)), QLatin1String(name));
 }
 
-SqlValue columnValue(sqlite3_stmt* stmt, int i)
-{
+SqlValue columnValue(sqlite3_stmt* stmt, int i) {
     switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER: return SqlValue(static_cast<qint64>(sqlite3_column_int64(stmt, i)));
-    case SQLITE_FLOAT: return SqlValue(sqlite3_column_double(stmt, i));
+    case SQLITE_INTEGER:
+        return SqlValue(static_cast<qint64>(sqlite3_column_int64(stmt, i)));
+    case SQLITE_FLOAT:
+        return SqlValue(sqlite3_column_double(stmt, i));
     case SQLITE_TEXT:
-        return SqlValue(QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)), sqlite3_column_bytes(stmt, i)));
+        return SqlValue(
+            QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                              sqlite3_column_bytes(stmt, i)));
     case SQLITE_BLOB:
-        return SqlValue(QByteArray(static_cast<const char*>(sqlite3_column_blob(stmt, i)), sqlite3_column_bytes(stmt, i)));
-    default: return SqlValue();
+        return SqlValue(QByteArray(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                                   sqlite3_column_bytes(stmt, i)));
+    default:
+        return SqlValue();
     }
 }
 
-void bindValue(sqlite3_stmt* stmt, int index, const SqlValue& value)
-{
+void bindValue(sqlite3_stmt* stmt, int index, const SqlValue& value) {
     if (const auto* i = std::get_if<qint64>(&value)) {
         sqlite3_bind_int64(stmt, index, *i);
     } else if (const auto* d = std::get_if<double>(&value)) {
         sqlite3_bind_double(stmt, index, *d);
     } else if (const auto* s = std::get_if<QString>(&value)) {
         const QByteArray utf8 = s->toUtf8();
-        sqlite3_bind_text64(stmt, index, utf8.constData(), static_cast<sqlite3_uint64>(utf8.size()), SQLITE_TRANSIENT, SQLITE_UTF8);
+        sqlite3_bind_text64(stmt, index, utf8.constData(), static_cast<sqlite3_uint64>(utf8.size()),
+                            SQLITE_TRANSIENT, SQLITE_UTF8);
     } else if (const auto* b = std::get_if<QByteArray>(&value)) {
-        sqlite3_bind_blob64(stmt, index, b->isEmpty() ? "" : b->constData(), static_cast<sqlite3_uint64>(b->size()), SQLITE_TRANSIENT);
+        sqlite3_bind_blob64(stmt, index, b->isEmpty() ? "" : b->constData(),
+                            static_cast<sqlite3_uint64>(b->size()), SQLITE_TRANSIENT);
     } else {
         sqlite3_bind_null(stmt, index);
     }
 }
 
 // SQL text for a value, as sqlite3's .dump writes it.
-QString literal(const SqlValue& value)
-{
-    if (const auto* i = std::get_if<qint64>(&value))
-        return QString::number(*i);
-    if (const auto* d = std::get_if<double>(&value))
-        return QString::number(*d, 'g', 17);
+QString literal(const SqlValue& value) {
+    if (const auto* i = std::get_if<qint64>(&value)) return QString::number(*i);
+    if (const auto* d = std::get_if<double>(&value)) return QString::number(*d, 'g', 17);
     if (const auto* s = std::get_if<QString>(&value))
-        return QLatin1Char('\'') + QString(*s).replace(QLatin1Char('\''), QLatin1String("''")) + QLatin1Char('\'');
+        return QLatin1Char('\'') + QString(*s).replace(QLatin1Char('\''), QLatin1String("''")) +
+               QLatin1Char('\'');
     if (const auto* b = std::get_if<QByteArray>(&value))
         return QStringLiteral("X'") + QString::fromLatin1(b->toHex()) + QLatin1Char('\'');
     return QStringLiteral("NULL");
 }
 
-QString quoteIdentifier(const QString& name)
-{
-    return QLatin1Char('"') + QString(name).replace(QLatin1Char('"'), QLatin1String("\"\"")) + QLatin1Char('"');
+QString quoteIdentifier(const QString& name) {
+    return QLatin1Char('"') + QString(name).replace(QLatin1Char('"'), QLatin1String("\"\"")) +
+           QLatin1Char('"');
 }
 
 } // namespace
 
-D1Database::D1Database(QString path) : m_path(std::move(path)) {}
+D1Database::D1Database(QString path)
+    : m_path(std::move(path)) {}
 
-D1Database::~D1Database()
-{
+D1Database::~D1Database() {
     for (auto& [sql, stmt] : m_statements)
         sqlite3_finalize(stmt);
     m_pageCount.reset();
 }
 
-sqlite3_stmt* D1Database::prepared(const QByteArray& sql)
-{
-    if (auto it = m_statements.find(sql); it != m_statements.end())
-        return it->second;
+sqlite3_stmt* D1Database::prepared(const QByteArray& sql) {
+    if (auto it = m_statements.find(sql); it != m_statements.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(m_db.handle(), sql.constData(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK || !stmt)
+    if (sqlite3_prepare_v3(m_db.handle(), sql.constData(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK ||
+        !stmt)
         return stmt;
     if (m_statements.size() >= 128) {
         for (auto& [text, old] : m_statements)
@@ -92,19 +101,23 @@ sqlite3_stmt* D1Database::prepared(const QByteArray& sql)
     return stmt;
 }
 
-std::expected<void, QString> D1Database::open()
-{
+std::expected<void, QString> D1Database::open() {
     QMutexLocker lock(&m_mutex);
-    if (m_db.isOpen())
-        return {};
+    if (m_db.isOpen()) return {};
     auto r = m_db.open(m_path);
-    if (!r)
-        m_openError = r.error();
+    if (!r) m_openError = r.error();
     return r;
 }
 
-qint64 D1Database::sizeBytes()
-{
+qint64 D1Database::sizeBytes(bool wrote) {
+    // PRAGMA page_count is a read transaction of its own (file locks: syscalls that cost
+    // more than a point select). The pager's data version moves with every change, ours or
+    // another connection's, and was refreshed by the statement that just ran; a write
+    // inside a transaction moves it only at commit, so writes always count pages.
+    unsigned version = 0;
+    const bool versioned = sqlite3_file_control(m_db.handle(), "main", SQLITE_FCNTL_DATA_VERSION,
+                                                &version) == SQLITE_OK;
+    if (!wrote && versioned && m_pageCount && version == m_sizeVersion) return m_sizeBytes;
     if (!m_pageCount) {
         SqlStatement size(m_db, "PRAGMA page_size");
         m_pageSize = size.step().value_or(false) ? size.integer(0) : 4096;
@@ -113,44 +126,57 @@ qint64 D1Database::sizeBytes()
     m_pageCount->reset();
     const qint64 pages = m_pageCount->step().value_or(false) ? m_pageCount->integer(0) : 0;
     m_pageCount->reset();
-    return pages * m_pageSize;
+    m_sizeBytes = pages * m_pageSize;
+    m_sizeVersion = versioned ? version : ~0u;
+    return m_sizeBytes;
 }
 
-std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement)
-{
+std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement, QByteArray* json,
+                                                    bool withMeta) {
     QElapsedTimer timer;
     timer.start();
     sqlite3* db = m_db.handle();
     const QByteArray sql = statement.sql.toUtf8();
     sqlite3_stmt* stmt = prepared(sql);
     if (!stmt) {
-        if (sqlite3_errcode(db) != SQLITE_OK)
-            return std::unexpected(d1Error(db));
+        if (sqlite3_errcode(db) != SQLITE_OK) return std::unexpected(d1Error(db));
         return std::unexpected(QStringLiteral("D1_ERROR: No SQL statements detected."));
     }
     // Cached statements are reset here, not finalized: whatever happens below.
     struct Reset {
         sqlite3_stmt* s;
-        ~Reset() { sqlite3_reset(s); sqlite3_clear_bindings(s); }
+        ~Reset() {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+        }
     } resetLater{stmt};
     const int wanted = sqlite3_bind_parameter_count(stmt);
-    if (static_cast<int>(statement.params.size()) > wanted && wanted >= 0 && !statement.params.empty())
-        return std::unexpected(QStringLiteral("D1_ERROR: Wrong number of parameter bindings for SQL query.: SQLITE_RANGE"));
+    if (static_cast<int>(statement.params.size()) > wanted && wanted >= 0 &&
+        !statement.params.empty())
+        return std::unexpected(QStringLiteral(
+            "D1_ERROR: Wrong number of parameter bindings for SQL query.: SQLITE_RANGE"));
     for (int i = 0; i < static_cast<int>(statement.params.size()); ++i)
         bindValue(stmt, i + 1, statement.params[static_cast<size_t>(i)]);
     D1Result result;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i)
-        result.columns << QString::fromUtf8(sqlite3_column_name(stmt, i));
+    const int columns = sqlite3_column_count(stmt);
+    if (json)
+        D1Json::beginResult(*json, stmt);
+    else
+        for (int i = 0; i < columns; ++i)
+            result.columns << QString::fromUtf8(sqlite3_column_name(stmt, i));
     const qint64 totalBefore = sqlite3_total_changes64(db);
-    for (;;) {
+    qint64 rows = 0;
+    for (;; ++rows) {
         const int rc = sqlite3_step(stmt);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW)
-            return std::unexpected(d1Error(db));
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) return std::unexpected(d1Error(db));
+        if (json) {
+            D1Json::appendRow(*json, stmt, rows == 0);
+            continue;
+        }
         std::vector<SqlValue> row;
-        row.reserve(result.columns.size());
-        for (int i = 0; i < result.columns.size(); ++i)
+        row.reserve(size_t(columns));
+        for (int i = 0; i < columns; ++i)
             row.push_back(columnValue(stmt, i));
         result.rows.push_back(std::move(row));
     }
@@ -161,17 +187,19 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
     result.meta.lastRowId = sqlite3_last_insert_rowid(db);
     result.meta.changedDb = !readOnly && written > 0;
     result.meta.rowsWritten = written;
-    result.meta.rowsRead = static_cast<qint64>(result.rows.size()) + scanned;
-    result.meta.sizeAfter = sizeBytes();
+    result.meta.rowsRead = rows + scanned;
+    result.meta.sizeAfter = sizeBytes(!readOnly);
     result.meta.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    if (json) D1Json::endResult(*json, withMeta ? &result.meta : nullptr);
     return result;
 }
 
-std::expected<std::vector<D1Result>, QString> D1Database::run(const std::vector<D1Statement>& statements)
-{
+std::expected<std::vector<D1Result>, QString>
+D1Database::run(const std::vector<D1Statement>& statements) {
     QMutexLocker lock(&m_mutex);
     if (!m_db.isOpen())
-        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open") : m_openError);
+        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
+                                                     : m_openError);
     std::vector<D1Result> results;
     SqlTransaction transaction(m_db);
     const bool batch = statements.size() > 1;
@@ -181,8 +209,7 @@ std::expected<std::vector<D1Result>, QString> D1Database::run(const std::vector<
     }
     for (const auto& statement : statements) {
         auto one = runOne(statement);
-        if (!one)
-            return std::unexpected(one.error()); // the transaction rolls back
+        if (!one) return std::unexpected(one.error()); // the transaction rolls back
         results.push_back(std::move(*one));
     }
     if (batch) {
@@ -192,11 +219,37 @@ std::expected<std::vector<D1Result>, QString> D1Database::run(const std::vector<
     return results;
 }
 
-std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QString& sql)
-{
+std::expected<QByteArray, QString> D1Database::runJson(const std::vector<D1Statement>& statements,
+                                                       bool withMeta) {
     QMutexLocker lock(&m_mutex);
     if (!m_db.isOpen())
-        return std::unexpected(m_openError);
+        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
+                                                     : m_openError);
+    QByteArray json;
+    json.reserve(256);
+    json.append('[');
+    SqlTransaction transaction(m_db);
+    const bool batch = statements.size() > 1;
+    if (batch) {
+        if (auto r = transaction.begin(); !r)
+            return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    }
+    for (size_t i = 0; i < statements.size(); ++i) {
+        if (i) json.append(',');
+        if (auto one = runOne(statements[i], &json, withMeta); !one)
+            return std::unexpected(one.error()); // the transaction rolls back
+    }
+    if (batch) {
+        if (auto r = transaction.commit(); !r)
+            return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    }
+    json.append(']');
+    return json;
+}
+
+std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QString& sql) {
+    QMutexLocker lock(&m_mutex);
+    if (!m_db.isOpen()) return std::unexpected(m_openError);
     SqlTransaction transaction(m_db);
     if (auto r = transaction.begin(); !r)
         return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
@@ -209,14 +262,14 @@ std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QStrin
         // a CREATE TABLE earlier in the script is visible to the statements after it.
         sqlite3_stmt* probe = nullptr;
         const char* start = tail;
-        if (sqlite3_prepare_v2(m_db.handle(), start, static_cast<int>(end - start), &probe, &tail) != SQLITE_OK)
+        if (sqlite3_prepare_v2(m_db.handle(), start, static_cast<int>(end - start), &probe,
+                               &tail) != SQLITE_OK)
             return std::unexpected(d1Error(m_db.handle()));
-        if (!probe)
-            continue;
+        if (!probe) continue;
         sqlite3_finalize(probe);
-        auto one = runOne(D1Statement{QString::fromUtf8(start, static_cast<qsizetype>(tail - start)).trimmed(), {}});
-        if (!one)
-            return std::unexpected(one.error());
+        auto one = runOne(D1Statement{
+            QString::fromUtf8(start, static_cast<qsizetype>(tail - start)).trimmed(), {}});
+        if (!one) return std::unexpected(one.error());
         results.push_back(std::move(*one));
     }
     if (auto r = transaction.commit(); !r)
@@ -224,11 +277,11 @@ std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QStrin
     return results;
 }
 
-std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql)
-{
+std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql) {
     QMutexLocker lock(&m_mutex);
     if (!m_db.isOpen())
-        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open") : m_openError);
+        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
+                                                     : m_openError);
     QElapsedTimer timer;
     timer.start();
     const QByteArray text = sql.toUtf8();
@@ -241,39 +294,44 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql)
     auto failure = [&](const char* start, const char* stop) {
         while (start < stop && QChar::isSpace(static_cast<unsigned char>(*start)))
             ++start;
-        const auto line = QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData())).count('\n') + 1;
-        const QString statement = QString::fromUtf8(start, static_cast<qsizetype>(std::max(stop, start) - start)).trimmed();
+        const auto line =
+            QByteArray(text.constData(), static_cast<qsizetype>(start - text.constData()))
+                .count('\n') +
+            1;
+        const QString statement =
+            QString::fromUtf8(start, static_cast<qsizetype>(std::max(stop, start) - start))
+                .trimmed();
         return std::unexpected(QStringLiteral("D1_EXEC_ERROR: Error in line %1: %2: %3")
-                                   .arg(line).arg(statement, QString::fromUtf8(sqlite3_errmsg(db))));
+                                   .arg(line)
+                                   .arg(statement, QString::fromUtf8(sqlite3_errmsg(db))));
     };
     while (tail < end) {
         sqlite3_stmt* stmt = nullptr;
         const char* start = tail;
-        if (sqlite3_prepare_v2(db, start, static_cast<int>(end - start), &stmt, &tail) != SQLITE_OK) {
-            const char* stop = static_cast<const char*>(memchr(start, ';', static_cast<size_t>(end - start)));
+        if (sqlite3_prepare_v2(db, start, static_cast<int>(end - start), &stmt, &tail) !=
+            SQLITE_OK) {
+            const char* stop =
+                static_cast<const char*>(memchr(start, ';', static_cast<size_t>(end - start)));
             return failure(start, stop ? stop + 1 : end);
         }
-        if (!stmt)
-            continue; // whitespace or a comment
+        if (!stmt) continue; // whitespace or a comment
         int rc;
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         }
         sqlite3_finalize(stmt);
-        if (rc != SQLITE_DONE)
-            return failure(start, tail);
+        if (rc != SQLITE_DONE) return failure(start, tail);
         ++result.count;
     }
     result.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
     return result;
 }
 
-std::expected<QString, QString> D1Database::dump()
-{
+std::expected<QString, QString> D1Database::dump() {
     QMutexLocker lock(&m_mutex);
-    if (!m_db.isOpen())
-        return std::unexpected(m_openError);
+    if (!m_db.isOpen()) return std::unexpected(m_openError);
     QString out = QStringLiteral("PRAGMA defer_foreign_keys=TRUE;\n");
-    SqlStatement tables(m_db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid");
+    SqlStatement tables(m_db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name "
+                              "NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid");
     std::vector<QString> names;
     while (tables.step().value_or(false)) {
         names.push_back(tables.text(0));
@@ -288,7 +346,8 @@ std::expected<QString, QString> D1Database::dump()
             QStringList values;
             for (int i = 0; i < sqlite3_column_count(stmt); ++i)
                 values << literal(columnValue(stmt, i));
-            out += QStringLiteral("INSERT INTO %1 VALUES(%2);\n").arg(quoteIdentifier(name), values.join(QLatin1Char(',')));
+            out += QStringLiteral("INSERT INTO %1 VALUES(%2);\n")
+                       .arg(quoteIdentifier(name), values.join(QLatin1Char(',')));
         }
         sqlite3_finalize(stmt);
     }
@@ -298,9 +357,12 @@ std::expected<QString, QString> D1Database::dump()
         out += QStringLiteral("DELETE FROM sqlite_sequence;\n");
         SqlStatement sequence(m_db, "SELECT name, seq FROM sqlite_sequence");
         while (sequence.step().value_or(false))
-            out += QStringLiteral("INSERT INTO sqlite_sequence VALUES(%1,%2);\n").arg(literal(SqlValue(sequence.text(0)))).arg(sequence.integer(1));
+            out += QStringLiteral("INSERT INTO sqlite_sequence VALUES(%1,%2);\n")
+                       .arg(literal(SqlValue(sequence.text(0))))
+                       .arg(sequence.integer(1));
     }
-    SqlStatement rest(m_db, "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid");
+    SqlStatement rest(m_db, "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger', "
+                            "'view') AND sql IS NOT NULL ORDER BY rowid");
     while (rest.step().value_or(false))
         out += rest.text(0) + QStringLiteral(";\n");
     return out;

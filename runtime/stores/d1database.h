@@ -53,6 +53,9 @@ public:
     // Runs the statements in order. More than one (a batch) run in one transaction that
     // rolls back whole if any fails; a single one commits on its own.
     std::expected<std::vector<D1Result>, QString> run(const std::vector<D1Statement>& statements);
+    // The same, the results written as JSON text (stores/d1json.h) as the statements step.
+    std::expected<QByteArray, QString> runJson(const std::vector<D1Statement>& statements,
+                                               bool withMeta);
     // Several statements separated by semicolons, each with its own result, in one
     // transaction (`kiln d1 execute --command/--file`, migrations).
     std::expected<std::vector<D1Result>, QString> runScript(const QString& sql);
@@ -62,14 +65,18 @@ public:
     std::expected<QString, QString> dump();
 
 private:
-    std::expected<D1Result, QString> runOne(const D1Statement& statement);
-    qint64 sizeBytes();
+    // With json, columns and rows go there (result.columns/rows stay empty).
+    std::expected<D1Result, QString> runOne(const D1Statement& statement,
+                                            QByteArray* json = nullptr, bool withMeta = true);
+    qint64 sizeBytes(bool wrote);
     // Prepared statements by SQL text, reused across calls as D1 does (a point select spent
     // more time preparing than running); cleared when it grows past a bound.
     sqlite3_stmt* prepared(const QByteArray& sql);
     std::map<QByteArray, sqlite3_stmt*> m_statements;
     std::unique_ptr<SqlStatement> m_pageCount;
     qint64 m_pageSize = 0;
+    qint64 m_sizeBytes = 0;
+    unsigned m_sizeVersion = ~0u; // the data version m_sizeBytes was read at
 
     QString m_path;
     QMutex m_mutex;

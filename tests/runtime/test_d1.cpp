@@ -17,6 +17,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void types();
+    void values();
     void batch();
     void exec();
     void errors();
@@ -30,40 +31,45 @@ private:
     KilnDevProcess m_dev;
 };
 
-QByteArray TestD1::d1(const QStringList& args, int* exitCode)
-{
+QByteArray TestD1::d1(const QStringList& args, int* exitCode) {
     QProcess p;
-    p.start(qEnvironmentVariable("KILN_BIN"), QStringList{QStringLiteral("d1")} + args
-                + QStringList{QStringLiteral("-c"), m_project, QStringLiteral("--persist-to"), m_state.path()});
+    p.start(qEnvironmentVariable("KILN_BIN"),
+            QStringList{QStringLiteral("d1")} + args +
+                QStringList{QStringLiteral("-c"), m_project, QStringLiteral("--persist-to"),
+                            m_state.path()});
     p.waitForFinished(30000);
-    if (exitCode)
-        *exitCode = p.exitCode();
+    if (exitCode) *exitCode = p.exitCode();
     return p.readAllStandardOutput();
 }
 
-void TestD1::initTestCase()
-{
-    m_project = qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/d1");
-    QVERIFY(d1({QStringLiteral("migrations"), QStringLiteral("list"), QStringLiteral("DB")}).contains("0001_items.sql"));
+void TestD1::initTestCase() {
+    m_project =
+        qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/d1");
+    QVERIFY(d1({QStringLiteral("migrations"), QStringLiteral("list"), QStringLiteral("DB")})
+                .contains("0001_items.sql"));
     int code = -1;
-    d1({QStringLiteral("migrations"), QStringLiteral("apply"), QStringLiteral("d1-test"), QStringLiteral("--local")}, &code);
+    d1({QStringLiteral("migrations"), QStringLiteral("apply"), QStringLiteral("d1-test"),
+        QStringLiteral("--local")},
+       &code);
     QCOMPARE(code, 0);
-    QVERIFY(d1({QStringLiteral("migrations"), QStringLiteral("list"), QStringLiteral("DB")}).contains("No migrations to apply"));
+    QVERIFY(d1({QStringLiteral("migrations"), QStringLiteral("list"), QStringLiteral("DB")})
+                .contains("No migrations to apply"));
     QVERIFY2(m_dev.start(m_project, m_state.path()), qPrintable(m_dev.output()));
 }
 
-void TestD1::cleanupTestCase() { m_dev.stop(); }
+void TestD1::cleanupTestCase() {
+    m_dev.stop();
+}
 
-QJsonValue TestD1::getJson(const QByteArray& path)
-{
+QJsonValue TestD1::getJson(const QByteArray& path) {
     const HttpResult r = httpRequest(m_dev.port(), "GET", path);
     if (r.status != 200)
-        qWarning("%s -> %d %s\n%s", path.constData(), r.status, r.body.constData(), qPrintable(m_dev.output()));
+        qWarning("%s -> %d %s\n%s", path.constData(), r.status, r.body.constData(),
+                 qPrintable(m_dev.output()));
     return QJsonDocument::fromJson("[" + r.body + "]").array().at(0);
 }
 
-void TestD1::types()
-{
+void TestD1::types() {
     const QJsonObject r = getJson("/types").toObject();
     const QJsonObject meta = r.value("meta").toObject();
     QCOMPARE(meta.value("changes").toInt(), 1);
@@ -83,35 +89,81 @@ void TestD1::types()
     QVERIFY(r.value("null").isNull());
 }
 
-void TestD1::batch()
-{
+// Values cross between Python and the host as JSON text: every SQLite type comes back as
+// Python sees it through D1 on Cloudflare (a JS number: safe integers as int, else float).
+void TestD1::values() {
+    const QJsonObject r = getJson("/values").toObject();
+    auto check = [&](const char* name, const char* sqlType, const char* pyType,
+                     const QJsonValue& value) {
+        const QJsonObject v = r.value(QLatin1String(name)).toObject();
+        QVERIFY2(v.value("type").toString() == QLatin1String(sqlType), name);
+        QVERIFY2(v.value("py").toString() == QLatin1String(pyType),
+                 qPrintable(
+                     QStringLiteral("%1: %2").arg(QLatin1String(name), v.value("py").toString())));
+        QVERIFY2(v.value("value") == value,
+                 qPrintable(QStringLiteral("%1: %2").arg(
+                     QLatin1String(name),
+                     QString::fromUtf8(QJsonDocument(v).toJson(QJsonDocument::Compact)))));
+    };
+    const QString text = QString::fromUtf8("quote \" backslash \\ newline \n tab \t nul ") +
+                         QChar(0) + QString::fromUtf8(" bell \x07 é 😀");
+    check("text", "text", "str", text);
+    check("big", "integer", "float", 4611686018427387904.0);
+    check("safe", "integer", "int", 9007199254740991.0);
+    check("neg", "integer", "float", -9223372036854775808.0);
+    check("real", "real", "float", 2.5);
+    check("whole_real", "integer", "int", 5); // a whole number binds as INTEGER, as from JS
+    check("tiny", "real", "float", 1e-300);
+    check("inf", "real", "float", "inf");
+    QJsonArray bytes;
+    for (int i = 0; i < 256; ++i)
+        bytes.append(i);
+    check("blob", "blob", "list", bytes);
+    check("empty_blob", "blob", "list", QJsonArray());
+    check("none", "null", "NoneType", QJsonValue::Null);
+    check("true", "integer", "int", 1);
+    QCOMPARE(r.value("batch").toArray(),
+             (QJsonArray{QJsonArray{text, "text"}, QJsonArray{QJsonArray{1, 2}, "null"},
+                         QJsonArray{"-inf", "integer"}}));
+    QCOMPARE(r.value("distinct").toInt(), 299 * 300 / 2);
+}
+
+void TestD1::batch() {
     const QJsonObject r = getJson("/batch").toObject();
     QCOMPARE(r.value("good").toArray(), (QJsonArray{1, 1}));
-    QVERIFY2(r.value("bad").toString().contains(QLatin1String("UNIQUE constraint failed: items.name")), qPrintable(r.value("bad").toString()));
+    QVERIFY2(
+        r.value("bad").toString().contains(QLatin1String("UNIQUE constraint failed: items.name")),
+        qPrintable(r.value("bad").toString()));
     QCOMPARE(r.value("b3").toInt(), 0); // the whole batch rolled back
 }
 
-void TestD1::exec()
-{
+void TestD1::exec() {
     const QJsonObject r = getJson("/exec").toObject();
     QCOMPARE(r.value("count").toInt(), 3);
     QVERIFY(r.value("has_duration").toBool());
 }
 
-void TestD1::errors()
-{
+void TestD1::errors() {
     const QJsonObject r = getJson("/errors").toObject();
-    QCOMPARE(r.value("sql").toString(), QStringLiteral("JsException: Error: D1_ERROR: no such table: nope: SQLITE_ERROR"));
-    QCOMPARE(r.value("column").toString(), QStringLiteral("JsException: Error: D1_COLUMN_NOTFOUND: Column not found (b)"));
-    QVERIFY2(r.value("type").toString().contains(QLatin1String("D1_TYPE_ERROR: Type 'object' not supported")), qPrintable(r.value("type").toString()));
+    QCOMPARE(r.value("sql").toString(),
+             QStringLiteral("JsException: Error: D1_ERROR: no such table: nope: SQLITE_ERROR"));
+    QCOMPARE(r.value("column").toString(),
+             QStringLiteral("JsException: Error: D1_COLUMN_NOTFOUND: Column not found (b)"));
+    QVERIFY2(r.value("type").toString().contains(
+                 QLatin1String("D1_TYPE_ERROR: Type 'object' not supported")),
+             qPrintable(r.value("type").toString()));
 }
 
-void TestD1::cliSeesTheWorkersData()
-{
-    const QJsonArray out = QJsonDocument::fromJson(
-        d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"), QStringLiteral("SELECT name FROM items WHERE qty = 7"), QStringLiteral("--json")})).array();
+void TestD1::cliSeesTheWorkersData() {
+    const QJsonArray out =
+        QJsonDocument::fromJson(
+            d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"),
+                QStringLiteral("SELECT name FROM items WHERE qty = 7"), QStringLiteral("--json")}))
+            .array();
     QCOMPARE(out.size(), 1);
-    QCOMPARE(out.at(0).toObject().value("results").toArray().at(0).toObject().value("name").toString(), QStringLiteral("widget"));
+    QCOMPARE(
+        out.at(0).toObject().value("results").toArray().at(0).toObject().value("name").toString(),
+        QStringLiteral("widget"));
     QTemporaryDir outDir;
     const QString dump = outDir.filePath(QStringLiteral("dump.sql"));
     int code = -1;
@@ -122,7 +174,9 @@ void TestD1::cliSeesTheWorkersData()
     const QByteArray sql = file.readAll();
     QVERIFY(sql.contains("CREATE TABLE items"));
     QVERIFY(sql.contains("'widget',2.25,7,X'00ff'"));
-    d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"), QStringLiteral("SELEC oops")}, &code);
+    d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"),
+        QStringLiteral("SELEC oops")},
+       &code);
     QCOMPARE(code, 1);
 }
 

@@ -32,6 +32,23 @@ class Default(WorkerEntrypoint):
                 "names": [r.name for r in everything.results],
                 "null": (await db.prepare("SELECT price FROM items WHERE name = 'nothing'").first("price")),
             })
+        if path == "values":
+            # What crosses as JSON text between the SDK and the host, edges included.
+            text = 'quote " backslash \\ newline \n tab \t nul \x00 bell \x07 é 😀'
+            echo = db.prepare("SELECT ? AS v, typeof(?) AS t")
+            out = {}
+            for name, value in [("text", text), ("big", 2**62), ("safe", 2**53 - 1), ("neg", -(2**63)),
+                                ("real", 2.5), ("whole_real", 5.0), ("tiny", 1e-300), ("inf", float("inf")),
+                                ("blob", bytes(range(256))), ("empty_blob", b""), ("none", None), ("true", True)]:
+                row = await echo.bind(value, value).first()
+                v = row.v
+                out[name] = {"type": row.t, "py": type(v).__name__,
+                             "value": list(v) if isinstance(v, list) else v if v != float("inf") else "inf"}
+            batched = await db.batch([echo.bind(text, text), echo.bind(b"\x01\x02", None), echo.bind(float("-inf"), 0)])
+            out["batch"] = [[r.results[0].v if r.results[0].v != float("-inf") else "-inf", r.results[0].t] for r in batched]
+            # Many distinct statements: past the host's cache of SQL texts nothing changes.
+            out["distinct"] = sum([(await db.prepare(f"SELECT {i} AS n").first("n")) for i in range(300)])
+            return Response.json(out)
         if path == "batch":
             good = await db.batch([db.prepare("INSERT INTO items (name) VALUES (?)").bind(n) for n in ("b1", "b2")])
             bad = await error_of(db.batch([
