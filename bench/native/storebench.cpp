@@ -3,7 +3,9 @@
 // (WAL, synchronous=FULL, one transaction per KV put). Prints one JSON line.
 //   kiln_storebench kv DIR N          N puts then N gets of 100-byte values
 //   kiln_storebench d1 DIR ROWS N     N point selects on a ROWS-row table; one 10k-row batch insert
-//   kiln_storebench r2 DIR MIB        write a MIB MiB file in 1 MiB pieces + fsync, then read it back
+//   kiln_storebench r2 DIR MIB        write a MIB MiB file in 1 MiB pieces + fsync, then read it
+//   back
+//                                     streamed (1 MiB buffer) and whole (one buffer of its size)
 #include <sqlite3.h>
 
 #include <chrono>
@@ -19,24 +21,24 @@
 
 namespace {
 
-double nowUs()
-{
-    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+double nowUs() {
+    return std::chrono::duration<double, std::micro>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
-sqlite3* openDb(const std::string& path)
-{
+sqlite3* openDb(const std::string& path) {
     sqlite3* db = nullptr;
     if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
         fprintf(stderr, "cannot open %s\n", path.c_str());
         exit(1);
     }
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr,
+                 nullptr);
     return db;
 }
 
-void exec(sqlite3* db, const char* sql)
-{
+void exec(sqlite3* db, const char* sql) {
     char* error = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
         fprintf(stderr, "%s: %s\n", sql, error);
@@ -44,15 +46,21 @@ void exec(sqlite3* db, const char* sql)
     }
 }
 
-int kv(const std::string& dir, int n)
-{
+int kv(const std::string& dir, int n) {
     sqlite3* db = openDb(dir + "/kv.sqlite");
-    exec(db, "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL, expiration INTEGER, metadata TEXT) WITHOUT ROWID");
+    exec(db, "CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL, expiration "
+             "INTEGER, metadata TEXT) WITHOUT ROWID");
     const std::string value(100, 'v');
     sqlite3_stmt* put = nullptr;
     sqlite3_stmt* get = nullptr;
-    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO kv (key, value, expiration, metadata) VALUES (?, ?, NULL, NULL)", -1, &put, nullptr);
-    sqlite3_prepare_v2(db, "SELECT value, expiration, metadata FROM kv WHERE key = ? AND (expiration IS NULL OR expiration > ?)", -1, &get, nullptr);
+    sqlite3_prepare_v2(
+        db,
+        "INSERT OR REPLACE INTO kv (key, value, expiration, metadata) VALUES (?, ?, NULL, NULL)",
+        -1, &put, nullptr);
+    sqlite3_prepare_v2(db,
+                       "SELECT value, expiration, metadata FROM kv WHERE key = ? AND (expiration "
+                       "IS NULL OR expiration > ?)",
+                       -1, &get, nullptr);
     double t = nowUs();
     for (int i = 0; i < n; ++i) {
         const std::string key = "key:" + std::to_string(i);
@@ -68,8 +76,7 @@ int kv(const std::string& dir, int n)
         const std::string key = "key:" + std::to_string(i);
         sqlite3_bind_blob(get, 1, key.data(), int(key.size()), SQLITE_TRANSIENT);
         sqlite3_bind_int64(get, 2, 0);
-        if (sqlite3_step(get) == SQLITE_ROW)
-            bytes += size_t(sqlite3_column_bytes(get, 0));
+        if (sqlite3_step(get) == SQLITE_ROW) bytes += size_t(sqlite3_column_bytes(get, 0));
         sqlite3_reset(get);
     }
     const double getUs = (nowUs() - t) / n;
@@ -80,14 +87,14 @@ int kv(const std::string& dir, int n)
     return 0;
 }
 
-int d1(const std::string& dir, int rows, int n)
-{
+int d1(const std::string& dir, int rows, int n) {
     sqlite3* db = openDb(dir + "/d1.sqlite");
     exec(db, "CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT, value INTEGER)");
     exec(db, "DELETE FROM items");
     exec(db, "BEGIN");
     sqlite3_stmt* ins = nullptr;
-    sqlite3_prepare_v2(db, "INSERT INTO items (id, name, value) VALUES (?, ?, ?)", -1, &ins, nullptr);
+    sqlite3_prepare_v2(db, "INSERT INTO items (id, name, value) VALUES (?, ?, ?)", -1, &ins,
+                       nullptr);
     for (int i = 1; i <= rows; ++i) {
         const std::string name = "item " + std::to_string(i);
         sqlite3_bind_int(ins, 1, i);
@@ -104,8 +111,7 @@ int d1(const std::string& dir, int rows, int n)
     long long sum = 0;
     for (int i = 0; i < n; ++i) {
         sqlite3_bind_int(sel, 1, int(rng() % unsigned(rows)) + 1);
-        if (sqlite3_step(sel) == SQLITE_ROW)
-            sum += sqlite3_column_int64(sel, 2);
+        if (sqlite3_step(sel) == SQLITE_ROW) sum += sqlite3_column_int64(sel, 2);
         sqlite3_reset(sel);
     }
     const double selectUs = (nowUs() - t) / n;
@@ -124,7 +130,8 @@ int d1(const std::string& dir, int rows, int n)
     }
     exec(db, "COMMIT");
     const double batchMs = (nowUs() - t) / 1000;
-    printf("{\"select_us\": %.3f, \"batch10k_ms\": %.3f, \"checksum\": %lld}\n", selectUs, batchMs, sum);
+    printf("{\"select_us\": %.3f, \"batch10k_ms\": %.3f, \"checksum\": %lld}\n", selectUs, batchMs,
+           sum);
     sqlite3_finalize(ins);
     sqlite3_finalize(sel);
     sqlite3_finalize(bat);
@@ -132,42 +139,65 @@ int d1(const std::string& dir, int rows, int n)
     return 0;
 }
 
-int r2(const std::string& dir, int mib)
-{
-    const std::string path = dir + "/object.bin";
-    std::vector<char> chunk(1 << 20, 'r');
-    double t = nowUs();
+// Writes MIB MiB in 1 MiB pieces and syncs; seconds taken.
+double writeFile(const std::string& path, const std::vector<char>& chunk, int mib) {
+    const double t = nowUs();
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     for (int i = 0; i < mib; ++i)
-        if (::write(fd, chunk.data(), chunk.size()) != ssize_t(chunk.size()))
-            return 1;
+        if (::write(fd, chunk.data(), chunk.size()) != ssize_t(chunk.size())) exit(1);
     ::fsync(fd);
     ::close(fd);
-    const double putS = (nowUs() - t) / 1e6;
-    t = nowUs();
-    fd = ::open(path.c_str(), O_RDONLY);
+    return (nowUs() - t) / 1e6;
+}
+
+int r2(const std::string& dir, int mib) {
+    const std::string path = dir + "/object.bin";
+    std::vector<char> chunk(1 << 20, 'r');
+    // Untimed, as the worker does: a file of the same size written, read and removed first.
+    const std::string warm = dir + "/warm.bin";
+    std::vector<char> whole(size_t(mib) << 20); // touched here, by the warm-up read
+    writeFile(warm, chunk, mib);
+    {
+        int fd = ::open(warm.c_str(), O_RDONLY);
+        for (size_t at = 0; at < whole.size();) {
+            const ssize_t got = ::read(fd, whole.data() + at, whole.size() - at);
+            if (got <= 0) break;
+            at += size_t(got);
+        }
+        ::close(fd);
+        ::unlink(warm.c_str());
+    }
+    const double putS = writeFile(path, chunk, mib);
+    // Streamed through a 1 MiB buffer, then read whole into a buffer of the object's size
+    // (what arrayBuffer() hands the worker).
+    double t = nowUs();
+    int fd = ::open(path.c_str(), O_RDONLY);
     size_t total = 0;
     ssize_t got;
     while ((got = ::read(fd, chunk.data(), chunk.size())) > 0)
         total += size_t(got);
     ::close(fd);
     const double getS = (nowUs() - t) / 1e6;
-    printf("{\"put_mib_s\": %.1f, \"get_mib_s\": %.1f, \"bytes\": %zu}\n", mib / putS, mib / getS, total);
+    t = nowUs();
+    fd = ::open(path.c_str(), O_RDONLY);
+    size_t at = 0;
+    while (at < whole.size() && (got = ::read(fd, whole.data() + at, whole.size() - at)) > 0)
+        at += size_t(got);
+    ::close(fd);
+    const double wholeS = (nowUs() - t) / 1e6;
+    printf(
+        "{\"put_mib_s\": %.1f, \"get_mib_s\": %.1f, \"get_stream_mib_s\": %.1f, \"bytes\": %zu}\n",
+        mib / putS, mib / wholeS, mib / getS, at);
     return 0;
 }
 
 } // namespace
 
-int main(int argc, char** argv)
-{
-    if (argc < 4)
-        return 2;
+int main(int argc, char** argv) {
+    if (argc < 4) return 2;
     const std::string mode = argv[1], dir = argv[2];
-    if (mode == "kv")
-        return kv(dir, atoi(argv[3]));
-    if (mode == "d1" && argc >= 5)
-        return d1(dir, atoi(argv[3]), atoi(argv[4]));
-    if (mode == "r2")
-        return r2(dir, atoi(argv[3]));
+    if (mode == "kv") return kv(dir, atoi(argv[3]));
+    if (mode == "d1" && argc >= 5) return d1(dir, atoi(argv[3]), atoi(argv[4]));
+    if (mode == "r2") return r2(dir, atoi(argv[3]));
     return 2;
 }

@@ -5,6 +5,7 @@
 const CHUNK = 1 << 20;
 const kBucket = Symbol("bucket");
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 const HTTP_FIELDS = ["contentType", "contentLanguage", "contentDisposition", "contentEncoding", "cacheControl"];
 const HEADER_OF = {
@@ -73,15 +74,18 @@ function bufferOfHex(hex) {
 async function upload(ops, handle, value, what, withSha1 = false) {
   const id = ops.r2UploadBegin(handle, withSha1);
   try {
+    // A value in memory goes over in one piece: the host hashes and writes it where it
+    // lies and syncs the file while MD5 finishes.
+    const whole = (bytes) => ops.r2UploadWrite(id, bytes, true);
     const send = async (bytes) => {
       for (let at = 0; at < bytes.byteLength; at += CHUNK) await ops.r2UploadWrite(id, bytes.subarray(at, at + CHUNK));
     };
     if (value === null || value === undefined) {
       // an empty object
-    } else if (typeof value === "string") await send(encoder.encode(value));
-    else if (value instanceof ArrayBuffer) await send(new Uint8Array(value));
-    else if (ArrayBuffer.isView(value)) await send(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-    else if (value instanceof Blob) await send(new Uint8Array(await value.arrayBuffer()));
+    } else if (typeof value === "string") await whole(encoder.encode(value));
+    else if (value instanceof ArrayBuffer) await whole(new Uint8Array(value));
+    else if (ArrayBuffer.isView(value)) await whole(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    else if (value instanceof Blob) await whole(new Uint8Array(await value.arrayBuffer()));
     else if (value instanceof ReadableStream) {
       const reader = value.getReader();
       for (;;) {
@@ -134,11 +138,20 @@ Object.defineProperty(R2Object.prototype, Symbol.toStringTag, { value: "R2Object
 // only the stream alive while it is read.)
 const unreadBodies = new FinalizationRegistry(({ ops, bodyId }) => ops.r2BodyClose(bodyId));
 
+// Bodies up to this size are read whole in one go when asked for all at once (arrayBuffer(),
+// text(), ... or Kiln's Python SDK): a read straight into the destination, no stream.
+const WHOLE_READ_MAX = 256 << 20;
+const USED = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
+
 export class R2ObjectBody extends R2Object {
   #stream;
-  constructor(json, ops, bodyId, range) {
+  #length;
+  #pulled = false;
+  #readWhole;
+  constructor(json, ops, bodyId, range, length) {
     super(json);
     this.range = range;
+    this.#length = length;
     let open = true;
     const token = {};
     const close = () => {
@@ -147,9 +160,24 @@ export class R2ObjectBody extends R2Object {
       unreadBodies.unregister(token);
       ops.r2BodyClose(bodyId);
     };
+    const self = this;
+    this.#readWhole = (view) => {
+      let done = 0;
+      try {
+        while (done < view.byteLength) {
+          const n = ops.r2ReadInto(bodyId, view.subarray(done));
+          if (n === 0) break;
+          done += n;
+        }
+      } finally {
+        close();
+      }
+      return done;
+    };
     this.#stream = new ReadableStream({
       type: "bytes",
       async pull(controller) {
+        self.#pulled = true;
         const chunk = await ops.r2Read(bodyId, CHUNK);
         if (chunk === null) {
           close();
@@ -164,10 +192,42 @@ export class R2ObjectBody extends R2Object {
 
   get body() { return this.#stream; }
   get bodyUsed() { return this.#stream.locked; }
-  async arrayBuffer() { return new Response(this.#stream).arrayBuffer(); }
+
+  async arrayBuffer() {
+    if (this.#stream.locked) throw new TypeError(USED);
+    if (!this.#pulled && this.#length <= WHOLE_READ_MAX) {
+      const out = new Uint8Array(this.#length);
+      const n = this.#consumeInto(out);
+      return n === out.length ? out.buffer : out.buffer.slice(0, n);
+    }
+    return new Response(this.#stream).arrayBuffer();
+  }
   async bytes() { return new Uint8Array(await this.arrayBuffer()); }
-  async text() { return new Response(this.#stream).text(); }
+  async text() { return decoder.decode(await this.arrayBuffer()); }
   async json() { return JSON.parse(await this.text()); }
+
+  // Kiln's Python SDK (resources/python/workers/_r2.py): the body's size, then the whole
+  // body straight into a Python bytearray (the wasm heap under it), with no copy between.
+  _kilnBodyLength() {
+    return !this.#stream.locked && !this.#pulled && this.#length <= WHOLE_READ_MAX ? this.#length : -1;
+  }
+  _kilnReadInto(target) {
+    const buffer = target.getBuffer("u8");
+    try {
+      return this.#consumeInto(buffer.data);
+    } finally {
+      buffer.release();
+    }
+  }
+
+  // The body read whole into `view`; the stream is then used up, as after any read.
+  #consumeInto(view) {
+    if (this.#stream.locked || this.#pulled) throw new TypeError(USED);
+    this.#pulled = true;
+    const n = this.#readWhole(view);
+    this.#stream.getReader(); // locked: bodyUsed is true from now on
+    return n;
+  }
   async blob() { return new Blob([await this.arrayBuffer()], { type: this.httpMetadata?.contentType ?? "" }); }
 }
 Object.defineProperty(R2ObjectBody.prototype, Symbol.toStringTag, { value: "R2ObjectBody" });
@@ -213,13 +273,16 @@ export class R2Bucket {
 
   async get(key, options = undefined) {
     const { ops, handle } = this[kBucket];
-    let range = options?.range;
-    if (range instanceof Headers) range = parseRangeHeader(range.get("range"));
-    const got = await ops.r2Get(handle, keyOf(key, "get"), JSON.stringify(range ?? {}), JSON.stringify(onlyIfOf(options?.onlyIf)));
-    if (got === null) return null;
-    if (got.body === undefined) return new R2Object(got.object);
-    const ranged = range && Object.keys(range).length ? { offset: got.offset, length: got.length } : undefined;
-    return new R2ObjectBody(got.object, ops, got.body, ranged);
+    const range = rangeOf(options);
+    return objectOf(await ops.r2Get(handle, keyOf(key, "get"), JSON.stringify(range ?? {}), JSON.stringify(onlyIfOf(options?.onlyIf))), ops, range);
+  }
+
+  // Kiln's Python SDK: get() answered at once, not as a promise (a Python await of a
+  // promise costs more than the index lookup).
+  _kilnGetNow(key, options = undefined) {
+    const { ops, handle } = this[kBucket];
+    const range = rangeOf(options);
+    return objectOf(ops.r2Get(handle, keyOf(key, "get"), JSON.stringify(range ?? {}), JSON.stringify(onlyIfOf(options?.onlyIf)), true), ops, range);
   }
 
   async put(key, value, options = undefined) {
@@ -234,6 +297,17 @@ export class R2Bucket {
     const id = await upload(ops, handle, value, "put", json.sha1 !== undefined);
     const result = await ops.r2Put(handle, id, name, JSON.stringify(json));
     return result === null ? null : new R2Object(result);
+  }
+
+  // Kiln's Python SDK (resources/python/workers/_r2.py): put from a Python bytes-like
+  // object, read by the host where it lies in the wasm heap (held until the put settles).
+  async _kilnPutBuffer(key, source, options) {
+    const buffer = source.getBuffer("u8");
+    try {
+      return await this.put(key, buffer.data, options ?? undefined);
+    } finally {
+      buffer.release();
+    }
   }
 
   async delete(keys) {
@@ -269,6 +343,19 @@ export class R2Bucket {
   }
 }
 Object.defineProperty(R2Bucket.prototype, Symbol.toStringTag, { value: "R2Bucket" });
+
+function rangeOf(options) {
+  const range = options?.range;
+  return range instanceof Headers ? parseRangeHeader(range.get("range")) : range;
+}
+
+// r2Get's answer as R2Object (onlyIf did not hold), R2ObjectBody or null.
+function objectOf(got, ops, range) {
+  if (got === null) return null;
+  if (got.body === undefined) return new R2Object(got.object);
+  const ranged = range && Object.keys(range).length ? { offset: got.offset, length: got.length } : undefined;
+  return new R2ObjectBody(got.object, ops, got.body, ranged, got.length);
+}
 
 // "bytes=0-99", "bytes=100-", "bytes=-50" -> R2Range.
 function parseRangeHeader(header) {

@@ -14,17 +14,26 @@ namespace kiln {
 // blob), so no object is ever whole in memory. Objects come back as JSON text that the JS
 // half (resources/js/r2bucket.mjs) turns into R2Object / R2ObjectBody.
 //   r2Open(bucket) -> handle
-//   r2UploadBegin(handle, withSha1) -> upload; r2UploadWrite(upload, bytes) -> Promise; r2UploadAbort(upload)
+//   r2UploadBegin(handle, withSha1) -> upload; r2UploadAbort(upload)
+//   r2UploadWrite(upload, bytes, last) -> Promise: pieces of 1 MiB and more are hashed and
+//     written from where they lie, without a copy (the caller leaves them unchanged until
+//     the promise settles); with last, the file is synced too
+//   r2ReadInto(body, view) -> bytes read into the view, at once (0 at the end): for a body
+//     read whole (arrayBuffer(), or straight into a Python bytearray)
 //   r2Put(handle, upload, key, optionsJson) -> Promise<objectJson | null>
 //   r2Head(handle, key) -> Promise<objectJson | null>
-//   r2Get(handle, key, rangeJson, onlyIfJson) -> Promise<{object, body: id | null, offset, length} | null>
+//   r2Get(handle, key, rangeJson, onlyIfJson, now) -> Promise<{object, body: id | null, offset,
+//   length} | null>
+//     (with now, that value itself, done on the calling thread)
 //   r2Read(body, maxBytes) -> Promise<Uint8Array | null at the end>; r2BodyClose(body)
 //   r2Delete(handle, [keys]) ; r2List(handle, optionsJson) -> Promise<json>
 //   r2MultipartCreate/Part/Complete/Abort
 // Failures reject with "<op>: <message> (<code>)", as workerd's R2 errors read.
 class R2Binding {
 public:
-    R2Binding(AsyncOps& async, QString persistDir) : m_async(async), m_persistDir(std::move(persistDir)) {}
+    R2Binding(AsyncOps& async, QString persistDir)
+        : m_async(async)
+        , m_persistDir(std::move(persistDir)) {}
     void install(const JsScope& scope, v8::Local<v8::Object> ops);
 
 private:
@@ -37,6 +46,7 @@ private:
     static void opHead(Args args);
     static void opGet(Args args);
     static void opRead(Args args);
+    static void opReadInto(Args args);
     static void opBodyClose(Args args);
     static void opDelete(Args args);
     static void opList(Args args);

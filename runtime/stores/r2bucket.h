@@ -25,9 +25,9 @@ struct R2ObjectInfo {
     QByteArray key;
     QString version;
     qint64 size = 0;
-    QString etag;           // hex MD5 of the bytes, or "<md5 of part md5s>-<parts>" for multipart
-    qint64 uploadedMs = 0;  // ms since the epoch
-    QByteArray httpMetadata;   // JSON object text
+    QString etag;            // hex MD5 of the bytes, or "<md5 of part md5s>-<parts>" for multipart
+    qint64 uploadedMs = 0;   // ms since the epoch
+    QByteArray httpMetadata; // JSON object text
     QByteArray customMetadata; // JSON object text
     QByteArray checksums;      // JSON object text: {"md5": "<hex>", ...}
     QString blob;              // SHA-256 of the bytes: the blob file's name
@@ -46,8 +46,13 @@ struct R2Conditions {
 class R2Upload {
 public:
     ~R2Upload();
-    bool append(const QByteArray& chunk);
+    // Writes and hashes the bytes. A large piece is hashed on two more threads (MD5, and
+    // SHA-256 with SHA-1) while this one writes it (MD5 alone runs slower than the disk).
+    // With last, the file is also synced before returning, while the hashes still run.
+    bool append(const char* data, qsizetype size, bool last = false);
+    bool append(const QByteArray& chunk) { return append(chunk.constData(), chunk.size()); }
     qint64 size() const { return m_size; }
+    static constexpr qsizetype kParallelHashBytes = 1 << 20;
 
 private:
     friend class R2Bucket;
@@ -58,6 +63,7 @@ private:
     Digest m_sha256{Digest::Kind::Sha256};
     std::unique_ptr<Digest> m_sha1; // only when the put gives a sha1 to check
     bool m_done = false;
+    bool m_synced = false; // the last append synced the file
 };
 
 struct R2PutOptions {
@@ -115,12 +121,15 @@ public:
     std::expected<R2ListResult, R2Error> list(const R2ListOptions& options);
 
     // Multipart uploads.
-    std::expected<QString, R2Error> createMultipart(const QByteArray& key, const QByteArray& httpMetadata,
+    std::expected<QString, R2Error> createMultipart(const QByteArray& key,
+                                                    const QByteArray& httpMetadata,
                                                     const QByteArray& customMetadata);
-    std::expected<QString, R2Error> uploadPart(const QByteArray& key, const QString& uploadId, int partNumber,
+    std::expected<QString, R2Error> uploadPart(const QByteArray& key, const QString& uploadId,
+                                               int partNumber,
                                                R2Upload& upload); // -> etag
-    std::expected<R2ObjectInfo, R2Error> completeMultipart(const QByteArray& key, const QString& uploadId,
-                                                           const std::vector<std::pair<int, QString>>& parts);
+    std::expected<R2ObjectInfo, R2Error>
+    completeMultipart(const QByteArray& key, const QString& uploadId,
+                      const std::vector<std::pair<int, QString>>& parts);
     std::expected<void, R2Error> abortMultipart(const QByteArray& key, const QString& uploadId);
 
     static std::optional<R2Error> checkKey(const QByteArray& key);
@@ -131,7 +140,8 @@ private:
     void dropBlobIfUnused(const QString& sha256);
     std::expected<QStringList, R2Error> forgetUpload(const QString& uploadId);
     std::expected<std::optional<R2ObjectInfo>, R2Error> lookup(const QByteArray& key);
-    std::expected<void, R2Error> writeIndex(const R2ObjectInfo& object, const QString& replacedBlob);
+    std::expected<void, R2Error> writeIndex(const R2ObjectInfo& object,
+                                            const QString& replacedBlob);
 
     QString m_dir;
     QMutex m_mutex;

@@ -137,6 +137,12 @@ def _wrap_web_object(obj, name):
     if name == "KVNamespace":
         from ._kv import KVNamespace
         return KVNamespace(obj)
+    if name == "R2Bucket":
+        from ._r2 import R2Bucket
+        return R2Bucket(obj)
+    if name == "R2ObjectBody":
+        from ._r2 import R2ObjectBody
+        return R2ObjectBody(obj)
     return _NOT_SET
 
 
