@@ -72,16 +72,13 @@ class D1PreparedStatement:
         self._db = db
         self._sql = sql
         self._params = params
-        self._plain = plain  # no parameter needs converting to cross
+        self._plain = plain  # no bytes, no inf/nan: the parameters cross as they are
         self._ref = ref  # what names the SQL to the host: its id there, or the text
 
     def bind(self, *values):
         params = [_check(v) for v in values]
-        plain = not any(type(v) is bytes for v in params)
+        plain = not any(type(v) is bytes or (type(v) is float and not math.isfinite(v)) for v in params)
         return D1PreparedStatement(self._db, self._sql, params, plain, self._ref)
-
-    def _json(self):
-        return json.dumps([self._sql, [_as_json(v) for v in self._params]])
 
     def _call(self, meta):
         # A read answers at once (a str); anything else gives a promise to await.
@@ -161,7 +158,8 @@ class D1Database:
             _throw("TypeError", "D1Database.batch() expects an array of D1PreparedStatement objects.")
         if not statements:
             return []
-        out = self._run_json("[" + ",".join([s._json() for s in statements]) + "]", True)
+        text = json.dumps([[s._sql, s._params if s._plain else [_as_json(v) for v in s._params]] for s in statements])
+        out = self._run_json(text, True)
         return [_full(r) for r in _parse(out if type(out) is str else await out)]
 
     async def exec(self, query):
