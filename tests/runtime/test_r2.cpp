@@ -110,6 +110,7 @@ void TestR2::wholeBodies() {
                        "once. Use tee() first if you need to read it twice.");
     QCOMPARE(r.value("streamed_then_whole").toString(), used);
     QCOMPARE(r.value("again").toString(), used);
+    QCOMPARE(r.value("lone").toArray(), (QJsonArray{97, 0xef, 0xbf, 0xbd, 98}));
 }
 
 void TestR2::multipart() {

@@ -21,13 +21,20 @@ from ._convert import BindingProxy, JsDict, call_js, to_js_value, to_python
 _BYTES = (bytes, bytearray, memoryview)
 
 
+def _utf8(text):
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: U+FFFD each, as TextEncoder writes them
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").encode("utf-8")
+
+
 class R2Bucket(BindingProxy):
     __slots__ = ()
 
     async def put(self, key, value, options=None, **kwargs):
         js_bucket = object.__getattribute__(self, "_js")
         if isinstance(value, str):
-            value = value.encode("utf-8", "surrogatepass")
+            value = _utf8(value)
         if isinstance(value, _BYTES) and isinstance(key, str):
             if isinstance(value, memoryview) and not value.c_contiguous:
                 value = value.tobytes()

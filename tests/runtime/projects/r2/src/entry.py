@@ -25,6 +25,7 @@ class Default(WorkerEntrypoint):
             again = await error_of(got.arrayBuffer())
             ranged = await (await bucket.get("big.bin", range={"offset": 1000, "length": 2 << 20})).bytes()
             await bucket.put("j.json", bytearray('{"a": [1, 2.5, 1.0, null, 9007199254740993], "b": "é"}', "utf-8"))
+            await bucket.put("lone", "a\ud800b")  # a lone surrogate: U+FFFD, as TextEncoder writes it
             streamed = await bucket.get("big.bin")
             reader = streamed.body.getReader()
             first = await reader.read()
@@ -38,6 +39,7 @@ class Default(WorkerEntrypoint):
                 "text": await (await bucket.get("j.json")).text(),
                 "streamed_then_whole": await error_of(streamed.arrayBuffer()),
                 "first_chunk": first.value.byteLength > 0,
+                "lone": list(await (await bucket.get("lone")).bytes()),
             })
         if path == "objects":
             put = await bucket.put("docs/a.txt", "hello world", httpMetadata={"contentType": "text/plain"},
