@@ -172,14 +172,7 @@ void D1Binding::opRun(Args args) {
                     .Check());
         resolver->Resolve(s.context, resultsToJs(s, *r)).Check();
     };
-    // With args[2] true the caller takes a read's results directly, not as a promise.
     const bool read = isLoneRead(statements);
-    if (read && args[2]->IsTrue()) {
-        auto r = db->run(statements);
-        if (!r)
-            return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, r.error()))));
-        return args.GetReturnValue().Set(resultsToJs(scope, *r));
-    }
     if (read)
         return args.GetReturnValue().Set(self(args)->m_async.runNow(
             scope, [db, &statements] { return db->run(statements); }, settle));

@@ -11,10 +11,8 @@ namespace kiln {
 // The host half of `env.<D1 binding>`: ops over D1Database, settled from a pool thread.
 // The JS half (resources/js/d1database.mjs) is workerd's D1Database / D1PreparedStatement.
 //   d1Open(databaseId) -> handle
-//   d1Run(handle, [[sql, [params]], ...], syncReads) -> Promise<[{columns, rows: [[...]], meta},
-//   ...]>
-//     (several statements: one transaction, rolled back whole on error; with syncReads, a
-//     lone SELECT answers the array itself, at once)
+//   d1Run(handle, [[sql, [params]], ...]) -> Promise<[{columns, rows: [[...]], meta}, ...]>
+//     (several statements: one transaction, rolled back whole on error)
 //   d1RunJson(handle, statementsJson, withMeta) -> results JSON text, or a promise of it
 //     (d1Run's work with statements and results as JSON text, see stores/d1json.h; a lone
 //     SELECT answers at once; for the Python SDK, one string each way)
