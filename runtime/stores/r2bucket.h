@@ -46,19 +46,23 @@ struct R2Conditions {
 class R2Upload {
 public:
     ~R2Upload();
-    // Writes and hashes the bytes. A large piece is hashed on two more threads (MD5, and
-    // SHA-256 with SHA-1) while this one writes it (MD5 alone runs slower than the disk).
-    // With last, the file is also synced before returning, while the hashes still run.
+    // Writes and hashes the bytes. A large piece's MD5 runs on a thread of its own while
+    // this one writes, starts the writeback and computes SHA-256 (MD5 alone runs slower
+    // than the disk). With last, the file is also synced before returning.
     bool append(const char* data, qsizetype size, bool last = false);
     bool append(const QByteArray& chunk) { return append(chunk.constData(), chunk.size()); }
     qint64 size() const { return m_size; }
     static constexpr qsizetype kParallelHashBytes = 1 << 20;
+    // Written bytes are handed to the disk (writeback started, not waited for) every this
+    // many, so a long stream's final sync has little left to do.
+    static constexpr qint64 kWritebackBytes = 8 << 20;
 
 private:
     friend class R2Bucket;
     QString m_tempPath;
     QFile m_file;
     qint64 m_size = 0;
+    qint64 m_writeback = 0; // bytes before this offset have been handed to the disk
     Digest m_md5{Digest::Kind::Md5};
     Digest m_sha256{Digest::Kind::Sha256};
     std::unique_ptr<Digest> m_sha1; // only when the put gives a sha1 to check
