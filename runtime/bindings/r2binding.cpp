@@ -253,8 +253,8 @@ void R2Binding::opGet(Args args) {
         if (body) {
             const int id = binding->m_nextId++;
             out.insert(QStringLiteral("body"), id);
-            out.insert(QStringLiteral("offset"), double(body->offset));
-            out.insert(QStringLiteral("length"), double(body->length));
+            out.insert(QStringLiteral("offset"), double(body->offset()));
+            out.insert(QStringLiteral("length"), double(body->remaining()));
             binding->m_bodies.emplace(id, std::make_shared<R2Body>(std::move(*body)));
         }
         resolver->Resolve(s.context, parsed(s, out)).Check();
@@ -283,17 +283,18 @@ void R2Binding::opRead(Args args) {
     auto body = it->second;
     const qint64 max = std::clamp<qint64>(intArg(args, 1), 1, 16 << 20);
     args.GetReturnValue().Set(binding->m_async.run(
-        scopeOf(args),
-        [body, max] {
-            const qint64 n = std::min(max, body->length);
-            QByteArray chunk = n > 0 ? body->file->read(n) : QByteArray();
-            body->length -= chunk.size();
-            return chunk;
-        },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, QByteArray&& chunk) {
-            if (chunk.isEmpty())
+        scopeOf(args), [body, max] { return body->read(max); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+           std::expected<QByteArray, QString>&& chunk) {
+            if (!chunk)
+                return void(resolver
+                                ->Reject(s.context, v8::Exception::Error(toV8(
+                                                        s.isolate, QStringLiteral("get: %1 (10001)")
+                                                                       .arg(chunk.error()))))
+                                .Check());
+            if (chunk->isEmpty())
                 return void(resolver->Resolve(s.context, v8::Null(s.isolate)).Check());
-            resolver->Resolve(s.context, toUint8Array(s.isolate, chunk)).Check();
+            resolver->Resolve(s.context, toUint8Array(s.isolate, *chunk)).Check();
         }));
 }
 
@@ -309,16 +310,12 @@ void R2Binding::opReadInto(Args args) {
     auto view = args[1].As<v8::ArrayBufferView>();
     auto store = view->Buffer()->GetBackingStore();
     char* data = static_cast<char*>(store->Data()) + view->ByteOffset();
-    const qint64 n =
-        body.length > 0
-            ? body.file->read(data, std::min<qint64>(qint64(view->ByteLength()), body.length))
-            : 0;
+    const qint64 n = body.read(data, qint64(view->ByteLength()));
     if (n < 0) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(
             toV8(args.GetIsolate(), "get: could not read the object's bytes (10001)")));
         return;
     }
-    body.length -= n;
     args.GetReturnValue().Set(static_cast<double>(n));
 }
 

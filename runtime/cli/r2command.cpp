@@ -138,11 +138,11 @@ int runR2Command(const QStringList& args)
             out.open(stdout, QIODevice::WriteOnly);
             sink = &out;
         }
-        while (body.length > 0) {
-            const QByteArray chunk = body.file->read(std::min<qint64>(body.length, 1 << 20));
-            if (chunk.isEmpty() || sink->write(chunk) != chunk.size())
+        while (body.remaining() > 0) {
+            const auto chunk = body.read(1 << 20);
+            if (!chunk) return commandFailed(QStringLiteral("get: %1").arg(chunk.error()));
+            if (sink->write(*chunk) != chunk->size())
                 return commandFailed(QStringLiteral("get: could not copy the object's bytes"));
-            body.length -= chunk.size();
         }
         if (toFile && !file.commit())
             return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));

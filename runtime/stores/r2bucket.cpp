@@ -168,6 +168,7 @@ std::expected<QString, R2Error> R2Bucket::storeBlob(R2Upload& upload) {
     const QString sha = QString::fromLatin1(upload.m_sha256.result().toHex());
     const QString dest = blobPath(sha);
     QDir().mkpath(QFileInfo(dest).absolutePath());
+    m_pins->keep(dest); // a blob dropped while a body still reads it is wanted again
     if (QFile::exists(dest)) {
         QFile::remove(upload.m_tempPath); // the same bytes are already stored
     } else if (::rename(QFile::encodeName(upload.m_tempPath).constData(),
@@ -185,8 +186,7 @@ void R2Bucket::dropBlobIfUnused(const QString& sha256) {
     SqlStatement q(m_db, "SELECT 1 FROM objects WHERE blob = ?1 UNION ALL SELECT 1 FROM "
                          "multipart_parts WHERE blob = ?1 LIMIT 1");
     q.bind(1, sha256);
-    if (!q.step().value_or(true))
-        QFile::remove(blobPath(sha256)); // open readers keep their bytes until they close
+    if (!q.step().value_or(true)) m_pins->drop(blobPath(sha256)); // bodies being read keep it
 }
 
 std::expected<std::optional<R2ObjectInfo>, R2Error> R2Bucket::lookup(const QByteArray& key) {
@@ -289,22 +289,18 @@ R2Bucket::get(const QByteArray& key, const R2Range& range, const R2Conditions& o
     R2ObjectInfo info = **found;
     if (!onlyIf.holds(info))
         return Result(std::make_pair(std::move(info), std::optional<R2Body>()));
-    R2Body body;
+    qint64 offset = 0, length = 0;
     if (range.suffix) {
-        body.length = std::min(*range.suffix, info.size);
-        body.offset = info.size - body.length;
+        length = std::min(*range.suffix, info.size);
+        offset = info.size - length;
     } else {
-        body.offset = range.offset.value_or(0);
-        if (body.offset > info.size || (range.offset && body.offset == info.size && info.size > 0))
+        offset = range.offset.value_or(0);
+        if (offset > info.size || (range.offset && offset == info.size && info.size > 0))
             return std::unexpected(
                 R2Error{10039, QStringLiteral("The requested range is not satisfiable")});
-        body.length =
-            std::min(range.length.value_or(info.size - body.offset), info.size - body.offset);
+        length = std::min(range.length.value_or(info.size - offset), info.size - offset);
     }
-    body.file = std::make_unique<QFile>(blobPath(info.blob));
-    if (!body.file->open(QIODevice::ReadOnly) || !body.file->seek(body.offset))
-        return std::unexpected(storeError(
-            QStringLiteral("%1: the object's bytes are missing").arg(body.file->fileName())));
+    R2Body body(m_pins, blobPath(info.blob), offset, length);
     return Result(std::make_pair(std::move(info), std::optional<R2Body>(std::move(body))));
 }
 

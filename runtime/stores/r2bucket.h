@@ -1,6 +1,7 @@
 #pragma once
 
 #include "stores/digest.h"
+#include "stores/r2body.h"
 #include "stores/sqlitedb.h"
 
 #include <QByteArray>
@@ -89,13 +90,6 @@ struct R2ListResult {
     QByteArray cursor;
 };
 
-// A byte range of an object's blob, opened at get time: later overwrites or deletes do not
-// disturb a read under way (blobs are immutable and the open file keeps its bytes).
-struct R2Body {
-    std::unique_ptr<QFile> file;
-    qint64 offset = 0, length = 0;
-};
-
 struct R2Range {
     std::optional<qint64> offset, length, suffix;
 };
@@ -150,6 +144,7 @@ private:
     QString m_dir;
     QMutex m_mutex;
     SqliteDb m_db;
+    std::shared_ptr<R2BlobPins> m_pins = std::make_shared<R2BlobPins>();
     QString m_openError;
 };
 
