@@ -133,9 +133,9 @@ export class R2Object {
 }
 Object.defineProperty(R2Object.prototype, Symbol.toStringTag, { value: "R2Object" });
 
-// A body nobody reads to the end still holds an open blob file in the host: close it when
-// its stream is collected. (The stream, not the R2ObjectBody: `Response(obj.body)` keeps
-// only the stream alive while it is read.)
+// A body nobody reads to the end still has an entry in the host (its blob pinned on disk):
+// close it when the body is collected. The stream, made on first use of `body`, refers to
+// its R2ObjectBody, so `Response(obj.body)` keeps the body alive while it is read.
 const unreadBodies = new FinalizationRegistry(({ ops, bodyId }) => ops.r2BodyClose(bodyId));
 
 // Bodies up to this size are read whole in one go when asked for all at once (arrayBuffer(),
@@ -144,63 +144,63 @@ const WHOLE_READ_MAX = 256 << 20;
 const USED = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
 export class R2ObjectBody extends R2Object {
-  #stream;
+  #ops;
+  #bodyId;
+  #token = {};
+  #open = true;
+  #stream; // made when first asked for: most bodies are read whole, or not at all
   #length;
-  #pulled = false;
-  #readWhole;
+  #pulled = false; // the stream has read from the host
+  #consumed = false; // read whole
   constructor(json, ops, bodyId, range, length) {
     super(json);
     this.range = range;
+    this.#ops = ops;
+    this.#bodyId = bodyId;
     this.#length = length;
-    let open = true;
-    const token = {};
-    const close = () => {
-      if (!open) return;
-      open = false;
-      unreadBodies.unregister(token);
-      ops.r2BodyClose(bodyId);
-    };
+    unreadBodies.register(this, { ops, bodyId }, this.#token);
+  }
+
+  #close() {
+    if (!this.#open) return;
+    this.#open = false;
+    unreadBodies.unregister(this.#token);
+    this.#ops.r2BodyClose(this.#bodyId);
+  }
+
+  get body() {
+    if (this.#stream) return this.#stream;
     const self = this;
-    this.#readWhole = (view) => {
-      let done = 0;
-      try {
-        while (done < view.byteLength) {
-          const n = ops.r2ReadInto(bodyId, view.subarray(done));
-          if (n === 0) break;
-          done += n;
-        }
-      } finally {
-        close();
-      }
-      return done;
-    };
     this.#stream = new ReadableStream({
       type: "bytes",
       async pull(controller) {
         self.#pulled = true;
-        const chunk = await ops.r2Read(bodyId, CHUNK);
+        const chunk = await self.#ops.r2Read(self.#bodyId, CHUNK);
         if (chunk === null) {
-          close();
+          self.#close();
           controller.close();
           controller.byobRequest?.respond(0);
         } else controller.enqueue(chunk);
       },
-      cancel: close,
+      cancel: () => self.#close(),
     });
-    unreadBodies.register(this.#stream, { ops, bodyId }, token);
+    if (this.#consumed) this.#stream.getReader(); // already read whole: used up
+    return this.#stream;
+  }
+  get bodyUsed() { return this.#consumed || (this.#stream?.locked ?? false); }
+
+  #wholeReadable() {
+    return !this.#consumed && !this.#pulled && !this.#stream?.locked && this.#length <= WHOLE_READ_MAX;
   }
 
-  get body() { return this.#stream; }
-  get bodyUsed() { return this.#stream.locked; }
-
   async arrayBuffer() {
-    if (this.#stream.locked) throw new TypeError(USED);
-    if (!this.#pulled && this.#length <= WHOLE_READ_MAX) {
+    if (this.bodyUsed) throw new TypeError(USED);
+    if (this.#wholeReadable()) {
       const out = new Uint8Array(this.#length);
       const n = this.#consumeInto(out);
       return n === out.length ? out.buffer : out.buffer.slice(0, n);
     }
-    return new Response(this.#stream).arrayBuffer();
+    return new Response(this.body).arrayBuffer();
   }
   async bytes() { return new Uint8Array(await this.arrayBuffer()); }
   async text() { return decoder.decode(await this.arrayBuffer()); }
@@ -209,7 +209,7 @@ export class R2ObjectBody extends R2Object {
   // Kiln's Python SDK (resources/python/workers/_r2.py): the body's size, then the whole
   // body straight into a Python bytearray (the wasm heap under it), with no copy between.
   _kilnBodyLength() {
-    return !this.#stream.locked && !this.#pulled && this.#length <= WHOLE_READ_MAX ? this.#length : -1;
+    return this.#wholeReadable() ? this.#length : -1;
   }
   _kilnReadInto(target) {
     const buffer = target.getBuffer("u8");
@@ -220,13 +220,22 @@ export class R2ObjectBody extends R2Object {
     }
   }
 
-  // The body read whole into `view`; the stream is then used up, as after any read.
+  // The body read whole into `view`; it is then used up, as after any read.
   #consumeInto(view) {
-    if (this.#stream.locked || this.#pulled) throw new TypeError(USED);
-    this.#pulled = true;
-    const n = this.#readWhole(view);
-    this.#stream.getReader(); // locked: bodyUsed is true from now on
-    return n;
+    if (!this.#wholeReadable()) throw new TypeError(USED);
+    this.#consumed = true;
+    this.#stream?.getReader(); // locked: a stream made earlier is used up too
+    let done = 0;
+    try {
+      while (done < view.byteLength) {
+        const n = this.#ops.r2ReadInto(this.#bodyId, view.subarray(done));
+        if (n === 0) break;
+        done += n;
+      }
+    } finally {
+      this.#close();
+    }
+    return done;
   }
   async blob() { return new Blob([await this.arrayBuffer()], { type: this.httpMetadata?.contentType ?? "" }); }
 }

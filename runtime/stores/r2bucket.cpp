@@ -190,8 +190,16 @@ void R2Bucket::dropBlobIfUnused(const QString& sha256) {
 }
 
 std::expected<std::optional<R2ObjectInfo>, R2Error> R2Bucket::lookup(const QByteArray& key) {
-    SqlStatement q(m_db,
-                   (QByteArray("SELECT ") + kColumns + " FROM objects WHERE key = ?").constData());
+    // Every get and head comes here: prepared once, reset after each use (a statement left
+    // stepping would hold a read transaction open).
+    if (!m_lookup)
+        m_lookup = std::make_unique<SqlStatement>(
+            m_db, (QByteArray("SELECT ") + kColumns + " FROM objects WHERE key = ?").constData());
+    SqlStatement& q = *m_lookup;
+    struct ResetLater {
+        SqlStatement& q;
+        ~ResetLater() { q.reset(); }
+    } resetLater{q};
     q.bind(1, key);
     auto row = q.step();
     if (!row) return std::unexpected(storeError(row.error()));

@@ -144,6 +144,7 @@ private:
     QString m_dir;
     QMutex m_mutex;
     SqliteDb m_db;
+    std::unique_ptr<SqlStatement> m_lookup; // after m_db: finalized before it closes
     std::shared_ptr<R2BlobPins> m_pins = std::make_shared<R2BlobPins>();
     QString m_openError;
 };
