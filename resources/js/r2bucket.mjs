@@ -219,6 +219,7 @@ export class R2ObjectBody extends R2Object {
       buffer.release();
     }
   }
+  _kilnReadView(view) { return this.#consumeInto(view); }
 
   // The body read whole into `view`; it is then used up, as after any read.
   #consumeInto(view) {

@@ -1,3 +1,4 @@
+import sys
 from workers import Response, WorkerEntrypoint
 
 
@@ -29,7 +30,21 @@ class Default(WorkerEntrypoint):
             streamed = await bucket.get("big.bin")
             reader = streamed.body.getReader()
             first = await reader.read()
+            # Large bodies land in a bytearray made uninitialised through Pyodide's C API
+            # (workers/_r2.py): none of them may stay alive once Python lets go.
+            import pyodide_js
+            from workers import _r2
+            for _ in range(3):
+                await (await bucket.get("big.bin")).arrayBuffer()
+            heap = pyodide_js._module.HEAP8.buffer.byteLength
+            for _ in range(40):
+                view = await (await bucket.get("big.bin")).arrayBuffer()
+                refs = sys.getrefcount(view.obj)
+                del view
             return Response.json({
+                "uninitialised_path": _r2._read_whole is not None,
+                "heap_growth": pyodide_js._module.HEAP8.buffer.byteLength - heap,
+                "refs": refs,
                 "same": bytes(body) == data,
                 "size": put.size,
                 "etag": put.etag == hashlib.md5(data).hexdigest(),
