@@ -9,8 +9,8 @@ between Python and the host without copies through JS.
   chunks and copies it into Python at the end). No JS ArrayBuffer is made on the way: a
   large one counts as external memory and soon costs a full V8 garbage collection. A large
   body's bytearray is made uninitialised (see `_read_whole`).
-- `get(key, ...)` is answered at once by the host (an index lookup and an open), without
-  awaiting a JS promise.
+- `get(key, ...)` is answered at once by the host (an index lookup), without awaiting a JS
+  promise.
 Everything else, and every other value type, goes through the JS binding unchanged.
 """
 
