@@ -4,6 +4,7 @@
 
 import { D1Database } from "./d1database.mjs";
 import { KVNamespace } from "./kvnamespace.mjs";
+import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
 
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
@@ -131,6 +132,7 @@ export async function boot(config) {
     stderr: (line) => ops.log(4, line),
     env: { HOME: config.importRoot },
   }));
+  if (!installFastStrings(pyodide._module)) ops.log(3, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
   for (const name of ["read", "readbuffer", "load", "os", "print", "printErr"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";

@@ -24,6 +24,9 @@ _type_error = run_js("""(v) => {
   throw new TypeError(`D1_TYPE_ERROR: Type '${typeof v}' not supported for value '${String(v)}'`);
 }""")
 _BYTES = (bytes, bytearray, memoryview)
+# Values that need neither a check nor a conversion to cross to the host or into JSON
+# (a float may be inf or nan, which JSON cannot carry).
+_PLAIN_TYPES = frozenset((int, str, bool, type(None)))
 
 
 def _check(value):
@@ -76,6 +79,11 @@ class D1PreparedStatement:
         self._ref = ref  # what names the SQL to the host: its id there, or the text
 
     def bind(self, *values):
+        for v in values:
+            if type(v) not in _PLAIN_TYPES:
+                break
+        else:  # the common case, checked in one pass: the values cross as they are
+            return D1PreparedStatement(self._db, self._sql, values, True, self._ref)
         params = [_check(v) for v in values]
         plain = not any(type(v) is bytes or (type(v) is float and not math.isfinite(v)) for v in params)
         return D1PreparedStatement(self._db, self._sql, params, plain, self._ref)

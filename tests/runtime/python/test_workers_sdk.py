@@ -81,6 +81,18 @@ async def body_text(js_response):
 
 # --- Response ---------------------------------------------------------------------------
 
+async def test_js_strings_cross_intact():
+    # Every JS string that reaches Python, ASCII (Kiln's fast copy) or not (Pyodide's path,
+    # taken at the first other character), arrives as the same text.
+    cases = ["", "a", "ascii text " * 20, "\x00\x7f", "\x80", "é", "aé", "é" + "x" * 1000,
+             "日本語", "😀", "a😀b", "a\ud800b", "\udc00", "x" * 100_000, "x" * 100_000 + "é"]
+    for text in cases:
+        got = js.JSON.parse(json.dumps(text))
+        assert type(got) is str and got == text, (text[:20], got[:20])
+        assert got.isascii() == text.isascii()
+        assert hash(got) == hash(text) and got + "!" == text + "!"
+
+
 async def test_response_str_body():
     r = Response("Hello, world!")
     assert r.status == 200 and r.ok
