@@ -10,7 +10,8 @@ time.perf_counter inside the worker, so HTTP is not in the figures. Per operatio
   KV get/put of 100-byte values (N = 2000);
   D1 point select by random id on a 100k-row table (N = 2000), and the same selects 100 to
   a db.batch() call; D1 batch insert of 10k rows (one db.batch of 10k statements);
-  R2 put + get of a 64 MiB object (MiB/s each way), after one untimed object of the same
+  R2 put + get of a 64 MiB object (MiB/s each way, median of three objects), after one
+  untimed object of the same
   size in and out on both sides (a VM's first touch of fresh memory and page cache can
   triple a 64 MiB write). The get reads the object whole (arrayBuffer()), so the native
   figure it is set beside reads the file whole into a buffer of its size; the native
