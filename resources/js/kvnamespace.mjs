@@ -94,8 +94,7 @@ export class KVNamespace {
   // once, no promise, so Python need not await; null when absent.
   _kilnGetText(key) {
     const { ops, handle } = this[kHandle];
-    const hit = ops.kvGet(handle, keyOf(key), true);
-    return hit === null ? null : decoder.decode(hit.value);
+    return ops.kvGetText(handle, keyOf(key));
   }
 
   async put(key, value, options = undefined) {

@@ -92,14 +92,6 @@ void KvBinding::opGet(Args args)
         return;
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
-    if (args[2]->IsTrue()) {
-        auto r = kv->get(key, nowSeconds());
-        if (!r) {
-            const QString text = QStringLiteral("KV GET failed: %1 %2").arg(r.error().status).arg(r.error().message);
-            return void(scope.isolate->ThrowException(v8::Exception::Error(toV8(scope.isolate, text))));
-        }
-        return args.GetReturnValue().Set(*r ? v8::Local<v8::Value>(entryToJs(scope, **r)) : v8::Local<v8::Value>(v8::Null(scope.isolate)));
-    }
     args.GetReturnValue().Set(self(args)->m_async.runNow(scope,
         [kv, key] { return kv->get(key, nowSeconds()); },
         [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::optional<KvEntry>, KvError>&& r) {
@@ -107,6 +99,31 @@ void KvBinding::opGet(Args args)
                 return reject(s, resolver, "GET", r.error());
             resolver->Resolve(s.context, *r ? v8::Local<v8::Value>(entryToJs(s, **r)) : v8::Local<v8::Value>(v8::Null(s.isolate))).Check();
         }));
+}
+
+// The value as TextDecoder would give it (a leading BOM dropped, bad bytes as U+FFFD, which
+// V8's UTF-8 decoder writes as TextDecoder does), or null: what a text get from the Python
+// SDK returns, without a Uint8Array and a decode in JS on the way.
+void KvBinding::opGetText(Args args)
+{
+    auto kv = self(args)->store(args);
+    if (!kv)
+        return;
+    auto* isolate = args.GetIsolate();
+    auto r = kv->get(encodeUtf8(isolate, args[1]), nowSeconds());
+    if (!r) {
+        const QString text = QStringLiteral("KV GET failed: %1 %2").arg(r.error().status).arg(r.error().message);
+        return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, text))));
+    }
+    if (!*r)
+        return args.GetReturnValue().SetNull();
+    const QByteArray& value = (*r)->value;
+    const qsizetype bom = value.startsWith("\xEF\xBB\xBF") ? 3 : 0;
+    v8::Local<v8::String> text;
+    if (!v8::String::NewFromUtf8(isolate, value.constData() + bom, v8::NewStringType::kNormal,
+                                 static_cast<int>(value.size() - bom)).ToLocal(&text))
+        return; // too long for a JS string: V8 has thrown
+    args.GetReturnValue().Set(text);
 }
 
 void KvBinding::opPut(Args args)
@@ -176,7 +193,7 @@ void KvBinding::opList(Args args)
 void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops)
 {
     installOpTable(scope, ops, this, {
-        {"kvOpen", opOpen}, {"kvGet", opGet}, {"kvPut", opPut}, {"kvDelete", opDelete}, {"kvList", opList},
+        {"kvOpen", opOpen}, {"kvGet", opGet}, {"kvGetText", opGetText}, {"kvPut", opPut}, {"kvDelete", opDelete}, {"kvList", opList},
     });
 }
 

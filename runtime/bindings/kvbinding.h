@@ -26,6 +26,7 @@ public:
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opGet(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opGetText(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opPut(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opDelete(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opList(const v8::FunctionCallbackInfo<v8::Value>& args);

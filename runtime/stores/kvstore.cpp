@@ -59,7 +59,12 @@ std::expected<std::optional<KvEntry>, KvError> KvStore::get(const QByteArray& ke
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r)
         return std::unexpected(r.error());
-    SqlStatement q(m_db, "SELECT value, expiration, metadata FROM kv WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
+    // Prepared once: every get comes here.
+    if (!m_get)
+        m_get = std::make_unique<SqlStatement>(
+            m_db, "SELECT value, expiration, metadata FROM kv WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
+    SqlStatement& q = *m_get;
+    const SqlResetLater resetLater(q);
     q.bind(1, key);
     q.bind(2, now);
     auto row = q.step();

@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <expected>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -68,6 +69,7 @@ private:
     QString m_path;
     QMutex m_mutex;
     SqliteDb m_db;
+    std::unique_ptr<SqlStatement> m_get; // after m_db: finalized before it closes
     QString m_openError;
 };
 

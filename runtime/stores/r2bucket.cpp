@@ -196,10 +196,7 @@ std::expected<std::optional<R2ObjectInfo>, R2Error> R2Bucket::lookup(const QByte
         m_lookup = std::make_unique<SqlStatement>(
             m_db, (QByteArray("SELECT ") + kColumns + " FROM objects WHERE key = ?").constData());
     SqlStatement& q = *m_lookup;
-    struct ResetLater {
-        SqlStatement& q;
-        ~ResetLater() { q.reset(); }
-    } resetLater{q};
+    const SqlResetLater resetLater(q);
     q.bind(1, key);
     auto row = q.step();
     if (!row) return std::unexpected(storeError(row.error()));

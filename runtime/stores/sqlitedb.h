@@ -66,6 +66,19 @@ private:
     sqlite3_stmt* m_stmt = nullptr;
 };
 
+// Resets a statement that is kept for reuse when the scope ends: one left stepping would
+// hold its read transaction open (and its bindings).
+class SqlResetLater {
+public:
+    explicit SqlResetLater(SqlStatement& statement) : m_statement(statement) {}
+    ~SqlResetLater() { m_statement.reset(); }
+    SqlResetLater(const SqlResetLater&) = delete;
+    SqlResetLater& operator=(const SqlResetLater&) = delete;
+
+private:
+    SqlStatement& m_statement;
+};
+
 // BEGIN IMMEDIATE ... COMMIT, rolled back if not committed.
 class SqlTransaction {
 public:

@@ -11,15 +11,23 @@ from ._convert import BindingProxy, JsDict, call_js, is_null
 
 
 class KVNamespace(BindingProxy):
-    __slots__ = ()
+    __slots__ = ("_get_text",)
+
+    def __init__(self, js_obj):
+        super().__init__(js_obj)
+        # Looked up once: reading a JS property from Python costs a microsecond or two.
+        object.__setattr__(self, "_get_text", js_obj._kilnGetText)
 
     async def get(self, key, type=None, **kwargs):
+        if not kwargs and type is None and isinstance(key, str):  # the common call, first
+            text = object.__getattribute__(self, "_get_text")(key)
+            return None if is_null(text) else text
         js_kv = object.__getattribute__(self, "_js")
         kind = type.get("type") if isinstance(type, dict) else type
         if kwargs.keys() <= {"type"}:
             kind = kwargs.get("type", kind)
             if isinstance(key, str) and kind in (None, "text", "json"):
-                text = js_kv._kilnGetText(key)
+                text = object.__getattribute__(self, "_get_text")(key)
                 if is_null(text):
                     return None
                 if kind != "json":

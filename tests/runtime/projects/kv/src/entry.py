@@ -11,6 +11,11 @@ async def error_of(awaitable):
     return "no error"
 
 
+async def _js_text(kv, key):
+    # The same value decoded by the JS binding's own get(key, "text").
+    return await object.__getattribute__(kv, "_js").get(key, "text")
+
+
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         kv = self.env.NS
@@ -19,12 +24,16 @@ class Default(WorkerEntrypoint):
             await kv.put("text", "héllo")
             await kv.put("json", '{"a": [1, 2]}', metadata={"owner": "test"})
             await kv.put("bytes", b"\x00\x01\xff")
+            # Text as TextDecoder makes it: the BOM dropped, bad bytes as U+FFFD.
+            await kv.put("odd", b"\xef\xbb\xbfhi \xe2\x82\xac\xff\xc3( \xf0\x9f\x98\x80\xed\xa0\x80.")
             await kv.put("ttl", "v", expirationTtl=3600)
             with_meta = await kv.getWithMetadata("json", "json")
             listed = await kv.list(prefix="t")
             bulk = await kv.get(["text", "missing"])
             return Response.json({
                 "text": await kv.get("text"),
+                "odd": await kv.get("odd"),
+                "odd_js": await _js_text(kv, "odd"),
                 "json": await kv.get("json", type="json"),
                 "bytes": list(bytes(await kv.get("bytes", "arrayBuffer"))),
                 "missing": await kv.get("missing"),
