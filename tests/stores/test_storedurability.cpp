@@ -26,8 +26,10 @@ private Q_SLOTS:
 static QString integrityCheck(const QString& path)
 {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(db); // a handle is allocated even when opening fails
         return QStringLiteral("cannot open");
+    }
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
     QString result;
@@ -77,6 +79,10 @@ void TestStoreDurability::killedWriterLosesNothing()
         for (const QByteArray& line : child.readAllStandardOutput().split('\n'))
             if (line.startsWith("ack "))
                 acked = std::max(acked, line.mid(4).toLongLong());
+        // A kill before the writer created its file (a slow start, as under ASan) leaves
+        // nothing to check, and must not have acknowledged anything.
+        if (acked < 0 && !QFile::exists(indexPath))
+            continue;
         QCOMPARE(integrityCheck(indexPath), QStringLiteral("ok"));
     }
     QCOMPARE(kills, 24);
