@@ -32,10 +32,14 @@ v8::Local<v8::String> str(v8::Isolate* isolate, const QByteArray& utf8)
         .ToLocalChecked();
 }
 
+QString errorText(const char* op, const KvError& error)
+{
+    return QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(error.status).arg(error.message);
+}
+
 void reject(const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, const char* op, const KvError& error)
 {
-    const QString text = QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(error.status).arg(error.message);
-    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, text))).Check();
+    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, errorText(op, error)))).Check();
 }
 
 // Settles a promise whose op answers nothing on success.
@@ -111,10 +115,8 @@ void KvBinding::opGetText(Args args)
         return;
     auto* isolate = args.GetIsolate();
     auto r = kv->get(encodeUtf8(isolate, args[1]), nowSeconds());
-    if (!r) {
-        const QString text = QStringLiteral("KV GET failed: %1 %2").arg(r.error().status).arg(r.error().message);
-        return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, text))));
-    }
+    if (!r)
+        return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, errorText("GET", r.error())))));
     if (!*r)
         return args.GetReturnValue().SetNull();
     const QByteArray& value = (*r)->value;

@@ -286,12 +286,7 @@ void R2Binding::opRead(Args args) {
         scopeOf(args), [body, max] { return body->read(max); },
         [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
            std::expected<QByteArray, QString>&& chunk) {
-            if (!chunk)
-                return void(resolver
-                                ->Reject(s.context, v8::Exception::Error(toV8(
-                                                        s.isolate, QStringLiteral("get: %1 (10001)")
-                                                                       .arg(chunk.error()))))
-                                .Check());
+            if (!chunk) return reject(s, resolver, "get", R2Error{10001, chunk.error()});
             if (chunk->isEmpty())
                 return void(resolver->Resolve(s.context, v8::Null(s.isolate)).Check());
             resolver->Resolve(s.context, toUint8Array(s.isolate, *chunk)).Check();
