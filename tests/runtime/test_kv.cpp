@@ -67,6 +67,7 @@ void TestKv::roundtrip()
     // Decoded by the host for Python's text get, by TextDecoder for the JS binding's: alike.
     QCOMPARE(r.value("odd").toString(), QString::fromUtf8("hi €\uFFFD\uFFFD( 😀\uFFFD\uFFFD\uFFFD."));
     QCOMPARE(r.value("odd_js").toString(), r.value("odd").toString());
+    QCOMPARE(r.value("same_wrapper").toBool(), true);
     QCOMPARE(r.value("json").toObject().value("a").toArray(), (QJsonArray{1, 2}));
     QCOMPARE(r.value("bytes").toArray(), (QJsonArray{0, 1, 255}));
     QVERIFY(r.value("missing").isNull());

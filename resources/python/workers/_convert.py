@@ -111,8 +111,34 @@ class PendingResult:
         return f"<pending {self._label}>"
 
 
+# Binding wrappers made so far, by the JS object's identity. A binding lives as long as the
+# isolate and its wrapper keeps what it looked up once (the host ops, D1's SQL ids), so
+# `self.env.DB` in every request hands back the same wrapper instead of building it again.
+_BINDINGS = ("D1Database", "KVNamespace", "R2Bucket")
+_binding_wrappers = {}
+
+
+def _binding_wrapper(obj, name):
+    found = _binding_wrappers.get(obj.js_id)
+    if found is not None and found[0] == obj:
+        return found[1]
+    if name == "D1Database":
+        from ._d1 import D1Database as wrapper_type
+    elif name == "KVNamespace":
+        from ._kv import KVNamespace as wrapper_type
+    else:
+        from ._r2 import R2Bucket as wrapper_type
+    wrapper = wrapper_type(obj)
+    if len(_binding_wrappers) >= 256:  # bindings are few; anything else is not kept long
+        _binding_wrappers.clear()
+    _binding_wrappers[obj.js_id] = (obj, wrapper)
+    return wrapper
+
+
 def _wrap_web_object(obj, name):
     # Imported lazily: these modules import this one.
+    if name in _BINDINGS:
+        return _binding_wrapper(obj, name)
     if name == "Request":
         from ._request import Request
         return Request(obj)
@@ -131,15 +157,6 @@ def _wrap_web_object(obj, name):
     if name == "Blob":
         from ._blob import Blob
         return Blob._wrap(obj)
-    if name == "D1Database":
-        from ._d1 import D1Database
-        return D1Database(obj)
-    if name == "KVNamespace":
-        from ._kv import KVNamespace
-        return KVNamespace(obj)
-    if name == "R2Bucket":
-        from ._r2 import R2Bucket
-        return R2Bucket(obj)
     if name == "R2ObjectBody":
         from ._r2 import R2ObjectBody
         return R2ObjectBody(obj)

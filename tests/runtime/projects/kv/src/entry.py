@@ -34,6 +34,7 @@ class Default(WorkerEntrypoint):
                 "text": await kv.get("text"),
                 "odd": await kv.get("odd"),
                 "odd_js": await _js_text(kv, "odd"),
+                "same_wrapper": self.env.NS is self.env.NS,  # made once, kept
                 "json": await kv.get("json", type="json"),
                 "bytes": list(bytes(await kv.get("bytes", "arrayBuffer"))),
                 "missing": await kv.get("missing"),
