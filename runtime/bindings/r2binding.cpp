@@ -259,12 +259,11 @@ void R2Binding::opGet(Args args) {
         }
         resolver->Resolve(s.context, parsed(s, out)).Check();
     };
-    if (!args[4]->IsTrue())
-        return args.GetReturnValue().Set(
-            binding->m_async.run(scopeOf(args), std::move(work), std::move(settle)));
-    // With args[4] the answer comes at once, not as a promise: an index lookup and an open
-    // cost less than a Python await of a pool thread's promise.
+    // An index lookup (the blob opens at the first read): done in place, as a KV get is,
+    // rather than with two thread hops. With args[4] the answer itself comes back, not a
+    // promise: a Python await of a promise costs more than the lookup.
     auto promise = binding->m_async.runNow(scopeOf(args), std::move(work), std::move(settle));
+    if (!args[4]->IsTrue()) return args.GetReturnValue().Set(promise);
     if (promise->State() == v8::Promise::kRejected) {
         promise->MarkAsHandled();
         return void(args.GetIsolate()->ThrowException(promise->Result()));
