@@ -9,6 +9,9 @@ import { R2Bucket } from "./r2bucket.mjs";
 
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
+const Level = ops.logLevel;   // from the host's LogLevel enum
+const Source = ops.logSource; // and LogSource
+const kilnLog = (level, text) => ops.log(level, text, Source.kiln);
 
 async function phase(name, fn) {
   const start = ops.now();
@@ -37,7 +40,7 @@ function capWasmMemory(limit) {
   const grow = WebAssembly.Memory.prototype.grow;
   WebAssembly.Memory.prototype.grow = function (delta) {
     if (this.buffer.byteLength + delta * 65536 > limit) {
-      ops.limitHit("its memory limit");
+      ops.limitHit(ops.limit.memory);
       throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
     }
     return grow.call(this, delta);
@@ -107,9 +110,9 @@ function scheduleStdlibCache(stdlibKey) {
       bytes.destroy();
       build.destroy();
       pyodide.runPython("del _kiln_pyc_zip");
-      ops.log(0, "stored the compiled stdlib in the code cache");
+      kilnLog(Level.debug, "stored the compiled stdlib in the code cache");
     } catch (e) {
-      ops.log(3, `could not cache the compiled stdlib: ${errorText(e)}`);
+      kilnLog(Level.warn, `could not cache the compiled stdlib: ${errorText(e)}`);
     }
   }, 9000);
 }
@@ -128,11 +131,11 @@ export async function boot(config) {
     stdLibURL: compiledStdlib ?? stdlibPath,
     createPyodideModule,
     lockFileContents: ops.readText(dir + "pyodide-lock.json"),
-    stdout: (line) => ops.log(1, line),
-    stderr: (line) => ops.log(4, line),
+    stdout: (line) => ops.log(Level.log, line, Source.print),
+    stderr: (line) => ops.log(Level.error, line, Source.print),
     env: { HOME: config.importRoot },
   }));
-  if (!installFastStrings(pyodide._module)) ops.log(3, "Pyodide's string converter not found; strings cross the slow way");
+  if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
   for (const name of ["read", "readbuffer", "load", "os", "print", "printErr"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
@@ -168,7 +171,7 @@ class ExecutionContext {
   // The server's loop never exits on its own, so waitUntil work needs no keep-alive: it
   // only needs its failures reported.
   waitUntil(promise) {
-    Promise.resolve(promise).catch((e) => ops.log(4, `Uncaught (in waitUntil) ${e?.stack ?? e}`));
+    Promise.resolve(promise).catch((e) => ops.reportException(`Uncaught (in waitUntil) ${errorText(e)}`));
   }
   passThroughOnException() {}
   get props() { return {}; }
@@ -290,20 +293,20 @@ export async function serveExchange(id, method, url, headers, hasBody) {
     const request = new Request(url, init);
     response = await dispatchFetch(request);
   } catch (e) {
-    const limit = ops.takeLimitHit();
+    const limit = ops.takeLimitHit(); // {text, retire} or null
     if (limit) {
-      ops.log(4, `Error: Worker exceeded ${limit}. (${method} ${new URL(url).pathname})`);
-      failResponse(id, 500, `Worker exceeded ${limit}.\n`);
-      if (limit === "its memory limit") ops.retire(limit);
+      kilnLog(Level.error, `Error: Worker exceeded ${limit.text}. (${method} ${new URL(url).pathname})`);
+      failResponse(id, 500, `Worker exceeded ${limit.text}.\n`);
+      if (limit.retire) ops.retire();
       return;
     }
-    ops.log(4, errorText(e));
+    ops.reportException(errorText(e));
     return failResponse(id, 500, "Internal Server Error: the worker threw an exception (see the log).\n");
   }
   try {
     await sendResponse(id, response);
   } catch (e) {
-    ops.log(4, `Error while sending the response: ${errorText(e)}`);
+    kilnLog(Level.error, `Error while sending the response: ${errorText(e)}`);
     ops.exchangeAbort(id);
   }
 }

@@ -3,7 +3,7 @@
 #include "engine/opstable.h"
 #include "engine/textcodec.h"
 #include "stores/d1json.h"
-#include "stores/storepaths.h"
+#include "stores/statelayout.h"
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -132,8 +132,14 @@ std::shared_ptr<D1Database> D1Binding::database(Args args) {
 
 void D1Binding::opOpen(Args args) {
     auto* binding = self(args);
-    auto db = std::make_shared<D1Database>(storeFile(binding->m_persistDir, QStringLiteral("d1"),
-                                                     toQString(args.GetIsolate(), args[0])));
+    const QString id = toQString(args.GetIsolate(), args[0]);
+    auto db = std::make_shared<D1Database>(StateLayout(binding->m_persistDir).d1File(id));
+    db->setChangeObserver([notice = ChangeNotice{binding->m_changed, StoreKind::D1, id}](const QStringList& tables) {
+        if (tables.isEmpty())
+            notice({});
+        for (const QString& table : tables)
+            notice(table);
+    });
     if (auto r = db->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/asyncops.h"
+#include "bindings/hostbinding.h"
 #include "stores/d1database.h"
 
 #include <memory>
@@ -24,12 +24,13 @@ namespace kiln {
 // Parameters: null/undefined -> NULL, boolean -> 0/1, integral number -> INTEGER, other
 // number -> REAL, BigInt -> INTEGER (REAL beyond 64 bits), string -> TEXT, ArrayBuffer or
 // view -> BLOB. Results: BLOBs come back as arrays of byte values, as D1 returns them.
-class D1Binding {
+class D1Binding : public HostBinding {
 public:
-    D1Binding(AsyncOps& async, QString persistDir)
-        : m_async(async)
-        , m_persistDir(std::move(persistDir)) {}
-    void install(const JsScope& scope, v8::Local<v8::Object> ops);
+    explicit D1Binding(const BindingContext& context)
+        : m_async(context.async)
+        , m_persistDir(context.persistDir)
+        , m_changed(context.changed) {}
+    void install(const JsScope& scope, v8::Local<v8::Object> ops) override;
 
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
@@ -44,6 +45,7 @@ private:
 
     AsyncOps& m_async;
     QString m_persistDir;
+    std::function<void(StoreKind, const QString&, const QString&)> m_changed;
     std::vector<std::shared_ptr<D1Database>> m_databases;
     static constexpr size_t kMaxSqlTexts = 10000;
     std::vector<QString> m_sqlTexts; // by d1Prepare id

@@ -2,7 +2,7 @@
 
 #include "engine/opstable.h"
 #include "engine/textcodec.h"
-#include "stores/storepaths.h"
+#include "stores/statelayout.h"
 
 #include <QDateTime>
 
@@ -64,15 +64,23 @@ std::shared_ptr<KvStore> KvBinding::store(Args args)
     return m_stores[static_cast<size_t>(handle)];
 }
 
+ChangeNotice KvBinding::notice(Args args) const
+{
+    const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
+    return handle >= 0 && handle < static_cast<int>(m_notices.size()) ? m_notices[size_t(handle)] : ChangeNotice{};
+}
+
 void KvBinding::opOpen(Args args)
 {
     auto* binding = self(args);
-    auto kv = std::make_shared<KvStore>(storeFile(binding->m_persistDir, QStringLiteral("kv"), toQString(args.GetIsolate(), args[0])));
+    const QString id = toQString(args.GetIsolate(), args[0]);
+    auto kv = std::make_shared<KvStore>(StateLayout(binding->m_persistDir).kvFile(id));
     if (auto r = kv->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;
     }
     binding->m_stores.push_back(std::move(kv));
+    binding->m_notices.push_back({binding->m_changed, StoreKind::Kv, id});
     args.GetReturnValue().Set(static_cast<int>(binding->m_stores.size() - 1));
 }
 
@@ -142,7 +150,12 @@ void KvBinding::opPut(Args args)
         expiration = static_cast<qint64>(args[3].As<v8::Number>()->Value());
     const QByteArray metadata = args[4]->IsString() ? encodeUtf8(isolate, args[4]) : QByteArray();
     args.GetReturnValue().Set(self(args)->m_async.run(scope,
-        [kv, key, value, expiration, metadata] { return kv->put(key, value, expiration, metadata, nowSeconds()); },
+        [kv, key, value, expiration, metadata, notice = self(args)->notice(args)] {
+            auto r = kv->put(key, value, expiration, metadata, nowSeconds());
+            if (r)
+                notice(QString::fromUtf8(key));
+            return r;
+        },
         settleVoid("PUT")));
 }
 
@@ -154,7 +167,13 @@ void KvBinding::opDelete(Args args)
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
     args.GetReturnValue().Set(self(args)->m_async.run(scope,
-        [kv, key] { return kv->remove(key); }, settleVoid("DELETE")));
+        [kv, key, notice = self(args)->notice(args)] {
+            auto r = kv->remove(key);
+            if (r)
+                notice(QString::fromUtf8(key));
+            return r;
+        },
+        settleVoid("DELETE")));
 }
 
 void KvBinding::opList(Args args)

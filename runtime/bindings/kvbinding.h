@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/asyncops.h"
+#include "bindings/hostbinding.h"
 #include "stores/kvstore.h"
 
 #include <memory>
@@ -18,10 +18,13 @@ namespace kiln {
 //   kvDelete(handle, key)
 //   kvList(handle, prefix, limit, cursor) -> {keys: [{name, expiration?, metadata?}], list_complete, cursor?}
 // Failures reject with "KV <OP> failed: <status> <message>".
-class KvBinding {
+class KvBinding : public HostBinding {
 public:
-    KvBinding(AsyncOps& async, QString persistDir) : m_async(async), m_persistDir(std::move(persistDir)) {}
-    void install(const JsScope& scope, v8::Local<v8::Object> ops);
+    explicit KvBinding(const BindingContext& context)
+        : m_async(context.async)
+        , m_persistDir(context.persistDir)
+        , m_changed(context.changed) {}
+    void install(const JsScope& scope, v8::Local<v8::Object> ops) override;
 
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
@@ -31,10 +34,13 @@ private:
     static void opDelete(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opList(const v8::FunctionCallbackInfo<v8::Value>& args);
     std::shared_ptr<KvStore> store(const v8::FunctionCallbackInfo<v8::Value>& args);
+    ChangeNotice notice(const v8::FunctionCallbackInfo<v8::Value>& args) const;
 
     AsyncOps& m_async;
     QString m_persistDir;
+    std::function<void(StoreKind, const QString&, const QString&)> m_changed;
     std::vector<std::shared_ptr<KvStore>> m_stores;
+    std::vector<ChangeNotice> m_notices; // per store handle
 };
 
 } // namespace kiln

@@ -2,7 +2,7 @@
 
 #include "engine/opstable.h"
 #include "engine/textcodec.h"
-#include "stores/storepaths.h"
+#include "stores/statelayout.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -131,15 +131,22 @@ std::shared_ptr<R2Upload> R2Binding::takeUpload(Args args, int index) {
     return node.mapped();
 }
 
+ChangeNotice R2Binding::notice(Args args) const {
+    const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
+    return handle >= 0 && handle < static_cast<int>(m_notices.size()) ? m_notices[size_t(handle)]
+                                                                      : ChangeNotice{};
+}
+
 void R2Binding::opOpen(Args args) {
     auto* binding = self(args);
-    auto b = std::make_shared<R2Bucket>(storeDir(binding->m_persistDir, QStringLiteral("r2"),
-                                                 toQString(args.GetIsolate(), args[0])));
+    const QString name = toQString(args.GetIsolate(), args[0]);
+    auto b = std::make_shared<R2Bucket>(StateLayout(binding->m_persistDir).r2Dir(name));
     if (auto r = b->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;
     }
     binding->m_buckets.push_back(std::move(b));
+    binding->m_notices.push_back({binding->m_changed, StoreKind::R2, name});
     args.GetReturnValue().Set(static_cast<int>(binding->m_buckets.size() - 1));
 }
 
@@ -213,7 +220,13 @@ void R2Binding::opPut(Args args) {
     options.sha1 = QByteArray::fromHex(j.value(QStringLiteral("sha1")).toString().toLatin1());
     options.sha256 = QByteArray::fromHex(j.value(QStringLiteral("sha256")).toString().toLatin1());
     args.GetReturnValue().Set(binding->m_async.run(
-        scopeOf(args), [b, upload, key, options] { return b->put(key, *upload, options); },
+        scopeOf(args),
+        [b, upload, key, options, notice = binding->notice(args)] {
+            auto r = b->put(key, *upload, options);
+            if (r && *r)
+                notice(QString::fromUtf8(key));
+            return r;
+        },
         settleObject("put")));
 }
 
@@ -328,7 +341,14 @@ void R2Binding::opDelete(Args args) {
             keys.push_back(encodeUtf8(args.GetIsolate(), list->Get(context, i).ToLocalChecked()));
     }
     args.GetReturnValue().Set(self(args)->m_async.run(
-        scopeOf(args), [b, keys] { return b->remove(keys); }, settleVoid("delete")));
+        scopeOf(args),
+        [b, keys, notice = self(args)->notice(args)] {
+            auto r = b->remove(keys);
+            if (r)
+                notice(keys.size() == 1 ? QString::fromUtf8(keys.front()) : QString());
+            return r;
+        },
+        settleVoid("delete")));
 }
 
 void R2Binding::opList(Args args) {
@@ -406,9 +426,11 @@ void R2Binding::opMultipartComplete(Args args) {
         parts.emplace_back(p.toArray().at(0).toInt(), p.toArray().at(1).toString());
     args.GetReturnValue().Set(self(args)->m_async.run(
         scopeOf(args),
-        [b, key, uploadId, parts]() -> std::expected<std::optional<R2ObjectInfo>, R2Error> {
+        [b, key, uploadId, parts, notice = self(args)->notice(args)]()
+            -> std::expected<std::optional<R2ObjectInfo>, R2Error> {
             auto r = b->completeMultipart(key, uploadId, parts);
             if (!r) return std::unexpected(r.error());
+            notice(QString::fromUtf8(key));
             return std::optional<R2ObjectInfo>(std::move(*r));
         },
         settleObject("completeMultipartUpload")));

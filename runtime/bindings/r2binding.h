@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/asyncops.h"
+#include "bindings/hostbinding.h"
 #include "stores/r2bucket.h"
 
 #include <map>
@@ -29,12 +29,13 @@ namespace kiln {
 //   r2Delete(handle, [keys]) ; r2List(handle, optionsJson) -> Promise<json>
 //   r2MultipartCreate/Part/Complete/Abort
 // Failures reject with "<op>: <message> (<code>)", as workerd's R2 errors read.
-class R2Binding {
+class R2Binding : public HostBinding {
 public:
-    R2Binding(AsyncOps& async, QString persistDir)
-        : m_async(async)
-        , m_persistDir(std::move(persistDir)) {}
-    void install(const JsScope& scope, v8::Local<v8::Object> ops);
+    explicit R2Binding(const BindingContext& context)
+        : m_async(context.async)
+        , m_persistDir(context.persistDir)
+        , m_changed(context.changed) {}
+    void install(const JsScope& scope, v8::Local<v8::Object> ops) override;
 
 private:
     using Args = const v8::FunctionCallbackInfo<v8::Value>&;
@@ -55,11 +56,14 @@ private:
     static void opMultipartComplete(Args args);
     static void opMultipartAbort(Args args);
     std::shared_ptr<R2Bucket> bucket(Args args);
+    ChangeNotice notice(Args args) const;
     std::shared_ptr<R2Upload> takeUpload(Args args, int index);
 
     AsyncOps& m_async;
     QString m_persistDir;
+    std::function<void(StoreKind, const QString&, const QString&)> m_changed;
     std::vector<std::shared_ptr<R2Bucket>> m_buckets;
+    std::vector<ChangeNotice> m_notices; // per bucket handle
     std::map<int, std::shared_ptr<R2Upload>> m_uploads;
     std::map<int, std::shared_ptr<R2Body>> m_bodies;
     int m_nextId = 1;

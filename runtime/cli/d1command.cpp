@@ -1,9 +1,9 @@
 #include "cli/d1command.h"
 
 #include "cli/storeoptions.h"
-#include "cli/terminal.h"
+#include "session/terminal.h"
 #include "stores/d1database.h"
-#include "stores/storepaths.h"
+#include "stores/statelayout.h"
 
 #include <QDir>
 #include <QFile>
@@ -173,7 +173,7 @@ int runD1Command(const QStringList& args)
     if (!decl)
         return commandFailed(QStringLiteral("%1 has no D1 database named or bound as \"%2\" (d1_databases: %3)")
                         .arg(loaded->project.configFile, name, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
-    D1Database db(storeFile(loaded->persistDir, QStringLiteral("d1"), decl->databaseId));
+    D1Database db(StateLayout(loaded->persistDir).d1File(decl->databaseId));
     if (auto r = db.open(); !r)
         return commandFailed(r.error());
 

@@ -1,9 +1,9 @@
 #include "cli/kvcommand.h"
 
 #include "cli/storeoptions.h"
-#include "cli/terminal.h"
+#include "session/terminal.h"
 #include "stores/kvstore.h"
-#include "stores/storepaths.h"
+#include "stores/statelayout.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
@@ -65,7 +65,7 @@ int runKvCommand(const QStringList& args)
             return commandFailed(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
                             .arg(project->configFile, binding, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     }
-    KvStore store(storeFile(loaded->persistDir, QStringLiteral("kv"), id));
+    KvStore store(StateLayout(loaded->persistDir).kvFile(id));
     if (auto r = store.open(); !r)
         return commandFailed(r.error());
     const qint64 now = QDateTime::currentSecsSinceEpoch();

@@ -1,9 +1,9 @@
 #include "cli/r2command.h"
 
 #include "cli/storeoptions.h"
-#include "cli/terminal.h"
+#include "session/terminal.h"
 #include "stores/r2bucket.h"
-#include "stores/storepaths.h"
+#include "stores/statelayout.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -59,7 +59,7 @@ int runR2Command(const QStringList& args)
     if (bucketDirName.isEmpty())
         return commandFailed(QStringLiteral("%1 has no R2 bucket named or bound as \"%2\" (r2_buckets: %3)")
                         .arg(loaded->project.configFile, bucketName, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
-    R2Bucket bucket(storeDir(loaded->persistDir, QStringLiteral("r2"), bucketDirName));
+    R2Bucket bucket(StateLayout(loaded->persistDir).r2Dir(bucketDirName));
     if (auto r = bucket.open(); !r)
         return commandFailed(r.error());
 

@@ -1,14 +1,14 @@
 #include "cli/storeoptions.h"
 
-#include "cli/terminal.h"
+#include "session/terminal.h"
 
-#include <QDir>
+#include "stores/statelayout.h"
 
 namespace kiln {
 
 void addStoreOptions(QCommandLineParser& parser)
 {
-    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default <project>/.kiln/state)."), QStringLiteral("dir")});
+    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default %1).").arg(StateLayout::defaultRoot(QStringLiteral("<project>"))), QStringLiteral("dir")});
     parser.addOption({{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Project folder or wrangler config (default: .)."), QStringLiteral("path"), QStringLiteral(".")});
     parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
     parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
@@ -24,9 +24,7 @@ std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& 
     if (!project)
         return std::unexpected(project.error().toString());
     StoreProject out{*project, {}};
-    out.persistDir = parser.isSet(QStringLiteral("persist-to"))
-        ? QDir(parser.value(QStringLiteral("persist-to"))).absolutePath()
-        : project->rootDir + QStringLiteral("/.kiln/state");
+    out.persistDir = StateLayout::forProject(*project, parser.value(QStringLiteral("persist-to"))).root();
     return out;
 }
 

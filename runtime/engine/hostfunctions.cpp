@@ -98,10 +98,27 @@ bool bytesOf(v8::Local<v8::Value> value, const char** data, size_t* length)
     return false;
 }
 
+// ops.log(level, text, source = console): level and source are the numbers in ops.logLevel
+// and ops.logSource, which come from the C++ enums.
 void opLog(Args args)
 {
-    const int level = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(1);
-    runtimeOf(args).log(static_cast<LogLevel>(std::clamp(level, 0, 4)), toQString(args.GetIsolate(), args[1]));
+    auto ctx = args.GetIsolate()->GetCurrentContext();
+    const int level = args[0]->Int32Value(ctx).FromMaybe(1);
+    const int source = args[2]->IsUndefined() ? int(LogSource::Console) : args[2]->Int32Value(ctx).FromMaybe(0);
+    runtimeOf(args).log(static_cast<LogLevel>(std::clamp(level, int(LogLevel::Debug), int(LogLevel::Error))),
+                        toQString(args.GetIsolate(), args[1]),
+                        static_cast<LogSource>(std::clamp(source, int(LogSource::Request), int(LogSource::Kiln))));
+}
+
+// {name: number} for each value of a C++ enum, so JS names levels and sources instead of
+// repeating their numbers.
+template<typename Enum>
+v8::Local<v8::Object> enumObject(const JsScope& scope, Enum last, QString (*name)(Enum))
+{
+    auto object = v8::Object::New(scope.isolate);
+    for (int i = 0; i <= int(last); ++i)
+        object->Set(scope.context, toV8(scope.isolate, name(static_cast<Enum>(i))), v8::Integer::New(scope.isolate, i)).Check();
+    return object;
 }
 
 void opNow(Args args)
@@ -306,7 +323,7 @@ void globalPrint(Args args)
             line += QLatin1Char(' ');
         line += toQString(args.GetIsolate(), args[i]);
     }
-    runtimeOf(args).log(LogLevel::Log, line);
+    runtimeOf(args).log(LogLevel::Log, line, LogSource::Print);
 }
 
 void globalPrintErr(Args args)
@@ -317,7 +334,7 @@ void globalPrintErr(Args args)
             line += QLatin1Char(' ');
         line += toQString(args.GetIsolate(), args[i]);
     }
-    runtimeOf(args).log(LogLevel::Error, line);
+    runtimeOf(args).log(LogLevel::Error, line, LogSource::Print);
 }
 
 // Emscripten's shell build gets entropy by running `head -c N /dev/urandom | base64`.
@@ -384,6 +401,8 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     };
     for (const auto& op : opTable)
         setFunction(scope, ops, op.name, op.fn, data);
+    ops->Set(scope.context, toV8(scope.isolate, "logLevel"), enumObject(scope, LogLevel::Error, logLevelName)).Check();
+    ops->Set(scope.context, toV8(scope.isolate, "logSource"), enumObject(scope, LogSource::Kiln, logSourceName)).Check();
 
     auto global = scope.context->Global();
     setFunction(scope, global, "read", globalRead, data);

@@ -175,10 +175,10 @@ void JsRuntime::performMicrotaskCheckpoint()
         reportUnhandledRejections();
 }
 
-void JsRuntime::log(LogLevel level, const QString& text) const
+void JsRuntime::log(LogLevel level, const QString& text, LogSource source) const
 {
     if (m_options.log)
-        m_options.log(level, text);
+        m_options.log(level, source, text);
 }
 
 v8::MaybeLocal<v8::Promise> JsRuntime::runModule(const JsScope& scope, const QString& path)

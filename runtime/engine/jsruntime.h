@@ -3,6 +3,7 @@
 // Private to kiln_runtime: the only engine header that exposes v8:: types.
 
 #include "engine/eventloop.h"
+#include "protocol/loglevel.h"
 
 #include <QByteArray>
 #include <QString>
@@ -35,15 +36,13 @@ struct JsScope {
     v8::Local<v8::Context> context;
 };
 
-enum class LogLevel { Debug, Log, Info, Warn, Error };
-
 // One isolate with one context, bound to the EventLoop of the thread that created it.
 // Installs the host functions (the `__kiln` ops object and d8-style globals Pyodide's
 // shell path looks for), runs microtasks after every loop task, loads ES modules from files.
 class JsRuntime {
 public:
     struct Options {
-        std::function<void(LogLevel, const QString&)> log;
+        std::function<void(LogLevel, LogSource, const QString&)> log;
         size_t heapLimitBytes = 0; // 0: V8's default
         // Called (isolate thread) when the JS heap nears its limit; execution is then
         // terminated and the runtime must be thrown away.
@@ -70,7 +69,7 @@ public:
     // Reports an exception with its JS stack through the log callback.
     void reportException(const JsScope& scope, v8::TryCatch& tryCatch);
     void reportValue(const JsScope& scope, v8::Local<v8::Value> error, const QString& prefix);
-    void log(LogLevel level, const QString& text) const;
+    void log(LogLevel level, const QString& text, LogSource source = LogSource::Console) const;
 
     // Keeps the loop alive while JS waits on host work that will post back later.
     void addPending() { m_loop.ref(); }

@@ -26,7 +26,7 @@ int runScriptFile(const QString& path)
     EventLoop loop;
     loop.setExitWhenIdle(true);
     bool failed = false;
-    JsRuntime runtime(loop, {[&](LogLevel level, const QString& text) {
+    JsRuntime runtime(loop, {[&](LogLevel level, LogSource, const QString& text) {
         if (level == LogLevel::Error && text.startsWith(QLatin1String("Uncaught")))
             failed = true;
         writeLogLine(level, text);

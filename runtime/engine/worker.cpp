@@ -17,8 +17,7 @@ struct Worker::Private {
     WorkerOptions options;
     EventLoop loop;
     std::thread thread;
-    std::mutex sinkMutex;
-    LogSink sink;
+    WorkerSinks sinks; // set before the thread starts, read-only after
 
     // Engine thread only.
     std::unique_ptr<WorkerInstance> instance;
@@ -34,11 +33,10 @@ struct Worker::Private {
     std::deque<QueuedCron> queuedCrons;
     unsigned generation = 0; // which instance a "replace me" is about
 
-    void log(int level, const QString& text)
+    void log(LogLevel level, const QString& text, LogSource source = LogSource::Kiln)
     {
-        std::lock_guard lock(sinkMutex);
-        if (sink)
-            sink(level, text);
+        if (sinks.log)
+            sinks.log(level, source, text);
     }
 
     void startInstance();
@@ -61,7 +59,12 @@ void Worker::Private::startInstance()
     QElapsedTimer timer;
     timer.start();
     WorkerInstance::Hooks hooks{
-        [this](int level, const QString& text) { log(level, text); },
+        [this](LogLevel level, LogSource source, const QString& text) { log(level, text, source); },
+        [this](const QString& text) {
+            log(LogLevel::Error, text);
+            if (sinks.exception)
+                sinks.exception(text);
+        },
         [this](const QString& name, double start, double end) { Q_EMIT q->span(name, start, end); },
         // Engine thread: from here on new requests queue for the replacement instead of
         // reaching an instance that is about to be thrown away.
@@ -76,12 +79,12 @@ void Worker::Private::startInstance()
                 watchdog->runEnds();
         },
     };
-    instance = std::make_unique<WorkerInstance>(loop, options, std::move(hooks));
+    instance = std::make_unique<WorkerInstance>(loop, options, sinks, std::move(hooks));
     WorkerInstance* booting = instance.get();
     watchdog = std::make_unique<CpuWatchdog>(
         pthread_self(), options.cpuLimitMs, [booting] { booting->interruptForCpuLimit(); },
         [this, booting, gen] {
-            log(4, QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
+            log(LogLevel::Error, QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
             booting->runtime().isolate()->TerminateExecution();
             loop.post([this, gen] { replaceInstance(QStringLiteral("its CPU time limit"), gen); });
         });
@@ -89,16 +92,18 @@ void Worker::Private::startInstance()
     // on Cloudflare and is measured by the startup spans instead.
     loop.setTaskHooks([this] { if (watchdog && ready) watchdog->runBegins(); },
                       [this] { if (watchdog) watchdog->runEnds(); });
-    instance->boot([this, timer, booting](const QString& error) {
+    instance->boot([this, timer, booting, gen](const QString& error) {
         if (instance.get() != booting)
             return;
         if (!error.isEmpty()) {
             bootError = error;
-            log(4, error);
-            Q_EMIT q->bootFailed(error);
+            log(LogLevel::Error, error);
+            if (sinks.exception)
+                sinks.exception(error);
+            Q_EMIT q->bootFailed(error, gen);
         } else {
             ready = true;
-            Q_EMIT q->ready(static_cast<double>(timer.nsecsElapsed()) / 1e6);
+            Q_EMIT q->ready(static_cast<double>(timer.nsecsElapsed()) / 1e6, gen);
         }
         auto pending = std::move(queued);
         for (auto& exchange : pending)
@@ -114,13 +119,15 @@ void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGener
     if (!instance || dyingGeneration != generation)
         return; // already replaced
     ready = false;
-    log(3, QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
+    log(LogLevel::Warn, QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
     discardInstance();
     startInstance();
 }
 
 void Worker::Private::serve(std::shared_ptr<HttpExchange> exchange)
 {
+    if (ready || !bootError.isEmpty())
+        exchange->markTaken();
     if (!bootError.isEmpty()) {
         const QByteArray body = "The worker failed to start:\n\n" + bootError.toUtf8() + "\n";
         exchange->respond(500, "Internal Server Error", {{"content-type", "text/plain;charset=UTF-8"}});
@@ -168,10 +175,10 @@ Worker::~Worker()
     }
 }
 
-void Worker::setLogSink(LogSink sink)
+void Worker::setSinks(WorkerSinks sinks)
 {
-    std::lock_guard lock(d->sinkMutex);
-    d->sink = std::move(sink);
+    Q_ASSERT(!d->thread.joinable());
+    d->sinks = std::move(sinks);
 }
 
 void Worker::start()

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "project/projectconfig.h"
+#include "engine/workeroptions.h"
 #include "server/httphandler.h"
 
 #include <QDateTime>
@@ -10,14 +10,6 @@
 #include <memory>
 
 namespace kiln {
-
-struct WorkerOptions {
-    ProjectConfig project;
-    QString persistDir;        // binding state (--persist-to)
-    QString cacheDir;          // compiled wasm and other caches
-    int cpuLimitMs = 30000;    // per uninterrupted run of worker code
-    qint64 memoryLimitBytes = 512LL * 1024 * 1024; // wasm heap cap
-};
 
 // One running Python Worker: its own engine thread with a V8 isolate and Pyodide, fed HTTP
 // exchanges from any thread. Public API is V8-free. If an instance dies (out of memory, code
@@ -38,13 +30,14 @@ public:
     void triggerScheduled(const QString& cron, std::function<void(bool ok)> done = {},
                           const QDateTime& scheduledTime = {});
 
-    // Called on the engine thread, in order; must be thread-safe. Used by the CLI to print.
-    using LogSink = std::function<void(int level, const QString& text)>;
-    void setLogSink(LogSink sink);
+    // Set before start(): where logs, exceptions and store writes go (see WorkerSinks).
+    void setSinks(WorkerSinks sinks);
 
+    // Signals are emitted on the engine thread: connect with a receiver context (queued).
 Q_SIGNALS:
-    void ready(double bootMs);
-    void bootFailed(const QString& error);
+    // The instance booted; `generation` counts boots (start, reloads, replacements).
+    void ready(double bootMs, unsigned generation);
+    void bootFailed(const QString& error, unsigned generation);
     void span(const QString& name, double startMs, double endMs);
 
 private:

@@ -52,12 +52,13 @@ v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object)
 
 } // namespace
 
-WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options, Hooks hooks)
+WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks, Hooks hooks)
     : m_loop(loop)
     , m_options(options)
     , m_hooks(std::move(hooks))
-    , m_runtime(loop, {[this](LogLevel level, const QString& text) { m_hooks.log(static_cast<int>(level), text); },
+    , m_runtime(loop, {[this](LogLevel level, LogSource source, const QString& text) { m_hooks.log(level, source, text); },
                        kJsHeapLimitBytes, [this] { m_hooks.died(QStringLiteral("its memory limit")); }})
+    , m_bindings(makeHostBindings({m_async, options.persistDir, sinks.storeChanged}))
 {
 }
 

@@ -1,8 +1,6 @@
 #pragma once
 
-#include "bindings/d1binding.h"
-#include "bindings/kvbinding.h"
-#include "bindings/r2binding.h"
+#include "bindings/hostbinding.h"
 #include "engine/asyncops.h"
 #include "engine/jsruntime.h"
 #include "engine/worker.h"
@@ -25,13 +23,14 @@ class HttpExchange;
 class WorkerInstance {
 public:
     struct Hooks {
-        std::function<void(int level, const QString&)> log;
+        std::function<void(LogLevel, LogSource, const QString&)> log;
+        std::function<void(const QString& text)> exception; // logs it too
         std::function<void(const QString& name, double start, double end)> span;
         std::function<void(const QString& reason)> died; // replace me
         std::function<void()> untimed;                   // the current run is host work
     };
 
-    WorkerInstance(EventLoop& loop, const WorkerOptions& options, Hooks hooks);
+    WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks, Hooks hooks);
     ~WorkerInstance();
 
     // Boots asynchronously; `done(error)` gets an empty string on success.
@@ -51,6 +50,7 @@ private:
     static void opTakeLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opRetire(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opReportException(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opUntimedRun(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangePull(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeRespond(const v8::FunctionCallbackInfo<v8::Value>& args);
@@ -70,9 +70,7 @@ private:
     JsRuntime m_runtime;
     // Declared after m_runtime: destroyed first, while the isolate still exists.
     AsyncOps m_async{m_loop, m_runtime};
-    KvBinding m_kv{m_async, m_options.persistDir};
-    D1Binding m_d1{m_async, m_options.persistDir};
-    R2Binding m_r2{m_async, m_options.persistDir};
+    std::vector<std::unique_ptr<HostBinding>> m_bindings;
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
     // Promises waiting on the server thread. Closures posted across threads carry only the
@@ -82,7 +80,9 @@ private:
     int parkResolver(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver);
     v8::Local<v8::Promise::Resolver> takeResolver(v8::Isolate* isolate, int key);
     int m_nextExchange = 1;
-    QString m_limitHit;
+    // Why the current run was stopped, for the response (worker.mjs asks via takeLimitHit).
+    enum class Limit { None, Cpu, Memory };
+    Limit m_limitHit = Limit::None;
     std::atomic<int32_t*> m_interruptWord{nullptr};
     std::atomic<bool> m_cpuLimitHit{false};
     v8::Global<v8::Value> m_interruptBuffer; // keeps the SharedArrayBuffer alive

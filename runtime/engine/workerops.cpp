@@ -93,20 +93,29 @@ void WorkerInstance::opSpan(Args args)
                              args[2]->NumberValue(ctx).FromMaybe(0));
 }
 
+// -> {text, retire} or null: what stopped the run, and whether the instance must go (after a
+// memory limit its Python heap cannot be trusted).
 void WorkerInstance::opTakeLimitHit(Args args)
 {
     auto* instance = self(args);
+    auto* isolate = args.GetIsolate();
     if (instance->m_cpuLimitHit.exchange(false))
-        instance->m_limitHit = QStringLiteral("its CPU time limit");
-    if (instance->m_limitHit.isEmpty())
-        return args.GetReturnValue().Set(v8::Null(args.GetIsolate()));
-    args.GetReturnValue().Set(toV8(args.GetIsolate(), instance->m_limitHit));
-    instance->m_limitHit.clear();
+        instance->m_limitHit = Limit::Cpu;
+    const Limit limit = std::exchange(instance->m_limitHit, Limit::None);
+    if (limit == Limit::None)
+        return args.GetReturnValue().Set(v8::Null(isolate));
+    auto ctx = isolate->GetCurrentContext();
+    auto out = v8::Object::New(isolate);
+    out->Set(ctx, toV8(isolate, "text"), toV8(isolate, limit == Limit::Cpu ? "its CPU time limit" : "its memory limit")).Check();
+    out->Set(ctx, toV8(isolate, "retire"), v8::Boolean::New(isolate, limit == Limit::Memory)).Check();
+    args.GetReturnValue().Set(out);
 }
 
+// ops.limitHit(ops.limit.memory): the wasm heap cap refused to grow.
 void WorkerInstance::opLimitHit(Args args)
 {
-    self(args)->m_limitHit = toQString(args.GetIsolate(), args[0]);
+    const int which = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+    self(args)->m_limitHit = which == int(Limit::Cpu) ? Limit::Cpu : Limit::Memory;
 }
 
 // Cache building (compiled stdlib, wasm serialisation) is Kiln's own work, not the worker's:
@@ -121,7 +130,13 @@ void WorkerInstance::opUntimedRun(Args args)
 // once the failing request has its 500, and the host boots a replacement.
 void WorkerInstance::opRetire(Args args)
 {
-    self(args)->m_hooks.died(toQString(args.GetIsolate(), args[0]));
+    self(args)->m_hooks.died(QStringLiteral("its memory limit"));
+}
+
+// ops.reportException(text): an uncaught exception of worker code, as printed.
+void WorkerInstance::opReportException(Args args)
+{
+    self(args)->m_hooks.exception(toQString(args.GetIsolate(), args[0]));
 }
 
 void WorkerInstance::opExchangePull(Args args)
@@ -240,6 +255,7 @@ void WorkerInstance::installOps(const JsScope& scope)
         {"takeLimitHit", opTakeLimitHit},
         {"limitHit", opLimitHit},
         {"retire", opRetire},
+        {"reportException", opReportException},
         {"untimedRun", opUntimedRun},
         {"exchangePull", opExchangePull},
         {"exchangeRespond", opExchangeRespond},
@@ -248,9 +264,12 @@ void WorkerInstance::installOps(const JsScope& scope)
         {"exchangeFinish", opExchangeFinish},
         {"exchangeAbort", opExchangeAbort},
     });
-    m_kv.install(scope, ops);
-    m_d1.install(scope, ops);
-    m_r2.install(scope, ops);
+    auto limits = v8::Object::New(scope.isolate);
+    limits->Set(scope.context, toV8(scope.isolate, "cpu"), v8::Integer::New(scope.isolate, int(Limit::Cpu))).Check();
+    limits->Set(scope.context, toV8(scope.isolate, "memory"), v8::Integer::New(scope.isolate, int(Limit::Memory))).Check();
+    ops->Set(scope.context, toV8(scope.isolate, "limit"), limits).Check();
+    for (auto& binding : m_bindings)
+        binding->install(scope, ops);
 }
 
 } // namespace kiln

@@ -170,7 +170,10 @@ void HttpConnection::parserHead(HttpRequestHead&& head, const HttpRequestInfo& i
     m_logMethod = head.method;
     m_logTarget = head.target;
     m_info = info;
-    m_exchange = HttpExchange::create(std::move(head), info.hasBody, m_server->m_context);
+    m_exchangeId = m_server->nextExchangeId();
+    m_dispatchUs = nowUs();
+    Q_EMIT m_server->exchangeStarted(m_exchangeId, head.method, head.target);
+    m_exchange = HttpExchange::create(m_exchangeId, std::move(head), info.hasBody, m_server->m_context);
     m_exchange->attach(this);
     m_phase = Phase::Exchange;
     m_dispatchPending = true;
@@ -336,12 +339,27 @@ void HttpConnection::failRequest(int status, const QByteArray& reason) {
     closeGracefully();
 }
 
-void HttpConnection::report(int status) {
+void HttpConnection::report(int status, bool cancelled) {
+    const quint64 id = std::exchange(m_exchangeId, 0);
     if (!m_server) return;
+    HttpExchangeRecord record;
+    record.id = id ? id : m_server->nextExchangeId();
+    record.method = m_logMethod;
+    record.target = m_logTarget;
+    record.status = status;
+    record.cancelled = cancelled;
     const qint64 end = m_responseEndUs ? m_responseEndUs : nowUs();
-    Q_EMIT m_server->exchangeFinished(m_logMethod, m_logTarget, status,
-                                      m_requestStartUs ? end - m_requestStartUs : 0, m_bytesIn,
-                                      m_output.bytesOut());
+    record.totalUs = m_requestStartUs ? end - m_requestStartUs : 0;
+    const qint64 taken = m_exchange ? m_exchange->takenUs() : 0;
+    if (id && taken) {
+        record.queuedUs = taken - m_dispatchUs;
+        record.handlerUs = end - taken;
+    } else if (id) {
+        record.queuedUs = end - m_dispatchUs;
+    }
+    record.bytesIn = m_bytesIn;
+    record.bytesOut = m_output.bytesOut();
+    Q_EMIT m_server->exchangeFinished(record);
 }
 
 void HttpConnection::onBytesWritten() {
@@ -395,7 +413,7 @@ void HttpConnection::teardown(const QString& why, bool abortSocket) {
     m_deadline = 0;
     m_output.dropReady();
     if (m_exchange) {
-        report(m_writer.started() ? m_writer.status() : 0);
+        report(m_writer.started() ? m_writer.status() : 0, !m_writer.finished());
         const auto exchange = std::exchange(m_exchange, nullptr);
         if (m_writer.finished())
             exchange->detach(); // only the unread body was left: not the handler's concern

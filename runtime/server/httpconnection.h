@@ -69,7 +69,7 @@ private:
     void discardInput();
     void teardown(const QString& why, bool abortSocket);
     void setDeadline(Deadline kind, qint64 ms);
-    void report(int status);
+    void report(int status, bool cancelled = false);
 
     HttpServer* m_server;
     const HttpServerOptions& m_options;
@@ -101,6 +101,8 @@ private:
     qint64 m_drained = 0;
     qint64 m_discarded = 0;
     qint64 m_requestStartUs = 0;
+    qint64 m_dispatchUs = 0;   // head parsed, exchange handed to the handler
+    quint64 m_exchangeId = 0;  // the exchange being served; 0 between requests
     qint64 m_responseEndUs = 0;
     qint64 m_bytesIn = 0;
 };

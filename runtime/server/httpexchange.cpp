@@ -8,18 +8,24 @@
 
 namespace kiln {
 
-HttpExchange::HttpExchange(Key, HttpRequestHead head, bool hasBody,
+HttpExchange::HttpExchange(Key, quint64 id, HttpRequestHead head, bool hasBody,
                            std::shared_ptr<QObject> context)
-    : m_head(std::move(head))
+    : m_id(id)
+    , m_head(std::move(head))
     , m_hasBody(hasBody)
     , m_context(std::move(context))
     , m_bodyEnd(!hasBody) {}
 
 HttpExchange::~HttpExchange() = default;
 
-std::shared_ptr<HttpExchange> HttpExchange::create(HttpRequestHead head, bool hasBody,
+std::shared_ptr<HttpExchange> HttpExchange::create(quint64 id, HttpRequestHead head, bool hasBody,
                                                    std::shared_ptr<QObject> context) {
-    return std::make_shared<HttpExchange>(Key{}, std::move(head), hasBody, std::move(context));
+    return std::make_shared<HttpExchange>(Key{}, id, std::move(head), hasBody, std::move(context));
+}
+
+void HttpExchange::markTaken() {
+    qint64 expected = 0;
+    m_takenUs.compare_exchange_strong(expected, HttpConnection::nowUs(), std::memory_order_relaxed);
 }
 
 std::shared_ptr<HttpExchange> HttpExchange::consumerHandle() {

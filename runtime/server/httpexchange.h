@@ -4,6 +4,7 @@
 
 #include <QMutex>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -27,12 +28,17 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     };
 
 public:
-    HttpExchange(Key, HttpRequestHead head, bool hasBody, std::shared_ptr<QObject> context);
+    HttpExchange(Key, quint64 id, HttpRequestHead head, bool hasBody, std::shared_ptr<QObject> context);
     ~HttpExchange();
     HttpExchange(const HttpExchange&) = delete;
     HttpExchange& operator=(const HttpExchange&) = delete;
 
     const HttpRequestHead& head() const { return m_head; }
+    // Unique within the server; the id exchangeStarted/exchangeFinished report.
+    quint64 id() const { return m_id; }
+    // The handler took the request off its queue and started on it (any thread): what splits
+    // the reported time into queued and handler time. Only the first call counts.
+    void markTaken();
     // False when the request has neither a Content-Length > 0 nor a chunked body.
     bool hasBody() const { return m_hasBody; }
 
@@ -84,8 +90,9 @@ private:
     };
 
     // Server-thread API used by HttpConnection.
-    static std::shared_ptr<HttpExchange> create(HttpRequestHead head, bool hasBody,
+    static std::shared_ptr<HttpExchange> create(quint64 id, HttpRequestHead head, bool hasBody,
                                                 std::shared_ptr<QObject> context);
+    qint64 takenUs() const { return m_takenUs.load(std::memory_order_relaxed); }
     std::shared_ptr<HttpExchange> consumerHandle();
     void attach(HttpConnection* connection) { m_conn = connection; }
     void appendBody(const char* data, qsizetype size) { m_body.append(data, size); }
@@ -106,6 +113,8 @@ private:
     void post();
     void invokeOnServerThread(std::function<void()> fn) const;
 
+    const quint64 m_id;
+    std::atomic<qint64> m_takenUs{0};
     const HttpRequestHead m_head;
     const bool m_hasBody;
     const std::shared_ptr<QObject> m_context; // lives on the server thread; target for posts

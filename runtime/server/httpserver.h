@@ -49,10 +49,10 @@ public:
     const Options& options() const { return m_options; }
 
 Q_SIGNALS:
-    // After every response (also the server's own 4xx); status 0 if the client left before one
-    // was sent. `micros` runs from the first byte of the request to the end of the response.
-    void exchangeFinished(const QByteArray& method, const QByteArray& target, int status,
-                          qint64 micros, qint64 bytesIn, qint64 bytesOut);
+    // A request's head was parsed and is about to reach the handler.
+    void exchangeStarted(quint64 id, const QByteArray& method, const QByteArray& target);
+    // After every exchange, answered or not (also the server's own 4xx, with an id of its own).
+    void exchangeFinished(const kiln::HttpExchangeRecord& record);
 
 private:
     friend class HttpConnection;
@@ -60,6 +60,7 @@ private:
     void acceptConnections();
     void sweep();
     void connectionGone(HttpConnection* connection);
+    quint64 nextExchangeId() { return ++m_lastExchangeId; }
 
     HttpHandler* m_handler;
     Options m_options;
@@ -70,6 +71,7 @@ private:
     std::shared_ptr<QObject> m_context; // where exchanges post their calls
     QByteArray m_readBuffer;            // shared by all connections: parsing is synchronous
     bool m_acceptFailing = false;       // warn once per run of accept errors
+    quint64 m_lastExchangeId = 0;
 };
 
 } // namespace kiln

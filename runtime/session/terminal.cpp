@@ -1,4 +1,4 @@
-#include "cli/terminal.h"
+#include "session/terminal.h"
 
 #include "project/projectconfig.h"
 
@@ -41,10 +41,10 @@ void terminalWarning(const QString& text) { writeLine(stderr, QStringLiteral("â–
 void terminalError(const QString& text) { writeLine(stderr, QStringLiteral("âœ˜ [ERROR] ") + text); }
 void terminalRequest(const QString& text) { writeLine(stdout, QStringLiteral("[kiln:info] ") + text); }
 
-void terminalLog(int level, const QString& text)
+void terminalLog(LogLevel level, const QString& text)
 {
-    // 0 debug, 1 log, 2 info, 3 warn, 4 error: as console.* in workerd, errors to stderr.
-    writeLine(level >= 3 ? stderr : stdout, text);
+    // As console.* in workerd: warnings and errors to stderr.
+    writeLine(level >= LogLevel::Warn ? stderr : stdout, text);
 }
 
 } // namespace kiln

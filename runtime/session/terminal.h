@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/loglevel.h"
+
 #include <QString>
 
 namespace kiln {
@@ -13,6 +15,6 @@ void terminalInfo(const QString& text);
 void terminalWarning(const QString& text);
 void terminalError(const QString& text);
 void terminalRequest(const QString& text);
-void terminalLog(int level, const QString& text); // worker output: print, console.*, tracebacks
+void terminalLog(LogLevel level, const QString& text); // worker output: print, console.*, tracebacks
 
 } // namespace kiln

@@ -22,24 +22,6 @@ QString d1Error(sqlite3* db) {
         .arg(QString::fromUtf8(sqlite3_errmsg(db)), QLatin1String(name));
 }
 
-SqlValue columnValue(sqlite3_stmt* stmt, int i) {
-    switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER:
-        return SqlValue(static_cast<qint64>(sqlite3_column_int64(stmt, i)));
-    case SQLITE_FLOAT:
-        return SqlValue(sqlite3_column_double(stmt, i));
-    case SQLITE_TEXT:
-        return SqlValue(
-            QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
-                              sqlite3_column_bytes(stmt, i)));
-    case SQLITE_BLOB:
-        return SqlValue(QByteArray(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                                   sqlite3_column_bytes(stmt, i)));
-    default:
-        return SqlValue();
-    }
-}
-
 void bindValue(sqlite3_stmt* stmt, int index, const SqlValue& value) {
     if (const auto* i = std::get_if<qint64>(&value)) {
         sqlite3_bind_int64(stmt, index, *i);
@@ -67,11 +49,6 @@ QString literal(const SqlValue& value) {
     if (const auto* b = std::get_if<QByteArray>(&value))
         return QStringLiteral("X'") + QString::fromLatin1(b->toHex()) + QLatin1Char('\'');
     return QStringLiteral("NULL");
-}
-
-QString quoteIdentifier(const QString& name) {
-    return QLatin1Char('"') + QString(name).replace(QLatin1Char('"'), QLatin1String("\"\"")) +
-           QLatin1Char('"');
 }
 
 } // namespace
@@ -105,8 +82,33 @@ std::expected<void, QString> D1Database::open() {
     QMutexLocker lock(&m_mutex);
     if (m_db.isOpen()) return {};
     auto r = m_db.open(m_path);
-    if (!r) m_openError = r.error();
-    return r;
+    if (!r) {
+        m_openError = r.error().message;
+        return std::unexpected(m_openError);
+    }
+    sqlite3_update_hook(
+        m_db.handle(),
+        [](void* self, int, const char*, const char* table, sqlite3_int64) {
+            auto& tables = static_cast<D1Database*>(self)->m_changedTables;
+            // One lookup per changed row: a batch of 10k inserts into one table stays cheap.
+            if (tables.size() < 64) tables.insert(QByteArray(table));
+        },
+        this);
+    return {};
+}
+
+void D1Database::beginCall() {
+    m_changedTables.clear();
+    m_wrote = false;
+}
+
+void D1Database::notifyChanged() {
+    if (!m_observer || (!m_wrote && m_changedTables.isEmpty())) return;
+    QStringList tables;
+    for (const QByteArray& table : std::as_const(m_changedTables))
+        tables << QString::fromUtf8(table);
+    tables.sort();
+    m_observer(tables);
 }
 
 qint64 D1Database::sizeBytes(bool wrote) {
@@ -177,10 +179,11 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
         std::vector<SqlValue> row;
         row.reserve(size_t(columns));
         for (int i = 0; i < columns; ++i)
-            row.push_back(columnValue(stmt, i));
+            row.push_back(sqlColumnValue(stmt, i));
         result.rows.push_back(std::move(row));
     }
     const bool readOnly = sqlite3_stmt_readonly(stmt);
+    m_wrote = m_wrote || !readOnly;
     const qint64 scanned = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
     const qint64 written = sqlite3_total_changes64(db) - totalBefore;
     result.meta.changes = readOnly ? 0 : sqlite3_changes64(db);
@@ -200,6 +203,7 @@ D1Database::run(const std::vector<D1Statement>& statements) {
     if (!m_db.isOpen())
         return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
                                                      : m_openError);
+    beginCall();
     std::vector<D1Result> results;
     SqlTransaction transaction(m_db);
     const bool batch = statements.size() > 1;
@@ -216,6 +220,7 @@ D1Database::run(const std::vector<D1Statement>& statements) {
         if (auto r = transaction.commit(); !r)
             return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
     }
+    notifyChanged();
     return results;
 }
 
@@ -225,6 +230,7 @@ std::expected<QByteArray, QString> D1Database::runJson(const std::vector<D1State
     if (!m_db.isOpen())
         return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
                                                      : m_openError);
+    beginCall();
     QByteArray json;
     json.reserve(256);
     json.append('[');
@@ -244,12 +250,14 @@ std::expected<QByteArray, QString> D1Database::runJson(const std::vector<D1State
             return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
     }
     json.append(']');
+    notifyChanged();
     return json;
 }
 
 std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QString& sql) {
     QMutexLocker lock(&m_mutex);
     if (!m_db.isOpen()) return std::unexpected(m_openError);
+    beginCall();
     SqlTransaction transaction(m_db);
     if (auto r = transaction.begin(); !r)
         return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
@@ -274,6 +282,7 @@ std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QStrin
     }
     if (auto r = transaction.commit(); !r)
         return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
+    notifyChanged();
     return results;
 }
 
@@ -282,6 +291,7 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql) {
     if (!m_db.isOpen())
         return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
                                                      : m_openError);
+    beginCall();
     QElapsedTimer timer;
     timer.start();
     const QByteArray text = sql.toUtf8();
@@ -315,6 +325,7 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql) {
             return failure(start, stop ? stop + 1 : end);
         }
         if (!stmt) continue; // whitespace or a comment
+        m_wrote = m_wrote || !sqlite3_stmt_readonly(stmt);
         int rc;
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         }
@@ -323,6 +334,7 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql) {
         ++result.count;
     }
     result.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    notifyChanged();
     return result;
 }
 
@@ -338,16 +350,16 @@ std::expected<QString, QString> D1Database::dump() {
         out += tables.text(1) + QStringLiteral(";\n");
     }
     for (const QString& name : names) {
-        const QByteArray query = ("SELECT * FROM " + quoteIdentifier(name)).toUtf8();
+        const QByteArray query = ("SELECT * FROM " + sqlQuoteIdentifier(name)).toUtf8();
         sqlite3_stmt* stmt = nullptr;
         if (sqlite3_prepare_v2(m_db.handle(), query.constData(), -1, &stmt, nullptr) != SQLITE_OK)
             return std::unexpected(d1Error(m_db.handle()));
         while (sqlite3_step(stmt) == SQLITE_ROW) {
             QStringList values;
             for (int i = 0; i < sqlite3_column_count(stmt); ++i)
-                values << literal(columnValue(stmt, i));
+                values << literal(sqlColumnValue(stmt, i));
             out += QStringLiteral("INSERT INTO %1 VALUES(%2);\n")
-                       .arg(quoteIdentifier(name), values.join(QLatin1Char(',')));
+                       .arg(sqlQuoteIdentifier(name), values.join(QLatin1Char(',')));
         }
         sqlite3_finalize(stmt);
     }

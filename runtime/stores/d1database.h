@@ -3,10 +3,12 @@
 #include "stores/sqlitedb.h"
 
 #include <QMutex>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -64,6 +66,12 @@ public:
     // The whole database as SQL text that rebuilds it (`kiln d1 export`).
     std::expected<QString, QString> dump();
 
+    // Told after a call that ran a writing statement succeeds, on the caller's thread, with the
+    // tables whose rows changed (empty for schema changes and WITHOUT ROWID tables, whose row
+    // changes SQLite does not report). Set before use; keep it quick.
+    using ChangeObserver = std::function<void(const QStringList& tables)>;
+    void setChangeObserver(ChangeObserver observer) { m_observer = std::move(observer); }
+
 private:
     // With json, columns and rows go there (result.columns/rows stay empty).
     std::expected<D1Result, QString> runOne(const D1Statement& statement,
@@ -77,6 +85,13 @@ private:
     qint64 m_pageSize = 0;
     qint64 m_sizeBytes = 0;
     unsigned m_sizeVersion = ~0u; // the data version m_sizeBytes was read at
+
+    // Change tracking for the observer; guarded by m_mutex.
+    void beginCall();
+    void notifyChanged();
+    ChangeObserver m_observer;
+    QSet<QByteArray> m_changedTables;
+    bool m_wrote = false;
 
     QString m_path;
     QMutex m_mutex;

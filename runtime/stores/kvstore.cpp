@@ -1,6 +1,7 @@
 #include "stores/kvstore.h"
 
 #include "stores/keyrange.h"
+#include "stores/kvschema.h"
 
 namespace kiln {
 
@@ -19,12 +20,10 @@ std::expected<void, QString> KvStore::open()
     if (m_db.isOpen())
         return {};
     if (auto r = m_db.open(m_path); !r) {
-        m_openError = r.error();
-        return r;
+        m_openError = r.error().message;
+        return std::unexpected(m_openError);
     }
-    auto r = m_db.exec("CREATE TABLE IF NOT EXISTS kv ("
-                       " key BLOB PRIMARY KEY, value BLOB NOT NULL, expiration INTEGER, metadata TEXT"
-                       ") WITHOUT ROWID;");
+    auto r = m_db.exec(kvsql::kCreate);
     if (!r) {
         m_openError = QStringLiteral("%1: %2").arg(m_path, r.error());
         return std::unexpected(m_openError);
@@ -61,8 +60,7 @@ std::expected<std::optional<KvEntry>, KvError> KvStore::get(const QByteArray& ke
         return std::unexpected(r.error());
     // Prepared once: every get comes here.
     if (!m_get)
-        m_get = std::make_unique<SqlStatement>(
-            m_db, "SELECT value, expiration, metadata FROM kv WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
+        m_get = std::make_unique<SqlStatement>(m_db, kvsql::kGet);
     SqlStatement& q = *m_get;
     const SqlResetLater resetLater(q);
     q.bind(1, key);
@@ -131,9 +129,7 @@ std::expected<KvListResult, KvError> KvStore::list(const QByteArray& prefix, int
     if (auto r = ready(); !r)
         return std::unexpected(r.error());
     const QByteArray end = prefixEnd(prefix);
-    SqlStatement q(m_db, "SELECT key, expiration, metadata FROM kv"
-                         " WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND (?3 IS NULL OR key > ?3)"
-                         " AND (expiration IS NULL OR expiration > ?4) ORDER BY key LIMIT ?5");
+    SqlStatement q(m_db, kvsql::kList);
     q.bind(1, prefix);
     q.bind(2, end.isEmpty() ? SqlValue() : SqlValue(end));
     q.bind(3, after.isEmpty() ? SqlValue() : SqlValue(after));

@@ -1,6 +1,7 @@
 #include "stores/r2bucket.h"
 
 #include "stores/keyrange.h"
+#include "stores/r2schema.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -35,15 +36,6 @@ void syncDir(const QString& dir) {
 }
 
 constexpr auto kCursorEncoding = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
-
-const char* kColumns =
-    "key, version, size, etag, uploaded, http_metadata, custom_metadata, checksums, blob";
-
-R2ObjectInfo rowInfo(const SqlStatement& q) {
-    return R2ObjectInfo{q.blob(0),          q.text(1),          q.integer(2),
-                        q.text(3),          q.integer(4),       q.text(5).toUtf8(),
-                        q.text(6).toUtf8(), q.text(7).toUtf8(), q.text(8)};
-}
 
 R2Error storeError(const QString& why) {
     return R2Error{10001, why};
@@ -113,9 +105,9 @@ std::expected<void, QString> R2Bucket::open() {
     // Uploads that a kill interrupted: their bytes were never referenced.
     QDir(m_dir + QStringLiteral("/tmp")).removeRecursively();
     QDir().mkpath(m_dir + QStringLiteral("/tmp"));
-    if (auto r = m_db.open(m_dir + QStringLiteral("/index.sqlite")); !r) {
-        m_openError = r.error();
-        return r;
+    if (auto r = m_db.open(r2sql::indexFile(m_dir)); !r) {
+        m_openError = r.error().message;
+        return std::unexpected(m_openError);
     }
     auto r = m_db.exec(
         "CREATE TABLE IF NOT EXISTS objects (key BLOB PRIMARY KEY, version TEXT NOT NULL, size "
@@ -146,7 +138,7 @@ std::optional<R2Error> R2Bucket::checkKey(const QByteArray& key) {
 }
 
 QString R2Bucket::blobPath(const QString& sha256) const {
-    return m_dir + QStringLiteral("/blobs/") + sha256.left(2) + QLatin1Char('/') + sha256;
+    return r2sql::blobPath(m_dir, sha256);
 }
 
 std::expected<std::unique_ptr<R2Upload>, R2Error> R2Bucket::beginUpload(bool withSha1) {
@@ -193,15 +185,14 @@ std::expected<std::optional<R2ObjectInfo>, R2Error> R2Bucket::lookup(const QByte
     // Every get and head comes here: prepared once, reset after each use (a statement left
     // stepping would hold a read transaction open).
     if (!m_lookup)
-        m_lookup = std::make_unique<SqlStatement>(
-            m_db, (QByteArray("SELECT ") + kColumns + " FROM objects WHERE key = ?").constData());
+        m_lookup = std::make_unique<SqlStatement>(m_db, r2sql::kLookup);
     SqlStatement& q = *m_lookup;
     const SqlResetLater resetLater(q);
     q.bind(1, key);
     auto row = q.step();
     if (!row) return std::unexpected(storeError(row.error()));
     if (!*row) return std::optional<R2ObjectInfo>();
-    return std::optional<R2ObjectInfo>(rowInfo(q));
+    return std::optional<R2ObjectInfo>(r2sql::objectInfo(q));
 }
 
 std::expected<void, R2Error> R2Bucket::writeIndex(const R2ObjectInfo& o,
@@ -347,15 +338,13 @@ std::expected<R2ListResult, R2Error> R2Bucket::list(const R2ListOptions& options
     const QByteArray end = prefixEnd(options.prefix);
     QMutexLocker lock(&m_mutex);
     R2ListResult result;
-    SqlStatement q(
-        m_db, (QByteArray("SELECT ") + kColumns +
-               " FROM objects WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT 1")
-                  .constData());
+    SqlStatement q(m_db, r2sql::kListFrom);
     int count = 0;
     for (;;) {
         q.reset();
         q.bind(1, lower);
         q.bind(2, end.isEmpty() ? SqlValue() : SqlValue(end));
+        q.bind(3, qint64(1)); // one at a time: a delimiter may skip a whole group next
         auto row = q.step();
         if (!row) return std::unexpected(storeError(row.error()));
         if (!*row) break;
@@ -364,7 +353,7 @@ std::expected<R2ListResult, R2Error> R2Bucket::list(const R2ListOptions& options
             result.cursor = lower.toBase64(kCursorEncoding);
             break;
         }
-        R2ObjectInfo info = rowInfo(q);
+        R2ObjectInfo info = r2sql::objectInfo(q);
         const QByteArray rest = info.key.mid(options.prefix.size());
         const qsizetype at = options.delimiter.isEmpty() ? -1 : rest.indexOf(options.delimiter);
         if (at >= 0) {

@@ -7,30 +7,72 @@
 
 namespace kiln {
 
-SqliteDb::~SqliteDb()
+SqliteDb::~SqliteDb() { close(); }
+
+void SqliteDb::close()
 {
     if (m_db)
         sqlite3_close_v2(m_db);
+    m_db = nullptr;
 }
 
-std::expected<void, QString> SqliteDb::open(const QString& path)
+std::expected<void, StoreError> SqliteDb::open(const QString& path, OpenMode mode)
 {
-    QDir().mkpath(QFileInfo(path).absolutePath());
+    close();
     m_path = path;
-    const int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &m_db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const bool readOnly = mode == OpenMode::ReadOnly;
+    // Checked here because SQLITE_OPEN_READONLY on a missing file only says "unable to open
+    // database file"; a browser wants to tell "not created yet" from "broken".
+    if (readOnly && !QFileInfo(path).isFile())
+        return std::unexpected(StoreError{StoreError::Code::Missing, QStringLiteral("no such store file: %1").arg(path)});
+    if (!readOnly)
+        QDir().mkpath(QFileInfo(path).absolutePath());
+    const int flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &m_db, flags, nullptr);
     if (rc != SQLITE_OK) {
         const QString why = m_db ? QString::fromUtf8(sqlite3_errmsg(m_db)) : QString::fromUtf8(sqlite3_errstr(rc));
-        sqlite3_close_v2(m_db);
-        m_db = nullptr;
-        return std::unexpected(QStringLiteral("%1: cannot open: %2").arg(path, why));
+        close();
+        return std::unexpected(StoreError{classify(rc), QStringLiteral("%1: cannot open: %2").arg(path, why)});
+    }
+    if (readOnly) {
+        // No waiting (see the class comment), and nothing written: the journal mode and the
+        // schema are whatever the writer made them. Reading the schema now reports a file
+        // that is not a database, or a lock, at open rather than at the first query.
+        sqlite3_busy_timeout(m_db, 0);
+        if (auto r = exec("SELECT 1 FROM sqlite_schema LIMIT 1"); !r) {
+            const StoreError error = lastStoreError();
+            close();
+            return std::unexpected(error);
+        }
+        return {};
     }
     sqlite3_busy_timeout(m_db, 10000);
     // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
     // write acknowledged to the worker survives a kill -9 or a power cut.
     if (auto r = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !r)
-        return std::unexpected(QStringLiteral("%1: %2").arg(path, r.error()));
+        return std::unexpected(StoreError{classify(sqlite3_errcode(m_db)), QStringLiteral("%1: %2").arg(path, r.error())});
     return {};
+}
+
+StoreError::Code SqliteDb::classify(int sqliteCode)
+{
+    switch (sqliteCode & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return StoreError::Code::Busy;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return StoreError::Code::Corrupt;
+    default:
+        return StoreError::Code::Other;
+    }
+}
+
+StoreError SqliteDb::lastStoreError() const
+{
+    if (!m_db)
+        return StoreError{StoreError::Code::Other, QStringLiteral("%1: not open").arg(m_path)};
+    return StoreError{classify(sqlite3_extended_errcode(m_db)), QStringLiteral("%1: %2").arg(m_path, lastError())};
 }
 
 std::expected<void, QString> SqliteDb::exec(const char* sql)
@@ -47,6 +89,29 @@ std::expected<void, QString> SqliteDb::exec(const char* sql)
 QString SqliteDb::lastError() const
 {
     return m_db ? QString::fromUtf8(sqlite3_errmsg(m_db)) : QStringLiteral("database not open");
+}
+
+SqlValue sqlColumnValue(sqlite3_stmt* stmt, int column)
+{
+    switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_INTEGER:
+        return SqlValue(static_cast<qint64>(sqlite3_column_int64(stmt, column)));
+    case SQLITE_FLOAT:
+        return SqlValue(sqlite3_column_double(stmt, column));
+    case SQLITE_TEXT:
+        return SqlValue(QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, column)),
+                                          sqlite3_column_bytes(stmt, column)));
+    case SQLITE_BLOB:
+        return SqlValue(QByteArray(static_cast<const char*>(sqlite3_column_blob(stmt, column)),
+                                   sqlite3_column_bytes(stmt, column)));
+    default:
+        return SqlValue();
+    }
+}
+
+QString sqlQuoteIdentifier(const QString& name)
+{
+    return QLatin1Char('"') + QString(name).replace(QLatin1Char('"'), QLatin1String("\"\"")) + QLatin1Char('"');
 }
 
 SqlStatement::SqlStatement(SqliteDb& db, const char* sql) : m_db(db)
@@ -105,6 +170,14 @@ QString SqlStatement::text(int column) const
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, column));
     return QString::fromUtf8(data, sqlite3_column_bytes(m_stmt, column));
 }
+
+SqlValue SqlStatement::value(int column) const { return sqlColumnValue(m_stmt, column); }
+
+int SqlStatement::columnCount() const { return sqlite3_column_count(m_stmt); }
+
+QString SqlStatement::columnName(int column) const { return QString::fromUtf8(sqlite3_column_name(m_stmt, column)); }
+
+bool SqlStatement::readOnly() const { return sqlite3_stmt_readonly(m_stmt) != 0; }
 
 SqlTransaction::SqlTransaction(SqliteDb& db) : m_db(db) {}
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "stores/storeerror.h"
+
 #include <QByteArray>
 #include <QString>
 
@@ -19,15 +21,26 @@ using SqlValue = std::variant<std::monostate, qint64, double, QString, QByteArra
 // One SQLite connection with the durability settings every Kiln store uses: WAL, fsync on
 // every commit (synchronous=FULL), a busy timeout so `kiln kv ...` and a running `kiln dev`
 // can share a file. Not thread-safe: each store serialises access to its connection.
+//
+// ReadOnly is for looking at a store another process (`kiln dev`) may be writing: it never
+// creates, converts or migrates anything, and it has no busy timeout, so a lock held
+// elsewhere fails the call at once with StoreError::Code::Busy instead of blocking the
+// caller's (GUI) thread. In WAL mode readers are not blocked by a writer's transaction;
+// SQLite may create the -wal/-shm files beside a WAL database it reads (it needs them).
 class SqliteDb {
 public:
+    enum class OpenMode { ReadWrite, ReadOnly };
+
     SqliteDb() = default;
     ~SqliteDb();
     SqliteDb(const SqliteDb&) = delete;
     SqliteDb& operator=(const SqliteDb&) = delete;
 
-    // Creates the file (and its folder) if needed.
-    std::expected<void, QString> open(const QString& path);
+    // ReadWrite creates the file (and its folder) if needed. ReadOnly fails with Missing
+    // ("no such store file: PATH") when there is no file, and reads the schema once so that
+    // a file that is not a database, or is locked, is reported here.
+    std::expected<void, StoreError> open(const QString& path, OpenMode mode = OpenMode::ReadWrite);
+    void close();
     bool isOpen() const { return m_db != nullptr; }
     sqlite3* handle() const { return m_db; }
     const QString& path() const { return m_path; }
@@ -36,11 +49,20 @@ public:
     std::expected<void, QString> exec(const char* sql);
     // The text SQLite gives for the connection's last error.
     QString lastError() const;
+    // The connection's last error, classified; the message is prefixed with the path.
+    StoreError lastStoreError() const;
+    // Busy for SQLITE_BUSY/SQLITE_LOCKED, Corrupt for SQLITE_CORRUPT/SQLITE_NOTADB, ...
+    static StoreError::Code classify(int sqliteCode);
 
 private:
     sqlite3* m_db = nullptr;
     QString m_path;
 };
+
+// A column of a stepped statement as a SqlValue.
+SqlValue sqlColumnValue(sqlite3_stmt* stmt, int column);
+// `name` as a quoted SQL identifier ("a""b"), for table names that cannot be bound.
+QString sqlQuoteIdentifier(const QString& name);
 
 // A prepared statement; reset and rebound for each use.
 class SqlStatement {
@@ -60,6 +82,11 @@ public:
     bool isNull(int column) const;
     QByteArray blob(int column) const;
     QString text(int column) const;
+    SqlValue value(int column) const;
+    int columnCount() const;
+    QString columnName(int column) const;
+    // True when the statement cannot change the database (sqlite3_stmt_readonly).
+    bool readOnly() const;
 
 private:
     SqliteDb& m_db;

@@ -29,7 +29,13 @@ void TestHttpServer::cleanupTestCase() {
 }
 
 void TestHttpServer::simpleGet() {
-    QSignalSpy finished(m_server.get(), &kiln::HttpServer::exchangeFinished);
+    QList<kiln::HttpExchangeRecord> finished;
+    QList<quint64> started;
+    QObject context;
+    connect(m_server.get(), &kiln::HttpServer::exchangeStarted, &context,
+            [&](quint64 id, const QByteArray&, const QByteArray&) { started.append(id); });
+    connect(m_server.get(), &kiln::HttpServer::exchangeFinished, &context,
+            [&](const kiln::HttpExchangeRecord& record) { finished.append(record); });
     Client c(port());
     QVERIFY(c.connected());
     c.send(get("/hello?x=1"));
@@ -43,13 +49,17 @@ void TestHttpServer::simpleGet() {
     QVERIFY(r->header("content-length").isNull() != r->header("transfer-encoding").isNull());
     QVERIFY(!c.isClosed());
     QVERIFY(spinUntil([&] { return finished.size() == 1; }));
-    const QList<QVariant> args = finished.at(0);
-    QCOMPARE(args.at(0).toByteArray(), QByteArray("GET"));
-    QCOMPARE(args.at(1).toByteArray(), QByteArray("/hello?x=1"));
-    QCOMPARE(args.at(2).toInt(), 200);
-    QVERIFY(args.at(3).toLongLong() > 0);
-    QCOMPARE(args.at(4).toLongLong(), get("/hello?x=1").size());
-    QVERIFY(args.at(5).toLongLong() > r->body.size());
+    const kiln::HttpExchangeRecord record = finished.at(0);
+    QCOMPARE(started.size(), 1);
+    QCOMPARE(record.id, started.at(0));
+    QCOMPARE(record.method, QByteArray("GET"));
+    QCOMPARE(record.target, QByteArray("/hello?x=1"));
+    QCOMPARE(record.status, 200);
+    QVERIFY(!record.cancelled);
+    QVERIFY(record.totalUs > 0);
+    QVERIFY(record.totalUs >= record.queuedUs + record.handlerUs);
+    QCOMPARE(record.bytesIn, get("/hello?x=1").size());
+    QVERIFY(record.bytesOut > r->body.size());
 }
 
 void TestHttpServer::keepAliveManyRequests() {

@@ -1,7 +1,7 @@
 #include "kilndevprocess.h"
 
 #include <QDeadlineTimer>
-#include <QRegularExpression>
+#include <QJsonObject>
 #include <QTcpSocket>
 
 namespace kiln::test {
@@ -13,25 +13,29 @@ bool KilnDevProcess::start(const QString& projectDir, const QString& persistDir,
 {
     m_output.clear();
     m_port = 0;
+    m_ready = {};
+    m_control = std::make_unique<ControlClient>();
     m_process.setProcessChannelMode(QProcess::MergedChannels);
     QStringList args{QStringLiteral("dev"), projectDir, QStringLiteral("--port"), QStringLiteral("0"),
-                     QStringLiteral("--persist-to"), persistDir};
+                     QStringLiteral("--persist-to"), persistDir, QStringLiteral("--control-fd"),
+                     QString::number(m_control->childFd())};
     m_process.start(qEnvironmentVariable("KILN_BIN"), args + extraArgs);
-    if (!m_process.waitForStarted(10000)) {
+    const bool started = m_process.waitForStarted(10000);
+    m_control->closeChildFd(); // the child has its copy: EOF now means the child is gone
+    if (!started) {
         m_output = "cannot start " + qEnvironmentVariable("KILN_BIN").toUtf8() + ": " + m_process.errorString().toUtf8();
         return false;
     }
-    static const QRegularExpression ready(QStringLiteral("Ready on http://[^\\s]+:(\\d+)"));
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
-        const auto match = ready.match(output());
-        if (match.hasMatch()) {
-            m_port = static_cast<quint16>(match.captured(1).toUInt());
-            return true;
+        if (auto ready = m_control->waitForEvent(QStringLiteral("ready"), 100)) {
+            m_ready = ready->body;
+            m_port = static_cast<quint16>(m_ready.value(QStringLiteral("port")).toInt());
+            return m_port != 0;
         }
+        output();
         if (m_process.state() == QProcess::NotRunning)
             return false;
-        m_process.waitForReadyRead(100);
     }
     return false;
 }

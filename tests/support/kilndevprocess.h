@@ -1,33 +1,44 @@
 #pragma once
 
+#include "controlclient.h"
+
 #include <QByteArray>
+#include <QJsonObject>
 #include <QList>
 #include <QPair>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
 
+#include <memory>
+
 namespace kiln::test {
 
-// A real `kiln dev` child on a free loopback port (the binary from KILN_BIN). Its stdout and
-// stderr are collected together, as a person would see them in a terminal.
+// A real `kiln dev` child on a free loopback port (the binary from KILN_BIN), started with a
+// control channel (`--control-fd`) as the studio starts it: the port comes from its `ready`
+// event. Its stdout and stderr are collected together, as a person would see them.
 class KilnDevProcess {
 public:
     ~KilnDevProcess();
 
-    // Starts and waits until the server listens; false with the output explaining why.
+    // Starts and waits for the `ready` event; false with the output explaining why.
     bool start(const QString& projectDir, const QString& persistDir, const QStringList& extraArgs = {},
                int timeoutMs = 60000);
     void stop();
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_process.processId(); }
+    ControlClient& control() { return *m_control; }
+    // The `ready` event's body (url, port, bootMs, bootError).
+    const QJsonObject& readyBody() const { return m_ready; }
     QString output();
     // Waits until the output contains `text` (or the process ends).
     bool waitForOutput(const QString& text, int timeoutMs = 30000);
 
 private:
     QProcess m_process;
+    std::unique_ptr<ControlClient> m_control;
+    QJsonObject m_ready;
     QByteArray m_output;
     quint16 m_port = 0;
 };

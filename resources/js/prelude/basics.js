@@ -1,7 +1,5 @@
 // Timers, console, clocks, entropy, text codecs, base64, structuredClone.
 
-const LEVELS = { debug: 0, log: 1, info: 2, warn: 3, error: 4 };
-
 function define(target, name, value) {
   Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
 }
@@ -31,6 +29,7 @@ export function format(args) {
 }
 
 function makeConsole(ops) {
+  const LEVELS = ops.logLevel; // { debug: 0, log: 1, ... }, from the host's enum
   const console = {};
   for (const [name, level] of Object.entries(LEVELS)) console[name] = (...args) => ops.log(level, format(args));
   console.trace = (...args) => ops.log(LEVELS.log, `Trace: ${format(args)}\n${new Error().stack.split("\n").slice(2).join("\n")}`);

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "stores/r2bucket.h"
+#include "stores/sqlitedb.h"
+#include "stores/storeerror.h"
+
+#include <QByteArray>
+#include <QMutex>
+#include <QString>
+
+#include <expected>
+#include <optional>
+#include <vector>
+
+namespace kiln {
+
+struct R2ObjectPage {
+    std::vector<R2ObjectInfo> objects;
+    bool more = false; // another page follows: ask again with after = objects.back().key
+};
+
+// An R2 bucket folder opened read-only, for the studio's browser while `kiln dev` may be
+// writing it: reads the index and the blob files, never creates, cleans or waits (a lock
+// fails the call with Busy, to be repeated later). Opens on first use and again after a
+// failed open. Thread-safe.
+class R2Reader {
+public:
+    explicit R2Reader(QString bucketDir);
+    const QString& dir() const { return m_dir; }
+    std::expected<void, StoreError> open();
+
+    // Objects after `after` (from the first when empty), starting with `prefix`, at most
+    // `limit` (>= 1), in key byte order. Unfinished multipart uploads are not objects.
+    std::expected<R2ObjectPage, StoreError> objects(const std::optional<QByteArray>& after,
+                                                    const QByteArray& prefix, int limit);
+    std::expected<std::optional<R2ObjectInfo>, StoreError> head(const QByteArray& key);
+    // Up to `length` bytes of the object from `offset` (both clamped to its size); empty
+    // when there is no such object.
+    std::expected<std::optional<QByteArray>, StoreError> read(const QByteArray& key, qint64 offset, qint64 length);
+
+private:
+    std::expected<void, StoreError> ready();
+    std::expected<std::optional<R2ObjectInfo>, StoreError> lookup(const QByteArray& key);
+
+    QString m_dir;
+    QMutex m_mutex;
+    SqliteDb m_db;
+};
+
+} // namespace kiln
