@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/asyncops.h"
+#include "engine/internal/asyncops.h"
 #include "engine/workeroptions.h"
 
 #include <memory>

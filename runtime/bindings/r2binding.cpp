@@ -1,7 +1,7 @@
 #include "bindings/r2binding.h"
 
-#include "engine/opstable.h"
-#include "engine/textcodec.h"
+#include "engine/internal/opstable.h"
+#include "engine/internal/textcodec.h"
 #include "stores/statelayout.h"
 
 #include <QJsonArray>

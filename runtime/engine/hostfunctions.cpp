@@ -1,9 +1,9 @@
-#include "engine/hostfunctions.h"
+#include "engine/internal/hostfunctions.h"
 
-#include "engine/outboundfetch.h"
-#include "engine/textcodec.h"
-#include "engine/urlops.h"
-#include "engine/wasmcache.h"
+#include "engine/internal/outboundfetch.h"
+#include "engine/internal/textcodec.h"
+#include "engine/internal/urlops.h"
+#include "engine/internal/wasmcache.h"
 
 #include <QByteArray>
 #include <QFile>

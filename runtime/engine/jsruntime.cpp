@@ -1,9 +1,9 @@
-#include "engine/jsruntime.h"
+#include "engine/internal/jsruntime.h"
 
-#include "engine/hostfunctions.h"
-#include "engine/moduleloader.h"
-#include "engine/v8platform.h"
-#include "engine/wasmcache.h"
+#include "engine/internal/hostfunctions.h"
+#include "engine/internal/moduleloader.h"
+#include "engine/internal/v8platform.h"
+#include "engine/internal/wasmcache.h"
 
 #include <v8-array-buffer.h>
 #include <v8-exception.h>

@@ -1,4 +1,4 @@
-#include "engine/moduleloader.h"
+#include "engine/internal/moduleloader.h"
 
 #include <QDir>
 #include <QFile>

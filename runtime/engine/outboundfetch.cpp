@@ -1,4 +1,4 @@
-#include "engine/outboundfetch.h"
+#include "engine/internal/outboundfetch.h"
 
 #include "engine/networkthread.h"
 

@@ -1,4 +1,4 @@
-#include "engine/prelude.h"
+#include "engine/internal/prelude.h"
 
 #include "engine/sharedir.h"
 

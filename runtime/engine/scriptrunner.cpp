@@ -1,7 +1,7 @@
 #include "engine/scriptrunner.h"
 
-#include "engine/jsruntime.h"
-#include "engine/prelude.h"
+#include "engine/internal/jsruntime.h"
+#include "engine/internal/prelude.h"
 
 #include <QFileInfo>
 

@@ -1,6 +1,6 @@
-#include "engine/textcodec.h"
+#include "engine/internal/textcodec.h"
 
-#include "engine/jsruntime.h"
+#include "engine/internal/jsruntime.h"
 
 #include <v8-isolate.h>
 

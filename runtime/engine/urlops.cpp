@@ -1,7 +1,7 @@
-#include "engine/urlops.h"
+#include "engine/internal/urlops.h"
 
 #include "engine/adaurl.h"
-#include "engine/opstable.h"
+#include "engine/internal/opstable.h"
 
 #include <v8-array-buffer.h>
 #include <v8-external.h>

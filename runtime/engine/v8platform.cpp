@@ -1,4 +1,4 @@
-#include "engine/v8platform.h"
+#include "engine/internal/v8platform.h"
 
 #include "engine/eventloop.h"
 

@@ -1,4 +1,4 @@
-#include "engine/wasmcache.h"
+#include "engine/internal/wasmcache.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>

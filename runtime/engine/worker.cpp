@@ -1,7 +1,7 @@
 #include "engine/worker.h"
 
 #include "engine/cpuwatchdog.h"
-#include "engine/workerinstance.h"
+#include "engine/internal/workerinstance.h"
 #include "server/httpexchange.h"
 
 #include <QElapsedTimer>

@@ -1,6 +1,6 @@
-#include "engine/workerinstance.h"
+#include "engine/internal/workerinstance.h"
 
-#include "engine/prelude.h"
+#include "engine/internal/prelude.h"
 #include "engine/sharedir.h"
 #include "server/httpexchange.h"
 

@@ -1,8 +1,8 @@
 // The ops worker.mjs uses to talk to its WorkerInstance: HTTP exchanges, spans, limits.
 
-#include "engine/workerinstance.h"
+#include "engine/internal/workerinstance.h"
 
-#include "engine/opstable.h"
+#include "engine/internal/opstable.h"
 
 #include "server/httpexchange.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/jsruntime.h"
+#include "engine/internal/jsruntime.h"
 
 namespace kiln {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "engine/eventloop.h"
-#include "engine/jsruntime.h"
+#include "engine/internal/jsruntime.h"
 
 #include <QThreadPool>
 

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "bindings/hostbinding.h"
-#include "engine/asyncops.h"
-#include "engine/jsruntime.h"
+#include "engine/internal/asyncops.h"
+#include "engine/internal/jsruntime.h"
 #include "engine/worker.h"
 
 #include <v8-promise.h>

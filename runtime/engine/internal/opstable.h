@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/jsruntime.h"
+#include "engine/internal/jsruntime.h"
 
 #include <v8-external.h>
 #include <v8-function.h>
