@@ -95,8 +95,8 @@ static v8::Local<v8::Object> entryToJs(const JsScope& s, const KvEntry& entry)
     return out;
 }
 
-// A read is a few microseconds of SQLite: done in place, not on a pool thread. With
-// args[2] true the entry (or null) is answered directly instead of as a promise.
+// A read is a few microseconds of SQLite: done in place, not on a pool thread; the promise
+// returned is already settled.
 void KvBinding::opGet(Args args)
 {
     auto kv = self(args)->store(args);

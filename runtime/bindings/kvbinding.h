@@ -12,8 +12,9 @@ namespace kiln {
 // thread. The JS half (resources/js/bindings/kv.mjs) validates arguments, converts value
 // types and shapes results as workerd's KVNamespace does. Ops:
 //   kvOpen(namespaceId) -> handle
-//   kvGet(handle, key, sync) -> Promise<{value: Uint8Array, metadata: string | null, expiration} | null>
-//     (sync true: the entry or null itself, at once)
+//   kvGet(handle, key) -> Promise<{value: Uint8Array, metadata: string | null, expiration} | null>
+//     (read in place: the promise is already settled when it is returned)
+//   kvGetText(handle, key) -> string | null, at once (the Python SDK's text get)
 //   kvPut(handle, key, value: Uint8Array, expiration | null, metadataJson | null)
 //   kvDelete(handle, key)
 //   kvList(handle, prefix, limit, cursor) -> {keys: [{name, expiration?, metadata?}], list_complete, cursor?}

@@ -284,7 +284,7 @@ let hostTimer = null;
 export function installEvents(g, ops) {
   // Exceptions in listeners are "reported", not rethrown into dispatchEvent's caller; the
   // host prints them the way it prints any uncaught exception.
-  reportError = (error) => ops.log(4, `Uncaught ${error && error.stack ? error.stack : String(error)}`);
+  reportError = (error) => ops.log(ops.logLevel.error, `Uncaught ${error && error.stack ? error.stack : String(error)}`);
   if (typeof ops.fetchTimer === "function") hostTimer = (ms) => ops.fetchTimer(ms);
   define(g, "Event", Event);
   define(g, "EventTarget", EventTarget);
