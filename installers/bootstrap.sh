@@ -9,7 +9,7 @@ mkdir -p "$deps"
 apt_pkgs=(build-essential cmake ninja-build pkg-config ccache
           qt6-base-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev
           libuv1 libicu72 libnghttp2-14 libbrotli1 zlib1g
-          nodejs npm xvfb xauth wrk hyperfine)
+          nodejs npm xvfb xauth wrk hyperfine clang-format)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

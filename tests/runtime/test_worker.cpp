@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTcpServer>
@@ -95,12 +96,12 @@ void TestWorker::runawayLoopHitsCpuLimit()
     const HttpResult spin = httpRequest(dev.port(), "GET", "/spin");
     QCOMPARE(spin.status, 500);
     QVERIFY2(spin.body.contains("exceeded its CPU time limit"), spin.body.constData());
-    QVERIFY2(dev.waitForOutput(QStringLiteral("exceeded its CPU time limit")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("exceeded its CPU time limit")), qPrintable(dev.output()));
     // Python was interrupted cleanly: the same instance serves the next request.
     const HttpResult after = httpRequest(dev.port(), "GET", "/");
     QCOMPARE(after.status, 200);
     QCOMPARE(after.body, QByteArray("ok"));
-    QVERIFY2(!dev.output().contains(QStringLiteral("starting a fresh instance")), qPrintable(dev.output()));
+    QCOMPARE(dev.countLogs(QStringLiteral("starting a fresh instance")), 0);
 }
 
 void TestWorker::memoryBlowUpReplacesInstance()
@@ -112,7 +113,7 @@ void TestWorker::memoryBlowUpReplacesInstance()
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 200);
     const HttpResult grow = httpRequest(dev.port(), "GET", "/grow");
     QCOMPARE(grow.status, 500);
-    QVERIFY2(dev.waitForOutput(QStringLiteral("memory limit")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("memory limit")), qPrintable(dev.output()));
     // A fresh instance: module state (the hoard) starts empty again.
     const HttpResult count = httpRequest(dev.port(), "GET", "/count");
     QCOMPARE(count.status, 200);
@@ -127,10 +128,20 @@ void TestWorker::syntaxErrorNamesFileAndLine()
     const HttpResult result = httpRequest(dev.port(), "GET", "/");
     QCOMPARE(result.status, 500);
     QVERIFY2(result.body.contains("SyntaxError"), result.body.constData());
-    QVERIFY2(dev.waitForOutput(QStringLiteral("badsyntax/src/entry.py\", line 5")), qPrintable(dev.output()));
-    QVERIFY2(dev.waitForOutput(QStringLiteral("SyntaxError: expected ':'")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("badsyntax/src/entry.py\", line 5")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("SyntaxError: expected ':'")), qPrintable(dev.output()));
     // The import machinery's own frames are noise for the user; they are trimmed.
-    QVERIFY2(!dev.output().contains(QStringLiteral("<frozen importlib")), qPrintable(dev.output()));
+    QCOMPARE(dev.countLogs(QStringLiteral("<frozen importlib")), 0);
+    // The boot failure is the ready event's bootError, and an exception event with the frame.
+    QVERIFY2(dev.readyBody().value(QStringLiteral("bootError")).toString().contains(QLatin1String("SyntaxError")),
+             qPrintable(dev.output()));
+    auto raised = dev.control().waitForEvent(QStringLiteral("exception"));
+    QVERIFY2(raised, qPrintable(dev.output()));
+    QCOMPARE(raised->body.value(QStringLiteral("type")).toString(), QStringLiteral("SyntaxError"));
+    const QJsonArray frames = raised->body.value(QStringLiteral("frames")).toArray();
+    QVERIFY(!frames.isEmpty());
+    QVERIFY(frames.last().toObject().value(QStringLiteral("file")).toString().endsWith(QLatin1String("badsyntax/src/entry.py")));
+    QCOMPARE(frames.last().toObject().value(QStringLiteral("line")).toInt(), 5);
 }
 
 void TestWorker::failingImportNamesModule()
@@ -139,8 +150,8 @@ void TestWorker::failingImportNamesModule()
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("badimport"), state.path()), qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
-    QVERIFY2(dev.waitForOutput(QStringLiteral("helpers.py\", line 1")), qPrintable(dev.output()));
-    QVERIFY2(dev.waitForOutput(QStringLiteral("No module named 'no_such_module_anywhere'")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("helpers.py\", line 1")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("No module named 'no_such_module_anywhere'")), qPrintable(dev.output()));
 }
 
 void TestWorker::nonResponseReturnIsExplained()
@@ -149,7 +160,7 @@ void TestWorker::nonResponseReturnIsExplained()
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("badreturn"), state.path()), qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
-    QVERIFY2(dev.waitForOutput(QStringLiteral("returned a dict")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("returned a dict")), qPrintable(dev.output()));
     // The server keeps serving after the error.
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
 }
@@ -282,14 +293,22 @@ void TestWorker::savingAFileReloads()
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("first"));
 
     QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source("second")));
-    QVERIFY2(dev.waitForOutput(QStringLiteral("src/entry.py changed, reloading")), qPrintable(dev.output()));
+    auto reload = dev.control().waitForEvent(QStringLiteral("reloadStarted"));
+    QVERIFY2(reload, qPrintable(dev.output()));
+    QCOMPARE(reload->body.value(QStringLiteral("changed")).toArray().first().toString(), QStringLiteral("src/entry.py"));
     // Requests during the reload wait for the new instance rather than failing.
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
 
     // A config that no longer parses is reported with its line; the last good version serves.
     QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), "{\n  \"name\": \"reload\",\n  oops\n}\n"));
-    QVERIFY2(dev.waitForOutput(QStringLiteral("wrangler.jsonc:3:")), qPrintable(dev.output()));
-    QVERIFY2(dev.waitForOutput(QStringLiteral("still running the previous version")), qPrintable(dev.output()));
+    auto failed = dev.control().waitForEvent(QStringLiteral("reloadFinished"), 30000, [](const kiln::protocol::Message& m) {
+        return !m.body.value(QStringLiteral("ok")).toBool();
+    });
+    QVERIFY2(failed, qPrintable(dev.output()));
+    const QJsonObject error = failed->body.value(QStringLiteral("error")).toObject();
+    QVERIFY2(error.value(QStringLiteral("file")).toString().endsWith(QLatin1String("wrangler.jsonc")), qPrintable(dev.output()));
+    QCOMPARE(error.value(QStringLiteral("line")).toInt(), 3);
+    QVERIFY2(dev.waitForLog(QStringLiteral("still running the previous version")), qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
 }
 

@@ -69,6 +69,24 @@ bool KilnDevProcess::waitForOutput(const QString& text, int timeoutMs)
     return true;
 }
 
+bool KilnDevProcess::waitForLog(const QString& text, int timeoutMs)
+{
+    return m_control && m_control->waitForEvent(QStringLiteral("log"), timeoutMs, [&](const protocol::Message& m) {
+        return m.body.value(QStringLiteral("text")).toString().contains(text);
+    }).has_value();
+}
+
+int KilnDevProcess::countLogs(const QString& text)
+{
+    if (!m_control)
+        return 0;
+    m_control->poll();
+    int count = 0;
+    for (const auto& m : m_control->received())
+        count += m.name == QLatin1String("log") && m.body.value(QStringLiteral("text")).toString().contains(text);
+    return count;
+}
+
 QByteArray HttpResult::header(const QByteArray& name) const
 {
     for (const auto& [key, value] : headers)

@@ -32,8 +32,12 @@ public:
     // The `ready` event's body (url, port, bootMs, bootError).
     const QJsonObject& readyBody() const { return m_ready; }
     QString output();
-    // Waits until the output contains `text` (or the process ends).
+    // Waits until the output contains `text` (or the process ends): what a person would see.
     bool waitForOutput(const QString& text, int timeoutMs = 30000);
+    // Waits for a `log` event (any level or source) whose text contains `text`.
+    bool waitForLog(const QString& text, int timeoutMs = 30000);
+    // How many `log` events so far contain `text`.
+    int countLogs(const QString& text);
 
 private:
     QProcess m_process;
