@@ -5,8 +5,7 @@
 
 namespace kiln {
 
-std::vector<std::unique_ptr<HostBinding>> makeHostBindings(const BindingContext& context)
-{
+std::vector<std::unique_ptr<HostBinding>> makeHostBindings(const BindingContext& context) {
     std::vector<std::unique_ptr<HostBinding>> bindings;
     bindings.push_back(std::make_unique<KvBinding>(context));
     bindings.push_back(std::make_unique<D1Binding>(context));

@@ -134,12 +134,12 @@ void D1Binding::opOpen(Args args) {
     auto* binding = self(args);
     const QString id = toQString(args.GetIsolate(), args[0]);
     auto db = std::make_shared<D1Database>(StateLayout(binding->m_persistDir).d1File(id));
-    db->setChangeObserver([notice = ChangeNotice{binding->m_changed, StoreKind::D1, id}](const QStringList& tables) {
-        if (tables.isEmpty())
-            notice({});
-        for (const QString& table : tables)
-            notice(table);
-    });
+    db->setChangeObserver(
+        [notice = ChangeNotice{binding->m_changed, StoreKind::D1, id}](const QStringList& tables) {
+            if (tables.isEmpty()) notice({});
+            for (const QString& table : tables)
+                notice(table);
+        });
     if (auto r = db->open(); !r) {
         args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), r.error())));
         return;

@@ -22,10 +22,8 @@ struct ChangeNotice {
     std::function<void(StoreKind, const QString&, const QString&)> changed;
     StoreKind kind = StoreKind::Kv;
     QString id;
-    void operator()(const QString& keyOrTable) const
-    {
-        if (changed)
-            changed(kind, id, keyOrTable);
+    void operator()(const QString& keyOrTable) const {
+        if (changed) changed(kind, id, keyOrTable);
     }
 };
 

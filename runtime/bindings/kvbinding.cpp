@@ -22,56 +22,61 @@ namespace {
 
 using Args = const v8::FunctionCallbackInfo<v8::Value>&;
 
-KvBinding* self(Args args) { return static_cast<KvBinding*>(args.Data().As<v8::External>()->Value()); }
+KvBinding* self(Args args) {
+    return static_cast<KvBinding*>(args.Data().As<v8::External>()->Value());
+}
 
-qint64 nowSeconds() { return QDateTime::currentSecsSinceEpoch(); }
+qint64 nowSeconds() {
+    return QDateTime::currentSecsSinceEpoch();
+}
 
-v8::Local<v8::String> str(v8::Isolate* isolate, const QByteArray& utf8)
-{
-    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal, static_cast<int>(utf8.size()))
+v8::Local<v8::String> str(v8::Isolate* isolate, const QByteArray& utf8) {
+    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal,
+                                   static_cast<int>(utf8.size()))
         .ToLocalChecked();
 }
 
-QString errorText(const char* op, const KvError& error)
-{
-    return QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(error.status).arg(error.message);
+QString errorText(const char* op, const KvError& error) {
+    return QStringLiteral("KV %1 failed: %2 %3")
+        .arg(QLatin1String(op))
+        .arg(error.status)
+        .arg(error.message);
 }
 
-void reject(const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, const char* op, const KvError& error)
-{
-    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, errorText(op, error)))).Check();
+void reject(const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, const char* op,
+            const KvError& error) {
+    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, errorText(op, error))))
+        .Check();
 }
 
 // Settles a promise whose op answers nothing on success.
-auto settleVoid(const char* op)
-{
-    return [op](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<void, KvError>&& r) {
-        if (!r)
-            return reject(s, resolver, op, r.error());
+auto settleVoid(const char* op) {
+    return [op](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+                std::expected<void, KvError>&& r) {
+        if (!r) return reject(s, resolver, op, r.error());
         resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
     };
 }
 
 } // namespace
 
-std::shared_ptr<KvStore> KvBinding::store(Args args)
-{
+std::shared_ptr<KvStore> KvBinding::store(Args args) {
     const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
     if (handle < 0 || handle >= static_cast<int>(m_stores.size())) {
-        args.GetIsolate()->ThrowException(v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation")));
+        args.GetIsolate()->ThrowException(
+            v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation")));
         return nullptr;
     }
     return m_stores[static_cast<size_t>(handle)];
 }
 
-ChangeNotice KvBinding::notice(Args args) const
-{
+ChangeNotice KvBinding::notice(Args args) const {
     const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
-    return handle >= 0 && handle < static_cast<int>(m_notices.size()) ? m_notices[size_t(handle)] : ChangeNotice{};
+    return handle >= 0 && handle < static_cast<int>(m_notices.size()) ? m_notices[size_t(handle)]
+                                                                      : ChangeNotice{};
 }
 
-void KvBinding::opOpen(Args args)
-{
+void KvBinding::opOpen(Args args) {
     auto* binding = self(args);
     const QString id = toQString(args.GetIsolate(), args[0]);
     auto kv = std::make_shared<KvStore>(StateLayout(binding->m_persistDir).kvFile(id));
@@ -85,119 +90,117 @@ void KvBinding::opOpen(Args args)
 }
 
 // {value: Uint8Array, metadata: string | null, expiration: number | null}
-static v8::Local<v8::Object> entryToJs(const JsScope& s, const KvEntry& entry)
-{
+static v8::Local<v8::Object> entryToJs(const JsScope& s, const KvEntry& entry) {
     auto out = v8::Object::New(s.isolate);
     setField(s, out, "value", toUint8Array(s.isolate, entry.value));
-    setField(s, out, "metadata", entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate)) : v8::Local<v8::Value>(str(s.isolate, entry.metadata)));
-    setField(s, out, "expiration", entry.expiration ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
-                                               : v8::Local<v8::Value>(v8::Null(s.isolate)));
+    setField(s, out, "metadata",
+             entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate))
+                                      : v8::Local<v8::Value>(str(s.isolate, entry.metadata)));
+    setField(s, out, "expiration",
+             entry.expiration
+                 ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
+                 : v8::Local<v8::Value>(v8::Null(s.isolate)));
     return out;
 }
 
 // A read is a few microseconds of SQLite: done in place, not on a pool thread; the promise
 // returned is already settled.
-void KvBinding::opGet(Args args)
-{
+void KvBinding::opGet(Args args) {
     auto kv = self(args)->store(args);
-    if (!kv)
-        return;
+    if (!kv) return;
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
-    args.GetReturnValue().Set(self(args)->m_async.runNow(scope,
-        [kv, key] { return kv->get(key, nowSeconds()); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<std::optional<KvEntry>, KvError>&& r) {
-            if (!r)
-                return reject(s, resolver, "GET", r.error());
-            resolver->Resolve(s.context, *r ? v8::Local<v8::Value>(entryToJs(s, **r)) : v8::Local<v8::Value>(v8::Null(s.isolate))).Check();
+    args.GetReturnValue().Set(self(args)->m_async.runNow(
+        scope, [kv, key] { return kv->get(key, nowSeconds()); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+           std::expected<std::optional<KvEntry>, KvError>&& r) {
+            if (!r) return reject(s, resolver, "GET", r.error());
+            resolver
+                ->Resolve(s.context, *r ? v8::Local<v8::Value>(entryToJs(s, **r))
+                                        : v8::Local<v8::Value>(v8::Null(s.isolate)))
+                .Check();
         }));
 }
 
 // The value as TextDecoder would give it (a leading BOM dropped, bad bytes as U+FFFD, which
 // V8's UTF-8 decoder writes as TextDecoder does), or null: what a text get from the Python
 // SDK returns, without a Uint8Array and a decode in JS on the way.
-void KvBinding::opGetText(Args args)
-{
+void KvBinding::opGetText(Args args) {
     auto kv = self(args)->store(args);
-    if (!kv)
-        return;
+    if (!kv) return;
     auto* isolate = args.GetIsolate();
     auto r = kv->get(encodeUtf8(isolate, args[1]), nowSeconds());
     if (!r)
-        return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, errorText("GET", r.error())))));
-    if (!*r)
-        return args.GetReturnValue().SetNull();
+        return void(isolate->ThrowException(
+            v8::Exception::Error(toV8(isolate, errorText("GET", r.error())))));
+    if (!*r) return args.GetReturnValue().SetNull();
     const QByteArray& value = (*r)->value;
     const qsizetype bom = value.startsWith("\xEF\xBB\xBF") ? 3 : 0;
     v8::Local<v8::String> text;
     if (!v8::String::NewFromUtf8(isolate, value.constData() + bom, v8::NewStringType::kNormal,
-                                 static_cast<int>(value.size() - bom)).ToLocal(&text))
+                                 static_cast<int>(value.size() - bom))
+             .ToLocal(&text))
         return; // too long for a JS string: V8 has thrown
     args.GetReturnValue().Set(text);
 }
 
-void KvBinding::opPut(Args args)
-{
+void KvBinding::opPut(Args args) {
     auto kv = self(args)->store(args);
-    if (!kv)
-        return;
+    if (!kv) return;
     auto* isolate = args.GetIsolate();
     const JsScope scope{isolate, isolate->GetCurrentContext()};
     const QByteArray key = encodeUtf8(isolate, args[1]);
     const QByteArray value = bytesOf(args[2]);
     std::optional<qint64> expiration;
-    if (args[3]->IsNumber())
-        expiration = static_cast<qint64>(args[3].As<v8::Number>()->Value());
+    if (args[3]->IsNumber()) expiration = static_cast<qint64>(args[3].As<v8::Number>()->Value());
     const QByteArray metadata = args[4]->IsString() ? encodeUtf8(isolate, args[4]) : QByteArray();
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope,
         [kv, key, value, expiration, metadata, notice = self(args)->notice(args)] {
             auto r = kv->put(key, value, expiration, metadata, nowSeconds());
-            if (r)
-                notice(QString::fromUtf8(key));
+            if (r) notice(QString::fromUtf8(key));
             return r;
         },
         settleVoid("PUT")));
 }
 
-void KvBinding::opDelete(Args args)
-{
+void KvBinding::opDelete(Args args) {
     auto kv = self(args)->store(args);
-    if (!kv)
-        return;
+    if (!kv) return;
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope,
         [kv, key, notice = self(args)->notice(args)] {
             auto r = kv->remove(key);
-            if (r)
-                notice(QString::fromUtf8(key));
+            if (r) notice(QString::fromUtf8(key));
             return r;
         },
         settleVoid("DELETE")));
 }
 
-void KvBinding::opList(Args args)
-{
+void KvBinding::opList(Args args) {
     auto kv = self(args)->store(args);
-    if (!kv)
-        return;
+    if (!kv) return;
     auto* isolate = args.GetIsolate();
     const JsScope scope{isolate, isolate->GetCurrentContext()};
     const QByteArray prefix = args[1]->IsString() ? encodeUtf8(isolate, args[1]) : QByteArray();
     const int limit = args[2]->Int32Value(scope.context).FromMaybe(KvStore::kMaxListLimit);
     const QByteArray cursor = args[3]->IsString() ? encodeUtf8(isolate, args[3]) : QByteArray();
-    args.GetReturnValue().Set(self(args)->m_async.run(scope,
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope,
         [kv, prefix, limit, cursor] { return kv->list(prefix, limit, cursor, nowSeconds()); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, std::expected<KvListResult, KvError>&& r) {
-            if (!r)
-                return reject(s, resolver, "LIST", r.error());
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+           std::expected<KvListResult, KvError>&& r) {
+            if (!r) return reject(s, resolver, "LIST", r.error());
             auto keys = v8::Array::New(s.isolate, static_cast<int>(r->keys.size()));
             for (size_t i = 0; i < r->keys.size(); ++i) {
                 const auto& k = r->keys[i];
                 auto item = v8::Object::New(s.isolate);
                 setField(s, item, "name", str(s.isolate, k.name));
                 if (k.expiration)
-                    setField(s, item, "expiration", v8::Number::New(s.isolate, double(*k.expiration)));
+                    setField(s, item, "expiration",
+                             v8::Number::New(s.isolate, double(*k.expiration)));
                 if (!k.metadata.isEmpty())
                     setField(s, item, "metadata", str(s.isolate, k.metadata));
                 keys->Set(s.context, static_cast<uint32_t>(i), item).Check();
@@ -205,17 +208,21 @@ void KvBinding::opList(Args args)
             auto out = v8::Object::New(s.isolate);
             setField(s, out, "keys", keys);
             setField(s, out, "list_complete", v8::Boolean::New(s.isolate, r->complete));
-            if (!r->complete)
-                setField(s, out, "cursor", str(s.isolate, r->cursor));
+            if (!r->complete) setField(s, out, "cursor", str(s.isolate, r->cursor));
             resolver->Resolve(s.context, out).Check();
         }));
 }
 
-void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops)
-{
-    installOpTable(scope, ops, this, {
-        {"kvOpen", opOpen}, {"kvGet", opGet}, {"kvGetText", opGetText}, {"kvPut", opPut}, {"kvDelete", opDelete}, {"kvList", opList},
-    });
+void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
+    installOpTable(scope, ops, this,
+                   {
+                       {"kvOpen", opOpen},
+                       {"kvGet", opGet},
+                       {"kvGetText", opGetText},
+                       {"kvPut", opPut},
+                       {"kvDelete", opDelete},
+                       {"kvList", opList},
+                   });
 }
 
 } // namespace kiln

@@ -17,7 +17,8 @@ namespace kiln {
 //   kvGetText(handle, key) -> string | null, at once (the Python SDK's text get)
 //   kvPut(handle, key, value: Uint8Array, expiration | null, metadataJson | null)
 //   kvDelete(handle, key)
-//   kvList(handle, prefix, limit, cursor) -> {keys: [{name, expiration?, metadata?}], list_complete, cursor?}
+//   kvList(handle, prefix, limit, cursor) -> {keys: [{name, expiration?, metadata?}],
+//   list_complete, cursor?}
 // Failures reject with "KV <OP> failed: <status> <message>".
 class KvBinding : public HostBinding {
 public:

@@ -223,8 +223,7 @@ void R2Binding::opPut(Args args) {
         scopeOf(args),
         [b, upload, key, options, notice = binding->notice(args)] {
             auto r = b->put(key, *upload, options);
-            if (r && *r)
-                notice(QString::fromUtf8(key));
+            if (r && *r) notice(QString::fromUtf8(key));
             return r;
         },
         settleObject("put")));
@@ -344,8 +343,7 @@ void R2Binding::opDelete(Args args) {
         scopeOf(args),
         [b, keys, notice = self(args)->notice(args)] {
             auto r = b->remove(keys);
-            if (r)
-                notice(keys.size() == 1 ? QString::fromUtf8(keys.front()) : QString());
+            if (r) notice(keys.size() == 1 ? QString::fromUtf8(keys.front()) : QString());
             return r;
         },
         settleVoid("delete")));

@@ -18,56 +18,72 @@ namespace kiln {
 
 namespace {
 
-QString kvError(const char* op, const KvError& e)
-{
-    return QStringLiteral("KV %1 failed: %2 %3").arg(QLatin1String(op)).arg(e.status).arg(e.message);
+QString kvError(const char* op, const KvError& e) {
+    return QStringLiteral("KV %1 failed: %2 %3")
+        .arg(QLatin1String(op))
+        .arg(e.status)
+        .arg(e.message);
 }
 
 } // namespace
 
-int runKvCommand(const QStringList& args)
-{
+int runKvCommand(const QStringList& args) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Read and write a KV namespace's local data."));
     parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("key list | key get KEY | key put KEY [VALUE] | key delete KEY"));
-    parser.addOption({QStringLiteral("binding"), QStringLiteral("The namespace's binding name in the config."), QStringLiteral("name")});
-    parser.addOption({QStringLiteral("namespace-id"), QStringLiteral("The namespace's id."), QStringLiteral("id")});
-    parser.addOption({QStringLiteral("prefix"), QStringLiteral("list: only keys starting with this."), QStringLiteral("prefix")});
-    parser.addOption({QStringLiteral("path"), QStringLiteral("put: read the value from this file."), QStringLiteral("file")});
-    parser.addOption({QStringLiteral("metadata"), QStringLiteral("put: metadata as JSON."), QStringLiteral("json")});
-    parser.addOption({QStringLiteral("ttl"), QStringLiteral("put: seconds until the key expires (at least 60)."), QStringLiteral("seconds")});
-    parser.addOption({QStringLiteral("expiration"), QStringLiteral("put: expiry time, seconds since the epoch."), QStringLiteral("seconds")});
+    parser.addPositionalArgument(
+        QStringLiteral("action"),
+        QStringLiteral("key list | key get KEY | key put KEY [VALUE] | key delete KEY"));
+    parser.addOption({QStringLiteral("binding"),
+                      QStringLiteral("The namespace's binding name in the config."),
+                      QStringLiteral("name")});
+    parser.addOption({QStringLiteral("namespace-id"), QStringLiteral("The namespace's id."),
+                      QStringLiteral("id")});
+    parser.addOption({QStringLiteral("prefix"),
+                      QStringLiteral("list: only keys starting with this."),
+                      QStringLiteral("prefix")});
+    parser.addOption({QStringLiteral("path"), QStringLiteral("put: read the value from this file."),
+                      QStringLiteral("file")});
+    parser.addOption({QStringLiteral("metadata"), QStringLiteral("put: metadata as JSON."),
+                      QStringLiteral("json")});
+    parser.addOption({QStringLiteral("ttl"),
+                      QStringLiteral("put: seconds until the key expires (at least 60)."),
+                      QStringLiteral("seconds")});
+    parser.addOption({QStringLiteral("expiration"),
+                      QStringLiteral("put: expiry time, seconds since the epoch."),
+                      QStringLiteral("seconds")});
     addStoreOptions(parser);
     parser.process(args);
 
     const QStringList pos = parser.positionalArguments();
     if (pos.value(0) != QLatin1String("key") || pos.size() < 2)
-        return commandFailed(QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
+        return commandFailed(
+            QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
     const QString action = pos.at(1);
 
     auto loaded = loadStoreProject(parser);
-    if (!loaded)
-        return commandFailed(loaded.error());
+    if (!loaded) return commandFailed(loaded.error());
     const ProjectConfig* project = &loaded->project;
     QString id = parser.value(QStringLiteral("namespace-id"));
     if (id.isEmpty()) {
         const QString binding = parser.value(QStringLiteral("binding"));
         if (binding.isEmpty())
-            return commandFailed(QStringLiteral("say which namespace: --binding NAME or --namespace-id ID"));
+            return commandFailed(
+                QStringLiteral("say which namespace: --binding NAME or --namespace-id ID"));
         QStringList known;
         for (const auto& ns : project->kvNamespaces) {
             known << ns.binding;
-            if (ns.binding == binding)
-                id = ns.id;
+            if (ns.binding == binding) id = ns.id;
         }
         if (id.isEmpty())
-            return commandFailed(QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
-                            .arg(project->configFile, binding, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
+            return commandFailed(
+                QStringLiteral("%1 has no KV namespace bound as \"%2\" (kv_namespaces: %3)")
+                    .arg(project->configFile, binding,
+                         known.isEmpty() ? QStringLiteral("none")
+                                         : known.join(QStringLiteral(", "))));
     }
     KvStore store(StateLayout(loaded->persistDir).kvFile(id));
-    if (auto r = store.open(); !r)
-        return commandFailed(r.error());
+    if (auto r = store.open(); !r) return commandFailed(r.error());
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     const QByteArray key = pos.value(2).toUtf8();
 
@@ -75,19 +91,18 @@ int runKvCommand(const QStringList& args)
         QJsonArray out;
         QByteArray cursor;
         for (;;) {
-            auto page = store.list(parser.value(QStringLiteral("prefix")).toUtf8(), KvStore::kMaxListLimit, cursor, now);
-            if (!page)
-                return commandFailed(kvError("LIST", page.error()));
+            auto page = store.list(parser.value(QStringLiteral("prefix")).toUtf8(),
+                                   KvStore::kMaxListLimit, cursor, now);
+            if (!page) return commandFailed(kvError("LIST", page.error()));
             for (const auto& k : page->keys) {
                 QJsonObject item{{QStringLiteral("name"), QString::fromUtf8(k.name)}};
-                if (k.expiration)
-                    item.insert(QStringLiteral("expiration"), double(*k.expiration));
+                if (k.expiration) item.insert(QStringLiteral("expiration"), double(*k.expiration));
                 if (!k.metadata.isEmpty())
-                    item.insert(QStringLiteral("metadata"), QJsonDocument::fromJson("[" + k.metadata + "]").array().at(0));
+                    item.insert(QStringLiteral("metadata"),
+                                QJsonDocument::fromJson("[" + k.metadata + "]").array().at(0));
                 out.append(item);
             }
-            if (page->complete)
-                break;
+            if (page->complete) break;
             cursor = page->cursor;
         }
         fputs(QJsonDocument(out).toJson(QJsonDocument::Indented).constData(), stdout);
@@ -97,16 +112,13 @@ int runKvCommand(const QStringList& args)
         return commandFailed(QStringLiteral("kiln kv key %1 needs a KEY").arg(action));
     if (action == QLatin1String("get")) {
         auto got = store.get(key, now);
-        if (!got)
-            return commandFailed(kvError("GET", got.error()));
-        if (!*got)
-            return commandFailed(QStringLiteral("Value not found"));
+        if (!got) return commandFailed(kvError("GET", got.error()));
+        if (!*got) return commandFailed(QStringLiteral("Value not found"));
         fwrite((*got)->value.constData(), 1, static_cast<size_t>((*got)->value.size()), stdout);
         return 0;
     }
     if (action == QLatin1String("delete")) {
-        if (auto r = store.remove(key); !r)
-            return commandFailed(kvError("DELETE", r.error()));
+        if (auto r = store.remove(key); !r) return commandFailed(kvError("DELETE", r.error()));
         terminalInfo(QStringLiteral("Deleted key \"%1\"").arg(pos.at(2)));
         return 0;
     }
@@ -115,7 +127,8 @@ int runKvCommand(const QStringList& args)
         if (parser.isSet(QStringLiteral("path"))) {
             QFile file(parser.value(QStringLiteral("path")));
             if (!file.open(QIODevice::ReadOnly))
-                return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+                return commandFailed(
+                    QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
             value = file.readAll();
         } else if (pos.size() >= 4) {
             value = pos.at(3).toUtf8();
@@ -126,7 +139,9 @@ int runKvCommand(const QStringList& args)
         if (parser.isSet(QStringLiteral("ttl"))) {
             const qint64 ttl = parser.value(QStringLiteral("ttl")).toLongLong();
             if (ttl < KvStore::kMinTtlSeconds)
-                return commandFailed(QStringLiteral("KV PUT failed: 400 Invalid expiration_ttl of %1. Expiration TTL must be at least 60.").arg(parser.value(QStringLiteral("ttl"))));
+                return commandFailed(QStringLiteral("KV PUT failed: 400 Invalid expiration_ttl of "
+                                                    "%1. Expiration TTL must be at least 60.")
+                                         .arg(parser.value(QStringLiteral("ttl"))));
             expiration = now + ttl;
         } else if (parser.isSet(QStringLiteral("expiration"))) {
             expiration = parser.value(QStringLiteral("expiration")).toLongLong();
@@ -137,14 +152,17 @@ int runKvCommand(const QStringList& args)
             QJsonParseError error;
             QJsonDocument::fromJson("[" + metadata + "]", &error);
             if (error.error != QJsonParseError::NoError)
-                return commandFailed(QStringLiteral("--metadata is not JSON: %1").arg(error.errorString()));
+                return commandFailed(
+                    QStringLiteral("--metadata is not JSON: %1").arg(error.errorString()));
         }
         if (auto r = store.put(key, value, expiration, metadata, now); !r)
             return commandFailed(kvError("PUT", r.error()));
-        terminalInfo(QStringLiteral("Wrote %1 bytes to key \"%2\"").arg(value.size()).arg(pos.at(2)));
+        terminalInfo(
+            QStringLiteral("Wrote %1 bytes to key \"%2\"").arg(value.size()).arg(pos.at(2)));
         return 0;
     }
-    return commandFailed(QStringLiteral("unknown action \"kv key %1\": use list, get, put or delete").arg(action));
+    return commandFailed(
+        QStringLiteral("unknown action \"kv key %1\": use list, get, put or delete").arg(action));
 }
 
 } // namespace kiln

@@ -1,5 +1,5 @@
-#include "cli/devcommand.h"
 #include "cli/d1command.h"
+#include "cli/devcommand.h"
 #include "cli/kvcommand.h"
 #include "cli/r2command.h"
 #include "engine/scriptrunner.h"
@@ -27,12 +27,10 @@ Usage:
 
 } // namespace
 
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     // Qt's plain Unix event dispatcher instead of GLib's: kiln has no GUI loop to share, and
     // the server thread's wake-ups cost about a fifth less CPU per request without GLib.
-    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
-        qputenv("QT_NO_GLIB", "1");
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB")) qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("kiln"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
@@ -54,8 +52,7 @@ int main(int argc, char** argv)
         args.removeAt(1);
         return kiln::runKvCommand(args);
     }
-    if (command == QLatin1String("js") && args.size() >= 3)
-        return kiln::runScriptFile(args.at(2));
+    if (command == QLatin1String("js") && args.size() >= 3) return kiln::runScriptFile(args.at(2));
     if (command == QLatin1String("--version") || command == QLatin1String("version")) {
         printf("kiln %s\n", KILN_VERSION);
         return 0;

@@ -18,50 +18,62 @@ namespace kiln {
 
 namespace {
 
-QString r2Error(const char* op, const R2Error& e) { return QStringLiteral("%1: %2 (%3)").arg(QLatin1String(op), e.message).arg(e.code); }
+QString r2Error(const char* op, const R2Error& e) {
+    return QStringLiteral("%1: %2 (%3)").arg(QLatin1String(op), e.message).arg(e.code);
+}
 
 } // namespace
 
-int runR2Command(const QStringList& args)
-{
+int runR2Command(const QStringList& args) {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Read and write an R2 bucket's local objects."));
+    parser.setApplicationDescription(
+        QStringLiteral("Read and write an R2 bucket's local objects."));
     parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("object put|get|delete BUCKET/KEY | object list BUCKET"));
-    parser.addOption({{QStringLiteral("f"), QStringLiteral("file")}, QStringLiteral("put: read from / get: write to this file."), QStringLiteral("file")});
-    parser.addOption({{QStringLiteral("p"), QStringLiteral("pipe")}, QStringLiteral("put: read stdin / get: write stdout (get's default).")});
-    parser.addOption({{QStringLiteral("ct"), QStringLiteral("content-type")}, QStringLiteral("put: the object's Content-Type."), QStringLiteral("type")});
-    parser.addOption({QStringLiteral("prefix"), QStringLiteral("list: only keys starting with this."), QStringLiteral("prefix")});
+    parser.addPositionalArgument(
+        QStringLiteral("action"),
+        QStringLiteral("object put|get|delete BUCKET/KEY | object list BUCKET"));
+    parser.addOption({{QStringLiteral("f"), QStringLiteral("file")},
+                      QStringLiteral("put: read from / get: write to this file."),
+                      QStringLiteral("file")});
+    parser.addOption({{QStringLiteral("p"), QStringLiteral("pipe")},
+                      QStringLiteral("put: read stdin / get: write stdout (get's default).")});
+    parser.addOption({{QStringLiteral("ct"), QStringLiteral("content-type")},
+                      QStringLiteral("put: the object's Content-Type."),
+                      QStringLiteral("type")});
+    parser.addOption({QStringLiteral("prefix"),
+                      QStringLiteral("list: only keys starting with this."),
+                      QStringLiteral("prefix")});
     addStoreOptions(parser);
     parser.process(args);
 
     const QStringList pos = parser.positionalArguments();
     if (pos.value(0) != QLatin1String("object") || pos.size() < 3)
-        return commandFailed(QStringLiteral("usage: kiln r2 object put|get|delete BUCKET/KEY [--file F]; kiln r2 object list BUCKET"));
+        return commandFailed(QStringLiteral("usage: kiln r2 object put|get|delete BUCKET/KEY "
+                                            "[--file F]; kiln r2 object list BUCKET"));
     const QString action = pos.at(1);
     const QString target = pos.at(2);
     const qsizetype slash = target.indexOf(QLatin1Char('/'));
     const QString bucketName = action == QLatin1String("list") ? target : target.left(slash);
     const QByteArray key = slash < 0 ? QByteArray() : target.mid(slash + 1).toUtf8();
     if (action != QLatin1String("list") && (slash < 0 || key.isEmpty()))
-        return commandFailed(QStringLiteral("say which object: BUCKET/KEY, not \"%1\"").arg(target));
+        return commandFailed(
+            QStringLiteral("say which object: BUCKET/KEY, not \"%1\"").arg(target));
 
     auto loaded = loadStoreProject(parser);
-    if (!loaded)
-        return commandFailed(loaded.error());
+    if (!loaded) return commandFailed(loaded.error());
     QString bucketDirName;
     QStringList known;
     for (const auto& b : loaded->project.r2Buckets) {
         known << b.bucketName;
-        if (b.bucketName == bucketName || b.binding == bucketName)
-            bucketDirName = b.bucketName;
+        if (b.bucketName == bucketName || b.binding == bucketName) bucketDirName = b.bucketName;
     }
     if (bucketDirName.isEmpty())
-        return commandFailed(QStringLiteral("%1 has no R2 bucket named or bound as \"%2\" (r2_buckets: %3)")
-                        .arg(loaded->project.configFile, bucketName, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
+        return commandFailed(
+            QStringLiteral("%1 has no R2 bucket named or bound as \"%2\" (r2_buckets: %3)")
+                .arg(loaded->project.configFile, bucketName,
+                     known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
     R2Bucket bucket(StateLayout(loaded->persistDir).r2Dir(bucketDirName));
-    if (auto r = bucket.open(); !r)
-        return commandFailed(r.error());
+    if (auto r = bucket.open(); !r) return commandFailed(r.error());
 
     if (action == QLatin1String("list")) {
         R2ListOptions options;
@@ -69,24 +81,24 @@ int runR2Command(const QStringList& args)
         QJsonArray out;
         for (;;) {
             auto page = bucket.list(options);
-            if (!page)
-                return commandFailed(r2Error("list", page.error()));
+            if (!page) return commandFailed(r2Error("list", page.error()));
             for (const auto& o : page->objects)
                 out.append(QJsonObject{{QStringLiteral("key"), QString::fromUtf8(o.key)},
                                        {QStringLiteral("size"), double(o.size)},
                                        {QStringLiteral("etag"), o.etag},
-                                       {QStringLiteral("uploaded"), QDateTime::fromMSecsSinceEpoch(o.uploadedMs, Qt::UTC).toString(Qt::ISODateWithMs)}});
-            if (!page->truncated)
-                break;
+                                       {QStringLiteral("uploaded"),
+                                        QDateTime::fromMSecsSinceEpoch(o.uploadedMs, Qt::UTC)
+                                            .toString(Qt::ISODateWithMs)}});
+            if (!page->truncated) break;
             options.cursor = page->cursor;
         }
         fputs(QJsonDocument(out).toJson(QJsonDocument::Indented).constData(), stdout);
         return 0;
     }
     if (action == QLatin1String("delete")) {
-        if (auto r = bucket.remove({key}); !r)
-            return commandFailed(r2Error("delete", r.error()));
-        terminalInfo(QStringLiteral("Deleted object %1/%2").arg(bucketName, QString::fromUtf8(key)));
+        if (auto r = bucket.remove({key}); !r) return commandFailed(r2Error("delete", r.error()));
+        terminalInfo(
+            QStringLiteral("Deleted object %1/%2").arg(bucketName, QString::fromUtf8(key)));
         return 0;
     }
     if (action == QLatin1String("put")) {
@@ -102,30 +114,32 @@ int runR2Command(const QStringList& args)
             return commandFailed(QStringLiteral("kiln r2 object put needs --file FILE or --pipe"));
         }
         auto upload = bucket.beginUpload();
-        if (!upload)
-            return commandFailed(r2Error("put", upload.error()));
+        if (!upload) return commandFailed(r2Error("put", upload.error()));
         for (;;) {
             const QByteArray chunk = in.read(1 << 20);
-            if (chunk.isEmpty())
-                break;
+            if (chunk.isEmpty()) break;
             if (!(*upload)->append(chunk))
                 return commandFailed(QStringLiteral("put: could not write the object's bytes"));
         }
         R2PutOptions options;
         if (parser.isSet(QStringLiteral("content-type")))
-            options.httpMetadata = QJsonDocument(QJsonObject{{QStringLiteral("contentType"), parser.value(QStringLiteral("content-type"))}}).toJson(QJsonDocument::Compact);
+            options.httpMetadata =
+                QJsonDocument(QJsonObject{{QStringLiteral("contentType"),
+                                           parser.value(QStringLiteral("content-type"))}})
+                    .toJson(QJsonDocument::Compact);
         auto put = bucket.put(key, **upload, options);
-        if (!put)
-            return commandFailed(r2Error("put", put.error()));
-        terminalInfo(QStringLiteral("Uploaded %1/%2 (%3 bytes)").arg(bucketName, QString::fromUtf8(key)).arg((*put)->size));
+        if (!put) return commandFailed(r2Error("put", put.error()));
+        terminalInfo(QStringLiteral("Uploaded %1/%2 (%3 bytes)")
+                         .arg(bucketName, QString::fromUtf8(key))
+                         .arg((*put)->size));
         return 0;
     }
     if (action == QLatin1String("get")) {
         auto got = bucket.get(key, {}, {});
-        if (!got)
-            return commandFailed(r2Error("get", got.error()));
+        if (!got) return commandFailed(r2Error("get", got.error()));
         if (!*got)
-            return commandFailed(QStringLiteral("The specified key does not exist: %1/%2").arg(bucketName, QString::fromUtf8(key)));
+            return commandFailed(QStringLiteral("The specified key does not exist: %1/%2")
+                                     .arg(bucketName, QString::fromUtf8(key)));
         auto& body = *(**got).second;
         const bool toFile = parser.isSet(QStringLiteral("file"));
         QSaveFile file(parser.value(QStringLiteral("file")));
@@ -133,7 +147,8 @@ int runR2Command(const QStringList& args)
         QIODevice* sink = &file;
         if (toFile) {
             if (!file.open(QIODevice::WriteOnly))
-                return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+                return commandFailed(
+                    QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
         } else {
             out.open(stdout, QIODevice::WriteOnly);
             sink = &out;
@@ -148,7 +163,9 @@ int runR2Command(const QStringList& args)
             return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
         return 0;
     }
-    return commandFailed(QStringLiteral("unknown action \"r2 object %1\": use put, get, delete or list").arg(action));
+    return commandFailed(
+        QStringLiteral("unknown action \"r2 object %1\": use put, get, delete or list")
+            .arg(action));
 }
 
 } // namespace kiln

@@ -6,30 +6,41 @@
 
 namespace kiln {
 
-void addStoreOptions(QCommandLineParser& parser)
-{
-    parser.addOption({QStringLiteral("persist-to"), QStringLiteral("Folder for local binding state (default %1).").arg(StateLayout::defaultRoot(QStringLiteral("<project>"))), QStringLiteral("dir")});
-    parser.addOption({{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Project folder or wrangler config (default: .)."), QStringLiteral("path"), QStringLiteral(".")});
-    parser.addOption({{QStringLiteral("e"), QStringLiteral("env")}, QStringLiteral("Wrangler environment to use."), QStringLiteral("name")});
-    parser.addOption({QStringLiteral("local"), QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
-    parser.addOption({QStringLiteral("remote"), QStringLiteral("Not available: Kiln never talks to Cloudflare.")});
-    parser.addOption({QStringLiteral("preview"), QStringLiteral("Accepted for wrangler compatibility.")});
+void addStoreOptions(QCommandLineParser& parser) {
+    parser.addOption({QStringLiteral("persist-to"),
+                      QStringLiteral("Folder for local binding state (default %1).")
+                          .arg(StateLayout::defaultRoot(QStringLiteral("<project>"))),
+                      QStringLiteral("dir")});
+    parser.addOption({{QStringLiteral("c"), QStringLiteral("config")},
+                      QStringLiteral("Project folder or wrangler config (default: .)."),
+                      QStringLiteral("path"),
+                      QStringLiteral(".")});
+    parser.addOption({{QStringLiteral("e"), QStringLiteral("env")},
+                      QStringLiteral("Wrangler environment to use."),
+                      QStringLiteral("name")});
+    parser.addOption(
+        {QStringLiteral("local"),
+         QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
+    parser.addOption({QStringLiteral("remote"),
+                      QStringLiteral("Not available: Kiln never talks to Cloudflare.")});
+    parser.addOption(
+        {QStringLiteral("preview"), QStringLiteral("Accepted for wrangler compatibility.")});
 }
 
-std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser)
-{
+std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser) {
     if (parser.isSet(QStringLiteral("remote")))
-        return std::unexpected(QStringLiteral("--remote is not available: Kiln works on local data only"));
-    auto project = loadProject(parser.value(QStringLiteral("config")), {parser.value(QStringLiteral("env"))});
-    if (!project)
-        return std::unexpected(project.error().toString());
+        return std::unexpected(
+            QStringLiteral("--remote is not available: Kiln works on local data only"));
+    auto project =
+        loadProject(parser.value(QStringLiteral("config")), {parser.value(QStringLiteral("env"))});
+    if (!project) return std::unexpected(project.error().toString());
     StoreProject out{*project, {}};
-    out.persistDir = StateLayout::forProject(*project, parser.value(QStringLiteral("persist-to"))).root();
+    out.persistDir =
+        StateLayout::forProject(*project, parser.value(QStringLiteral("persist-to"))).root();
     return out;
 }
 
-int commandFailed(const QString& message)
-{
+int commandFailed(const QString& message) {
     terminalError(message);
     return 1;
 }

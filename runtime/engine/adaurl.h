@@ -35,7 +35,8 @@ struct ada_url_components {
 using ada_url = void*;
 
 ada_url ada_parse(const char* input, size_t length);
-ada_url ada_parse_with_base(const char* input, size_t input_length, const char* base, size_t base_length);
+ada_url ada_parse_with_base(const char* input, size_t input_length, const char* base,
+                            size_t base_length);
 void ada_free(ada_url result);
 void ada_free_owned_string(ada_owned_string owned);
 bool ada_is_valid(ada_url result);

@@ -9,14 +9,12 @@ CpuWatchdog::CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void
     : m_limitNs(static_cast<long long>(limitMs) * 1000000LL)
     , m_graceNs(std::max(1000LL, static_cast<long long>(limitMs)) * 1000000LL)
     , m_interrupt(std::move(interrupt))
-    , m_terminate(std::move(terminate))
-{
+    , m_terminate(std::move(terminate)) {
     pthread_getcpuclockid(engineThread, &m_clock);
     m_thread = std::thread([this] { watch(); });
 }
 
-CpuWatchdog::~CpuWatchdog()
-{
+CpuWatchdog::~CpuWatchdog() {
     {
         std::lock_guard lock(m_mutex);
         m_stopping = true;
@@ -25,33 +23,32 @@ CpuWatchdog::~CpuWatchdog()
     m_thread.join();
 }
 
-long long CpuWatchdog::engineCpuNs() const
-{
+long long CpuWatchdog::engineCpuNs() const {
     timespec ts{};
     clock_gettime(m_clock, &ts);
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void CpuWatchdog::runBegins()
-{
+void CpuWatchdog::runBegins() {
     m_runId.fetch_add(1, std::memory_order_relaxed);
     m_runStartNs.store(engineCpuNs(), std::memory_order_release);
 }
 
-void CpuWatchdog::runEnds() { m_runStartNs.store(-1, std::memory_order_release); }
+void CpuWatchdog::runEnds() {
+    m_runStartNs.store(-1, std::memory_order_release);
+}
 
-void CpuWatchdog::watch()
-{
+void CpuWatchdog::watch() {
     unsigned interruptedRun = 0;
     bool interrupted = false, terminated = false;
     std::unique_lock lock(m_mutex);
     // Poll: a limit of tens of ms needs a fine period, and the cost is one clock read.
-    const auto period = std::chrono::milliseconds(std::clamp<long long>(m_limitNs / 10000000LL, 2, 50));
+    const auto period =
+        std::chrono::milliseconds(std::clamp<long long>(m_limitNs / 10000000LL, 2, 50));
     while (!m_stop.wait_for(lock, period, [this] { return m_stopping; })) {
         const long long start = m_runStartNs.load(std::memory_order_acquire);
         const unsigned run = m_runId.load(std::memory_order_relaxed);
-        if (start < 0)
-            continue;
+        if (start < 0) continue;
         if (run != interruptedRun) {
             interrupted = terminated = false;
         }

@@ -2,8 +2,7 @@
 
 namespace kiln {
 
-void EventLoop::post(Task task)
-{
+void EventLoop::post(Task task) {
     {
         std::lock_guard lock(m_mutex);
         m_tasks.push_back(std::move(task));
@@ -11,8 +10,7 @@ void EventLoop::post(Task task)
     m_wake.notify_one();
 }
 
-std::uint64_t EventLoop::postDelayed(double ms, Task task, bool keepAlive)
-{
+std::uint64_t EventLoop::postDelayed(double ms, Task task, bool keepAlive) {
     const auto due = Clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000.0));
     std::uint64_t id;
     {
@@ -25,8 +23,7 @@ std::uint64_t EventLoop::postDelayed(double ms, Task task, bool keepAlive)
     return id;
 }
 
-void EventLoop::cancel(std::uint64_t timerId)
-{
+void EventLoop::cancel(std::uint64_t timerId) {
     std::lock_guard lock(m_mutex);
     for (auto it = m_timers.begin(); it != m_timers.end(); ++it) {
         if (it->second.id == timerId) {
@@ -37,8 +34,7 @@ void EventLoop::cancel(std::uint64_t timerId)
     }
 }
 
-void EventLoop::quit()
-{
+void EventLoop::quit() {
     {
         std::lock_guard lock(m_mutex);
         m_quit = true;
@@ -46,8 +42,7 @@ void EventLoop::quit()
     m_wake.notify_one();
 }
 
-void EventLoop::run()
-{
+void EventLoop::run() {
     std::unique_lock lock(m_mutex);
     while (!m_quit) {
         Task task;
@@ -63,10 +58,8 @@ void EventLoop::run()
                 lock.unlock();
                 const bool busy = m_stillBusy && m_stillBusy();
                 lock.lock();
-                if (!m_tasks.empty() || m_aliveTimers > 0)
-                    continue;
-                if (!busy)
-                    break;
+                if (!m_tasks.empty() || m_aliveTimers > 0) continue;
+                if (!busy) break;
                 // Background work completes by posting a task, which wakes us; the timeout
                 // only guards against work that finishes without posting.
                 m_wake.wait_for(lock, std::chrono::milliseconds(50));
@@ -79,13 +72,10 @@ void EventLoop::run()
             continue;
         }
         lock.unlock();
-        if (m_taskBegin)
-            m_taskBegin();
+        if (m_taskBegin) m_taskBegin();
         task();
-        if (m_afterTask)
-            m_afterTask();
-        if (m_taskEnd)
-            m_taskEnd();
+        if (m_afterTask) m_afterTask();
+        if (m_taskEnd) m_taskEnd();
         lock.lock();
     }
 }

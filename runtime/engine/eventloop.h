@@ -35,8 +35,7 @@ public:
 
     void setAfterTask(std::function<void()> hook) { m_afterTask = std::move(hook); }
     // Brackets each task including its after-task hook (the CPU watchdog measures this span).
-    void setTaskHooks(std::function<void()> begin, std::function<void()> end)
-    {
+    void setTaskHooks(std::function<void()> begin, std::function<void()> end) {
         m_taskBegin = std::move(begin);
         m_taskEnd = std::move(end);
     }

@@ -33,35 +33,30 @@ namespace {
 
 using Args = const v8::FunctionCallbackInfo<v8::Value>&;
 
-JsRuntime& runtimeOf(Args args)
-{
+JsRuntime& runtimeOf(Args args) {
     return *static_cast<JsRuntime*>(args.Data().As<v8::External>()->Value());
 }
 
-void throwError(v8::Isolate* isolate, const QString& message, bool typeError = false)
-{
+void throwError(v8::Isolate* isolate, const QString& message, bool typeError = false) {
     auto text = toV8(isolate, message);
-    isolate->ThrowException(typeError ? v8::Exception::TypeError(text) : v8::Exception::Error(text));
+    isolate->ThrowException(typeError ? v8::Exception::TypeError(text)
+                                      : v8::Exception::Error(text));
 }
 
-bool fillRandom(void* data, size_t length)
-{
+bool fillRandom(void* data, size_t length) {
     auto* p = static_cast<char*>(data);
     while (length > 0) {
         const ssize_t n = getrandom(p, length, 0);
-        if (n < 0)
-            return false;
+        if (n < 0) return false;
         p += n;
         length -= static_cast<size_t>(n);
     }
     return true;
 }
 
-QByteArray readWholeFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue, bool* ok)
-{
+QByteArray readWholeFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue, bool* ok) {
     QString path = toQString(isolate, pathValue);
-    if (path.startsWith(QLatin1String("file://")))
-        path = path.mid(7);
+    if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         throwError(isolate, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
@@ -72,20 +67,20 @@ QByteArray readWholeFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue, b
     return file.readAll();
 }
 
-v8::Local<v8::ArrayBuffer> toArrayBuffer(v8::Isolate* isolate, const QByteArray& bytes)
-{
+v8::Local<v8::ArrayBuffer> toArrayBuffer(v8::Isolate* isolate, const QByteArray& bytes) {
     auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
     if (!bytes.isEmpty())
-        memcpy(buffer->GetBackingStore()->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
+        memcpy(buffer->GetBackingStore()->Data(), bytes.constData(),
+               static_cast<size_t>(bytes.size()));
     return buffer;
 }
 
 // Bytes viewed by an ArrayBuffer or ArrayBufferView, without copying.
-bool bytesOf(v8::Local<v8::Value> value, const char** data, size_t* length)
-{
+bool bytesOf(v8::Local<v8::Value> value, const char** data, size_t* length) {
     if (value->IsArrayBufferView()) {
         auto view = value.As<v8::ArrayBufferView>();
-        *data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+        *data = static_cast<const char*>(view->Buffer()->GetBackingStore()->Data()) +
+                view->ByteOffset();
         *length = view->ByteLength();
         return true;
     }
@@ -100,44 +95,45 @@ bool bytesOf(v8::Local<v8::Value> value, const char** data, size_t* length)
 
 // ops.log(level, text, source = console): level and source are the numbers in ops.logLevel
 // and ops.logSource, which come from the C++ enums.
-void opLog(Args args)
-{
+void opLog(Args args) {
     auto ctx = args.GetIsolate()->GetCurrentContext();
     const int level = args[0]->Int32Value(ctx).FromMaybe(1);
-    const int source = args[2]->IsUndefined() ? int(LogSource::Console) : args[2]->Int32Value(ctx).FromMaybe(0);
-    runtimeOf(args).log(static_cast<LogLevel>(std::clamp(level, int(LogLevel::Debug), int(LogLevel::Error))),
-                        toQString(args.GetIsolate(), args[1]),
-                        static_cast<LogSource>(std::clamp(source, int(LogSource::Request), int(LogSource::Kiln))));
+    const int source =
+        args[2]->IsUndefined() ? int(LogSource::Console) : args[2]->Int32Value(ctx).FromMaybe(0);
+    runtimeOf(args).log(
+        static_cast<LogLevel>(std::clamp(level, int(LogLevel::Debug), int(LogLevel::Error))),
+        toQString(args.GetIsolate(), args[1]),
+        static_cast<LogSource>(std::clamp(source, int(LogSource::Request), int(LogSource::Kiln))));
 }
 
 // {name: number} for each value of a C++ enum, so JS names levels and sources instead of
 // repeating their numbers.
-template<typename Enum>
-v8::Local<v8::Object> enumObject(const JsScope& scope, Enum last, QString (*name)(Enum))
-{
+template <typename Enum>
+v8::Local<v8::Object> enumObject(const JsScope& scope, Enum last, QString (*name)(Enum)) {
     auto object = v8::Object::New(scope.isolate);
     for (int i = 0; i <= int(last); ++i)
-        object->Set(scope.context, toV8(scope.isolate, name(static_cast<Enum>(i))), v8::Integer::New(scope.isolate, i)).Check();
+        object
+            ->Set(scope.context, toV8(scope.isolate, name(static_cast<Enum>(i))),
+                  v8::Integer::New(scope.isolate, i))
+            .Check();
     return object;
 }
 
-void opNow(Args args)
-{
+void opNow(Args args) {
     static const auto start = std::chrono::steady_clock::now();
     const auto elapsed = std::chrono::steady_clock::now() - start;
     args.GetReturnValue().Set(std::chrono::duration<double, std::milli>(elapsed).count());
 }
 
-void opTimeOrigin(Args args)
-{
+void opTimeOrigin(Args args) {
     // performance.timeOrigin: wall-clock ms at the moment `now()` read 0.
     static const double origin = std::chrono::duration<double, std::milli>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
     args.GetReturnValue().Set(origin);
 }
 
-void opRandomFill(Args args)
-{
+void opRandomFill(Args args) {
     if (!args[0]->IsArrayBufferView())
         return throwError(args.GetIsolate(), QStringLiteral("expected a typed array"), true);
     const char* data;
@@ -148,27 +144,27 @@ void opRandomFill(Args args)
     args.GetReturnValue().Set(args[0]);
 }
 
-void opEncode(Args args)
-{
+void opEncode(Args args) {
     auto* isolate = args.GetIsolate();
     const QByteArray bytes = encodeUtf8(isolate, args[0]);
     auto buffer = toArrayBuffer(isolate, bytes);
     args.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, buffer->ByteLength()));
 }
 
-void opDecode(Args args)
-{
+void opDecode(Args args) {
     auto* isolate = args.GetIsolate();
     const char* data = nullptr;
     size_t length = 0;
     if (!bytesOf(args[0], &data, &length))
-        return throwError(isolate, QStringLiteral("The \"input\" argument must be an ArrayBuffer or ArrayBufferView"), true);
+        return throwError(
+            isolate,
+            QStringLiteral("The \"input\" argument must be an ArrayBuffer or ArrayBufferView"),
+            true);
     const QString encoding = toQString(isolate, args[1]);
     const bool fatal = args[2]->BooleanValue(isolate);
     QString error;
     auto result = decodeText(isolate, data, length, encoding, fatal, &error);
-    if (result.IsEmpty())
-        return throwError(isolate, error, true);
+    if (result.IsEmpty()) return throwError(isolate, error, true);
     args.GetReturnValue().Set(result.ToLocalChecked());
 }
 
@@ -180,81 +176,73 @@ struct TimerState {
 
 // Per isolate, so a replaced isolate on the same thread starts clean; entries are removed
 // (and their loop timers cancelled) before the isolate is disposed.
-std::map<v8::Isolate*, TimerState>& allTimers()
-{
+std::map<v8::Isolate*, TimerState>& allTimers() {
     thread_local std::map<v8::Isolate*, TimerState> timers;
     return timers;
 }
 
-TimerState& timerState(v8::Isolate* isolate) { return allTimers()[isolate]; }
+TimerState& timerState(v8::Isolate* isolate) {
+    return allTimers()[isolate];
+}
 
-void armTimer(JsRuntime* runtime, int id, double ms, bool repeat)
-{
+void armTimer(JsRuntime* runtime, int id, double ms, bool repeat) {
     auto& state = timerState(runtime->isolate());
     auto it = state.timers.find(id);
-    if (it == state.timers.end())
-        return;
+    if (it == state.timers.end()) return;
     v8::Isolate* owner = runtime->isolate();
     it->second.first = runtime->loop().postDelayed(ms, [runtime, owner, id, ms, repeat] {
         auto all = allTimers().find(owner);
-        if (all == allTimers().end())
-            return;
+        if (all == allTimers().end()) return;
         auto& st = all->second;
         auto found = st.timers.find(id);
-        if (found == st.timers.end())
-            return;
+        if (found == st.timers.end()) return;
         v8::Isolate* isolate = runtime->isolate();
         v8::HandleScope handles(isolate);
         auto context = runtime->context();
         v8::Context::Scope contextScope(context);
         auto fn = found->second.second.Get(isolate);
-        if (!repeat)
-            st.timers.erase(found);
+        if (!repeat) st.timers.erase(found);
         v8::TryCatch tryCatch(isolate);
-        if (fn->Call(context, context->Global(), 0, nullptr).IsEmpty() && tryCatch.HasCaught()
-            && !tryCatch.HasTerminated())
+        if (fn->Call(context, context->Global(), 0, nullptr).IsEmpty() && tryCatch.HasCaught() &&
+            !tryCatch.HasTerminated())
             runtime->reportException({isolate, context}, tryCatch);
-        if (repeat && st.timers.count(id))
-            armTimer(runtime, id, ms, true);
+        if (repeat && st.timers.count(id)) armTimer(runtime, id, ms, true);
     });
 }
 
-void opTimerStart(Args args)
-{
+void opTimerStart(Args args) {
     auto* isolate = args.GetIsolate();
     if (!args[1]->IsFunction())
         return throwError(isolate, QStringLiteral("timer callback must be a function"), true);
     double ms = args[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
-    if (!(ms >= 0) || ms > 2147483647.0)
-        ms = 0;
+    if (!(ms >= 0) || ms > 2147483647.0) ms = 0;
     const bool repeat = args[2]->BooleanValue(isolate);
     auto& state = timerState(isolate);
     const int id = state.nextId++;
-    state.timers.emplace(id, std::make_pair(0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>())));
+    state.timers.emplace(
+        id, std::make_pair(0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>())));
     armTimer(&runtimeOf(args), id, ms, repeat);
     args.GetReturnValue().Set(id);
 }
 
-void opTimerCancel(Args args)
-{
+void opTimerCancel(Args args) {
     auto& state = timerState(args.GetIsolate());
     const int id = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
     auto it = state.timers.find(id);
-    if (it == state.timers.end())
-        return;
+    if (it == state.timers.end()) return;
     runtimeOf(args).loop().cancel(it->second.first);
     state.timers.erase(it);
 }
 
-void opQueueMicrotask(Args args)
-{
+void opQueueMicrotask(Args args) {
     if (!args[0]->IsFunction())
-        return throwError(args.GetIsolate(), QStringLiteral("The \"callback\" argument must be of type function"), true);
+        return throwError(args.GetIsolate(),
+                          QStringLiteral("The \"callback\" argument must be of type function"),
+                          true);
     args.GetIsolate()->EnqueueMicrotask(args[0].As<v8::Function>());
 }
 
-void opSerialize(Args args)
-{
+void opSerialize(Args args) {
     auto* isolate = args.GetIsolate();
     v8::ValueSerializer serializer(isolate);
     serializer.WriteHeader();
@@ -267,8 +255,7 @@ void opSerialize(Args args)
     args.GetReturnValue().Set(buffer);
 }
 
-void opDeserialize(Args args)
-{
+void opDeserialize(Args args) {
     auto* isolate = args.GetIsolate();
     const char* data;
     size_t length;
@@ -276,15 +263,12 @@ void opDeserialize(Args args)
         return throwError(isolate, QStringLiteral("expected bytes"), true);
     v8::ValueDeserializer deserializer(isolate, reinterpret_cast<const uint8_t*>(data), length);
     auto context = isolate->GetCurrentContext();
-    if (deserializer.ReadHeader(context).IsNothing())
-        return;
+    if (deserializer.ReadHeader(context).IsNothing()) return;
     v8::Local<v8::Value> value;
-    if (deserializer.ReadValue(context).ToLocal(&value))
-        args.GetReturnValue().Set(value);
+    if (deserializer.ReadValue(context).ToLocal(&value)) args.GetReturnValue().Set(value);
 }
 
-void globalRead(Args args)
-{
+void globalRead(Args args) {
     bool ok;
     const QByteArray bytes = readWholeFile(args.GetIsolate(), args[0], &ok);
     if (ok)
@@ -293,45 +277,38 @@ void globalRead(Args args)
                                       .ToLocalChecked());
 }
 
-void globalReadBuffer(Args args)
-{
+void globalReadBuffer(Args args) {
     bool ok;
     const QByteArray bytes = readWholeFile(args.GetIsolate(), args[0], &ok);
-    if (ok)
-        args.GetReturnValue().Set(toArrayBuffer(args.GetIsolate(), bytes));
+    if (ok) args.GetReturnValue().Set(toArrayBuffer(args.GetIsolate(), bytes));
 }
 
-void globalLoad(Args args)
-{
+void globalLoad(Args args) {
     auto* isolate = args.GetIsolate();
     bool ok;
     const QByteArray bytes = readWholeFile(isolate, args[0], &ok);
-    if (!ok)
-        return;
+    if (!ok) return;
     auto& runtime = runtimeOf(args);
     JsScope scope{isolate, isolate->GetCurrentContext()};
     v8::Local<v8::Value> result;
-    if (runtime.runScript(scope, QString::fromUtf8(bytes), toQString(isolate, args[0])).ToLocal(&result))
+    if (runtime.runScript(scope, QString::fromUtf8(bytes), toQString(isolate, args[0]))
+            .ToLocal(&result))
         args.GetReturnValue().Set(result);
 }
 
-void globalPrint(Args args)
-{
+void globalPrint(Args args) {
     QString line;
     for (int i = 0; i < args.Length(); ++i) {
-        if (i)
-            line += QLatin1Char(' ');
+        if (i) line += QLatin1Char(' ');
         line += toQString(args.GetIsolate(), args[i]);
     }
     runtimeOf(args).log(LogLevel::Log, line, LogSource::Print);
 }
 
-void globalPrintErr(Args args)
-{
+void globalPrintErr(Args args) {
     QString line;
     for (int i = 0; i < args.Length(); ++i) {
-        if (i)
-            line += QLatin1Char(' ');
+        if (i) line += QLatin1Char(' ');
         line += toQString(args.GetIsolate(), args[i]);
     }
     runtimeOf(args).log(LogLevel::Error, line, LogSource::Print);
@@ -339,16 +316,18 @@ void globalPrintErr(Args args)
 
 // Emscripten's shell build gets entropy by running `head -c N /dev/urandom | base64`.
 // Answer exactly that request from the OS RNG and refuse anything else.
-void osSystem(Args args)
-{
+void osSystem(Args args) {
     auto* isolate = args.GetIsolate();
     QString command;
     if (args[1]->IsArray()) {
         auto list = args[1].As<v8::Array>();
         for (uint32_t i = 0; i < list->Length(); ++i)
-            command += toQString(isolate, list->Get(isolate->GetCurrentContext(), i).ToLocalChecked()) + QLatin1Char(' ');
+            command +=
+                toQString(isolate, list->Get(isolate->GetCurrentContext(), i).ToLocalChecked()) +
+                QLatin1Char(' ');
     }
-    static const QRegularExpression pattern(QStringLiteral("head -c ?(\\d+) /dev/urandom \\| base64"));
+    static const QRegularExpression pattern(
+        QStringLiteral("head -c ?(\\d+) /dev/urandom \\| base64"));
     const auto match = pattern.match(command);
     if (!match.hasMatch())
         return throwError(isolate, QStringLiteral("os.system is not available in Kiln"));
@@ -359,27 +338,25 @@ void osSystem(Args args)
 }
 
 void setFunction(const JsScope& scope, v8::Local<v8::Object> target, const char* name,
-                 v8::FunctionCallback callback, v8::Local<v8::External> data)
-{
-    auto fn = v8::FunctionTemplate::New(scope.isolate, callback, data)->GetFunction(scope.context).ToLocalChecked();
+                 v8::FunctionCallback callback, v8::Local<v8::External> data) {
+    auto fn = v8::FunctionTemplate::New(scope.isolate, callback, data)
+                  ->GetFunction(scope.context)
+                  .ToLocalChecked();
     fn->SetName(toV8(scope.isolate, name));
     target->Set(scope.context, toV8(scope.isolate, name), fn).Check();
 }
 
 } // namespace
 
-void clearHostTimers(JsRuntime& runtime)
-{
+void clearHostTimers(JsRuntime& runtime) {
     auto it = allTimers().find(runtime.isolate());
-    if (it == allTimers().end())
-        return;
+    if (it == allTimers().end()) return;
     for (auto& [id, timer] : it->second.timers)
         runtime.loop().cancel(timer.first);
     allTimers().erase(it);
 }
 
-void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops)
-{
+void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops) {
     auto data = v8::External::New(scope.isolate, &runtime);
     const struct {
         const char* name;
@@ -401,8 +378,12 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     };
     for (const auto& op : opTable)
         setFunction(scope, ops, op.name, op.fn, data);
-    ops->Set(scope.context, toV8(scope.isolate, "logLevel"), enumObject(scope, LogLevel::Error, logLevelName)).Check();
-    ops->Set(scope.context, toV8(scope.isolate, "logSource"), enumObject(scope, LogSource::Kiln, logSourceName)).Check();
+    ops->Set(scope.context, toV8(scope.isolate, "logLevel"),
+             enumObject(scope, LogLevel::Error, logLevelName))
+        .Check();
+    ops->Set(scope.context, toV8(scope.isolate, "logSource"),
+             enumObject(scope, LogSource::Kiln, logSourceName))
+        .Check();
 
     auto global = scope.context->Global();
     setFunction(scope, global, "read", globalRead, data);

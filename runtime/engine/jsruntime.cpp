@@ -24,36 +24,30 @@ constexpr int kRuntimeSlot = 0;
 
 } // namespace
 
-static void settle(const v8::FunctionCallbackInfo<v8::Value>& info, bool ok)
-{
+static void settle(const v8::FunctionCallbackInfo<v8::Value>& info, bool ok) {
     std::unique_ptr<JsRuntime::Settled> done(
         static_cast<JsRuntime::Settled*>(info.Data().As<v8::External>()->Value()));
     auto* isolate = info.GetIsolate();
     (*done)({isolate, isolate->GetCurrentContext()}, ok, info[0]);
 }
 
-QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value)
-{
-    if (value.IsEmpty())
-        return {};
+QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+    if (value.IsEmpty()) return {};
     v8::String::Value text(isolate, value);
     return QString(reinterpret_cast<const QChar*>(*text), text.length());
 }
 
-v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text)
-{
+v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text) {
     return v8::String::NewFromTwoByte(isolate, reinterpret_cast<const uint16_t*>(text.utf16()),
                                       v8::NewStringType::kNormal, static_cast<int>(text.size()))
         .ToLocalChecked();
 }
 
-v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1)
-{
+v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1) {
     return v8::String::NewFromUtf8(isolate, latin1).ToLocalChecked();
 }
 
-QByteArray bytesOf(v8::Local<v8::Value> value)
-{
+QByteArray bytesOf(v8::Local<v8::Value> value) {
     if (value->IsArrayBufferView()) {
         auto view = value.As<v8::ArrayBufferView>();
         return QByteArray(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(),
@@ -61,28 +55,27 @@ QByteArray bytesOf(v8::Local<v8::Value> value)
     }
     if (value->IsArrayBuffer()) {
         auto buffer = value.As<v8::ArrayBuffer>();
-        return QByteArray(static_cast<const char*>(buffer->Data()), static_cast<qsizetype>(buffer->ByteLength()));
+        return QByteArray(static_cast<const char*>(buffer->Data()),
+                          static_cast<qsizetype>(buffer->ByteLength()));
     }
     return {};
 }
 
-v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes)
-{
+v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes) {
     auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(bytes.size()));
     if (!bytes.isEmpty())
         memcpy(buffer->Data(), bytes.constData(), static_cast<size_t>(bytes.size()));
     return v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
 }
 
-void setField(const JsScope& scope, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value)
-{
+void setField(const JsScope& scope, v8::Local<v8::Object> object, const char* name,
+              v8::Local<v8::Value> value) {
     object->Set(scope.context, toV8(scope.isolate, name), value).Check();
 }
 
 JsRuntime::JsRuntime(EventLoop& loop, Options options)
     : m_loop(loop)
-    , m_options(std::move(options))
-{
+    , m_options(std::move(options)) {
     auto& platform = V8Platform::instance();
     m_allocator.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
     v8::Isolate::CreateParams params;
@@ -113,8 +106,7 @@ JsRuntime::JsRuntime(EventLoop& loop, Options options)
     m_loop.setStillBusy([this] { return m_isolate->HasPendingBackgroundTasks(); });
 }
 
-JsRuntime::~JsRuntime()
-{
+JsRuntime::~JsRuntime() {
     m_loop.setAfterTask({});
     m_loop.setStillBusy({});
     clearHostTimers(*this);
@@ -127,38 +119,33 @@ JsRuntime::~JsRuntime()
     m_isolate->Dispose();
 }
 
-size_t JsRuntime::nearHeapLimit(void* data, size_t current, size_t)
-{
+size_t JsRuntime::nearHeapLimit(void* data, size_t current, size_t) {
     auto* self = static_cast<JsRuntime*>(data);
     self->m_isolate->TerminateExecution();
-    if (self->m_options.heapLimitReached)
-        self->m_options.heapLimitReached();
+    if (self->m_options.heapLimitReached) self->m_options.heapLimitReached();
     // Room to unwind the terminated script instead of V8's fatal out-of-memory abort.
     return current * 2;
 }
 
-JsRuntime* JsRuntime::from(v8::Isolate* isolate)
-{
+JsRuntime* JsRuntime::from(v8::Isolate* isolate) {
     return static_cast<JsRuntime*>(isolate->GetData(kRuntimeSlot));
 }
 
-void JsRuntime::onPromiseReject(v8::PromiseRejectMessage message)
-{
+void JsRuntime::onPromiseReject(v8::PromiseRejectMessage message) {
     auto promise = message.GetPromise();
     auto* isolate = promise->GetIsolate();
     auto* self = JsRuntime::from(isolate);
-    if (!self)
-        return;
+    if (!self) return;
     if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
         self->m_unhandled.emplace_back(v8::Global<v8::Promise>(isolate, promise),
                                        v8::Global<v8::Value>(isolate, message.GetValue()));
     } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
-        std::erase_if(self->m_unhandled, [&](const auto& entry) { return entry.first.Get(isolate) == promise; });
+        std::erase_if(self->m_unhandled,
+                      [&](const auto& entry) { return entry.first.Get(isolate) == promise; });
     }
 }
 
-void JsRuntime::reportUnhandledRejections()
-{
+void JsRuntime::reportUnhandledRejections() {
     auto pending = std::move(m_unhandled);
     m_unhandled.clear();
     JsScope scope{m_isolate, context()};
@@ -166,28 +153,23 @@ void JsRuntime::reportUnhandledRejections()
         reportValue(scope, value.Get(m_isolate), QStringLiteral("Uncaught (in promise) "));
 }
 
-void JsRuntime::performMicrotaskCheckpoint()
-{
+void JsRuntime::performMicrotaskCheckpoint() {
     v8::HandleScope handles(m_isolate);
     v8::Context::Scope contextScope(context());
     m_isolate->PerformMicrotaskCheckpoint();
-    if (!m_unhandled.empty())
-        reportUnhandledRejections();
+    if (!m_unhandled.empty()) reportUnhandledRejections();
 }
 
-void JsRuntime::log(LogLevel level, const QString& text, LogSource source) const
-{
-    if (m_options.log)
-        m_options.log(level, source, text);
+void JsRuntime::log(LogLevel level, const QString& text, LogSource source) const {
+    if (m_options.log) m_options.log(level, source, text);
 }
 
-v8::MaybeLocal<v8::Promise> JsRuntime::runModule(const JsScope& scope, const QString& path)
-{
+v8::MaybeLocal<v8::Promise> JsRuntime::runModule(const JsScope& scope, const QString& path) {
     return m_modules->run(scope, path);
 }
 
-v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QString& source, const QString& name)
-{
+v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QString& source,
+                                               const QString& name) {
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, name));
     v8::Local<v8::Script> script;
     if (!v8::Script::Compile(scope.context, toV8(scope.isolate, source), &origin).ToLocal(&script))
@@ -195,36 +177,39 @@ v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QStri
     return script->Run(scope.context);
 }
 
-void JsRuntime::whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done)
-{
+void JsRuntime::whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done) {
     // Both reactions share one heap copy of `done`; whichever runs frees it. (A promise that
     // never settles leaks it, which only happens when the isolate is being thrown away.)
     auto data = v8::External::New(scope.isolate, new Settled(std::move(done)));
-    auto onOk = v8::Function::New(scope.context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
-        settle(info, true);
-    }, data).ToLocalChecked();
-    auto onFail = v8::Function::New(scope.context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
-        settle(info, false);
-    }, data).ToLocalChecked();
+    auto onOk =
+        v8::Function::New(
+            scope.context,
+            [](const v8::FunctionCallbackInfo<v8::Value>& info) { settle(info, true); }, data)
+            .ToLocalChecked();
+    auto onFail =
+        v8::Function::New(
+            scope.context,
+            [](const v8::FunctionCallbackInfo<v8::Value>& info) { settle(info, false); }, data)
+            .ToLocalChecked();
     promise->Then(scope.context, onOk, onFail).ToLocalChecked();
 }
 
-void JsRuntime::reportValue(const JsScope& scope, v8::Local<v8::Value> error, const QString& prefix)
-{
+void JsRuntime::reportValue(const JsScope& scope, v8::Local<v8::Value> error,
+                            const QString& prefix) {
     QString text;
     if (error->IsObject()) {
         v8::Local<v8::Value> stack;
-        if (error.As<v8::Object>()->Get(scope.context, toV8(scope.isolate, "stack")).ToLocal(&stack)
-            && stack->IsString())
+        if (error.As<v8::Object>()
+                ->Get(scope.context, toV8(scope.isolate, "stack"))
+                .ToLocal(&stack) &&
+            stack->IsString())
             text = toQString(scope.isolate, stack);
     }
-    if (text.isEmpty())
-        text = toQString(scope.isolate, error);
+    if (text.isEmpty()) text = toQString(scope.isolate, error);
     log(LogLevel::Error, prefix + text);
 }
 
-void JsRuntime::reportException(const JsScope& scope, v8::TryCatch& tryCatch)
-{
+void JsRuntime::reportException(const JsScope& scope, v8::TryCatch& tryCatch) {
     if (tryCatch.HasTerminated()) {
         log(LogLevel::Error, QStringLiteral("Uncaught: execution terminated"));
         return;

@@ -16,49 +16,44 @@ namespace {
 constexpr int kLoaderSlot = 1;
 }
 
-ModuleLoader::ModuleLoader(v8::Isolate* isolate) : m_isolate(isolate)
-{
+ModuleLoader::ModuleLoader(v8::Isolate* isolate)
+    : m_isolate(isolate) {
     isolate->SetData(kLoaderSlot, this);
     isolate->SetHostImportModuleDynamicallyCallback(&ModuleLoader::importDynamic);
     isolate->SetHostInitializeImportMetaObjectCallback(&ModuleLoader::initMeta);
 }
 
-ModuleLoader* ModuleLoader::from(v8::Isolate* isolate)
-{
+ModuleLoader* ModuleLoader::from(v8::Isolate* isolate) {
     return static_cast<ModuleLoader*>(isolate->GetData(kLoaderSlot));
 }
 
-QString ModuleLoader::pathOf(v8::Local<v8::Module> module) const
-{
+QString ModuleLoader::pathOf(v8::Local<v8::Module> module) const {
     auto [begin, end] = m_pathsByHash.equal_range(module->GetIdentityHash());
     for (auto it = begin; it != end; ++it) {
-        if (m_byPath.at(it->second).Get(m_isolate) == module)
-            return it->second;
+        if (m_byPath.at(it->second).Get(m_isolate) == module) return it->second;
     }
     return {};
 }
 
-QString ModuleLoader::resolve(const QString& specifier, const QString& referrerPath, QString* error) const
-{
+QString ModuleLoader::resolve(const QString& specifier, const QString& referrerPath,
+                              QString* error) const {
     QString spec = specifier;
-    if (spec.startsWith(QLatin1String("file://")))
-        spec = spec.mid(7);
-    if (spec.startsWith(QLatin1Char('/')))
-        return QDir::cleanPath(spec);
+    if (spec.startsWith(QLatin1String("file://"))) spec = spec.mid(7);
+    if (spec.startsWith(QLatin1Char('/'))) return QDir::cleanPath(spec);
     if (spec.startsWith(QLatin1String("./")) || spec.startsWith(QLatin1String("../")))
         return QDir::cleanPath(QFileInfo(referrerPath).absolutePath() + QLatin1Char('/') + spec);
-    *error = QStringLiteral("Cannot resolve module \"%1\" imported from %2").arg(specifier, referrerPath);
+    *error = QStringLiteral("Cannot resolve module \"%1\" imported from %2")
+                 .arg(specifier, referrerPath);
     return {};
 }
 
-v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path)
-{
-    if (auto it = m_byPath.find(path); it != m_byPath.end())
-        return it->second.Get(scope.isolate);
+v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
+    if (auto it = m_byPath.find(path); it != m_byPath.end()) return it->second.Get(scope.isolate);
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         scope.isolate->ThrowException(v8::Exception::Error(
-            toV8(scope.isolate, QStringLiteral("Cannot load module %1: %2").arg(path, file.errorString()))));
+            toV8(scope.isolate,
+                 QStringLiteral("Cannot load module %1: %2").arg(path, file.errorString()))));
         return {};
     }
     const QByteArray source = file.readAll();
@@ -66,7 +61,8 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
                             v8::Local<v8::Value>(), false, false, true);
     v8::Local<v8::String> text;
     if (!v8::String::NewFromUtf8(scope.isolate, source.constData(), v8::NewStringType::kNormal,
-                                 source.size()).ToLocal(&text))
+                                 source.size())
+             .ToLocal(&text))
         return {};
     v8::ScriptCompiler::Source compilerSource(text, origin);
     v8::Local<v8::Module> module;
@@ -80,12 +76,12 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
 v8::MaybeLocal<v8::Module> ModuleLoader::resolveStatic(v8::Local<v8::Context> context,
                                                        v8::Local<v8::String> specifier,
                                                        v8::Local<v8::FixedArray>,
-                                                       v8::Local<v8::Module> referrer)
-{
+                                                       v8::Local<v8::Module> referrer) {
     auto* isolate = context->GetIsolate();
     auto* self = from(isolate);
     QString error;
-    const QString path = self->resolve(toQString(isolate, specifier), self->pathOf(referrer), &error);
+    const QString path =
+        self->resolve(toQString(isolate, specifier), self->pathOf(referrer), &error);
     if (path.isEmpty()) {
         isolate->ThrowException(v8::Exception::Error(toV8(isolate, error)));
         return {};
@@ -93,17 +89,14 @@ v8::MaybeLocal<v8::Module> ModuleLoader::resolveStatic(v8::Local<v8::Context> co
     return self->load({isolate, context}, path);
 }
 
-v8::MaybeLocal<v8::Promise> ModuleLoader::run(const JsScope& scope, const QString& path)
-{
+v8::MaybeLocal<v8::Promise> ModuleLoader::run(const JsScope& scope, const QString& path) {
     v8::Local<v8::Module> module;
-    if (!load(scope, path).ToLocal(&module))
-        return {};
-    if (module->GetStatus() == v8::Module::kUninstantiated
-        && module->InstantiateModule(scope.context, &ModuleLoader::resolveStatic).IsNothing())
+    if (!load(scope, path).ToLocal(&module)) return {};
+    if (module->GetStatus() == v8::Module::kUninstantiated &&
+        module->InstantiateModule(scope.context, &ModuleLoader::resolveStatic).IsNothing())
         return {};
     v8::Local<v8::Value> result;
-    if (!module->Evaluate(scope.context).ToLocal(&result))
-        return {};
+    if (!module->Evaluate(scope.context).ToLocal(&result)) return {};
     return result.As<v8::Promise>();
 }
 
@@ -111,13 +104,13 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::importDynamic(v8::Local<v8::Context> c
                                                         v8::Local<v8::Data>,
                                                         v8::Local<v8::Value> resourceName,
                                                         v8::Local<v8::String> specifier,
-                                                        v8::Local<v8::FixedArray>)
-{
+                                                        v8::Local<v8::FixedArray>) {
     auto* isolate = context->GetIsolate();
     auto* self = from(isolate);
     auto resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
     QString error;
-    const QString path = self->resolve(toQString(isolate, specifier), toQString(isolate, resourceName), &error);
+    const QString path =
+        self->resolve(toQString(isolate, specifier), toQString(isolate, resourceName), &error);
     if (path.isEmpty()) {
         resolver->Reject(context, v8::Exception::Error(toV8(isolate, error))).Check();
         return resolver->GetPromise();
@@ -134,26 +127,43 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::importDynamic(v8::Local<v8::Context> c
     auto data = v8::Array::New(isolate, 2);
     data->Set(context, 0, resolver).Check();
     data->Set(context, 1, module->GetModuleNamespace()).Check();
-    auto onFulfilled = v8::Function::New(context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
-        auto ctx = info.GetIsolate()->GetCurrentContext();
-        auto pair = info.Data().As<v8::Array>();
-        pair->Get(ctx, 0).ToLocalChecked().As<v8::Promise::Resolver>()->Resolve(ctx, pair->Get(ctx, 1).ToLocalChecked()).Check();
-    }, data).ToLocalChecked();
-    auto onRejected = v8::Function::New(context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
-        auto ctx = info.GetIsolate()->GetCurrentContext();
-        auto pair = info.Data().As<v8::Array>();
-        pair->Get(ctx, 0).ToLocalChecked().As<v8::Promise::Resolver>()->Reject(ctx, info[0]).Check();
-    }, data).ToLocalChecked();
+    auto onFulfilled = v8::Function::New(
+                           context,
+                           [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+                               auto ctx = info.GetIsolate()->GetCurrentContext();
+                               auto pair = info.Data().As<v8::Array>();
+                               pair->Get(ctx, 0)
+                                   .ToLocalChecked()
+                                   .As<v8::Promise::Resolver>()
+                                   ->Resolve(ctx, pair->Get(ctx, 1).ToLocalChecked())
+                                   .Check();
+                           },
+                           data)
+                           .ToLocalChecked();
+    auto onRejected = v8::Function::New(
+                          context,
+                          [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+                              auto ctx = info.GetIsolate()->GetCurrentContext();
+                              auto pair = info.Data().As<v8::Array>();
+                              pair->Get(ctx, 0)
+                                  .ToLocalChecked()
+                                  .As<v8::Promise::Resolver>()
+                                  ->Reject(ctx, info[0])
+                                  .Check();
+                          },
+                          data)
+                          .ToLocalChecked();
     evaluation->Then(context, onFulfilled, onRejected).ToLocalChecked();
     return resolver->GetPromise();
 }
 
 void ModuleLoader::initMeta(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
-                            v8::Local<v8::Object> meta)
-{
+                            v8::Local<v8::Object> meta) {
     auto* isolate = context->GetIsolate();
     const QString path = from(isolate)->pathOf(module);
-    meta->CreateDataProperty(context, toV8(isolate, "url"), toV8(isolate, QStringLiteral("file://") + path)).Check();
+    meta->CreateDataProperty(context, toV8(isolate, "url"),
+                             toV8(isolate, QStringLiteral("file://") + path))
+        .Check();
 }
 
 } // namespace kiln

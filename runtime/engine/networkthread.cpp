@@ -30,30 +30,30 @@ struct Shared {
     bool stopped = false;
 };
 
-Shared& shared()
-{
+Shared& shared() {
     static auto* state = new Shared; // leaked on purpose: isolates may post during static teardown
     return *state;
 }
 
 // Runs from ~QCoreApplication: a QThread still running when the process exits aborts it, and
 // replies must be deleted on the thread that owns them.
-void stopThread()
-{
+void stopThread() {
     auto& s = shared();
     QThread* thread = nullptr;
     {
         std::lock_guard lock(s.mutex);
         s.stopped = true;
-        if (!s.thread)
-            return;
+        if (!s.thread) return;
         thread = s.thread;
         QObject* context = s.context;
-        QMetaObject::invokeMethod(context, [context, thread] {
-            delete context; // and with it the manager and every reply still open
-            shared().manager = nullptr;
-            thread->quit();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            context,
+            [context, thread] {
+                delete context; // and with it the manager and every reply still open
+                shared().manager = nullptr;
+                thread->quit();
+            },
+            Qt::QueuedConnection);
     }
     thread->wait();
     delete thread;
@@ -62,11 +62,9 @@ void stopThread()
 // KILN_EXTRA_CA_CERTS names a PEM file of extra trusted roots, like Node's
 // NODE_EXTRA_CA_CERTS: for a private CA or an intercepting proxy during local development
 // (and for the tests' loopback HTTPS server). The system roots stay trusted.
-void addExtraCaCertificates()
-{
+void addExtraCaCertificates() {
     const QString path = qEnvironmentVariable("KILN_EXTRA_CA_CERTS");
-    if (path.isEmpty())
-        return;
+    if (path.isEmpty()) return;
     QSslConfiguration config = QSslConfiguration::defaultConfiguration();
     if (config.addCaCertificates(path))
         QSslConfiguration::setDefaultConfiguration(config);
@@ -74,8 +72,7 @@ void addExtraCaCertificates()
         qWarning("KILN_EXTRA_CA_CERTS: no certificates could be read from %s", qPrintable(path));
 }
 
-QNetworkAccessManager& manager()
-{
+QNetworkAccessManager& manager() {
     auto& s = shared();
     if (!s.manager) {
         addExtraCaCertificates();
@@ -92,12 +89,10 @@ QNetworkAccessManager& manager()
 
 } // namespace
 
-void NetworkThread::post(Task task)
-{
+void NetworkThread::post(Task task) {
     auto& s = shared();
     std::lock_guard lock(s.mutex);
-    if (s.stopped)
-        return;
+    if (s.stopped) return;
     if (!s.thread) {
         s.thread = new QThread;
         s.thread->setObjectName(QStringLiteral("kiln-network"));
@@ -106,7 +101,8 @@ void NetworkThread::post(Task task)
         s.thread->start();
         qAddPostRoutine(stopThread);
     }
-    QMetaObject::invokeMethod(s.context, [task = std::move(task)] { task(manager()); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        s.context, [task = std::move(task)] { task(manager()); }, Qt::QueuedConnection);
 }
 
 } // namespace kiln

@@ -38,7 +38,8 @@ constexpr qint64 kReadBuffer = 4 * kChunkSize;
 // What crosses from the network thread to the isolate thread: plain data only.
 struct FetchEvent {
     enum Kind { Response, Chunk, End, Error, Timer };
-    FetchEvent(Kind k) : kind(k) {} // NOLINT: implicit, so deliver(id, {FetchEvent::End}) reads well
+    FetchEvent(Kind k)
+        : kind(k) {} // NOLINT: implicit, so deliver(id, {FetchEvent::End}) reads well
     Kind kind;
     int status = 0;
     QByteArray statusText;
@@ -70,14 +71,12 @@ struct Job {
 
 // Qt reports HTTP 4xx/5xx as reply errors too; those are ordinary responses for fetch().
 // Connection, proxy, TLS and protocol failures (below 200, 101-199, 301-399) are not.
-bool isNetworkFailure(QNetworkReply::NetworkError error)
-{
+bool isNetworkFailure(QNetworkReply::NetworkError error) {
     const int e = error;
     return e != QNetworkReply::NoError && !(e >= 200 && e < 300) && !(e >= 400 && e < 500);
 }
 
-QByteArray errorCode(QNetworkReply::NetworkError error)
-{
+QByteArray errorCode(QNetworkReply::NetworkError error) {
     const char* key = QMetaEnum::fromType<QNetworkReply::NetworkError>().valueToKey(error);
     return key ? QByteArray(key) : QByteArray("UnknownNetworkError");
 }
@@ -86,55 +85,51 @@ QByteArray errorCode(QNetworkReply::NetworkError error)
 // thread (jobs); the isolate's teardown calls shutdown(), after which nothing is delivered.
 class FetchHost : public std::enable_shared_from_this<FetchHost> {
 public:
-    explicit FetchHost(JsRuntime* runtime) : m_runtime(runtime), m_loop(&runtime->loop()) {}
+    explicit FetchHost(JsRuntime* runtime)
+        : m_runtime(runtime)
+        , m_loop(&runtime->loop()) {}
 
     // --- isolate thread ---
     int nextId() { return m_nextId++; }
     JsRuntime* runtime() const { return m_runtime; }
 
-    void await(int id)
-    {
-        if (m_runtime && m_awaiting.insert(id).second)
-            m_runtime->addPending();
+    void await(int id) {
+        if (m_runtime && m_awaiting.insert(id).second) m_runtime->addPending();
     }
 
-    void stopAwaiting(int id)
-    {
-        if (m_runtime && m_awaiting.erase(id))
-            m_runtime->removePending();
+    void stopAwaiting(int id) {
+        if (m_runtime && m_awaiting.erase(id)) m_runtime->removePending();
     }
 
-    void start(int id, RequestSpec spec)
-    {
+    void start(int id, RequestSpec spec) {
         await(id);
-        NetworkThread::post([self = shared_from_this(), id, spec = std::move(spec)](QNetworkAccessManager& nam) {
-            self->netStart(nam, id, spec);
-        });
+        NetworkThread::post([self = shared_from_this(), id, spec = std::move(spec)](
+                                QNetworkAccessManager& nam) { self->netStart(nam, id, spec); });
     }
 
-    void read(int id)
-    {
+    void read(int id) {
         await(id);
-        NetworkThread::post([self = shared_from_this(), id](QNetworkAccessManager&) { self->netRead(id); });
+        NetworkThread::post(
+            [self = shared_from_this(), id](QNetworkAccessManager&) { self->netRead(id); });
     }
 
-    void cancel(int id)
-    {
+    void cancel(int id) {
         stopAwaiting(id);
-        NetworkThread::post([self = shared_from_this(), id](QNetworkAccessManager&) { self->netCancel(id); });
+        NetworkThread::post(
+            [self = shared_from_this(), id](QNetworkAccessManager&) { self->netCancel(id); });
     }
 
-    void startTimer(int id, double ms)
-    {
+    void startTimer(int id, double ms) {
         // keepAlive=false: a pending AbortSignal.timeout() must not hold a finished script open.
         if (m_loop)
-            m_loop->postDelayed(ms, [self = shared_from_this(), id] { self->dispatch(id, {FetchEvent::Timer}); }, false);
+            m_loop->postDelayed(
+                ms, [self = shared_from_this(), id] { self->dispatch(id, {FetchEvent::Timer}); },
+                false);
     }
 
     // Called while the isolate is being disposed (see installFetchOps). Drops the loop refs
     // this host holds and aborts its exchanges; later deliveries are discarded.
-    void shutdown()
-    {
+    void shutdown() {
         {
             std::lock_guard lock(m_mutex);
             m_loop = nullptr;
@@ -145,13 +140,13 @@ public:
             m_awaiting.clear();
             m_runtime = nullptr;
         }
-        NetworkThread::post([self = shared_from_this()](QNetworkAccessManager&) { self->netCancelAll(); });
+        NetworkThread::post(
+            [self = shared_from_this()](QNetworkAccessManager&) { self->netCancelAll(); });
     }
 
 private:
     // --- any thread ---
-    void deliver(int id, FetchEvent event)
-    {
+    void deliver(int id, FetchEvent event) {
         std::lock_guard lock(m_mutex); // the loop outlives the runtime, which nulls m_loop first
         if (m_loop)
             m_loop->post([self = shared_from_this(), id, event = std::move(event)]() mutable {
@@ -173,20 +168,21 @@ private:
     void netDrop(int id, bool abort = false);
 
     std::mutex m_mutex;
-    JsRuntime* m_runtime;                 // isolate thread; null after shutdown
-    EventLoop* m_loop;                    // guarded by m_mutex; null after shutdown
-    std::unordered_set<int> m_awaiting;   // isolate thread: ids holding a loop ref
-    int m_nextId = 1;                     // isolate thread
-    std::unordered_map<int, Job> m_jobs;  // network thread
+    JsRuntime* m_runtime;                // isolate thread; null after shutdown
+    EventLoop* m_loop;                   // guarded by m_mutex; null after shutdown
+    std::unordered_set<int> m_awaiting;  // isolate thread: ids holding a loop ref
+    int m_nextId = 1;                    // isolate thread
+    std::unordered_map<int, Job> m_jobs; // network thread
 };
 
-void FetchHost::netStart(QNetworkAccessManager& nam, int id, const RequestSpec& spec)
-{
+void FetchHost::netStart(QNetworkAccessManager& nam, int id, const RequestSpec& spec) {
     QNetworkRequest request(spec.url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
     // Workers' outbound fetch speaks HTTP/1.1; it also keeps the wire behaviour predictable.
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
+                         QNetworkRequest::AlwaysNetwork);
     request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
     request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
     request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
@@ -210,21 +206,19 @@ void FetchHost::netStart(QNetworkAccessManager& nam, int id, const RequestSpec& 
     Job& job = m_jobs[id];
     job.reply = reply;
     job.connections = {
-        QObject::connect(reply, &QNetworkReply::metaDataChanged, reply, [this, id] { netMetaData(id); }),
+        QObject::connect(reply, &QNetworkReply::metaDataChanged, reply,
+                         [this, id] { netMetaData(id); }),
         QObject::connect(reply, &QNetworkReply::readyRead, reply, [this, id] { netPump(id); }),
         QObject::connect(reply, &QNetworkReply::finished, reply, [this, id] { netFinished(id); }),
     };
 }
 
-void FetchHost::netMetaData(int id)
-{
+void FetchHost::netMetaData(int id) {
     auto it = m_jobs.find(id);
-    if (it == m_jobs.end() || it->second.responded)
-        return;
+    if (it == m_jobs.end() || it->second.responded) return;
     QNetworkReply* reply = it->second.reply;
     const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-    if (!status.isValid())
-        return;
+    if (!status.isValid()) return;
     it->second.responded = true;
     FetchEvent event{FetchEvent::Response};
     event.status = status.toInt();
@@ -234,11 +228,9 @@ void FetchHost::netMetaData(int id)
     deliver(id, std::move(event));
 }
 
-void FetchHost::netFinished(int id)
-{
+void FetchHost::netFinished(int id) {
     auto it = m_jobs.find(id);
-    if (it == m_jobs.end())
-        return;
+    if (it == m_jobs.end()) return;
     it->second.finished = true;
     if (!it->second.responded) {
         netMetaData(id);
@@ -255,11 +247,9 @@ void FetchHost::netFinished(int id)
     netPump(id);
 }
 
-void FetchHost::netPump(int id)
-{
+void FetchHost::netPump(int id) {
     auto it = m_jobs.find(id);
-    if (it == m_jobs.end() || !it->second.wantChunk)
-        return;
+    if (it == m_jobs.end() || !it->second.wantChunk) return;
     Job& job = it->second;
     QNetworkReply* reply = job.reply;
     if (reply->bytesAvailable() > 0) {
@@ -280,8 +270,7 @@ void FetchHost::netPump(int id)
     }
 }
 
-void FetchHost::netRead(int id)
-{
+void FetchHost::netRead(int id) {
     auto it = m_jobs.find(id);
     if (it == m_jobs.end()) {
         // Already ended or cancelled: answer so the reader does not wait forever.
@@ -292,33 +281,30 @@ void FetchHost::netRead(int id)
     netPump(id);
 }
 
-void FetchHost::netDrop(int id, bool abort)
-{
+void FetchHost::netDrop(int id, bool abort) {
     auto it = m_jobs.find(id);
-    if (it == m_jobs.end())
-        return;
+    if (it == m_jobs.end()) return;
     // Disconnect first: abort() emits finished() at once, and nobody is listening any more.
     for (const auto& connection : it->second.connections)
         QObject::disconnect(connection);
     if (QNetworkReply* reply = it->second.reply) {
-        if (abort)
-            reply->abort(); // closes the connection on Qt's HTTP thread
+        if (abort) reply->abort(); // closes the connection on Qt's HTTP thread
         reply->deleteLater();
     }
     m_jobs.erase(it);
 }
 
-void FetchHost::netCancel(int id) { netDrop(id, true); }
+void FetchHost::netCancel(int id) {
+    netDrop(id, true);
+}
 
-void FetchHost::netCancelAll()
-{
+void FetchHost::netCancelAll() {
     while (!m_jobs.empty())
         netCancel(m_jobs.begin()->first);
 }
 
 v8::Local<v8::Array> flatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> context,
-                                 const QList<QNetworkReply::RawHeaderPair>& headers)
-{
+                                 const QList<QNetworkReply::RawHeaderPair>& headers) {
     auto array = v8::Array::New(isolate, static_cast<int>(headers.size() * 2));
     uint32_t i = 0;
     for (const auto& [name, value] : headers) {
@@ -329,24 +315,21 @@ v8::Local<v8::Array> flatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> co
     return array;
 }
 
-v8::Local<v8::Private> handlerKey(v8::Isolate* isolate)
-{
+v8::Local<v8::Private> handlerKey(v8::Isolate* isolate) {
     return v8::Private::ForApi(isolate, toV8(isolate, "kiln.fetchHandler"));
 }
 
-void FetchHost::dispatch(int id, FetchEvent event)
-{
-    if (!m_runtime)
-        return;
-    if (event.kind != FetchEvent::Timer)
-        stopAwaiting(id);
+void FetchHost::dispatch(int id, FetchEvent event) {
+    if (!m_runtime) return;
+    if (event.kind != FetchEvent::Timer) stopAwaiting(id);
     v8::Isolate* isolate = m_runtime->isolate();
     v8::HandleScope handles(isolate);
     auto context = m_runtime->context();
     v8::Context::Scope contextScope(context);
     const JsScope scope{isolate, context};
     v8::Local<v8::Value> handler;
-    if (!m_runtime->ops(scope)->GetPrivate(context, handlerKey(isolate)).ToLocal(&handler) || !handler->IsFunction())
+    if (!m_runtime->ops(scope)->GetPrivate(context, handlerKey(isolate)).ToLocal(&handler) ||
+        !handler->IsFunction())
         return;
 
     static const char* const kinds[] = {"response", "chunk", "end", "error", "timer"};
@@ -366,7 +349,8 @@ void FetchHost::dispatch(int id, FetchEvent event)
     }
     case FetchEvent::Chunk: {
         auto buffer = v8::ArrayBuffer::New(isolate, static_cast<size_t>(event.data.size()));
-        memcpy(buffer->GetBackingStore()->Data(), event.data.constData(), static_cast<size_t>(event.data.size()));
+        memcpy(buffer->GetBackingStore()->Data(), event.data.constData(),
+               static_cast<size_t>(event.data.size()));
         payload = v8::Uint8Array::New(buffer, 0, buffer->ByteLength());
         break;
     }
@@ -381,52 +365,50 @@ void FetchHost::dispatch(int id, FetchEvent event)
     case FetchEvent::Timer:
         break;
     }
-    v8::Local<v8::Value> argv[] = {v8::Integer::New(isolate, id), toV8(isolate, kinds[event.kind]), payload};
+    v8::Local<v8::Value> argv[] = {v8::Integer::New(isolate, id), toV8(isolate, kinds[event.kind]),
+                                   payload};
     v8::TryCatch tryCatch(isolate);
-    if (handler.As<v8::Function>()->Call(context, v8::Undefined(isolate), 3, argv).IsEmpty()
-        && tryCatch.HasCaught() && !tryCatch.HasTerminated())
+    if (handler.As<v8::Function>()->Call(context, v8::Undefined(isolate), 3, argv).IsEmpty() &&
+        tryCatch.HasCaught() && !tryCatch.HasTerminated())
         m_runtime->reportException(scope, tryCatch);
 }
 
 // --- ops ---
 
-FetchHost& hostOf(Args args)
-{
+FetchHost& hostOf(Args args) {
     return *static_cast<FetchHost*>(args.Data().As<v8::External>()->Value());
 }
 
-void throwTypeError(v8::Isolate* isolate, const QString& message)
-{
+void throwTypeError(v8::Isolate* isolate, const QString& message) {
     isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, message)));
 }
 
-QByteArray latin1Of(v8::Isolate* isolate, v8::Local<v8::Value> value)
-{
+QByteArray latin1Of(v8::Isolate* isolate, v8::Local<v8::Value> value) {
     return toQString(isolate, value).toLatin1();
 }
 
-void opFetchSetHandler(Args args)
-{
+void opFetchSetHandler(Args args) {
     auto* isolate = args.GetIsolate();
     if (!args[0]->IsFunction())
         return throwTypeError(isolate, QStringLiteral("fetchSetHandler expects a function"));
     auto context = isolate->GetCurrentContext();
     JsRuntime* runtime = hostOf(args).runtime();
-    if (!runtime)
-        return;
+    if (!runtime) return;
     runtime->ops({isolate, context})->SetPrivate(context, handlerKey(isolate), args[0]).Check();
 }
 
-void opFetchStart(Args args)
-{
+void opFetchStart(Args args) {
     auto* isolate = args.GetIsolate();
     auto context = isolate->GetCurrentContext();
     RequestSpec spec;
     spec.method = latin1Of(isolate, args[0]);
     spec.url = QUrl(toQString(isolate, args[1]), QUrl::StrictMode);
     const QString scheme = spec.url.scheme();
-    if (!spec.url.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
-        return throwTypeError(isolate, QStringLiteral("fetchStart: not an http(s) URL: %1").arg(toQString(isolate, args[1])));
+    if (!spec.url.isValid() ||
+        (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
+        return throwTypeError(
+            isolate,
+            QStringLiteral("fetchStart: not an http(s) URL: %1").arg(toQString(isolate, args[1])));
     if (args[2]->IsArray()) {
         auto list = args[2].As<v8::Array>();
         for (uint32_t i = 0; i + 1 < list->Length(); i += 2) {
@@ -441,7 +423,8 @@ void opFetchStart(Args args)
         spec.hasBody = true;
     } else if (args[3]->IsArrayBuffer()) {
         auto store = args[3].As<v8::ArrayBuffer>()->GetBackingStore();
-        spec.body = QByteArray(static_cast<const char*>(store->Data()), static_cast<qsizetype>(store->ByteLength()));
+        spec.body = QByteArray(static_cast<const char*>(store->Data()),
+                               static_cast<qsizetype>(store->ByteLength()));
         spec.hasBody = true;
     }
     auto& host = hostOf(args);
@@ -450,21 +433,17 @@ void opFetchStart(Args args)
     args.GetReturnValue().Set(id);
 }
 
-void opFetchRead(Args args)
-{
+void opFetchRead(Args args) {
     hostOf(args).read(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
 }
 
-void opFetchCancel(Args args)
-{
+void opFetchCancel(Args args) {
     hostOf(args).cancel(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
 }
 
-void opFetchTimer(Args args)
-{
+void opFetchTimer(Args args) {
     double ms = args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
-    if (!(ms >= 0) || ms > 2147483647.0)
-        ms = 0;
+    if (!(ms >= 0) || ms > 2147483647.0) ms = 0;
     auto& host = hostOf(args);
     const int id = host.nextId();
     host.startTimer(id, ms);
@@ -474,11 +453,11 @@ void opFetchTimer(Args args)
 // ArrayBuffer.prototype.transfer(), which V8 10.2 lacks: detaches `buffer` and returns a new
 // ArrayBuffer over the same memory. structuredClone's transfer list is built on it, and the
 // streams polyfill transfers every chunk enqueued into a byte stream (all fetch bodies).
-void opTransferArrayBuffer(Args args)
-{
+void opTransferArrayBuffer(Args args) {
     auto* isolate = args.GetIsolate();
     if (!args[0]->IsArrayBuffer())
-        return throwTypeError(isolate, QStringLiteral("transferArrayBuffer expects an ArrayBuffer"));
+        return throwTypeError(isolate,
+                              QStringLiteral("transferArrayBuffer expects an ArrayBuffer"));
     auto buffer = args[0].As<v8::ArrayBuffer>();
     if (!buffer->IsDetachable())
         return throwTypeError(isolate, QStringLiteral("This ArrayBuffer cannot be transferred"));
@@ -490,8 +469,7 @@ void opTransferArrayBuffer(Args args)
 // V8 has no isolate-teardown callback, but it frees every ArrayBuffer backing store when
 // the isolate is disposed. A private, never-exposed buffer on `ops` whose deleter owns the
 // host turns that into one: the runtime's ops object lives until the isolate does.
-void releaseHost(void*, size_t, void* data)
-{
+void releaseHost(void*, size_t, void* data) {
     auto* holder = static_cast<std::shared_ptr<FetchHost>*>(data);
     (*holder)->shutdown();
     delete holder;
@@ -499,13 +477,16 @@ void releaseHost(void*, size_t, void* data)
 
 } // namespace
 
-void installFetchOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops)
-{
+void installFetchOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops) {
     auto host = std::make_shared<FetchHost>(&runtime);
     static char anchorByte;
-    auto store = v8::ArrayBuffer::NewBackingStore(&anchorByte, 1, releaseHost, new std::shared_ptr<FetchHost>(host));
+    auto store = v8::ArrayBuffer::NewBackingStore(&anchorByte, 1, releaseHost,
+                                                  new std::shared_ptr<FetchHost>(host));
     auto anchor = v8::ArrayBuffer::New(scope.isolate, std::move(store));
-    ops->SetPrivate(scope.context, v8::Private::ForApi(scope.isolate, toV8(scope.isolate, "kiln.fetchHost")), anchor).Check();
+    ops->SetPrivate(scope.context,
+                    v8::Private::ForApi(scope.isolate, toV8(scope.isolate, "kiln.fetchHost")),
+                    anchor)
+        .Check();
 
     auto data = v8::External::New(scope.isolate, host.get());
     const struct {
@@ -520,7 +501,9 @@ void installFetchOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Obj
         {"transferArrayBuffer", opTransferArrayBuffer},
     };
     for (const auto& op : table) {
-        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)->GetFunction(scope.context).ToLocalChecked();
+        auto fn = v8::FunctionTemplate::New(scope.isolate, op.fn, data)
+                      ->GetFunction(scope.context)
+                      .ToLocalChecked();
         fn->SetName(toV8(scope.isolate, op.name));
         ops->Set(scope.context, toV8(scope.isolate, op.name), fn).Check();
     }

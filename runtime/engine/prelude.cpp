@@ -9,13 +9,12 @@
 
 namespace kiln {
 
-bool installPrelude(const JsScope& scope, JsRuntime& runtime)
-{
+bool installPrelude(const JsScope& scope, JsRuntime& runtime) {
     const QString path = shareDir() + QStringLiteral("/js/prelude.js");
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
-        scope.isolate->ThrowException(v8::Exception::Error(
-            toV8(scope.isolate, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()))));
+        scope.isolate->ThrowException(v8::Exception::Error(toV8(
+            scope.isolate, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()))));
         return false;
     }
     auto global = scope.context->Global();

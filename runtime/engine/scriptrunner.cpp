@@ -12,8 +12,7 @@
 
 namespace kiln {
 
-void writeLogLine(LogLevel level, const QString& text)
-{
+void writeLogLine(LogLevel level, const QString& text) {
     FILE* out = level >= LogLevel::Warn ? stderr : stdout;
     const QByteArray bytes = text.toUtf8();
     fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), out);
@@ -21,16 +20,18 @@ void writeLogLine(LogLevel level, const QString& text)
     fflush(out);
 }
 
-int runScriptFile(const QString& path)
-{
+int runScriptFile(const QString& path) {
     EventLoop loop;
     loop.setExitWhenIdle(true);
     bool failed = false;
     JsRuntime runtime(loop, {[&](LogLevel level, LogSource, const QString& text) {
-        if (level == LogLevel::Error && text.startsWith(QLatin1String("Uncaught")))
-            failed = true;
-        writeLogLine(level, text);
-    }, 0, {}});
+                                 if (level == LogLevel::Error &&
+                                     text.startsWith(QLatin1String("Uncaught")))
+                                     failed = true;
+                                 writeLogLine(level, text);
+                             },
+                             0,
+                             {}});
     {
         v8::HandleScope handles(runtime.isolate());
         JsScope scope{runtime.isolate(), runtime.context()};

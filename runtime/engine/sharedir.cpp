@@ -6,14 +6,11 @@
 
 namespace kiln {
 
-QString shareDir()
-{
+QString shareDir() {
     const QString fromEnv = qEnvironmentVariable("KILN_SHARE_DIR");
-    if (!fromEnv.isEmpty())
-        return QDir(fromEnv).absolutePath();
+    if (!fromEnv.isEmpty()) return QDir(fromEnv).absolutePath();
     QString exeDir = QCoreApplication::applicationDirPath();
-    if (exeDir.isEmpty())
-        exeDir = QFileInfo(QStringLiteral("/proc/self/exe")).canonicalPath();
+    if (exeDir.isEmpty()) exeDir = QFileInfo(QStringLiteral("/proc/self/exe")).canonicalPath();
     return QDir::cleanPath(exeDir + QStringLiteral("/../share/kiln"));
 }
 

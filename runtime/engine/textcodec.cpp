@@ -8,8 +8,7 @@
 
 namespace kiln {
 
-QByteArray encodeUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value)
-{
+QByteArray encodeUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
     v8::Local<v8::String> text;
     if (value->IsUndefined())
         text = v8::String::Empty(isolate);
@@ -22,8 +21,7 @@ QByteArray encodeUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value)
     return bytes;
 }
 
-bool isValidUtf8(const unsigned char* s, size_t n)
-{
+bool isValidUtf8(const unsigned char* s, size_t n) {
     size_t i = 0;
     while (i < n) {
         const unsigned char c = s[i];
@@ -37,33 +35,25 @@ bool isValidUtf8(const unsigned char* s, size_t n)
             extra = 1;
         else if (c >= 0xE0 && c <= 0xEF) {
             extra = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            if (c == 0xED)
-                hi = 0x9F;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
         } else if (c >= 0xF0 && c <= 0xF4) {
             extra = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
         } else
             return false;
-        if (i + extra >= n)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
+        if (i + extra >= n) return false;
+        if (s[i + 1] < lo || s[i + 1] > hi) return false;
         for (size_t k = 2; k <= extra; ++k)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
+            if ((s[i + k] & 0xC0) != 0x80) return false;
         i += extra + 1;
     }
     return true;
 }
 
 v8::MaybeLocal<v8::String> decodeText(v8::Isolate* isolate, const char* data, size_t length,
-                                      const QString& encoding, bool fatal, QString* error)
-{
+                                      const QString& encoding, bool fatal, QString* error) {
     const QString enc = encoding.toLower();
     if (enc.isEmpty() || enc == QLatin1String("utf-8") || enc == QLatin1String("utf8")) {
         if (fatal && !isValidUtf8(reinterpret_cast<const unsigned char*>(data), length)) {
@@ -71,7 +61,8 @@ v8::MaybeLocal<v8::String> decodeText(v8::Isolate* isolate, const char* data, si
             return {};
         }
         // V8 decodes ill-formed sequences to U+FFFD per maximal subpart, as the standard does.
-        return v8::String::NewFromUtf8(isolate, data, v8::NewStringType::kNormal, static_cast<int>(length));
+        return v8::String::NewFromUtf8(isolate, data, v8::NewStringType::kNormal,
+                                       static_cast<int>(length));
     }
     if (enc == QLatin1String("utf-16le") || enc == QLatin1String("utf-16")) {
         std::vector<uint16_t> units(length / 2);
@@ -83,10 +74,12 @@ v8::MaybeLocal<v8::String> decodeText(v8::Isolate* isolate, const char* data, si
             }
             units.push_back(0xFFFD);
         }
-        return v8::String::NewFromTwoByte(isolate, units.data(), v8::NewStringType::kNormal, static_cast<int>(units.size()));
+        return v8::String::NewFromTwoByte(isolate, units.data(), v8::NewStringType::kNormal,
+                                          static_cast<int>(units.size()));
     }
-    if (enc == QLatin1String("latin1") || enc == QLatin1String("iso-8859-1") || enc == QLatin1String("ascii")
-        || enc == QLatin1String("us-ascii") || enc == QLatin1String("windows-1252")) {
+    if (enc == QLatin1String("latin1") || enc == QLatin1String("iso-8859-1") ||
+        enc == QLatin1String("ascii") || enc == QLatin1String("us-ascii") ||
+        enc == QLatin1String("windows-1252")) {
         return v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(data),
                                           v8::NewStringType::kNormal, static_cast<int>(length));
     }

@@ -19,10 +19,10 @@ namespace {
 // attached: a compile finishing after the worker was torn down drops its task.
 class LoopTaskRunner final : public v8::TaskRunner {
 public:
-    explicit LoopTaskRunner(EventLoop* loop) : m_loop(loop) {}
+    explicit LoopTaskRunner(EventLoop* loop)
+        : m_loop(loop) {}
 
-    void detach()
-    {
+    void detach() {
         std::lock_guard lock(m_mutex);
         m_loop = nullptr;
         *m_alive = false;
@@ -30,12 +30,10 @@ public:
 
     void PostTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
     void PostNonNestableTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
-    void PostDelayedTask(std::unique_ptr<v8::Task> task, double seconds) override
-    {
+    void PostDelayedTask(std::unique_ptr<v8::Task> task, double seconds) override {
         post(std::move(task), seconds * 1000.0);
     }
-    void PostNonNestableDelayedTask(std::unique_ptr<v8::Task> task, double seconds) override
-    {
+    void PostNonNestableDelayedTask(std::unique_ptr<v8::Task> task, double seconds) override {
         post(std::move(task), seconds * 1000.0);
     }
     void PostIdleTask(std::unique_ptr<v8::IdleTask>) override {}
@@ -44,15 +42,12 @@ public:
     bool NonNestableDelayedTasksEnabled() const override { return true; }
 
 private:
-    void post(std::unique_ptr<v8::Task> task, double ms)
-    {
+    void post(std::unique_ptr<v8::Task> task, double ms) {
         std::lock_guard lock(m_mutex);
-        if (!m_loop)
-            return;
+        if (!m_loop) return;
         // Tasks already queued when the isolate goes away must not run against it.
         auto run = [shared = std::shared_ptr<v8::Task>(std::move(task)), alive = m_alive] {
-            if (*alive)
-                shared->Run();
+            if (*alive) shared->Run();
         };
         if (ms <= 0)
             m_loop->post(run);
@@ -62,7 +57,8 @@ private:
 
     std::mutex m_mutex;
     EventLoop* m_loop;
-    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true); // loop thread reads, detach() writes on it too
+    std::shared_ptr<bool> m_alive =
+        std::make_shared<bool>(true); // loop thread reads, detach() writes on it too
 };
 
 } // namespace
@@ -73,13 +69,12 @@ struct V8Platform::Private {
     std::map<v8::Isolate*, std::shared_ptr<LoopTaskRunner>> runners;
 };
 
-V8Platform::V8Platform() : d(std::make_unique<Private>())
-{
+V8Platform::V8Platform()
+    : d(std::make_unique<Private>()) {
     d->base = v8::platform::NewDefaultPlatform(0, v8::platform::IdleTaskSupport::kDisabled);
 }
 
-V8Platform& V8Platform::instance()
-{
+V8Platform& V8Platform::instance() {
     static V8Platform* platform = [] {
         auto* p = new V8Platform; // lives for the process: V8 cannot be re-initialised
         // Compile all wasm with the optimising tier in the background, so the code cache
@@ -87,8 +82,7 @@ V8Platform& V8Platform::instance()
         v8::V8::SetFlagsFromString("--no-wasm-dynamic-tiering");
         // Diagnostics (profiling, tiering experiments): extra V8 flags from the environment.
         const QByteArray extra = qgetenv("KILN_V8_FLAGS");
-        if (!extra.isEmpty())
-            v8::V8::SetFlagsFromString(extra.constData(), extra.size());
+        if (!extra.isEmpty()) v8::V8::SetFlagsFromString(extra.constData(), extra.size());
         // Wasm bounds checks by guard pages and a SIGSEGV handler, as node and workerd run
         // it: without this V8 emits an explicit check on every memory access, and the
         // Python interpreter loop is mostly memory accesses.
@@ -100,14 +94,12 @@ V8Platform& V8Platform::instance()
     return *platform;
 }
 
-void V8Platform::attach(v8::Isolate* isolate, EventLoop* loop)
-{
+void V8Platform::attach(v8::Isolate* isolate, EventLoop* loop) {
     std::lock_guard lock(d->mutex);
     d->runners[isolate] = std::make_shared<LoopTaskRunner>(loop);
 }
 
-void V8Platform::detach(v8::Isolate* isolate)
-{
+void V8Platform::detach(v8::Isolate* isolate) {
     std::lock_guard lock(d->mutex);
     auto it = d->runners.find(isolate);
     if (it != d->runners.end()) {
@@ -117,36 +109,41 @@ void V8Platform::detach(v8::Isolate* isolate)
     v8::platform::NotifyIsolateShutdown(d->base.get(), isolate);
 }
 
-std::shared_ptr<v8::TaskRunner> V8Platform::GetForegroundTaskRunner(v8::Isolate* isolate)
-{
+std::shared_ptr<v8::TaskRunner> V8Platform::GetForegroundTaskRunner(v8::Isolate* isolate) {
     std::lock_guard lock(d->mutex);
     auto it = d->runners.find(isolate);
-    if (it != d->runners.end())
-        return it->second;
+    if (it != d->runners.end()) return it->second;
     return d->base->GetForegroundTaskRunner(isolate);
 }
 
-int V8Platform::NumberOfWorkerThreads() { return d->base->NumberOfWorkerThreads(); }
+int V8Platform::NumberOfWorkerThreads() {
+    return d->base->NumberOfWorkerThreads();
+}
 
-void V8Platform::CallOnWorkerThread(std::unique_ptr<v8::Task> task)
-{
+void V8Platform::CallOnWorkerThread(std::unique_ptr<v8::Task> task) {
     d->base->CallOnWorkerThread(std::move(task));
 }
 
-void V8Platform::CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay)
-{
+void V8Platform::CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay) {
     d->base->CallDelayedOnWorkerThread(std::move(task), delay);
 }
 
 std::unique_ptr<v8::JobHandle> V8Platform::PostJob(v8::TaskPriority priority,
-                                                   std::unique_ptr<v8::JobTask> task)
-{
+                                                   std::unique_ptr<v8::JobTask> task) {
     return d->base->PostJob(priority, std::move(task));
 }
 
-double V8Platform::MonotonicallyIncreasingTime() { return d->base->MonotonicallyIncreasingTime(); }
-double V8Platform::CurrentClockTimeMillis() { return d->base->CurrentClockTimeMillis(); }
-v8::TracingController* V8Platform::GetTracingController() { return d->base->GetTracingController(); }
-v8::PageAllocator* V8Platform::GetPageAllocator() { return d->base->GetPageAllocator(); }
+double V8Platform::MonotonicallyIncreasingTime() {
+    return d->base->MonotonicallyIncreasingTime();
+}
+double V8Platform::CurrentClockTimeMillis() {
+    return d->base->CurrentClockTimeMillis();
+}
+v8::TracingController* V8Platform::GetTracingController() {
+    return d->base->GetTracingController();
+}
+v8::PageAllocator* V8Platform::GetPageAllocator() {
+    return d->base->GetPageAllocator();
+}
 
 } // namespace kiln

@@ -33,16 +33,13 @@ struct Worker::Private {
     std::deque<QueuedCron> queuedCrons;
     unsigned generation = 0; // which instance a "replace me" is about
 
-    void log(LogLevel level, const QString& text, LogSource source = LogSource::Kiln)
-    {
-        if (sinks.log)
-            sinks.log(level, source, text);
+    void log(LogLevel level, const QString& text, LogSource source = LogSource::Kiln) {
+        if (sinks.log) sinks.log(level, source, text);
     }
 
     void startInstance();
     // Its exchanges are aborted: their clients get an error (or the server's 500).
-    void discardInstance()
-    {
+    void discardInstance() {
         watchdog.reset();
         instance.reset();
     }
@@ -51,8 +48,7 @@ struct Worker::Private {
     void runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done);
 };
 
-void Worker::Private::startInstance()
-{
+void Worker::Private::startInstance() {
     ready = false;
     bootError.clear();
     const unsigned gen = ++generation;
@@ -62,21 +58,18 @@ void Worker::Private::startInstance()
         [this](LogLevel level, LogSource source, const QString& text) { log(level, text, source); },
         [this](const QString& text) {
             log(LogLevel::Error, text);
-            if (sinks.exception)
-                sinks.exception(text);
+            if (sinks.exception) sinks.exception(text);
         },
         [this](const QString& name, double start, double end) { Q_EMIT q->span(name, start, end); },
         // Engine thread: from here on new requests queue for the replacement instead of
         // reaching an instance that is about to be thrown away.
         [this, gen](const QString& reason) {
-            if (gen != generation)
-                return;
+            if (gen != generation) return;
             ready = false;
             loop.post([this, reason, gen] { replaceInstance(reason, gen); });
         },
         [this] {
-            if (watchdog)
-                watchdog->runEnds();
+            if (watchdog) watchdog->runEnds();
         },
     };
     instance = std::make_unique<WorkerInstance>(loop, options, sinks, std::move(hooks));
@@ -84,22 +77,26 @@ void Worker::Private::startInstance()
     watchdog = std::make_unique<CpuWatchdog>(
         pthread_self(), options.cpuLimitMs, [booting] { booting->interruptForCpuLimit(); },
         [this, booting, gen] {
-            log(LogLevel::Error, QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
+            log(LogLevel::Error,
+                QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
             booting->runtime().isolate()->TerminateExecution();
             loop.post([this, gen] { replaceInstance(QStringLiteral("its CPU time limit"), gen); });
         });
     // Only request-time work is limited: boot (Pyodide, imports) has its own, larger budget
     // on Cloudflare and is measured by the startup spans instead.
-    loop.setTaskHooks([this] { if (watchdog && ready) watchdog->runBegins(); },
-                      [this] { if (watchdog) watchdog->runEnds(); });
+    loop.setTaskHooks(
+        [this] {
+            if (watchdog && ready) watchdog->runBegins();
+        },
+        [this] {
+            if (watchdog) watchdog->runEnds();
+        });
     instance->boot([this, timer, booting, gen](const QString& error) {
-        if (instance.get() != booting)
-            return;
+        if (instance.get() != booting) return;
         if (!error.isEmpty()) {
             bootError = error;
             log(LogLevel::Error, error);
-            if (sinks.exception)
-                sinks.exception(error);
+            if (sinks.exception) sinks.exception(error);
             Q_EMIT q->bootFailed(error, gen);
         } else {
             ready = true;
@@ -114,23 +111,21 @@ void Worker::Private::startInstance()
     });
 }
 
-void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGeneration)
-{
-    if (!instance || dyingGeneration != generation)
-        return; // already replaced
+void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGeneration) {
+    if (!instance || dyingGeneration != generation) return; // already replaced
     ready = false;
-    log(LogLevel::Warn, QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
+    log(LogLevel::Warn,
+        QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
     discardInstance();
     startInstance();
 }
 
-void Worker::Private::serve(std::shared_ptr<HttpExchange> exchange)
-{
-    if (ready || !bootError.isEmpty())
-        exchange->markTaken();
+void Worker::Private::serve(std::shared_ptr<HttpExchange> exchange) {
+    if (ready || !bootError.isEmpty()) exchange->markTaken();
     if (!bootError.isEmpty()) {
         const QByteArray body = "The worker failed to start:\n\n" + bootError.toUtf8() + "\n";
-        exchange->respond(500, "Internal Server Error", {{"content-type", "text/plain;charset=UTF-8"}});
+        exchange->respond(500, "Internal Server Error",
+                          {{"content-type", "text/plain;charset=UTF-8"}});
         exchange->write(body);
         exchange->finish();
         return;
@@ -142,10 +137,9 @@ void Worker::Private::serve(std::shared_ptr<HttpExchange> exchange)
     instance->serve(std::move(exchange));
 }
 
-void Worker::Private::runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done)
-{
-    if (!done)
-        done = [](bool) {};
+void Worker::Private::runScheduled(const QString& cron, const QDateTime& time,
+                                   std::function<void(bool)> done) {
+    if (!done) done = [](bool) {};
     if (!ready) {
         if (bootError.isEmpty())
             queuedCrons.push_back({cron, time, std::move(done)});
@@ -153,19 +147,18 @@ void Worker::Private::runScheduled(const QString& cron, const QDateTime& time, s
             done(false);
         return;
     }
-    instance->scheduled(cron, time.isValid() ? time : QDateTime::currentDateTimeUtc(), std::move(done));
+    instance->scheduled(cron, time.isValid() ? time : QDateTime::currentDateTimeUtc(),
+                        std::move(done));
 }
 
 Worker::Worker(WorkerOptions options, QObject* parent)
     : QObject(parent)
-    , d(std::make_unique<Private>())
-{
+    , d(std::make_unique<Private>()) {
     d->q = this;
     d->options = std::move(options);
 }
 
-Worker::~Worker()
-{
+Worker::~Worker() {
     if (d->thread.joinable()) {
         d->loop.post([this] {
             d->discardInstance();
@@ -175,22 +168,19 @@ Worker::~Worker()
     }
 }
 
-void Worker::setSinks(WorkerSinks sinks)
-{
+void Worker::setSinks(WorkerSinks sinks) {
     Q_ASSERT(!d->thread.joinable());
     d->sinks = std::move(sinks);
 }
 
-void Worker::start()
-{
+void Worker::start() {
     d->thread = std::thread([this] {
         d->loop.post([this] { d->startInstance(); });
         d->loop.run();
     });
 }
 
-void Worker::reload(const ProjectConfig& project)
-{
+void Worker::reload(const ProjectConfig& project) {
     d->loop.post([this, project] {
         d->options.project = project;
         d->discardInstance();
@@ -198,13 +188,13 @@ void Worker::reload(const ProjectConfig& project)
     });
 }
 
-void Worker::handle(std::shared_ptr<HttpExchange> exchange)
-{
-    d->loop.post([this, exchange = std::move(exchange)]() mutable { d->serve(std::move(exchange)); });
+void Worker::handle(std::shared_ptr<HttpExchange> exchange) {
+    d->loop.post(
+        [this, exchange = std::move(exchange)]() mutable { d->serve(std::move(exchange)); });
 }
 
-void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done, const QDateTime& scheduledTime)
-{
+void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done,
+                              const QDateTime& scheduledTime) {
     d->loop.post([this, cron, scheduledTime, done = std::move(done)]() mutable {
         d->runScheduled(cron, scheduledTime, std::move(done));
     });

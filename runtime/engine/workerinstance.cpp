@@ -31,39 +31,39 @@ constexpr size_t kJsHeapLimitBytes = 256u * 1024 * 1024;
 
 // Files under `dir` as [fsPath, hostPath] pairs. Caches and hidden folders stay out: they
 // would not be uploaded to Cloudflare either.
-void collectFiles(const QString& dir, const QString& fsPrefix, QJsonArray& out)
-{
+void collectFiles(const QString& dir, const QString& fsPrefix, QJsonArray& out) {
     QDirIterator it(dir, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         const QString rel = QDir(dir).relativeFilePath(path);
-        if (rel.contains(QLatin1String("__pycache__")) || rel.startsWith(QLatin1Char('.'))
-            || rel.contains(QLatin1String("/.")) || rel.startsWith(QLatin1String("python_modules/")))
+        if (rel.contains(QLatin1String("__pycache__")) || rel.startsWith(QLatin1Char('.')) ||
+            rel.contains(QLatin1String("/.")) || rel.startsWith(QLatin1String("python_modules/")))
             continue;
         out.append(QJsonArray{fsPrefix.isEmpty() ? rel : fsPrefix + QLatin1Char('/') + rel, path});
     }
 }
 
-v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object)
-{
+v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object) {
     const QByteArray text = QJsonDocument(object).toJson(QJsonDocument::Compact);
-    return v8::JSON::Parse(scope.context, toV8(scope.isolate, QString::fromUtf8(text))).ToLocalChecked();
+    return v8::JSON::Parse(scope.context, toV8(scope.isolate, QString::fromUtf8(text)))
+        .ToLocalChecked();
 }
 
 } // namespace
 
-WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks, Hooks hooks)
+WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
+                               const WorkerSinks& sinks, Hooks hooks)
     : m_loop(loop)
     , m_options(options)
     , m_hooks(std::move(hooks))
-    , m_runtime(loop, {[this](LogLevel level, LogSource source, const QString& text) { m_hooks.log(level, source, text); },
-                       kJsHeapLimitBytes, [this] { m_hooks.died(QStringLiteral("its memory limit")); }})
-    , m_bindings(makeHostBindings({m_async, options.persistDir, sinks.storeChanged}))
-{
-}
+    , m_runtime(loop,
+                {[this](LogLevel level, LogSource source, const QString& text) {
+                     m_hooks.log(level, source, text);
+                 },
+                 kJsHeapLimitBytes, [this] { m_hooks.died(QStringLiteral("its memory limit")); }})
+    , m_bindings(makeHostBindings({m_async, options.persistDir, sinks.storeChanged})) {}
 
-WorkerInstance::~WorkerInstance()
-{
+WorkerInstance::~WorkerInstance() {
     *m_alive = false;
     for (auto& [id, exchange] : m_exchanges)
         exchange->abort();
@@ -72,8 +72,7 @@ WorkerInstance::~WorkerInstance()
     m_interruptBuffer.Reset();
 }
 
-QJsonObject WorkerInstance::bootConfig() const
-{
+QJsonObject WorkerInstance::bootConfig() const {
     const auto& project = m_options.project;
     QJsonArray sdkFiles;
     collectFiles(shareDir() + QStringLiteral("/python"), QString(), sdkFiles);
@@ -83,13 +82,16 @@ QJsonObject WorkerInstance::bootConfig() const
         collectFiles(project.pythonModulesDir, project.pythonModulesDir, projectFiles);
     QJsonArray kvNamespaces;
     for (const auto& ns : project.kvNamespaces)
-        kvNamespaces.append(QJsonObject{{QStringLiteral("binding"), ns.binding}, {QStringLiteral("id"), ns.id}});
+        kvNamespaces.append(
+            QJsonObject{{QStringLiteral("binding"), ns.binding}, {QStringLiteral("id"), ns.id}});
     QJsonArray d1Databases;
     for (const auto& db : project.d1Databases)
-        d1Databases.append(QJsonObject{{QStringLiteral("binding"), db.binding}, {QStringLiteral("id"), db.databaseId}});
+        d1Databases.append(QJsonObject{{QStringLiteral("binding"), db.binding},
+                                       {QStringLiteral("id"), db.databaseId}});
     QJsonArray r2Buckets;
     for (const auto& bucket : project.r2Buckets)
-        r2Buckets.append(QJsonObject{{QStringLiteral("binding"), bucket.binding}, {QStringLiteral("bucket"), bucket.bucketName}});
+        r2Buckets.append(QJsonObject{{QStringLiteral("binding"), bucket.binding},
+                                     {QStringLiteral("bucket"), bucket.bucketName}});
     return QJsonObject{
         {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
         {QStringLiteral("sdkFiles"), sdkFiles},
@@ -105,22 +107,22 @@ QJsonObject WorkerInstance::bootConfig() const
     };
 }
 
-v8::MaybeLocal<v8::Value> WorkerInstance::callExport(const JsScope& scope, const char* name, int argc,
-                                                     v8::Local<v8::Value>* argv)
-{
+v8::MaybeLocal<v8::Value> WorkerInstance::callExport(const JsScope& scope, const char* name,
+                                                     int argc, v8::Local<v8::Value>* argv) {
     auto module = m_module.Get(scope.isolate);
-    auto fn = module->Get(scope.context, toV8(scope.isolate, name)).ToLocalChecked().As<v8::Function>();
+    auto fn =
+        module->Get(scope.context, toV8(scope.isolate, name)).ToLocalChecked().As<v8::Function>();
     return fn->Call(scope.context, v8::Undefined(scope.isolate), argc, argv);
 }
 
-void WorkerInstance::boot(std::function<void(const QString&)> done)
-{
+void WorkerInstance::boot(std::function<void(const QString&)> done) {
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
     v8::TryCatch tryCatch(scope.isolate);
     auto fail = [&](const QString& what) {
-        QString detail = tryCatch.HasCaught() ? toQString(scope.isolate, tryCatch.Exception()) : QString();
+        QString detail =
+            tryCatch.HasCaught() ? toQString(scope.isolate, tryCatch.Exception()) : QString();
         done(what + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail));
     };
     installOps(scope);
@@ -128,84 +130,90 @@ void WorkerInstance::boot(std::function<void(const QString&)> done)
         return fail(QStringLiteral("cannot start the JS prelude"));
     // A dynamic import hands back the module namespace once it has evaluated.
     const QString path = shareDir() + QStringLiteral("/js/worker.mjs");
-    const QString script = QStringLiteral("import(%1)").arg(
-        QString::fromUtf8(QJsonDocument(QJsonArray{path}).toJson(QJsonDocument::Compact)).mid(1).chopped(1));
+    const QString script =
+        QStringLiteral("import(%1)")
+            .arg(QString::fromUtf8(QJsonDocument(QJsonArray{path}).toJson(QJsonDocument::Compact))
+                     .mid(1)
+                     .chopped(1));
     v8::Local<v8::Value> importPromise;
     if (!m_runtime.runScript(scope, script, QStringLiteral("kiln:boot")).ToLocal(&importPromise))
         return fail(QStringLiteral("cannot import %1").arg(path));
     auto alive = m_alive;
-    m_runtime.whenSettled(scope, importPromise.As<v8::Promise>(),
+    m_runtime.whenSettled(
+        scope, importPromise.As<v8::Promise>(),
         [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> value) {
-            if (!*alive)
-                return;
+            if (!*alive) return;
             if (!ok)
-                return done(QStringLiteral("cannot load worker.mjs: ") + toQString(s.isolate, value));
+                return done(QStringLiteral("cannot load worker.mjs: ") +
+                            toQString(s.isolate, value));
             m_module.Reset(s.isolate, value.As<v8::Object>());
             v8::Local<v8::Value> argv[] = {jsonToV8(s, bootConfig())};
             v8::TryCatch tc(s.isolate);
             v8::Local<v8::Value> booting;
             if (!callExport(s, "boot", 1, argv).ToLocal(&booting))
                 return done(toQString(s.isolate, tc.Exception()));
-            m_runtime.whenSettled(s, booting.As<v8::Promise>(),
+            m_runtime.whenSettled(
+                s, booting.As<v8::Promise>(),
                 [this, alive, done](const JsScope& s2, bool ok2, v8::Local<v8::Value> v) {
-                    if (!*alive)
-                        return;
-                    if (ok2)
-                        armInterrupts(s2);
-                    if (ok2)
-                        return done(QString());
+                    if (!*alive) return;
+                    if (ok2) armInterrupts(s2);
+                    if (ok2) return done(QString());
                     QString text = toQString(s2.isolate, v);
                     v8::Local<v8::Value> message;
-                    if (v->IsObject() && v.As<v8::Object>()->Get(s2.context, toV8(s2.isolate, "message")).ToLocal(&message)
-                        && message->IsString())
+                    if (v->IsObject() &&
+                        v.As<v8::Object>()
+                            ->Get(s2.context, toV8(s2.isolate, "message"))
+                            .ToLocal(&message) &&
+                        message->IsString())
                         text = toQString(s2.isolate, message);
                     done(text.trimmed());
                 });
         });
 }
 
-void WorkerInstance::armInterrupts(const JsScope& scope)
-{
+void WorkerInstance::armInterrupts(const JsScope& scope) {
     v8::Local<v8::Value> buffer;
-    if (!callExport(scope, "interruptBuffer", 0, nullptr).ToLocal(&buffer) || !buffer->IsInt32Array())
+    if (!callExport(scope, "interruptBuffer", 0, nullptr).ToLocal(&buffer) ||
+        !buffer->IsInt32Array())
         return;
     auto view = buffer.As<v8::Int32Array>();
     m_interruptBuffer.Reset(scope.isolate, view);
-    m_interruptWord = reinterpret_cast<int32_t*>(static_cast<char*>(view->Buffer()->GetBackingStore()->Data())
-                                                 + view->ByteOffset());
+    m_interruptWord = reinterpret_cast<int32_t*>(
+        static_cast<char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset());
 }
 
-void WorkerInstance::interruptForCpuLimit()
-{
+void WorkerInstance::interruptForCpuLimit() {
     m_cpuLimitHit = true;
     if (int32_t* word = m_interruptWord.load())
         __atomic_store_n(word, 2, __ATOMIC_SEQ_CST); // 2 = SIGINT, as Pyodide expects
 }
 
-void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange)
-{
+void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
     const int id = m_nextExchange++;
     const auto& head = exchange->head();
     QByteArray host = httpHeaderValue(head.headers, "host");
-    if (host.isEmpty())
-        host = "localhost:" + QByteArray::number(head.localPort);
-    const QByteArray url = "http://" + host + (head.target.startsWith('/') ? head.target : "/" + head.target);
+    if (host.isEmpty()) host = "localhost:" + QByteArray::number(head.localPort);
+    const QByteArray url =
+        "http://" + host + (head.target.startsWith('/') ? head.target : "/" + head.target);
     // Cloudflare's edge adds the client's address; so does wrangler dev.
     HttpHeaders requestHeaders = head.headers;
     if (httpHeaderValue(requestHeaders, "cf-connecting-ip").isNull()) {
         QString peer = head.peerAddress;
-        if (peer.startsWith(QLatin1String("::ffff:")))
-            peer = peer.mid(7);
+        if (peer.startsWith(QLatin1String("::ffff:"))) peer = peer.mid(7);
         requestHeaders.append({"CF-Connecting-IP", peer.toLatin1()});
     }
     auto headers = v8::Array::New(scope.isolate, static_cast<int>(requestHeaders.size()));
     for (int i = 0; i < requestHeaders.size(); ++i) {
         auto pair = v8::Array::New(scope.isolate, 2);
-        pair->Set(scope.context, 0, toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].first))).Check();
-        pair->Set(scope.context, 1, toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].second))).Check();
+        pair->Set(scope.context, 0,
+                  toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].first)))
+            .Check();
+        pair->Set(scope.context, 1,
+                  toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].second)))
+            .Check();
         headers->Set(scope.context, static_cast<uint32_t>(i), pair).Check();
     }
     m_exchanges.emplace(id, exchange);
@@ -225,13 +233,14 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange)
     }
 }
 
-void WorkerInstance::scheduled(const QString& cron, const QDateTime& scheduledTime, std::function<void(bool)> done)
-{
+void WorkerInstance::scheduled(const QString& cron, const QDateTime& scheduledTime,
+                               std::function<void(bool)> done) {
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
-    v8::Local<v8::Value> argv[] = {toV8(scope.isolate, cron),
-                                   v8::Number::New(scope.isolate, static_cast<double>(scheduledTime.toMSecsSinceEpoch()))};
+    v8::Local<v8::Value> argv[] = {
+        toV8(scope.isolate, cron),
+        v8::Number::New(scope.isolate, static_cast<double>(scheduledTime.toMSecsSinceEpoch()))};
     v8::TryCatch tryCatch(scope.isolate);
     v8::Local<v8::Value> result;
     if (!callExport(scope, "dispatchScheduled", 2, argv).ToLocal(&result)) {
@@ -239,13 +248,12 @@ void WorkerInstance::scheduled(const QString& cron, const QDateTime& scheduledTi
         return done(false);
     }
     auto alive = m_alive;
-    m_runtime.whenSettled(scope, result.As<v8::Promise>(), [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> v) {
-        if (!*alive)
-            return;
-        if (!ok)
-            m_runtime.reportValue(s, v, QString());
-        done(ok);
-    });
+    m_runtime.whenSettled(scope, result.As<v8::Promise>(),
+                          [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> v) {
+                              if (!*alive) return;
+                              if (!ok) m_runtime.reportValue(s, v, QString());
+                              done(ok);
+                          });
 }
 
 } // namespace kiln

@@ -23,11 +23,10 @@ namespace {
 
 using Args = const v8::FunctionCallbackInfo<v8::Value>&;
 
-HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx, v8::Local<v8::Value> value)
-{
+HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx,
+                       v8::Local<v8::Value> value) {
     HttpHeaders headers;
-    if (!value->IsArray())
-        return headers;
+    if (!value->IsArray()) return headers;
     auto list = value.As<v8::Array>();
     headers.reserve(list->Length());
     for (uint32_t i = 0; i < list->Length(); ++i) {
@@ -39,13 +38,11 @@ HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx, v8::Loc
 }
 
 // Runs `fn` on the engine thread if the instance still exists, inside handle and context scopes.
-template<typename Fn>
-std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<bool> alive, Fn fn)
-{
+template <typename Fn>
+std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<bool> alive, Fn fn) {
     return [instance, alive, fn = std::move(fn)]() mutable {
         auto flag = alive.lock();
-        if (!flag || !*flag)
-            return;
+        if (!flag || !*flag) return;
         auto& runtime = instance->runtime();
         v8::HandleScope handles(runtime.isolate());
         auto context = runtime.context();
@@ -56,37 +53,33 @@ std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<boo
 
 } // namespace
 
-int WorkerInstance::parkResolver(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver)
-{
+int WorkerInstance::parkResolver(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver) {
     const int key = m_nextResolver++;
     m_resolvers.emplace(key, v8::Global<v8::Promise::Resolver>(isolate, resolver));
     return key;
 }
 
-v8::Local<v8::Promise::Resolver> WorkerInstance::takeResolver(v8::Isolate* isolate, int key)
-{
+v8::Local<v8::Promise::Resolver> WorkerInstance::takeResolver(v8::Isolate* isolate, int key) {
     auto node = m_resolvers.extract(key);
     return node ? node.mapped().Get(isolate) : v8::Local<v8::Promise::Resolver>();
 }
 
-WorkerInstance* WorkerInstance::self(Args args)
-{
+WorkerInstance* WorkerInstance::self(Args args) {
     return static_cast<WorkerInstance*>(args.Data().As<v8::External>()->Value());
 }
 
-std::shared_ptr<HttpExchange> WorkerInstance::exchange(Args args)
-{
+std::shared_ptr<HttpExchange> WorkerInstance::exchange(Args args) {
     const int id = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
     auto it = m_exchanges.find(id);
     if (it == m_exchanges.end()) {
-        args.GetIsolate()->ThrowException(v8::Exception::Error(toV8(args.GetIsolate(), "the response has already finished")));
+        args.GetIsolate()->ThrowException(
+            v8::Exception::Error(toV8(args.GetIsolate(), "the response has already finished")));
         return nullptr;
     }
     return it->second;
 }
 
-void WorkerInstance::opSpan(Args args)
-{
+void WorkerInstance::opSpan(Args args) {
     auto* isolate = args.GetIsolate();
     auto ctx = isolate->GetCurrentContext();
     self(args)->m_hooks.span(toQString(isolate, args[0]), args[1]->NumberValue(ctx).FromMaybe(0),
@@ -95,56 +88,49 @@ void WorkerInstance::opSpan(Args args)
 
 // -> {text, retire} or null: what stopped the run, and whether the instance must go (after a
 // memory limit its Python heap cannot be trusted).
-void WorkerInstance::opTakeLimitHit(Args args)
-{
+void WorkerInstance::opTakeLimitHit(Args args) {
     auto* instance = self(args);
     auto* isolate = args.GetIsolate();
-    if (instance->m_cpuLimitHit.exchange(false))
-        instance->m_limitHit = Limit::Cpu;
+    if (instance->m_cpuLimitHit.exchange(false)) instance->m_limitHit = Limit::Cpu;
     const Limit limit = std::exchange(instance->m_limitHit, Limit::None);
-    if (limit == Limit::None)
-        return args.GetReturnValue().Set(v8::Null(isolate));
+    if (limit == Limit::None) return args.GetReturnValue().Set(v8::Null(isolate));
     auto ctx = isolate->GetCurrentContext();
     auto out = v8::Object::New(isolate);
-    out->Set(ctx, toV8(isolate, "text"), toV8(isolate, limit == Limit::Cpu ? "its CPU time limit" : "its memory limit")).Check();
-    out->Set(ctx, toV8(isolate, "retire"), v8::Boolean::New(isolate, limit == Limit::Memory)).Check();
+    out->Set(ctx, toV8(isolate, "text"),
+             toV8(isolate, limit == Limit::Cpu ? "its CPU time limit" : "its memory limit"))
+        .Check();
+    out->Set(ctx, toV8(isolate, "retire"), v8::Boolean::New(isolate, limit == Limit::Memory))
+        .Check();
     args.GetReturnValue().Set(out);
 }
 
 // ops.limitHit(ops.limit.memory): the wasm heap cap refused to grow.
-void WorkerInstance::opLimitHit(Args args)
-{
+void WorkerInstance::opLimitHit(Args args) {
     const int which = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
     self(args)->m_limitHit = which == int(Limit::Cpu) ? Limit::Cpu : Limit::Memory;
 }
 
 // Cache building (compiled stdlib, wasm serialisation) is Kiln's own work, not the worker's:
 // it must not count against, or be interrupted by, the worker's CPU limit.
-void WorkerInstance::opUntimedRun(Args args)
-{
-    if (self(args)->m_hooks.untimed)
-        self(args)->m_hooks.untimed();
+void WorkerInstance::opUntimedRun(Args args) {
+    if (self(args)->m_hooks.untimed) self(args)->m_hooks.untimed();
 }
 
 // After a memory limit the instance's Python heap cannot be trusted: worker.mjs calls this
 // once the failing request has its 500, and the host boots a replacement.
-void WorkerInstance::opRetire(Args args)
-{
+void WorkerInstance::opRetire(Args args) {
     self(args)->m_hooks.died(QStringLiteral("its memory limit"));
 }
 
 // ops.reportException(text): an uncaught exception of worker code, as printed.
-void WorkerInstance::opReportException(Args args)
-{
+void WorkerInstance::opReportException(Args args) {
     self(args)->m_hooks.exception(toQString(args.GetIsolate(), args[0]));
 }
 
-void WorkerInstance::opExchangePull(Args args)
-{
+void WorkerInstance::opExchangePull(Args args) {
     auto* instance = self(args);
     auto exchange = instance->exchange(args);
-    if (!exchange)
-        return;
+    if (!exchange) return;
     auto* isolate = args.GetIsolate();
     auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
     args.GetReturnValue().Set(resolver->GetPromise());
@@ -152,66 +138,65 @@ void WorkerInstance::opExchangePull(Args args)
     EventLoop* loop = &instance->m_loop;
     std::weak_ptr<bool> alive = instance->m_alive;
     exchange->pullBody([instance, alive, loop, key](BodyChunk chunk) {
-        loop->post(onEngineThread(instance, alive, [instance, key, chunk = std::move(chunk)](const JsScope& scope) {
-            auto resolver = instance->takeResolver(scope.isolate, key);
-            if (resolver.IsEmpty())
-                return;
-            if (!chunk.error.isEmpty()) {
-                resolver->Reject(scope.context, v8::Exception::TypeError(toV8(scope.isolate, chunk.error))).Check();
-            } else if (chunk.end && chunk.data.isEmpty()) {
-                resolver->Resolve(scope.context, v8::Null(scope.isolate)).Check();
-            } else {
-                // The end flag, when it rides along with data, is seen on the next pull.
-                resolver->Resolve(scope.context, toUint8Array(scope.isolate, chunk.data)).Check();
-            }
-        }));
+        loop->post(onEngineThread(
+            instance, alive, [instance, key, chunk = std::move(chunk)](const JsScope& scope) {
+                auto resolver = instance->takeResolver(scope.isolate, key);
+                if (resolver.IsEmpty()) return;
+                if (!chunk.error.isEmpty()) {
+                    resolver
+                        ->Reject(scope.context,
+                                 v8::Exception::TypeError(toV8(scope.isolate, chunk.error)))
+                        .Check();
+                } else if (chunk.end && chunk.data.isEmpty()) {
+                    resolver->Resolve(scope.context, v8::Null(scope.isolate)).Check();
+                } else {
+                    // The end flag, when it rides along with data, is seen on the next pull.
+                    resolver->Resolve(scope.context, toUint8Array(scope.isolate, chunk.data))
+                        .Check();
+                }
+            }));
     });
 }
 
-void WorkerInstance::opExchangeRespond(Args args)
-{
+void WorkerInstance::opExchangeRespond(Args args) {
     auto exchange = self(args)->exchange(args);
-    if (!exchange)
-        return;
+    if (!exchange) return;
     auto* isolate = args.GetIsolate();
     auto ctx = isolate->GetCurrentContext();
-    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toQString(isolate, args[2]).toLatin1(),
-                      headerList(isolate, ctx, args[3]));
+    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500),
+                      toQString(isolate, args[2]).toLatin1(), headerList(isolate, ctx, args[3]));
 }
 
 // A whole response whose body is already in memory (bytes, text, JSON): respond, write and
 // finish in one call, so the server thread gets one wake-up and nothing waits for a write
 // acknowledgement. ops.exchangeComplete(id, status, reason, headers, bytes)
-void WorkerInstance::opExchangeComplete(Args args)
-{
+void WorkerInstance::opExchangeComplete(Args args) {
     auto* instance = self(args);
     auto exchange = instance->exchange(args);
-    if (!exchange)
-        return;
+    if (!exchange) return;
     auto* isolate = args.GetIsolate();
     auto ctx = isolate->GetCurrentContext();
     if (!args[4]->IsArrayBufferView()) {
-        isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "response body must be bytes")));
+        isolate->ThrowException(
+            v8::Exception::TypeError(toV8(isolate, "response body must be bytes")));
         return;
     }
     const QByteArray body = bytesOf(args[4]);
-    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toQString(isolate, args[2]).toLatin1(),
-                      headerList(isolate, ctx, args[3]));
-    if (!body.isEmpty())
-        exchange->write(body);
+    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500),
+                      toQString(isolate, args[2]).toLatin1(), headerList(isolate, ctx, args[3]));
+    if (!body.isEmpty()) exchange->write(body);
     exchange->finish();
     instance->m_exchanges.erase(args[0]->Int32Value(ctx).FromMaybe(0));
 }
 
-void WorkerInstance::opExchangeWrite(Args args)
-{
+void WorkerInstance::opExchangeWrite(Args args) {
     auto* instance = self(args);
     auto exchange = instance->exchange(args);
-    if (!exchange)
-        return;
+    if (!exchange) return;
     auto* isolate = args.GetIsolate();
     if (!args[1]->IsArrayBufferView()) {
-        isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "response body chunks must be bytes")));
+        isolate->ThrowException(
+            v8::Exception::TypeError(toV8(isolate, "response body chunks must be bytes")));
         return;
     }
     const QByteArray chunk = bytesOf(args[1]);
@@ -229,44 +214,50 @@ void WorkerInstance::opExchangeWrite(Args args)
     });
 }
 
-void WorkerInstance::opExchangeFinish(Args args)
-{
+void WorkerInstance::opExchangeFinish(Args args) {
     auto* instance = self(args);
     if (auto exchange = instance->exchange(args)) {
         exchange->finish();
-        instance->m_exchanges.erase(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
+        instance->m_exchanges.erase(
+            args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
     }
 }
 
-void WorkerInstance::opExchangeAbort(Args args)
-{
+void WorkerInstance::opExchangeAbort(Args args) {
     auto* instance = self(args);
     if (auto exchange = instance->exchange(args)) {
         exchange->abort();
-        instance->m_exchanges.erase(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
+        instance->m_exchanges.erase(
+            args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
     }
 }
 
-void WorkerInstance::installOps(const JsScope& scope)
-{
+void WorkerInstance::installOps(const JsScope& scope) {
     auto ops = m_runtime.ops(scope);
-    installOpTable(scope, ops, this, {
-        {"span", opSpan},
-        {"takeLimitHit", opTakeLimitHit},
-        {"limitHit", opLimitHit},
-        {"retire", opRetire},
-        {"reportException", opReportException},
-        {"untimedRun", opUntimedRun},
-        {"exchangePull", opExchangePull},
-        {"exchangeRespond", opExchangeRespond},
-        {"exchangeComplete", opExchangeComplete},
-        {"exchangeWrite", opExchangeWrite},
-        {"exchangeFinish", opExchangeFinish},
-        {"exchangeAbort", opExchangeAbort},
-    });
+    installOpTable(scope, ops, this,
+                   {
+                       {"span", opSpan},
+                       {"takeLimitHit", opTakeLimitHit},
+                       {"limitHit", opLimitHit},
+                       {"retire", opRetire},
+                       {"reportException", opReportException},
+                       {"untimedRun", opUntimedRun},
+                       {"exchangePull", opExchangePull},
+                       {"exchangeRespond", opExchangeRespond},
+                       {"exchangeComplete", opExchangeComplete},
+                       {"exchangeWrite", opExchangeWrite},
+                       {"exchangeFinish", opExchangeFinish},
+                       {"exchangeAbort", opExchangeAbort},
+                   });
     auto limits = v8::Object::New(scope.isolate);
-    limits->Set(scope.context, toV8(scope.isolate, "cpu"), v8::Integer::New(scope.isolate, int(Limit::Cpu))).Check();
-    limits->Set(scope.context, toV8(scope.isolate, "memory"), v8::Integer::New(scope.isolate, int(Limit::Memory))).Check();
+    limits
+        ->Set(scope.context, toV8(scope.isolate, "cpu"),
+              v8::Integer::New(scope.isolate, int(Limit::Cpu)))
+        .Check();
+    limits
+        ->Set(scope.context, toV8(scope.isolate, "memory"),
+              v8::Integer::New(scope.isolate, int(Limit::Memory)))
+        .Check();
     ops->Set(scope.context, toV8(scope.isolate, "limit"), limits).Check();
     for (auto& binding : m_bindings)
         binding->install(scope, ops);

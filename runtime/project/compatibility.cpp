@@ -57,12 +57,9 @@ bool pythonWorkersEnabled(const QStringList& flags) {
 }
 
 bool compatibilityFlagEnabled(const QString& flag, const QDate& date, const QStringList& flags) {
-    if (flags.contains(flag))
-        return true;
-    if (flag == QLatin1String("python_workers"))
-        return pythonWorkersEnabled(flags);
-    if (flags.contains(QLatin1String("no_") + flag))
-        return false;
+    if (flags.contains(flag)) return true;
+    if (flag == QLatin1String("python_workers")) return pythonWorkersEnabled(flags);
+    if (flags.contains(QLatin1String("no_") + flag)) return false;
     for (const ImpliedFlag& implied : kImplied) {
         if (flag == QLatin1String(implied.flag))
             return pythonWorkersEnabled(flags) && date.isValid() &&

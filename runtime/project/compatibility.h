@@ -14,7 +14,7 @@ inline constexpr auto kBundledPythonVersion = "3.14.2";
 struct PyodideRelease {
     QString pyodideVersion; // e.g. "0.28.2"
     QString pythonVersion;  // e.g. "3.13.2"
-    QString flag;           // the compatibility flag that selects it, e.g. "python_workers_20250116"
+    QString flag; // the compatibility flag that selects it, e.g. "python_workers_20250116"
 };
 
 // Compatibility flags are on when listed, or when implied by the date and not switched off

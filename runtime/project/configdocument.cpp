@@ -35,10 +35,8 @@ SourcePos ConfigDocument::positionOf(const QString& pointer) const {
     QString p = pointer;
     for (;;) {
         const auto it = positions.constFind(p);
-        if (it != positions.constEnd())
-            return *it;
-        if (p.isEmpty())
-            return {};
+        if (it != positions.constEnd()) return *it;
+        if (p.isEmpty()) return {};
         p.truncate(p.lastIndexOf(QLatin1Char('/')));
     }
 }

@@ -6,11 +6,9 @@ QString ConfigError::toString() const {
     QString out = file;
     if (line > 0) {
         out += QLatin1Char(':') + QString::number(line);
-        if (column > 0)
-            out += QLatin1Char(':') + QString::number(column);
+        if (column > 0) out += QLatin1Char(':') + QString::number(column);
     }
-    if (!out.isEmpty())
-        out += QLatin1String(": ");
+    if (!out.isEmpty()) out += QLatin1String(": ");
     return out + message;
 }
 

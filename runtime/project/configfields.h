@@ -23,7 +23,8 @@ struct ConfigField {
 // the offending value. Each read returns false after recording the first error.
 class ConfigFields {
 public:
-    explicit ConfigFields(const ConfigDocument& doc) : m_doc(doc) {}
+    explicit ConfigFields(const ConfigDocument& doc)
+        : m_doc(doc) {}
 
     ConfigField root(const QString& key) const;
     static ConfigField child(const ConfigField& parent, const QString& key);

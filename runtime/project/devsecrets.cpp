@@ -24,15 +24,12 @@ std::expected<DevSecrets, ConfigError> loadDevSecrets(const QString& rootDir,
         files << devVars;
     } else {
         QStringList names{QStringLiteral(".env")};
-        if (!envName.isEmpty())
-            names << ".env." + envName;
+        if (!envName.isEmpty()) names << ".env." + envName;
         names << QStringLiteral(".env.local");
-        if (!envName.isEmpty())
-            names << ".env." + envName + ".local";
+        if (!envName.isEmpty()) names << ".env." + envName + ".local";
         for (const QString& name : std::as_const(names)) {
             const QString path = existing(name);
-            if (!path.isEmpty())
-                files << path;
+            if (!path.isEmpty()) files << path;
         }
     }
 
@@ -40,8 +37,7 @@ std::expected<DevSecrets, ConfigError> loadDevSecrets(const QString& rootDir,
     out.files = files;
     for (const QString& file : std::as_const(files)) {
         auto parsed = parseDotenv(file);
-        if (!parsed)
-            return std::unexpected(parsed.error());
+        if (!parsed) return std::unexpected(parsed.error());
         for (auto it = parsed->cbegin(); it != parsed->cend(); ++it)
             out.values.insert(it.key(), it.value()); // later (more specific) files win
     }

@@ -12,25 +12,24 @@ bool isBlank(QChar c) {
 
 bool isKeyChar(QChar c) {
     // dotenv's key pattern is [\w.-]+
-    return c.unicode() < 128 &&
-           (c.isLetterOrNumber() || c == QLatin1Char('_') || c == QLatin1Char('.') ||
-            c == QLatin1Char('-'));
+    return c.unicode() < 128 && (c.isLetterOrNumber() || c == QLatin1Char('_') ||
+                                 c == QLatin1Char('.') || c == QLatin1Char('-'));
 }
 
 class DotenvParser {
 public:
-    DotenvParser(const QString& text, const QString& file) : m_text(text), m_file(file) {
+    DotenvParser(const QString& text, const QString& file)
+        : m_text(text)
+        , m_file(file) {
         // dotenv normalises line endings first; so do we, so columns and quotes behave alike.
         m_text.replace(QLatin1String("\r\n"), QLatin1String("\n"));
         m_text.replace(QLatin1Char('\r'), QLatin1Char('\n'));
-        if (m_text.startsWith(QChar(0xFEFF)))
-            m_text.remove(0, 1);
+        if (m_text.startsWith(QChar(0xFEFF))) m_text.remove(0, 1);
     }
 
     std::expected<QMap<QString, QString>, ConfigError> run() {
         while (m_pos < m_text.size()) {
-            if (!parseLine())
-                return std::unexpected(m_error);
+            if (!parseLine()) return std::unexpected(m_error);
         }
         return m_values;
     }
@@ -81,16 +80,16 @@ private:
                    isBlank(m_text.at(m_pos + 1))) {
             ++m_pos;
         } else {
-            return fail(m_pos, atEol() ? QStringLiteral("expected '=' after %1").arg(key)
-                                       : QStringLiteral("expected '=' after %1, found '%2'")
-                                             .arg(key, peek()));
+            return fail(m_pos,
+                        atEol()
+                            ? QStringLiteral("expected '=' after %1").arg(key)
+                            : QStringLiteral("expected '=' after %1, found '%2'").arg(key, peek()));
         }
         skipBlanks();
         QString value;
         const QChar q = peek();
         if (q == QLatin1Char('"') || q == QLatin1Char('\'') || q == QLatin1Char('`')) {
-            if (!parseQuoted(key, value))
-                return false;
+            if (!parseQuoted(key, value)) return false;
         } else {
             const qsizetype start = m_pos;
             while (!atEol() && peek() != QLatin1Char('#'))
@@ -118,13 +117,14 @@ private:
             m_line = openLine;
             m_lineStart = openLineStart;
             return fail(open, QStringLiteral("unterminated %1-quoted value for %2")
-                                  .arg(q == QLatin1Char('"') ? QStringLiteral("double")
+                                  .arg(q == QLatin1Char('"')    ? QStringLiteral("double")
                                        : q == QLatin1Char('\'') ? QStringLiteral("single")
                                                                 : QStringLiteral("backtick"),
                                        key));
         }
         value = m_text.mid(open + 1, i - open - 1);
-        for (qsizetype k = open + 1; k < i; ++k) { // keep line numbers right after a multi-line value
+        for (qsizetype k = open + 1; k < i;
+             ++k) { // keep line numbers right after a multi-line value
             if (m_text.at(k) == QLatin1Char('\n')) {
                 ++m_line;
                 m_lineStart = k + 1;
@@ -137,8 +137,8 @@ private:
         }
         skipBlanks();
         if (!atEol() && peek() != QLatin1Char('#'))
-            return fail(m_pos, QStringLiteral("unexpected text after the closing quote of %1")
-                                   .arg(key));
+            return fail(m_pos,
+                        QStringLiteral("unexpected text after the closing quote of %1").arg(key));
         return true;
     }
 

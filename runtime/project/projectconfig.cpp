@@ -26,14 +26,12 @@ std::expected<QString, ConfigError> locateConfig(const QString& dirOrFile, QStri
     if (!info.exists())
         return std::unexpected(
             ConfigError{dirOrFile, 0, 0, QStringLiteral("no such file or directory")});
-    if (info.isFile())
-        return info.absoluteFilePath();
+    if (info.isFile()) return info.absoluteFilePath();
 
     const QDir dir(info.absoluteFilePath());
     QStringList found;
     for (const QString& name : kConfigNames)
-        if (QFileInfo(dir.absoluteFilePath(name)).isFile())
-            found << name;
+        if (QFileInfo(dir.absoluteFilePath(name)).isFile()) found << name;
     if (found.isEmpty())
         return std::unexpected(ConfigError{
             dir.absolutePath(), 0, 0,
@@ -75,8 +73,8 @@ std::optional<ConfigError> resolveMain(const WranglerReader& reader, ProjectConf
     out.importRoot = main.absolutePath();
 
     if (main.suffix() != QLatin1String("py")) {
-        out.warnings << QStringLiteral("main \"%1\" is not a .py file; Kiln runs Python Workers")
-                            .arg(entry);
+        out.warnings
+            << QStringLiteral("main \"%1\" is not a .py file; Kiln runs Python Workers").arg(entry);
         return std::nullopt;
     }
     // Cloudflare refuses a Python module without the flag; refusing here too keeps a project
@@ -95,8 +93,7 @@ void choosePyodide(ProjectConfig& out) {
     out.cloudflarePyodideVersion = cf.pyodideVersion;
     out.cloudflarePythonVersion = cf.pythonVersion;
     out.pyodideMismatch = !sameLineAsBundled(cf);
-    if (!out.pyodideMismatch)
-        return;
+    if (!out.pyodideMismatch) return;
     const QString advice =
         out.compatibilityFlags.contains(QLatin1String("no_python_workers_314"))
             ? QStringLiteral("Remove no_python_workers_314 to use Cloudflare's Python 3.14.")
@@ -115,8 +112,7 @@ void choosePyodide(ProjectConfig& out) {
 std::optional<ConfigError> mergeSecrets(const WranglerReader& reader, const QString& envName,
                                         ProjectConfig& out) {
     auto secrets = loadDevSecrets(out.rootDir, envName);
-    if (!secrets)
-        return secrets.error();
+    if (!secrets) return secrets.error();
     QMap<QString, QString> values = secrets->values;
     if (const auto required = reader.requiredSecrets()) {
         // secrets.required: only declared names are loaded; a missing one is worth a warning.
@@ -142,39 +138,30 @@ std::expected<ProjectConfig, ConfigError> loadProject(const QString& dirOrConfig
                                                       const LoadOptions& options) {
     ProjectConfig out;
     auto configPath = locateConfig(dirOrConfigFile, out.warnings);
-    if (!configPath)
-        return std::unexpected(configPath.error());
+    if (!configPath) return std::unexpected(configPath.error());
     out.configFile = *configPath;
     out.rootDir = QFileInfo(out.configFile).absolutePath();
     out.envName = options.envName;
 
     auto doc = parseConfigFile(out.configFile);
-    if (!doc)
-        return std::unexpected(doc.error());
+    if (!doc) return std::unexpected(doc.error());
 
     WranglerReader reader(*doc, options.envName, out.rootDir);
-    if (auto err = reader.read(out))
-        return std::unexpected(*err);
-    if (out.name.isEmpty())
-        out.name = QFileInfo(out.rootDir).fileName();
-    if (auto err = resolveMain(reader, out))
-        return std::unexpected(*err);
-    if (QFileInfo(out.mainFile).suffix() == QLatin1String("py"))
-        choosePyodide(out);
-    if (auto err = mergeSecrets(reader, options.envName, out))
-        return std::unexpected(*err);
+    if (auto err = reader.read(out)) return std::unexpected(*err);
+    if (out.name.isEmpty()) out.name = QFileInfo(out.rootDir).fileName();
+    if (auto err = resolveMain(reader, out)) return std::unexpected(*err);
+    if (QFileInfo(out.mainFile).suffix() == QLatin1String("py")) choosePyodide(out);
+    if (auto err = mergeSecrets(reader, options.envName, out)) return std::unexpected(*err);
 
     auto pyproject = readPyProject(out.rootDir);
-    if (!pyproject)
-        return std::unexpected(pyproject.error());
+    if (!pyproject) return std::unexpected(pyproject.error());
     if (*pyproject) {
         out.pyprojectName = (*pyproject)->name;
         out.pyprojectDependencies = (*pyproject)->dependencies;
     }
 
     const QString modules = QDir(out.rootDir).absoluteFilePath(QStringLiteral("python_modules"));
-    if (QFileInfo(modules).isDir())
-        out.pythonModulesDir = modules;
+    if (QFileInfo(modules).isDir()) out.pythonModulesDir = modules;
     return out;
 }
 

@@ -20,7 +20,7 @@ struct KvNamespaceDecl {
 };
 struct D1DatabaseDecl {
     QString binding, databaseName, databaseId; // databaseId falls back to the binding name
-    QString migrationsDir;                     // absolute; "migrations" next to the config by default
+    QString migrationsDir; // absolute; "migrations" next to the config by default
 };
 struct R2BucketDecl {
     QString binding, bucketName; // bucketName falls back to the binding name
@@ -49,7 +49,7 @@ struct ProjectConfig {
 
     QJsonObject vars;        // vars with secrets merged over them (secret values are strings)
     QStringList secretNames; // keys that came from .dev.vars / .env (sorted)
-    QString secretsFile;     // the .dev.vars-style file secrets were read from, first one if several
+    QString secretsFile; // the .dev.vars-style file secrets were read from, first one if several
 
     std::optional<int> cpuMs; // limits.cpu_ms
     QStringList crons;        // triggers.crons

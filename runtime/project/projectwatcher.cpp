@@ -8,15 +8,13 @@ namespace kiln {
 
 namespace {
 
-bool ignored(const QString& path)
-{
-    return path.contains(QLatin1String("/__pycache__")) || path.contains(QLatin1String("/.kiln"))
-        || path.contains(QLatin1String("/.git/")) || path.endsWith(QLatin1String(".pyc"))
-        || path.endsWith(QLatin1Char('~')) || path.endsWith(QLatin1String(".swp"));
+bool ignored(const QString& path) {
+    return path.contains(QLatin1String("/__pycache__")) || path.contains(QLatin1String("/.kiln")) ||
+           path.contains(QLatin1String("/.git/")) || path.endsWith(QLatin1String(".pyc")) ||
+           path.endsWith(QLatin1Char('~')) || path.endsWith(QLatin1String(".swp"));
 }
 
-QDateTime stampOf(const QString& path)
-{
+QDateTime stampOf(const QString& path) {
     const QFileInfo info(path);
     return info.exists() ? info.lastModified() : QDateTime();
 }
@@ -25,8 +23,7 @@ QDateTime stampOf(const QString& path)
 
 ProjectWatcher::ProjectWatcher(const ProjectConfig& project, QObject* parent)
     : QObject(parent)
-    , m_project(project)
-{
+    , m_project(project) {
     m_debounce.setSingleShot(true);
     m_debounce.setInterval(150);
     connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &ProjectWatcher::noteChange);
@@ -54,41 +51,33 @@ ProjectWatcher::ProjectWatcher(const ProjectConfig& project, QObject* parent)
     rewatch();
 }
 
-void ProjectWatcher::setProject(const ProjectConfig& project)
-{
+void ProjectWatcher::setProject(const ProjectConfig& project) {
     m_project = project;
     rewatch();
 }
 
-QStringList ProjectWatcher::snapshotFiles() const
-{
+QStringList ProjectWatcher::snapshotFiles() const {
     QStringList files;
     for (const QString& name : {QStringLiteral("wrangler.jsonc"), QStringLiteral("wrangler.json"),
                                 QStringLiteral("wrangler.toml"), QStringLiteral(".dev.vars"),
                                 QStringLiteral(".env"), QStringLiteral("pyproject.toml")}) {
         const QString path = m_project.rootDir + QLatin1Char('/') + name;
-        if (QFileInfo::exists(path))
-            files << path;
+        if (QFileInfo::exists(path)) files << path;
     }
     for (const QString& root : {m_project.importRoot, m_project.pythonModulesDir}) {
-        if (root.isEmpty())
-            continue;
+        if (root.isEmpty()) continue;
         QDirIterator it(root, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
         while (it.hasNext()) {
             const QString path = it.next();
-            if (!ignored(path))
-                files << path;
+            if (!ignored(path)) files << path;
         }
     }
     return files;
 }
 
-void ProjectWatcher::rewatch()
-{
-    if (!m_watcher.files().isEmpty())
-        m_watcher.removePaths(m_watcher.files());
-    if (!m_watcher.directories().isEmpty())
-        m_watcher.removePaths(m_watcher.directories());
+void ProjectWatcher::rewatch() {
+    if (!m_watcher.files().isEmpty()) m_watcher.removePaths(m_watcher.files());
+    if (!m_watcher.directories().isEmpty()) m_watcher.removePaths(m_watcher.directories());
     m_stamps.clear();
     const QStringList files = snapshotFiles();
     QSet<QString> dirs{m_project.rootDir};
@@ -97,17 +86,13 @@ void ProjectWatcher::rewatch()
         dirs.insert(QFileInfo(file).absolutePath());
     }
     for (const QString& root : {m_project.importRoot, m_project.pythonModulesDir})
-        if (!root.isEmpty())
-            dirs.insert(root);
-    if (!files.isEmpty())
-        m_watcher.addPaths(files);
+        if (!root.isEmpty()) dirs.insert(root);
+    if (!files.isEmpty()) m_watcher.addPaths(files);
     m_watcher.addPaths(QStringList(dirs.cbegin(), dirs.cend()));
 }
 
-void ProjectWatcher::noteChange(const QString& path)
-{
-    if (ignored(path))
-        return;
+void ProjectWatcher::noteChange(const QString& path) {
+    if (ignored(path)) return;
     m_debounce.start();
 }
 

@@ -3,8 +3,8 @@
 #include "project/projectconfig.h"
 
 #include <QFileSystemWatcher>
-#include <QObject>
 #include <QHash>
+#include <QObject>
 #include <QTimer>
 
 namespace kiln {

@@ -27,15 +27,15 @@ QString twoDigits(int v) {
 // TOML dates and times have no JSON equivalent; wrangler (via its TOML parser) hands them to
 // the Worker as strings in RFC 3339 form, so do the same.
 QString dateString(const toml::date& d) {
-    return QStringLiteral("%1-%2-%3").arg(d.year, 4, 10, QLatin1Char('0'))
+    return QStringLiteral("%1-%2-%3")
+        .arg(d.year, 4, 10, QLatin1Char('0'))
         .arg(twoDigits(d.month), twoDigits(d.day));
 }
 
 QString timeString(const toml::time& t) {
     QString s = twoDigits(t.hour) + QLatin1Char(':') + twoDigits(t.minute) + QLatin1Char(':') +
                 twoDigits(t.second);
-    if (t.nanosecond != 0)
-        s += QStringLiteral(".%1").arg(t.nanosecond, 9, 10, QLatin1Char('0'));
+    if (t.nanosecond != 0) s += QStringLiteral(".%1").arg(t.nanosecond, 9, 10, QLatin1Char('0'));
     return s;
 }
 
@@ -56,7 +56,8 @@ QString dateTimeString(const toml::date_time& dt) {
 
 class Converter {
 public:
-    explicit Converter(ConfigDocument& doc) : m_doc(doc) {}
+    explicit Converter(ConfigDocument& doc)
+        : m_doc(doc) {}
 
     QJsonValue convert(const toml::node& node, const QString& pointer) {
         // Implicitly created tables ([env.staging.vars] creates env and env.staging) have no
@@ -77,20 +78,13 @@ public:
                 arr.append(convert(child, ConfigDocument::childPointer(pointer, arr.size())));
             return arr;
         }
-        if (const auto* v = node.as_string())
-            return fromStd(v->get());
-        if (const auto* v = node.as_integer())
-            return static_cast<qint64>(v->get());
-        if (const auto* v = node.as_floating_point())
-            return v->get();
-        if (const auto* v = node.as_boolean())
-            return v->get();
-        if (const auto* v = node.as_date())
-            return dateString(v->get());
-        if (const auto* v = node.as_time())
-            return timeString(v->get());
-        if (const auto* v = node.as_date_time())
-            return dateTimeString(v->get());
+        if (const auto* v = node.as_string()) return fromStd(v->get());
+        if (const auto* v = node.as_integer()) return static_cast<qint64>(v->get());
+        if (const auto* v = node.as_floating_point()) return v->get();
+        if (const auto* v = node.as_boolean()) return v->get();
+        if (const auto* v = node.as_date()) return dateString(v->get());
+        if (const auto* v = node.as_time()) return timeString(v->get());
+        if (const auto* v = node.as_date_time()) return dateTimeString(v->get());
         return QJsonValue::Null;
     }
 

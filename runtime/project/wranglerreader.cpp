@@ -12,9 +12,11 @@ namespace {
 
 // Keys an environment does not inherit from the top level (wrangler's "non-inheritable keys").
 const QStringList kNonInheritable = {
-    QStringLiteral("vars"),         QStringLiteral("kv_namespaces"), QStringLiteral("d1_databases"),
-    QStringLiteral("r2_buckets"),   QStringLiteral("workflows"),     QStringLiteral("durable_objects"),
-    QStringLiteral("secrets"),      QStringLiteral("services"),      QStringLiteral("queues"),
+    QStringLiteral("vars"),         QStringLiteral("kv_namespaces"),
+    QStringLiteral("d1_databases"), QStringLiteral("r2_buckets"),
+    QStringLiteral("workflows"),    QStringLiteral("durable_objects"),
+    QStringLiteral("secrets"),      QStringLiteral("services"),
+    QStringLiteral("queues"),
 };
 
 // Binding kinds wrangler knows that Kiln does not provide yet: the Worker will not find them
@@ -36,14 +38,16 @@ bool isToml(const QString& file) {
 
 WranglerReader::WranglerReader(const ConfigDocument& doc, const QString& envName,
                                const QString& rootDir)
-    : m_doc(doc), m_fields(doc), m_envName(envName), m_rootDir(rootDir) {}
+    : m_doc(doc)
+    , m_fields(doc)
+    , m_envName(envName)
+    , m_rootDir(rootDir) {}
 
 std::optional<ConfigError> WranglerReader::read(ProjectConfig& out) {
     const bool ok = selectEnv(out) && readBasics(out) && readCompatibility(out) &&
                     readLimitsAndTriggers(out) && readKv(out) && readD1(out) && readR2(out) &&
                     readWorkflows(out) && readDurableObjects(out) && readSecretsDecl();
-    if (!ok)
-        return m_fields.error();
+    if (!ok) return m_fields.error();
     warnUnsupported(out);
     return std::nullopt;
 }
@@ -61,10 +65,8 @@ ConfigError WranglerReader::errorAtFlags(const QString& message) const {
 ConfigField WranglerReader::field(const QString& key) const {
     if (!m_envPointer.isEmpty()) {
         const QString envPtr = ConfigDocument::childPointer(m_envPointer, key);
-        if (m_env.contains(key))
-            return {m_env.value(key), envPtr};
-        if (kNonInheritable.contains(key))
-            return {QJsonValue(QJsonValue::Undefined), envPtr};
+        if (m_env.contains(key)) return {m_env.value(key), envPtr};
+        if (kNonInheritable.contains(key)) return {QJsonValue(QJsonValue::Undefined), envPtr};
     }
     return m_fields.root(key);
 }
@@ -72,18 +74,15 @@ ConfigField WranglerReader::field(const QString& key) const {
 bool WranglerReader::bindingArray(const QString& key, ConfigField& where, qsizetype& count) {
     where = field(key);
     QJsonArray items;
-    if (!m_fields.optObjectArray(where, items))
-        return false;
+    if (!m_fields.optObjectArray(where, items)) return false;
     count = items.size();
     return true;
 }
 
 bool WranglerReader::selectEnv(ProjectConfig& out) {
-    if (m_envName.isEmpty())
-        return true;
+    if (m_envName.isEmpty()) return true;
     const ConfigField envs = m_fields.root(QStringLiteral("env"));
-    if (!m_fields.optObject(envs, QStringLiteral("an object of environments")))
-        return false;
+    if (!m_fields.optObject(envs, QStringLiteral("an object of environments"))) return false;
     const QJsonObject all = envs.value.toObject();
     if (!all.contains(m_envName)) {
         // wrangler: an error when other environments exist (likely a typo), else a warning
@@ -97,8 +96,7 @@ bool WranglerReader::selectEnv(ProjectConfig& out) {
         return true;
     }
     const ConfigField env = ConfigFields::child(envs, m_envName);
-    if (!m_fields.optObject(env, QStringLiteral("an object")))
-        return false;
+    if (!m_fields.optObject(env, QStringLiteral("an object"))) return false;
     m_env = env.value.toObject();
     m_envPointer = env.pointer;
     for (const QString& key : kNonInheritable) {
@@ -112,8 +110,7 @@ bool WranglerReader::selectEnv(ProjectConfig& out) {
 }
 
 bool WranglerReader::readBasics(ProjectConfig& out) {
-    if (!m_fields.optString(field(QStringLiteral("name")), out.name))
-        return false;
+    if (!m_fields.optString(field(QStringLiteral("name")), out.name)) return false;
     if (!m_envPointer.isEmpty() && !m_env.contains(QLatin1String("name")) && !out.name.isEmpty())
         out.name += QLatin1Char('-') + m_envName;
 
@@ -121,12 +118,10 @@ bool WranglerReader::readBasics(ProjectConfig& out) {
     if (!m_mainField.present())
         return m_fields.fail(m_mainField, QStringLiteral("no \"main\": set it to the Worker's "
                                                          "entry point, e.g. \"src/entry.py\""));
-    if (!m_fields.reqString(m_mainField, m_mainEntry))
-        return false;
+    if (!m_fields.reqString(m_mainField, m_mainEntry)) return false;
 
     const ConfigField vars = field(QStringLiteral("vars"));
-    if (!m_fields.optObject(vars, QStringLiteral("an object of names to values")))
-        return false;
+    if (!m_fields.optObject(vars, QStringLiteral("an object of names to values"))) return false;
     out.vars = vars.value.toObject();
     return true;
 }
@@ -143,8 +138,7 @@ bool WranglerReader::readCompatibility(ProjectConfig& out) {
                                                   "the configuration, e.g. %1")
                                        .arg(example));
     }
-    if (!m_fields.optString(date, out.compatibilityDate))
-        return false;
+    if (!m_fields.optString(date, out.compatibilityDate)) return false;
     const QDate parsed = QDate::fromString(out.compatibilityDate, QStringLiteral("yyyy-MM-dd"));
     if (out.compatibilityDate.size() != 10 || !parsed.isValid())
         return m_fields.fail(date, QStringLiteral("\"%1\" must be a date in the form YYYY-MM-DD, "
@@ -161,18 +155,17 @@ bool WranglerReader::readCompatibility(ProjectConfig& out) {
 
 bool WranglerReader::readLimitsAndTriggers(ProjectConfig& out) {
     const ConfigField limits = field(QStringLiteral("limits"));
-    if (!m_fields.optObject(limits, QStringLiteral("an object")))
-        return false;
+    if (!m_fields.optObject(limits, QStringLiteral("an object"))) return false;
     const ConfigField cpu = ConfigFields::child(limits, QStringLiteral("cpu_ms"));
     if (cpu.present()) {
         const double ms = cpu.value.toDouble(-1);
         if (!cpu.value.isDouble() || ms <= 0 || ms != std::floor(ms) || ms > 2147483647.0)
-            return m_fields.fail(cpu, QStringLiteral("\"%1\" must be a positive whole number of "
-                                                     "milliseconds, found %2")
-                                          .arg(ConfigFields::display(cpu),
-                                               cpu.value.isDouble()
-                                                   ? QString::number(ms)
-                                                   : ConfigFields::typeName(cpu.value)));
+            return m_fields.fail(
+                cpu, QStringLiteral("\"%1\" must be a positive whole number of "
+                                    "milliseconds, found %2")
+                         .arg(ConfigFields::display(cpu), cpu.value.isDouble()
+                                                              ? QString::number(ms)
+                                                              : ConfigFields::typeName(cpu.value)));
         out.cpuMs = static_cast<int>(ms);
     }
 
@@ -192,8 +185,7 @@ bool WranglerReader::readLimitsAndTriggers(ProjectConfig& out) {
 bool WranglerReader::readKv(ProjectConfig& out) {
     ConfigField where;
     qsizetype n = 0;
-    if (!bindingArray(QStringLiteral("kv_namespaces"), where, n))
-        return false;
+    if (!bindingArray(QStringLiteral("kv_namespaces"), where, n)) return false;
     for (qsizetype i = 0; i < n; ++i) {
         const ConfigField item = ConfigFields::item(where, i);
         KvNamespaceDecl kv;
@@ -212,8 +204,7 @@ bool WranglerReader::readKv(ProjectConfig& out) {
 bool WranglerReader::readD1(ProjectConfig& out) {
     ConfigField where;
     qsizetype n = 0;
-    if (!bindingArray(QStringLiteral("d1_databases"), where, n))
-        return false;
+    if (!bindingArray(QStringLiteral("d1_databases"), where, n)) return false;
     for (qsizetype i = 0; i < n; ++i) {
         const ConfigField item = ConfigFields::item(where, i);
         D1DatabaseDecl db;
@@ -226,8 +217,7 @@ bool WranglerReader::readD1(ProjectConfig& out) {
             !m_fields.optString(ConfigFields::child(item, QStringLiteral("migrations_dir")),
                                 migrations))
             return false;
-        if (db.databaseId.isEmpty())
-            db.databaseId = db.binding;
+        if (db.databaseId.isEmpty()) db.databaseId = db.binding;
         db.migrationsDir = QDir::cleanPath(QDir(m_rootDir).absoluteFilePath(migrations));
         out.d1Databases << db;
     }
@@ -237,8 +227,7 @@ bool WranglerReader::readD1(ProjectConfig& out) {
 bool WranglerReader::readR2(ProjectConfig& out) {
     ConfigField where;
     qsizetype n = 0;
-    if (!bindingArray(QStringLiteral("r2_buckets"), where, n))
-        return false;
+    if (!bindingArray(QStringLiteral("r2_buckets"), where, n)) return false;
     for (qsizetype i = 0; i < n; ++i) {
         const ConfigField item = ConfigFields::item(where, i);
         R2BucketDecl r2;
@@ -246,8 +235,7 @@ bool WranglerReader::readR2(ProjectConfig& out) {
             !m_fields.optString(ConfigFields::child(item, QStringLiteral("bucket_name")),
                                 r2.bucketName))
             return false;
-        if (r2.bucketName.isEmpty())
-            r2.bucketName = r2.binding;
+        if (r2.bucketName.isEmpty()) r2.bucketName = r2.binding;
         out.r2Buckets << r2;
     }
     return true;
@@ -256,8 +244,7 @@ bool WranglerReader::readR2(ProjectConfig& out) {
 bool WranglerReader::readWorkflows(ProjectConfig& out) {
     ConfigField where;
     qsizetype n = 0;
-    if (!bindingArray(QStringLiteral("workflows"), where, n))
-        return false;
+    if (!bindingArray(QStringLiteral("workflows"), where, n)) return false;
     for (qsizetype i = 0; i < n; ++i) {
         const ConfigField item = ConfigFields::item(where, i);
         WorkflowDecl wf;
@@ -273,12 +260,10 @@ bool WranglerReader::readWorkflows(ProjectConfig& out) {
 
 bool WranglerReader::readDurableObjects(ProjectConfig& out) {
     const ConfigField dobj = field(QStringLiteral("durable_objects"));
-    if (!m_fields.optObject(dobj, QStringLiteral("an object with \"bindings\"")))
-        return false;
+    if (!m_fields.optObject(dobj, QStringLiteral("an object with \"bindings\""))) return false;
     const ConfigField bindings = ConfigFields::child(dobj, QStringLiteral("bindings"));
     QJsonArray items;
-    if (!m_fields.optObjectArray(bindings, items))
-        return false;
+    if (!m_fields.optObjectArray(bindings, items)) return false;
     for (qsizetype i = 0; i < items.size(); ++i) {
         const ConfigField item = ConfigFields::item(bindings, i);
         DurableObjectDecl d;
@@ -293,14 +278,11 @@ bool WranglerReader::readDurableObjects(ProjectConfig& out) {
 
 bool WranglerReader::readSecretsDecl() {
     const ConfigField secrets = field(QStringLiteral("secrets"));
-    if (!m_fields.optObject(secrets, QStringLiteral("an object with \"required\"")))
-        return false;
+    if (!m_fields.optObject(secrets, QStringLiteral("an object with \"required\""))) return false;
     const ConfigField required = ConfigFields::child(secrets, QStringLiteral("required"));
-    if (!required.present())
-        return true;
+    if (!required.present()) return true;
     QStringList names;
-    if (!m_fields.optStringList(required, names))
-        return false;
+    if (!m_fields.optStringList(required, names)) return false;
     m_requiredSecrets = names;
     return true;
 }

@@ -26,20 +26,25 @@ struct InitializeCommand {
 struct ReloadCommand {
     static constexpr const char* kName = "reload";
     QJsonObject toArguments() const { return {}; }
-    static std::expected<ReloadCommand, QString> fromArguments(const QJsonObject&) { return ReloadCommand{}; }
+    static std::expected<ReloadCommand, QString> fromArguments(const QJsonObject&) {
+        return ReloadCommand{};
+    }
 };
 
 struct StopCommand {
     static constexpr const char* kName = "stop";
     QJsonObject toArguments() const { return {}; }
-    static std::expected<StopCommand, QString> fromArguments(const QJsonObject&) { return StopCommand{}; }
+    static std::expected<StopCommand, QString> fromArguments(const QJsonObject&) {
+        return StopCommand{};
+    }
 };
 
 struct TriggerScheduledCommand {
     static constexpr const char* kName = "triggerScheduled";
     QString cron;
     QJsonObject toArguments() const;
-    static std::expected<TriggerScheduledCommand, QString> fromArguments(const QJsonObject& arguments);
+    static std::expected<TriggerScheduledCommand, QString>
+    fromArguments(const QJsonObject& arguments);
 };
 
 struct SetLogLevelCommand {
@@ -54,9 +59,7 @@ QString unsupportedVersionMessage(int requested);
 // The answer to a request whose command is not known: success false, "unknown command 'x'".
 Message unknownCommandResponse(const Message& request);
 
-template <typename T>
-Message makeRequest(const T& command)
-{
+template <typename T> Message makeRequest(const T& command) {
     return Message::request(QString::fromLatin1(T::kName), command.toArguments());
 }
 

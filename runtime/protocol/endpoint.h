@@ -15,7 +15,8 @@ namespace kiln::protocol {
 // wrap one around their socket. Not thread-safe.
 class Endpoint {
 public:
-    explicit Endpoint(qsizetype maxFrameBytes = kMaxFrameBytes) : m_reader(maxFrameBytes) {}
+    explicit Endpoint(qsizetype maxFrameBytes = kMaxFrameBytes)
+        : m_reader(maxFrameBytes) {}
 
     // Assigns the next seq (1, 2, ...) to `message` and returns the framed bytes to write.
     QByteArray encode(Message& message);

@@ -106,8 +106,8 @@ struct TraceFrame {
 // An uncaught Python (or JS) exception: in a handler, at import, in a background task.
 struct ExceptionEvent {
     static constexpr const char* kName = "exception";
-    QString type;    // "ZeroDivisionError"
-    QString message; // "division by zero"
+    QString type;                   // "ZeroDivisionError"
+    QString message;                // "division by zero"
     std::vector<TraceFrame> frames; // outermost first, as Python prints them
     QString text;                   // the traceback as printed
     QJsonObject toBody() const;
@@ -146,9 +146,7 @@ struct ErrorEvent {
     static std::expected<ErrorEvent, QString> fromBody(const QJsonObject& body);
 };
 
-template <typename T>
-Message makeEvent(const T& event)
-{
+template <typename T> Message makeEvent(const T& event) {
     return Message::event(QString::fromLatin1(T::kName), event.toBody());
 }
 

@@ -39,9 +39,9 @@ private:
 
     qsizetype m_maxFrameBytes;
     QByteArray m_buffer;
-    qsizetype m_skip = 0;      // body bytes of an oversized frame still to discard
-    qsizetype m_bodySize = -1; // header parsed; waiting for this many body bytes
-    qsizetype m_scanned = 0;   // header bytes already searched for the blank line
+    qsizetype m_skip = 0;         // body bytes of an oversized frame still to discard
+    qsizetype m_bodySize = -1;    // header parsed; waiting for this many body bytes
+    qsizetype m_scanned = 0;      // header bytes already searched for the blank line
     bool m_discardHeader = false; // a header passed kMaxHeaderBytes: drop it up to its blank line
 };
 

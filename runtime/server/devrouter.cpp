@@ -9,26 +9,24 @@ namespace kiln {
 
 DevRouter::DevRouter(HttpHandler* worker, ScheduledTrigger scheduled)
     : m_worker(worker)
-    , m_scheduled(std::move(scheduled))
-{
-}
+    , m_scheduled(std::move(scheduled)) {}
 
-void DevRouter::handle(std::shared_ptr<HttpExchange> exchange)
-{
+void DevRouter::handle(std::shared_ptr<HttpExchange> exchange) {
     const QUrl url(QString::fromLatin1(exchange->head().target));
     const QString path = url.path();
-    if (path != QLatin1String("/cdn-cgi/handler/scheduled") && path != QLatin1String("/__scheduled"))
+    if (path != QLatin1String("/cdn-cgi/handler/scheduled") &&
+        path != QLatin1String("/__scheduled"))
         return m_worker->handle(std::move(exchange));
     // wrangler's default cron when none is given is "* * * * *".
     // Form-style query: "+" is a space, as URLSearchParams reads it ("0+3+*+*+*").
     QUrlQuery query(url.query(QUrl::FullyEncoded).replace(QLatin1Char('+'), QLatin1String("%20")));
     QString cron = query.queryItemValue(QStringLiteral("cron"), QUrl::FullyDecoded);
-    if (cron.isEmpty())
-        cron = QStringLiteral("* * * * *");
+    if (cron.isEmpty()) cron = QStringLiteral("* * * * *");
     m_scheduled(cron, [exchange](bool ok) {
         exchange->respond(ok ? 200 : 500, ok ? "OK" : "Internal Server Error",
                           {{"content-type", "text/plain;charset=UTF-8"}});
-        exchange->write(ok ? QByteArray("Ran scheduled event") : QByteArray("Scheduled event failed (see the log)"));
+        exchange->write(ok ? QByteArray("Ran scheduled event")
+                           : QByteArray("Scheduled event failed (see the log)"));
         exchange->finish();
     });
 }

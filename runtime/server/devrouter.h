@@ -13,7 +13,8 @@ namespace kiln {
 // `/__scheduled?cron=…`). Everything else goes to the worker unchanged.
 class DevRouter : public HttpHandler {
 public:
-    using ScheduledTrigger = std::function<void(const QString& cron, std::function<void(bool ok)> done)>;
+    using ScheduledTrigger =
+        std::function<void(const QString& cron, std::function<void(bool ok)> done)>;
 
     DevRouter(HttpHandler* worker, ScheduledTrigger scheduled);
     void handle(std::shared_ptr<HttpExchange> exchange) override;

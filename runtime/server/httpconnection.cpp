@@ -173,7 +173,8 @@ void HttpConnection::parserHead(HttpRequestHead&& head, const HttpRequestInfo& i
     m_exchangeId = m_server->nextExchangeId();
     m_dispatchUs = nowUs();
     Q_EMIT m_server->exchangeStarted(m_exchangeId, head.method, head.target);
-    m_exchange = HttpExchange::create(m_exchangeId, std::move(head), info.hasBody, m_server->m_context);
+    m_exchange =
+        HttpExchange::create(m_exchangeId, std::move(head), info.hasBody, m_server->m_context);
     m_exchange->attach(this);
     m_phase = Phase::Exchange;
     m_dispatchPending = true;

@@ -101,8 +101,8 @@ private:
     qint64 m_drained = 0;
     qint64 m_discarded = 0;
     qint64 m_requestStartUs = 0;
-    qint64 m_dispatchUs = 0;   // head parsed, exchange handed to the handler
-    quint64 m_exchangeId = 0;  // the exchange being served; 0 between requests
+    qint64 m_dispatchUs = 0;  // head parsed, exchange handed to the handler
+    quint64 m_exchangeId = 0; // the exchange being served; 0 between requests
     qint64 m_responseEndUs = 0;
     qint64 m_bytesIn = 0;
 };

@@ -28,7 +28,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     };
 
 public:
-    HttpExchange(Key, quint64 id, HttpRequestHead head, bool hasBody, std::shared_ptr<QObject> context);
+    HttpExchange(Key, quint64 id, HttpRequestHead head, bool hasBody,
+                 std::shared_ptr<QObject> context);
     ~HttpExchange();
     HttpExchange(const HttpExchange&) = delete;
     HttpExchange& operator=(const HttpExchange&) = delete;

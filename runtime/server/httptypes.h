@@ -32,14 +32,14 @@ struct BodyChunk {
 // What the server reports when an exchange ends (HttpServer::exchangeFinished). Times are
 // microseconds on the steady clock's scale.
 struct HttpExchangeRecord {
-    quint64 id = 0;          // as in exchangeStarted; fresh for requests the server answered itself
+    quint64 id = 0; // as in exchangeStarted; fresh for requests the server answered itself
     QByteArray method;
-    QByteArray target;       // as sent, percent escapes kept
-    int status = 0;          // 0: no response was sent
-    bool cancelled = false;  // the client left before the response was complete
-    qint64 totalUs = 0;      // first byte of the request -> response complete (or the end)
-    qint64 queuedUs = 0;     // head parsed -> the handler took it (HttpExchange::markTaken)
-    qint64 handlerUs = 0;    // the handler took it -> response complete
+    QByteArray target;      // as sent, percent escapes kept
+    int status = 0;         // 0: no response was sent
+    bool cancelled = false; // the client left before the response was complete
+    qint64 totalUs = 0;     // first byte of the request -> response complete (or the end)
+    qint64 queuedUs = 0;    // head parsed -> the handler took it (HttpExchange::markTaken)
+    qint64 handlerUs = 0;   // the handler took it -> response complete
     qint64 bytesIn = 0;
     qint64 bytesOut = 0;
 };

@@ -17,11 +17,13 @@
 #define llhttp__internal__c_load_header_state kiln_llhttp__internal__c_load_header_state
 #define llhttp__internal__c_load_http_major kiln_llhttp__internal__c_load_http_major
 #define llhttp__internal__c_load_http_minor kiln_llhttp__internal__c_load_http_minor
-#define llhttp__internal__c_load_initial_message_completed kiln_llhttp__internal__c_load_initial_message_completed
+#define llhttp__internal__c_load_initial_message_completed                                         \
+    kiln_llhttp__internal__c_load_initial_message_completed
 #define llhttp__internal__c_load_method kiln_llhttp__internal__c_load_method
 #define llhttp__internal__c_load_type kiln_llhttp__internal__c_load_type
 #define llhttp__internal__c_mul_add_content_length kiln_llhttp__internal__c_mul_add_content_length
-#define llhttp__internal__c_mul_add_content_length_1 kiln_llhttp__internal__c_mul_add_content_length_1
+#define llhttp__internal__c_mul_add_content_length_1                                               \
+    kiln_llhttp__internal__c_mul_add_content_length_1
 #define llhttp__internal__c_mul_add_status_code kiln_llhttp__internal__c_mul_add_status_code
 #define llhttp__internal__c_or_flags kiln_llhttp__internal__c_or_flags
 #define llhttp__internal__c_or_flags_1 kiln_llhttp__internal__c_or_flags_1
@@ -57,7 +59,8 @@
 #define llhttp__internal__c_update_header_state_8 kiln_llhttp__internal__c_update_header_state_8
 #define llhttp__internal__c_update_http_major kiln_llhttp__internal__c_update_http_major
 #define llhttp__internal__c_update_http_minor kiln_llhttp__internal__c_update_http_minor
-#define llhttp__internal__c_update_initial_message_completed kiln_llhttp__internal__c_update_initial_message_completed
+#define llhttp__internal__c_update_initial_message_completed                                       \
+    kiln_llhttp__internal__c_update_initial_message_completed
 #define llhttp__internal__c_update_status_code kiln_llhttp__internal__c_update_status_code
 #define llhttp__internal__c_update_type kiln_llhttp__internal__c_update_type
 #define llhttp__internal__c_update_type_1 kiln_llhttp__internal__c_update_type_1

@@ -13,74 +13,72 @@
 namespace kiln {
 
 ControlChannel::ControlChannel(QObject* parent)
-    : QObject(parent)
-{
-}
+    : QObject(parent) {}
 
 ControlChannel::~ControlChannel() = default;
 
-std::expected<void, QString> ControlChannel::open(const QString& address)
-{
+std::expected<void, QString> ControlChannel::open(const QString& address) {
     m_socket = new QLocalSocket(this);
     if (address.startsWith(QLatin1String("fd:"))) {
         bool ok = false;
         const int fd = address.mid(3).toInt(&ok);
         struct stat info {};
         if (!ok || fd < 0 || ::fstat(fd, &info) != 0)
-            return std::unexpected(QStringLiteral("--control-fd %1 is not an open file descriptor").arg(address.mid(3)));
+            return std::unexpected(QStringLiteral("--control-fd %1 is not an open file descriptor")
+                                       .arg(address.mid(3)));
         if (!S_ISSOCK(info.st_mode))
-            return std::unexpected(QStringLiteral("--control-fd %1 is not a socket (a connected Unix stream socket is needed)").arg(fd));
+            return std::unexpected(
+                QStringLiteral(
+                    "--control-fd %1 is not a socket (a connected Unix stream socket is needed)")
+                    .arg(fd));
         ::fcntl(fd, F_SETFD, FD_CLOEXEC); // the worker's own children must not hold it open
         if (!m_socket->setSocketDescriptor(fd, QLocalSocket::ConnectedState, QIODevice::ReadWrite))
-            return std::unexpected(QStringLiteral("--control-fd %1: %2").arg(fd).arg(m_socket->errorString()));
+            return std::unexpected(
+                QStringLiteral("--control-fd %1: %2").arg(fd).arg(m_socket->errorString()));
     } else if (address.startsWith(QLatin1String("unix:"))) {
         m_socket->connectToServer(address.mid(5), QIODevice::ReadWrite);
         if (!m_socket->waitForConnected(5000))
-            return std::unexpected(QStringLiteral("--control %1: %2").arg(address, m_socket->errorString()));
+            return std::unexpected(
+                QStringLiteral("--control %1: %2").arg(address, m_socket->errorString()));
     } else {
-        return std::unexpected(QStringLiteral("--control must be unix:PATH, not \"%1\"").arg(address));
+        return std::unexpected(
+            QStringLiteral("--control must be unix:PATH, not \"%1\"").arg(address));
     }
     connect(m_socket, &QLocalSocket::readyRead, this, &ControlChannel::read);
     connect(m_socket, &QLocalSocket::disconnected, this, &ControlChannel::closed);
     return {};
 }
 
-bool ControlChannel::isOpen() const
-{
+bool ControlChannel::isOpen() const {
     return m_socket && m_socket->state() == QLocalSocket::ConnectedState;
 }
 
-void ControlChannel::send(protocol::Message message)
-{
+void ControlChannel::send(protocol::Message message) {
     if (QThread::currentThread() == thread()) {
         write(message);
         return;
     }
-    QMetaObject::invokeMethod(this, [this, message = std::move(message)]() mutable { write(message); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, message = std::move(message)]() mutable { write(message); },
+        Qt::QueuedConnection);
 }
 
-void ControlChannel::respond(const protocol::Message& request, bool success, const QString& error, QJsonObject body)
-{
+void ControlChannel::respond(const protocol::Message& request, bool success, const QString& error,
+                             QJsonObject body) {
     send(protocol::Message::response(request, success, error, std::move(body)));
 }
 
-void ControlChannel::flush()
-{
+void ControlChannel::flush() {
     QCoreApplication::sendPostedEvents(this); // messages queued from other threads
-    if (isOpen())
-        m_socket->waitForBytesWritten(1000);
+    if (isOpen()) m_socket->waitForBytesWritten(1000);
 }
 
-void ControlChannel::write(protocol::Message& message)
-{
-    if (!isOpen())
-        return;
+void ControlChannel::write(protocol::Message& message) {
+    if (!isOpen()) return;
     m_socket->write(m_endpoint.encode(message));
 }
 
-void ControlChannel::read()
-{
+void ControlChannel::read() {
     const QByteArray bytes = m_socket->readAll();
     for (auto& item : m_endpoint.feed(bytes)) {
         if (!item) {
@@ -91,7 +89,8 @@ void ControlChannel::read()
         if (item->type != protocol::MessageType::Request) {
             auto error = protocol::makeEvent(protocol::ErrorEvent{
                 QStringLiteral("only requests are accepted from the client, not a %1")
-                    .arg(item->type == protocol::MessageType::Event ? QStringLiteral("event") : QStringLiteral("response"))});
+                    .arg(item->type == protocol::MessageType::Event ? QStringLiteral("event")
+                                                                    : QStringLiteral("response"))});
             write(error);
             continue;
         }

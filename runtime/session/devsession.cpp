@@ -26,7 +26,9 @@ using namespace protocol;
 
 namespace {
 
-double nowMs() { return static_cast<double>(QDateTime::currentMSecsSinceEpoch()); }
+double nowMs() {
+    return static_cast<double>(QDateTime::currentMSecsSinceEpoch());
+}
 
 } // namespace
 
@@ -47,33 +49,25 @@ struct DevSession::Private {
     bool reloading = false;
     QElapsedTimer reloadTimer;
 
-    void send(Message message)
-    {
-        if (channel)
-            channel->send(std::move(message));
+    void send(Message message) {
+        if (channel) channel->send(std::move(message));
     }
     // A line of Kiln's own: printed, and sent as a log event.
-    void say(LogLevel level, const QString& text)
-    {
-        if (int(level) < threshold.load(std::memory_order_relaxed))
-            return;
+    void say(LogLevel level, const QString& text) {
+        if (int(level) < threshold.load(std::memory_order_relaxed)) return;
         if (level >= LogLevel::Error)
             terminalError(text);
         else if (level == LogLevel::Warn)
             terminalWarning(text);
         else
             terminalInfo(text);
-        if (channel)
-            send(makeEvent(LogEvent{level, LogSource::Kiln, text, nowMs()}));
+        if (channel) send(makeEvent(LogEvent{level, LogSource::Kiln, text, nowMs()}));
     }
     // Worker output; engine thread.
-    void workerLog(LogLevel level, LogSource source, const QString& text)
-    {
-        if (int(level) < threshold.load(std::memory_order_relaxed))
-            return;
+    void workerLog(LogLevel level, LogSource source, const QString& text) {
+        if (int(level) < threshold.load(std::memory_order_relaxed)) return;
         terminalLog(level, text);
-        if (channel)
-            send(makeEvent(LogEvent{level, source, text, nowMs()}));
+        if (channel) send(makeEvent(LogEvent{level, source, text, nowMs()}));
     }
 
     void startCrons();
@@ -86,41 +80,49 @@ struct DevSession::Private {
     void command(const Message& request);
 };
 
-void DevSession::Private::startCrons()
-{
+void DevSession::Private::startCrons() {
     crons = std::make_unique<CronScheduler>(
         project.crons,
         [this](const QString& cron, const QDateTime& minute) {
-            worker->triggerScheduled(cron, [this, cron](bool ok) {
-                if (ok)
-                    say(LogLevel::Info, QStringLiteral("scheduled \"%1\" ok").arg(cron));
-                else
-                    say(LogLevel::Warn, QStringLiteral("scheduled \"%1\" failed (see the log above)").arg(cron));
-            }, minute);
+            worker->triggerScheduled(
+                cron,
+                [this, cron](bool ok) {
+                    if (ok)
+                        say(LogLevel::Info, QStringLiteral("scheduled \"%1\" ok").arg(cron));
+                    else
+                        say(LogLevel::Warn,
+                            QStringLiteral("scheduled \"%1\" failed (see the log above)")
+                                .arg(cron));
+                },
+                minute);
         },
         [this](const QString& message) { say(LogLevel::Warn, message); });
-    QObject::connect(crons.get(), &CronScheduler::missed, q, [this](const QDateTime& from, const QDateTime& resume) {
-        const QString format = QStringLiteral("yyyy-MM-dd HH:mm");
-        say(LogLevel::Warn, QStringLiteral("cron runs due from %1 UTC were skipped (the machine slept or the clock jumped); next at %2 UTC")
-                                .arg(from.toString(format), resume.toString(format)));
-    });
+    QObject::connect(crons.get(), &CronScheduler::missed, q,
+                     [this](const QDateTime& from, const QDateTime& resume) {
+                         const QString format = QStringLiteral("yyyy-MM-dd HH:mm");
+                         say(LogLevel::Warn,
+                             QStringLiteral("cron runs due from %1 UTC were skipped (the machine "
+                                            "slept or the clock jumped); next at %2 UTC")
+                                 .arg(from.toString(format), resume.toString(format)));
+                     });
     crons->start();
     if (!crons->crons().isEmpty())
-        say(LogLevel::Info, QStringLiteral("cron triggers (UTC): \"%1\"").arg(crons->crons().join(QStringLiteral("\", \""))));
+        say(LogLevel::Info, QStringLiteral("cron triggers (UTC): \"%1\"")
+                                .arg(crons->crons().join(QStringLiteral("\", \""))));
 }
 
-void DevSession::Private::announce(const QString& bootError, double bootMs)
-{
+void DevSession::Private::announce(const QString& bootError, double bootMs) {
     announced = true;
     if (bootError.isEmpty())
         say(LogLevel::Info, QStringLiteral("Ready on %1").arg(url));
     else
-        say(LogLevel::Warn, QStringLiteral("Ready on %1 (the worker failed to start: requests get its error until a fix is saved)").arg(url));
+        say(LogLevel::Warn, QStringLiteral("Ready on %1 (the worker failed to start: requests get "
+                                           "its error until a fix is saved)")
+                                .arg(url));
     send(makeEvent(ReadyEvent{url, server->port(), bootMs, bootError}));
 }
 
-void DevSession::Private::workerReady(double bootMs)
-{
+void DevSession::Private::workerReady(double bootMs) {
     say(LogLevel::Info, QStringLiteral("Worker ready in %1 ms").arg(bootMs, 0, 'f', 0));
     if (!announced)
         announce({}, bootMs);
@@ -128,33 +130,28 @@ void DevSession::Private::workerReady(double bootMs)
         finishReload(true, {});
 }
 
-void DevSession::Private::workerFailed(const QString& error)
-{
+void DevSession::Private::workerFailed(const QString& error) {
     if (!announced)
         announce(error, 0);
     else if (reloading)
         finishReload(false, tracebackLocation(parseTraceback(error, project.rootDir)));
 }
 
-void DevSession::Private::finishReload(bool ok, const ConfigError& error)
-{
+void DevSession::Private::finishReload(bool ok, const ConfigError& error) {
     reloading = false;
     ReloadFinishedEvent event;
     event.ok = ok;
     event.durationMs = static_cast<double>(reloadTimer.nsecsElapsed()) / 1e6;
-    if (!ok)
-        event.error = error;
+    if (!ok) event.error = error;
     if (ok)
         say(LogLevel::Info, QStringLiteral("reloaded in %1 ms").arg(event.durationMs, 0, 'f', 0));
     send(makeEvent(event));
 }
 
-void DevSession::Private::exchangeFinished(const HttpExchangeRecord& record)
-{
+void DevSession::Private::exchangeFinished(const HttpExchangeRecord& record) {
     const QString line = requestLogLine(record);
     terminalRequest(line);
-    if (!channel)
-        return;
+    if (!channel) return;
     if (int(LogLevel::Info) >= threshold.load(std::memory_order_relaxed))
         send(makeEvent(LogEvent{LogLevel::Info, LogSource::Request, line, nowMs()}));
     RequestFinishedEvent event;
@@ -171,8 +168,8 @@ void DevSession::Private::exchangeFinished(const HttpExchangeRecord& record)
     send(makeEvent(event));
 }
 
-void DevSession::Private::storeChanged(StoreKind kind, const QString& id, const QString& keyOrTable)
-{
+void DevSession::Private::storeChanged(StoreKind kind, const QString& id,
+                                       const QString& keyOrTable) {
     const bool table = kind == StoreKind::D1;
     // One store may back several bindings; each gets its event.
     for (const auto& location : StateLayout(persistDir).locations(project)) {
@@ -182,17 +179,19 @@ void DevSession::Private::storeChanged(StoreKind kind, const QString& id, const 
     }
 }
 
-void DevSession::Private::command(const Message& request)
-{
+void DevSession::Private::command(const Message& request) {
     const QString& name = request.name;
     auto fail = [&](const QString& error) { channel->respond(request, false, error); };
     if (name == QLatin1String(InitializeCommand::kName)) {
         auto init = InitializeCommand::fromArguments(request.body);
-        if (!init)
-            return fail(init.error());
+        if (!init) return fail(init.error());
         if (init->protocol != kVersion)
-            return fail(QStringLiteral("protocol version %1 is not supported; this kiln speaks version %2").arg(init->protocol).arg(kVersion));
-        return channel->respond(request, true, {}, QJsonObject{{QStringLiteral("protocol"), kVersion}});
+            return fail(
+                QStringLiteral("protocol version %1 is not supported; this kiln speaks version %2")
+                    .arg(init->protocol)
+                    .arg(kVersion));
+        return channel->respond(request, true, {},
+                                QJsonObject{{QStringLiteral("protocol"), kVersion}});
     }
     if (name == QLatin1String(ReloadCommand::kName)) {
         channel->respond(request, true);
@@ -204,18 +203,18 @@ void DevSession::Private::command(const Message& request)
     }
     if (name == QLatin1String(TriggerScheduledCommand::kName)) {
         auto trigger = TriggerScheduledCommand::fromArguments(request.body);
-        if (!trigger)
-            return fail(trigger.error());
+        if (!trigger) return fail(trigger.error());
         ControlChannel* target = channel.get();
         return worker->triggerScheduled(trigger->cron, [target, request](bool ok) {
             // Engine thread; the channel outlives the worker (declared before it).
-            target->respond(request, ok, ok ? QString() : QStringLiteral("the scheduled handler failed (see the log)"));
+            target->respond(request, ok,
+                            ok ? QString()
+                               : QStringLiteral("the scheduled handler failed (see the log)"));
         });
     }
     if (name == QLatin1String(SetLogLevelCommand::kName)) {
         auto level = SetLogLevelCommand::fromArguments(request.body);
-        if (!level)
-            return fail(level.error());
+        if (!level) return fail(level.error());
         threshold = int(level->level);
         return channel->respond(request, true);
     }
@@ -224,41 +223,35 @@ void DevSession::Private::command(const Message& request)
 
 DevSession::DevSession(DevSessionOptions options, QObject* parent)
     : QObject(parent)
-    , d(std::make_unique<Private>())
-{
+    , d(std::make_unique<Private>()) {
     d->q = this;
     d->options = std::move(options);
     d->threshold = int(d->options.logLevel);
 }
 
-DevSession::~DevSession()
-{
-    if (d->server)
-        d->server->close();
+DevSession::~DevSession() {
+    if (d->server) d->server->close();
     d->watcher.reset();
     d->crons.reset();
     d->worker.reset();
 }
 
-void DevSession::finish()
-{
-    if (d->server)
-        d->server->close();
-    if (d->channel)
-        d->channel->flush();
+void DevSession::finish() {
+    if (d->server) d->server->close();
+    if (d->channel) d->channel->flush();
 }
 
-quint16 DevSession::port() const { return d->server ? d->server->port() : 0; }
+quint16 DevSession::port() const {
+    return d->server ? d->server->port() : 0;
+}
 
-std::expected<void, QString> DevSession::start()
-{
+std::expected<void, QString> DevSession::start() {
     auto fail = [](const QString& error) -> std::expected<void, QString> {
         terminalError(error);
         return std::unexpected(error);
     };
     auto project = loadProject(d->options.projectPath, {d->options.envName});
-    if (!project)
-        return fail(project.error().toString());
+    if (!project) return fail(project.error().toString());
     d->project = *project;
     d->persistDir = StateLayout::forProject(d->project, d->options.persistTo).root();
     if (!d->options.control.isEmpty()) {
@@ -272,7 +265,8 @@ std::expected<void, QString> DevSession::start()
         hello.configFile = d->project.configFile;
         hello.stateDir = d->persistDir;
         d->send(makeEvent(hello));
-        QObject::connect(d->channel.get(), &ControlChannel::request, this, [this](const Message& m) { d->command(m); });
+        QObject::connect(d->channel.get(), &ControlChannel::request, this,
+                         [this](const Message& m) { d->command(m); });
         QObject::connect(d->channel.get(), &ControlChannel::closed, this, [this] {
             terminalWarning(QStringLiteral("the control channel closed; stopping"));
             Q_EMIT stopRequested();
@@ -284,77 +278,97 @@ std::expected<void, QString> DevSession::start()
     WorkerOptions workerOptions;
     workerOptions.project = d->project;
     workerOptions.persistDir = d->persistDir;
-    if (d->project.cpuMs)
-        workerOptions.cpuLimitMs = *d->project.cpuMs;
+    if (d->project.cpuMs) workerOptions.cpuLimitMs = *d->project.cpuMs;
     workerOptions.memoryLimitBytes = static_cast<qint64>(d->options.memoryLimitMb) * 1024 * 1024;
     terminalBanner(d->project);
     d->worker = std::make_unique<Worker>(workerOptions);
     Private* p = d.get();
     d->worker->setSinks({
-        [p](LogLevel level, LogSource source, const QString& text) { p->workerLog(level, source, text); },
+        [p](LogLevel level, LogSource source, const QString& text) {
+            p->workerLog(level, source, text);
+        },
         [this, p](const QString& text) {
-            QMetaObject::invokeMethod(this, [p, text] {
-                p->send(makeEvent(parseTraceback(text, p->project.rootDir)));
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [p, text] { p->send(makeEvent(parseTraceback(text, p->project.rootDir))); },
+                Qt::QueuedConnection);
         },
         [this, p](StoreKind kind, const QString& id, const QString& key) {
-            QMetaObject::invokeMethod(this, [p, kind, id, key] { p->storeChanged(kind, id, key); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [p, kind, id, key] { p->storeChanged(kind, id, key); }, Qt::QueuedConnection);
         },
     });
-    connect(d->worker.get(), &Worker::ready, this, [p](double ms, unsigned) { p->workerReady(ms); });
-    connect(d->worker.get(), &Worker::bootFailed, this, [p](const QString& error, unsigned) { p->workerFailed(error); });
-    connect(d->worker.get(), &Worker::span, this, [p](const QString& name, double start, double end) {
-        if (p->threshold.load() <= int(LogLevel::Debug))
-            terminalInfo(QStringLiteral("boot: %1 %2 ms (at %3 ms)").arg(name).arg(end - start, 0, 'f', 1).arg(start, 0, 'f', 0));
-        p->send(makeEvent(BootPhaseEvent{name, start, end - start}));
-    });
+    connect(d->worker.get(), &Worker::ready, this,
+            [p](double ms, unsigned) { p->workerReady(ms); });
+    connect(d->worker.get(), &Worker::bootFailed, this,
+            [p](const QString& error, unsigned) { p->workerFailed(error); });
+    connect(d->worker.get(), &Worker::span, this,
+            [p](const QString& name, double start, double end) {
+                if (p->threshold.load() <= int(LogLevel::Debug))
+                    terminalInfo(QStringLiteral("boot: %1 %2 ms (at %3 ms)")
+                                     .arg(name)
+                                     .arg(end - start, 0, 'f', 1)
+                                     .arg(start, 0, 'f', 0));
+                p->send(makeEvent(BootPhaseEvent{name, start, end - start}));
+            });
 
-    d->router = std::make_unique<DevRouter>(d->worker.get(), [p](const QString& cron, std::function<void(bool)> done) {
-        p->worker->triggerScheduled(cron, std::move(done));
-    });
+    d->router = std::make_unique<DevRouter>(
+        d->worker.get(), [p](const QString& cron, std::function<void(bool)> done) {
+            p->worker->triggerScheduled(cron, std::move(done));
+        });
     d->server = std::make_unique<HttpServer>(d->router.get());
     QString error;
     if (!d->server->listen(d->options.address, d->options.port, &error))
-        return fail(QStringLiteral("cannot listen on %1:%2: %3").arg(d->options.address.toString()).arg(d->options.port).arg(error));
+        return fail(QStringLiteral("cannot listen on %1:%2: %3")
+                        .arg(d->options.address.toString())
+                        .arg(d->options.port)
+                        .arg(error));
     const QHostAddress& address = d->options.address;
     const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
-        ? QLatin1Char('[') + address.toString() + QLatin1Char(']') : address.toString();
+                             ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
+                             : address.toString();
     d->url = QStringLiteral("http://%1:%2").arg(host).arg(d->server->port());
-    connect(d->server.get(), &HttpServer::exchangeStarted, this, [p](quint64 id, const QByteArray& method, const QByteArray& target) {
-        if (p->channel)
-            p->send(makeEvent(RequestStartedEvent{qint64(id), QString::fromLatin1(method), QString::fromLatin1(target), nowMs()}));
-    });
-    connect(d->server.get(), &HttpServer::exchangeFinished, this, [p](const HttpExchangeRecord& record) { p->exchangeFinished(record); });
+    connect(d->server.get(), &HttpServer::exchangeStarted, this,
+            [p](quint64 id, const QByteArray& method, const QByteArray& target) {
+                if (p->channel)
+                    p->send(makeEvent(RequestStartedEvent{qint64(id), QString::fromLatin1(method),
+                                                          QString::fromLatin1(target), nowMs()}));
+            });
+    connect(d->server.get(), &HttpServer::exchangeFinished, this,
+            [p](const HttpExchangeRecord& record) { p->exchangeFinished(record); });
 
     d->worker->start();
-    d->say(LogLevel::Info, QStringLiteral("Starting the worker on %1 (requests wait until it is ready)…").arg(d->url));
+    d->say(
+        LogLevel::Info,
+        QStringLiteral("Starting the worker on %1 (requests wait until it is ready)…").arg(d->url));
     d->startCrons();
     // Saving a file reloads the worker, as wrangler dev does.
     d->watcher = std::make_unique<ProjectWatcher>(d->project);
-    connect(d->watcher.get(), &ProjectWatcher::changed, this, [this](const QStringList& paths) { reload(paths); });
+    connect(d->watcher.get(), &ProjectWatcher::changed, this,
+            [this](const QStringList& paths) { reload(paths); });
     return {};
 }
 
-void DevSession::reload(const QStringList& changed)
-{
+void DevSession::reload(const QStringList& changed) {
     d->reloadTimer.start();
     d->send(makeEvent(ReloadStartedEvent{changed}));
     auto reloaded = loadProject(d->options.projectPath, {d->options.envName});
     if (!reloaded) {
         // The running instance keeps serving.
-        d->say(LogLevel::Error, reloaded.error().toString() + QStringLiteral(" (still running the previous version)"));
+        d->say(LogLevel::Error, reloaded.error().toString() +
+                                    QStringLiteral(" (still running the previous version)"));
         d->reloading = true;
         return d->finishReload(false, reloaded.error());
     }
-    d->say(LogLevel::Info, changed.isEmpty() ? QStringLiteral("reloading")
-                                             : QStringLiteral("%1 changed, reloading").arg(changed.join(QStringLiteral(", "))));
+    d->say(LogLevel::Info,
+           changed.isEmpty()
+               ? QStringLiteral("reloading")
+               : QStringLiteral("%1 changed, reloading").arg(changed.join(QStringLiteral(", "))));
     const QStringList oldCrons = d->project.crons;
     d->project = *reloaded;
     d->watcher->setProject(d->project);
     d->reloading = true;
     d->worker->reload(d->project);
-    if (d->project.crons != oldCrons)
-        d->startCrons();
+    if (d->project.crons != oldCrons) d->startCrons();
 }
 
 } // namespace kiln

@@ -15,11 +15,11 @@ struct DevSessionOptions {
     QString projectPath = QStringLiteral("."); // folder or config file
     QString envName;                           // --env
     QHostAddress address = QHostAddress(QHostAddress::LocalHost);
-    quint16 port = 8787;        // 0: any free port
-    QString persistTo;          // empty: the project's default state folder
+    quint16 port = 8787; // 0: any free port
+    QString persistTo;   // empty: the project's default state folder
     int memoryLimitMb = 512;
     LogLevel logLevel = LogLevel::Log; // terminal and control-channel log threshold
-    QString control;            // "fd:N" or "unix:PATH"; empty: none
+    QString control;                   // "fd:N" or "unix:PATH"; empty: none
 };
 
 // One `kiln dev` session: the project, its worker, the HTTP server, cron triggers, the file

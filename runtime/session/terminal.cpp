@@ -13,8 +13,7 @@ namespace {
 
 std::mutex g_mutex;
 
-void writeLine(FILE* out, const QString& text)
-{
+void writeLine(FILE* out, const QString& text) {
     const QByteArray bytes = text.toUtf8();
     std::lock_guard lock(g_mutex);
     fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), out);
@@ -24,25 +23,35 @@ void writeLine(FILE* out, const QString& text)
 
 } // namespace
 
-void terminalBanner(const ProjectConfig& project)
-{
-    writeLine(stdout, QStringLiteral("kiln %1 · %2 (%3)").arg(QStringLiteral(KILN_VERSION), project.name, project.configFile));
+void terminalBanner(const ProjectConfig& project) {
+    writeLine(stdout, QStringLiteral("kiln %1 · %2 (%3)")
+                          .arg(QStringLiteral(KILN_VERSION), project.name, project.configFile));
     QStringList vars;
     for (auto it = project.vars.begin(); it != project.vars.end(); ++it) {
         const bool secret = project.secretNames.contains(it.key());
-        vars << QStringLiteral("  env.%1 (%2)").arg(it.key(), secret ? QStringLiteral("hidden") : it.value().toVariant().toString());
+        vars << QStringLiteral("  env.%1 (%2)")
+                    .arg(it.key(),
+                         secret ? QStringLiteral("hidden") : it.value().toVariant().toString());
     }
     if (!vars.isEmpty())
-        writeLine(stdout, QStringLiteral("Your worker has access to the following bindings:\n") + vars.join(QLatin1Char('\n')));
+        writeLine(stdout, QStringLiteral("Your worker has access to the following bindings:\n") +
+                              vars.join(QLatin1Char('\n')));
 }
 
-void terminalInfo(const QString& text) { writeLine(stdout, QStringLiteral("[kiln:info] ") + text); }
-void terminalWarning(const QString& text) { writeLine(stderr, QStringLiteral("▲ [WARNING] ") + text); }
-void terminalError(const QString& text) { writeLine(stderr, QStringLiteral("✘ [ERROR] ") + text); }
-void terminalRequest(const QString& text) { writeLine(stdout, QStringLiteral("[kiln:info] ") + text); }
+void terminalInfo(const QString& text) {
+    writeLine(stdout, QStringLiteral("[kiln:info] ") + text);
+}
+void terminalWarning(const QString& text) {
+    writeLine(stderr, QStringLiteral("▲ [WARNING] ") + text);
+}
+void terminalError(const QString& text) {
+    writeLine(stderr, QStringLiteral("✘ [ERROR] ") + text);
+}
+void terminalRequest(const QString& text) {
+    writeLine(stdout, QStringLiteral("[kiln:info] ") + text);
+}
 
-void terminalLog(LogLevel level, const QString& text)
-{
+void terminalLog(LogLevel level, const QString& text) {
     // As console.* in workerd: warnings and errors to stderr.
     writeLine(level >= LogLevel::Warn ? stderr : stdout, text);
 }

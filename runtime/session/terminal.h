@@ -15,6 +15,7 @@ void terminalInfo(const QString& text);
 void terminalWarning(const QString& text);
 void terminalError(const QString& text);
 void terminalRequest(const QString& text);
-void terminalLog(LogLevel level, const QString& text); // worker output: print, console.*, tracebacks
+void terminalLog(LogLevel level,
+                 const QString& text); // worker output: print, console.*, tracebacks
 
 } // namespace kiln

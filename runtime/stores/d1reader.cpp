@@ -9,58 +9,52 @@ namespace kiln {
 
 namespace {
 
-StoreError refused(const QString& why) { return StoreError{StoreError::Code::Other, why}; }
+StoreError refused(const QString& why) {
+    return StoreError{StoreError::Code::Other, why};
+}
 
 // SQLite's table list, its own tables (sqlite_schema, sqlite_sequence, ...) left out.
 constexpr char kTables[] = "SELECT name, type, wr FROM pragma_table_list"
                            " WHERE schema = 'main' AND substr(name, 1, 7) <> 'sqlite_'";
 
-bool sameName(const QString& a, const char* b)
-{
+bool sameName(const QString& a, const char* b) {
     // SQLite folds only ASCII letters when it matches names.
     return a.compare(QLatin1String(b), Qt::CaseInsensitive) == 0;
 }
 
 } // namespace
 
-D1Reader::D1Reader(QString path) : m_path(std::move(path)) {}
+D1Reader::D1Reader(QString path)
+    : m_path(std::move(path)) {}
 
-std::expected<void, StoreError> D1Reader::open()
-{
+std::expected<void, StoreError> D1Reader::open() {
     QMutexLocker lock(&m_mutex);
     return ready();
 }
 
-std::expected<void, StoreError> D1Reader::ready()
-{
-    if (m_db.isOpen())
-        return {};
+std::expected<void, StoreError> D1Reader::ready() {
+    if (m_db.isOpen()) return {};
     return m_db.open(m_path, SqliteDb::OpenMode::ReadOnly);
 }
 
-std::expected<std::vector<D1TableInfo>, StoreError> D1Reader::tables(bool withRowCounts)
-{
+std::expected<std::vector<D1TableInfo>, StoreError> D1Reader::tables(bool withRowCounts) {
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     std::vector<D1TableInfo> out;
     {
         SqlStatement q(m_db, (QByteArray(kTables) + " ORDER BY name").constData());
-        if (!q.ok())
-            return std::unexpected(m_db.lastStoreError());
+        if (!q.ok()) return std::unexpected(m_db.lastStoreError());
         for (;;) {
             auto row = q.step();
-            if (!row)
-                return std::unexpected(m_db.lastStoreError());
-            if (!*row)
-                break;
+            if (!row) return std::unexpected(m_db.lastStoreError());
+            if (!*row) break;
             out.push_back({q.text(0), q.text(1), q.integer(2) != 0, std::nullopt});
         }
     }
-    if (!withRowCounts)
-        return out;
+    if (!withRowCounts) return out;
     for (auto& table : out) {
-        SqlStatement count(m_db, ("SELECT count(*) FROM " + sqlQuoteIdentifier(table.name)).toUtf8().constData());
+        SqlStatement count(
+            m_db, ("SELECT count(*) FROM " + sqlQuoteIdentifier(table.name)).toUtf8().constData());
         if (count.ok()) {
             if (auto row = count.step(); row && *row) {
                 table.rowCount = count.integer(0);
@@ -75,84 +69,72 @@ std::expected<std::vector<D1TableInfo>, StoreError> D1Reader::tables(bool withRo
     return out;
 }
 
-std::expected<std::optional<D1TableInfo>, StoreError> D1Reader::findTable(const QString& table)
-{
+std::expected<std::optional<D1TableInfo>, StoreError> D1Reader::findTable(const QString& table) {
     SqlStatement q(m_db, (QByteArray(kTables) + " AND name = ?1 COLLATE NOCASE").constData());
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, table);
     auto row = q.step();
-    if (!row)
-        return std::unexpected(m_db.lastStoreError());
-    if (!*row)
-        return std::optional<D1TableInfo>();
-    return std::optional<D1TableInfo>(D1TableInfo{q.text(0), q.text(1), q.integer(2) != 0, std::nullopt});
+    if (!row) return std::unexpected(m_db.lastStoreError());
+    if (!*row) return std::optional<D1TableInfo>();
+    return std::optional<D1TableInfo>(
+        D1TableInfo{q.text(0), q.text(1), q.integer(2) != 0, std::nullopt});
 }
 
-std::expected<std::vector<D1ColumnInfo>, StoreError> D1Reader::columns(const QString& table)
-{
+std::expected<std::vector<D1ColumnInfo>, StoreError> D1Reader::columns(const QString& table) {
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     // The table-valued form of PRAGMA table_info takes the name as a parameter: no quoting.
-    SqlStatement q(m_db, "SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)");
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    SqlStatement q(
+        m_db, "SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)");
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, table);
     std::vector<D1ColumnInfo> out;
     for (;;) {
         auto row = q.step();
-        if (!row)
-            return std::unexpected(m_db.lastStoreError());
-        if (!*row)
-            break;
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
         out.push_back({static_cast<int>(q.integer(0)), q.text(1), q.text(2), q.integer(3) != 0,
-                       q.isNull(4) ? std::nullopt : std::optional<QString>(q.text(4)), static_cast<int>(q.integer(5))});
+                       q.isNull(4) ? std::nullopt : std::optional<QString>(q.text(4)),
+                       static_cast<int>(q.integer(5))});
     }
     if (out.empty())
         return std::unexpected(refused(QStringLiteral("no such table: %1").arg(table)));
     return out;
 }
 
-std::expected<QString, StoreError> D1Reader::rowidName(const QString& table)
-{
+std::expected<QString, StoreError> D1Reader::rowidName(const QString& table) {
     SqlStatement q(m_db, "SELECT name FROM pragma_table_info(?1)");
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, table);
     QStringList names;
     for (;;) {
         auto row = q.step();
-        if (!row)
-            return std::unexpected(m_db.lastStoreError());
-        if (!*row)
-            break;
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
         names << q.text(0);
     }
     // A column may be called rowid; SQLite then still answers to the other two names.
     for (const char* candidate : {"rowid", "_rowid_", "oid"})
-        if (std::none_of(names.begin(), names.end(), [&](const QString& n) { return sameName(n, candidate); }))
+        if (std::none_of(names.begin(), names.end(),
+                         [&](const QString& n) { return sameName(n, candidate); }))
             return QString::fromLatin1(candidate);
     return QString();
 }
 
-std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const D1RowCursor& from, int limit)
-{
+std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const D1RowCursor& from,
+                                                    int limit) {
     if (limit < 1)
-        return std::unexpected(refused(QStringLiteral("limit must be at least 1, not %1").arg(limit)));
+        return std::unexpected(
+            refused(QStringLiteral("limit must be at least 1, not %1").arg(limit)));
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     auto info = findTable(table);
-    if (!info)
-        return std::unexpected(info.error());
-    if (!*info)
-        return std::unexpected(refused(QStringLiteral("no such table: %1").arg(table)));
+    if (!info) return std::unexpected(info.error());
+    if (!*info) return std::unexpected(refused(QStringLiteral("no such table: %1").arg(table)));
     QString rowid;
     if ((*info)->type != QLatin1String("view") && !(*info)->withoutRowid) {
         auto name = rowidName((*info)->name);
-        if (!name)
-            return std::unexpected(name.error());
+        if (!name) return std::unexpected(name.error());
         rowid = *name;
     }
     D1RowPage page;
@@ -162,12 +144,12 @@ std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const 
     if (page.byOffset)
         sql = QStringLiteral("SELECT * FROM %1 LIMIT ?1 OFFSET ?2").arg(quoted);
     else if (from.afterRowid)
-        sql = QStringLiteral("SELECT %2, * FROM %1 WHERE %2 > ?2 ORDER BY %2 LIMIT ?1").arg(quoted, rowid);
+        sql = QStringLiteral("SELECT %2, * FROM %1 WHERE %2 > ?2 ORDER BY %2 LIMIT ?1")
+                  .arg(quoted, rowid);
     else
         sql = QStringLiteral("SELECT %2, * FROM %1 ORDER BY %2 LIMIT ?1").arg(quoted, rowid);
     SqlStatement q(m_db, sql.toUtf8().constData());
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, qint64(limit) + 1); // one more than asked: tells whether another page follows
     if (page.byOffset)
         q.bind(2, std::max<qint64>(0, from.offset));
@@ -178,10 +160,8 @@ std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const 
         page.columns << q.columnName(i);
     for (;;) {
         auto row = q.step();
-        if (!row)
-            return std::unexpected(m_db.lastStoreError());
-        if (!*row)
-            break;
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
         if (static_cast<int>(page.rows.size()) == limit) {
             page.more = true;
             break;
@@ -191,52 +171,52 @@ std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const 
         for (int i = first; i < q.columnCount(); ++i)
             values.push_back(q.value(i));
         page.rows.push_back(std::move(values));
-        if (!page.byOffset)
-            page.rowids.push_back(q.integer(0));
+        if (!page.byOffset) page.rowids.push_back(q.integer(0));
     }
     if (page.byOffset)
         page.next.offset = std::max<qint64>(0, from.offset) + static_cast<qint64>(page.rows.size());
     else
-        page.next.afterRowid = page.rowids.empty() ? from.afterRowid : std::optional<qint64>(page.rowids.back());
+        page.next.afterRowid =
+            page.rowids.empty() ? from.afterRowid : std::optional<qint64>(page.rowids.back());
     return page;
 }
 
-std::expected<D1QueryResult, StoreError> D1Reader::query(const QString& sql, int maxRows)
-{
+std::expected<D1QueryResult, StoreError> D1Reader::query(const QString& sql, int maxRows) {
     if (maxRows < 1)
-        return std::unexpected(refused(QStringLiteral("the row limit must be at least 1, not %1").arg(maxRows)));
+        return std::unexpected(
+            refused(QStringLiteral("the row limit must be at least 1, not %1").arg(maxRows)));
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
     const QByteArray text = sql.toUtf8();
     const char* tail = nullptr;
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(m_db.handle(), text.constData(), static_cast<int>(text.size()), &raw, &tail) != SQLITE_OK)
+    if (sqlite3_prepare_v2(m_db.handle(), text.constData(), static_cast<int>(text.size()), &raw,
+                           &tail) != SQLITE_OK)
         return std::unexpected(m_db.lastStoreError());
     const Statement stmt(raw, &sqlite3_finalize);
-    if (!stmt)
-        return std::unexpected(refused(QStringLiteral("no SQL statement to run")));
+    if (!stmt) return std::unexpected(refused(QStringLiteral("no SQL statement to run")));
     // Only spaces and comments may follow: a second statement would not be checked below.
     sqlite3_stmt* next = nullptr;
-    const int rest = sqlite3_prepare_v2(m_db.handle(), tail, static_cast<int>(text.constData() + text.size() - tail), &next, nullptr);
+    const int rest =
+        sqlite3_prepare_v2(m_db.handle(), tail,
+                           static_cast<int>(text.constData() + text.size() - tail), &next, nullptr);
     sqlite3_finalize(next);
     if (rest != SQLITE_OK || next)
         return std::unexpected(refused(QStringLiteral("only one statement can be run here")));
     // Statements that return no rows are refused too: BEGIN and ATTACH count as read-only,
     // and a transaction left open here would pin an old snapshot of the database.
     if (!sqlite3_stmt_readonly(stmt.get()) || sqlite3_column_count(stmt.get()) == 0)
-        return std::unexpected(refused(QStringLiteral("only a statement that reads rows (SELECT) can be run here")));
+        return std::unexpected(
+            refused(QStringLiteral("only a statement that reads rows (SELECT) can be run here")));
     D1QueryResult result;
     const int columns = sqlite3_column_count(stmt.get());
     for (int i = 0; i < columns; ++i)
         result.columns << QString::fromUtf8(sqlite3_column_name(stmt.get(), i));
     for (;;) {
         const int rc = sqlite3_step(stmt.get());
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW)
-            return std::unexpected(m_db.lastStoreError());
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) return std::unexpected(m_db.lastStoreError());
         if (static_cast<int>(result.rows.size()) == maxRows) {
             result.truncated = true;
             break;

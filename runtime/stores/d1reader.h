@@ -15,7 +15,7 @@ namespace kiln {
 
 struct D1TableInfo {
     QString name;
-    QString type;                   // "table", "view", "virtual" or "shadow" (PRAGMA table_list)
+    QString type; // "table", "view", "virtual" or "shadow" (PRAGMA table_list)
     bool withoutRowid = false;
     std::optional<qint64> rowCount; // only when asked for: counting reads the whole table
 };
@@ -24,7 +24,7 @@ struct D1TableInfo {
 struct D1ColumnInfo {
     int cid = 0;
     QString name;
-    QString type;                        // as declared; may be empty
+    QString type; // as declared; may be empty
     bool notNull = false;
     std::optional<QString> defaultValue; // SQL text of the default
     int primaryKey = 0;                  // 1-based position in the primary key, 0 if not in it
@@ -67,7 +67,8 @@ public:
     std::expected<std::vector<D1TableInfo>, StoreError> tables(bool withRowCounts = false);
     std::expected<std::vector<D1ColumnInfo>, StoreError> columns(const QString& table);
     // At most `limit` (>= 1) rows of a table or view from `from`.
-    std::expected<D1RowPage, StoreError> rows(const QString& table, const D1RowCursor& from, int limit);
+    std::expected<D1RowPage, StoreError> rows(const QString& table, const D1RowCursor& from,
+                                              int limit);
     // One statement that only reads and returns rows (SELECT, a reading PRAGMA, EXPLAIN):
     // anything else is refused before it runs. At most maxRows rows are read.
     std::expected<D1QueryResult, StoreError> query(const QString& sql, int maxRows);

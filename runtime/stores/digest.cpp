@@ -11,22 +11,21 @@ struct Digest::Private {
     ~Private() { EVP_MD_CTX_free(ctx); }
 };
 
-Digest::Digest(Kind kind) : d(std::make_unique<Private>())
-{
-    const EVP_MD* md = kind == Kind::Md5 ? EVP_md5() : kind == Kind::Sha1 ? EVP_sha1() : EVP_sha256();
+Digest::Digest(Kind kind)
+    : d(std::make_unique<Private>()) {
+    const EVP_MD* md = kind == Kind::Md5    ? EVP_md5()
+                       : kind == Kind::Sha1 ? EVP_sha1()
+                                            : EVP_sha256();
     EVP_DigestInit_ex(d->ctx, md, nullptr);
 }
 
 Digest::~Digest() = default;
 
-void Digest::add(const char* data, qsizetype size)
-{
-    if (!d->done && size > 0)
-        EVP_DigestUpdate(d->ctx, data, static_cast<size_t>(size));
+void Digest::add(const char* data, qsizetype size) {
+    if (!d->done && size > 0) EVP_DigestUpdate(d->ctx, data, static_cast<size_t>(size));
 }
 
-QByteArray Digest::result()
-{
+QByteArray Digest::result() {
     if (!d->done) {
         unsigned char out[EVP_MAX_MD_SIZE];
         unsigned int length = 0;

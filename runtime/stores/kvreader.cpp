@@ -5,32 +5,30 @@
 
 namespace kiln {
 
-KvReader::KvReader(QString path) : m_path(std::move(path)) {}
+KvReader::KvReader(QString path)
+    : m_path(std::move(path)) {}
 
-std::expected<void, StoreError> KvReader::open()
-{
+std::expected<void, StoreError> KvReader::open() {
     QMutexLocker lock(&m_mutex);
     return ready();
 }
 
-std::expected<void, StoreError> KvReader::ready()
-{
-    if (m_db.isOpen())
-        return {};
+std::expected<void, StoreError> KvReader::ready() {
+    if (m_db.isOpen()) return {};
     return m_db.open(m_path, SqliteDb::OpenMode::ReadOnly);
 }
 
 std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArray>& after,
-                                                    const QByteArray& prefix, int limit, qint64 now)
-{
+                                                    const QByteArray& prefix, int limit,
+                                                    qint64 now) {
     if (limit < 1)
-        return std::unexpected(StoreError{StoreError::Code::Other, QStringLiteral("limit must be at least 1, not %1").arg(limit)});
+        return std::unexpected(
+            StoreError{StoreError::Code::Other,
+                       QStringLiteral("limit must be at least 1, not %1").arg(limit)});
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlStatement q(m_db, kvsql::kList);
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     const QByteArray end = prefixEnd(prefix);
     q.bind(1, prefix);
     q.bind(2, end.isEmpty() ? SqlValue() : SqlValue(end));
@@ -41,37 +39,33 @@ std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArr
     KvKeyPage page;
     for (;;) {
         auto row = q.step();
-        if (!row)
-            return std::unexpected(m_db.lastStoreError());
-        if (!*row)
-            break;
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
         if (static_cast<int>(page.keys.size()) == limit) {
             page.more = true;
             break;
         }
-        page.keys.push_back({q.blob(0), q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
+        page.keys.push_back({q.blob(0),
+                             q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
                              q.isNull(2) ? QByteArray() : q.text(2).toUtf8(), q.integer(3)});
     }
     return page;
 }
 
-std::expected<std::optional<KvEntry>, StoreError> KvReader::value(const QByteArray& key, qint64 now)
-{
+std::expected<std::optional<KvEntry>, StoreError> KvReader::value(const QByteArray& key,
+                                                                  qint64 now) {
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlStatement q(m_db, kvsql::kGet);
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, key);
     q.bind(2, now);
     auto row = q.step();
-    if (!row)
-        return std::unexpected(m_db.lastStoreError());
-    if (!*row)
-        return std::optional<KvEntry>();
-    return std::optional<KvEntry>(KvEntry{q.blob(0), q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
-                                          q.isNull(2) ? QByteArray() : q.text(2).toUtf8()});
+    if (!row) return std::unexpected(m_db.lastStoreError());
+    if (!*row) return std::optional<KvEntry>();
+    return std::optional<KvEntry>(
+        KvEntry{q.blob(0), q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
+                q.isNull(2) ? QByteArray() : q.text(2).toUtf8()});
 }
 
 } // namespace kiln

@@ -11,8 +11,8 @@ inline constexpr char kCreate[] =
     ") WITHOUT ROWID;";
 
 // ?1 key, ?2 now (seconds): value, expiration, metadata of a key that has not expired.
-inline constexpr char kGet[] =
-    "SELECT value, expiration, metadata FROM kv WHERE key = ?1 AND (expiration IS NULL OR expiration > ?2)";
+inline constexpr char kGet[] = "SELECT value, expiration, metadata FROM kv WHERE key = ?1 AND "
+                               "(expiration IS NULL OR expiration > ?2)";
 
 // ?1 prefix, ?2 the end of the prefix's range or NULL (keyrange.h), ?3 list only keys after
 // this one or NULL, ?4 now (seconds), ?5 limit: key, expiration, metadata, value size in

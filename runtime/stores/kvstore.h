@@ -57,9 +57,11 @@ public:
     std::expected<std::optional<KvEntry>, KvError> get(const QByteArray& key, qint64 now);
     // `expiration` is absolute; the binding turns expirationTtl into one.
     std::expected<void, KvError> put(const QByteArray& key, const QByteArray& value,
-                                     std::optional<qint64> expiration, const QByteArray& metadata, qint64 now);
+                                     std::optional<qint64> expiration, const QByteArray& metadata,
+                                     qint64 now);
     std::expected<void, KvError> remove(const QByteArray& key);
-    std::expected<KvListResult, KvError> list(const QByteArray& prefix, int limit, const QByteArray& cursor, qint64 now);
+    std::expected<KvListResult, KvError> list(const QByteArray& prefix, int limit,
+                                              const QByteArray& cursor, qint64 now);
 
     static std::optional<KvError> checkKey(const QByteArray& key);
 

@@ -184,8 +184,7 @@ void R2Bucket::dropBlobIfUnused(const QString& sha256) {
 std::expected<std::optional<R2ObjectInfo>, R2Error> R2Bucket::lookup(const QByteArray& key) {
     // Every get and head comes here: prepared once, reset after each use (a statement left
     // stepping would hold a read transaction open).
-    if (!m_lookup)
-        m_lookup = std::make_unique<SqlStatement>(m_db, r2sql::kLookup);
+    if (!m_lookup) m_lookup = std::make_unique<SqlStatement>(m_db, r2sql::kLookup);
     SqlStatement& q = *m_lookup;
     const SqlResetLater resetLater(q);
     q.bind(1, key);

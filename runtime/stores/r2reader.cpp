@@ -9,47 +9,41 @@
 
 namespace kiln {
 
-R2Reader::R2Reader(QString bucketDir) : m_dir(std::move(bucketDir)) {}
+R2Reader::R2Reader(QString bucketDir)
+    : m_dir(std::move(bucketDir)) {}
 
-std::expected<void, StoreError> R2Reader::open()
-{
+std::expected<void, StoreError> R2Reader::open() {
     QMutexLocker lock(&m_mutex);
     return ready();
 }
 
-std::expected<void, StoreError> R2Reader::ready()
-{
-    if (m_db.isOpen())
-        return {};
+std::expected<void, StoreError> R2Reader::ready() {
+    if (m_db.isOpen()) return {};
     return m_db.open(r2sql::indexFile(m_dir), SqliteDb::OpenMode::ReadOnly);
 }
 
 std::expected<R2ObjectPage, StoreError> R2Reader::objects(const std::optional<QByteArray>& after,
-                                                          const QByteArray& prefix, int limit)
-{
+                                                          const QByteArray& prefix, int limit) {
     if (limit < 1)
-        return std::unexpected(StoreError{StoreError::Code::Other, QStringLiteral("limit must be at least 1, not %1").arg(limit)});
+        return std::unexpected(
+            StoreError{StoreError::Code::Other,
+                       QStringLiteral("limit must be at least 1, not %1").arg(limit)});
     QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     // key + NUL is the smallest key after key in byte order.
     QByteArray lower = prefix;
-    if (after && *after + QByteArray(1, '\0') > lower)
-        lower = *after + QByteArray(1, '\0');
+    if (after && *after + QByteArray(1, '\0') > lower) lower = *after + QByteArray(1, '\0');
     const QByteArray end = prefixEnd(prefix);
     SqlStatement q(m_db, r2sql::kListFrom);
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, lower);
     q.bind(2, end.isEmpty() ? SqlValue() : SqlValue(end));
     q.bind(3, qint64(limit) + 1); // one more than asked: tells whether another page follows
     R2ObjectPage page;
     for (;;) {
         auto row = q.step();
-        if (!row)
-            return std::unexpected(m_db.lastStoreError());
-        if (!*row)
-            break;
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
         if (static_cast<int>(page.objects.size()) == limit) {
             page.more = true;
             break;
@@ -59,30 +53,24 @@ std::expected<R2ObjectPage, StoreError> R2Reader::objects(const std::optional<QB
     return page;
 }
 
-std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::lookup(const QByteArray& key)
-{
-    if (auto r = ready(); !r)
-        return std::unexpected(r.error());
+std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::lookup(const QByteArray& key) {
+    if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlStatement q(m_db, r2sql::kLookup);
-    if (!q.ok())
-        return std::unexpected(m_db.lastStoreError());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, key);
     auto row = q.step();
-    if (!row)
-        return std::unexpected(m_db.lastStoreError());
-    if (!*row)
-        return std::optional<R2ObjectInfo>();
+    if (!row) return std::unexpected(m_db.lastStoreError());
+    if (!*row) return std::optional<R2ObjectInfo>();
     return std::optional<R2ObjectInfo>(r2sql::objectInfo(q));
 }
 
-std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::head(const QByteArray& key)
-{
+std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::head(const QByteArray& key) {
     QMutexLocker lock(&m_mutex);
     return lookup(key);
 }
 
-std::expected<std::optional<QByteArray>, StoreError> R2Reader::read(const QByteArray& key, qint64 offset, qint64 length)
-{
+std::expected<std::optional<QByteArray>, StoreError> R2Reader::read(const QByteArray& key,
+                                                                    qint64 offset, qint64 length) {
     QMutexLocker lock(&m_mutex);
     QString missing;
     // The writer removes a blob once no row names it, so between our lookup and our open an
@@ -90,10 +78,8 @@ std::expected<std::optional<QByteArray>, StoreError> R2Reader::read(const QByteA
     // file stays readable even if removed.)
     for (int attempt = 0; attempt < 3; ++attempt) {
         auto found = lookup(key);
-        if (!found)
-            return std::unexpected(found.error());
-        if (!*found)
-            return std::optional<QByteArray>();
+        if (!found) return std::unexpected(found.error());
+        if (!*found) return std::optional<QByteArray>();
         const R2ObjectInfo& info = **found;
         QFile blob(r2sql::blobPath(m_dir, info.blob));
         if (!blob.open(QIODevice::ReadOnly)) {
@@ -103,13 +89,21 @@ std::expected<std::optional<QByteArray>, StoreError> R2Reader::read(const QByteA
         const qint64 from = std::clamp<qint64>(offset, 0, info.size);
         const qint64 count = std::clamp<qint64>(length, 0, info.size - from);
         if (!blob.seek(from))
-            return std::unexpected(StoreError{StoreError::Code::Other, QStringLiteral("%1: %2").arg(blob.fileName(), blob.errorString())});
+            return std::unexpected(
+                StoreError{StoreError::Code::Other,
+                           QStringLiteral("%1: %2").arg(blob.fileName(), blob.errorString())});
         QByteArray bytes = blob.read(count);
         if (bytes.size() != count)
-            return std::unexpected(StoreError{StoreError::Code::Corrupt, QStringLiteral("%1: holds fewer bytes than the index says (%2)").arg(blob.fileName()).arg(info.size)});
+            return std::unexpected(
+                StoreError{StoreError::Code::Corrupt,
+                           QStringLiteral("%1: holds fewer bytes than the index says (%2)")
+                               .arg(blob.fileName())
+                               .arg(info.size)});
         return std::optional<QByteArray>(std::move(bytes));
     }
-    return std::unexpected(StoreError{StoreError::Code::Corrupt, QStringLiteral("%1: the object's bytes are missing").arg(missing)});
+    return std::unexpected(
+        StoreError{StoreError::Code::Corrupt,
+                   QStringLiteral("%1: the object's bytes are missing").arg(missing)});
 }
 
 } // namespace kiln

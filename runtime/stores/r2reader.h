@@ -36,7 +36,8 @@ public:
     std::expected<std::optional<R2ObjectInfo>, StoreError> head(const QByteArray& key);
     // Up to `length` bytes of the object from `offset` (both clamped to its size); empty
     // when there is no such object.
-    std::expected<std::optional<QByteArray>, StoreError> read(const QByteArray& key, qint64 offset, qint64 length);
+    std::expected<std::optional<QByteArray>, StoreError> read(const QByteArray& key, qint64 offset,
+                                                              qint64 length);
 
 private:
     std::expected<void, StoreError> ready();

@@ -10,29 +10,32 @@ namespace kiln::r2sql {
 // The SQL and file layout of an R2 bucket folder, shared by R2Bucket (read-write) and
 // R2Reader (read-only) so the two read objects the same way.
 
-inline QString indexFile(const QString& bucketDir) { return bucketDir + QStringLiteral("/index.sqlite"); }
+inline QString indexFile(const QString& bucketDir) {
+    return bucketDir + QStringLiteral("/index.sqlite");
+}
 
 // `blobs/<2 hex>/<sha256>`: bytes are stored under their SHA-256, never under the key.
-inline QString blobPath(const QString& bucketDir, const QString& sha256)
-{
+inline QString blobPath(const QString& bucketDir, const QString& sha256) {
     return bucketDir + QStringLiteral("/blobs/") + sha256.left(2) + QLatin1Char('/') + sha256;
 }
 
-#define KILN_R2_OBJECT_COLUMNS "key, version, size, etag, uploaded, http_metadata, custom_metadata, checksums, blob"
+#define KILN_R2_OBJECT_COLUMNS                                                                     \
+    "key, version, size, etag, uploaded, http_metadata, custom_metadata, checksums, blob"
 
 // ?1 key: one object.
 inline constexpr char kLookup[] = "SELECT " KILN_R2_OBJECT_COLUMNS " FROM objects WHERE key = ?1";
 // ?1 lowest key, ?2 the end of the prefix's range or NULL (keyrange.h), ?3 limit: objects in
 // key byte order.
-inline constexpr char kListFrom[] = "SELECT " KILN_R2_OBJECT_COLUMNS
-                                    " FROM objects WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT ?3";
+inline constexpr char kListFrom[] =
+    "SELECT " KILN_R2_OBJECT_COLUMNS
+    " FROM objects WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT ?3";
 
 #undef KILN_R2_OBJECT_COLUMNS
 
 // A row of kLookup or kListFrom.
-inline R2ObjectInfo objectInfo(const SqlStatement& q)
-{
-    return R2ObjectInfo{q.blob(0), q.text(1), q.integer(2), q.text(3), q.integer(4), q.text(5).toUtf8(),
+inline R2ObjectInfo objectInfo(const SqlStatement& q) {
+    return R2ObjectInfo{q.blob(0),          q.text(1),          q.integer(2),
+                        q.text(3),          q.integer(4),       q.text(5).toUtf8(),
                         q.text(6).toUtf8(), q.text(7).toUtf8(), q.text(8)};
 }
 

@@ -97,7 +97,8 @@ private:
 // hold its read transaction open (and its bindings).
 class SqlResetLater {
 public:
-    explicit SqlResetLater(SqlStatement& statement) : m_statement(statement) {}
+    explicit SqlResetLater(SqlStatement& statement)
+        : m_statement(statement) {}
     ~SqlResetLater() { m_statement.reset(); }
     SqlResetLater(const SqlResetLater&) = delete;
     SqlResetLater& operator=(const SqlResetLater&) = delete;

@@ -6,53 +6,48 @@
 
 namespace kiln {
 
-StateLayout::StateLayout(QString root) : m_root(std::move(root)) {}
+StateLayout::StateLayout(QString root)
+    : m_root(std::move(root)) {}
 
-QString StateLayout::defaultRoot(const QString& projectRootDir)
-{
+QString StateLayout::defaultRoot(const QString& projectRootDir) {
     return projectRootDir + QStringLiteral("/.kiln/state");
 }
 
-StateLayout StateLayout::forProject(const ProjectConfig& project, const QString& persistTo)
-{
-    return StateLayout(persistTo.isEmpty() ? defaultRoot(project.rootDir) : QDir(persistTo).absolutePath());
+StateLayout StateLayout::forProject(const ProjectConfig& project, const QString& persistTo) {
+    return StateLayout(persistTo.isEmpty() ? defaultRoot(project.rootDir)
+                                           : QDir(persistTo).absolutePath());
 }
 
-QString StateLayout::safeName(QString id)
-{
-    id.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_')).replace(QChar(0), QLatin1Char('_'));
+QString StateLayout::safeName(QString id) {
+    id.replace(QLatin1Char('/'), QLatin1Char('_'))
+        .replace(QLatin1Char('\\'), QLatin1Char('_'))
+        .replace(QChar(0), QLatin1Char('_'));
     if (id.isEmpty() || id == QLatin1String(".") || id == QLatin1String(".."))
         id.prepend(QLatin1Char('_'));
     return id;
 }
 
-QString StateLayout::entry(const char* kind, const QString& id) const
-{
+QString StateLayout::entry(const char* kind, const QString& id) const {
     return m_root + QLatin1Char('/') + QLatin1String(kind) + QLatin1Char('/') + safeName(id);
 }
 
-QString StateLayout::kvFile(const QString& namespaceId) const
-{
+QString StateLayout::kvFile(const QString& namespaceId) const {
     return entry("kv", namespaceId) + QStringLiteral(".sqlite");
 }
 
-QString StateLayout::d1File(const QString& databaseId) const
-{
+QString StateLayout::d1File(const QString& databaseId) const {
     return entry("d1", databaseId) + QStringLiteral(".sqlite");
 }
 
-QString StateLayout::r2Dir(const QString& bucketName) const
-{
+QString StateLayout::r2Dir(const QString& bucketName) const {
     return entry("r2", bucketName);
 }
 
-QString StateLayout::workflowFile(const QString& workflowName) const
-{
+QString StateLayout::workflowFile(const QString& workflowName) const {
     return entry("workflows", workflowName) + QStringLiteral(".sqlite");
 }
 
-std::vector<StoreLocation> StateLayout::locations(const ProjectConfig& project) const
-{
+std::vector<StoreLocation> StateLayout::locations(const ProjectConfig& project) const {
     std::vector<StoreLocation> out;
     for (const auto& ns : project.kvNamespaces)
         out.push_back({ns.binding, StoreKind::Kv, ns.id, kvFile(ns.id)});

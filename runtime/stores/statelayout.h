@@ -14,8 +14,8 @@ struct ProjectConfig;
 struct StoreLocation {
     QString binding; // the name on env, as in the config
     StoreKind kind = StoreKind::Kv;
-    QString id;      // what the state is keyed by: namespace id, database_id, bucket_name
-    QString path;    // a file, or for R2 the bucket's folder
+    QString id;   // what the state is keyed by: namespace id, database_id, bucket_name
+    QString path; // a file, or for R2 the bucket's folder
 };
 
 // The single place that knows where binding state lives (ARCHITECTURE §5): `kiln dev`, the
@@ -34,9 +34,9 @@ public:
     static StateLayout forProject(const ProjectConfig& project, const QString& persistTo = {});
 
     const QString& root() const { return m_root; }
-    QString kvFile(const QString& namespaceId) const;       // root/kv/<id>.sqlite
-    QString d1File(const QString& databaseId) const;        // root/d1/<id>.sqlite
-    QString r2Dir(const QString& bucketName) const;         // root/r2/<bucket>
+    QString kvFile(const QString& namespaceId) const;        // root/kv/<id>.sqlite
+    QString d1File(const QString& databaseId) const;         // root/d1/<id>.sqlite
+    QString r2Dir(const QString& bucketName) const;          // root/r2/<bucket>
     QString workflowFile(const QString& workflowName) const; // root/workflows/<name>.sqlite
 
     // Every kv_namespaces, d1_databases and r2_buckets binding of the project, in that

@@ -17,24 +17,24 @@ namespace {
 
 // Cases that need features of a later issue. Listed by name with the reason, so the skip is
 // visible in the test output and disappears when the feature lands.
-const QMap<QString, QString> kPending = {
-};
+const QMap<QString, QString> kPending = {};
 
-QByteArray bodyOf(const QJsonValue& body)
-{
-    if (body.isString())
-        return body.toString().toUtf8();
+QByteArray bodyOf(const QJsonValue& body) {
+    if (body.isString()) return body.toString().toUtf8();
     const QJsonObject object = body.toObject();
     if (object.contains(QStringLiteral("json")))
-        return QJsonDocument::fromVariant(object.value(QStringLiteral("json")).toVariant()).toJson(QJsonDocument::Compact);
+        return QJsonDocument::fromVariant(object.value(QStringLiteral("json")).toVariant())
+            .toJson(QJsonDocument::Compact);
     if (object.contains(QStringLiteral("repeat")))
-        return object.value(QStringLiteral("repeat")).toString().toUtf8().repeated(object.value(QStringLiteral("times")).toInt());
+        return object.value(QStringLiteral("repeat"))
+            .toString()
+            .toUtf8()
+            .repeated(object.value(QStringLiteral("times")).toInt());
     return {};
 }
 
 // Compares parsed JSON, including scalars at the top level (QJsonDocument cannot hold those).
-bool jsonEquals(const QByteArray& body, const QJsonValue& expected, QString* actual)
-{
+bool jsonEquals(const QByteArray& body, const QJsonValue& expected, QString* actual) {
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson("[" + body + "]", &error);
     if (error.error != QJsonParseError::NoError) {
@@ -55,11 +55,11 @@ private Q_SLOTS:
     void cases();
 };
 
-void TestConformance::cases_data()
-{
+void TestConformance::cases_data() {
     QTest::addColumn<QString>("dir");
-    const QStringList roots{qEnvironmentVariable("KILN_SHARED_DIR") + QStringLiteral("/conformance"),
-                            qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/conformance/cases")};
+    const QStringList roots{
+        qEnvironmentVariable("KILN_SHARED_DIR") + QStringLiteral("/conformance"),
+        qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/conformance/cases")};
     int count = 0;
     for (const QString& root : roots) {
         const QDir dir(root);
@@ -70,11 +70,12 @@ void TestConformance::cases_data()
             }
         }
     }
-    QVERIFY2(count >= 12, qPrintable(QStringLiteral("found only %1 conformance cases under %2").arg(count).arg(roots.join(QStringLiteral(", ")))));
+    QVERIFY2(count >= 12, qPrintable(QStringLiteral("found only %1 conformance cases under %2")
+                                         .arg(count)
+                                         .arg(roots.join(QStringLiteral(", ")))));
 }
 
-void TestConformance::cases()
-{
+void TestConformance::cases() {
     QFETCH(QString, dir);
     const QString name = QFileInfo(dir).fileName();
     if (kPending.contains(name))
@@ -94,46 +95,63 @@ void TestConformance::cases()
         const QString where = QStringLiteral("%1 step %2").arg(name).arg(++index);
         if (step.value(QStringLiteral("restart")).toBool()) {
             dev.stop();
-            QVERIFY2(dev.start(dir, state.path()), qPrintable(where + QStringLiteral(": restart failed\n") + dev.output()));
+            QVERIFY2(dev.start(dir, state.path()),
+                     qPrintable(where + QStringLiteral(": restart failed\n") + dev.output()));
             continue;
         }
         if (step.contains(QStringLiteral("log_contains"))) {
             const QString text = step.value(QStringLiteral("log_contains")).toString();
-            QVERIFY2(dev.waitForOutput(text, 10000),
-                     qPrintable(QStringLiteral("%1: log lacks \"%2\"\n%3").arg(where, text, dev.output())));
+            QVERIFY2(
+                dev.waitForOutput(text, 10000),
+                qPrintable(
+                    QStringLiteral("%1: log lacks \"%2\"\n%3").arg(where, text, dev.output())));
             continue;
         }
         QList<QPair<QByteArray, QByteArray>> headers;
         const QJsonObject headerObject = step.value(QStringLiteral("headers")).toObject();
         for (auto it = headerObject.begin(); it != headerObject.end(); ++it)
             headers.append({it.key().toUtf8(), it.value().toString().toUtf8()});
-        const QByteArray method = step.value(QStringLiteral("method")).toString(QStringLiteral("GET")).toUtf8();
+        const QByteArray method =
+            step.value(QStringLiteral("method")).toString(QStringLiteral("GET")).toUtf8();
         const QByteArray path = step.value(QStringLiteral("path")).toString().toUtf8();
-        const HttpResult result = httpRequest(dev.port(), method, path, headers, bodyOf(step.value(QStringLiteral("body"))));
-        const QString context = QStringLiteral("%1 (%2 %3)").arg(where, QString::fromUtf8(method), QString::fromUtf8(path));
-        QVERIFY2(result.error.isEmpty(), qPrintable(context + QStringLiteral(": ") + result.error + QLatin1Char('\n') + dev.output()));
+        const HttpResult result = httpRequest(dev.port(), method, path, headers,
+                                              bodyOf(step.value(QStringLiteral("body"))));
+        const QString context = QStringLiteral("%1 (%2 %3)")
+                                    .arg(where, QString::fromUtf8(method), QString::fromUtf8(path));
+        QVERIFY2(result.error.isEmpty(), qPrintable(context + QStringLiteral(": ") + result.error +
+                                                    QLatin1Char('\n') + dev.output()));
 
         const QJsonObject expect = step.value(QStringLiteral("expect")).toObject();
-        const QString got = QStringLiteral("%1: got %2 «%3»\n--- kiln output ---\n%4")
-                                .arg(context).arg(result.status).arg(QString::fromUtf8(result.body.left(500)), dev.output().right(3000));
+        const QString got =
+            QStringLiteral("%1: got %2 «%3»\n--- kiln output ---\n%4")
+                .arg(context)
+                .arg(result.status)
+                .arg(QString::fromUtf8(result.body.left(500)), dev.output().right(3000));
         if (expect.contains(QStringLiteral("status")))
-            QVERIFY2(result.status == expect.value(QStringLiteral("status")).toInt(), qPrintable(got));
+            QVERIFY2(result.status == expect.value(QStringLiteral("status")).toInt(),
+                     qPrintable(got));
         if (expect.contains(QStringLiteral("body")))
-            QVERIFY2(result.body == expect.value(QStringLiteral("body")).toString().toUtf8(), qPrintable(got));
+            QVERIFY2(result.body == expect.value(QStringLiteral("body")).toString().toUtf8(),
+                     qPrintable(got));
         for (const QJsonValue& part : expect.value(QStringLiteral("contains")).toArray())
             QVERIFY2(result.body.contains(part.toString().toUtf8()), qPrintable(got));
         if (expect.contains(QStringLiteral("json"))) {
             QString actual;
-            QVERIFY2(jsonEquals(result.body, expect.value(QStringLiteral("json")), &actual), qPrintable(got + QStringLiteral("\nparsed: ") + actual));
+            QVERIFY2(jsonEquals(result.body, expect.value(QStringLiteral("json")), &actual),
+                     qPrintable(got + QStringLiteral("\nparsed: ") + actual));
         }
         const QJsonObject exactHeaders = expect.value(QStringLiteral("headers")).toObject();
         for (auto it = exactHeaders.begin(); it != exactHeaders.end(); ++it)
             QVERIFY2(result.header(it.key().toUtf8()) == it.value().toString().toUtf8(),
-                     qPrintable(got + QStringLiteral("\nheader ") + it.key() + QStringLiteral(" = ") + QString::fromUtf8(result.header(it.key().toUtf8()))));
+                     qPrintable(got + QStringLiteral("\nheader ") + it.key() +
+                                QStringLiteral(" = ") +
+                                QString::fromUtf8(result.header(it.key().toUtf8()))));
         const QJsonObject prefixes = expect.value(QStringLiteral("header_prefix")).toObject();
         for (auto it = prefixes.begin(); it != prefixes.end(); ++it)
             QVERIFY2(result.header(it.key().toUtf8()).startsWith(it.value().toString().toUtf8()),
-                     qPrintable(got + QStringLiteral("\nheader ") + it.key() + QStringLiteral(" = ") + QString::fromUtf8(result.header(it.key().toUtf8()))));
+                     qPrintable(got + QStringLiteral("\nheader ") + it.key() +
+                                QStringLiteral(" = ") +
+                                QString::fromUtf8(result.header(it.key().toUtf8()))));
     }
     dev.stop();
 }

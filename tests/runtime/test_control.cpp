@@ -29,8 +29,7 @@ const QByteArray kConfig = R"({
   "d1_databases": [{"binding": "DB", "database_name": "db", "database_id": "db-id"}]
 })";
 
-QByteArray source(const char* greeting)
-{
+QByteArray source(const char* greeting) {
     return QByteArray(R"py(import asyncio
 from workers import Response, WorkerEntrypoint
 
@@ -52,22 +51,27 @@ class Default(WorkerEntrypoint):
             return Response("inserted")
         if path == "slow":
             await asyncio.sleep(5)
-        return Response(")py") + greeting + R"py(")
+        return Response(")py") +
+           greeting + R"py(")
 
     async def scheduled(self, controller, env, ctx):
         print(f"cron {controller.cron} ran")
 )py";
 }
 
-bool writeFile(const QString& path, const QByteArray& bytes)
-{
+bool writeFile(const QString& path, const QByteArray& bytes) {
     QDir().mkpath(QFileInfo(path).path());
     QFile file(path);
-    return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write(bytes) == bytes.size();
+    return file.open(QIODevice::WriteOnly | QIODevice::Truncate) &&
+           file.write(bytes) == bytes.size();
 }
 
-QString str(const Message& m, const char* field) { return m.body.value(QLatin1String(field)).toString(); }
-double num(const Message& m, const char* field) { return m.body.value(QLatin1String(field)).toDouble(); }
+QString str(const Message& m, const char* field) {
+    return m.body.value(QLatin1String(field)).toString();
+}
+double num(const Message& m, const char* field) {
+    return m.body.value(QLatin1String(field)).toDouble();
+}
 
 } // namespace
 
@@ -90,28 +94,31 @@ private Q_SLOTS:
 
 private:
     std::optional<Message> after(const QString& event, qsizetype from,
-                                 const std::function<bool(const Message&)>& match = {}, int timeoutMs = 30000)
-    {
+                                 const std::function<bool(const Message&)>& match = {},
+                                 int timeoutMs = 30000) {
         return m_dev.control().waitForEvent(event, timeoutMs, match, from);
     }
-    qsizetype mark() { m_dev.control().poll(); return m_dev.control().received().size(); }
+    qsizetype mark() {
+        m_dev.control().poll();
+        return m_dev.control().received().size();
+    }
 
     QTemporaryDir m_project;
     QTemporaryDir m_state;
     KilnDevProcess m_dev;
 };
 
-void TestControl::initTestCase()
-{
+void TestControl::initTestCase() {
     QVERIFY(writeFile(m_project.filePath(QStringLiteral("wrangler.jsonc")), kConfig));
     QVERIFY(writeFile(m_project.filePath(QStringLiteral("src/entry.py")), source("hello")));
     QVERIFY2(m_dev.start(m_project.path(), m_state.path()), qPrintable(m_dev.output()));
 }
 
-void TestControl::cleanupTestCase() { m_dev.stop(); }
+void TestControl::cleanupTestCase() {
+    m_dev.stop();
+}
 
-void TestControl::helloThenReady()
-{
+void TestControl::helloThenReady() {
     const auto& received = m_dev.control().received();
     QVERIFY(!received.isEmpty());
     const Message& hello = received.first();
@@ -131,9 +138,12 @@ void TestControl::helloThenReady()
     QVERIFY(ready->bootMs > 0);
     QVERIFY2(ready->bootError.isEmpty(), qPrintable(ready->bootError));
     // "Ready on" is printed once the worker can answer, not when the socket opens.
-    QVERIFY2(m_dev.waitForOutput(QStringLiteral("Ready on http://127.0.0.1:")), qPrintable(m_dev.output()));
+    QVERIFY2(m_dev.waitForOutput(QStringLiteral("Ready on http://127.0.0.1:")),
+             qPrintable(m_dev.output()));
     const QString out = m_dev.output();
-    QVERIFY2(out.indexOf(QStringLiteral("Worker ready in")) < out.indexOf(QStringLiteral("Ready on")), qPrintable(out));
+    QVERIFY2(out.indexOf(QStringLiteral("Worker ready in")) <
+                 out.indexOf(QStringLiteral("Ready on")),
+             qPrintable(out));
 
     // The boot phases came before ready, each with a start and a duration.
     QStringList phases;
@@ -144,14 +154,13 @@ void TestControl::helloThenReady()
             QVERIFY(phase->durationMs >= 0);
             phases << phase->name;
         }
-        if (m.name == QLatin1String("ready"))
-            break;
+        if (m.name == QLatin1String("ready")) break;
     }
-    QVERIFY2(phases.contains(QStringLiteral("import main module")), qPrintable(phases.join(QLatin1Char(','))));
+    QVERIFY2(phases.contains(QStringLiteral("import main module")),
+             qPrintable(phases.join(QLatin1Char(','))));
 }
 
-void TestControl::requestEvents()
-{
+void TestControl::requestEvents() {
     const qsizetype from = mark();
     const HttpResult result = httpRequest(m_dev.port(), "GET", "/path?q=%2e%2e");
     QCOMPARE(result.status, 200);
@@ -162,7 +171,8 @@ void TestControl::requestEvents()
     QCOMPARE(str(*started, "path"), QStringLiteral("/path?q=%2e%2e"));
     const qint64 id = qint64(num(*started, "id"));
     QVERIFY(id > 0);
-    auto finished = after(QStringLiteral("requestFinished"), from, [&](const Message& m) { return qint64(num(m, "id")) == id; });
+    auto finished = after(QStringLiteral("requestFinished"), from,
+                          [&](const Message& m) { return qint64(num(m, "id")) == id; });
     QVERIFY(finished);
     auto event = RequestFinishedEvent::fromBody(finished->body);
     QVERIFY2(event, event ? "" : qPrintable(event.error()));
@@ -175,13 +185,15 @@ void TestControl::requestEvents()
     QVERIFY(event->queuedMs >= 0);
     QVERIFY(event->totalMs >= event->handlerMs);
     // The request log line is a log event too, source "request", '%' escapes intact.
-    auto line = after(QStringLiteral("log"), from, [](const Message& m) { return str(m, "source") == QLatin1String("request"); });
+    auto line = after(QStringLiteral("log"), from, [](const Message& m) {
+        return str(m, "source") == QLatin1String("request");
+    });
     QVERIFY(line);
-    QVERIFY2(str(*line, "text").startsWith(QLatin1String("GET /path?q=%2e%2e 200 OK (")), qPrintable(str(*line, "text")));
+    QVERIFY2(str(*line, "text").startsWith(QLatin1String("GET /path?q=%2e%2e 200 OK (")),
+             qPrintable(str(*line, "text")));
 }
 
-void TestControl::cancelledRequest()
-{
+void TestControl::cancelledRequest() {
     const qsizetype from = mark();
     {
         QTcpSocket socket;
@@ -193,18 +205,22 @@ void TestControl::cancelledRequest()
         QTest::qWait(200);
         socket.abort(); // the client gives up
     }
-    auto finished = after(QStringLiteral("requestFinished"), from, [](const Message& m) { return str(m, "path") == QLatin1String("/slow"); });
+    auto finished = after(QStringLiteral("requestFinished"), from, [](const Message& m) {
+        return str(m, "path") == QLatin1String("/slow");
+    });
     QVERIFY(finished);
     QCOMPARE(finished->body.value(QStringLiteral("cancelled")).toBool(), true);
     QCOMPARE(num(*finished, "status"), 0.0);
-    QVERIFY2(m_dev.waitForOutput(QStringLiteral("GET /slow cancelled (")), qPrintable(m_dev.output()));
+    QVERIFY2(m_dev.waitForOutput(QStringLiteral("GET /slow cancelled (")),
+             qPrintable(m_dev.output()));
 }
 
-void TestControl::logSources()
-{
+void TestControl::logSources() {
     const qsizetype from = mark();
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/print").body, QByteArray("printed"));
-    auto line = after(QStringLiteral("log"), from, [](const Message& m) { return str(m, "text") == QLatin1String("printed from python"); });
+    auto line = after(QStringLiteral("log"), from, [](const Message& m) {
+        return str(m, "text") == QLatin1String("printed from python");
+    });
     QVERIFY(line);
     auto event = LogEvent::fromBody(line->body);
     QVERIFY2(event, event ? "" : qPrintable(event.error()));
@@ -213,8 +229,7 @@ void TestControl::logSources()
     QVERIFY(event->time > 1.7e12);
 }
 
-void TestControl::exceptionFrames()
-{
+void TestControl::exceptionFrames() {
     const qsizetype from = mark();
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/boom").status, 500);
     auto raised = after(QStringLiteral("exception"), from);
@@ -232,8 +247,7 @@ void TestControl::exceptionFrames()
     QVERIFY(event->text.contains(QLatin1String("Traceback")));
 }
 
-void TestControl::storeChanges()
-{
+void TestControl::storeChanges() {
     qsizetype from = mark();
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/kv").body, QByteArray("stored"));
     auto kv = after(QStringLiteral("storeChanged"), from);
@@ -244,18 +258,20 @@ void TestControl::storeChanges()
 
     from = mark();
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/d1").body, QByteArray("inserted"));
-    auto d1 = after(QStringLiteral("storeChanged"), from, [](const Message& m) { return str(m, "table") == QLatin1String("notes"); });
+    auto d1 = after(QStringLiteral("storeChanged"), from,
+                    [](const Message& m) { return str(m, "table") == QLatin1String("notes"); });
     QString seen;
     for (qsizetype i = from; i < m_dev.control().received().size(); ++i)
         if (m_dev.control().received().at(i).name == QLatin1String("storeChanged"))
-            seen += QString::fromUtf8(QJsonDocument(m_dev.control().received().at(i).body).toJson(QJsonDocument::Compact));
-    QVERIFY2(d1, qPrintable(QStringLiteral("no storeChanged event naming the D1 table; got: ") + seen));
+            seen += QString::fromUtf8(QJsonDocument(m_dev.control().received().at(i).body)
+                                          .toJson(QJsonDocument::Compact));
+    QVERIFY2(d1,
+             qPrintable(QStringLiteral("no storeChanged event naming the D1 table; got: ") + seen));
     QCOMPARE(str(*d1, "binding"), QStringLiteral("DB"));
     QCOMPARE(str(*d1, "kind"), QStringLiteral("d1"));
 }
 
-void TestControl::reloadWithSyntaxErrorAndFix()
-{
+void TestControl::reloadWithSyntaxErrorAndFix() {
     const QString entry = m_project.filePath(QStringLiteral("src/entry.py"));
     qsizetype from = mark();
     QVERIFY(writeFile(entry, "from workers import Response\n\n\ndef broken(:\n    pass\n"));
@@ -270,9 +286,11 @@ void TestControl::reloadWithSyntaxErrorAndFix()
     QVERIFY2(failed, failed ? "" : qPrintable(failed.error()));
     QVERIFY(!failed->ok);
     QVERIFY(failed->error);
-    QVERIFY2(failed->error->file.endsWith(QLatin1String("src/entry.py")), qPrintable(failed->error->file));
+    QVERIFY2(failed->error->file.endsWith(QLatin1String("src/entry.py")),
+             qPrintable(failed->error->file));
     QCOMPARE(failed->error->line, 4);
-    QVERIFY2(failed->error->message.startsWith(QLatin1String("SyntaxError")), qPrintable(failed->error->message));
+    QVERIFY2(failed->error->message.startsWith(QLatin1String("SyntaxError")),
+             qPrintable(failed->error->message));
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/").status, 500);
 
     from = mark();
@@ -299,11 +317,11 @@ void TestControl::reloadWithSyntaxErrorAndFix()
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/").body, QByteArray("fixed"));
     from = mark();
     QVERIFY(writeFile(config, kConfig));
-    QVERIFY(after(QStringLiteral("reloadFinished"), from, [](const Message& m) { return m.body.value(QStringLiteral("ok")).toBool(); }));
+    QVERIFY(after(QStringLiteral("reloadFinished"), from,
+                  [](const Message& m) { return m.body.value(QStringLiteral("ok")).toBool(); }));
 }
 
-void TestControl::commands()
-{
+void TestControl::commands() {
     ControlClient& control = m_dev.control();
     // reload: answered, then the reload's own events.
     qsizetype from = mark();
@@ -313,14 +331,17 @@ void TestControl::commands()
     auto started = after(QStringLiteral("reloadStarted"), from);
     QVERIFY(started);
     QVERIFY(started->body.value(QStringLiteral("changed")).toArray().isEmpty());
-    QVERIFY(after(QStringLiteral("reloadFinished"), from, [](const Message& m) { return m.body.value(QStringLiteral("ok")).toBool(); }));
+    QVERIFY(after(QStringLiteral("reloadFinished"), from,
+                  [](const Message& m) { return m.body.value(QStringLiteral("ok")).toBool(); }));
 
     // triggerScheduled: answered once the handler ran; its print arrives as a log event.
     from = mark();
     reply = control.call(makeRequest(TriggerScheduledCommand{QStringLiteral("*/7 * * * *")}));
     QVERIFY(reply);
     QVERIFY2(reply->success, qPrintable(reply->message));
-    QVERIFY(after(QStringLiteral("log"), from, [](const Message& m) { return str(m, "text") == QLatin1String("cron */7 * * * * ran"); }));
+    QVERIFY(after(QStringLiteral("log"), from, [](const Message& m) {
+        return str(m, "text") == QLatin1String("cron */7 * * * * ran");
+    }));
 
     // setLogLevel: below the threshold nothing is sent.
     reply = control.call(makeRequest(SetLogLevelCommand{LogLevel::Error}));
@@ -336,7 +357,9 @@ void TestControl::commands()
     reply = control.call(Message::request(QStringLiteral("frobnicate")));
     QVERIFY(reply && !reply->success);
     QCOMPARE(reply->message, QStringLiteral("unknown command 'frobnicate'"));
-    reply = control.call(Message::request(QStringLiteral("setLogLevel"), QJsonObject{{QStringLiteral("level"), QStringLiteral("loud")}}));
+    reply = control.call(
+        Message::request(QStringLiteral("setLogLevel"),
+                         QJsonObject{{QStringLiteral("level"), QStringLiteral("loud")}}));
     QVERIFY(reply && !reply->success);
     QVERIFY2(reply->message.contains(QLatin1String("level")), qPrintable(reply->message));
     reply = control.call(Message::request(QStringLiteral("triggerScheduled")));
@@ -354,8 +377,7 @@ void TestControl::commands()
     QCOMPARE(reply->body.value(QStringLiteral("protocol")).toInt(), kVersion);
 }
 
-void TestControl::badInput()
-{
+void TestControl::badInput() {
     ControlClient& control = m_dev.control();
     auto isError = [](const Message&) { return true; };
     qsizetype from = mark();
@@ -375,8 +397,7 @@ void TestControl::badInput()
     QVERIFY(m_dev.isRunning());
 }
 
-void TestControl::stopEndsTheProcess()
-{
+void TestControl::stopEndsTheProcess() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(m_project.path(), state.path()), qPrintable(dev.output()));
@@ -385,14 +406,14 @@ void TestControl::stopEndsTheProcess()
     QTRY_VERIFY_WITH_TIMEOUT(!dev.isRunning(), 10000);
 }
 
-void TestControl::closingTheChannelEndsTheProcess()
-{
+void TestControl::closingTheChannelEndsTheProcess() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(m_project.path(), state.path()), qPrintable(dev.output()));
     dev.control().close();
     QTRY_VERIFY_WITH_TIMEOUT(!dev.isRunning(), 10000);
-    QVERIFY2(dev.output().contains(QLatin1String("control channel closed")), qPrintable(dev.output()));
+    QVERIFY2(dev.output().contains(QLatin1String("control channel closed")),
+             qPrintable(dev.output()));
 }
 
 QTEST_GUILESS_MAIN(TestControl)

@@ -27,7 +27,9 @@ bool spinUntil(const std::function<bool()>& pred, int timeoutMs) {
     return true;
 }
 
-qint64 rssKiB() { return kiln::test::procStatusKiB("VmRSS"); }
+qint64 rssKiB() {
+    return kiln::test::procStatusKiB("VmRSS");
+}
 
 quint64 fnv1a(quint64 hash, const char* data, qsizetype size) {
     for (qsizetype i = 0; i < size; ++i) {

@@ -29,43 +29,43 @@ private:
     KilnDevProcess m_dev;
 };
 
-void TestKv::initTestCase()
-{
-    m_project = qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/kv");
+void TestKv::initTestCase() {
+    m_project =
+        qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/kv");
     QVERIFY2(m_dev.start(m_project, m_state.path()), qPrintable(m_dev.output()));
 }
 
-void TestKv::cleanupTestCase() { m_dev.stop(); }
+void TestKv::cleanupTestCase() {
+    m_dev.stop();
+}
 
-QJsonValue TestKv::getJson(const QByteArray& path)
-{
+QJsonValue TestKv::getJson(const QByteArray& path) {
     const HttpResult r = httpRequest(m_dev.port(), "GET", path);
     if (r.status != 200)
-        qWarning("%s -> %d %s\n%s", path.constData(), r.status, r.body.constData(), qPrintable(m_dev.output()));
+        qWarning("%s -> %d %s\n%s", path.constData(), r.status, r.body.constData(),
+                 qPrintable(m_dev.output()));
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson("[" + r.body + "]", &error);
     return doc.array().at(0);
 }
 
-QByteArray TestKv::kvCli(const QStringList& args, int* exitCode)
-{
+QByteArray TestKv::kvCli(const QStringList& args, int* exitCode) {
     QProcess p;
     p.start(qEnvironmentVariable("KILN_BIN"),
-            QStringList{QStringLiteral("kv"), QStringLiteral("key")} + args
-                + QStringList{QStringLiteral("--binding"), QStringLiteral("NS"), QStringLiteral("-c"), m_project,
-                              QStringLiteral("--persist-to"), m_state.path()});
+            QStringList{QStringLiteral("kv"), QStringLiteral("key")} + args +
+                QStringList{QStringLiteral("--binding"), QStringLiteral("NS"), QStringLiteral("-c"),
+                            m_project, QStringLiteral("--persist-to"), m_state.path()});
     p.waitForFinished(30000);
-    if (exitCode)
-        *exitCode = p.exitCode();
+    if (exitCode) *exitCode = p.exitCode();
     return p.readAllStandardOutput();
 }
 
-void TestKv::roundtrip()
-{
+void TestKv::roundtrip() {
     const QJsonObject r = getJson("/roundtrip").toObject();
     QCOMPARE(r.value("text").toString(), QStringLiteral("héllo"));
     // Decoded by the host for Python's text get, by TextDecoder for the JS binding's: alike.
-    QCOMPARE(r.value("odd").toString(), QString::fromUtf8("hi €\uFFFD\uFFFD( 😀\uFFFD\uFFFD\uFFFD."));
+    QCOMPARE(r.value("odd").toString(),
+             QString::fromUtf8("hi €\uFFFD\uFFFD( 😀\uFFFD\uFFFD\uFFFD."));
     QCOMPARE(r.value("odd_js").toString(), r.value("odd").toString());
     QCOMPARE(r.value("same_wrapper").toBool(), true);
     QCOMPARE(r.value("json").toObject().value("a").toArray(), (QJsonArray{1, 2}));
@@ -80,36 +80,49 @@ void TestKv::roundtrip()
     QVERIFY(r.value("bulk").toObject().contains("missing"));
 }
 
-void TestKv::paging()
-{
+void TestKv::paging() {
     const QJsonArray r = getJson("/paging").toArray();
     QCOMPARE(r.at(0).toArray(), (QJsonArray{"p:0", "p:1"}));
     QCOMPARE(r.at(1).toBool(), false);
     QCOMPARE(r.at(2).toArray(), (QJsonArray{"p:2", "p:3"}));
 }
 
-void TestKv::errors()
-{
+void TestKv::errors() {
     const QJsonObject r = getJson("/errors").toObject();
-    QCOMPARE(r.value("long key").toString(), QStringLiteral("JsException: Error: KV GET failed: 414 UTF-8 encoded length of 513 exceeds key length limit of 512."));
-    QCOMPARE(r.value("dot").toString(), QStringLiteral("JsException: Error: KV PUT failed: 400 Illegal key name \".\". Please use a different name."));
-    QCOMPARE(r.value("ttl").toString(), QStringLiteral("JsException: Error: KV PUT failed: 400 Invalid expiration_ttl of 5. Expiration TTL must be at least 60."));
-    QCOMPARE(r.value("value type").toString(), QStringLiteral("JsException: TypeError: KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."));
-    QVERIFY2(r.value("get type").toString().startsWith(QLatin1String("JsException: TypeError: Unknown response type.")), qPrintable(r.value("get type").toString()));
-    QVERIFY2(r.value("limit").toString().contains(QLatin1String("Invalid key_count_limit of 5000")), qPrintable(r.value("limit").toString()));
+    QCOMPARE(r.value("long key").toString(),
+             QStringLiteral("JsException: Error: KV GET failed: 414 UTF-8 encoded length of 513 "
+                            "exceeds key length limit of 512."));
+    QCOMPARE(r.value("dot").toString(),
+             QStringLiteral("JsException: Error: KV PUT failed: 400 Illegal key name \".\". Please "
+                            "use a different name."));
+    QCOMPARE(r.value("ttl").toString(),
+             QStringLiteral("JsException: Error: KV PUT failed: 400 Invalid expiration_ttl of 5. "
+                            "Expiration TTL must be at least 60."));
+    QCOMPARE(r.value("value type").toString(),
+             QStringLiteral("JsException: TypeError: KV put() accepts only strings, ArrayBuffers, "
+                            "ArrayBufferViews, and ReadableStreams as values."));
+    QVERIFY2(r.value("get type")
+                 .toString()
+                 .startsWith(QLatin1String("JsException: TypeError: Unknown response type.")),
+             qPrintable(r.value("get type").toString()));
+    QVERIFY2(r.value("limit").toString().contains(QLatin1String("Invalid key_count_limit of 5000")),
+             qPrintable(r.value("limit").toString()));
     // The server kept serving.
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/cli").status, 200);
 }
 
-void TestKv::cliSharesTheData()
-{
+void TestKv::cliSharesTheData() {
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/cli").body, QByteArray("absent"));
     int code = -1;
-    kvCli({QStringLiteral("put"), QStringLiteral("from-cli"), QStringLiteral("written by the CLI")}, &code);
+    kvCli({QStringLiteral("put"), QStringLiteral("from-cli"), QStringLiteral("written by the CLI")},
+          &code);
     QCOMPARE(code, 0);
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/cli").body, QByteArray("written by the CLI"));
     QCOMPARE(kvCli({QStringLiteral("get"), QStringLiteral("text")}), QByteArray("héllo"));
-    const QJsonArray listed = QJsonDocument::fromJson(kvCli({QStringLiteral("list"), QStringLiteral("--prefix"), QStringLiteral("p:")})).array();
+    const QJsonArray listed =
+        QJsonDocument::fromJson(
+            kvCli({QStringLiteral("list"), QStringLiteral("--prefix"), QStringLiteral("p:")}))
+            .array();
     QCOMPARE(listed.size(), 5);
     QCOMPARE(listed.at(0).toObject().value("name").toString(), QStringLiteral("p:0"));
     kvCli({QStringLiteral("delete"), QStringLiteral("from-cli")}, &code);

@@ -30,8 +30,7 @@
 
 namespace {
 
-QString jsString(const QString& text)
-{
+QString jsString(const QString& text) {
     const QByteArray json = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
     return QString::fromUtf8(json.mid(1, json.size() - 2)); // drop the array's brackets
 }
@@ -42,11 +41,9 @@ struct HttpRequest {
     QList<QPair<QByteArray, QByteArray>> headers;
     QByteArray body;
 
-    QByteArray header(const QByteArray& name) const
-    {
+    QByteArray header(const QByteArray& name) const {
         for (const auto& [n, v] : headers)
-            if (n.compare(name, Qt::CaseInsensitive) == 0)
-                return v;
+            if (n.compare(name, Qt::CaseInsensitive) == 0) return v;
         return {};
     }
 };
@@ -55,8 +52,8 @@ struct HttpRequest {
 // "Connection: close"), Content-Length request bodies only (which is what Qt sends).
 class TestServer : public QObject {
 public:
-    explicit TestServer(QTcpServer* server) : m_server(server)
-    {
+    explicit TestServer(QTcpServer* server)
+        : m_server(server) {
         m_server->setParent(this);
         connect(m_server, &QTcpServer::pendingConnectionAvailable, this, &TestServer::accept);
     }
@@ -65,8 +62,7 @@ public:
     quint16 port() const { return m_server->serverPort(); }
 
 private:
-    void accept()
-    {
+    void accept() {
         while (QTcpSocket* socket = m_server->nextPendingConnection()) {
             auto buffer = std::make_shared<QByteArray>();
             connect(socket, &QTcpSocket::readyRead, this, [this, socket, buffer] {
@@ -81,11 +77,9 @@ private:
         }
     }
 
-    static bool parse(const QByteArray& buffer, HttpRequest* request)
-    {
+    static bool parse(const QByteArray& buffer, HttpRequest* request) {
         const qsizetype headerEnd = buffer.indexOf("\r\n\r\n");
-        if (headerEnd < 0)
-            return false;
+        if (headerEnd < 0) return false;
         const QList<QByteArray> lines = buffer.left(headerEnd).split('\n');
         const QList<QByteArray> start = lines.value(0).trimmed().split(' ');
         request->method = start.value(0);
@@ -93,37 +87,35 @@ private:
         for (qsizetype i = 1; i < lines.size(); ++i) {
             const qsizetype colon = lines[i].indexOf(':');
             if (colon > 0)
-                request->headers.append({lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed()});
+                request->headers.append(
+                    {lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed()});
         }
         const qsizetype length = request->header("content-length").toLongLong();
-        if (buffer.size() < headerEnd + 4 + length)
-            return false;
+        if (buffer.size() < headerEnd + 4 + length) return false;
         request->body = buffer.mid(headerEnd + 4, length);
         return true;
     }
 
-    static void respond(QTcpSocket* socket, int status, const QByteArray& reason, const QByteArray& body,
-                        const QList<QByteArray>& extraHeaders = {}, bool withBody = true)
-    {
-        QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\nConnection: close\r\n";
+    static void respond(QTcpSocket* socket, int status, const QByteArray& reason,
+                        const QByteArray& body, const QList<QByteArray>& extraHeaders = {},
+                        bool withBody = true) {
+        QByteArray out =
+            "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\nConnection: close\r\n";
         for (const QByteArray& h : extraHeaders)
             out += h + "\r\n";
         if (status != 204 && status != 304)
             out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
         out += "\r\n";
-        if (withBody)
-            out += body;
+        if (withBody) out += body;
         socket->write(out);
         socket->disconnectFromHost();
     }
 
-    static void writeChunk(QTcpSocket* socket, const QByteArray& data)
-    {
+    static void writeChunk(QTcpSocket* socket, const QByteArray& data) {
         socket->write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
     }
 
-    void route(QTcpSocket* socket, const HttpRequest& request)
-    {
+    void route(QTcpSocket* socket, const HttpRequest& request) {
         const QUrl url(QString::fromLatin1(request.target));
         const QUrlQuery query(url);
         const QString path = url.path();
@@ -131,7 +123,8 @@ private:
         if (path == QLatin1String("/plain")) {
             respond(socket, 200, "OK", "hello world", {"Content-Type: text/plain"}, !head);
         } else if (path == QLatin1String("/chunked")) {
-            socket->write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+            socket->write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: "
+                          "text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
             for (const char* part : {"chunk1-", "chunk2-", "chunk3"})
                 writeChunk(socket, part);
             socket->write("0\r\n\r\n");
@@ -143,18 +136,17 @@ private:
             respond(socket, 200, "OK", body, {"Content-Type: application/octet-stream"});
         } else if (path == QLatin1String("/slow")) {
             // 30 ticks, 100 ms apart: the whole body takes 3 s, the first tick comes at once.
-            socket->write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+            socket->write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: "
+                          "text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
             writeChunk(socket, "tick 0\n");
             auto* timer = new QTimer(socket);
             auto ticks = std::make_shared<int>(1);
             auto finished = std::make_shared<bool>(false);
             connect(socket, &QTcpSocket::disconnected, this, [this, finished] {
-                if (!*finished)
-                    ++m_slowAborted;
+                if (!*finished) ++m_slowAborted;
             });
             connect(timer, &QTimer::timeout, socket, [this, socket, timer, ticks, finished] {
-                if (socket->state() != QAbstractSocket::ConnectedState)
-                    return timer->stop();
+                if (socket->state() != QAbstractSocket::ConnectedState) return timer->stop();
                 writeChunk(socket, "tick " + QByteArray::number((*ticks)++) + "\n");
                 if (*ticks == 30) {
                     timer->stop();
@@ -176,26 +168,33 @@ private:
                                    {"headers", headers},
                                    {"body", QString::fromUtf8(request.body)},
                                    {"bodyLength", request.body.size()}};
-            respond(socket, 200, "OK", QJsonDocument(echo).toJson(QJsonDocument::Compact), {"Content-Type: application/json"});
+            respond(socket, 200, "OK", QJsonDocument(echo).toJson(QJsonDocument::Compact),
+                    {"Content-Type: application/json"});
         } else if (path == QLatin1String("/echo-raw")) {
-            respond(socket, 200, "OK", request.body, {"Content-Type: " + request.header("content-type")});
+            respond(socket, 200, "OK", request.body,
+                    {"Content-Type: " + request.header("content-type")});
         } else if (path == QLatin1String("/redirect")) {
             const int status = query.queryItemValue(QStringLiteral("status")).toInt();
-            const QByteArray to = query.queryItemValue(QStringLiteral("to"), QUrl::FullyDecoded).toLatin1();
+            const QByteArray to =
+                query.queryItemValue(QStringLiteral("to"), QUrl::FullyDecoded).toLatin1();
             respond(socket, status ? status : 302, "Redirect", "redirecting", {"Location: " + to});
         } else if (path == QLatin1String("/loop")) {
             respond(socket, 302, "Found", "again", {"Location: /loop"});
         } else if (path == QLatin1String("/status")) {
             const int code = query.queryItemValue(QStringLiteral("code")).toInt();
             QList<QByteArray> extra;
-            if (code == 401)
-                extra.append("WWW-Authenticate: Basic realm=\"kiln\"");
-            respond(socket, code, "Status", code == 204 ? QByteArray() : "status " + QByteArray::number(code), extra);
+            if (code == 401) extra.append("WWW-Authenticate: Basic realm=\"kiln\"");
+            respond(socket, code, "Status",
+                    code == 204 ? QByteArray() : "status " + QByteArray::number(code), extra);
         } else if (path == QLatin1String("/set-cookie")) {
-            respond(socket, 200, "OK", "cookies", {"Set-Cookie: a=1; Path=/", "Set-Cookie: b=2; Path=/", "X-Multi: one", "X-Multi: two"});
+            respond(socket, 200, "OK", "cookies",
+                    {"Set-Cookie: a=1; Path=/", "Set-Cookie: b=2; Path=/", "X-Multi: one",
+                     "X-Multi: two"});
         } else if (path == QLatin1String("/stats")) {
-            const QJsonObject stats{{"slowAborted", m_slowAborted}, {"slowCompleted", m_slowCompleted}};
-            respond(socket, 200, "OK", QJsonDocument(stats).toJson(QJsonDocument::Compact), {"Content-Type: application/json"});
+            const QJsonObject stats{{"slowAborted", m_slowAborted},
+                                    {"slowCompleted", m_slowCompleted}};
+            respond(socket, 200, "OK", QJsonDocument(stats).toJson(QJsonDocument::Compact),
+                    {"Content-Type: application/json"});
         } else {
             respond(socket, 404, "Not Found", "no route " + request.target);
         }
@@ -228,8 +227,7 @@ private:
     QString m_trustedCert;
 };
 
-void TestWebApis::initTestCase()
-{
+void TestWebApis::initTestCase() {
     m_kiln = qEnvironmentVariable("KILN_BIN");
     QVERIFY2(QFile::exists(m_kiln), "KILN_BIN must name the kiln binary");
     m_scriptDir = qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/js");
@@ -237,25 +235,24 @@ void TestWebApis::initTestCase()
     QVERIFY(m_temp.isValid());
     m_http = std::make_unique<TestServer>(new QTcpServer);
     QVERIFY(m_http->listen());
-    if (!startHttps())
-        qInfo("no openssl or TLS backend: the HTTPS check is skipped");
+    if (!startHttps()) qInfo("no openssl or TLS backend: the HTTPS check is skipped");
 }
 
 // Two HTTPS listeners with throwaway self-signed certificates for 127.0.0.1: kiln trusts the
 // first through KILN_EXTRA_CA_CERTS, and must refuse the second.
-bool TestWebApis::startHttps()
-{
-    if (!QSslSocket::supportsSsl() || QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+bool TestWebApis::startHttps() {
+    if (!QSslSocket::supportsSsl() ||
+        QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
         return false;
     auto makeServer = [this](const QString& name) -> std::unique_ptr<TestServer> {
         const QString key = m_temp.filePath(name + QStringLiteral("-key.pem"));
         const QString cert = m_temp.filePath(name + QStringLiteral("-cert.pem"));
         QProcess openssl;
-        openssl.start(QStringLiteral("openssl"), {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                                                  "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                                                  "-keyout", key, "-out", cert});
-        if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
-            return nullptr;
+        openssl.start(QStringLiteral("openssl"),
+                      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key,
+                       "-out", cert});
+        if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0) return nullptr;
         QFile keyFile(key), certFile(cert);
         if (!keyFile.open(QIODevice::ReadOnly) || !certFile.open(QIODevice::ReadOnly))
             return nullptr;
@@ -278,30 +275,33 @@ bool TestWebApis::startHttps()
     return true;
 }
 
-void TestWebApis::runScript_data()
-{
+void TestWebApis::runScript_data() {
     QTest::addColumn<QString>("script");
-    const QStringList scripts = QDir(m_scriptDir).entryList({QStringLiteral("*.mjs")}, QDir::Files, QDir::Name);
+    const QStringList scripts =
+        QDir(m_scriptDir).entryList({QStringLiteral("*.mjs")}, QDir::Files, QDir::Name);
     for (const QString& name : scripts)
         if (!name.startsWith(QLatin1Char('_'))) // _harness.mjs and other helpers
             QTest::newRow(qPrintable(name)) << m_scriptDir + QLatin1Char('/') + name;
     QVERIFY(!scripts.isEmpty());
 }
 
-void TestWebApis::runScript()
-{
+void TestWebApis::runScript() {
     QFETCH(QString, script);
     // The wrapper hands the script its servers, then imports it.
-    const QString wrapper = m_temp.filePath(QFileInfo(script).completeBaseName() + QStringLiteral("_run.mjs"));
+    const QString wrapper =
+        m_temp.filePath(QFileInfo(script).completeBaseName() + QStringLiteral("_run.mjs"));
     QFile file(wrapper);
     QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
     auto origin = [](const std::unique_ptr<TestServer>& server) {
-        return server ? QStringLiteral("\"https://127.0.0.1:%1\"").arg(server->port()) : QStringLiteral("null");
+        return server ? QStringLiteral("\"https://127.0.0.1:%1\"").arg(server->port())
+                      : QStringLiteral("null");
     };
-    file.write(QStringLiteral("globalThis.KILN_TEST_SERVER = { http: \"http://127.0.0.1:%1\", https: %2, httpsUntrusted: %3 };\n"
+    file.write(QStringLiteral("globalThis.KILN_TEST_SERVER = { http: \"http://127.0.0.1:%1\", "
+                              "https: %2, httpsUntrusted: %3 };\n"
                               "await import(%4);\n")
                    .arg(m_http->port())
-                   .arg(origin(m_https), origin(m_untrusted), jsString(QUrl::fromLocalFile(script).toString()))
+                   .arg(origin(m_https), origin(m_untrusted),
+                        jsString(QUrl::fromLocalFile(script).toString()))
                    .toUtf8());
     file.close();
 
@@ -323,7 +323,8 @@ void TestWebApis::runScript()
     if (kiln.state() != QProcess::NotRunning) {
         kiln.kill();
         kiln.waitForFinished();
-        QFAIL(qPrintable(QStringLiteral("timed out; output so far:\n") + QString::fromUtf8(kiln.readAllStandardOutput())));
+        QFAIL(qPrintable(QStringLiteral("timed out; output so far:\n") +
+                         QString::fromUtf8(kiln.readAllStandardOutput())));
     }
     const QString out = QString::fromUtf8(kiln.readAllStandardOutput());
     const QString err = QString::fromUtf8(kiln.readAllStandardError());
@@ -339,12 +340,15 @@ void TestWebApis::runScript()
         else if (line.startsWith(QLatin1String("# ")))
             summary = line;
     }
-    qInfo("%s: %d checks, %s", qPrintable(QFileInfo(script).fileName()), checks, qPrintable(summary));
-    QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n')) + QStringLiteral("\nstderr:\n") + err));
+    qInfo("%s: %d checks, %s", qPrintable(QFileInfo(script).fileName()), checks,
+          qPrintable(summary));
+    QVERIFY2(failures.isEmpty(),
+             qPrintable(failures.join(QLatin1Char('\n')) + QStringLiteral("\nstderr:\n") + err));
     QVERIFY2(kiln.exitStatus() == QProcess::NormalExit && kiln.exitCode() == 0,
              qPrintable(QStringLiteral("exit code %1; stderr:\n%2").arg(kiln.exitCode()).arg(err)));
-    QVERIFY2(summary == QStringLiteral("# %1 passed, 0 failed").arg(checks),
-             qPrintable(QStringLiteral("no or wrong summary line (%1); stderr:\n%2").arg(summary, err)));
+    QVERIFY2(
+        summary == QStringLiteral("# %1 passed, 0 failed").arg(checks),
+        qPrintable(QStringLiteral("no or wrong summary line (%1); stderr:\n%2").arg(summary, err)));
     QVERIFY2(checks > 0, "the script ran no checks");
 }
 

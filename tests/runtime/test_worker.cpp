@@ -12,21 +12,20 @@
 #include <QJsonObject>
 #include <QTcpServer>
 #include <QTcpSocket>
-#include <QThread>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 using namespace kiln::test;
 
 namespace {
 
-QString projectDir(const char* name)
-{
-    return qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/") + QLatin1String(name);
+QString projectDir(const char* name) {
+    return qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/projects/") +
+           QLatin1String(name);
 }
 
-bool writeFile(const QString& path, const QByteArray& data)
-{
+bool writeFile(const QString& path, const QByteArray& data) {
     QDir().mkpath(QFileInfo(path).absolutePath());
     QFile file(path);
     return file.open(QIODevice::WriteOnly) && file.write(data) == data.size();
@@ -53,22 +52,22 @@ private Q_SLOTS:
 namespace {
 
 // Peak resident memory of a process in MiB (VmHWM), or -1.
-qint64 peakRssMiB(qint64 pid)
-{
+qint64 peakRssMiB(qint64 pid) {
     const qint64 kib = procStatusKiB("VmHWM", pid);
     return kib < 0 ? -1 : kib / 1024;
 }
 
 } // namespace
 
-void TestWorker::sdkSuiteInsideKiln()
-{
+void TestWorker::sdkSuiteInsideKiln() {
     QTemporaryDir project, state;
-    const QString suite = qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/tests/runtime/python/test_workers_sdk.py");
+    const QString suite = qEnvironmentVariable("KILN_SOURCE_DIR") +
+                          QStringLiteral("/tests/runtime/python/test_workers_sdk.py");
     QVERIFY(QDir().mkpath(project.filePath(QStringLiteral("src"))));
     QVERIFY(QFile::copy(suite, project.filePath(QStringLiteral("src/test_workers_sdk.py"))));
-    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")),
-                      R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+    QVERIFY(writeFile(
+        project.filePath(QStringLiteral("wrangler.jsonc")),
+        R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
     QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), R"(import json
 from workers import WorkerEntrypoint, Response
 import test_workers_sdk
@@ -88,15 +87,15 @@ class Default(WorkerEntrypoint):
     QVERIFY2(summary.value(QStringLiteral("passed")).toInt() >= 20, result.body.constData());
 }
 
-void TestWorker::runawayLoopHitsCpuLimit()
-{
+void TestWorker::runawayLoopHitsCpuLimit() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("limits"), state.path()), qPrintable(dev.output()));
     const HttpResult spin = httpRequest(dev.port(), "GET", "/spin");
     QCOMPARE(spin.status, 500);
     QVERIFY2(spin.body.contains("exceeded its CPU time limit"), spin.body.constData());
-    QVERIFY2(dev.waitForLog(QStringLiteral("exceeded its CPU time limit")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("exceeded its CPU time limit")),
+             qPrintable(dev.output()));
     // Python was interrupted cleanly: the same instance serves the next request.
     const HttpResult after = httpRequest(dev.port(), "GET", "/");
     QCOMPARE(after.status, 200);
@@ -104,11 +103,11 @@ void TestWorker::runawayLoopHitsCpuLimit()
     QCOMPARE(dev.countLogs(QStringLiteral("starting a fresh instance")), 0);
 }
 
-void TestWorker::memoryBlowUpReplacesInstance()
-{
+void TestWorker::memoryBlowUpReplacesInstance() {
     QTemporaryDir state;
     KilnDevProcess dev;
-    QVERIFY2(dev.start(projectDir("memory"), state.path(), {QStringLiteral("--memory-limit-mb"), QStringLiteral("256")}),
+    QVERIFY2(dev.start(projectDir("memory"), state.path(),
+                       {QStringLiteral("--memory-limit-mb"), QStringLiteral("256")}),
              qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 200);
     const HttpResult grow = httpRequest(dev.port(), "GET", "/grow");
@@ -120,42 +119,48 @@ void TestWorker::memoryBlowUpReplacesInstance()
     QCOMPARE(count.body, QByteArray("0"));
 }
 
-void TestWorker::syntaxErrorNamesFileAndLine()
-{
+void TestWorker::syntaxErrorNamesFileAndLine() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("badsyntax"), state.path()), qPrintable(dev.output()));
     const HttpResult result = httpRequest(dev.port(), "GET", "/");
     QCOMPARE(result.status, 500);
     QVERIFY2(result.body.contains("SyntaxError"), result.body.constData());
-    QVERIFY2(dev.waitForLog(QStringLiteral("badsyntax/src/entry.py\", line 5")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("badsyntax/src/entry.py\", line 5")),
+             qPrintable(dev.output()));
     QVERIFY2(dev.waitForLog(QStringLiteral("SyntaxError: expected ':'")), qPrintable(dev.output()));
     // The import machinery's own frames are noise for the user; they are trimmed.
     QCOMPARE(dev.countLogs(QStringLiteral("<frozen importlib")), 0);
     // The boot failure is the ready event's bootError, and an exception event with the frame.
-    QVERIFY2(dev.readyBody().value(QStringLiteral("bootError")).toString().contains(QLatin1String("SyntaxError")),
+    QVERIFY2(dev.readyBody()
+                 .value(QStringLiteral("bootError"))
+                 .toString()
+                 .contains(QLatin1String("SyntaxError")),
              qPrintable(dev.output()));
     auto raised = dev.control().waitForEvent(QStringLiteral("exception"));
     QVERIFY2(raised, qPrintable(dev.output()));
     QCOMPARE(raised->body.value(QStringLiteral("type")).toString(), QStringLiteral("SyntaxError"));
     const QJsonArray frames = raised->body.value(QStringLiteral("frames")).toArray();
     QVERIFY(!frames.isEmpty());
-    QVERIFY(frames.last().toObject().value(QStringLiteral("file")).toString().endsWith(QLatin1String("badsyntax/src/entry.py")));
+    QVERIFY(frames.last()
+                .toObject()
+                .value(QStringLiteral("file"))
+                .toString()
+                .endsWith(QLatin1String("badsyntax/src/entry.py")));
     QCOMPARE(frames.last().toObject().value(QStringLiteral("line")).toInt(), 5);
 }
 
-void TestWorker::failingImportNamesModule()
-{
+void TestWorker::failingImportNamesModule() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("badimport"), state.path()), qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
     QVERIFY2(dev.waitForLog(QStringLiteral("helpers.py\", line 1")), qPrintable(dev.output()));
-    QVERIFY2(dev.waitForLog(QStringLiteral("No module named 'no_such_module_anywhere'")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("No module named 'no_such_module_anywhere'")),
+             qPrintable(dev.output()));
 }
 
-void TestWorker::nonResponseReturnIsExplained()
-{
+void TestWorker::nonResponseReturnIsExplained() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("badreturn"), state.path()), qPrintable(dev.output()));
@@ -165,8 +170,7 @@ void TestWorker::nonResponseReturnIsExplained()
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 500);
 }
 
-void TestWorker::sleepingRequestDoesNotBlockOthers()
-{
+void TestWorker::sleepingRequestDoesNotBlockOthers() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
@@ -185,25 +189,25 @@ void TestWorker::sleepingRequestDoesNotBlockOthers()
     while (slow.state() == QAbstractSocket::ConnectedState && slow.waitForReadyRead(10000))
         slowReply += slow.readAll();
     slowReply += slow.readAll();
-    QVERIFY2(slowReply.startsWith("HTTP/1.1 200") && slowReply.contains("slept 3000"), slowReply.constData());
+    QVERIFY2(slowReply.startsWith("HTTP/1.1 200") && slowReply.contains("slept 3000"),
+             slowReply.constData());
 }
 
-void TestWorker::largeBodyRoundTrip()
-{
+void TestWorker::largeBodyRoundTrip() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
     QByteArray body(8 * 1024 * 1024, Qt::Uninitialized);
     for (qsizetype i = 0; i < body.size(); ++i)
         body[i] = static_cast<char>((i * 7 + i / 4096) & 0xff);
-    const HttpResult result = httpRequest(dev.port(), "POST", "/echo", {{"content-type", "application/octet-stream"}}, body);
+    const HttpResult result = httpRequest(dev.port(), "POST", "/echo",
+                                          {{"content-type", "application/octet-stream"}}, body);
     QCOMPARE(result.status, 200);
     QCOMPARE(result.header("x-length"), QByteArray::number(body.size()));
     QVERIFY(result.body == body);
 }
 
-void TestWorker::gigabyteUploadStreamsThrough()
-{
+void TestWorker::gigabyteUploadStreamsThrough() {
     QTemporaryDir state;
     KilnDevProcess dev;
     QVERIFY2(dev.start(projectDir("concurrency"), state.path()), qPrintable(dev.output()));
@@ -215,8 +219,10 @@ void TestWorker::gigabyteUploadStreamsThrough()
     QTcpSocket socket;
     socket.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
     QVERIFY(socket.waitForConnected(5000));
-    socket.write("POST /count-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n"
-                 "Content-Length: " + QByteArray::number(total) + "\r\n\r\n");
+    socket.write("POST /count-stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+                 "application/octet-stream\r\n"
+                 "Content-Length: " +
+                 QByteArray::number(total) + "\r\n\r\n");
     const QByteArray block(1024 * 1024, 'k');
     qint64 sent = 0;
     QByteArray reply;
@@ -228,21 +234,23 @@ void TestWorker::gigabyteUploadStreamsThrough()
         } else {
             QVERIFY2(socket.waitForBytesWritten(30000), "upload stalled");
         }
-        if (socket.state() != QAbstractSocket::ConnectedState)
-            break;
+        if (socket.state() != QAbstractSocket::ConnectedState) break;
     }
     QCOMPARE(sent, total);
     while (socket.state() == QAbstractSocket::ConnectedState && socket.waitForReadyRead(60000))
         reply += socket.readAll();
     reply += socket.readAll();
-    QVERIFY2(reply.startsWith("HTTP/1.1 200") && reply.endsWith("\r\n\r\n" + QByteArray::number(total)), reply.right(300).constData());
+    QVERIFY2(reply.startsWith("HTTP/1.1 200") &&
+                 reply.endsWith("\r\n\r\n" + QByteArray::number(total)),
+             reply.right(300).constData());
     const qint64 after = peakRssMiB(dev.pid());
     // A gigabyte went through; the process may grow by buffers, not by the body.
-    QVERIFY2(after - before < 200, qPrintable(QStringLiteral("peak RSS grew from %1 MiB to %2 MiB").arg(before).arg(after)));
+    QVERIFY2(
+        after - before < 200,
+        qPrintable(QStringLiteral("peak RSS grew from %1 MiB to %2 MiB").arg(before).arg(after)));
 }
 
-void TestWorker::outboundFetchFromPython()
-{
+void TestWorker::outboundFetchFromPython() {
     // A one-shot loopback upstream that echoes what it received.
     QTcpServer upstream;
     QVERIFY(upstream.listen(QHostAddress::LocalHost, 0));
@@ -251,10 +259,10 @@ void TestWorker::outboundFetchFromPython()
         QTcpSocket* socket = upstream.nextPendingConnection();
         connect(socket, &QTcpSocket::readyRead, socket, [&, socket] {
             received += socket->readAll();
-            if (!received.contains("\r\n\r\n") || !received.endsWith("from python"))
-                return;
-            socket->write("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Served-By: upstream\r\n"
-                          "Content-Length: 8\r\nConnection: close\r\n\r\nupstream");
+            if (!received.contains("\r\n\r\n") || !received.endsWith("from python")) return;
+            socket->write(
+                "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Served-By: upstream\r\n"
+                "Content-Length: 8\r\nConnection: close\r\n\r\nupstream");
             socket->disconnectFromHost();
         });
     });
@@ -265,7 +273,9 @@ void TestWorker::outboundFetchFromPython()
     // loop by polling while the request is in flight.
     HttpResult result;
     QThread* client = QThread::create([&] {
-        result = httpRequest(dev.port(), "GET", "/proxy?url=http://127.0.0.1:" + QByteArray::number(upstream.serverPort()) + "/in");
+        result = httpRequest(
+            dev.port(), "GET",
+            "/proxy?url=http://127.0.0.1:" + QByteArray::number(upstream.serverPort()) + "/in");
     });
     client->start();
     while (!client->isFinished())
@@ -278,13 +288,15 @@ void TestWorker::outboundFetchFromPython()
     QVERIFY2(received.toLower().contains("x-kiln-test: 1"), received.constData());
 }
 
-void TestWorker::savingAFileReloads()
-{
+void TestWorker::savingAFileReloads() {
     QTemporaryDir project, state;
-    const QByteArray config = R"({"name": "reload", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})";
+    const QByteArray config =
+        R"({"name": "reload", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})";
     auto source = [](const char* text) {
-        return QByteArray("from workers import WorkerEntrypoint, Response\n\n\nclass Default(WorkerEntrypoint):\n"
-                          "    async def fetch(self, request):\n        return Response(\"") + text + "\")\n";
+        return QByteArray("from workers import WorkerEntrypoint, Response\n\n\nclass "
+                          "Default(WorkerEntrypoint):\n"
+                          "    async def fetch(self, request):\n        return Response(\"") +
+               text + "\")\n";
     };
     QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), config));
     QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source("first")));
@@ -295,20 +307,26 @@ void TestWorker::savingAFileReloads()
     QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source("second")));
     auto reload = dev.control().waitForEvent(QStringLiteral("reloadStarted"));
     QVERIFY2(reload, qPrintable(dev.output()));
-    QCOMPARE(reload->body.value(QStringLiteral("changed")).toArray().first().toString(), QStringLiteral("src/entry.py"));
+    QCOMPARE(reload->body.value(QStringLiteral("changed")).toArray().first().toString(),
+             QStringLiteral("src/entry.py"));
     // Requests during the reload wait for the new instance rather than failing.
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
 
     // A config that no longer parses is reported with its line; the last good version serves.
-    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), "{\n  \"name\": \"reload\",\n  oops\n}\n"));
-    auto failed = dev.control().waitForEvent(QStringLiteral("reloadFinished"), 30000, [](const kiln::protocol::Message& m) {
-        return !m.body.value(QStringLiteral("ok")).toBool();
-    });
+    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")),
+                      "{\n  \"name\": \"reload\",\n  oops\n}\n"));
+    auto failed = dev.control().waitForEvent(
+        QStringLiteral("reloadFinished"), 30000, [](const kiln::protocol::Message& m) {
+            return !m.body.value(QStringLiteral("ok")).toBool();
+        });
     QVERIFY2(failed, qPrintable(dev.output()));
     const QJsonObject error = failed->body.value(QStringLiteral("error")).toObject();
-    QVERIFY2(error.value(QStringLiteral("file")).toString().endsWith(QLatin1String("wrangler.jsonc")), qPrintable(dev.output()));
+    QVERIFY2(
+        error.value(QStringLiteral("file")).toString().endsWith(QLatin1String("wrangler.jsonc")),
+        qPrintable(dev.output()));
     QCOMPARE(error.value(QStringLiteral("line")).toInt(), 3);
-    QVERIFY2(dev.waitForLog(QStringLiteral("still running the previous version")), qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("still running the previous version")),
+             qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
 }
 

@@ -16,9 +16,10 @@ namespace kiln::test {
 
 class RawSqlite {
 public:
-    explicit RawSqlite(const QString& path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-    {
-        if (sqlite3_open_v2(QFile::encodeName(path).constData(), &m_db, flags, nullptr) != SQLITE_OK)
+    explicit RawSqlite(const QString& path,
+                       int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+        if (sqlite3_open_v2(QFile::encodeName(path).constData(), &m_db, flags, nullptr) !=
+            SQLITE_OK)
             close();
     }
     ~RawSqlite() { close(); }
@@ -26,16 +27,18 @@ public:
     RawSqlite& operator=(const RawSqlite&) = delete;
 
     bool ok() const { return m_db != nullptr; }
-    void close()
-    {
+    void close() {
         sqlite3_close_v2(m_db);
         m_db = nullptr;
     }
-    bool exec(const char* sql) { return m_db && sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
-    QString error() const { return m_db ? QString::fromUtf8(sqlite3_errmsg(m_db)) : QStringLiteral("not open"); }
+    bool exec(const char* sql) {
+        return m_db && sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    QString error() const {
+        return m_db ? QString::fromUtf8(sqlite3_errmsg(m_db)) : QStringLiteral("not open");
+    }
     // The first column of the first row as text; "<error: ...>" when the statement fails.
-    QString scalar(const char* sql)
-    {
+    QString scalar(const char* sql) {
         sqlite3_stmt* stmt = nullptr;
         if (!m_db || sqlite3_prepare_v2(m_db, sql, -1, &stmt, nullptr) != SQLITE_OK)
             return QStringLiteral("<error: %1>").arg(error());
@@ -62,14 +65,10 @@ public:
         : m_thread([delay, release = std::move(release)] {
             std::this_thread::sleep_for(delay);
             release();
-        })
-    {
-    }
+        }) {}
     ~LateRelease() { wait(); }
-    void wait()
-    {
-        if (m_thread.joinable())
-            m_thread.join();
+    void wait() {
+        if (m_thread.joinable()) m_thread.join();
     }
 
 private:

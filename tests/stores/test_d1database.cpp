@@ -26,31 +26,28 @@ private:
     std::unique_ptr<D1Database> m_db;
 };
 
-void TestD1Database::init()
-{
+void TestD1Database::init() {
     m_dir = std::make_unique<QTemporaryDir>();
     m_db = std::make_unique<D1Database>(m_dir->filePath(QStringLiteral("d1/db.sqlite")));
     QVERIFY(m_db->open());
-    QVERIFY(m_db->exec(QStringLiteral("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a, b TEXT)")));
+    QVERIFY(m_db->exec(
+        QStringLiteral("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a, b TEXT)")));
 }
 
-void TestD1Database::cleanup()
-{
+void TestD1Database::cleanup() {
     m_db.reset();
     m_dir.reset();
 }
 
-std::vector<D1Result> TestD1Database::run(const QString& sql, std::vector<SqlValue> params)
-{
+std::vector<D1Result> TestD1Database::run(const QString& sql, std::vector<SqlValue> params) {
     auto r = m_db->run({D1Statement{sql, std::move(params)}});
-    if (!r)
-        qWarning("%s", qPrintable(r.error()));
+    if (!r) qWarning("%s", qPrintable(r.error()));
     return r.value_or(std::vector<D1Result>{});
 }
 
-void TestD1Database::parametersAndResults()
-{
-    const std::vector<SqlValue> values = {SqlValue(), SqlValue(qint64(42)), SqlValue(2.5), SqlValue(QStringLiteral("'); DROP TABLE t; --")),
+void TestD1Database::parametersAndResults() {
+    const std::vector<SqlValue> values = {SqlValue(), SqlValue(qint64(42)), SqlValue(2.5),
+                                          SqlValue(QStringLiteral("'); DROP TABLE t; --")),
                                           SqlValue(QByteArray("\x00\xff", 2))};
     for (const auto& v : values)
         QCOMPARE(run(QStringLiteral("INSERT INTO t (a) VALUES (?)"), {v}).size(), size_t(1));
@@ -60,17 +57,19 @@ void TestD1Database::parametersAndResults()
     QCOMPARE(std::get<QString>(rows.rows[0][1]), QStringLiteral("null"));
     QCOMPARE(std::get<qint64>(rows.rows[1][0]), qint64(42));
     QCOMPARE(std::get<double>(rows.rows[2][0]), 2.5);
-    QCOMPARE(std::get<QString>(rows.rows[3][0]), QStringLiteral("'); DROP TABLE t; --")); // just a value
+    QCOMPARE(std::get<QString>(rows.rows[3][0]),
+             QStringLiteral("'); DROP TABLE t; --")); // just a value
     QCOMPARE(std::get<QByteArray>(rows.rows[4][0]), QByteArray("\x00\xff", 2));
     QCOMPARE(std::get<QString>(rows.rows[4][1]), QStringLiteral("blob"));
     // ?NNN picks by number.
-    auto numbered = run(QStringLiteral("SELECT ?2 AS second, ?1 AS first"), {SqlValue(qint64(1)), SqlValue(qint64(2))}).front();
+    auto numbered = run(QStringLiteral("SELECT ?2 AS second, ?1 AS first"),
+                        {SqlValue(qint64(1)), SqlValue(qint64(2))})
+                        .front();
     QCOMPARE(std::get<qint64>(numbered.rows[0][0]), qint64(2));
     QCOMPARE(std::get<qint64>(numbered.rows[0][1]), qint64(1));
 }
 
-void TestD1Database::meta()
-{
+void TestD1Database::meta() {
     auto inserted = run(QStringLiteral("INSERT INTO t (a) VALUES (1), (2), (3)")).front();
     QCOMPARE(inserted.meta.changes, qint64(3));
     QCOMPARE(inserted.meta.lastRowId, qint64(3));
@@ -84,45 +83,48 @@ void TestD1Database::meta()
     QVERIFY(selected.meta.rowsRead >= 3);
 }
 
-void TestD1Database::batchRollsBackWhole()
-{
+void TestD1Database::batchRollsBackWhole() {
     auto bad = m_db->run({D1Statement{QStringLiteral("INSERT INTO t (a) VALUES ('kept?')"), {}},
                           D1Statement{QStringLiteral("INSERT INTO missing VALUES (1)"), {}}});
     QVERIFY(!bad);
-    QVERIFY2(bad.error().contains(QLatin1String("no such table: missing")), qPrintable(bad.error()));
+    QVERIFY2(bad.error().contains(QLatin1String("no such table: missing")),
+             qPrintable(bad.error()));
     QCOMPARE(run(QStringLiteral("SELECT count(*) FROM t")).front().rows[0][0], SqlValue(qint64(0)));
-    auto good = m_db->run({D1Statement{QStringLiteral("INSERT INTO t (a) VALUES (?)"), {SqlValue(qint64(1))}},
-                           D1Statement{QStringLiteral("INSERT INTO t (a) VALUES (?)"), {SqlValue(qint64(2))}}});
+    auto good = m_db->run(
+        {D1Statement{QStringLiteral("INSERT INTO t (a) VALUES (?)"), {SqlValue(qint64(1))}},
+         D1Statement{QStringLiteral("INSERT INTO t (a) VALUES (?)"), {SqlValue(qint64(2))}}});
     QVERIFY(good);
     QCOMPARE(good->size(), size_t(2));
     QCOMPARE(good->at(1).meta.lastRowId, qint64(2));
 }
 
-void TestD1Database::execCountsAndNamesTheLine()
-{
-    auto ok = m_db->exec(QStringLiteral("INSERT INTO t (a) VALUES (1);\n-- a comment\nINSERT INTO t (a) VALUES (2);\n"));
+void TestD1Database::execCountsAndNamesTheLine() {
+    auto ok = m_db->exec(QStringLiteral(
+        "INSERT INTO t (a) VALUES (1);\n-- a comment\nINSERT INTO t (a) VALUES (2);\n"));
     QVERIFY(ok);
     QCOMPARE(ok->count, 2);
     auto bad = m_db->exec(QStringLiteral("INSERT INTO t (a) VALUES (3);\nSELEC 1;"));
     QVERIFY(!bad);
-    QVERIFY2(bad.error().startsWith(QLatin1String("D1_EXEC_ERROR: Error in line 2:")), qPrintable(bad.error()));
+    QVERIFY2(bad.error().startsWith(QLatin1String("D1_EXEC_ERROR: Error in line 2:")),
+             qPrintable(bad.error()));
     QVERIFY2(bad.error().contains(QLatin1String("syntax error")), qPrintable(bad.error()));
 }
 
-void TestD1Database::scriptSeesItsOwnSchema()
-{
-    auto r = m_db->runScript(QStringLiteral("CREATE TABLE u (x); INSERT INTO u VALUES (7); SELECT x FROM u;"));
+void TestD1Database::scriptSeesItsOwnSchema() {
+    auto r = m_db->runScript(
+        QStringLiteral("CREATE TABLE u (x); INSERT INTO u VALUES (7); SELECT x FROM u;"));
     QVERIFY(r);
     QCOMPARE(r->size(), size_t(3));
     QCOMPARE(r->at(2).rows[0][0], SqlValue(qint64(7)));
     auto bad = m_db->runScript(QStringLiteral("CREATE TABLE v (x); INSERT INTO nope VALUES (1);"));
     QVERIFY(!bad);
-    QVERIFY(!m_db->run({D1Statement{QStringLiteral("SELECT * FROM v"), {}}})); // rolled back with it
+    QVERIFY(
+        !m_db->run({D1Statement{QStringLiteral("SELECT * FROM v"), {}}})); // rolled back with it
 }
 
-void TestD1Database::exportRebuildsTheDatabase()
-{
-    run(QStringLiteral("INSERT INTO t (a, b) VALUES (?, ?)"), {SqlValue(QByteArray("\x01\x02", 2)), SqlValue(QStringLiteral("it's"))});
+void TestD1Database::exportRebuildsTheDatabase() {
+    run(QStringLiteral("INSERT INTO t (a, b) VALUES (?, ?)"),
+        {SqlValue(QByteArray("\x01\x02", 2)), SqlValue(QStringLiteral("it's"))});
     run(QStringLiteral("INSERT INTO t (a, b) VALUES (?, ?)"), {SqlValue(0.1), SqlValue()});
     QVERIFY(m_db->exec(QStringLiteral("CREATE INDEX t_b ON t(b)")));
     auto dump = m_db->dump();
@@ -131,7 +133,8 @@ void TestD1Database::exportRebuildsTheDatabase()
     QVERIFY(copy.open());
     QVERIFY2(copy.exec(*dump), qPrintable(*dump));
     auto a = run(QStringLiteral("SELECT * FROM t ORDER BY id")).front().rows;
-    auto b = copy.run({D1Statement{QStringLiteral("SELECT * FROM t ORDER BY id"), {}}})->front().rows;
+    auto b =
+        copy.run({D1Statement{QStringLiteral("SELECT * FROM t ORDER BY id"), {}}})->front().rows;
     QCOMPARE(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i)
         for (size_t c = 0; c < a[i].size(); ++c)
@@ -142,14 +145,15 @@ void TestD1Database::exportRebuildsTheDatabase()
     QVERIFY(dump->contains(QLatin1String("CREATE INDEX t_b")));
 }
 
-void TestD1Database::errorsCarrySqlitesMessage()
-{
+void TestD1Database::errorsCarrySqlitesMessage() {
     auto r = m_db->run({D1Statement{QStringLiteral("SELECT * FROM nope"), {}}});
     QCOMPARE(r.error(), QStringLiteral("D1_ERROR: no such table: nope: SQLITE_ERROR"));
     QVERIFY(m_db->exec(QStringLiteral("CREATE TABLE u (x UNIQUE); INSERT INTO u VALUES (1)")));
     auto dup = m_db->run({D1Statement{QStringLiteral("INSERT INTO u VALUES (1)"), {}}});
-    QCOMPARE(dup.error(), QStringLiteral("D1_ERROR: UNIQUE constraint failed: u.x: SQLITE_CONSTRAINT"));
-    auto extra = m_db->run({D1Statement{QStringLiteral("SELECT ?"), {SqlValue(qint64(1)), SqlValue(qint64(2))}}});
+    QCOMPARE(dup.error(),
+             QStringLiteral("D1_ERROR: UNIQUE constraint failed: u.x: SQLITE_CONSTRAINT"));
+    auto extra = m_db->run(
+        {D1Statement{QStringLiteral("SELECT ?"), {SqlValue(qint64(1)), SqlValue(qint64(2))}}});
     QVERIFY(!extra);
 }
 

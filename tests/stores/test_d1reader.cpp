@@ -33,33 +33,31 @@ private Q_SLOTS:
 private:
     void exec(const QString& sql);
     // Every row of `table` through pages of `limit`, checked page by page.
-    std::vector<std::vector<SqlValue>> allRows(D1Reader& reader, const QString& table, int limit, bool byOffset);
+    std::vector<std::vector<SqlValue>> allRows(D1Reader& reader, const QString& table, int limit,
+                                               bool byOffset);
     QString path() const { return m_dir->filePath(QStringLiteral("state/d1/db.sqlite")); }
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<D1Database> m_db;
 };
 
-void TestD1Reader::init()
-{
+void TestD1Reader::init() {
     m_dir = std::make_unique<QTemporaryDir>();
     m_db = std::make_unique<D1Database>(path());
     QVERIFY(m_db->open());
 }
 
-void TestD1Reader::cleanup()
-{
+void TestD1Reader::cleanup() {
     m_db.reset();
     m_dir.reset();
 }
 
-void TestD1Reader::exec(const QString& sql)
-{
+void TestD1Reader::exec(const QString& sql) {
     auto r = m_db->exec(sql);
     QVERIFY2(r, qPrintable(r ? QString() : r.error()));
 }
 
-std::vector<std::vector<SqlValue>> TestD1Reader::allRows(D1Reader& reader, const QString& table, int limit, bool byOffset)
-{
+std::vector<std::vector<SqlValue>> TestD1Reader::allRows(D1Reader& reader, const QString& table,
+                                                         int limit, bool byOffset) {
     std::vector<std::vector<SqlValue>> rows;
     D1RowCursor cursor;
     for (int pages = 0; pages < 10000; ++pages) {
@@ -68,20 +66,16 @@ std::vector<std::vector<SqlValue>> TestD1Reader::allRows(D1Reader& reader, const
             qWarning("%s", qPrintable(page.error().message));
             return {};
         }
-        if (page->byOffset != byOffset || int(page->rows.size()) > limit)
-            return {};
-        if (!byOffset && page->rowids.size() != page->rows.size())
-            return {};
+        if (page->byOffset != byOffset || int(page->rows.size()) > limit) return {};
+        if (!byOffset && page->rowids.size() != page->rows.size()) return {};
         rows.insert(rows.end(), page->rows.begin(), page->rows.end());
-        if (!page->more)
-            return rows;
+        if (!page->more) return rows;
         cursor = page->next;
     }
     return {};
 }
 
-void TestD1Reader::missingDatabaseIsNeverCreated()
-{
+void TestD1Reader::missingDatabaseIsNeverCreated() {
     const QString missing = m_dir->filePath(QStringLiteral("other/d1/none.sqlite"));
     D1Reader reader(missing);
     auto tables = reader.tables();
@@ -92,9 +86,9 @@ void TestD1Reader::missingDatabaseIsNeverCreated()
     QVERIFY(!QFileInfo::exists(m_dir->filePath(QStringLiteral("other"))));
 }
 
-void TestD1Reader::tablesAndColumns()
-{
-    exec(QStringLiteral("CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL DEFAULT 'anon', \"odd \"\"name\" BLOB);"
+void TestD1Reader::tablesAndColumns() {
+    exec(QStringLiteral("CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT "
+                        "NULL DEFAULT 'anon', \"odd \"\"name\" BLOB);"
                         "CREATE TABLE kv (k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
                         "CREATE VIEW named AS SELECT name FROM users;"
                         "INSERT INTO users (name) VALUES ('a'), ('b'), ('c');"));
@@ -103,7 +97,8 @@ void TestD1Reader::tablesAndColumns()
     QVERIFY2(tables, qPrintable(tables ? QString() : tables.error().message));
     QStringList names;
     for (const auto& t : *tables)
-        names << t.name + QLatin1Char(':') + t.type + (t.withoutRowid ? QStringLiteral(":wr") : QString());
+        names << t.name + QLatin1Char(':') + t.type +
+                     (t.withoutRowid ? QStringLiteral(":wr") : QString());
     // sqlite_sequence (from AUTOINCREMENT) and sqlite_schema are SQLite's, not the user's.
     QCOMPARE(names, (QStringList{"kv:table:wr", "named:view", "users:table"}));
     QVERIFY(!(*tables)[0].rowCount);
@@ -130,8 +125,7 @@ void TestD1Reader::tablesAndColumns()
     QVERIFY(none.error().message.contains(QStringLiteral("no such table: nope")));
 }
 
-void TestD1Reader::rowsPageByRowid()
-{
+void TestD1Reader::rowsPageByRowid() {
     exec(QStringLiteral("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, data BLOB);"
                         "CREATE TABLE \"we\"\"ird\" (rowid TEXT, v);"));
     // Negative, zero and sparse rowids, and values of every type.
@@ -141,7 +135,8 @@ void TestD1Reader::rowsPageByRowid()
     std::sort(ids.begin(), ids.end());
     for (qint64 id : ids) {
         auto r = m_db->run({D1Statement{QStringLiteral("INSERT INTO items VALUES (?, ?, ?)"),
-                                        {SqlValue(id), SqlValue(QStringLiteral("n%1").arg(id)), SqlValue(QByteArray("\x00\xff", 2))}}});
+                                        {SqlValue(id), SqlValue(QStringLiteral("n%1").arg(id)),
+                                         SqlValue(QByteArray("\x00\xff", 2))}}});
         QVERIFY(r);
     }
     // A column named rowid: the pages must use another name for the real rowid.
@@ -175,7 +170,8 @@ void TestD1Reader::rowsPageByRowid()
     QCOMPARE(first->next.afterRowid, std::optional<qint64>(0));
     // Rows written and deleted between pages: the next page starts after the last rowid
     // seen, so nothing repeats.
-    exec(QStringLiteral("DELETE FROM items WHERE id = 1; INSERT INTO items VALUES (-1, 'behind', NULL), (5, 'ahead', NULL)"));
+    exec(QStringLiteral("DELETE FROM items WHERE id = 1; INSERT INTO items VALUES (-1, 'behind', "
+                        "NULL), (5, 'ahead', NULL)"));
     auto second = reader.rows(QStringLiteral("items"), first->next, 3);
     QVERIFY(second);
     QCOMPARE(second->rowids, (std::vector<qint64>{2, 5, 10}));
@@ -186,18 +182,20 @@ void TestD1Reader::rowsPageByRowid()
     QCOMPARE(reader.rows(QStringLiteral("missing"), {}, 3).error().code, StoreError::Code::Other);
 }
 
-void TestD1Reader::rowsWithoutRowidPageByOffset()
-{
+void TestD1Reader::rowsWithoutRowidPageByOffset() {
     exec(QStringLiteral("CREATE TABLE kv (k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
                         "CREATE VIEW odd AS SELECT k FROM kv WHERE v % 2 = 1;"));
     for (int i = 0; i < 25; ++i)
-        exec(QStringLiteral("INSERT INTO kv VALUES ('k%1', %2)").arg(i, 2, 10, QLatin1Char('0')).arg(i));
+        exec(QStringLiteral("INSERT INTO kv VALUES ('k%1', %2)")
+                 .arg(i, 2, 10, QLatin1Char('0'))
+                 .arg(i));
     D1Reader reader(path());
     for (int limit : {1, 4, 25, 30}) {
         const auto rows = allRows(reader, QStringLiteral("kv"), limit, true);
         QCOMPARE(rows.size(), size_t(25));
         for (int i = 0; i < 25; ++i)
-            QCOMPARE(std::get<QString>(rows[size_t(i)][0]), QStringLiteral("k%1").arg(i, 2, 10, QLatin1Char('0')));
+            QCOMPARE(std::get<QString>(rows[size_t(i)][0]),
+                     QStringLiteral("k%1").arg(i, 2, 10, QLatin1Char('0')));
         QCOMPARE(allRows(reader, QStringLiteral("odd"), limit, true).size(), size_t(12));
     }
     auto page = reader.rows(QStringLiteral("kv"), {}, 10);
@@ -206,8 +204,7 @@ void TestD1Reader::rowsWithoutRowidPageByOffset()
     QCOMPARE(page->next.offset, qint64(10));
 }
 
-void TestD1Reader::queryOnlyReads()
-{
+void TestD1Reader::queryOnlyReads() {
     exec(QStringLiteral("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3), (4), (5);"));
     D1Reader reader(path());
     auto all = reader.query(QStringLiteral("SELECT x, x * 2 AS twice FROM t ORDER BY x"), 10);
@@ -225,7 +222,8 @@ void TestD1Reader::queryOnlyReads()
                                  QStringLiteral("DELETE FROM t RETURNING x"),
                                  QStringLiteral("SELECT 1; DELETE FROM t"),
                                  QStringLiteral("BEGIN"),
-                                 QStringLiteral("ATTACH '%1' AS other").arg(m_dir->filePath(QStringLiteral("attached.sqlite"))),
+                                 QStringLiteral("ATTACH '%1' AS other")
+                                     .arg(m_dir->filePath(QStringLiteral("attached.sqlite"))),
                                  QStringLiteral("PRAGMA journal_mode=DELETE"),
                                  QStringLiteral("   -- only a comment"),
                                  QStringLiteral("SELEC nonsense")};
@@ -235,18 +233,20 @@ void TestD1Reader::queryOnlyReads()
         QCOMPARE(r.error().code, StoreError::Code::Other);
     }
     QVERIFY(!QFileInfo::exists(m_dir->filePath(QStringLiteral("attached.sqlite"))));
-    QCOMPARE(std::get<qint64>(reader.query(QStringLiteral("SELECT count(*) FROM t"), 1)->rows[0][0]), qint64(5));
+    QCOMPARE(
+        std::get<qint64>(reader.query(QStringLiteral("SELECT count(*) FROM t"), 1)->rows[0][0]),
+        qint64(5));
     QCOMPARE(RawSqlite(path()).scalar("PRAGMA journal_mode"), QStringLiteral("wal"));
     QCOMPARE(reader.query(QStringLiteral("SELECT 1"), 0).error().code, StoreError::Code::Other);
 }
 
-void TestD1Reader::busyAtOnceThenRecovers()
-{
+void TestD1Reader::busyAtOnceThenRecovers() {
     // A database another tool keeps in rollback-journal mode: there a writer's exclusive
     // lock keeps every reader out until it commits.
     const QString rollback = m_dir->filePath(QStringLiteral("state/d1/rollback.sqlite"));
     RawSqlite writer(rollback);
-    QVERIFY(writer.exec("PRAGMA journal_mode=DELETE; CREATE TABLE t (x); INSERT INTO t VALUES (1);"));
+    QVERIFY(
+        writer.exec("PRAGMA journal_mode=DELETE; CREATE TABLE t (x); INSERT INTO t VALUES (1);"));
     D1Reader early(rollback);
     QVERIFY(early.open());
     QVERIFY(writer.exec("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);"));
@@ -267,7 +267,8 @@ void TestD1Reader::busyAtOnceThenRecovers()
         QVERIFY2(after, qPrintable(after ? QString() : after.error().message));
         QCOMPARE(after->rows.size(), size_t(2));
     }
-    QCOMPARE(std::get<qint64>(early.query(QStringLiteral("SELECT count(*) FROM t"), 1)->rows[0][0]), qint64(2));
+    QCOMPARE(std::get<qint64>(early.query(QStringLiteral("SELECT count(*) FROM t"), 1)->rows[0][0]),
+             qint64(2));
     QCOMPARE(writer.scalar("PRAGMA journal_mode"), QStringLiteral("delete"));
     QVERIFY(!QFileInfo::exists(rollback + QStringLiteral("-wal")));
 }

@@ -39,22 +39,49 @@ private:
     const qint64 m_now = QDateTime::currentSecsSinceEpoch();
 };
 
-void TestKvReader::init() { m_dir = std::make_unique<QTemporaryDir>(); }
+void TestKvReader::init() {
+    m_dir = std::make_unique<QTemporaryDir>();
+}
 
-void TestKvReader::cleanup() { m_dir.reset(); }
+void TestKvReader::cleanup() {
+    m_dir.reset();
+}
 
-std::vector<QByteArray> TestKvReader::hostileKeys() const
-{
-    std::vector<QByteArray> keys = {QByteArray("\x00", 1), QByteArray("\x00\x00", 2), QByteArray("\x00" "a", 2),
-                                    " ", "\t", "a", QByteArray("a\x00", 2), QByteArray("a\x00" "b", 3), "a\xff",
-                                    "a\xff" "b", "ab", "\xff", "\xff\xff", "\xff\xff\xff", "\x7f", "\x80",
-                                    "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", "...", "a/b", "/", "\\", "%00",
-                                    QByteArray(512, 'z'), QByteArray(511, 'z') + "\xff", QByteArray(512, '\xff')};
+std::vector<QByteArray> TestKvReader::hostileKeys() const {
+    std::vector<QByteArray> keys = {QByteArray("\x00", 1),
+                                    QByteArray("\x00\x00", 2),
+                                    QByteArray("\x00"
+                                               "a",
+                                               2),
+                                    " ",
+                                    "\t",
+                                    "a",
+                                    QByteArray("a\x00", 2),
+                                    QByteArray("a\x00"
+                                               "b",
+                                               3),
+                                    "a\xff",
+                                    "a\xff"
+                                    "b",
+                                    "ab",
+                                    "\xff",
+                                    "\xff\xff",
+                                    "\xff\xff\xff",
+                                    "\x7f",
+                                    "\x80",
+                                    "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87",
+                                    "...",
+                                    "a/b",
+                                    "/",
+                                    "\\",
+                                    "%00",
+                                    QByteArray(512, 'z'),
+                                    QByteArray(511, 'z') + "\xff",
+                                    QByteArray(512, '\xff')};
     return keys;
 }
 
-void TestKvReader::missingStoreIsNeverCreated()
-{
+void TestKvReader::missingStoreIsNeverCreated() {
     KvReader reader(storePath());
     auto opened = reader.open();
     QVERIFY(!opened);
@@ -69,7 +96,9 @@ void TestKvReader::missingStoreIsNeverCreated()
     // With the folder there, still nothing appears in it.
     QVERIFY(QDir().mkpath(m_dir->filePath(QStringLiteral("state/kv"))));
     QCOMPARE(reader.keys(std::nullopt, {}, 10, m_now).error().code, StoreError::Code::Missing);
-    QVERIFY(QDir(m_dir->filePath(QStringLiteral("state/kv"))).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).isEmpty());
+    QVERIFY(QDir(m_dir->filePath(QStringLiteral("state/kv")))
+                .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)
+                .isEmpty());
 
     // Once `kiln dev` creates it, the same reader opens it.
     {
@@ -82,15 +111,15 @@ void TestKvReader::missingStoreIsNeverCreated()
     QCOMPARE(page->keys.size(), size_t(1));
 }
 
-void TestKvReader::neverChangesTheFile()
-{
+void TestKvReader::neverChangesTheFile() {
     // A file another tool made, in rollback-journal mode and without the kv table: the
     // read-write store would switch it to WAL and create the table; the reader must not.
     const QString path = storePath();
     QVERIFY(QDir().mkpath(QFileInfo(path).path()));
     {
         RawSqlite raw(path);
-        QVERIFY(raw.exec("PRAGMA journal_mode=DELETE; CREATE TABLE other (x); INSERT INTO other VALUES (1);"));
+        QVERIFY(raw.exec(
+            "PRAGMA journal_mode=DELETE; CREATE TABLE other (x); INSERT INTO other VALUES (1);"));
     }
     QFile file(path);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -102,14 +131,16 @@ void TestKvReader::neverChangesTheFile()
     auto listed = reader.keys(std::nullopt, {}, 10, m_now);
     QVERIFY(!listed);
     QCOMPARE(listed.error().code, StoreError::Code::Other);
-    QVERIFY2(listed.error().message.contains(QStringLiteral("no such table: kv")), qPrintable(listed.error().message));
+    QVERIFY2(listed.error().message.contains(QStringLiteral("no such table: kv")),
+             qPrintable(listed.error().message));
     QVERIFY(!QFileInfo::exists(path + QStringLiteral("-wal")));
     QVERIFY(file.open(QIODevice::ReadOnly));
     QCOMPARE(file.readAll(), before);
     file.close();
     RawSqlite raw(path);
     QCOMPARE(raw.scalar("PRAGMA journal_mode"), QStringLiteral("delete"));
-    QCOMPARE(raw.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'kv'"), QStringLiteral("0"));
+    QCOMPARE(raw.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'kv'"),
+             QStringLiteral("0"));
 
     // Not a database at all: Corrupt, and the bytes stay as they were.
     const QString junk = m_dir->filePath(QStringLiteral("junk.sqlite"));
@@ -124,8 +155,7 @@ void TestKvReader::neverChangesTheFile()
     QCOMPARE(out.readAll(), QByteArray(8192, 'j'));
 }
 
-void TestKvReader::expiredKeysHiddenNotDeleted()
-{
+void TestKvReader::expiredKeysHiddenNotDeleted() {
     // Written with a clock in the past: "old" expired long before the real now.
     const qint64 past = 1'000'000'000;
     {
@@ -149,7 +179,8 @@ void TestKvReader::expiredKeysHiddenNotDeleted()
         QCOMPARE(then->keys[1].expiration, std::optional<qint64>(past + 100));
     }
     RawSqlite raw(storePath());
-    QCOMPARE(raw.scalar("SELECT count(*) FROM kv WHERE key = CAST('old' AS BLOB)"), QStringLiteral("1"));
+    QCOMPARE(raw.scalar("SELECT count(*) FROM kv WHERE key = CAST('old' AS BLOB)"),
+             QStringLiteral("1"));
     raw.close();
     // The read-write store deletes it when it opens: the check above would have seen that.
     {
@@ -157,11 +188,11 @@ void TestKvReader::expiredKeysHiddenNotDeleted()
         QVERIFY(store.open());
     }
     RawSqlite after(storePath());
-    QCOMPARE(after.scalar("SELECT count(*) FROM kv WHERE key = CAST('old' AS BLOB)"), QStringLiteral("0"));
+    QCOMPARE(after.scalar("SELECT count(*) FROM kv WHERE key = CAST('old' AS BLOB)"),
+             QStringLiteral("0"));
 }
 
-void TestKvReader::pagingReturnsEveryKeyOnce_data()
-{
+void TestKvReader::pagingReturnsEveryKeyOnce_data() {
     QTest::addColumn<int>("limit");
     QTest::addColumn<QByteArray>("prefix");
     for (int limit : {1, 2, 3, 7, 1000})
@@ -174,8 +205,7 @@ void TestKvReader::pagingReturnsEveryKeyOnce_data()
     QTest::newRow("none-by-3") << 3 << QByteArray("nothing");
 }
 
-void TestKvReader::pagingReturnsEveryKeyOnce()
-{
+void TestKvReader::pagingReturnsEveryKeyOnce() {
     QFETCH(int, limit);
     QFETCH(QByteArray, prefix);
     std::vector<QByteArray> keys = hostileKeys();
@@ -196,8 +226,7 @@ void TestKvReader::pagingReturnsEveryKeyOnce()
     }
     std::vector<QByteArray> expected;
     for (const auto& key : keys)
-        if (key.startsWith(prefix))
-            expected.push_back(key);
+        if (key.startsWith(prefix)) expected.push_back(key);
     std::sort(expected.begin(), expected.end());
 
     KvReader reader(storePath());
@@ -210,16 +239,14 @@ void TestKvReader::pagingReturnsEveryKeyOnce()
         QVERIFY(int(page->keys.size()) <= limit);
         for (const auto& key : page->keys)
             seen.push_back(key.name);
-        if (!page->more)
-            break;
+        if (!page->more) break;
         QVERIFY(!page->keys.empty());
         after = page->keys.back().name;
     }
     QCOMPARE(seen, expected);
 }
 
-void TestKvReader::valuesAndSizes()
-{
+void TestKvReader::valuesAndSizes() {
     {
         KvStore store(storePath());
         QVERIFY(store.open());
@@ -244,8 +271,7 @@ void TestKvReader::valuesAndSizes()
     QCOMPARE(reader.keys(std::nullopt, {}, 0, m_now).error().code, StoreError::Code::Other);
 }
 
-void TestKvReader::readsWhileTheStoreWrites()
-{
+void TestKvReader::readsWhileTheStoreWrites() {
     KvStore store(storePath()); // stays open, as in `kiln dev`
     QVERIFY(store.open());
     for (int i = 0; i < 10; ++i)
@@ -267,7 +293,8 @@ void TestKvReader::readsWhileTheStoreWrites()
     // Another connection in the middle of a write transaction: in WAL mode the reader is not
     // blocked and sees the last committed state.
     RawSqlite writer(storePath());
-    QVERIFY(writer.exec("PRAGMA busy_timeout=10000; BEGIN EXCLUSIVE; INSERT INTO kv (key, value) VALUES (CAST('pending' AS BLOB), X'01');"));
+    QVERIFY(writer.exec("PRAGMA busy_timeout=10000; BEGIN EXCLUSIVE; INSERT INTO kv (key, value) "
+                        "VALUES (CAST('pending' AS BLOB), X'01');"));
     auto during = reader.value("pending", m_now);
     QVERIFY2(during, qPrintable(during ? QString() : during.error().message));
     QVERIFY(!*during);
@@ -279,8 +306,7 @@ void TestKvReader::readsWhileTheStoreWrites()
     QCOMPARE(RawSqlite(storePath()).scalar("PRAGMA journal_mode"), QStringLiteral("wal"));
 }
 
-void TestKvReader::busyAtOnceThenRecovers()
-{
+void TestKvReader::busyAtOnceThenRecovers() {
     {
         KvStore store(storePath());
         QVERIFY(store.open());
@@ -290,7 +316,8 @@ void TestKvReader::busyAtOnceThenRecovers()
     // keeps even WAL readers out. (It can only be taken while no other connection has the
     // file open; the rollback-journal case in test_d1reader locks out an open reader.)
     RawSqlite writer(storePath());
-    QVERIFY2(writer.exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO kv (key, value) VALUES (CAST('locked' AS BLOB), X'01');"),
+    QVERIFY2(writer.exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO kv (key, "
+                         "value) VALUES (CAST('locked' AS BLOB), X'01');"),
              qPrintable(writer.error()));
     KvReader reader(storePath());
     {

@@ -31,7 +31,8 @@ private Q_SLOTS:
     void oneGibStreamsThrough();
 
 private:
-    std::optional<R2ObjectInfo> put(const QByteArray& key, const QByteArray& bytes, const R2PutOptions& options = {});
+    std::optional<R2ObjectInfo> put(const QByteArray& key, const QByteArray& bytes,
+                                    const R2PutOptions& options = {});
     QByteArray read(R2Body& body);
     QByteArray read(R2Body&& body) { return read(body); }
     int blobCount();
@@ -39,40 +40,35 @@ private:
     std::unique_ptr<R2Bucket> m_bucket;
 };
 
-void TestR2Bucket::init()
-{
+void TestR2Bucket::init() {
     m_dir = std::make_unique<QTemporaryDir>();
     m_bucket = std::make_unique<R2Bucket>(m_dir->filePath(QStringLiteral("r2/bucket")));
     QVERIFY(m_bucket->open());
 }
 
-void TestR2Bucket::cleanup()
-{
+void TestR2Bucket::cleanup() {
     m_bucket.reset();
     m_dir.reset();
 }
 
-std::optional<R2ObjectInfo> TestR2Bucket::put(const QByteArray& key, const QByteArray& bytes, const R2PutOptions& options)
-{
+std::optional<R2ObjectInfo> TestR2Bucket::put(const QByteArray& key, const QByteArray& bytes,
+                                              const R2PutOptions& options) {
     auto upload = m_bucket->beginUpload();
-    if (!upload || !(*upload)->append(bytes))
-        return std::nullopt;
+    if (!upload || !(*upload)->append(bytes)) return std::nullopt;
     auto r = m_bucket->put(key, **upload, options);
-    if (!r)
-        qWarning("put failed: %s", qPrintable(r.error().message));
+    if (!r) qWarning("put failed: %s", qPrintable(r.error().message));
     return r ? *r : std::nullopt;
 }
 
-QByteArray TestR2Bucket::read(R2Body& body)
-{
+QByteArray TestR2Bucket::read(R2Body& body) {
     auto out = body.read(body.remaining());
     return out ? *out : QByteArray("<unreadable>");
 }
 
-int TestR2Bucket::blobCount()
-{
+int TestR2Bucket::blobCount() {
     int n = 0;
-    QDirIterator it(m_dir->filePath(QStringLiteral("r2/bucket/blobs")), QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(m_dir->filePath(QStringLiteral("r2/bucket/blobs")), QDir::Files,
+                    QDirIterator::Subdirectories);
     while (it.hasNext()) {
         it.next();
         ++n;
@@ -80,15 +76,15 @@ int TestR2Bucket::blobCount()
     return n;
 }
 
-void TestR2Bucket::putGetHead()
-{
+void TestR2Bucket::putGetHead() {
     R2PutOptions options;
     options.httpMetadata = R"({"contentType":"text/plain"})";
     options.customMetadata = R"({"owner":"me"})";
     auto o = put("notes/a.txt", "hello", options);
     QVERIFY(o);
     QCOMPARE(o->size, qint64(5));
-    QCOMPARE(o->etag, QString::fromLatin1(QCryptographicHash::hash("hello", QCryptographicHash::Md5).toHex()));
+    QCOMPARE(o->etag, QString::fromLatin1(
+                          QCryptographicHash::hash("hello", QCryptographicHash::Md5).toHex()));
     QVERIFY(o->checksums.contains(o->etag.toLatin1()));
     auto head = m_bucket->head("notes/a.txt");
     QVERIFY(head && *head);
@@ -102,10 +98,11 @@ void TestR2Bucket::putGetHead()
     QCOMPARE((*m_bucket->head("empty"))->size, qint64(0));
 }
 
-void TestR2Bucket::hostileKeysNeverBecomePaths()
-{
-    const QList<QByteArray> keys = {"../../escape", QByteArray("nul\0key", 7), "/abs", QByteArray(1024, 'k'), "\xff\xfe",
-                                    "a/../../b", "C:\\x"};
+void TestR2Bucket::hostileKeysNeverBecomePaths() {
+    const QList<QByteArray> keys = {"../../escape", QByteArray("nul\0key", 7),
+                                    "/abs",         QByteArray(1024, 'k'),
+                                    "\xff\xfe",     "a/../../b",
+                                    "C:\\x"};
     for (const auto& key : keys)
         QVERIFY2(put(key, key), key.toHex().constData());
     for (const auto& key : keys) {
@@ -119,15 +116,18 @@ void TestR2Bucket::hostileKeysNeverBecomePaths()
     // Only the index, its WAL and content-addressed blob files exist.
     QDirIterator it(m_dir->path(), QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
-        const QString rel = QDir(m_dir->filePath(QStringLiteral("r2/bucket"))).relativeFilePath(it.next());
-        QVERIFY2(rel.startsWith(QLatin1String("index.sqlite")) || QRegularExpression(QStringLiteral("^blobs/[0-9a-f]{2}/[0-9a-f]{64}$")).match(rel).hasMatch(),
+        const QString rel =
+            QDir(m_dir->filePath(QStringLiteral("r2/bucket"))).relativeFilePath(it.next());
+        QVERIFY2(rel.startsWith(QLatin1String("index.sqlite")) ||
+                     QRegularExpression(QStringLiteral("^blobs/[0-9a-f]{2}/[0-9a-f]{64}$"))
+                         .match(rel)
+                         .hasMatch(),
                  qPrintable(rel));
     }
     QVERIFY(!QFile::exists(m_dir->filePath(QStringLiteral("escape"))));
 }
 
-void TestR2Bucket::blobsAreSharedAndCollected()
-{
+void TestR2Bucket::blobsAreSharedAndCollected() {
     QVERIFY(put("one", "same bytes"));
     QVERIFY(put("two", "same bytes"));
     QCOMPARE(blobCount(), 1);
@@ -139,8 +139,7 @@ void TestR2Bucket::blobsAreSharedAndCollected()
     QCOMPARE(blobCount(), 0);
 }
 
-void TestR2Bucket::bodiesPinTheirBlobs()
-{
+void TestR2Bucket::bodiesPinTheirBlobs() {
     // A body that is never read holds no file descriptor: far more of them than this
     // process may open files at once (lowered here so the test means the same anywhere).
     QVERIFY(put("many", "bytes got often"));
@@ -184,8 +183,7 @@ void TestR2Bucket::bodiesPinTheirBlobs()
     QCOMPARE(read(*(*m_bucket->get("again", {}, {}))->second), QByteArray("second bytes"));
 }
 
-void TestR2Bucket::ranges()
-{
+void TestR2Bucket::ranges() {
     QVERIFY(put("r", "0123456789"));
     auto slice = [&](R2Range range) { return read(*(**m_bucket->get("r", range, {})).second); };
     QCOMPARE(slice({2, 3, {}}), QByteArray("234"));
@@ -197,8 +195,7 @@ void TestR2Bucket::ranges()
     QCOMPARE(beyond.error().code, 10039);
 }
 
-void TestR2Bucket::conditionsAndDigests()
-{
+void TestR2Bucket::conditionsAndDigests() {
     auto o = put("c", "v1");
     R2Conditions wrong;
     wrong.etagMatches = {QStringLiteral("\"nope\"")};
@@ -226,8 +223,7 @@ void TestR2Bucket::conditionsAndDigests()
     QVERIFY(withSha && withSha->checksums.contains("sha256"));
 }
 
-void TestR2Bucket::listing()
-{
+void TestR2Bucket::listing() {
     for (const char* key : {"a/1", "a/2", "a/b/3", "b/1", "c", "d/x/y"})
         QVERIFY(put(key, key));
     R2ListOptions all;
@@ -255,8 +251,7 @@ void TestR2Bucket::listing()
             seen.push_back(o.key);
         for (const auto& p : page->delimitedPrefixes)
             seen.push_back(p);
-        if (!page->truncated)
-            break;
+        if (!page->truncated) break;
         paged.cursor = page->cursor;
     }
     std::sort(seen.begin(), seen.end());
@@ -269,8 +264,7 @@ void TestR2Bucket::listing()
     QVERIFY(!m_bucket->list(badLimit));
 }
 
-void TestR2Bucket::multipart()
-{
+void TestR2Bucket::multipart() {
     auto id = m_bucket->createMultipart("big", R"({"contentType":"application/x-test"})", "{}");
     QVERIFY(id);
     const QByteArray first(R2Bucket::kMinPartBytes, 'a');
@@ -283,7 +277,8 @@ void TestR2Bucket::multipart()
     auto e1 = part(1, first);
     auto e2 = part(2, second);
     QVERIFY(e1 && e2);
-    auto wrongEtag = m_bucket->completeMultipart("big", *id, {{1, *e1}, {2, QStringLiteral("nope")}});
+    auto wrongEtag =
+        m_bucket->completeMultipart("big", *id, {{1, *e1}, {2, QStringLiteral("nope")}});
     QCOMPARE(wrongEtag.error().code, 10025);
     auto done = m_bucket->completeMultipart("big", *id, {{1, *e1}, {2, *e2}});
     QVERIFY(done);
@@ -293,18 +288,27 @@ void TestR2Bucket::multipart()
     auto got = m_bucket->get("big", {{}, {}, 4}, {});
     QCOMPARE(read(*(*got)->second), QByteArray("tail"));
     QCOMPARE(blobCount(), 1); // the parts' blobs went once the object was assembled
-    QCOMPARE(m_bucket->uploadPart("big", *id, 3, **m_bucket->beginUpload()).error().code, 10024); // upload is over
+    QCOMPARE(m_bucket->uploadPart("big", *id, 3, **m_bucket->beginUpload()).error().code,
+             10024); // upload is over
 
     auto small = m_bucket->createMultipart("small", "{}", "{}");
-    auto s1 = [&] { auto u = m_bucket->beginUpload(); (*u)->append("tiny"); return m_bucket->uploadPart("small", *small, 1, **u); }();
-    auto s2 = [&] { auto u = m_bucket->beginUpload(); (*u)->append("end"); return m_bucket->uploadPart("small", *small, 2, **u); }();
-    QCOMPARE(m_bucket->completeMultipart("small", *small, {{1, *s1}, {2, *s2}}).error().code, 10011);
+    auto s1 = [&] {
+        auto u = m_bucket->beginUpload();
+        (*u)->append("tiny");
+        return m_bucket->uploadPart("small", *small, 1, **u);
+    }();
+    auto s2 = [&] {
+        auto u = m_bucket->beginUpload();
+        (*u)->append("end");
+        return m_bucket->uploadPart("small", *small, 2, **u);
+    }();
+    QCOMPARE(m_bucket->completeMultipart("small", *small, {{1, *s1}, {2, *s2}}).error().code,
+             10011);
     QVERIFY(m_bucket->abortMultipart("small", *small));
     QCOMPARE(blobCount(), 1);
 }
 
-void TestR2Bucket::oneGibStreamsThrough()
-{
+void TestR2Bucket::oneGibStreamsThrough() {
     const qint64 before = procStatusKiB("VmRSS");
     const QByteArray chunk(1 << 20, 'z');
     auto upload = m_bucket->beginUpload();

@@ -35,30 +35,26 @@ private:
     std::unique_ptr<R2Bucket> m_bucket;
 };
 
-void TestR2Reader::init()
-{
+void TestR2Reader::init() {
     m_dir = std::make_unique<QTemporaryDir>();
     m_bucket = std::make_unique<R2Bucket>(bucketDir());
     QVERIFY(m_bucket->open());
 }
 
-void TestR2Reader::cleanup()
-{
+void TestR2Reader::cleanup() {
     m_bucket.reset();
     m_dir.reset();
 }
 
-bool TestR2Reader::put(const QByteArray& key, const QByteArray& bytes, const R2PutOptions& options)
-{
+bool TestR2Reader::put(const QByteArray& key, const QByteArray& bytes,
+                       const R2PutOptions& options) {
     auto upload = m_bucket->beginUpload();
-    if (!upload || !(*upload)->append(bytes))
-        return false;
+    if (!upload || !(*upload)->append(bytes)) return false;
     auto r = m_bucket->put(key, **upload, options);
     return r && *r;
 }
 
-void TestR2Reader::missingBucketIsNeverCreated()
-{
+void TestR2Reader::missingBucketIsNeverCreated() {
     const QString missing = m_dir->filePath(QStringLiteral("other/r2/none"));
     R2Reader reader(missing);
     auto listed = reader.objects(std::nullopt, {}, 10);
@@ -69,8 +65,7 @@ void TestR2Reader::missingBucketIsNeverCreated()
     QVERIFY(!QFileInfo::exists(m_dir->filePath(QStringLiteral("other"))));
 }
 
-void TestR2Reader::listingPagesEveryKeyOnce_data()
-{
+void TestR2Reader::listingPagesEveryKeyOnce_data() {
     QTest::addColumn<int>("limit");
     QTest::addColumn<QByteArray>("prefix");
     for (int limit : {1, 2, 5, 1000})
@@ -80,20 +75,31 @@ void TestR2Reader::listingPagesEveryKeyOnce_data()
     QTest::newRow("dir-by-1") << 1 << QByteArray("dir/");
 }
 
-void TestR2Reader::listingPagesEveryKeyOnce()
-{
+void TestR2Reader::listingPagesEveryKeyOnce() {
     QFETCH(int, limit);
     QFETCH(QByteArray, prefix);
     // R2 allows the empty key, NUL bytes, and keys that look like paths.
-    const std::vector<QByteArray> keys = {QByteArray(), QByteArray("\x00", 1), QByteArray("\x00\x00", 2), "a", QByteArray("a\x00", 2),
-                                          "a\xff", "ab", "\xff", "\xff\xff", "dir/", "dir/x", "dir/x/y", "../escape",
-                                          QByteArray(1024, 'z'), QByteArray(1023, 'z') + "\xff", QByteArray(1024, '\xff')};
+    const std::vector<QByteArray> keys = {QByteArray(),
+                                          QByteArray("\x00", 1),
+                                          QByteArray("\x00\x00", 2),
+                                          "a",
+                                          QByteArray("a\x00", 2),
+                                          "a\xff",
+                                          "ab",
+                                          "\xff",
+                                          "\xff\xff",
+                                          "dir/",
+                                          "dir/x",
+                                          "dir/x/y",
+                                          "../escape",
+                                          QByteArray(1024, 'z'),
+                                          QByteArray(1023, 'z') + "\xff",
+                                          QByteArray(1024, '\xff')};
     for (const auto& key : keys)
         QVERIFY2(put(key, "bytes of " + key), key.toHex().constData());
     std::vector<QByteArray> expected;
     for (const auto& key : keys)
-        if (key.startsWith(prefix))
-            expected.push_back(key);
+        if (key.startsWith(prefix)) expected.push_back(key);
     std::sort(expected.begin(), expected.end());
 
     R2Reader reader(bucketDir());
@@ -108,16 +114,14 @@ void TestR2Reader::listingPagesEveryKeyOnce()
             seen.push_back(o.key);
             QCOMPARE(o.size, qint64(9 + o.key.size()));
         }
-        if (!page->more)
-            break;
+        if (!page->more) break;
         QVERIFY(!page->objects.empty());
         after = page->objects.back().key;
     }
     QCOMPARE(seen, expected);
 }
 
-void TestR2Reader::headAndRead()
-{
+void TestR2Reader::headAndRead() {
     R2PutOptions options;
     options.httpMetadata = R"({"contentType":"text/plain"})";
     options.customMetadata = R"({"owner":"me"})";
@@ -151,12 +155,12 @@ void TestR2Reader::headAndRead()
     QVERIFY(QDir(bucketDir() + QStringLiteral("/tmp")).isEmpty());
 }
 
-void TestR2Reader::busyAtOnceThenRecovers()
-{
+void TestR2Reader::busyAtOnceThenRecovers() {
     QVERIFY(put("k", "v"));
     m_bucket.reset(); // an exclusive locking mode can only be taken with no other connection
     RawSqlite writer(bucketDir() + QStringLiteral("/index.sqlite"));
-    QVERIFY2(writer.exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; DELETE FROM objects;"), qPrintable(writer.error()));
+    QVERIFY2(writer.exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; DELETE FROM objects;"),
+             qPrintable(writer.error()));
     R2Reader reader(bucketDir());
     {
         LateRelease release(1500ms, [&] {

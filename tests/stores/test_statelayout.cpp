@@ -19,22 +19,23 @@ private Q_SLOTS:
     void locations();
 };
 
-void TestStateLayout::paths()
-{
+void TestStateLayout::paths() {
     const StateLayout layout(QStringLiteral("/p/.kiln/state"));
     QCOMPARE(layout.root(), QStringLiteral("/p/.kiln/state"));
     QCOMPARE(layout.kvFile(QStringLiteral("ns1")), QStringLiteral("/p/.kiln/state/kv/ns1.sqlite"));
-    QCOMPARE(layout.d1File(QStringLiteral("db-uuid")), QStringLiteral("/p/.kiln/state/d1/db-uuid.sqlite"));
+    QCOMPARE(layout.d1File(QStringLiteral("db-uuid")),
+             QStringLiteral("/p/.kiln/state/d1/db-uuid.sqlite"));
     QCOMPARE(layout.r2Dir(QStringLiteral("bucket")), QStringLiteral("/p/.kiln/state/r2/bucket"));
-    QCOMPARE(layout.workflowFile(QStringLiteral("flow")), QStringLiteral("/p/.kiln/state/workflows/flow.sqlite"));
+    QCOMPARE(layout.workflowFile(QStringLiteral("flow")),
+             QStringLiteral("/p/.kiln/state/workflows/flow.sqlite"));
     // Placeholders from templates are ordinary names.
     QCOMPARE(layout.kvFile(QStringLiteral("<YOUR_KV_NAMESPACE_ID>")),
              QStringLiteral("/p/.kiln/state/kv/<YOUR_KV_NAMESPACE_ID>.sqlite"));
-    QCOMPARE(StateLayout::defaultRoot(QStringLiteral("/home/me/proj")), QStringLiteral("/home/me/proj/.kiln/state"));
+    QCOMPARE(StateLayout::defaultRoot(QStringLiteral("/home/me/proj")),
+             QStringLiteral("/home/me/proj/.kiln/state"));
 }
 
-void TestStateLayout::hostileIds_data()
-{
+void TestStateLayout::hostileIds_data() {
     QTest::addColumn<QString>("id");
     QTest::addColumn<QString>("name");
     QTest::newRow("parent") << QStringLiteral("../x") << QStringLiteral(".._x");
@@ -48,8 +49,7 @@ void TestStateLayout::hostileIds_data()
     QTest::newRow("dots-inside") << QStringLiteral("a..b") << QStringLiteral("a..b");
 }
 
-void TestStateLayout::hostileIds()
-{
+void TestStateLayout::hostileIds() {
     QFETCH(QString, id);
     QFETCH(QString, name);
     const QString root = QStringLiteral("/p/.kiln/state");
@@ -67,24 +67,25 @@ void TestStateLayout::hostileIds()
     }
 }
 
-void TestStateLayout::forProject()
-{
+void TestStateLayout::forProject() {
     ProjectConfig project;
     project.rootDir = QStringLiteral("/work/proj");
     QCOMPARE(StateLayout::forProject(project).root(), QStringLiteral("/work/proj/.kiln/state"));
-    QCOMPARE(StateLayout::forProject(project, QStringLiteral("/tmp/elsewhere/")).root(), QStringLiteral("/tmp/elsewhere"));
+    QCOMPARE(StateLayout::forProject(project, QStringLiteral("/tmp/elsewhere/")).root(),
+             QStringLiteral("/tmp/elsewhere"));
     // A relative --persist-to is relative to where the command runs, as wrangler's is.
     QCOMPARE(StateLayout::forProject(project, QStringLiteral("rel/state")).root(),
              QDir::current().absoluteFilePath(QStringLiteral("rel/state")));
 }
 
-void TestStateLayout::locations()
-{
+void TestStateLayout::locations() {
     ProjectConfig project;
     project.rootDir = QStringLiteral("/proj");
-    project.kvNamespaces = {{QStringLiteral("CACHE"), QStringLiteral("ns-id"), QStringLiteral("preview")},
-                            {QStringLiteral("EVIL"), QStringLiteral("../../x"), {}}};
-    project.d1Databases = {{QStringLiteral("DB"), QStringLiteral("my-db"), QStringLiteral("db-uuid"), QStringLiteral("/proj/migrations")}};
+    project.kvNamespaces = {
+        {QStringLiteral("CACHE"), QStringLiteral("ns-id"), QStringLiteral("preview")},
+        {QStringLiteral("EVIL"), QStringLiteral("../../x"), {}}};
+    project.d1Databases = {{QStringLiteral("DB"), QStringLiteral("my-db"),
+                            QStringLiteral("db-uuid"), QStringLiteral("/proj/migrations")}};
     project.r2Buckets = {{QStringLiteral("FILES"), QStringLiteral("files-bucket")}};
     project.workflows = {{QStringLiteral("flow"), QStringLiteral("FLOW"), QStringLiteral("Flow")}};
     const StateLayout layout = StateLayout::forProject(project);

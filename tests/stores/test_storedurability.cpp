@@ -23,10 +23,10 @@ private Q_SLOTS:
     void killedWriterLosesNothing();
 };
 
-static QString integrityCheck(const QString& path)
-{
+static QString integrityCheck(const QString& path) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+        SQLITE_OK) {
         sqlite3_close(db); // a handle is allocated even when opening fails
         return QStringLiteral("cannot open");
     }
@@ -40,25 +40,29 @@ static QString integrityCheck(const QString& path)
     return result;
 }
 
-static QByteArray valueFor(qint64 i) { return QByteArray(100 + i % 900, static_cast<char>('a' + i % 26)); }
+static QByteArray valueFor(qint64 i) {
+    return QByteArray(100 + i % 900, static_cast<char>('a' + i % 26));
+}
 
-void TestStoreDurability::killedWriterLosesNothing_data()
-{
+void TestStoreDurability::killedWriterLosesNothing_data() {
     QTest::addColumn<QString>("kind");
     QTest::newRow("kv") << QStringLiteral("kv");
     QTest::newRow("d1") << QStringLiteral("d1");
     QTest::newRow("r2") << QStringLiteral("r2");
 }
 
-void TestStoreDurability::killedWriterLosesNothing()
-{
+void TestStoreDurability::killedWriterLosesNothing() {
     QFETCH(QString, kind);
     const QString writer = qEnvironmentVariable("KILN_STOREWRITER");
-    QVERIFY2(QFile::exists(writer), "KILN_STOREWRITER must name the kiln_storewriter helper (ctest sets it)");
+    QVERIFY2(QFile::exists(writer),
+             "KILN_STOREWRITER must name the kiln_storewriter helper (ctest sets it)");
     QTemporaryDir dir;
     // KV and D1 are one file; an R2 bucket is a folder with index.sqlite and blobs.
-    const QString path = dir.filePath(kind == QLatin1String("r2") ? QStringLiteral("r2/bucket") : kind + QStringLiteral("/store.sqlite"));
-    const QString indexPath = kind == QLatin1String("r2") ? path + QStringLiteral("/index.sqlite") : path;
+    const QString path =
+        dir.filePath(kind == QLatin1String("r2") ? QStringLiteral("r2/bucket")
+                                                 : kind + QStringLiteral("/store.sqlite"));
+    const QString indexPath =
+        kind == QLatin1String("r2") ? path + QStringLiteral("/index.sqlite") : path;
     qint64 acked = -1;
     int kills = 0;
     for (int round = 0; round < 24; ++round) {
@@ -71,18 +75,17 @@ void TestStoreDurability::killedWriterLosesNothing()
         // Never kill(0, ...): that would be this test's own process group.
         QVERIFY2(child.state() == QProcess::Running && pid > 0,
                  qPrintable(QStringLiteral("the writer stopped by itself (exit %1): %2")
-                                .arg(child.exitCode()).arg(QString::fromLocal8Bit(child.readAllStandardError()))));
+                                .arg(child.exitCode())
+                                .arg(QString::fromLocal8Bit(child.readAllStandardError()))));
         ::kill(static_cast<pid_t>(pid), SIGKILL);
         QVERIFY(child.waitForFinished(10000));
         QCOMPARE(child.exitStatus(), QProcess::CrashExit);
         ++kills;
         for (const QByteArray& line : child.readAllStandardOutput().split('\n'))
-            if (line.startsWith("ack "))
-                acked = std::max(acked, line.mid(4).toLongLong());
+            if (line.startsWith("ack ")) acked = std::max(acked, line.mid(4).toLongLong());
         // A kill before the writer created its file (a slow start, as under ASan) leaves
         // nothing to check, and must not have acknowledged anything.
-        if (acked < 0 && !QFile::exists(indexPath))
-            continue;
+        if (acked < 0 && !QFile::exists(indexPath)) continue;
         QCOMPARE(integrityCheck(indexPath), QStringLiteral("ok"));
     }
     QCOMPARE(kills, 24);
@@ -94,7 +97,8 @@ void TestStoreDurability::killedWriterLosesNothing()
         for (qint64 i = 0; i <= acked; ++i) {
             auto got = store.get("k" + QByteArray::number(i).rightJustified(6, '0'), now);
             QVERIFY(got.has_value());
-            QVERIFY2(got->has_value(), qPrintable(QStringLiteral("acknowledged key %1 is missing").arg(i)));
+            QVERIFY2(got->has_value(),
+                     qPrintable(QStringLiteral("acknowledged key %1 is missing").arg(i)));
             QCOMPARE((*got)->value, valueFor(i));
         }
     } else if (kind == QLatin1String("r2")) {
@@ -103,7 +107,8 @@ void TestStoreDurability::killedWriterLosesNothing()
         for (qint64 i = 0; i <= acked; ++i) {
             auto got = bucket.get("k" + QByteArray::number(i).rightJustified(6, '0'), {}, {});
             QVERIFY(got.has_value());
-            QVERIFY2(got->has_value(), qPrintable(QStringLiteral("acknowledged object %1 is missing").arg(i)));
+            QVERIFY2(got->has_value(),
+                     qPrintable(QStringLiteral("acknowledged object %1 is missing").arg(i)));
             auto& body = *(**got).second;
             const auto bytes = body.read(body.remaining());
             QVERIFY(bytes.has_value());
@@ -121,7 +126,8 @@ void TestStoreDurability::killedWriterLosesNothing()
             QCOMPARE(std::get<QByteArray>(r[static_cast<size_t>(i)][1]), valueFor(i));
         }
     }
-    qInfo("%s: %lld acknowledged writes over %d kills, all present", qPrintable(kind), static_cast<long long>(acked + 1), kills);
+    qInfo("%s: %lld acknowledged writes over %d kills, all present", qPrintable(kind),
+          static_cast<long long>(acked + 1), kills);
 }
 
 QTEST_GUILESS_MAIN(TestStoreDurability)

@@ -8,32 +8,25 @@
 
 namespace kiln::test {
 
-ControlClient::ControlClient()
-{
+ControlClient::ControlClient() {
     int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
-        return;
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return;
     ::fcntl(fds[0], F_SETFD, FD_CLOEXEC); // ours; the child inherits only fds[1]
     m_childFd = fds[1];
     m_socket.setSocketDescriptor(fds[0]);
 }
 
-ControlClient::~ControlClient()
-{
+ControlClient::~ControlClient() {
     closeChildFd();
 }
 
-void ControlClient::closeChildFd()
-{
-    if (m_childFd >= 0)
-        ::close(m_childFd);
+void ControlClient::closeChildFd() {
+    if (m_childFd >= 0) ::close(m_childFd);
     m_childFd = -1;
 }
 
-void ControlClient::poll(int ms)
-{
-    if (m_socket.bytesAvailable() == 0 && ms > 0)
-        m_socket.waitForReadyRead(ms);
+void ControlClient::poll(int ms) {
+    if (m_socket.bytesAvailable() == 0 && ms > 0) m_socket.waitForReadyRead(ms);
     const QByteArray bytes = m_socket.readAll();
     for (auto& item : m_endpoint.feed(bytes)) {
         if (item)
@@ -43,18 +36,17 @@ void ControlClient::poll(int ms)
     }
 }
 
-std::optional<protocol::Message> ControlClient::waitForEvent(const QString& name, int timeoutMs,
-                                                             const std::function<bool(const protocol::Message&)>& match,
-                                                             qsizetype from, qsizetype* at)
-{
+std::optional<protocol::Message>
+ControlClient::waitForEvent(const QString& name, int timeoutMs,
+                            const std::function<bool(const protocol::Message&)>& match,
+                            qsizetype from, qsizetype* at) {
     QDeadlineTimer deadline(timeoutMs);
     qsizetype next = from;
     for (;;) {
         for (; next < m_received.size(); ++next) {
             const auto& m = m_received.at(next);
             if (m.type == protocol::MessageType::Event && m.name == name && (!match || match(m))) {
-                if (at)
-                    *at = next;
+                if (at) *at = next;
                 return m;
             }
         }
@@ -64,8 +56,7 @@ std::optional<protocol::Message> ControlClient::waitForEvent(const QString& name
     }
 }
 
-std::optional<protocol::Message> ControlClient::call(protocol::Message request, int timeoutMs)
-{
+std::optional<protocol::Message> ControlClient::call(protocol::Message request, int timeoutMs) {
     m_socket.write(m_endpoint.encode(request));
     m_socket.flush();
     QDeadlineTimer deadline(timeoutMs);
@@ -73,8 +64,7 @@ std::optional<protocol::Message> ControlClient::call(protocol::Message request, 
     for (;;) {
         for (; next < m_received.size(); ++next) {
             const auto& m = m_received.at(next);
-            if (m.type == protocol::MessageType::Response && m.requestSeq == request.seq)
-                return m;
+            if (m.type == protocol::MessageType::Response && m.requestSeq == request.seq) return m;
         }
         if (deadline.hasExpired() || (!isConnected() && m_socket.bytesAvailable() == 0))
             return std::nullopt;
@@ -82,8 +72,7 @@ std::optional<protocol::Message> ControlClient::call(protocol::Message request, 
     }
 }
 
-void ControlClient::writeRaw(const QByteArray& bytes)
-{
+void ControlClient::writeRaw(const QByteArray& bytes) {
     m_socket.write(bytes);
     m_socket.flush();
 }

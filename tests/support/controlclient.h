@@ -3,8 +3,8 @@
 #include "protocol/endpoint.h"
 #include "protocol/message.h"
 
-#include <QLocalSocket>
 #include <QList>
+#include <QLocalSocket>
 #include <QString>
 
 #include <functional>
@@ -30,9 +30,10 @@ public:
     void poll(int ms = 0);
     // The first event named `name` after position `from` for which `match` holds (polling up
     // to `timeoutMs`); nullopt on timeout. `at`, when given, gets its position.
-    std::optional<protocol::Message> waitForEvent(const QString& name, int timeoutMs = 30000,
-                                                  const std::function<bool(const protocol::Message&)>& match = {},
-                                                  qsizetype from = 0, qsizetype* at = nullptr);
+    std::optional<protocol::Message>
+    waitForEvent(const QString& name, int timeoutMs = 30000,
+                 const std::function<bool(const protocol::Message&)>& match = {},
+                 qsizetype from = 0, qsizetype* at = nullptr);
     // Sends a request and waits for its response.
     std::optional<protocol::Message> call(protocol::Message request, int timeoutMs = 30000);
     // Raw bytes, for malformed-input tests.

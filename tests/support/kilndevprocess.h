@@ -22,8 +22,8 @@ public:
     ~KilnDevProcess();
 
     // Starts and waits for the `ready` event; false with the output explaining why.
-    bool start(const QString& projectDir, const QString& persistDir, const QStringList& extraArgs = {},
-               int timeoutMs = 60000);
+    bool start(const QString& projectDir, const QString& persistDir,
+               const QStringList& extraArgs = {}, int timeoutMs = 60000);
     void stop();
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
     quint16 port() const { return m_port; }
@@ -57,7 +57,7 @@ struct HttpResult {
 
 // One HTTP/1.1 request on a fresh loopback connection (Connection: close), read to the end.
 HttpResult httpRequest(quint16 port, const QByteArray& method, const QByteArray& target,
-                       const QList<QPair<QByteArray, QByteArray>>& headers = {}, const QByteArray& body = {},
-                       int timeoutMs = 60000);
+                       const QList<QPair<QByteArray, QByteArray>>& headers = {},
+                       const QByteArray& body = {}, int timeoutMs = 60000);
 
 } // namespace kiln::test

@@ -33,7 +33,8 @@ void TestProjectConfig::jsoncCommentsAndTrailingCommas() {
     QCOMPARE(cfg->mainModule, QStringLiteral("entry"));
     QCOMPARE(cfg->importRoot, QDir(root).absoluteFilePath("src"));
     QCOMPARE(cfg->compatibilityFlags, QStringList{"python_workers"});
-    QCOMPARE(cfg->vars.value("URL").toString(), QStringLiteral("https://example.com/a//b/*not a comment*/"));
+    QCOMPARE(cfg->vars.value("URL").toString(),
+             QStringLiteral("https://example.com/a//b/*not a comment*/"));
     QCOMPARE(cfg->vars.value("N").toDouble(), 2.5);
     QCOMPARE(cfg->vars.value("ON").toBool(), true);
     const QJsonObject nested = cfg->vars.value("NESTED").toObject();
@@ -295,8 +296,7 @@ void TestProjectConfig::placeholderIds() {
 
 void TestProjectConfig::conformanceProjects() {
     QString shared = qEnvironmentVariable("KILN_SHARED_DIR");
-    if (shared.isEmpty())
-        shared = QStringLiteral(KILN_SHARED_DIR_DEFAULT);
+    if (shared.isEmpty()) shared = QStringLiteral(KILN_SHARED_DIR_DEFAULT);
     const QDir dir(shared + "/conformance");
     const QStringList cases = dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
     QVERIFY2(cases.size() >= 9, qPrintable("conformance cases not found in " + dir.path()));

@@ -42,8 +42,7 @@ inline QString project(QTemporaryDir& tmp, const QString& configName, const QByt
 // The error loadProject() reports, or a sentinel that fails every assertion on it.
 inline kiln::ConfigError loadError(const QString& dir, const kiln::LoadOptions& opts = {}) {
     auto r = kiln::loadProject(dir, opts);
-    if (r)
-        return kiln::ConfigError{QString(), 0, 0, QStringLiteral("<loaded without error>")};
+    if (r) return kiln::ConfigError{QString(), 0, 0, QStringLiteral("<loaded without error>")};
     return r.error();
 }
 

@@ -11,14 +11,14 @@ void TestProjectConfig::malformedJsonc_data() {
     QTest::addColumn<QString>("fragment");
     QTest::newRow("missing comma") << QByteArray("{\n  \"name\": \"x\"\n  \"main\": \"a.py\"\n}")
                                    << 3 << 3 << "expected ',' or '}' after the value of \"name\"";
-    QTest::newRow("unterminated string") << QByteArray("{\n  \"name\": \"x,\n  \"main\": 1\n}")
-                                         << 2 << 11 << "unterminated string";
-    QTest::newRow("unterminated comment") << QByteArray("{\n  /* open\n  \"a\": 1\n}") << 2 << 3
-                                          << "unterminated /* comment";
+    QTest::newRow("unterminated string")
+        << QByteArray("{\n  \"name\": \"x,\n  \"main\": 1\n}") << 2 << 11 << "unterminated string";
+    QTest::newRow("unterminated comment")
+        << QByteArray("{\n  /* open\n  \"a\": 1\n}") << 2 << 3 << "unterminated /* comment";
     QTest::newRow("bare word") << QByteArray("{\n  \"a\": yes\n}") << 2 << 8 << "'yes'";
     QTest::newRow("single quotes") << QByteArray("{\n\t\"a\": 'x'\n}") << 2 << 7 << "double quotes";
-    QTest::newRow("unclosed object") << QByteArray("{\n  \"a\": [1, 2]\n") << 3 << 1
-                                     << "unexpected end of file";
+    QTest::newRow("unclosed object")
+        << QByteArray("{\n  \"a\": [1, 2]\n") << 3 << 1 << "unexpected end of file";
     QTest::newRow("lone comma") << QByteArray("{\"a\": [1,,2]}") << 1 << 10 << "expected a value";
     QTest::newRow("not an object") << QByteArray("\n[1]") << 2 << 1 << "must be a JSON object";
     QTest::newRow("trailing junk") << QByteArray("{}\n}") << 2 << 1 << "after the end";
@@ -86,7 +86,8 @@ void TestProjectConfig::missingCompatibilityFlag() {
 })");
     const ConfigError err = loadError(root);
     QCOMPARE(err.line, 5);
-    QVERIFY2(err.message.contains("\"python_workers\" compatibility flag"), qPrintable(err.toString()));
+    QVERIFY2(err.message.contains("\"python_workers\" compatibility flag"),
+             qPrintable(err.toString()));
     QVERIFY(err.message.contains("\"compatibility_flags\": [\"python_workers\"]"));
 
     QTemporaryDir tmp2;
@@ -129,21 +130,24 @@ void TestProjectConfig::wrongTypes_data() {
     QTest::addColumn<int>("line");
     QTest::addColumn<QString>("fragment");
     QTest::newRow("vars number") << QByteArray("\"vars\": 3") << 6 << "\"vars\" must be an object";
-    QTest::newRow("kv without binding") << QByteArray("\"kv_namespaces\": [\n  {\"id\": \"x\"}]")
-                                        << 7 << "\"kv_namespaces[0]\" is missing the required key \"binding\"";
+    QTest::newRow("kv without binding")
+        << QByteArray("\"kv_namespaces\": [\n  {\"id\": \"x\"}]") << 7
+        << "\"kv_namespaces[0]\" is missing the required key \"binding\"";
     QTest::newRow("kv binding number") << QByteArray("\"kv_namespaces\": [{\"binding\": 5}]") << 6
                                        << "\"kv_namespaces[0].binding\" must be a string";
     QTest::newRow("flags string") << QByteArray("\"compatibility_flags\": \"python_workers\"") << 6
                                   << "must be an array of strings";
     QTest::newRow("cpu_ms string") << QByteArray("\"limits\": {\n\"cpu_ms\": \"50\"}") << 7
                                    << "\"limits.cpu_ms\" must be a positive whole number";
-    QTest::newRow("cpu_ms fraction") << QByteArray("\"limits\": {\"cpu_ms\": 1.5}") << 6 << "found 1.5";
-    QTest::newRow("crons number") << QByteArray("\"triggers\": {\"crons\": [\"0 * * * *\",\n 5]}") << 7
-                                  << "\"triggers.crons[1]\" must be a string";
-    QTest::newRow("d1 not object") << QByteArray("\"d1_databases\": [\"DB\"]") << 6
-                                   << "\"d1_databases[0]\" must be an object";
-    QTest::newRow("workflow no class") << QByteArray("\"workflows\": [{\"name\": \"w\", \"binding\": \"W\"}]")
-                                       << 6 << "missing the required key \"class_name\"";
+    QTest::newRow("cpu_ms fraction")
+        << QByteArray("\"limits\": {\"cpu_ms\": 1.5}") << 6 << "found 1.5";
+    QTest::newRow("crons number") << QByteArray("\"triggers\": {\"crons\": [\"0 * * * *\",\n 5]}")
+                                  << 7 << "\"triggers.crons[1]\" must be a string";
+    QTest::newRow("d1 not object")
+        << QByteArray("\"d1_databases\": [\"DB\"]") << 6 << "\"d1_databases[0]\" must be an object";
+    QTest::newRow("workflow no class")
+        << QByteArray("\"workflows\": [{\"name\": \"w\", \"binding\": \"W\"}]") << 6
+        << "missing the required key \"class_name\"";
     QTest::newRow("do bindings") << QByteArray("\"durable_objects\": {\"bindings\": {}}") << 6
                                  << "\"durable_objects.bindings\" must be an array";
     QTest::newRow("main number") << QByteArray("\"main\": 7") << 6 << "\"main\" must be a string";
@@ -166,7 +170,8 @@ void TestProjectConfig::wrongTypes() {
 }
 
 void TestProjectConfig::errorToString() {
-    QCOMPARE((ConfigError{"w.jsonc", 3, 7, "boom"}).toString(), QStringLiteral("w.jsonc:3:7: boom"));
+    QCOMPARE((ConfigError{"w.jsonc", 3, 7, "boom"}).toString(),
+             QStringLiteral("w.jsonc:3:7: boom"));
     QCOMPARE((ConfigError{"w.jsonc", 3, 0, "boom"}).toString(), QStringLiteral("w.jsonc:3: boom"));
     QCOMPARE((ConfigError{"w.jsonc", 0, 0, "boom"}).toString(), QStringLiteral("w.jsonc: boom"));
 }

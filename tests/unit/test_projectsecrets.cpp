@@ -5,23 +5,22 @@ using namespace kiln;
 using namespace testutil;
 
 void TestProjectConfig::dotenvParsing() {
-    const QString text = QStringLiteral(
-        "# comment line\n"
-        "\n"
-        "PLAIN=hello world  \n"
-        "export EXPORTED=yes\n"
-        "  INDENTED = spaced # trailing comment\n"
-        "SINGLE='literal \\n # kept'\n"
-        "DOUBLE=\"line1\\nline2\"\n"
-        "MULTI=\"first\n"
-        "second\"\n"
-        "EMPTY=\n"
-        "QUOTE_IN=\"say \\\"hi\\\"\"\n"
-        "COLON: value\n"
-        "DUP=one\r\n"
-        "DUP=two\r\n"
-        "BACKTICK=`it's \"fine\"`\n"
-        "AFTER=ok");
+    const QString text = QStringLiteral("# comment line\n"
+                                        "\n"
+                                        "PLAIN=hello world  \n"
+                                        "export EXPORTED=yes\n"
+                                        "  INDENTED = spaced # trailing comment\n"
+                                        "SINGLE='literal \\n # kept'\n"
+                                        "DOUBLE=\"line1\\nline2\"\n"
+                                        "MULTI=\"first\n"
+                                        "second\"\n"
+                                        "EMPTY=\n"
+                                        "QUOTE_IN=\"say \\\"hi\\\"\"\n"
+                                        "COLON: value\n"
+                                        "DUP=one\r\n"
+                                        "DUP=two\r\n"
+                                        "BACKTICK=`it's \"fine\"`\n"
+                                        "AFTER=ok");
     auto vals = parseDotenvText(text, "mem.env");
     QVERIFY2(vals, qPrintable(vals ? QString() : vals.error().toString()));
     QCOMPARE(vals->value("PLAIN"), QStringLiteral("hello world"));
@@ -54,8 +53,8 @@ void TestProjectConfig::dotenvErrors_data() {
     QTest::addColumn<QString>("fragment");
     QTest::newRow("no equals") << "A=1\nJUSTAWORD\n" << 2 << 10 << "expected '=' after JUSTAWORD";
     QTest::newRow("bad name") << "A=1\n\n  $X=1\n" << 3 << 3 << "expected KEY=value";
-    QTest::newRow("after multi-line") << "M=\"a\nb\nc\"\nOK=1\nBROKEN LINE\n" << 5 << 8
-                                      << "expected '=' after BROKEN";
+    QTest::newRow("after multi-line") << "M=\"a\nb\nc\"\nOK=1\nBROKEN LINE\n"
+                                      << 5 << 8 << "expected '=' after BROKEN";
     QTest::newRow("unterminated") << "A=1\nB=\"open\nC=2\n" << 2 << 3 << "unterminated double";
     QTest::newRow("junk after quote") << "A='x' y\n" << 1 << 7 << "after the closing quote";
 }
@@ -124,7 +123,7 @@ void TestProjectConfig::devVarsPerEnvironment() {
     auto staging = loadProject(root, {QStringLiteral("staging")});
     QVERIFY(staging);
     QCOMPARE(staging->vars.value("SHARED").toString(), QStringLiteral("staging"));
-    QVERIFY(!staging->vars.contains("GENERIC")); // .dev.vars.<env> replaces .dev.vars
+    QVERIFY(!staging->vars.contains("GENERIC"));         // .dev.vars.<env> replaces .dev.vars
     auto qa = loadProject(root, {QStringLiteral("qa")}); // no .dev.vars.qa: the generic file
     QVERIFY(qa);
     QCOMPARE(qa->vars.value("SHARED").toString(), QStringLiteral("generic"));
@@ -160,7 +159,8 @@ x = 1
     QCOMPARE(cfg->pyprojectName, QStringLiteral("my-worker"));
     QCOMPARE(cfg->pyprojectDependencies, (QStringList{"httpx>=0.27", "pydantic"}));
 
-    QVERIFY(writeFile(root + "/pyproject.toml", "[project]\nname = \"x\"\ndependencies = [\n  1]\n"));
+    QVERIFY(
+        writeFile(root + "/pyproject.toml", "[project]\nname = \"x\"\ndependencies = [\n  1]\n"));
     const ConfigError err = loadError(root);
     QCOMPARE(err.file, QDir(root).absoluteFilePath("pyproject.toml"));
     QCOMPARE(err.line, 4);

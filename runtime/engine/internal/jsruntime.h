@@ -108,6 +108,7 @@ QByteArray bytesOf(v8::Local<v8::Value> value);
 // A fresh Uint8Array holding a copy of `bytes`.
 v8::Local<v8::Uint8Array> toUint8Array(v8::Isolate* isolate, const QByteArray& bytes);
 // object[name] = value, for building result objects.
-void setField(const JsScope& scope, v8::Local<v8::Object> object, const char* name, v8::Local<v8::Value> value);
+void setField(const JsScope& scope, v8::Local<v8::Object> object, const char* name,
+              v8::Local<v8::Value> value);
 
 } // namespace kiln

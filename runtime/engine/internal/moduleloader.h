@@ -2,8 +2,8 @@
 
 #include "engine/internal/jsruntime.h"
 
-#include <map>
 #include <QString>
+#include <map>
 
 #include <v8-script.h>
 

@@ -30,13 +30,15 @@ public:
         std::function<void()> untimed;                   // the current run is host work
     };
 
-    WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks, Hooks hooks);
+    WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks,
+                   Hooks hooks);
     ~WorkerInstance();
 
     // Boots asynchronously; `done(error)` gets an empty string on success.
     void boot(std::function<void(const QString& error)> done);
     void serve(std::shared_ptr<HttpExchange> exchange);
-    void scheduled(const QString& cron, const QDateTime& scheduledTime, std::function<void(bool ok)> done);
+    void scheduled(const QString& cron, const QDateTime& scheduledTime,
+                   std::function<void(bool ok)> done);
 
     JsRuntime& runtime() { return m_runtime; }
     // Any thread (the CPU watchdog): ask Python to stop with KeyboardInterrupt through
