@@ -5,10 +5,14 @@
 #include "protocol/commands.h"
 #include "protocol/events.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocalServer>
+#include <QLocalSocket>
+#include <QProcess>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -91,6 +95,8 @@ private Q_SLOTS:
     void badInput();
     void stopEndsTheProcess();
     void closingTheChannelEndsTheProcess();
+    void unixSocketByPath();
+    void badControlAddress();
 
 private:
     std::optional<Message> after(const QString& event, qsizetype from,
@@ -414,6 +420,62 @@ void TestControl::closingTheChannelEndsTheProcess() {
     QTRY_VERIFY_WITH_TIMEOUT(!dev.isRunning(), 10000);
     QVERIFY2(dev.output().contains(QLatin1String("control channel closed")),
              qPrintable(dev.output()));
+}
+
+// `--control unix:PATH`: kiln connects to a socket the client listens on.
+void TestControl::unixSocketByPath() {
+    QTemporaryDir dir, state;
+    QLocalServer server;
+    const QString path = dir.filePath(QStringLiteral("control.sock"));
+    QVERIFY(server.listen(path));
+    QProcess kiln;
+    kiln.setProcessChannelMode(QProcess::MergedChannels);
+    kiln.start(qEnvironmentVariable("KILN_BIN"),
+               {QStringLiteral("dev"), m_project.path(), QStringLiteral("--port"),
+                QStringLiteral("0"), QStringLiteral("--persist-to"), state.path(),
+                QStringLiteral("--control"), QStringLiteral("unix:") + path});
+    QVERIFY(kiln.waitForStarted(10000));
+    QVERIFY2(server.waitForNewConnection(30000), kiln.readAll().constData());
+    QLocalSocket* socket = server.nextPendingConnection();
+    Endpoint endpoint;
+    QList<Message> received;
+    QDeadlineTimer deadline(60000);
+    auto has = [&](const char* name) {
+        return std::any_of(received.begin(), received.end(),
+                           [&](const Message& m) { return m.name == QLatin1String(name); });
+    };
+    while (!has("ready") && !deadline.hasExpired()) {
+        socket->waitForReadyRead(100);
+        for (auto& item : endpoint.feed(socket->readAll()))
+            if (item) received.append(*item);
+    }
+    QVERIFY2(has("ready"), kiln.readAll().constData());
+    QCOMPARE(received.first().name, QStringLiteral("hello"));
+    Message stop = makeRequest(StopCommand{});
+    socket->write(endpoint.encode(stop));
+    QVERIFY(socket->waitForBytesWritten(5000));
+    QVERIFY(kiln.waitForFinished(10000));
+    QCOMPARE(kiln.exitCode(), 0);
+}
+
+// A control address that cannot work is an error naming it, before anything starts.
+void TestControl::badControlAddress() {
+    QTemporaryDir state;
+    for (const QStringList& extra :
+         {QStringList{QStringLiteral("--control"), QStringLiteral("tcp:1234")},
+          QStringList{QStringLiteral("--control-fd"), QStringLiteral("987")},
+          QStringList{QStringLiteral("--control"), QStringLiteral("unix:/nonexistent/dir/sock")}}) {
+        QProcess kiln;
+        kiln.setProcessChannelMode(QProcess::MergedChannels);
+        kiln.start(qEnvironmentVariable("KILN_BIN"),
+                   QStringList{QStringLiteral("dev"), m_project.path(), QStringLiteral("--port"),
+                               QStringLiteral("0"), QStringLiteral("--persist-to"), state.path()} +
+                       extra);
+        QVERIFY(kiln.waitForFinished(20000));
+        const QString out = QString::fromUtf8(kiln.readAll());
+        QCOMPARE(kiln.exitCode(), 1);
+        QVERIFY2(out.contains(extra.first()), qPrintable(out));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestControl)
