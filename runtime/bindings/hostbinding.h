@@ -27,6 +27,15 @@ struct ChangeNotice {
     }
 };
 
+// The notice of the store whose handle is an op's first argument (none for a bad handle: the
+// op itself rejects it).
+inline ChangeNotice noticeFor(const std::vector<ChangeNotice>& notices,
+                              const v8::FunctionCallbackInfo<v8::Value>& args) {
+    const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
+    return handle >= 0 && handle < static_cast<int>(notices.size()) ? notices[size_t(handle)]
+                                                                    : ChangeNotice{};
+}
+
 // The host half of one kind of `env.X` object: puts its ops on the `ops` object at boot.
 // Internal to kiln_runtime (it names V8 types).
 class HostBinding {

@@ -70,12 +70,6 @@ std::shared_ptr<KvStore> KvBinding::store(Args args) {
     return m_stores[static_cast<size_t>(handle)];
 }
 
-ChangeNotice KvBinding::notice(Args args) const {
-    const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
-    return handle >= 0 && handle < static_cast<int>(m_notices.size()) ? m_notices[size_t(handle)]
-                                                                      : ChangeNotice{};
-}
-
 void KvBinding::opOpen(Args args) {
     auto* binding = self(args);
     const QString id = toQString(args.GetIsolate(), args[0]);
@@ -156,7 +150,7 @@ void KvBinding::opPut(Args args) {
     const QByteArray metadata = args[4]->IsString() ? encodeUtf8(isolate, args[4]) : QByteArray();
     args.GetReturnValue().Set(self(args)->m_async.run(
         scope,
-        [kv, key, value, expiration, metadata, notice = self(args)->notice(args)] {
+        [kv, key, value, expiration, metadata, notice = noticeFor(self(args)->m_notices, args)] {
             auto r = kv->put(key, value, expiration, metadata, nowSeconds());
             if (r) notice(QString::fromUtf8(key));
             return r;
@@ -171,7 +165,7 @@ void KvBinding::opDelete(Args args) {
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
     args.GetReturnValue().Set(self(args)->m_async.run(
         scope,
-        [kv, key, notice = self(args)->notice(args)] {
+        [kv, key, notice = noticeFor(self(args)->m_notices, args)] {
             auto r = kv->remove(key);
             if (r) notice(QString::fromUtf8(key));
             return r;

@@ -36,7 +36,6 @@ private:
     static void opDelete(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opList(const v8::FunctionCallbackInfo<v8::Value>& args);
     std::shared_ptr<KvStore> store(const v8::FunctionCallbackInfo<v8::Value>& args);
-    ChangeNotice notice(const v8::FunctionCallbackInfo<v8::Value>& args) const;
 
     AsyncOps& m_async;
     QString m_persistDir;

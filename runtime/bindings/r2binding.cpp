@@ -131,12 +131,6 @@ std::shared_ptr<R2Upload> R2Binding::takeUpload(Args args, int index) {
     return node.mapped();
 }
 
-ChangeNotice R2Binding::notice(Args args) const {
-    const int handle = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(-1);
-    return handle >= 0 && handle < static_cast<int>(m_notices.size()) ? m_notices[size_t(handle)]
-                                                                      : ChangeNotice{};
-}
-
 void R2Binding::opOpen(Args args) {
     auto* binding = self(args);
     const QString name = toQString(args.GetIsolate(), args[0]);
@@ -221,7 +215,7 @@ void R2Binding::opPut(Args args) {
     options.sha256 = QByteArray::fromHex(j.value(QStringLiteral("sha256")).toString().toLatin1());
     args.GetReturnValue().Set(binding->m_async.run(
         scopeOf(args),
-        [b, upload, key, options, notice = binding->notice(args)] {
+        [b, upload, key, options, notice = noticeFor(binding->m_notices, args)] {
             auto r = b->put(key, *upload, options);
             if (r && *r) notice(QString::fromUtf8(key));
             return r;
@@ -341,7 +335,7 @@ void R2Binding::opDelete(Args args) {
     }
     args.GetReturnValue().Set(self(args)->m_async.run(
         scopeOf(args),
-        [b, keys, notice = self(args)->notice(args)] {
+        [b, keys, notice = noticeFor(self(args)->m_notices, args)] {
             auto r = b->remove(keys);
             if (r) notice(keys.size() == 1 ? QString::fromUtf8(keys.front()) : QString());
             return r;
@@ -424,7 +418,7 @@ void R2Binding::opMultipartComplete(Args args) {
         parts.emplace_back(p.toArray().at(0).toInt(), p.toArray().at(1).toString());
     args.GetReturnValue().Set(self(args)->m_async.run(
         scopeOf(args),
-        [b, key, uploadId, parts, notice = self(args)->notice(args)]()
+        [b, key, uploadId, parts, notice = noticeFor(self(args)->m_notices, args)]()
             -> std::expected<std::optional<R2ObjectInfo>, R2Error> {
             auto r = b->completeMultipart(key, uploadId, parts);
             if (!r) return std::unexpected(r.error());

@@ -56,7 +56,6 @@ private:
     static void opMultipartComplete(Args args);
     static void opMultipartAbort(Args args);
     std::shared_ptr<R2Bucket> bucket(Args args);
-    ChangeNotice notice(Args args) const;
     std::shared_ptr<R2Upload> takeUpload(Args args, int index);
 
     AsyncOps& m_async;

@@ -89,9 +89,11 @@ std::expected<void, QString> D1Database::open() {
     sqlite3_update_hook(
         m_db.handle(),
         [](void* self, int, const char*, const char* table, sqlite3_int64) {
-            auto& tables = static_cast<D1Database*>(self)->m_changedTables;
-            // One lookup per changed row: a batch of 10k inserts into one table stays cheap.
-            if (tables.size() < 64) tables.insert(QByteArray(table));
+            // Called for every changed row: a run of rows in one table costs a strcmp each.
+            auto* db = static_cast<D1Database*>(self);
+            if (db->m_lastTable == table) return;
+            db->m_lastTable = table;
+            if (db->m_changedTables.size() < 64) db->m_changedTables.insert(db->m_lastTable);
         },
         this);
     return {};
@@ -99,6 +101,7 @@ std::expected<void, QString> D1Database::open() {
 
 void D1Database::beginCall() {
     m_changedTables.clear();
+    m_lastTable.clear();
     m_wrote = false;
 }
 

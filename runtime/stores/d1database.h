@@ -91,6 +91,7 @@ private:
     void notifyChanged();
     ChangeObserver m_observer;
     QSet<QByteArray> m_changedTables;
+    QByteArray m_lastTable; // the table of the last changed row
     bool m_wrote = false;
 
     QString m_path;

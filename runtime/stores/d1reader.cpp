@@ -123,9 +123,7 @@ std::expected<QString, StoreError> D1Reader::rowidName(const QString& table) {
 
 std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const D1RowCursor& from,
                                                     int limit) {
-    if (limit < 1)
-        return std::unexpected(
-            refused(QStringLiteral("limit must be at least 1, not %1").arg(limit)));
+    if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
     auto info = findTable(table);
@@ -182,9 +180,7 @@ std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const 
 }
 
 std::expected<D1QueryResult, StoreError> D1Reader::query(const QString& sql, int maxRows) {
-    if (maxRows < 1)
-        return std::unexpected(
-            refused(QStringLiteral("the row limit must be at least 1, not %1").arg(maxRows)));
+    if (auto bad = badPageLimit(maxRows, "the row limit")) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
     using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;

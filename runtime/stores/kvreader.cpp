@@ -21,10 +21,7 @@ std::expected<void, StoreError> KvReader::ready() {
 std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArray>& after,
                                                     const QByteArray& prefix, int limit,
                                                     qint64 now) {
-    if (limit < 1)
-        return std::unexpected(
-            StoreError{StoreError::Code::Other,
-                       QStringLiteral("limit must be at least 1, not %1").arg(limit)});
+    if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlStatement q(m_db, kvsql::kList);

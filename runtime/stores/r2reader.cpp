@@ -24,10 +24,7 @@ std::expected<void, StoreError> R2Reader::ready() {
 
 std::expected<R2ObjectPage, StoreError> R2Reader::objects(const std::optional<QByteArray>& after,
                                                           const QByteArray& prefix, int limit) {
-    if (limit < 1)
-        return std::unexpected(
-            StoreError{StoreError::Code::Other,
-                       QStringLiteral("limit must be at least 1, not %1").arg(limit)});
+    if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
     // key + NUL is the smallest key after key in byte order.

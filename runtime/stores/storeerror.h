@@ -2,6 +2,8 @@
 
 #include <QString>
 
+#include <optional>
+
 namespace kiln {
 
 // A failure of the read-only store API (KvReader, D1Reader, R2Reader, SqliteDb's ReadOnly
@@ -17,5 +19,13 @@ struct StoreError {
 
     bool isBusy() const { return code == Code::Busy; }
 };
+
+// The readers' check on a page size: an error for a limit below 1, else nothing.
+inline std::optional<StoreError> badPageLimit(int limit, const char* what = "limit") {
+    if (limit >= 1) return std::nullopt;
+    return StoreError{
+        StoreError::Code::Other,
+        QStringLiteral("%1 must be at least 1, not %2").arg(QLatin1String(what)).arg(limit)};
+}
 
 } // namespace kiln
