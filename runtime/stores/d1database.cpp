@@ -17,6 +17,7 @@ QString d1Error(sqlite3* db) {
                        : code == SQLITE_TOOBIG   ? "SQLITE_TOOBIG"
                        : code == SQLITE_RANGE    ? "SQLITE_RANGE"
                        : code == SQLITE_MISMATCH ? "SQLITE_MISMATCH"
+                       : code == SQLITE_AUTH     ? "SQLITE_AUTH"
                                                  : "SQLITE_ERROR";
     return QStringLiteral("D1_ERROR: %1: %2")
         .arg(QString::fromUtf8(sqlite3_errmsg(db)), QLatin1String(name));
@@ -86,6 +87,16 @@ std::expected<void, QString> D1Database::open() {
         m_openError = r.error().message;
         return std::unexpected(m_openError);
     }
+    // A D1 database is one file: statements that open another (ATTACH, and VACUUM INTO, which
+    // SQLite runs as an ATTACH) are refused as Cloudflare's D1 refuses ATTACH, so worker code
+    // cannot read or write files on the host. Extensions stay off.
+    sqlite3_db_config(m_db.handle(), SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+    sqlite3_set_authorizer(
+        m_db.handle(),
+        [](void*, int action, const char*, const char*, const char*, const char*) {
+            return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+        },
+        nullptr);
     sqlite3_update_hook(
         m_db.handle(),
         [](void* self, int, const char*, const char* table, sqlite3_int64) {

@@ -2,6 +2,7 @@
 // roll back whole, exec and its line numbers, scripts, and an export that rebuilds the data.
 #include "stores/d1database.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -19,6 +20,7 @@ private Q_SLOTS:
     void scriptSeesItsOwnSchema();
     void exportRebuildsTheDatabase();
     void errorsCarrySqlitesMessage();
+    void noOtherFileIsReachable();
 
 private:
     std::vector<D1Result> run(const QString& sql, std::vector<SqlValue> params = {});
@@ -155,6 +157,37 @@ void TestD1Database::errorsCarrySqlitesMessage() {
     auto extra = m_db->run(
         {D1Statement{QStringLiteral("SELECT ?"), {SqlValue(qint64(1)), SqlValue(qint64(2))}}});
     QVERIFY(!extra);
+}
+
+// ATTACH would let worker code read any SQLite file on the host, VACUUM INTO write one.
+void TestD1Database::noOtherFileIsReachable() {
+    const QString other = m_dir->filePath(QStringLiteral("other.sqlite"));
+    {
+        D1Database victim(other);
+        QVERIFY(victim.open());
+        QVERIFY(victim.exec(
+            QStringLiteral("CREATE TABLE secret (x); INSERT INTO secret VALUES ('s3cr3t')")));
+    }
+    auto attach = m_db->run({{QStringLiteral("ATTACH DATABASE ?1 AS v"), {SqlValue(other)}}});
+    QVERIFY(!attach);
+    QCOMPARE(attach.error(), QStringLiteral("D1_ERROR: not authorized: SQLITE_AUTH"));
+    auto read = m_db->run({{QStringLiteral("SELECT x FROM v.secret"), {}}});
+    QVERIFY(!read);
+    QVERIFY2(read.error().contains(QLatin1String("no such table: v.secret")),
+             qPrintable(read.error()));
+    QVERIFY(!m_db->exec(QStringLiteral("ATTACH '%1' AS w").arg(other)));
+    QVERIFY(!m_db->runScript(QStringLiteral("ATTACH '%1' AS w; SELECT 1").arg(other)));
+
+    const QString copy = m_dir->filePath(QStringLiteral("copy.sqlite"));
+    auto vacuum = m_db->run({{QStringLiteral("VACUUM INTO ?1"), {SqlValue(copy)}}});
+    QVERIFY(!vacuum);
+    QVERIFY2(vacuum.error().endsWith(QLatin1String("SQLITE_AUTH")), qPrintable(vacuum.error()));
+    QVERIFY(!QFile::exists(copy));
+    auto extension = m_db->run({{QStringLiteral("SELECT load_extension('/tmp/x')"), {}}});
+    QVERIFY(!extension);
+    // The database's own statements still run.
+    QVERIFY(m_db->run({{QStringLiteral("CREATE TABLE mine (x)"), {}},
+                       {QStringLiteral("INSERT INTO mine VALUES (1)"), {}}}));
 }
 
 QTEST_GUILESS_MAIN(TestD1Database)
