@@ -5,11 +5,44 @@
 
 #include <llhttp.h>
 
+#include <cctype>
 #include <cstring>
 
 namespace kiln {
 
 namespace {
+
+// host[:port] as RFC 3986 allows it in Host and in an absolute-form target: a reg-name
+// (unreserved, sub-delims, %-escapes) or a bracketed IPv6 literal, then digits. Anything else
+// ('/', '@', spaces, ...) would change the URL the worker sees.
+bool validAuthority(const QByteArray& authority) {
+    if (authority.isEmpty()) return false;
+    qsizetype i = 0;
+    const qsizetype n = authority.size();
+    if (authority.startsWith('[')) {
+        const qsizetype close = authority.indexOf(']');
+        if (close < 2) return false;
+        for (qsizetype j = 1; j < close; ++j) {
+            const char c = authority[j];
+            if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'))
+                return false;
+        }
+        i = close + 1;
+    } else {
+        for (; i < n && authority[i] != ':'; ++i) {
+            const char c = authority[i];
+            if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+                  std::strchr("-._~!$&'()*+,;=%", c)))
+                return false;
+        }
+        if (i == 0) return false;
+    }
+    if (i == n) return true;
+    if (authority[i] != ':') return false;
+    for (++i; i < n; ++i)
+        if (!std::isdigit(static_cast<unsigned char>(authority[i]))) return false;
+    return true;
+}
 
 QByteArray trimmedLower(const char* begin, const char* end) {
     while (begin < end && (*begin == ' ' || *begin == '\t'))
@@ -162,6 +195,33 @@ struct HttpRequestParser::Private {
         }
         if (parser.http_minor == 1 && hosts != 1)
             return fail(400, hosts ? "more than one Host header" : "missing Host header");
+        QByteArray* host = nullptr;
+        for (auto& [name, val] : head.headers)
+            if (httpNameEquals(name, "host")) host = &val;
+        // RFC 9112 3.2.2: an absolute-form target's authority replaces Host, and the worker
+        // sees the path, never the whole URL glued after the host.
+        const QByteArray lower = head.target.left(8).toLower();
+        if (lower.startsWith("http://") || lower.startsWith("https://")) {
+            const qsizetype start = head.target.indexOf("//") + 2;
+            qsizetype end = start;
+            while (end < head.target.size() && head.target[end] != '/' && head.target[end] != '?' &&
+                   head.target[end] != '#')
+                ++end;
+            const QByteArray authority = head.target.mid(start, end - start);
+            if (!validAuthority(authority))
+                return fail(400, "malformed authority in the request target");
+            QByteArray path = head.target.mid(end);
+            if (!path.startsWith('/')) path.prepend('/');
+            head.target = path;
+            if (host)
+                *host = authority;
+            else
+                head.headers.append({"Host", authority});
+            return 0;
+        }
+        if (head.target == "*" && parser.method == HTTP_OPTIONS) return 0;
+        if (!head.target.startsWith('/')) return fail(400, "malformed request target");
+        if (host && !validAuthority(host->trimmed())) return fail(400, "malformed Host header");
         return 0;
     }
 

@@ -142,6 +142,7 @@ private Q_SLOTS:
     void unsupportedTransferEncodingGets501();
     void badVersionGets505();
     void missingHostGets400();
+    void hostAndTargetAreValidated();
     void unknownExpectationGets417();
     void slowHeadersGet408();
     void idleKeepAliveCloses();

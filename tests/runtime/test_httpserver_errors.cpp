@@ -154,6 +154,34 @@ void TestHttpServer::missingHostGets400() {
     QCOMPARE(m_handler->dispatched.load(), 0);
 }
 
+// A Host or target that would change the URL the worker sees is refused, as workerd does; an
+// absolute-form target is parsed, its authority taking Host's place (RFC 9112 3.2.2).
+void TestHttpServer::hostAndTargetAreValidated() {
+    const int before = m_handler->dispatched.load();
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: x/evil\r\n\r\n", 400, "malformed Host");
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "malformed Host");
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: user:pw@x\r\n\r\n", 400, "malformed Host");
+    expectRefusal(port(), "GET / HTTP/1.1\r\nHost: x:80a\r\n\r\n", 400, "malformed Host");
+    expectRefusal(port(), "GET evil HTTP/1.1\r\nHost: x\r\n\r\n", 400, "url");
+    expectRefusal(port(), "GET ftp://x/y HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+                  "malformed request target");
+    expectRefusal(port(), "GET http://a@b/ HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+                  "malformed authority");
+    QCOMPARE(m_handler->dispatched.load(), before);
+
+    Client c(port());
+    QVERIFY(c.connected());
+    c.send("GET http://example.com:81/hello?x=1 HTTP/1.1\r\nHost: ignored\r\n\r\n");
+    auto r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, QByteArray("hello GET /hello?x=1"));
+    c.send("GET /hello HTTP/1.1\r\nHost: [::1]:8787\r\n\r\n");
+    r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 200);
+}
+
 void TestHttpServer::unknownExpectationGets417() {
     expectRefusal(port(),
                   "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nExpect: fries\r\n\r\nx", 417,
