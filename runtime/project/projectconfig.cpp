@@ -69,6 +69,14 @@ std::optional<ConfigError> resolveMain(const WranglerReader& reader, ProjectConf
             QStringLiteral("main \"%1\" does not exist (looked for %2)").arg(entry, out.mainFile));
     if (!main.isFile())
         return reader.errorAtMain(QStringLiteral("main \"%1\" is not a file").arg(entry));
+    // Only the project's own files reach the worker: a main elsewhere (or a symlink to one)
+    // would make another folder of the machine the import root.
+    const QString root = QFileInfo(out.rootDir).canonicalFilePath();
+    if (!main.canonicalFilePath().startsWith(root + QLatin1Char('/')))
+        return reader.errorAtMain(
+            QStringLiteral("main \"%1\" is outside the project folder %2 (it resolves to %3); "
+                           "only the project's own files reach the worker")
+                .arg(entry, root, main.canonicalFilePath()));
     out.mainModule = main.completeBaseName();
     out.importRoot = main.absolutePath();
 

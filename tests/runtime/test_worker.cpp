@@ -47,6 +47,7 @@ private Q_SLOTS:
     void gigabyteUploadStreamsThrough();
     void outboundFetchFromPython();
     void savingAFileReloads();
+    void onlyProjectFilesReachTheWorker();
 };
 
 namespace {
@@ -328,6 +329,54 @@ void TestWorker::savingAFileReloads() {
     QVERIFY2(dev.waitForLog(QStringLiteral("still running the previous version")),
              qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
+}
+
+// A symlink out of the project, and a file too big for a deployed Worker, never reach the
+// worker's file system; both are reported, and an in-project symlink still works.
+void TestWorker::onlyProjectFilesReachTheWorker() {
+    QTemporaryDir outside, project, state;
+    QVERIFY(writeFile(outside.filePath(QStringLiteral("secret.txt")), "s3cr3t"));
+    QVERIFY(writeFile(
+        project.filePath(QStringLiteral("wrangler.jsonc")),
+        R"({"name": "files", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), R"py(import json, os
+from workers import WorkerEntrypoint, Response
+
+
+def read(name):
+    try:
+        with open(os.path.join(os.path.dirname(__file__), name), "rb") as f:
+            return len(f.read())
+    except OSError as e:
+        return type(e).__name__
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(json.dumps({n: read(n) for n in ("secret.txt", "big.bin", "inside.txt", "data.txt")}))
+)py"));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/data.txt")), "12345"));
+    QVERIFY(QFile::link(outside.filePath(QStringLiteral("secret.txt")),
+                        project.filePath(QStringLiteral("src/secret.txt"))));
+    QVERIFY(QFile::link(project.filePath(QStringLiteral("src/data.txt")),
+                        project.filePath(QStringLiteral("src/inside.txt"))));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/big.bin")),
+                      QByteArray(11 * 1024 * 1024, 'b')));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+    const HttpResult result = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(result.status, 200);
+    const QJsonObject found = QJsonDocument::fromJson(result.body).object();
+    QCOMPARE(found.value(QStringLiteral("secret.txt")).toString(),
+             QStringLiteral("FileNotFoundError"));
+    QCOMPARE(found.value(QStringLiteral("big.bin")).toString(),
+             QStringLiteral("FileNotFoundError"));
+    QCOMPARE(found.value(QStringLiteral("inside.txt")).toInt(), 5);
+    QCOMPARE(found.value(QStringLiteral("data.txt")).toInt(), 5);
+    QVERIFY2(dev.waitForLog(QStringLiteral("secret.txt is left out of the worker: it resolves to")),
+             qPrintable(dev.output()));
+    QVERIFY2(dev.waitForLog(QStringLiteral("big.bin (11 MB) is left out of the worker")),
+             qPrintable(dev.output()));
 }
 
 QTEST_GUILESS_MAIN(TestWorker)

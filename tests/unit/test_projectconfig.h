@@ -68,6 +68,7 @@ private Q_SLOTS:
     void malformedJsonc();
     void malformedToml();
     void missingMainFile();
+    void mainOutsideTheProject();
     void missingCompatibilityFlag();
     void compatibilityDateRules();
     void wrongTypes_data();

@@ -76,6 +76,45 @@ void TestProjectConfig::missingMainFile() {
     QVERIFY(loadError(root2).message.contains("no \"main\""));
 }
 
+// A main outside the project folder, by path or through a symlink, would make another
+// folder of the machine the import root: an error naming it, at main's line.
+void TestProjectConfig::mainOutsideTheProject() {
+    QTemporaryDir outside;
+    QVERIFY(writeFile(outside.path() + "/evil.py", "print('evil')\n"));
+    QTemporaryDir tmp;
+    const QString root = project(tmp, "wrangler.jsonc", R"({
+  "name": "m",
+  "main": "MAIN",
+  "compatibility_date": "2026-06-15",
+  "compatibility_flags": ["python_workers"]
+})");
+    const QString relative = QDir(root).relativeFilePath(outside.path() + "/evil.py");
+    for (const QString& main : {relative, QStringLiteral("../../../../../../../etc/passwd"),
+                                QStringLiteral("src/link.py")}) {
+        QFile::remove(root + "/src/link.py");
+        QVERIFY(QFile::link(outside.path() + "/evil.py", root + "/src/link.py"));
+        QByteArray config = R"({
+  "name": "m",
+  "main": "MAIN",
+  "compatibility_date": "2026-06-15",
+  "compatibility_flags": ["python_workers"]
+})";
+        config.replace("MAIN", main.toUtf8());
+        QVERIFY(writeFile(root + "/wrangler.jsonc", config));
+        const ConfigError err = loadError(root);
+        QCOMPARE(err.line, 3);
+        QVERIFY2(err.message.contains("outside the project folder") && err.message.contains(main),
+                 qPrintable(err.toString()));
+    }
+    // A symlink that stays inside the project is fine.
+    QFile::remove(root + "/src/link.py");
+    QVERIFY(QFile::link(root + "/src/entry.py", root + "/src/link.py"));
+    QVERIFY(writeFile(root + "/wrangler.jsonc",
+                      QByteArray(kMinimalJsonc).replace("src/entry.py", "src/link.py")));
+    auto loaded = loadProject(root);
+    QVERIFY2(loaded, loaded ? "" : qPrintable(loaded.error().toString()));
+}
+
 void TestProjectConfig::missingCompatibilityFlag() {
     QTemporaryDir tmp;
     const QString root = project(tmp, "wrangler.jsonc", R"({
