@@ -9,8 +9,8 @@
 #include "server/cronscheduler.h"
 #include "server/devrouter.h"
 #include "server/httpserver.h"
+#include "server/requestlog.h"
 #include "session/controlchannel.h"
-#include "session/requestlog.h"
 #include "session/terminal.h"
 #include "stores/statelayout.h"
 

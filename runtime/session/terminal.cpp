@@ -27,6 +27,13 @@ void terminalBanner(const ProjectConfig& project) {
     writeLine(stdout, QStringLiteral("kiln %1 · %2 (%3)")
                           .arg(QStringLiteral(KILN_VERSION), project.name, project.configFile));
     QStringList vars;
+    for (const auto& kv : project.kvNamespaces)
+        vars << QStringLiteral("  env.%1 (KV namespace %2)").arg(kv.binding, kv.id);
+    for (const auto& db : project.d1Databases)
+        vars << QStringLiteral("  env.%1 (D1 database %2, id %3)")
+                    .arg(db.binding, db.databaseName, db.databaseId);
+    for (const auto& bucket : project.r2Buckets)
+        vars << QStringLiteral("  env.%1 (R2 bucket %2)").arg(bucket.binding, bucket.bucketName);
     for (auto it = project.vars.begin(); it != project.vars.end(); ++it) {
         const bool secret = project.secretNames.contains(it.key());
         vars << QStringLiteral("  env.%1 (%2)")

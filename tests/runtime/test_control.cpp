@@ -146,6 +146,11 @@ void TestControl::helloThenReady() {
     // "Ready on" is printed once the worker can answer, not when the socket opens.
     QVERIFY2(m_dev.waitForOutput(QStringLiteral("Ready on http://127.0.0.1:")),
              qPrintable(m_dev.output()));
+    // The banner names every binding, as wrangler's does.
+    QVERIFY2(m_dev.output().contains(QStringLiteral("env.CACHE (KV namespace cache-ns)")),
+             qPrintable(m_dev.output()));
+    QVERIFY2(m_dev.output().contains(QStringLiteral("env.DB (D1 database db, id db-id)")),
+             qPrintable(m_dev.output()));
     const QString out = m_dev.output();
     QVERIFY2(out.indexOf(QStringLiteral("Worker ready in")) <
                  out.indexOf(QStringLiteral("Ready on")),

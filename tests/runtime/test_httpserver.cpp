@@ -1,6 +1,8 @@
 // Protocol behaviour of kiln::HttpServer over real loopback sockets; see test_httpserver.h.
 #include "test_httpserver.h"
 
+#include "server/requestlog.h"
+
 #include <QSignalSpy>
 
 using namespace testutil;
@@ -60,6 +62,38 @@ void TestHttpServer::simpleGet() {
     QVERIFY(record.totalUs >= record.queuedUs + record.handlerUs);
     QCOMPARE(record.bytesIn, get("/hello?x=1").size());
     QVERIFY(record.bytesOut > r->body.size());
+}
+
+// What the terminal shows per request: escapes intact (QString::arg once turned "%2e" into
+// the status), reason phrases for every status the server sends, long targets cut.
+void TestHttpServer::requestLogLines() {
+    kiln::HttpExchangeRecord r;
+    r.method = "GET";
+    r.target = "/%2e%2e/%1?q=%25";
+    r.status = 404;
+    r.totalUs = 2400;
+    QCOMPARE(kiln::requestLogLine(r), QStringLiteral("GET /%2e%2e/%1?q=%25 404 Not Found (2ms)"));
+    for (auto [status, phrase] : {std::pair{414, "URI Too Long"},
+                                  {431, "Request Header Fields Too Large"},
+                                  {501, "Not Implemented"},
+                                  {505, "HTTP Version Not Supported"},
+                                  {417, "Expectation Failed"},
+                                  {408, "Request Timeout"}}) {
+        r.status = status;
+        QVERIFY2(kiln::requestLogLine(r).contains(QString::number(status) + QLatin1Char(' ') +
+                                                  QLatin1String(phrase)),
+                 qPrintable(kiln::requestLogLine(r)));
+    }
+    r.cancelled = true;
+    QCOMPARE(kiln::requestLogLine(r), QStringLiteral("GET /%2e%2e/%1?q=%25 cancelled (2ms)"));
+    r.cancelled = false;
+    r.status = 414;
+    r.target = "/" + QByteArray(32 * 1024, 'a');
+    const QString line = kiln::requestLogLine(r);
+    QVERIFY2(line.size() < 300, qPrintable(line));
+    QVERIFY(line.contains(QStringLiteral("… (32769 bytes) 414 URI Too Long")));
+    r.target = "/a\nGET /forged 200 OK";
+    QVERIFY(!kiln::requestLogLine(r).contains(QLatin1Char('\n')));
 }
 
 void TestHttpServer::keepAliveManyRequests() {
