@@ -130,8 +130,8 @@ int runDevCommand(const QStringList& args) {
     quitOnSignals(&session);
     const int rc = QCoreApplication::exec();
     session.finish();
-    fflush(stdout);
-    fflush(stderr);
+    // Not fflush(stdout): the writer thread may be stuck on a pipe nobody reads, holding it.
+    terminalFlush();
     // Nothing left to save: state files commit per write. Skipping the isolate teardown keeps
     // Ctrl-C instant and avoids waiting on V8's background compile jobs.
     _exit(rc);

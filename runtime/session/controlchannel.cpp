@@ -3,6 +3,8 @@
 #include "protocol/events.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QDeadlineTimer>
 #include <QLocalSocket>
 #include <QThread>
 
@@ -70,11 +72,33 @@ void ControlChannel::respond(const protocol::Message& request, bool success, con
 
 void ControlChannel::flush() {
     QCoreApplication::sendPostedEvents(this); // messages queued from other threads
-    if (isOpen()) m_socket->waitForBytesWritten(1000);
+    // While the client keeps taking bytes, keep writing (a backlog of log events may stand
+    // before a `stop` command's response); give up after a second without progress.
+    QDeadlineTimer deadline(10000);
+    while (isOpen() && m_socket->bytesToWrite() > 0 && !deadline.hasExpired())
+        if (!m_socket->waitForBytesWritten(1000)) break;
 }
 
 void ControlChannel::write(protocol::Message& message) {
     if (!isOpen()) return;
+    // A client that stops reading must not make the host hoard its log: past the mark, log
+    // events are dropped (and counted, and said once the client catches up); everything
+    // else still goes out.
+    const bool log = message.type == protocol::MessageType::Event &&
+                     message.name == QLatin1String(protocol::LogEvent::kName);
+    if (log && m_socket->bytesToWrite() > kMaxUnsentBytes) {
+        ++m_droppedLogs;
+        return;
+    }
+    if (m_droppedLogs > 0 && m_socket->bytesToWrite() < kMaxUnsentBytes / 2) {
+        protocol::LogEvent notice{LogLevel::Warn, LogSource::Kiln,
+                                  QStringLiteral("%1 log events were dropped: the control client "
+                                                 "was not reading")
+                                      .arg(std::exchange(m_droppedLogs, 0)),
+                                  double(QDateTime::currentMSecsSinceEpoch())};
+        auto event = protocol::makeEvent(notice);
+        m_socket->write(m_endpoint.encode(event));
+    }
     m_socket->write(m_endpoint.encode(message));
 }
 

@@ -31,7 +31,7 @@ public:
     void send(protocol::Message message);
     void respond(const protocol::Message& request, bool success, const QString& error = {},
                  QJsonObject body = {});
-    // Own thread: writes out what is queued, waiting up to a second.
+    // Own thread: writes out what is queued while the client takes it (up to 10 s).
     void flush();
 
 Q_SIGNALS:
@@ -43,7 +43,10 @@ private:
     void read();
     void write(protocol::Message& message);
 
+    static constexpr qint64 kMaxUnsentBytes = 16 * 1024 * 1024;
+
     QLocalSocket* m_socket = nullptr;
+    qint64 m_droppedLogs = 0;
     protocol::Endpoint m_endpoint;
 };
 

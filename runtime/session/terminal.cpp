@@ -1,6 +1,7 @@
 #include "session/terminal.h"
 
 #include "project/projectconfig.h"
+#include "session/terminalwriter.h"
 
 #include <QJsonValue>
 
@@ -11,14 +12,8 @@ namespace kiln {
 
 namespace {
 
-std::mutex g_mutex;
-
 void writeLine(FILE* out, const QString& text) {
-    const QByteArray bytes = text.toUtf8();
-    std::lock_guard lock(g_mutex);
-    fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), out);
-    fputc('\n', out);
-    fflush(out);
+    TerminalWriter::instance().write(out, text.toUtf8());
 }
 
 } // namespace
@@ -43,6 +38,10 @@ void terminalBanner(const ProjectConfig& project) {
     if (!vars.isEmpty())
         writeLine(stdout, QStringLiteral("Your worker has access to the following bindings:\n") +
                               vars.join(QLatin1Char('\n')));
+}
+
+void terminalFlush(int ms) {
+    TerminalWriter::instance().flush(ms);
 }
 
 void terminalInfo(const QString& text) {

@@ -5,6 +5,7 @@
 #include "kilndevprocess.h"
 #include "procstatus.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -14,7 +15,12 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <QThread>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace kiln::test;
 
@@ -48,6 +54,7 @@ private Q_SLOTS:
     void outboundFetchFromPython();
     void savingAFileReloads();
     void onlyProjectFilesReachTheWorker();
+    void unreadOutputNeverStopsServing();
 };
 
 namespace {
@@ -377,6 +384,89 @@ class Default(WorkerEntrypoint):
              qPrintable(dev.output()));
     QVERIFY2(dev.waitForLog(QStringLiteral("big.bin (11 MB) is left out of the worker")),
              qPrintable(dev.output()));
+}
+
+// kiln's stdout and stderr are a pipe nobody reads (a supervisor that hangs, a paused pager):
+// the pipe fills after 64 KB, and the server must keep answering all the same.
+void TestWorker::unreadOutputNeverStopsServing() {
+    QTemporaryDir project, state;
+    QVERIFY(writeFile(
+        project.filePath(QStringLiteral("wrangler.jsonc")),
+        R"({"name": "noisy", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")),
+                      R"py(from workers import WorkerEntrypoint, Response
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        for i in range(2000):
+            print(f"line {i} " + "x" * 200)
+        return Response("done")
+)py"));
+    ControlClient control;
+    int out[2];
+    QVERIFY(::pipe2(out, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+    const QByteArray bin = qEnvironmentVariable("KILN_BIN").toUtf8();
+    const QByteArray projectDir = project.path().toUtf8(), stateDir = state.path().toUtf8();
+    const QByteArray fd = QByteArray::number(control.childFd());
+    const char* argv[] = {
+        bin.constData(),      "dev",          projectDir.constData(), "--port", "0", "--persist-to",
+        stateDir.constData(), "--control-fd", fd.constData(),         nullptr};
+    pid_t pid = 0;
+    QCOMPARE(
+        posix_spawn(&pid, bin.constData(), &actions, nullptr, const_cast<char**>(argv), environ),
+        0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    control.closeChildFd();
+    auto ready = control.waitForEvent(QStringLiteral("ready"), 60000);
+    QVERIFY(ready);
+    const auto port = static_cast<quint16>(ready->body.value(QStringLiteral("port")).toInt());
+    // 20 requests print ~8 MB; nobody reads it. Every request is answered.
+    for (int i = 0; i < 20; ++i) {
+        const HttpResult result = httpRequest(port, "GET", "/", {}, {}, 60000);
+        QVERIFY2(result.status == 200 && result.body == "done",
+                 qPrintable(QStringLiteral("request %1: status %2 %3")
+                                .arg(i)
+                                .arg(result.status)
+                                .arg(result.error)));
+    }
+    // Once the output is read again, it says what was dropped, and new lines flow.
+    ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+    QByteArray seen;
+    auto drain = [&] {
+        char buffer[65536];
+        for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;)
+            seen.append(buffer, n);
+    };
+    QDeadlineTimer deadline(30000);
+    while (!seen.contains("log lines were dropped") && !deadline.hasExpired()) {
+        drain();
+        QTest::qWait(20);
+    }
+    QVERIFY2(seen.contains("log lines were dropped: the output was not being read"),
+             seen.right(500).constData());
+    QCOMPARE(httpRequest(port, "GET", "/").status, 200);
+    deadline.setRemainingTime(30000);
+    while (!seen.contains("GET / 200 OK") && !deadline.hasExpired()) {
+        drain();
+        QTest::qWait(20);
+    }
+    QVERIFY(seen.contains("GET / 200 OK"));
+    // The control channel carried every line too (nobody read it either): it catches up.
+    auto stop = control.call(kiln::protocol::Message::request(QStringLiteral("stop")), 120000);
+    QVERIFY(stop && stop->success);
+    int status = 0;
+    QDeadlineTimer exitDeadline(20000);
+    while (::waitpid(pid, &status, WNOHANG) == 0 && !exitDeadline.hasExpired()) {
+        drain();
+        QTest::qWait(20);
+    }
+    ::close(out[0]);
 }
 
 QTEST_GUILESS_MAIN(TestWorker)

@@ -1,0 +1,72 @@
+#include "session/terminalwriter.h"
+
+#include <chrono>
+
+namespace kiln {
+
+TerminalWriter& TerminalWriter::instance() {
+    static TerminalWriter writer;
+    return writer;
+}
+
+TerminalWriter::TerminalWriter()
+    : m_thread([this] { run(); }) {}
+
+TerminalWriter::~TerminalWriter() {
+    flush(1000);
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    // A writer stuck on a pipe nobody reads cannot be joined; the process is ending anyway.
+    if (m_queue.empty() && !m_writing)
+        m_thread.join();
+    else
+        m_thread.detach();
+}
+
+void TerminalWriter::write(FILE* out, const QByteArray& text) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_queuedBytes + text.size() > kMaxQueuedBytes) {
+            ++m_dropped;
+            return;
+        }
+        m_queuedBytes += text.size() + 1;
+        m_queue.push_back({out, text});
+    }
+    m_wake.notify_one();
+}
+
+void TerminalWriter::flush(int ms) {
+    std::unique_lock lock(m_mutex);
+    m_drained.wait_for(lock, std::chrono::milliseconds(ms),
+                       [this] { return m_queue.empty() && !m_writing; });
+}
+
+void TerminalWriter::run() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_stop || !m_queue.empty(); });
+        if (m_queue.empty()) return; // stopping
+        Line line = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_queuedBytes -= line.text.size() + 1;
+        const qint64 dropped = std::exchange(m_dropped, 0);
+        m_writing = true;
+        lock.unlock();
+        if (dropped > 0)
+            fprintf(stderr,
+                    "▲ [WARNING] %lld log lines were dropped: the output was not being read\n",
+                    static_cast<long long>(dropped));
+        fwrite(line.text.constData(), 1, static_cast<size_t>(line.text.size()), line.out);
+        fputc('\n', line.out);
+        fflush(line.out);
+        lock.lock();
+        m_writing = false;
+        if (m_queue.empty()) m_drained.notify_all();
+    }
+}
+
+} // namespace kiln
