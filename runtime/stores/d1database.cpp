@@ -4,23 +4,36 @@
 
 #include <QElapsedTimer>
 
+#include <chrono>
+
 #include <sqlite3.h>
 
 namespace kiln {
 
 namespace {
 
+qint64 steadyNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 QString d1Error(sqlite3* db) {
     const int code = sqlite3_extended_errcode(db) & 0xff;
-    const char* name = code == SQLITE_CONSTRAINT ? "SQLITE_CONSTRAINT"
-                       : code == SQLITE_BUSY     ? "SQLITE_BUSY"
-                       : code == SQLITE_TOOBIG   ? "SQLITE_TOOBIG"
-                       : code == SQLITE_RANGE    ? "SQLITE_RANGE"
-                       : code == SQLITE_MISMATCH ? "SQLITE_MISMATCH"
-                       : code == SQLITE_AUTH     ? "SQLITE_AUTH"
-                                                 : "SQLITE_ERROR";
-    return QStringLiteral("D1_ERROR: %1: %2")
-        .arg(QString::fromUtf8(sqlite3_errmsg(db)), QLatin1String(name));
+    const char* name = code == SQLITE_CONSTRAINT  ? "SQLITE_CONSTRAINT"
+                       : code == SQLITE_BUSY      ? "SQLITE_BUSY"
+                       : code == SQLITE_TOOBIG    ? "SQLITE_TOOBIG"
+                       : code == SQLITE_RANGE     ? "SQLITE_RANGE"
+                       : code == SQLITE_MISMATCH  ? "SQLITE_MISMATCH"
+                       : code == SQLITE_AUTH      ? "SQLITE_AUTH"
+                       : code == SQLITE_INTERRUPT ? "SQLITE_INTERRUPT"
+                                                  : "SQLITE_ERROR";
+    const QString message =
+        code == SQLITE_INTERRUPT
+            ? QStringLiteral("the query ran past the time limit (D1 stops a query after 30 "
+                             "seconds) and was interrupted")
+            : QString::fromUtf8(sqlite3_errmsg(db));
+    return QStringLiteral("D1_ERROR: %1: %2").arg(message, QLatin1String(name));
 }
 
 void bindValue(sqlite3_stmt* stmt, int index, const SqlValue& value) {
@@ -97,6 +110,13 @@ std::expected<void, QString> D1Database::open() {
             return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
         },
         nullptr);
+    // Every 10k virtual-machine steps (well under a millisecond), the clock is checked.
+    sqlite3_progress_handler(
+        m_db.handle(), 10000,
+        [](void* self) {
+            return steadyNs() > static_cast<D1Database*>(self)->m_deadlineNs ? 1 : 0;
+        },
+        this);
     sqlite3_update_hook(
         m_db.handle(),
         [](void* self, int, const char*, const char* table, sqlite3_int64) {
@@ -111,6 +131,7 @@ std::expected<void, QString> D1Database::open() {
 }
 
 void D1Database::beginCall() {
+    m_deadlineNs = steadyNs() + qint64(m_timeLimitMs) * 1000000;
     m_changedTables.clear();
     m_lastTable.clear();
     m_wrote = false;
@@ -355,6 +376,7 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql) {
 std::expected<QString, QString> D1Database::dump() {
     QMutexLocker lock(&m_mutex);
     if (!m_db.isOpen()) return std::unexpected(m_openError);
+    m_deadlineNs = std::numeric_limits<qint64>::max(); // an export of any size runs to the end
     QString out = QStringLiteral("PRAGMA defer_foreign_keys=TRUE;\n");
     SqlStatement tables(m_db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name "
                               "NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid");

@@ -9,6 +9,7 @@
 
 #include <expected>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <vector>
@@ -72,6 +73,12 @@ public:
     using ChangeObserver = std::function<void(const QStringList& tables)>;
     void setChangeObserver(ChangeObserver observer) { m_observer = std::move(observer); }
 
+    // How long one call (a statement, a batch, a script) may run before SQLite is told to stop:
+    // D1's own limit on a query is 30 seconds. A runaway query then fails with
+    // SQLITE_INTERRUPT instead of holding the database (and a pool thread) forever.
+    static constexpr int kDefaultTimeLimitMs = 30000;
+    void setTimeLimit(int ms) { m_timeLimitMs = ms; }
+
 private:
     // With json, columns and rows go there (result.columns/rows stay empty).
     std::expected<D1Result, QString> runOne(const D1Statement& statement,
@@ -93,6 +100,10 @@ private:
     QSet<QByteArray> m_changedTables;
     QByteArray m_lastTable; // the table of the last changed row
     bool m_wrote = false;
+    int m_timeLimitMs = kDefaultTimeLimitMs;
+    // Steady clock; the progress handler stops the call past it. Calls without a limit
+    // (dump) set it to the maximum.
+    qint64 m_deadlineNs = std::numeric_limits<qint64>::max();
 
     QString m_path;
     QMutex m_mutex;

@@ -21,6 +21,7 @@ private Q_SLOTS:
     void exportRebuildsTheDatabase();
     void errorsCarrySqlitesMessage();
     void noOtherFileIsReachable();
+    void runawayQueryIsInterrupted();
 
 private:
     std::vector<D1Result> run(const QString& sql, std::vector<SqlValue> params = {});
@@ -188,6 +189,25 @@ void TestD1Database::noOtherFileIsReachable() {
     // The database's own statements still run.
     QVERIFY(m_db->run({{QStringLiteral("CREATE TABLE mine (x)"), {}},
                        {QStringLiteral("INSERT INTO mine VALUES (1)"), {}}}));
+}
+
+// A query that would run for ever stops at the time limit, and the database serves the next.
+void TestD1Database::runawayQueryIsInterrupted() {
+    m_db->setTimeLimit(300);
+    const QString forever = QStringLiteral(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n");
+    auto r = m_db->run({{forever, {}}});
+    QVERIFY(!r);
+    QVERIFY2(r.error().startsWith(QLatin1String("D1_ERROR: the query ran past the time limit")) &&
+                 r.error().endsWith(QLatin1String("SQLITE_INTERRUPT")),
+             qPrintable(r.error()));
+    QVERIFY(!m_db->runJson({{forever, {}}}, true));
+    QVERIFY(!m_db->exec(forever));
+    QVERIFY(!m_db->runScript(forever));
+    // The limit is per call: the next statements run, however many came before.
+    auto next = m_db->run({{QStringLiteral("SELECT 42"), {}}});
+    QVERIFY2(next, next ? "" : qPrintable(next.error()));
+    QCOMPARE(std::get<qint64>(next->front().rows.front().front()), 42);
 }
 
 QTEST_GUILESS_MAIN(TestD1Database)
