@@ -67,6 +67,14 @@ void HttpConnection::checkDeadline(qint64 now) {
         failRequest(408, "the request head did not arrive within " +
                              QByteArray::number(m_options.headerTimeoutMs) + " ms");
         break;
+    case Deadline::Body:
+        if (m_windowBodyBytes >= m_options.minBodyBytesPerWindow) {
+            m_windowBodyBytes = 0;
+            setDeadline(Deadline::Body, m_options.bodyWindowMs);
+        } else {
+            bodyStalled();
+        }
+        break;
     case Deadline::Write:
     case Deadline::Linger:
         closeNow(QStringLiteral("timed out"));
@@ -111,6 +119,36 @@ void HttpConnection::pumpInput() {
         }
     } while (m_pumpAgain && m_phase != Phase::Dead);
     m_pumping = false;
+    updateBodyDeadline();
+}
+
+// The body clock runs only while the server waits on the client for body bytes.
+void HttpConnection::updateBodyDeadline() {
+    const bool waiting = m_phase == Phase::Exchange && !m_messageComplete && !m_bodyFailed &&
+                         !m_draining && m_exchange && wantsInput();
+    if (waiting && m_deadlineKind != Deadline::Body) {
+        m_windowBodyBytes = 0;
+        setDeadline(Deadline::Body, m_options.bodyWindowMs);
+    } else if (!waiting && m_deadlineKind == Deadline::Body) {
+        setDeadline(Deadline::None, 0);
+    }
+}
+
+void HttpConnection::bodyStalled() {
+    setDeadline(Deadline::None, 0);
+    m_bodyFailed = true;
+    m_keepAlive = false;
+    const QByteArray reason = "the request body stopped arriving (" +
+                              QByteArray::number(m_windowBodyBytes) + " bytes in the last " +
+                              QByteArray::number(m_options.bodyWindowMs) + " ms)";
+    if (!m_writer.started()) {
+        std::exchange(m_exchange, nullptr)->close(QString::fromLatin1(reason));
+        failRequest(408, reason);
+        return;
+    }
+    m_exchange->setBodyError(QString::fromLatin1(reason), false);
+    m_exchange->serveBody();
+    maybeCompleteExchange();
 }
 
 void HttpConnection::feed(const char* data, qsizetype size) {
@@ -182,6 +220,7 @@ void HttpConnection::parserHead(HttpRequestHead&& head, const HttpRequestInfo& i
 
 void HttpConnection::parserBody(const char* data, qsizetype size) {
     m_bodySeen = true;
+    m_windowBodyBytes += size;
     if (m_draining)
         m_drained += size;
     else if (m_exchange)

@@ -40,7 +40,7 @@ public:
 
 private:
     enum class Phase { Head, Exchange, Closing, Dead };
-    enum class Deadline { None, Fresh, KeepAlive, Head, Write, Linger };
+    enum class Deadline { None, Fresh, KeepAlive, Head, Body, Write, Linger };
 
     void parserMessageBegin() override;
     void parserHead(HttpRequestHead&& head, const HttpRequestInfo& info) override;
@@ -69,6 +69,8 @@ private:
     void discardInput();
     void teardown(const QString& why, bool abortSocket);
     void setDeadline(Deadline kind, qint64 ms);
+    void updateBodyDeadline();
+    void bodyStalled();
     void report(int status, bool cancelled = false);
 
     HttpServer* m_server;
@@ -105,6 +107,7 @@ private:
     quint64 m_exchangeId = 0; // the exchange being served; 0 between requests
     qint64 m_responseEndUs = 0;
     qint64 m_bytesIn = 0;
+    qint64 m_windowBodyBytes = 0; // body bytes since the body deadline was last armed
 };
 
 } // namespace kiln

@@ -19,8 +19,13 @@ class HttpConnection;
 
 // Outside HttpServer so it can be a default argument of HttpServer's constructor.
 struct HttpServerOptions {
-    qint64 maxHeaderBytes = 64 * 1024;     // request line + headers; over it: 431 (414 for the URL)
-    int headerTimeoutMs = 30000;           // first byte of a request to end of its head; then 408
+    qint64 maxHeaderBytes = 64 * 1024; // request line + headers; over it: 431 (414 for the URL)
+    int headerTimeoutMs = 30000;       // first byte of a request to end of its head; then 408
+    // While the server waits for request body bytes (not while it holds back because the
+    // handler has not pulled), each window of this length must bring minBodyBytesPerWindow;
+    // else 408. Stops a client that sends one byte every few seconds from holding a connection.
+    int bodyWindowMs = 30000;
+    qint64 minBodyBytesPerWindow = 1024;
     int keepAliveTimeoutMs = 5000;         // idle time between requests before closing
     qint64 maxBufferedBodyBytes = 1 << 20; // unpulled request body before the socket is paused
     qint64 writeHighWaterBytes = 1 << 20;  // unsent response bytes before `ready` is held back

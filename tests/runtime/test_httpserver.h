@@ -143,6 +143,7 @@ private Q_SLOTS:
     void badVersionGets505();
     void missingHostGets400();
     void hostAndTargetAreValidated();
+    void slowBodyGets408();
     void requestLogLines();
     void unknownExpectationGets417();
     void slowHeadersGet408();

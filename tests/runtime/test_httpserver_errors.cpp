@@ -216,6 +216,40 @@ void TestHttpServer::slowHeadersGet408() {
     QCOMPARE(server.connectionCount(), 0);
 }
 
+// A body that stops arriving (or drips a byte every few seconds) ends in 408, not in a
+// connection held for ever; a body sent at once is unaffected.
+void TestHttpServer::slowBodyGets408() {
+    TestHandler handler;
+    kiln::HttpServerOptions options;
+    options.bodyWindowMs = 300;
+    options.minBodyBytesPerWindow = 64;
+    kiln::HttpServer server(&handler, options);
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    {
+        Client c(server.port());
+        QVERIFY(c.connected());
+        c.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\nhello");
+        for (int i = 0; i < 100 && !c.isClosed() && c.buffer.isEmpty(); ++i) {
+            c.send("x");
+            QTest::qWait(40);
+        }
+        const auto r = c.read();
+        QVERIFY(r && r->complete);
+        QCOMPARE(r->status, 408);
+        QVERIFY2(r->body.contains("the request body stopped arriving"), r->body.constData());
+        QVERIFY(c.waitClosed());
+    }
+    Client fast(server.port());
+    QVERIFY(fast.connected());
+    fast.send("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n" +
+              QByteArray(100, 'y'));
+    const auto r = fast.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, QByteArray(100, 'y'));
+    QTRY_COMPARE(handler.inFlight.load(), 0);
+}
+
 void TestHttpServer::idleKeepAliveCloses() {
     TestHandler handler;
     kiln::HttpServerOptions options;
