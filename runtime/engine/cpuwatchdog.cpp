@@ -5,9 +5,12 @@
 namespace kiln {
 
 CpuWatchdog::CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
-                         std::function<void()> terminate)
+                         std::function<void()> terminate,
+                         std::function<void(long long usedMs)> longRun)
     : m_limitNs(static_cast<long long>(limitMs) * 1000000LL)
     , m_graceNs(std::max(1000LL, static_cast<long long>(limitMs)) * 1000000LL)
+    , m_longRunNs(std::min(m_limitNs / 2, 1000000000LL))
+    , m_longRun(std::move(longRun))
     , m_interrupt(std::move(interrupt))
     , m_terminate(std::move(terminate)) {
     pthread_getcpuclockid(engineThread, &m_clock);
@@ -39,8 +42,8 @@ void CpuWatchdog::runEnds() {
 }
 
 void CpuWatchdog::watch() {
-    unsigned interruptedRun = 0;
-    bool interrupted = false, terminated = false;
+    unsigned watchedRun = 0;
+    bool interrupted = false, terminated = false, reported = false;
     std::unique_lock lock(m_mutex);
     // Poll: a limit of tens of ms needs a fine period, and the cost is one clock read.
     const auto period =
@@ -49,13 +52,17 @@ void CpuWatchdog::watch() {
         const long long start = m_runStartNs.load(std::memory_order_acquire);
         const unsigned run = m_runId.load(std::memory_order_relaxed);
         if (start < 0) continue;
-        if (run != interruptedRun) {
-            interrupted = terminated = false;
+        if (run != watchedRun) {
+            interrupted = terminated = reported = false;
+            watchedRun = run;
         }
         const long long used = engineCpuNs() - start;
+        if (!reported && m_longRun && used > m_longRunNs) {
+            reported = true;
+            m_longRun(used / 1000000);
+        }
         if (!interrupted && used > m_limitNs) {
             interrupted = true;
-            interruptedRun = run;
             m_interrupt();
         } else if (interrupted && !terminated && used > m_limitNs + m_graceNs) {
             terminated = true;

@@ -13,12 +13,14 @@ namespace kiln {
 // Watches the CPU time one run of worker code (a loop task plus its microtasks) takes on the
 // engine thread. Past the limit it calls `interrupt` (Pyodide raises KeyboardInterrupt, and
 // Python's state stays clean); if the same run still goes on a grace period later, it calls
-// `terminate` (the isolate is then unusable and gets replaced). Both run on the watchdog
-// thread and must be thread-safe.
+// `terminate` (the isolate is then unusable and gets replaced). Once a run has used half the
+// limit (at most a second) it calls `longRun(usedMs)`, so a person learns why other requests
+// wait. All run on the watchdog thread and must be thread-safe.
 class CpuWatchdog {
 public:
     CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
-                std::function<void()> terminate);
+                std::function<void()> terminate,
+                std::function<void(long long usedMs)> longRun = {});
     ~CpuWatchdog();
 
     // Engine thread: bracket each run.
@@ -32,6 +34,8 @@ private:
     clockid_t m_clock;
     const long long m_limitNs;
     const long long m_graceNs;
+    const long long m_longRunNs;
+    std::function<void(long long)> m_longRun;
     std::function<void()> m_interrupt;
     std::function<void()> m_terminate;
     std::atomic<long long> m_runStartNs{-1}; // -1: idle

@@ -6,6 +6,7 @@
 
 #include <QElapsedTimer>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -32,6 +33,8 @@ struct Worker::Private {
     };
     std::deque<QueuedCron> queuedCrons;
     unsigned generation = 0; // which instance a "replace me" is about
+    // Requests handed to the engine thread and not yet taken up by it (any thread).
+    std::atomic<int> waitingRequests{0};
 
     void log(LogLevel level, const QString& text, LogSource source = LogSource::Kiln) {
         if (sinks.log) sinks.log(level, source, text);
@@ -81,6 +84,20 @@ void Worker::Private::startInstance() {
                 QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
             booting->runtime().isolate()->TerminateExecution();
             loop.post([this, gen] { replaceInstance(QStringLiteral("its CPU time limit"), gen); });
+        },
+        // Watchdog thread: say why other requests stall while one run holds the thread.
+        [this, booting](long long usedMs) {
+            // Queued for the engine thread, or taken and parked in Python's event loop behind
+            // this run (the run itself is one of those in flight, or cron or background work).
+            const int waiting = waitingRequests.load(std::memory_order_relaxed) +
+                                std::max(0, booting->requestsInFlight() - 1);
+            if (waiting > 0)
+                log(LogLevel::Warn,
+                    QStringLiteral("Worker code has run for %1 ms without yielding; %2 request(s) "
+                                   "wait for it (the CPU limit of %3 ms will stop it)")
+                        .arg(usedMs)
+                        .arg(waiting)
+                        .arg(options.cpuLimitMs));
         });
     // Only request-time work is limited: boot (Pyodide, imports) has its own, larger budget
     // on Cloudflare and is measured by the startup spans instead.
@@ -189,8 +206,11 @@ void Worker::reload(const ProjectConfig& project) {
 }
 
 void Worker::handle(std::shared_ptr<HttpExchange> exchange) {
-    d->loop.post(
-        [this, exchange = std::move(exchange)]() mutable { d->serve(std::move(exchange)); });
+    d->waitingRequests.fetch_add(1, std::memory_order_relaxed);
+    d->loop.post([this, exchange = std::move(exchange)]() mutable {
+        d->waitingRequests.fetch_sub(1, std::memory_order_relaxed);
+        d->serve(std::move(exchange));
+    });
 }
 
 void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done,

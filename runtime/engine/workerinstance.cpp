@@ -247,6 +247,7 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         headers->Set(scope.context, static_cast<uint32_t>(i), pair).Check();
     }
     m_exchanges.emplace(id, exchange);
+    m_inFlight.store(int(m_exchanges.size()), std::memory_order_relaxed);
     v8::Local<v8::Value> argv[] = {
         v8::Integer::New(scope.isolate, id),
         toV8(scope.isolate, QString::fromLatin1(head.method)),
@@ -257,7 +258,7 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     v8::TryCatch tryCatch(scope.isolate);
     if (callExport(scope, "serveExchange", 5, argv).IsEmpty()) {
         m_runtime.reportException(scope, tryCatch);
-        m_exchanges.erase(id);
+        dropExchange(id);
         exchange->respond(500, "Internal Server Error", {});
         exchange->finish();
     }

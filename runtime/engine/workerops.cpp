@@ -186,7 +186,7 @@ void WorkerInstance::opExchangeComplete(Args args) {
                       toQString(isolate, args[2]).toLatin1(), headerList(isolate, ctx, args[3]));
     if (!body.isEmpty()) exchange->write(body);
     exchange->finish();
-    instance->m_exchanges.erase(args[0]->Int32Value(ctx).FromMaybe(0));
+    instance->dropExchange(args[0]->Int32Value(ctx).FromMaybe(0));
 }
 
 void WorkerInstance::opExchangeWrite(Args args) {
@@ -218,7 +218,7 @@ void WorkerInstance::opExchangeFinish(Args args) {
     auto* instance = self(args);
     if (auto exchange = instance->exchange(args)) {
         exchange->finish();
-        instance->m_exchanges.erase(
+        instance->dropExchange(
             args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
     }
 }
@@ -227,7 +227,7 @@ void WorkerInstance::opExchangeAbort(Args args) {
     auto* instance = self(args);
     if (auto exchange = instance->exchange(args)) {
         exchange->abort();
-        instance->m_exchanges.erase(
+        instance->dropExchange(
             args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
     }
 }

@@ -109,6 +109,24 @@ void TestWorker::runawayLoopHitsCpuLimit() {
     QCOMPARE(after.status, 200);
     QCOMPARE(after.body, QByteArray("ok"));
     QCOMPARE(dev.countLogs(QStringLiteral("starting a fresh instance")), 0);
+
+    // A request that arrives while a loop holds the engine thread waits for it; the log says
+    // so while it happens, instead of leaving a person to wonder why it hangs.
+    QTcpSocket spinning, waiting;
+    spinning.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
+    waiting.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
+    QVERIFY(spinning.waitForConnected(5000) && waiting.waitForConnected(5000));
+    spinning.write("GET /spin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QVERIFY(spinning.waitForBytesWritten(5000));
+    waiting.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QVERIFY(waiting.waitForBytesWritten(5000));
+    QVERIFY2(dev.waitForLog(QStringLiteral("without yielding; 1 request(s) wait for it (the CPU "
+                                           "limit of 300 ms will stop it)")),
+             qPrintable(dev.output()));
+    QByteArray reply;
+    while (waiting.state() == QAbstractSocket::ConnectedState && waiting.waitForReadyRead(30000))
+        reply += waiting.readAll();
+    QVERIFY2(reply.startsWith("HTTP/1.1 200") && reply.endsWith("ok"), reply.constData());
 }
 
 void TestWorker::memoryBlowUpReplacesInstance() {

@@ -41,6 +41,8 @@ public:
                    std::function<void(bool ok)> done);
 
     JsRuntime& runtime() { return m_runtime; }
+    // Requests this instance has taken and not answered yet; any thread.
+    int requestsInFlight() const { return m_inFlight.load(std::memory_order_relaxed); }
     // Any thread (the CPU watchdog): ask Python to stop with KeyboardInterrupt through
     // Pyodide's interrupt buffer, and remember why for the response.
     void interruptForCpuLimit();
@@ -75,6 +77,11 @@ private:
     std::vector<std::unique_ptr<HostBinding>> m_bindings;
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
+    std::atomic<int> m_inFlight{0}; // m_exchanges.size(), readable from the watchdog thread
+    void dropExchange(int id) {
+        m_exchanges.erase(id);
+        m_inFlight.store(int(m_exchanges.size()), std::memory_order_relaxed);
+    }
     // Promises waiting on the server thread. Closures posted across threads carry only the
     // key, so no V8 handle can outlive the isolate inside a queued task.
     std::map<int, v8::Global<v8::Promise::Resolver>> m_resolvers;
