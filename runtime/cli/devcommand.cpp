@@ -57,6 +57,10 @@ std::expected<DevSessionOptions, QString> parseOptions(QCommandLineParser& parse
     parser.addOption({QStringLiteral("memory-limit-mb"),
                       QStringLiteral("Cap on the worker's WebAssembly heap (default 512)."),
                       QStringLiteral("mb"), QStringLiteral("512")});
+    parser.addOption({QStringLiteral("startup-cpu-limit-ms"),
+                      QStringLiteral("CPU time one run of the worker's startup (imports, top-level "
+                                     "code) may use (default 30000; Cloudflare allows 1000)."),
+                      QStringLiteral("ms"), QStringLiteral("30000")});
     parser.addOption(
         {QStringLiteral("log-level"),
          QStringLiteral(
@@ -99,6 +103,10 @@ std::expected<DevSessionOptions, QString> parseOptions(QCommandLineParser& parse
     options.memoryLimitMb = parser.value(QStringLiteral("memory-limit-mb")).toInt(&ok);
     if (!ok || options.memoryLimitMb < 64)
         return std::unexpected(QStringLiteral("--memory-limit-mb must be a number of at least 64"));
+    options.startupCpuLimitMs = parser.value(QStringLiteral("startup-cpu-limit-ms")).toInt(&ok);
+    if (!ok || options.startupCpuLimitMs < 1)
+        return std::unexpected(
+            QStringLiteral("--startup-cpu-limit-ms must be a number of milliseconds"));
     const auto level = parseLogLevel(parser.value(QStringLiteral("log-level")));
     if (!level)
         return std::unexpected(

@@ -7,12 +7,10 @@ namespace kiln {
 CpuWatchdog::CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
                          std::function<void()> terminate,
                          std::function<void(long long usedMs)> longRun)
-    : m_limitNs(static_cast<long long>(limitMs) * 1000000LL)
-    , m_graceNs(std::max(1000LL, static_cast<long long>(limitMs)) * 1000000LL)
-    , m_longRunNs(std::min(m_limitNs / 2, 1000000000LL))
-    , m_longRun(std::move(longRun))
+    : m_longRun(std::move(longRun))
     , m_interrupt(std::move(interrupt))
     , m_terminate(std::move(terminate)) {
+    setLimitMs(limitMs);
     pthread_getcpuclockid(engineThread, &m_clock);
     m_thread = std::thread([this] { watch(); });
 }
@@ -46,9 +44,13 @@ void CpuWatchdog::watch() {
     bool interrupted = false, terminated = false, reported = false;
     std::unique_lock lock(m_mutex);
     // Poll: a limit of tens of ms needs a fine period, and the cost is one clock read.
-    const auto period =
-        std::chrono::milliseconds(std::clamp<long long>(m_limitNs / 10000000LL, 2, 50));
-    while (!m_stop.wait_for(lock, period, [this] { return m_stopping; })) {
+    for (;;) {
+        const long long limitNs = m_limitNs.load();
+        const long long graceNs = std::max(1000000000LL, limitNs);
+        const long long longRunNs = std::min(limitNs / 2, 1000000000LL);
+        const auto period =
+            std::chrono::milliseconds(std::clamp<long long>(limitNs / 10000000LL, 2, 50));
+        if (m_stop.wait_for(lock, period, [this] { return m_stopping; })) break;
         const long long start = m_runStartNs.load(std::memory_order_acquire);
         const unsigned run = m_runId.load(std::memory_order_relaxed);
         if (start < 0) continue;
@@ -57,14 +59,14 @@ void CpuWatchdog::watch() {
             watchedRun = run;
         }
         const long long used = engineCpuNs() - start;
-        if (!reported && m_longRun && used > m_longRunNs) {
+        if (!reported && m_longRun && used > longRunNs) {
             reported = true;
             m_longRun(used / 1000000);
         }
-        if (!interrupted && used > m_limitNs) {
+        if (!interrupted && used > limitNs) {
             interrupted = true;
             m_interrupt();
-        } else if (interrupted && !terminated && used > m_limitNs + m_graceNs) {
+        } else if (interrupted && !terminated && used > limitNs + graceNs) {
             terminated = true;
             m_terminate();
         }

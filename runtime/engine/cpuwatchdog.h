@@ -23,6 +23,9 @@ public:
                 std::function<void(long long usedMs)> longRun = {});
     ~CpuWatchdog();
 
+    // Any thread: the limit for runs from now on (startup and request time differ).
+    void setLimitMs(int limitMs) { m_limitNs.store(static_cast<long long>(limitMs) * 1000000LL); }
+
     // Engine thread: bracket each run.
     void runBegins();
     void runEnds();
@@ -32,9 +35,7 @@ private:
     long long engineCpuNs() const;
 
     clockid_t m_clock;
-    const long long m_limitNs;
-    const long long m_graceNs;
-    const long long m_longRunNs;
+    std::atomic<long long> m_limitNs;
     std::function<void(long long)> m_longRun;
     std::function<void()> m_interrupt;
     std::function<void()> m_terminate;

@@ -43,10 +43,21 @@ struct Worker::Private {
     void startInstance();
     // Its exchanges are aborted: their clients get an error (or the server's 500).
     void discardInstance() {
+        {
+            std::lock_guard lock(bootingMutex);
+            bootingInstance = nullptr;
+        }
         watchdog.reset();
         instance.reset();
     }
     void replaceInstance(const QString& reason, unsigned dyingGeneration);
+    void failBoot(const QString& error, unsigned gen);
+    // Any thread: a startup still running (an import that never ends) is stopped, so a queued
+    // reload gets the engine thread.
+    void interruptBoot();
+    std::mutex bootingMutex;
+    WorkerInstance* bootingInstance = nullptr; // guarded by bootingMutex
+    std::atomic<int> reloadsPending{0};        // posted, not yet run: a failed boot is moot
     void serve(std::shared_ptr<HttpExchange> exchange);
     void runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done);
 };
@@ -77,13 +88,26 @@ void Worker::Private::startInstance() {
     };
     instance = std::make_unique<WorkerInstance>(loop, options, sinks, std::move(hooks));
     WorkerInstance* booting = instance.get();
+    {
+        std::lock_guard lock(bootingMutex);
+        bootingInstance = booting;
+    }
+    // Startup runs under its own limit; request time under limits.cpu_ms once booted.
     watchdog = std::make_unique<CpuWatchdog>(
-        pthread_self(), options.cpuLimitMs, [booting] { booting->interruptForCpuLimit(); },
+        pthread_self(), options.startupCpuLimitMs, [booting] { booting->interruptForCpuLimit(); },
         [this, booting, gen] {
             log(LogLevel::Error,
                 QStringLiteral("Worker code did not stop when interrupted; ending this instance."));
             booting->runtime().isolate()->TerminateExecution();
-            loop.post([this, gen] { replaceInstance(QStringLiteral("its CPU time limit"), gen); });
+            loop.post([this, gen] {
+                if (ready)
+                    replaceInstance(QStringLiteral("its CPU time limit"), gen);
+                else if (gen == generation)
+                    failBoot(QStringLiteral("The worker's startup used more than %1 ms of CPU "
+                                            "and could not be interrupted.")
+                                 .arg(options.startupCpuLimitMs),
+                             gen);
+            });
         },
         // Watchdog thread: say why other requests stall while one run holds the thread.
         [this, booting](long long usedMs) {
@@ -99,23 +123,32 @@ void Worker::Private::startInstance() {
                         .arg(waiting)
                         .arg(options.cpuLimitMs));
         });
-    // Only request-time work is limited: boot (Pyodide, imports) has its own, larger budget
-    // on Cloudflare and is measured by the startup spans instead.
     loop.setTaskHooks(
         [this] {
-            if (watchdog && ready) watchdog->runBegins();
+            if (watchdog) watchdog->runBegins();
         },
         [this] {
             if (watchdog) watchdog->runEnds();
         });
     instance->boot([this, timer, booting, gen](const QString& error) {
         if (instance.get() != booting) return;
-        if (!error.isEmpty()) {
-            bootError = error;
-            log(LogLevel::Error, error);
-            if (sinks.exception) sinks.exception(error);
-            Q_EMIT q->bootFailed(error, gen);
+        {
+            std::lock_guard lock(bootingMutex);
+            bootingInstance = nullptr;
+        }
+        if (!error.isEmpty() && booting->takeCpuLimitHit()) {
+            failBoot(QStringLiteral("The worker's startup used more than %1 ms of CPU and was "
+                                    "stopped (Cloudflare allows 1 s of CPU for a Worker's "
+                                    "startup; kiln dev --startup-cpu-limit-ms sets this one):\n")
+                             .arg(options.startupCpuLimitMs) +
+                         error,
+                     gen);
+        } else if (!error.isEmpty() && reloadsPending.load() > 0) {
+            // Interrupted (or failed) while a reload waits: the new instance will speak.
+        } else if (!error.isEmpty()) {
+            failBoot(error, gen);
         } else {
+            watchdog->setLimitMs(options.cpuLimitMs);
             ready = true;
             Q_EMIT q->ready(static_cast<double>(timer.nsecsElapsed()) / 1e6, gen);
         }
@@ -126,6 +159,19 @@ void Worker::Private::startInstance() {
         for (auto& queuedCron : crons)
             runScheduled(queuedCron.cron, queuedCron.time, std::move(queuedCron.done));
     });
+}
+
+void Worker::Private::failBoot(const QString& error, unsigned gen) {
+    if (gen != generation) return;
+    bootError = error;
+    log(LogLevel::Error, error);
+    if (sinks.exception) sinks.exception(error);
+    Q_EMIT q->bootFailed(error, gen);
+}
+
+void Worker::Private::interruptBoot() {
+    std::lock_guard lock(bootingMutex);
+    if (bootingInstance) bootingInstance->interrupt();
 }
 
 void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGeneration) {
@@ -198,7 +244,10 @@ void Worker::start() {
 }
 
 void Worker::reload(const ProjectConfig& project) {
+    d->reloadsPending.fetch_add(1);
+    d->interruptBoot();
     d->loop.post([this, project] {
+        d->reloadsPending.fetch_sub(1);
         d->options.project = project;
         d->discardInstance();
         d->startInstance();

@@ -186,7 +186,6 @@ void WorkerInstance::boot(std::function<void(const QString&)> done) {
                 s, booting.As<v8::Promise>(),
                 [this, alive, done](const JsScope& s2, bool ok2, v8::Local<v8::Value> v) {
                     if (!*alive) return;
-                    if (ok2) armInterrupts(s2);
                     if (ok2) return done(QString());
                     QString text = toQString(s2.isolate, v);
                     v8::Local<v8::Value> message;
@@ -214,6 +213,10 @@ void WorkerInstance::armInterrupts(const JsScope& scope) {
 
 void WorkerInstance::interruptForCpuLimit() {
     m_cpuLimitHit = true;
+    interrupt();
+}
+
+void WorkerInstance::interrupt() {
     if (int32_t* word = m_interruptWord.load())
         __atomic_store_n(word, 2, __ATOMIC_SEQ_CST); // 2 = SIGINT, as Pyodide expects
 }

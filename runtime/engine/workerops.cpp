@@ -123,6 +123,13 @@ void WorkerInstance::opRetire(Args args) {
 }
 
 // ops.reportException(text): an uncaught exception of worker code, as printed.
+// ops.armInterrupts(): Pyodide is up; from here on (the project's imports included) Python
+// can be interrupted by the CPU watchdog or a reload.
+void WorkerInstance::opArmInterrupts(Args args) {
+    auto* isolate = args.GetIsolate();
+    self(args)->armInterrupts(JsScope{isolate, isolate->GetCurrentContext()});
+}
+
 void WorkerInstance::opReportException(Args args) {
     self(args)->m_hooks.exception(toQString(args.GetIsolate(), args[0]));
 }
@@ -241,6 +248,7 @@ void WorkerInstance::installOps(const JsScope& scope) {
                        {"limitHit", opLimitHit},
                        {"retire", opRetire},
                        {"reportException", opReportException},
+                       {"armInterrupts", opArmInterrupts},
                        {"untimedRun", opUntimedRun},
                        {"exchangePull", opExchangePull},
                        {"exchangeRespond", opExchangeRespond},

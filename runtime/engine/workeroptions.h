@@ -14,6 +14,9 @@ struct WorkerOptions {
     ProjectConfig project;
     QString persistDir;     // binding state (--persist-to): a StateLayout root
     int cpuLimitMs = 30000; // per uninterrupted run of worker code
+    // The same for a run during startup (top-level code of the modules): Cloudflare allows 1 s
+    // of CPU there; locally a generous default, so a slow laptop is not refused.
+    int startupCpuLimitMs = 30000;
     qint64 memoryLimitBytes = 512LL * 1024 * 1024; // wasm heap cap
 };
 

@@ -124,17 +124,14 @@ void DevSession::Private::announce(const QString& bootError, double bootMs) {
 
 void DevSession::Private::workerReady(double bootMs) {
     say(LogLevel::Info, QStringLiteral("Worker ready in %1 ms").arg(bootMs, 0, 'f', 0));
-    if (!announced)
-        announce({}, bootMs);
-    else if (reloading)
-        finishReload(true, {});
+    // A reload may replace a first startup that never finished: both are then told.
+    if (!announced) announce({}, bootMs);
+    if (reloading) finishReload(true, {});
 }
 
 void DevSession::Private::workerFailed(const QString& error) {
-    if (!announced)
-        announce(error, 0);
-    else if (reloading)
-        finishReload(false, tracebackLocation(parseTraceback(error, project.rootDir)));
+    if (!announced) announce(error, 0);
+    if (reloading) finishReload(false, tracebackLocation(parseTraceback(error, project.rootDir)));
 }
 
 void DevSession::Private::finishReload(bool ok, const ConfigError& error) {
@@ -279,6 +276,7 @@ std::expected<void, QString> DevSession::start() {
     workerOptions.project = d->project;
     workerOptions.persistDir = d->persistDir;
     if (d->project.cpuMs) workerOptions.cpuLimitMs = *d->project.cpuMs;
+    workerOptions.startupCpuLimitMs = d->options.startupCpuLimitMs;
     workerOptions.memoryLimitBytes = static_cast<qint64>(d->options.memoryLimitMb) * 1024 * 1024;
     terminalBanner(d->project);
     d->worker = std::make_unique<Worker>(workerOptions);

@@ -18,6 +18,7 @@ struct DevSessionOptions {
     quint16 port = 8787; // 0: any free port
     QString persistTo;   // empty: the project's default state folder
     int memoryLimitMb = 512;
+    int startupCpuLimitMs = 30000;     // CPU for one run of startup code (imports, top level)
     LogLevel logLevel = LogLevel::Log; // terminal and control-channel log threshold
     QString control;                   // "fd:N" or "unix:PATH"; empty: none
 };

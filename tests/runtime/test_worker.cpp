@@ -17,6 +17,9 @@
 #include <QTest>
 
 #include <QThread>
+#include <chrono>
+#include <thread>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -55,6 +58,8 @@ private Q_SLOTS:
     void savingAFileReloads();
     void onlyProjectFilesReachTheWorker();
     void unreadOutputNeverStopsServing();
+    void endlessStartupIsStopped();
+    void savingAFixReplacesAStuckStartup();
 };
 
 namespace {
@@ -485,6 +490,66 @@ class Default(WorkerEntrypoint):
         QTest::qWait(20);
     }
     ::close(out[0]);
+}
+
+namespace {
+
+const QByteArray kStuckConfig =
+    R"({"name": "stuck", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})";
+const QByteArray kStuckEntry =
+    "from workers import WorkerEntrypoint, Response\n\nwhile True:\n    pass\n";
+const QByteArray kFixedEntry =
+    "from workers import WorkerEntrypoint, Response\n\n\nclass Default(WorkerEntrypoint):\n"
+    "    async def fetch(self, request):\n        return Response(\"fixed\")\n";
+
+} // namespace
+
+// An endless loop at import time is stopped by the startup CPU limit; the error names the
+// file and line, and says which limit.
+void TestWorker::endlessStartupIsStopped() {
+    QTemporaryDir project, state;
+    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), kStuckConfig));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), kStuckEntry));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path(),
+                       {QStringLiteral("--startup-cpu-limit-ms"), QStringLiteral("500")}),
+             qPrintable(dev.output()));
+    const QString error = dev.readyBody().value(QStringLiteral("bootError")).toString();
+    QVERIFY2(error.contains(QLatin1String("startup used more than 500 ms of CPU and was stopped")),
+             qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("src/entry.py\", line 4, in <module>")),
+             qPrintable(error));
+    const HttpResult result = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(result.status, 500);
+    QVERIFY(result.body.contains("startup used more than 500 ms"));
+    // Saving the fix brings the worker up.
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), kFixedEntry));
+    QVERIFY(dev.control().waitForEvent(QStringLiteral("reloadFinished"), 30000,
+                                       [](const kiln::protocol::Message& m) {
+                                           return m.body.value(QStringLiteral("ok")).toBool();
+                                       }));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("fixed"));
+}
+
+// A startup that would run for a long time does not hold the dev server hostage: saving a fix
+// stops it and the fixed worker starts (the startup limit here is ten minutes).
+void TestWorker::savingAFixReplacesAStuckStartup() {
+    QTemporaryDir project, state;
+    QVERIFY(writeFile(project.filePath(QStringLiteral("wrangler.jsonc")), kStuckConfig));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), kStuckEntry));
+    std::thread fixer([&] {
+        std::this_thread::sleep_for(std::chrono::seconds(3));
+        writeFile(project.filePath(QStringLiteral("src/entry.py")), kFixedEntry);
+    });
+    KilnDevProcess dev;
+    const bool started =
+        dev.start(project.path(), state.path(),
+                  {QStringLiteral("--startup-cpu-limit-ms"), QStringLiteral("600000")}, 60000);
+    fixer.join();
+    QVERIFY2(started, qPrintable(dev.output()));
+    QVERIFY2(dev.readyBody().value(QStringLiteral("bootError")).toString().isEmpty(),
+             qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("fixed"));
 }
 
 QTEST_GUILESS_MAIN(TestWorker)

@@ -46,6 +46,11 @@ public:
     // Any thread (the CPU watchdog): ask Python to stop with KeyboardInterrupt through
     // Pyodide's interrupt buffer, and remember why for the response.
     void interruptForCpuLimit();
+    // Any thread: stop the running Python code with KeyboardInterrupt (a reload replacing a
+    // startup that does not end). Without effect before armInterrupts ran.
+    void interrupt();
+    // Whether the CPU limit interrupted code since the last call (startup errors say so).
+    bool takeCpuLimitHit() { return m_cpuLimitHit.exchange(false); }
 
 private:
     void installOps(const JsScope& scope);
@@ -55,6 +60,7 @@ private:
     static void opLimitHit(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opRetire(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opReportException(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opArmInterrupts(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opUntimedRun(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangePull(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeRespond(const v8::FunctionCallbackInfo<v8::Value>& args);
