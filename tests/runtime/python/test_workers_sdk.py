@@ -706,6 +706,20 @@ async def test_workflow_steps():
 
 # --- runner --------------------------------------------------------------------------------
 
+async def test_no_host_environment_or_processes():
+    # SECURITY.md: worker code sees neither the host's environment nor a shell.
+    import os
+    import subprocess
+    assert "KILN_SOURCE_DIR" not in os.environ, sorted(os.environ)
+    assert os.system("echo hi > /tmp/kiln-system-test") != 0
+    try:
+        subprocess.run(["echo", "hi"], check=True)
+    except (OSError, RuntimeError):
+        pass
+    else:
+        raise AssertionError("subprocess.run started a process")
+
+
 async def run_all(timeout=20.0):
     """Run every `test_*` coroutine; returns {"passed", "failed", "failures"}."""
     tests = [(name, fn) for name, fn in globals().items()
