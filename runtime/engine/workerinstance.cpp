@@ -209,6 +209,8 @@ void WorkerInstance::armInterrupts(const JsScope& scope) {
     m_interruptBuffer.Reset(scope.isolate, view);
     m_interruptWord = reinterpret_cast<int32_t*>(
         static_cast<char*>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset());
+    if (m_interruptRequested.load())
+        __atomic_store_n(m_interruptWord.load(), 2, __ATOMIC_SEQ_CST); // asked for meanwhile
 }
 
 void WorkerInstance::interruptForCpuLimit() {
@@ -217,6 +219,8 @@ void WorkerInstance::interruptForCpuLimit() {
 }
 
 void WorkerInstance::interrupt() {
+    // Before Pyodide is up there is no buffer yet: armInterrupts delivers it then.
+    m_interruptRequested.store(true);
     if (int32_t* word = m_interruptWord.load())
         __atomic_store_n(word, 2, __ATOMIC_SEQ_CST); // 2 = SIGINT, as Pyodide expects
 }

@@ -137,8 +137,9 @@ void TestWorker::runawayLoopHitsCpuLimit() {
 void TestWorker::memoryBlowUpReplacesInstance() {
     QTemporaryDir state;
     KilnDevProcess dev;
-    QVERIFY2(dev.start(projectDir("memory"), state.path(),
-                       {QStringLiteral("--memory-limit-mb"), QStringLiteral("256")}),
+    QVERIFY2(dev.start(projectDir("limits"), state.path(),
+                       {QStringLiteral("--env"), QStringLiteral("memory"),
+                        QStringLiteral("--memory-limit-mb"), QStringLiteral("256")}),
              qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 200);
     const HttpResult grow = httpRequest(dev.port(), "GET", "/grow");

@@ -100,6 +100,7 @@ private:
     Limit m_limitHit = Limit::None;
     std::atomic<int32_t*> m_interruptWord{nullptr};
     std::atomic<bool> m_cpuLimitHit{false};
+    std::atomic<bool> m_interruptRequested{false};
     v8::Global<v8::Value> m_interruptBuffer; // keeps the SharedArrayBuffer alive
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
 };
