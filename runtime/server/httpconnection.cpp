@@ -453,7 +453,7 @@ void HttpConnection::teardown(const QString& why, bool abortSocket) {
     m_deadline = 0;
     m_output.dropReady();
     if (m_exchange) {
-        report(m_writer.started() ? m_writer.status() : 0, !m_writer.finished());
+        report(m_writer.started() ? m_writer.status() : 0, !m_writer.bodyComplete());
         const auto exchange = std::exchange(m_exchange, nullptr);
         if (m_writer.finished())
             exchange->detach(); // only the unread body was left: not the handler's concern

@@ -31,6 +31,12 @@ public:
 
     bool started() const { return m_started; }
     bool finished() const { return m_finished; }
+    // Everything a client needs has been sent: finished, or a declared Content-Length (or no
+    // body at all) fully written even if finish() has not come yet.
+    bool bodyComplete() const {
+        return m_finished || (m_started && m_framing == Framing::Length && m_sent >= m_length) ||
+               (m_started && m_framing == Framing::NoBody);
+    }
     bool keepAlive() const { return m_keepAlive; }
     int status() const { return m_status; }
 
