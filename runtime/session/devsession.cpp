@@ -182,11 +182,7 @@ void DevSession::Private::command(const Message& request) {
     if (name == QLatin1String(InitializeCommand::kName)) {
         auto init = InitializeCommand::fromArguments(request.body);
         if (!init) return fail(init.error());
-        if (init->protocol != kVersion)
-            return fail(
-                QStringLiteral("protocol version %1 is not supported; this kiln speaks version %2")
-                    .arg(init->protocol)
-                    .arg(kVersion));
+        if (init->protocol != kVersion) return fail(unsupportedVersionMessage(init->protocol));
         return channel->respond(request, true, {},
                                 QJsonObject{{QStringLiteral("protocol"), kVersion}});
     }
@@ -215,7 +211,7 @@ void DevSession::Private::command(const Message& request) {
         threshold = int(level->level);
         return channel->respond(request, true);
     }
-    fail(QStringLiteral("unknown command '%1'").arg(name));
+    channel->send(unknownCommandResponse(request));
 }
 
 DevSession::DevSession(DevSessionOptions options, QObject* parent)
