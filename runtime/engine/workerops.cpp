@@ -128,6 +128,7 @@ void WorkerInstance::opRetire(Args args) {
 void WorkerInstance::opArmInterrupts(Args args) {
     auto* isolate = args.GetIsolate();
     self(args)->armInterrupts(JsScope{isolate, isolate->GetCurrentContext()});
+    if (self(args)->m_hooks.projectCodeBegins) self(args)->m_hooks.projectCodeBegins();
 }
 
 void WorkerInstance::opReportException(Args args) {

@@ -28,6 +28,7 @@ public:
         std::function<void(const QString& name, double start, double end)> span;
         std::function<void(const QString& reason)> died; // replace me
         std::function<void()> untimed;                   // the current run is host work
+        std::function<void()> projectCodeBegins; // Pyodide is up: the project's own code runs
     };
 
     WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks,
