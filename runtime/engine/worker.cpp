@@ -53,6 +53,11 @@ struct Worker::Private {
     }
     void replaceInstance(const QString& reason, unsigned dyingGeneration);
     void failBoot(const QString& error, unsigned gen);
+    // Logged, and handed to the exception sink (the studio shows it with its frames).
+    void reportException(const QString& text) {
+        log(LogLevel::Error, text);
+        if (sinks.exception) sinks.exception(text);
+    }
     // Any thread: a startup still running (an import that never ends) is stopped, so a queued
     // reload gets the engine thread.
     void interruptBoot();
@@ -72,10 +77,7 @@ void Worker::Private::startInstance() {
     timer.start();
     WorkerInstance::Hooks hooks{
         [this](LogLevel level, LogSource source, const QString& text) { log(level, text, source); },
-        [this](const QString& text) {
-            log(LogLevel::Error, text);
-            if (sinks.exception) sinks.exception(text);
-        },
+        [this](const QString& text) { reportException(text); },
         [this](const QString& name, double start, double end) { Q_EMIT q->span(name, start, end); },
         // Engine thread: from here on new requests queue for the replacement instead of
         // reaching an instance that is about to be thrown away.
@@ -172,8 +174,7 @@ void Worker::Private::startInstance() {
 void Worker::Private::failBoot(const QString& error, unsigned gen) {
     if (gen != generation) return;
     bootError = error;
-    log(LogLevel::Error, error);
-    if (sinks.exception) sinks.exception(error);
+    reportException(error);
     Q_EMIT q->bootFailed(error, gen);
 }
 

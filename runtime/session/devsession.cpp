@@ -126,16 +126,16 @@ void DevSession::Private::workerReady(double bootMs) {
     say(LogLevel::Info, QStringLiteral("Worker ready in %1 ms").arg(bootMs, 0, 'f', 0));
     // A reload may replace a first startup that never finished: both are then told.
     if (!announced) announce({}, bootMs);
-    if (reloading) finishReload(true, {});
+    if (std::exchange(reloading, false)) finishReload(true, {});
 }
 
 void DevSession::Private::workerFailed(const QString& error) {
     if (!announced) announce(error, 0);
-    if (reloading) finishReload(false, tracebackLocation(parseTraceback(error, project.rootDir)));
+    if (std::exchange(reloading, false))
+        finishReload(false, tracebackLocation(parseTraceback(error, project.rootDir)));
 }
 
 void DevSession::Private::finishReload(bool ok, const ConfigError& error) {
-    reloading = false;
     ReloadFinishedEvent event;
     event.ok = ok;
     event.durationMs = static_cast<double>(reloadTimer.nsecsElapsed()) / 1e6;
@@ -282,11 +282,13 @@ std::expected<void, QString> DevSession::start() {
             p->workerLog(level, source, text);
         },
         [this, p](const QString& text) {
+            if (!p->channel) return; // set before the worker starts, never changed after
             QMetaObject::invokeMethod(
                 this, [p, text] { p->send(makeEvent(parseTraceback(text, p->project.rootDir))); },
                 Qt::QueuedConnection);
         },
         [this, p](StoreKind kind, const QString& id, const QString& key) {
+            if (!p->channel) return;
             QMetaObject::invokeMethod(
                 this, [p, kind, id, key] { p->storeChanged(kind, id, key); }, Qt::QueuedConnection);
         },
@@ -350,8 +352,7 @@ void DevSession::reload(const QStringList& changed) {
         // The running instance keeps serving.
         d->say(LogLevel::Error, reloaded.error().toString() +
                                     QStringLiteral(" (still running the previous version)"));
-        d->reloading = true;
-        return d->finishReload(false, reloaded.error());
+        return d->finishReload(false, reloaded.error()); // a worker reload under way goes on
     }
     d->say(LogLevel::Info,
            changed.isEmpty()
