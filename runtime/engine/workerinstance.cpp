@@ -50,7 +50,7 @@ void collectFiles(const QString& dir, const QString& fsPrefix, QJsonArray& out,
             continue;
         if (!confine.isEmpty()) {
             const QFileInfo info(path);
-            if (!info.canonicalFilePath().startsWith(confine + QLatin1Char('/'))) {
+            if (!resolvesInside(path, confine)) {
                 warn(QStringLiteral("%1 is left out of the worker: it resolves to %2, outside the "
                                     "project folder")
                          .arg(path, info.canonicalFilePath()));

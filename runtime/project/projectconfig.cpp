@@ -72,7 +72,7 @@ std::optional<ConfigError> resolveMain(const WranglerReader& reader, ProjectConf
     // Only the project's own files reach the worker: a main elsewhere (or a symlink to one)
     // would make another folder of the machine the import root.
     const QString root = QFileInfo(out.rootDir).canonicalFilePath();
-    if (!main.canonicalFilePath().startsWith(root + QLatin1Char('/')))
+    if (!resolvesInside(out.mainFile, root))
         return reader.errorAtMain(
             QStringLiteral("main \"%1\" is outside the project folder %2 (it resolves to %3); "
                            "only the project's own files reach the worker")
@@ -171,6 +171,12 @@ std::expected<ProjectConfig, ConfigError> loadProject(const QString& dirOrConfig
     const QString modules = QDir(out.rootDir).absoluteFilePath(QStringLiteral("python_modules"));
     if (QFileInfo(modules).isDir()) out.pythonModulesDir = modules;
     return out;
+}
+
+bool resolvesInside(const QString& path, const QString& canonicalDir) {
+    const QString resolved = QFileInfo(path).canonicalFilePath();
+    return !resolved.isEmpty() && !canonicalDir.isEmpty() &&
+           resolved.startsWith(canonicalDir + QLatin1Char('/'));
 }
 
 } // namespace kiln

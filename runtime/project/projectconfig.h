@@ -87,4 +87,8 @@ struct LoadOptions {
 std::expected<ProjectConfig, ConfigError> loadProject(const QString& dirOrConfigFile,
                                                       const LoadOptions& options = {});
 
+// Whether `path`, symlinks resolved, lies inside `canonicalDir` (a canonical folder path): the
+// rule that keeps worker code to the project's own files. A path that does not exist is not.
+bool resolvesInside(const QString& path, const QString& canonicalDir);
+
 } // namespace kiln
