@@ -169,9 +169,11 @@ struct HttpRequestParser::Private {
         if (parser.http_major != 1) return fail(505, "only HTTP/1.0 and HTTP/1.1 are supported");
         if (parser.method == HTTP_CONNECT) return fail(501, "CONNECT is not supported");
         int hosts = 0;
-        for (const auto& [name, val] : head.headers) {
+        QByteArray* host = nullptr;
+        for (auto& [name, val] : head.headers) {
             if (httpNameEquals(name, "host")) {
                 ++hosts;
+                host = &val;
             } else if (httpNameEquals(name, "transfer-encoding")) {
                 // llhttp only knows `chunked`; any other coding would reach the handler still
                 // encoded, so refuse it (RFC 9112 6.1: 501).
@@ -195,9 +197,6 @@ struct HttpRequestParser::Private {
         }
         if (parser.http_minor == 1 && hosts != 1)
             return fail(400, hosts ? "more than one Host header" : "missing Host header");
-        QByteArray* host = nullptr;
-        for (auto& [name, val] : head.headers)
-            if (httpNameEquals(name, "host")) host = &val;
         // RFC 9112 3.2.2: an absolute-form target's authority replaces Host, and the worker
         // sees the path, never the whole URL glued after the host.
         const QByteArray lower = head.target.left(8).toLower();
