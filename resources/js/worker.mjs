@@ -135,6 +135,7 @@ export async function boot(config) {
     stderr: (line) => ops.log(Level.error, line, Source.print),
     env: { HOME: config.importRoot },
   }));
+  pyodide._api.on_fatal = onFatal;
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
@@ -155,8 +156,65 @@ export async function boot(config) {
     host = pyodide.pyimport("_kiln_host");
   });
   env = makeEnv(config);
-  await phase("import main module", () => host.load_main(config.mainModule));
+  try {
+    await phase("import main module", () => host.load_main(config.mainModule));
+  } catch (e) {
+    throw fatalText ? new Error(fatalText) : e;
+  }
+  booted = true;
   scheduleStdlibCache(compiledStdlib ? null : stdlibKey);
+}
+
+// os._exit() (or a fatal error inside Pyodide) ends the interpreter for good: every Python
+// task in flight is dead and the next call would throw. As on Cloudflare, where the isolate is
+// lost, the host answers what was in flight with a 500 and starts a fresh instance; during
+// startup the boot fails with the same text. The text names the Python frames that were
+// running (as a traceback, so the studio can mark the line).
+let fatalText = null;
+let booted = false;
+
+// The Python frames running now, as a traceback (innermost last), from the interpreter's own
+// stack dump (faulthandler's format, innermost first). Kiln's dispatcher and the import
+// machinery are left out, as in the tracebacks _kiln_host gives.
+function fatalFrames() {
+  // Once Pyodide has failed, Emscripten writes fd 2 through the console it found at creation
+  // (console.error, which logs through ops.log): catch those lines for the moment.
+  const dump = [];
+  const log = ops.log;
+  ops.log = (level, text) => dump.push(...String(text).split("\n"));
+  try {
+    pyodide._module._dump_traceback();
+  } catch {
+    // No frames: the message still says what happened.
+  } finally {
+    ops.log = log;
+  }
+  const frames = [];
+  for (const line of dump) {
+    const m = /^\s*File "(.+)", line (\d+) in (.+)$/.exec(line);
+    if (!m) continue;
+    if (m[1].endsWith("/_kiln_host.py")) break;
+    if (m[1].startsWith("<frozen ") || m[1].includes("/importlib/")) continue; // import machinery
+    frames.unshift(`  File "${m[1]}", line ${m[2]}, in ${m[3]}`);
+  }
+  return frames.join("\n") + (frames.length ? "\n" : "");
+}
+
+function onFatal(e) {
+  if (fatalText) return;
+  const message = String(e?.message ?? e);
+  const exit = e?.name === "Exit" && /exit\((-?\d+)\)/.exec(message);
+  const overflow = /Maximum call stack size exceeded/.test(message);
+  const [what, cause] = exit
+    ? [`os._exit(${exit[1]}) was called`, `os._exit: the worker called os._exit(${exit[1]}), which ends the Python interpreter`]
+    : overflow
+      ? ["the stack overflowed", "RecursionError: the stack overflowed (RangeError: Maximum call stack size exceeded); the Python interpreter cannot go on. Recursion deeper than the default sys.getrecursionlimit() is the usual cause."]
+      : ["Pyodide failed fatally", `PyodideFatalError: ${errorText(e)}`];
+  const frames = fatalFrames();
+  fatalText = (frames ? `Traceback (most recent call last):\n${frames}` : "") + cause;
+  if (!booted) return; // boot() fails with this text
+  ops.reportException(fatalText);
+  ops.retire(`Worker instance ended: ${what}`);
 }
 
 function makeEnv(config) {
@@ -294,11 +352,12 @@ export async function serveExchange(id, method, url, headers, hasBody) {
     const request = new Request(url, init);
     response = await dispatchFetch(request);
   } catch (e) {
+    if (fatalText) return; // the instance is over: the host answers what it had in flight
     const limit = ops.takeLimitHit(); // {text, retire} or null
     if (limit) {
       kilnLog(Level.error, `Error: Worker exceeded ${limit.text}. (${method} ${new URL(url).pathname})`);
       failResponse(id, 500, `Worker exceeded ${limit.text}.\n`);
-      if (limit.retire) ops.retire();
+      if (limit.retire) ops.retire(`Worker exceeded ${limit.text}`);
       return;
     }
     ops.reportException(errorText(e));

@@ -145,12 +145,46 @@ void JsRuntime::onPromiseReject(v8::PromiseRejectMessage message) {
     }
 }
 
+namespace {
+
+bool isTrue(const JsScope& scope, v8::Local<v8::Object> object, const char* key) {
+    v8::Local<v8::Value> value;
+    return object->Get(scope.context, toV8(scope.isolate, key)).ToLocal(&value) && value->IsTrue();
+}
+
+// Rejections that repeat an error already reported elsewhere. Pyodide marks the error of a
+// fatal failure (os._exit included), which worker.mjs reports with the Python frames; every
+// promise of the dead interpreter rejecting with it again would only repeat that. And asyncio
+// re-raises KeyboardInterrupt and SystemExit out of the event loop after storing them in the
+// task that raised them: the request awaiting that task reports them (a CPU limit's interrupt
+// is the common case), so the copy that escapes the loop is noise.
+bool isRepeat(const JsScope& scope, v8::Local<v8::Value> error) {
+    if (!error->IsObject()) return false;
+    auto object = error.As<v8::Object>();
+    if (isTrue(scope, object, "pyodide_fatal_error")) return true;
+    const auto text = [&](const char* key) {
+        v8::Local<v8::Value> value;
+        return object->Get(scope.context, toV8(scope.isolate, key)).ToLocal(&value) &&
+                       value->IsString()
+                   ? toQString(scope.isolate, value)
+                   : QString();
+    };
+    const QString type = text("type");
+    return text("name") == QLatin1String("PythonError") &&
+           (type == QLatin1String("KeyboardInterrupt") || type == QLatin1String("SystemExit"));
+}
+
+} // namespace
+
 void JsRuntime::reportUnhandledRejections() {
     auto pending = std::move(m_unhandled);
     m_unhandled.clear();
     JsScope scope{m_isolate, context()};
-    for (auto& [promise, value] : pending)
-        reportValue(scope, value.Get(m_isolate), QStringLiteral("Uncaught (in promise) "));
+    for (auto& [promise, value] : pending) {
+        auto error = value.Get(m_isolate);
+        if (isRepeat(scope, error)) continue;
+        reportValue(scope, error, QStringLiteral("Uncaught (in promise) "));
+    }
 }
 
 void JsRuntime::performMicrotaskCheckpoint() {

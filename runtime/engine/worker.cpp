@@ -42,8 +42,9 @@ struct Worker::Private {
     }
 
     void startInstance();
-    // Its exchanges are aborted: their clients get an error (or the server's 500).
-    void discardInstance() {
+    // Its requests in flight get a 500 naming `why`.
+    void discardInstance(const QString& why) {
+        if (instance) instance->failInFlight(why);
         {
             std::lock_guard lock(bootingMutex);
             bootingInstance = nullptr;
@@ -111,7 +112,7 @@ void Worker::Private::startInstance() {
             booting->runtime().isolate()->TerminateExecution();
             loop.post([this, gen] {
                 if (ready)
-                    replaceInstance(QStringLiteral("its CPU time limit"), gen);
+                    replaceInstance(QStringLiteral("Worker exceeded its CPU time limit"), gen);
                 else if (gen == generation)
                     failBoot(QStringLiteral("The worker's startup used more than %1 ms of CPU "
                                             "and could not be interrupted.")
@@ -186,9 +187,8 @@ void Worker::Private::interruptBoot() {
 void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGeneration) {
     if (!instance || dyingGeneration != generation) return; // already replaced
     ready = false;
-    log(LogLevel::Warn,
-        QStringLiteral("Worker exceeded %1; starting a fresh instance.").arg(reason));
-    discardInstance();
+    log(LogLevel::Warn, reason + QStringLiteral("; starting a fresh instance."));
+    discardInstance(reason);
     startInstance();
 }
 
@@ -233,7 +233,7 @@ Worker::Worker(WorkerOptions options, QObject* parent)
 Worker::~Worker() {
     if (d->thread.joinable()) {
         d->loop.post([this] {
-            d->discardInstance();
+            d->discardInstance(QStringLiteral("kiln is shutting down"));
             d->loop.quit();
         });
         d->thread.join();
@@ -258,7 +258,7 @@ void Worker::reload(const ProjectConfig& project) {
     d->loop.post([this, project] {
         d->reloadsPending.fetch_sub(1);
         d->options.project = project;
-        d->discardInstance();
+        d->discardInstance(QStringLiteral("the worker was reloaded while the request ran"));
         d->startInstance();
     });
 }

@@ -85,8 +85,25 @@ WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
                 {[this](LogLevel level, LogSource source, const QString& text) {
                      m_hooks.log(level, source, text);
                  },
-                 kJsHeapLimitBytes, [this] { m_hooks.died(QStringLiteral("its memory limit")); }})
+                 kJsHeapLimitBytes,
+                 [this] { m_hooks.died(QStringLiteral("Worker exceeded its memory limit")); }})
     , m_bindings(makeHostBindings({m_async, options.persistDir, sinks.storeChanged})) {}
+
+void WorkerInstance::failInFlight(const QString& why) {
+    const QByteArray body = "The worker instance ended before answering: " + why.toUtf8() + ".\n";
+    for (auto& [id, exchange] : std::exchange(m_exchanges, {})) {
+        if (exchange->responseStarted()) {
+            exchange->abort(); // part of a response went out: the client must see it cut
+            continue;
+        }
+        exchange->respond(500, "Internal Server Error",
+                          {{"content-type", "text/plain;charset=UTF-8"},
+                           {"content-length", QByteArray::number(body.size())}});
+        exchange->write(body);
+        exchange->finish();
+    }
+    m_inFlight.store(0, std::memory_order_relaxed);
+}
 
 WorkerInstance::~WorkerInstance() {
     *m_alive = false;

@@ -116,10 +116,11 @@ void WorkerInstance::opUntimedRun(Args args) {
     if (self(args)->m_hooks.untimed) self(args)->m_hooks.untimed();
 }
 
-// After a memory limit the instance's Python heap cannot be trusted: worker.mjs calls this
-// once the failing request has its 500, and the host boots a replacement.
+// ops.retire(why): after a memory limit the instance's Python heap cannot be trusted, and after
+// os._exit() the interpreter is gone. worker.mjs calls this (once the failing request has its
+// 500, where it can still answer) and the host boots a replacement.
 void WorkerInstance::opRetire(Args args) {
-    self(args)->m_hooks.died(QStringLiteral("its memory limit"));
+    self(args)->m_hooks.died(toQString(args.GetIsolate(), args[0]));
 }
 
 // ops.reportException(text): an uncaught exception of worker code, as printed.

@@ -127,6 +127,11 @@ void HttpExchange::finish() {
     post();
 }
 
+bool HttpExchange::responseStarted() const {
+    QMutexLocker lock(&m_mutex);
+    return m_respondCalled;
+}
+
 void HttpExchange::abort() {
     {
         QMutexLocker lock(&m_mutex);

@@ -60,6 +60,8 @@ public:
     // (onClosed, or finish() while the buffer was still above the mark). Bytes beyond a declared
     // Content-Length and body bytes for HEAD, 204 and 304 are dropped.
     void write(const QByteArray& data, std::function<void()> ready = {});
+    // Whether respond() (or a write() or finish() that implies it) was called.
+    bool responseStarted() const;
     // Ends the response. If fewer bytes than the declared Content-Length were written, the
     // connection is closed so the client sees the truncation.
     void finish();

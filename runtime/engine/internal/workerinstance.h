@@ -26,9 +26,9 @@ public:
         std::function<void(LogLevel, LogSource, const QString&)> log;
         std::function<void(const QString& text)> exception; // logs it too
         std::function<void(const QString& name, double start, double end)> span;
-        std::function<void(const QString& reason)> died; // replace me
-        std::function<void()> untimed;                   // the current run is host work
-        std::function<void()> projectCodeBegins; // Pyodide is up: the project's own code runs
+        std::function<void(const QString& why)> died; // replace me (why: a sentence)
+        std::function<void()> untimed;                // the current run is host work
+        std::function<void()> projectCodeBegins;      // Pyodide is up: the project's own code runs
     };
 
     WorkerInstance(EventLoop& loop, const WorkerOptions& options, const WorkerSinks& sinks,
@@ -42,6 +42,9 @@ public:
                    std::function<void(bool ok)> done);
 
     JsRuntime& runtime() { return m_runtime; }
+    // Answers every request still in flight with a 500 naming `why` (one whose response has
+    // begun is cut off instead): the instance is being thrown away.
+    void failInFlight(const QString& why);
     // Requests this instance has taken and not answered yet; any thread.
     int requestsInFlight() const { return m_inFlight.load(std::memory_order_relaxed); }
     // Any thread (the CPU watchdog): ask Python to stop with KeyboardInterrupt through
