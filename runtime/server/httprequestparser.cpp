@@ -5,6 +5,7 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -67,6 +68,13 @@ struct HttpRequestParser::Private {
     bool inTrailers = false; // chunked trailers reuse the header callbacks: counted, not kept
     int errorStatus = 0;
     QByteArray errorReason;
+    // llhttp 8 skips the two bytes after a chunk's data whatever they are ("5\r\nhelloXX3..."
+    // passes): a front end that reads them differently would see another request in the body
+    // (request smuggling). So the parser checks them itself: `crlfMatched` counts how much of
+    // the CRLF has been seen once a chunk's data ended, -1 while no check is pending.
+    quint64 chunkLeft = 0;
+    int crlfMatched = -1;
+    const char* bufferEnd = nullptr; // end of the bytes handed to the current llhttp_execute
 
     static Private* self(llhttp_t* p) { return static_cast<Private*>(p->data); }
 
@@ -88,6 +96,8 @@ struct HttpRequestParser::Private {
         Private* d = self(p);
         d->headerBytes = 0;
         d->inTrailers = false;
+        d->chunkLeft = 0;
+        d->crlfMatched = -1;
         d->head = HttpRequestHead();
         d->method.clear();
         d->field.clear();
@@ -155,8 +165,24 @@ struct HttpRequestParser::Private {
         d->inTrailers = true;
         return 0;
     }
+    static int onChunkHeader(llhttp_t* p) {
+        self(p)->chunkLeft = p->content_length; // the chunk's size, as llhttp parsed it
+        return 0;
+    }
     static int onBody(llhttp_t* p, const char* at, size_t n) {
-        self(p)->sink->parserBody(at, qsizetype(n));
+        Private* d = self(p);
+        d->sink->parserBody(at, qsizetype(n));
+        if (!(p->flags & F_CHUNKED)) return 0;
+        d->chunkLeft -= std::min<quint64>(d->chunkLeft, n);
+        if (d->chunkLeft != 0) return 0;
+        d->crlfMatched = 0;
+        return d->checkChunkEnd(at + n, d->bufferEnd);
+    }
+    // Matches what of [from, to) continues the CRLF after a chunk's data.
+    int checkChunkEnd(const char* from, const char* to) {
+        for (; crlfMatched >= 0 && crlfMatched < 2 && from < to; ++from, ++crlfMatched)
+            if (*from != "\r\n"[crlfMatched]) return fail(400, "chunk data not followed by CRLF");
+        if (crlfMatched == 2) crlfMatched = -1;
         return 0;
     }
     static int onMessageComplete(llhttp_t* p) {
@@ -236,6 +262,7 @@ struct HttpRequestParser::Private {
             st.on_header_value = onHeaderValue;
             st.on_header_value_complete = onHeaderValueComplete;
             st.on_headers_complete = onHeadersComplete;
+            st.on_chunk_header = onChunkHeader;
             st.on_body = onBody;
             st.on_message_complete = onMessageComplete;
             return st;
@@ -258,6 +285,13 @@ HttpRequestParser::Result HttpRequestParser::execute(const char* data, qsizetype
     Result r;
     const char* p = data;
     const char* end = data + size;
+    d->bufferEnd = end;
+    if (d->crlfMatched >= 0 && d->checkChunkEnd(data, end) != 0) {
+        r.status = Status::Error;
+        r.httpStatus = d->errorStatus;
+        r.reason = d->errorReason;
+        return r;
+    }
     for (;;) {
         const llhttp_errno_t err = llhttp_execute(&d->parser, p, size_t(end - p));
         if (err == HPE_OK) {

@@ -137,6 +137,7 @@ private Q_SLOTS:
     // test_httpserver_errors.cpp
     void malformedRequestGets400();
     void malformedBodyGets400();
+    void junkAfterChunkDataGets400();
     void oversizedHeadersGet431();
     void errorReplyIsNotReset();
     void unsupportedTransferEncodingGets501();
