@@ -178,12 +178,17 @@ void D1Binding::opRun(Args args) {
                     .Check());
         resolver->Resolve(s.context, resultsToJs(s, *r)).Check();
     };
+    auto cancel = self(args)->cancelFlag(scope);
     const bool read = isLoneRead(statements);
     if (read)
         return args.GetReturnValue().Set(self(args)->m_async.runNow(
-            scope, [db, &statements] { return db->run(statements); }, settle));
+            scope, [db, &statements, &cancel] { return db->run(statements, cancel); }, settle));
     args.GetReturnValue().Set(self(args)->m_async.run(
-        scope, [db, statements = std::move(statements)] { return db->run(statements); }, settle));
+        scope,
+        [db, statements = std::move(statements), cancel = std::move(cancel)] {
+            return db->run(statements, cancel);
+        },
+        settle));
 }
 
 void D1Binding::opRunJson(Args args) {
@@ -224,16 +229,17 @@ void D1Binding::runAsJson(Args args, std::vector<D1Statement>&& statements, bool
     if (!db) return;
     auto* isolate = args.GetIsolate();
     const JsScope scope{isolate, isolate->GetCurrentContext()};
+    auto cancel = self(args)->cancelFlag(scope);
     if (isLoneRead(statements)) {
-        auto r = db->runJson(statements, withMeta);
+        auto r = db->runJson(statements, withMeta, cancel);
         if (!r)
             return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, r.error()))));
         return args.GetReturnValue().Set(utf8String(isolate, *r));
     }
     args.GetReturnValue().Set(self(args)->m_async.run(
         scope,
-        [db, withMeta, statements = std::move(statements)] {
-            return db->runJson(statements, withMeta);
+        [db, withMeta, statements = std::move(statements), cancel = std::move(cancel)] {
+            return db->runJson(statements, withMeta, cancel);
         },
         [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
            std::expected<QByteArray, QString>&& r) {

@@ -29,7 +29,8 @@ public:
     explicit D1Binding(const BindingContext& context)
         : m_async(context.async)
         , m_persistDir(context.persistDir)
-        , m_changed(context.changed) {}
+        , m_changed(context.changed)
+        , m_requestCancel(context.requestCancel) {}
     void install(const JsScope& scope, v8::Local<v8::Object> ops) override;
 
 private:
@@ -46,6 +47,11 @@ private:
     AsyncOps& m_async;
     QString m_persistDir;
     std::function<void(StoreKind, const QString&, const QString&)> m_changed;
+    std::function<D1Database::QueryCancel(const JsScope&)> m_requestCancel;
+    // The calling request's cancel flag: its queries stop once it has ended.
+    D1Database::QueryCancel cancelFlag(const JsScope& scope) const {
+        return m_requestCancel ? m_requestCancel(scope) : nullptr;
+    }
     std::vector<std::shared_ptr<D1Database>> m_databases;
     static constexpr size_t kMaxSqlTexts = 10000;
     std::vector<QString> m_sqlTexts; // by d1Prepare id

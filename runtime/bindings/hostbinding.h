@@ -3,6 +3,7 @@
 #include "engine/internal/asyncops.h"
 #include "engine/workeroptions.h"
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,9 @@ struct BindingContext {
     QString persistDir; // a StateLayout root
     // Called after a write commits (pool thread or engine thread); may be empty.
     std::function<void(StoreKind kind, const QString& id, const QString& key)> changed;
+    // The cancel flag of the request the running JS belongs to (set once that request has
+    // ended without its response: the client went away), or null outside any request.
+    std::function<std::shared_ptr<const std::atomic<bool>>(const JsScope&)> requestCancel;
 };
 
 // Reports the writes of one opened store: the binding's `changed` hook bound to its kind and

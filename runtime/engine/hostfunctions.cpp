@@ -169,8 +169,16 @@ void opDecode(Args args) {
 }
 
 // Timers: fn runs as a loop task; a repeating one re-arms itself after running.
+// A timer keeps the continuation data current when it was set (which request it belongs to,
+// see WorkerInstance::serve) and runs its callback with it: Pyodide's event loop steps Python
+// tasks from timers, and a host op called from a task must know its request.
+struct Timer {
+    std::uint64_t loopId = 0;
+    v8::Global<v8::Function> fn;
+    v8::Global<v8::Value> continuation;
+};
 struct TimerState {
-    std::map<int, std::pair<std::uint64_t, v8::Global<v8::Function>>> timers;
+    std::map<int, Timer> timers;
     int nextId = 1;
 };
 
@@ -190,7 +198,7 @@ void armTimer(JsRuntime* runtime, int id, double ms, bool repeat) {
     auto it = state.timers.find(id);
     if (it == state.timers.end()) return;
     v8::Isolate* owner = runtime->isolate();
-    it->second.first = runtime->loop().postDelayed(ms, [runtime, owner, id, ms, repeat] {
+    it->second.loopId = runtime->loop().postDelayed(ms, [runtime, owner, id, ms, repeat] {
         auto all = allTimers().find(owner);
         if (all == allTimers().end()) return;
         auto& st = all->second;
@@ -200,12 +208,15 @@ void armTimer(JsRuntime* runtime, int id, double ms, bool repeat) {
         v8::HandleScope handles(isolate);
         auto context = runtime->context();
         v8::Context::Scope contextScope(context);
-        auto fn = found->second.second.Get(isolate);
+        auto fn = found->second.fn.Get(isolate);
+        auto continuation = found->second.continuation.Get(isolate);
         if (!repeat) st.timers.erase(found);
         v8::TryCatch tryCatch(isolate);
+        context->SetContinuationPreservedEmbedderData(continuation);
         if (fn->Call(context, context->Global(), 0, nullptr).IsEmpty() && tryCatch.HasCaught() &&
             !tryCatch.HasTerminated())
             runtime->reportException({isolate, context}, tryCatch);
+        context->SetContinuationPreservedEmbedderData(v8::Undefined(isolate));
         if (repeat && st.timers.count(id)) armTimer(runtime, id, ms, true);
     });
 }
@@ -219,8 +230,10 @@ void opTimerStart(Args args) {
     const bool repeat = args[2]->BooleanValue(isolate);
     auto& state = timerState(isolate);
     const int id = state.nextId++;
+    auto context = isolate->GetCurrentContext();
     state.timers.emplace(
-        id, std::make_pair(0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>())));
+        id, Timer{0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>()),
+                  v8::Global<v8::Value>(isolate, context->GetContinuationPreservedEmbedderData())});
     armTimer(&runtimeOf(args), id, ms, repeat);
     args.GetReturnValue().Set(id);
 }
@@ -230,7 +243,7 @@ void opTimerCancel(Args args) {
     const int id = args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
     auto it = state.timers.find(id);
     if (it == state.timers.end()) return;
-    runtimeOf(args).loop().cancel(it->second.first);
+    runtimeOf(args).loop().cancel(it->second.loopId);
     state.timers.erase(it);
 }
 
@@ -352,7 +365,7 @@ void clearHostTimers(JsRuntime& runtime) {
     auto it = allTimers().find(runtime.isolate());
     if (it == allTimers().end()) return;
     for (auto& [id, timer] : it->second.timers)
-        runtime.loop().cancel(timer.first);
+        runtime.loop().cancel(timer.loopId);
     allTimers().erase(it);
 }
 

@@ -87,10 +87,20 @@ WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
                  },
                  kJsHeapLimitBytes,
                  [this] { m_hooks.died(QStringLiteral("Worker exceeded its memory limit")); }})
-    , m_bindings(makeHostBindings({m_async, options.persistDir, sinks.storeChanged})) {}
+    , m_bindings(
+          makeHostBindings({m_async, options.persistDir, sinks.storeChanged,
+                            [this](const JsScope& scope) { return requestCancel(scope); }})) {}
+
+std::shared_ptr<const std::atomic<bool>> WorkerInstance::requestCancel(const JsScope& scope) const {
+    auto data = scope.context->GetContinuationPreservedEmbedderData();
+    if (!data->IsInt32()) return nullptr;
+    auto it = m_cancels.find(data.As<v8::Int32>()->Value());
+    return it == m_cancels.end() ? nullptr : it->second;
+}
 
 void WorkerInstance::failInFlight(const QString& why) {
     const QByteArray body = "The worker instance ended before answering: " + why.toUtf8() + ".\n";
+    m_cancels.clear();
     for (auto& [id, exchange] : std::exchange(m_exchanges, {})) {
         if (exchange->responseStarted()) {
             exchange->abort(); // part of a response went out: the client must see it cut
@@ -272,6 +282,9 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     }
     m_exchanges.emplace(id, exchange);
     m_inFlight.store(int(m_exchanges.size()), std::memory_order_relaxed);
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    m_cancels.emplace(id, cancel);
+    exchange->onClosed([cancel] { cancel->store(true); });
     v8::Local<v8::Value> argv[] = {
         v8::Integer::New(scope.isolate, id),
         toV8(scope.isolate, QString::fromLatin1(head.method)),
@@ -280,7 +293,12 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         v8::Boolean::New(scope.isolate, exchange->hasBody()),
     };
     v8::TryCatch tryCatch(scope.isolate);
-    if (callExport(scope, "serveExchange", 5, argv).IsEmpty()) {
+    // Everything this request's JS schedules (promise reactions, timers) carries its id, which
+    // is how a host op knows which request called it.
+    scope.context->SetContinuationPreservedEmbedderData(v8::Integer::New(scope.isolate, id));
+    const bool threw = callExport(scope, "serveExchange", 5, argv).IsEmpty();
+    scope.context->SetContinuationPreservedEmbedderData(v8::Undefined(scope.isolate));
+    if (threw) {
         m_runtime.reportException(scope, tryCatch);
         dropExchange(id);
         exchange->respond(500, "Internal Server Error", {});

@@ -110,11 +110,17 @@ std::expected<void, QString> D1Database::open() {
             return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
         },
         nullptr);
-    // Every 10k virtual-machine steps (well under a millisecond), the clock is checked.
+    // Every 10k virtual-machine steps (well under a millisecond), the clock and the caller's
+    // cancel flag are checked.
     sqlite3_progress_handler(
         m_db.handle(), 10000,
         [](void* self) {
-            return steadyNs() > static_cast<D1Database*>(self)->m_deadlineNs ? 1 : 0;
+            auto* db = static_cast<D1Database*>(self);
+            if (db->m_cancel && db->m_cancel->load(std::memory_order_relaxed)) {
+                db->m_cancelHit = true;
+                return 1;
+            }
+            return steadyNs() > db->m_deadlineNs ? 1 : 0;
         },
         this);
     sqlite3_update_hook(
@@ -131,6 +137,7 @@ std::expected<void, QString> D1Database::open() {
 }
 
 void D1Database::beginCall() {
+    m_cancelHit = false;
     m_deadlineNs = steadyNs() + qint64(m_timeLimitMs) * 1000000;
     m_changedTables.clear();
     m_lastTable.clear();
@@ -233,8 +240,17 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
 }
 
 std::expected<std::vector<D1Result>, QString>
-D1Database::run(const std::vector<D1Statement>& statements) {
+D1Database::run(const std::vector<D1Statement>& statements, const QueryCancel& cancel) {
     QMutexLocker lock(&m_mutex);
+    m_cancel = cancel.get();
+    auto r = runLocked(statements);
+    m_cancel = nullptr;
+    if (!r && m_cancelHit) return std::unexpected(cancelledError());
+    return r;
+}
+
+std::expected<std::vector<D1Result>, QString>
+D1Database::runLocked(const std::vector<D1Statement>& statements) {
     if (!m_db.isOpen())
         return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
                                                      : m_openError);
@@ -260,8 +276,22 @@ D1Database::run(const std::vector<D1Statement>& statements) {
 }
 
 std::expected<QByteArray, QString> D1Database::runJson(const std::vector<D1Statement>& statements,
-                                                       bool withMeta) {
+                                                       bool withMeta, const QueryCancel& cancel) {
     QMutexLocker lock(&m_mutex);
+    m_cancel = cancel.get();
+    auto r = runJsonLocked(statements, withMeta);
+    m_cancel = nullptr;
+    if (!r && m_cancelHit) return std::unexpected(cancelledError());
+    return r;
+}
+
+QString D1Database::cancelledError() {
+    return QStringLiteral("D1_ERROR: the query was stopped because the request that issued it "
+                          "ended (its client went away): SQLITE_INTERRUPT");
+}
+
+std::expected<QByteArray, QString>
+D1Database::runJsonLocked(const std::vector<D1Statement>& statements, bool withMeta) {
     if (!m_db.isOpen())
         return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
                                                      : m_openError);

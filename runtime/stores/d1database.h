@@ -7,6 +7,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <atomic>
 #include <expected>
 #include <functional>
 #include <limits>
@@ -53,12 +54,17 @@ public:
     std::expected<void, QString> open();
     const QString& path() const { return m_path; }
 
+    // Set (from any thread) when whoever asked for a query no longer wants it: the request
+    // that issued it ended. The running query then stops with SQLITE_INTERRUPT.
+    using QueryCancel = std::shared_ptr<const std::atomic<bool>>;
+
     // Runs the statements in order. More than one (a batch) run in one transaction that
     // rolls back whole if any fails; a single one commits on its own.
-    std::expected<std::vector<D1Result>, QString> run(const std::vector<D1Statement>& statements);
+    std::expected<std::vector<D1Result>, QString> run(const std::vector<D1Statement>& statements,
+                                                      const QueryCancel& cancel = {});
     // The same, the results written as JSON text (stores/d1json.h) as the statements step.
     std::expected<QByteArray, QString> runJson(const std::vector<D1Statement>& statements,
-                                               bool withMeta);
+                                               bool withMeta, const QueryCancel& cancel = {});
     // Several statements separated by semicolons, each with its own result, in one
     // transaction (`kiln d1 execute --command/--file`, migrations).
     std::expected<std::vector<D1Result>, QString> runScript(const QString& sql);
@@ -80,6 +86,12 @@ public:
     void setTimeLimit(int ms) { m_timeLimitMs = ms; }
 
 private:
+    // run() and runJson() with m_mutex held.
+    std::expected<std::vector<D1Result>, QString>
+    runLocked(const std::vector<D1Statement>& statements);
+    std::expected<QByteArray, QString> runJsonLocked(const std::vector<D1Statement>& statements,
+                                                     bool withMeta);
+    static QString cancelledError();
     // With json, columns and rows go there (result.columns/rows stay empty).
     std::expected<D1Result, QString> runOne(const D1Statement& statement,
                                             QByteArray* json = nullptr, bool withMeta = true);
@@ -104,6 +116,8 @@ private:
     // Steady clock; the progress handler stops the call past it. Calls without a limit
     // (dump) set it to the maximum.
     qint64 m_deadlineNs = std::numeric_limits<qint64>::max();
+    const std::atomic<bool>* m_cancel = nullptr; // the current call's, if any
+    bool m_cancelHit = false;                    // the progress handler stopped it for that
 
     QString m_path;
     QMutex m_mutex;

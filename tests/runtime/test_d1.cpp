@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -22,6 +23,8 @@ private Q_SLOTS:
     void exec();
     void errors();
     void cliSeesTheWorkersData();
+    void queryStopsWhenItsClientLeaves_data();
+    void queryStopsWhenItsClientLeaves();
 
 private:
     QJsonValue getJson(const QByteArray& path);
@@ -178,6 +181,45 @@ void TestD1::cliSeesTheWorkersData() {
         QStringLiteral("SELEC oops")},
        &code);
     QCOMPARE(code, 1);
+}
+
+void TestD1::queryStopsWhenItsClientLeaves_data() {
+    QTest::addColumn<QByteArray>("path");
+    QTest::newRow("lone SELECT, engine thread") << QByteArray("/runaway-read");
+    QTest::newRow("batch, pool thread") << QByteArray("/runaway-write");
+}
+
+// A query that would run until D1's 30 s limit stops as soon as the request that issued it is
+// gone (the client closed the connection), so the database and the thread are free for the
+// next request at once; the log says why the query stopped.
+void TestD1::queryStopsWhenItsClientLeaves() {
+    QFETCH(QByteArray, path);
+    const qsizetype from = m_dev.control().received().size();
+    {
+        QTcpSocket client;
+        client.connectToHost(QStringLiteral("127.0.0.1"), m_dev.port());
+        QVERIFY(client.waitForConnected(5000));
+        client.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(client.waitForBytesWritten(5000));
+        QVERIFY(m_dev.control().waitForEvent(
+            QStringLiteral("requestStarted"), 10000,
+            [&](const kiln::protocol::Message& m) {
+                return m.body.value(QStringLiteral("path")).toString().toUtf8() == path;
+            },
+            from));
+        QTest::qWait(500); // the query is running
+    }
+    QVERIFY2(m_dev.control().waitForEvent(
+                 QStringLiteral("log"), 20000,
+                 [](const kiln::protocol::Message& m) {
+                     return m.body.value(QStringLiteral("text"))
+                         .toString()
+                         .contains(QLatin1String("the request that issued it ended"));
+                 },
+                 from),
+             qPrintable(m_dev.output()));
+    const HttpResult next = httpRequest(m_dev.port(), "GET", "/errors", {}, {}, 20000);
+    QCOMPARE(next.status, 200);
 }
 
 QTEST_GUILESS_MAIN(TestD1)

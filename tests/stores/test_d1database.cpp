@@ -6,6 +6,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 using namespace kiln;
 
 class TestD1Database : public QObject {
@@ -22,6 +26,7 @@ private Q_SLOTS:
     void errorsCarrySqlitesMessage();
     void noOtherFileIsReachable();
     void runawayQueryIsInterrupted();
+    void cancelledQueryStops();
 
 private:
     std::vector<D1Result> run(const QString& sql, std::vector<SqlValue> params = {});
@@ -208,6 +213,28 @@ void TestD1Database::runawayQueryIsInterrupted() {
     auto next = m_db->run({{QStringLiteral("SELECT 42"), {}}});
     QVERIFY2(next, next ? "" : qPrintable(next.error()));
     QCOMPARE(std::get<qint64>(next->front().rows.front().front()), 42);
+}
+
+// A query whose caller has gone (the request ended) stops when its cancel flag is set from
+// another thread, and says why (not the time limit's message); the next call runs.
+void TestD1Database::cancelledQueryStops() {
+    const QString forever = QStringLiteral(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n");
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    std::thread canceller([cancel] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        cancel->store(true);
+    });
+    auto r = m_db->runJson({{forever, {}}}, true, cancel);
+    canceller.join();
+    QVERIFY(!r);
+    QVERIFY2(r.error().contains(QLatin1String("the request that issued it ended")),
+             qPrintable(r.error()));
+    // Already cancelled: run() stops at once too. A flag left unset changes nothing.
+    QVERIFY(!m_db->run({{forever, {}}}, cancel));
+    auto next =
+        m_db->run({{QStringLiteral("SELECT 42"), {}}}, std::make_shared<std::atomic<bool>>(false));
+    QVERIFY2(next, next ? "" : qPrintable(next.error()));
 }
 
 QTEST_GUILESS_MAIN(TestD1Database)

@@ -88,7 +88,12 @@ private:
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
     std::atomic<int> m_inFlight{0}; // m_exchanges.size(), readable from the watchdog thread
+    // Per request in flight: set once it ended without a response (the client went away), so
+    // its D1 queries stop. Found through the continuation data serve() gives the request's JS.
+    std::map<int, std::shared_ptr<std::atomic<bool>>> m_cancels;
+    std::shared_ptr<const std::atomic<bool>> requestCancel(const JsScope& scope) const;
     void dropExchange(int id) {
+        m_cancels.erase(id);
         m_exchanges.erase(id);
         m_inFlight.store(int(m_exchanges.size()), std::memory_order_relaxed);
     }

@@ -1,4 +1,8 @@
+import asyncio
+
 from workers import Response, WorkerEntrypoint
+
+FOREVER = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
 
 
 async def error_of(awaitable):
@@ -69,4 +73,13 @@ class Default(WorkerEntrypoint):
                 "column": await error_of(db.prepare("SELECT 1 AS a").first("b")),
                 "type": await error_of(bind_a_dict()),
             })
+        if path in ("runaway-read", "runaway-write"):
+            # After a timer, so the query is issued from a later step of the task.
+            await asyncio.sleep(0.05)
+            if path == "runaway-read":  # a lone SELECT runs on the engine thread
+                await db.prepare(FOREVER).all()
+            else:  # a batch goes to a pool thread
+                await db.batch([db.prepare("CREATE TABLE IF NOT EXISTS counts (n)"),
+                                db.prepare("INSERT INTO counts " + FOREVER)])
+            return Response("finished")
         return Response("?", status=404)
