@@ -185,10 +185,8 @@ void R2Binding::opUploadWrite(Args args) {
     }
     args.GetReturnValue().Set(binding->m_async.run(
         scopeOf(args), std::move(work),
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, bool&& ok) {
-            if (!ok)
-                return reject(s, resolver, "put",
-                              R2Error{10001, QStringLiteral("could not write the object's bytes")});
+        [upload](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, bool&& ok) {
+            if (!ok) return reject(s, resolver, "put", R2Error{10001, upload->error()});
             resolver->Resolve(s.context, v8::Undefined(s.isolate)).Check();
         }));
 }

@@ -119,7 +119,7 @@ int runR2Command(const QStringList& args) {
             const QByteArray chunk = in.read(1 << 20);
             if (chunk.isEmpty()) break;
             if (!(*upload)->append(chunk))
-                return commandFailed(QStringLiteral("put: could not write the object's bytes"));
+                return commandFailed(QStringLiteral("put: ") + (*upload)->error());
         }
         R2PutOptions options;
         if (parser.isSet(QStringLiteral("content-type")))

@@ -10,6 +10,8 @@
 #include <QJsonObject>
 #include <QUuid>
 
+#include <cerrno>
+#include <cstring>
 #include <future>
 
 #include <fcntl.h>
@@ -66,6 +68,12 @@ R2Upload::~R2Upload() {
     }
 }
 
+void R2Upload::setError(const QString& why) {
+    if (m_error.isEmpty())
+        m_error =
+            QStringLiteral("could not write the object's bytes to %1: %2").arg(m_tempPath, why);
+}
+
 bool R2Upload::append(const char* data, qsizetype size, bool last) {
     // MD5 (the etag) is the slowest step and cannot be split, so on a large piece it runs on
     // a thread of its own. This thread writes the piece, asks the kernel to start writing
@@ -80,7 +88,11 @@ bool R2Upload::append(const char* data, qsizetype size, bool last) {
             // no thread to be had: hash here
         }
     }
+    // The system's reason (disk full, quota, ...) from errno: QFile reports a short write
+    // without one.
+    errno = 0;
     const bool ok = m_file.write(data, size) == size && m_file.flush();
+    if (!ok) setError(errno ? QString::fromLocal8Bit(std::strerror(errno)) : m_file.errorString());
     m_size += size;
     if (ok && (last || m_size - m_writeback >= kWritebackBytes)) {
         ::sync_file_range(m_file.handle(), m_writeback, m_size - m_writeback,
@@ -131,6 +143,8 @@ std::expected<void, QString> R2Bucket::open() {
     return {};
 }
 
+// R2's only rule on a key through the Workers binding is its length (miniflare's validator,
+// adapted from the R2 gateway, checks that and nothing else): an empty key is a valid key.
 std::optional<R2Error> R2Bucket::checkKey(const QByteArray& key) {
     if (key.size() > kMaxKeyBytes)
         return R2Error{10020, QStringLiteral("The specified object name is not valid.")};
@@ -153,9 +167,11 @@ std::expected<std::unique_ptr<R2Upload>, R2Error> R2Bucket::beginUpload(bool wit
 }
 
 std::expected<QString, R2Error> R2Bucket::storeBlob(R2Upload& upload) {
-    if (!upload.m_file.flush() || (!upload.m_synced && ::fdatasync(upload.m_file.handle()) != 0))
-        return std::unexpected(storeError(
-            QStringLiteral("%1: could not write the object's bytes").arg(upload.m_tempPath)));
+    if (!upload.m_file.flush())
+        upload.setError(upload.m_file.errorString());
+    else if (!upload.m_synced && ::fdatasync(upload.m_file.handle()) != 0)
+        upload.setError(QString::fromLocal8Bit(std::strerror(errno)));
+    if (!upload.m_error.isEmpty()) return std::unexpected(storeError(upload.m_error));
     upload.m_file.close();
     const QString sha = QString::fromLatin1(upload.m_sha256.result().toHex());
     const QString dest = blobPath(sha);
@@ -497,8 +513,7 @@ R2Bucket::completeMultipart(const QByteArray& key, const QString& uploadId,
                 storeError(QStringLiteral("%1: a part's bytes are missing").arg(in.fileName())));
         while (!in.atEnd())
             if (!(*out)->append(in.read(1 << 20)))
-                return std::unexpected(
-                    storeError(QStringLiteral("could not write the object's bytes")));
+                return std::unexpected(storeError((*out)->error()));
         partsMd5.add(part.md5);
     }
     const qint64 size = (*out)->size();

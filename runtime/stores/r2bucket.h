@@ -53,6 +53,9 @@ public:
     bool append(const char* data, qsizetype size, bool last = false);
     bool append(const QByteArray& chunk) { return append(chunk.constData(), chunk.size()); }
     qint64 size() const { return m_size; }
+    // Why the bytes could not be stored, in the system's words, naming the file ("...: No
+    // space left on device"); empty while nothing failed.
+    const QString& error() const { return m_error; }
     static constexpr qsizetype kParallelHashBytes = 1 << 20;
     // Written bytes are handed to the disk (writeback started, not waited for) every this
     // many, so a long stream's final sync has little left to do.
@@ -69,6 +72,8 @@ private:
     std::unique_ptr<Digest> m_sha1; // only when the put gives a sha1 to check
     bool m_done = false;
     bool m_synced = false; // the last append synced the file
+    QString m_error;
+    void setError(const QString& why);
 };
 
 struct R2PutOptions {

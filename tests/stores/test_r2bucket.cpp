@@ -10,6 +10,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
 #include <sys/resource.h>
 
 using namespace kiln;
@@ -29,6 +33,7 @@ private Q_SLOTS:
     void listing();
     void multipart();
     void oneGibStreamsThrough();
+    void failedWriteSaysWhy();
 
 private:
     std::optional<R2ObjectInfo> put(const QByteArray& key, const QByteArray& bytes,
@@ -99,9 +104,15 @@ void TestR2Bucket::putGetHead() {
 }
 
 void TestR2Bucket::hostileKeysNeverBecomePaths() {
-    const QList<QByteArray> keys = {"../../escape", QByteArray("nul\0key", 7),
-                                    "/abs",         QByteArray(1024, 'k'),
-                                    "\xff\xfe",     "a/../../b",
+    // The empty key is valid: Cloudflare's own local R2 (miniflare's validator, adapted from
+    // the R2 gateway) limits a key's length to 1024 bytes and nothing else.
+    const QList<QByteArray> keys = {"",
+                                    "../../escape",
+                                    QByteArray("nul\0key", 7),
+                                    "/abs",
+                                    QByteArray(1024, 'k'),
+                                    "\xff\xfe",
+                                    "a/../../b",
                                     "C:\\x"};
     for (const auto& key : keys)
         QVERIFY2(put(key, key), key.toHex().constData());
@@ -337,6 +348,32 @@ void TestR2Bucket::oneGibStreamsThrough() {
     const qint64 growth = procStatusKiB("VmRSS") - before;
     qInfo("RSS grew by %lld KiB over a 1 GiB put and get", static_cast<long long>(growth));
     QVERIFY2(growth < 64 * 1024, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(growth)));
+}
+
+// A put the disk refuses (full, over quota) fails with the system's reason and the file, and
+// stores nothing. A file size limit stands in for a full disk: the write fails the same way,
+// with "File too large" instead of "No space left on device".
+void TestR2Bucket::failedWriteSaysWhy() {
+    rlimit limit{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &limit), 0);
+    const rlimit lowered{1 << 20, limit.rlim_max};
+    const auto previous = std::signal(SIGXFSZ, SIG_IGN); // the write fails instead of killing us
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &lowered), 0);
+    auto upload = m_bucket->beginUpload();
+    QVERIFY(upload);
+    const bool written = (*upload)->append(QByteArray(2 << 20, 'x'));
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    std::signal(SIGXFSZ, previous);
+    QVERIFY(!written);
+    const QString error = (*upload)->error();
+    QVERIFY2(error.contains(QLatin1String("could not write the object's bytes to ")) &&
+                 error.contains(QLatin1String("/tmp/")) &&
+                 error.endsWith(QString::fromLocal8Bit(std::strerror(EFBIG))),
+             qPrintable(error));
+    auto put = m_bucket->put("k", **upload, {});
+    QVERIFY(!put);
+    QCOMPARE(put.error().message, error);
+    QVERIFY(!*m_bucket->head("k"));
 }
 
 QTEST_GUILESS_MAIN(TestR2Bucket)
