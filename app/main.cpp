@@ -1,0 +1,55 @@
+// kiln-studio [DIR]: the desktop workbench on a project folder. Without a display it says so
+// in one line and serves the project as `kiln dev` would, so the command still does its job
+// on a server.
+
+#include "kilnprocess.h"
+#include "ui/mainwindow.h"
+
+#include <QApplication>
+#include <QDir>
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+bool haveDisplay() {
+    for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+        if (const char* value = std::getenv(name); value && *value) return true;
+    return false;
+}
+
+int serveHeadless(int argc, char** argv) {
+    std::fprintf(stderr, "kiln-studio: no display found (DISPLAY/WAYLAND_DISPLAY unset); serving "
+                         "the project headless as `kiln dev` does.\n");
+    std::string self = argv[0];
+    const auto slash = self.rfind('/');
+    const std::string kiln =
+        (slash == std::string::npos ? std::string() : self.substr(0, slash + 1)) + "kiln";
+    std::vector<char*> args{const_cast<char*>(kiln.c_str()), const_cast<char*>("dev")};
+    for (int i = 1; i < argc; ++i)
+        args.push_back(argv[i]);
+    args.push_back(nullptr);
+    ::execv(kiln.c_str(), args.data());
+    std::perror(kiln.c_str());
+    return 127;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (!haveDisplay()) return serveHeadless(argc, argv);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("kiln-studio"));
+    QApplication::setOrganizationName(QStringLiteral("kiln"));
+    QApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
+    const QStringList args = QApplication::arguments();
+    const QString project = args.size() > 1 ? args.at(1) : QDir::currentPath();
+    kiln::MainWindow window;
+    window.openProject(QFileInfo(project).absoluteFilePath());
+    window.show();
+    return QApplication::exec();
+}

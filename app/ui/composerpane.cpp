@@ -1,0 +1,217 @@
+#include "composerpane.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QShortcut>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace kiln {
+
+namespace {
+
+void fillTree(QTreeWidgetItem* parent, const QString& key, const QJsonValue& value) {
+    auto* item = new QTreeWidgetItem(parent);
+    item->setText(0, key);
+    if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        item->setText(1, QStringLiteral("{%1}").arg(object.size()));
+        for (auto it = object.begin(); it != object.end(); ++it)
+            fillTree(item, it.key(), it.value());
+    } else if (value.isArray()) {
+        const QJsonArray array = value.toArray();
+        item->setText(1, QStringLiteral("[%1]").arg(array.size()));
+        for (int i = 0; i < array.size(); ++i)
+            fillTree(item, QString::number(i), array.at(i));
+    } else {
+        item->setText(
+            1,
+            QString::fromUtf8(
+                QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).mid(1).chopped(1)));
+    }
+}
+
+QString sizeText(qint64 bytes) {
+    if (bytes < 1024) return QObject::tr("%1 B").arg(bytes);
+    if (bytes < 1024 * 1024) return QObject::tr("%1 KB").arg(double(bytes) / 1024, 0, 'f', 1);
+    return QObject::tr("%1 MB").arg(double(bytes) / (1024 * 1024), 0, 'f', 1);
+}
+
+} // namespace
+
+ComposerPane::ComposerPane(QWidget* parent)
+    : QWidget(parent)
+    , m_network(new QNetworkAccessManager(this))
+    , m_method(new QComboBox(this))
+    , m_url(new QLineEdit(this))
+    , m_send(new QPushButton(tr("Send"), this))
+    , m_headers(new QPlainTextEdit(this))
+    , m_body(new QPlainTextEdit(this))
+    , m_status(new QLabel(this))
+    , m_views(new QTabWidget(this))
+    , m_pretty(new QPlainTextEdit(this))
+    , m_tree(new QTreeWidget(this))
+    , m_raw(new QPlainTextEdit(this))
+    , m_responseHeaders(new QPlainTextEdit(this)) {
+    m_method->setEditable(true); // any token is a method
+    m_method->addItems({QStringLiteral("GET"), QStringLiteral("POST"), QStringLiteral("PUT"),
+                        QStringLiteral("PATCH"), QStringLiteral("DELETE"), QStringLiteral("HEAD"),
+                        QStringLiteral("OPTIONS")});
+    m_url->setPlaceholderText(tr("/path or a full URL"));
+    m_url->setObjectName(QStringLiteral("composerUrl"));
+    m_send->setToolTip(tr("Send (Ctrl+Enter)"));
+    m_headers->setPlaceholderText(tr("Name: value, one per line"));
+    m_body->setPlaceholderText(tr("Body"));
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status->setObjectName(QStringLiteral("composerStatus"));
+    for (auto* view : {m_pretty, m_raw, m_responseHeaders}) {
+        view->setReadOnly(true);
+        view->setFont(QFont(QStringLiteral("monospace")));
+    }
+    m_pretty->setObjectName(QStringLiteral("composerBody"));
+    m_tree->setHeaderLabels({tr("Key"), tr("Value")});
+    m_views->addTab(m_pretty, tr("Body"));
+    m_views->addTab(m_tree, tr("JSON"));
+    m_views->addTab(m_raw, tr("Raw"));
+    m_views->addTab(m_responseHeaders, tr("Headers"));
+
+    auto* line = new QHBoxLayout;
+    line->addWidget(m_method);
+    line->addWidget(m_url, 1);
+    line->addWidget(m_send);
+    auto* requestTabs = new QTabWidget(this);
+    requestTabs->addTab(m_body, tr("Body"));
+    requestTabs->addTab(m_headers, tr("Headers"));
+    auto* response = new QWidget(this);
+    auto* responseLayout = new QVBoxLayout(response);
+    responseLayout->setContentsMargins(0, 0, 0, 0);
+    responseLayout->addWidget(m_status);
+    responseLayout->addWidget(m_views, 1);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(requestTabs);
+    split->addWidget(response);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 3);
+    split->setSizes({120, 480}); // the answer is what a person reads
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(line);
+    layout->addWidget(split, 1);
+
+    connect(m_send, &QPushButton::clicked, this, &ComposerPane::send);
+    connect(m_url, &QLineEdit::returnPressed, this, &ComposerPane::send);
+    for (const auto& keys :
+         {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
+        auto* shortcut = new QShortcut(keys, this);
+        shortcut->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(shortcut, &QShortcut::activated, this, &ComposerPane::send);
+    }
+}
+
+void ComposerPane::setBaseUrl(const QString& url) {
+    m_baseUrl = url;
+    if (m_url->text().isEmpty()) m_url->setPlaceholderText(url + QStringLiteral("/"));
+}
+
+void ComposerPane::setRequest(const HttpCallRequest& request) {
+    m_method->setCurrentText(QString::fromLatin1(request.method));
+    m_url->setText(request.url.toString());
+    QStringList headers;
+    for (const auto& [name, value] : request.headers)
+        headers.append(QString::fromLatin1(name + ": " + value));
+    m_headers->setPlainText(headers.join(QLatin1Char('\n')));
+    m_body->setPlainText(QString::fromUtf8(request.body));
+}
+
+HttpCallRequest ComposerPane::request() const {
+    HttpCallRequest r;
+    r.method = m_method->currentText().trimmed().toUpper().toLatin1();
+    const QString text = m_url->text().trimmed();
+    const QUrl typed(text);
+    r.url = typed.isRelative() || text.isEmpty()
+                ? QUrl(m_baseUrl + QStringLiteral("/")).resolved(QUrl(text))
+                : typed;
+    const QStringList lines = m_headers->toPlainText().split(QLatin1Char('\n'));
+    for (const QString& line : lines) {
+        const qsizetype colon = line.indexOf(QLatin1Char(':'));
+        if (colon > 0)
+            r.headers.append(
+                {line.left(colon).trimmed().toLatin1(), line.mid(colon + 1).trimmed().toUtf8()});
+    }
+    r.body = m_body->toPlainText().toUtf8();
+    return r;
+}
+
+void ComposerPane::send() {
+    delete m_call; // a second send replaces the one in flight
+    m_status->setText(tr("Sending…"));
+    m_call = new HttpCall(m_network, request(), this);
+    connect(m_call, &HttpCall::progress, this,
+            [this](const HttpCallResponse& soFar) { show(soFar, false); });
+    connect(m_call, &HttpCall::finished, this, [this](const HttpCallResponse& done) {
+        show(done, true);
+        m_last = done;
+        if (m_call) m_call->deleteLater();
+        Q_EMIT responded(done);
+    });
+}
+
+QString ComposerPane::statusText() const {
+    return m_status->text();
+}
+
+QString ComposerPane::bodyText() const {
+    return m_pretty->toPlainText();
+}
+
+void ComposerPane::show(const HttpCallResponse& r, bool done) {
+    if (!r.error.isEmpty()) {
+        m_status->setText(tr("Failed: %1").arg(r.error));
+        return;
+    }
+    m_status->setText(
+        tr("%1 %2 · %3 · first byte %4 ms%5")
+            .arg(r.status)
+            .arg(QString::fromLatin1(r.reason))
+            .arg(sizeText(r.bodyBytes))
+            .arg(r.firstByteMs, 0, 'f', 1)
+            .arg(done ? tr(" · total %1 ms").arg(r.totalMs, 0, 'f', 1) : tr(" · receiving…")));
+    if (!done) return; // the views are filled once: a long stream does not re-lay them out
+    QStringList headerLines;
+    for (const auto& [name, value] : r.headers)
+        headerLines.append(QString::fromLatin1(name) + QStringLiteral(": ") +
+                           QString::fromUtf8(value));
+    m_responseHeaders->setPlainText(headerLines.join(QLatin1Char('\n')));
+    constexpr qsizetype kShown = 1 << 20; // a text view of more is not read, only scrolled
+    const QByteArray head = r.body.left(kShown);
+    const QString note = r.bodyBytes > head.size()
+                             ? tr("\n… %1 more not shown").arg(sizeText(r.bodyBytes - head.size()))
+                             : QString();
+    m_raw->setPlainText(QString::fromUtf8(head) + note);
+    m_tree->clear();
+    QJsonParseError error{};
+    const QJsonDocument json = r.header("content-type").contains("json") && !r.truncated
+                                   ? QJsonDocument::fromJson(r.body, &error)
+                                   : QJsonDocument();
+    if (!json.isNull()) {
+        m_pretty->setPlainText(QString::fromUtf8(json.toJson(QJsonDocument::Indented)));
+        fillTree(m_tree->invisibleRootItem(), QStringLiteral("(root)"),
+                 json.isObject() ? QJsonValue(json.object()) : QJsonValue(json.array()));
+        m_tree->expandToDepth(1);
+    } else {
+        m_pretty->setPlainText(QString::fromUtf8(head) + note);
+    }
+}
+
+} // namespace kiln

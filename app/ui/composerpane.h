@@ -1,0 +1,59 @@
+#pragma once
+
+#include "httpcall.h"
+
+#include <QPointer>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QNetworkAccessManager;
+class QPlainTextEdit;
+class QPushButton;
+class QTabWidget;
+class QTreeWidget;
+
+namespace kiln {
+
+// The request composer: method, URL (the running worker's by default), headers and body;
+// Ctrl+Enter sends. The response shows status, timing and size, the body pretty-printed
+// (JSON as a tree and indented text), raw, and the headers. Bodies stream in as they arrive;
+// past 16 MB only the head is kept.
+class ComposerPane : public QWidget {
+    Q_OBJECT
+public:
+    explicit ComposerPane(QWidget* parent = nullptr);
+
+    // The running worker's address: relative URLs (and an empty field) resolve against it.
+    void setBaseUrl(const QString& url);
+    void setRequest(const HttpCallRequest& request);
+    HttpCallRequest request() const;
+    void send();
+    const HttpCallResponse& lastResponse() const { return m_last; }
+    QString statusText() const;
+    QString bodyText() const;
+
+Q_SIGNALS:
+    void responded(const kiln::HttpCallResponse& response);
+
+private:
+    void show(const HttpCallResponse& response, bool done);
+    QString m_baseUrl;
+    QNetworkAccessManager* m_network;
+    QPointer<HttpCall> m_call;
+    HttpCallResponse m_last;
+    QComboBox* m_method;
+    QLineEdit* m_url;
+    QPushButton* m_send;
+    QPlainTextEdit* m_headers;
+    QPlainTextEdit* m_body;
+    QLabel* m_status;
+    QTabWidget* m_views;
+    QPlainTextEdit* m_pretty;
+    QTreeWidget* m_tree;
+    QPlainTextEdit* m_raw;
+    QPlainTextEdit* m_responseHeaders;
+};
+
+} // namespace kiln

@@ -1,0 +1,139 @@
+#include "editorarea.h"
+
+#include "editor/codeeditor.h"
+#include "editor/textfile.h"
+
+#include <QFileInfo>
+#include <QMessageBox>
+
+namespace kiln {
+
+EditorArea::EditorArea(QWidget* parent)
+    : QTabWidget(parent) {
+    setDocumentMode(true);
+    setTabsClosable(true);
+    setMovable(true);
+    connect(this, &QTabWidget::tabCloseRequested, this, [this](int index) {
+        auto* editor = qobject_cast<CodeEditor*>(widget(index));
+        if (editor && editor->isModified()) {
+            const auto answer = QMessageBox::question(
+                this, tr("Unsaved changes"),
+                tr("Save the changes to %1?").arg(QFileInfo(editor->path()).fileName()),
+                QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+            if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !save(editor)))
+                return;
+        }
+        if (editor) m_watcher.removePath(editor->path());
+        removeTab(index);
+        if (editor) editor->deleteLater();
+    });
+    connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &EditorArea::onFileChanged);
+}
+
+CodeEditor* EditorArea::editorFor(const QString& path) const {
+    const QString canonical = QFileInfo(path).absoluteFilePath();
+    for (int i = 0; i < count(); ++i)
+        if (auto* e = qobject_cast<CodeEditor*>(widget(i)); e && e->path() == canonical) return e;
+    return nullptr;
+}
+
+CodeEditor* EditorArea::current() const {
+    return qobject_cast<CodeEditor*>(currentWidget());
+}
+
+CodeEditor* EditorArea::openFile(const QString& path, int line) {
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    CodeEditor* editor = editorFor(absolute);
+    if (!editor) {
+        auto file = TextFile::load(absolute);
+        if (!file) {
+            Q_EMIT message(file.error());
+            return nullptr;
+        }
+        editor = new CodeEditor(absolute, this);
+        editor->setText(file->text);
+        editor->setModified(false);
+        if (!file->editable) {
+            editor->setReadOnly(true);
+            Q_EMIT message(tr("%1 is read-only: %2").arg(absolute, file->whyReadOnly));
+        }
+        const int index = addTab(editor, QFileInfo(absolute).fileName());
+        setTabToolTip(index, absolute);
+        connect(editor, &CodeEditor::modificationChanged, this,
+                [this, editor](bool) { updateTitle(editor); });
+        m_watcher.addPath(absolute);
+    }
+    setCurrentWidget(editor);
+    if (line > 0) editor->goToLine(line);
+    return editor;
+}
+
+void EditorArea::updateTitle(CodeEditor* editor) {
+    const int index = indexOf(editor);
+    if (index < 0) return;
+    setTabText(index, QFileInfo(editor->path()).fileName() +
+                          (editor->isModified() ? QStringLiteral(" •") : QString()));
+}
+
+bool EditorArea::save(CodeEditor* editor) {
+    if (!editor || editor->isReadOnly() || !editor->isModified()) return true;
+    m_watcher.removePath(editor->path()); // our own write is not a change from outside
+    auto r = TextFile::save(editor->path(), editor->text());
+    m_watcher.addPath(editor->path());
+    if (!r) {
+        Q_EMIT message(r.error());
+        return false;
+    }
+    editor->setModified(false);
+    Q_EMIT saved(editor->path());
+    return true;
+}
+
+bool EditorArea::saveCurrent() {
+    return save(current());
+}
+
+bool EditorArea::saveAll() {
+    bool ok = true;
+    for (int i = 0; i < count(); ++i)
+        ok = save(qobject_cast<CodeEditor*>(widget(i))) && ok;
+    return ok;
+}
+
+bool EditorArea::hasUnsaved() const {
+    for (int i = 0; i < count(); ++i)
+        if (auto* e = qobject_cast<CodeEditor*>(widget(i)); e && e->isModified()) return true;
+    return false;
+}
+
+void EditorArea::markError(const QString& path, int line, const QString& message) {
+    clearErrors();
+    if (CodeEditor* editor = openFile(path)) editor->setError(line, message);
+}
+
+void EditorArea::clearErrors() {
+    for (int i = 0; i < count(); ++i)
+        if (auto* e = qobject_cast<CodeEditor*>(widget(i))) e->clearErrors();
+}
+
+void EditorArea::onFileChanged(const QString& path) {
+    CodeEditor* editor = editorFor(path);
+    if (!editor) return;
+    if (QFileInfo::exists(path)) m_watcher.addPath(path); // editors that replace files
+    auto file = TextFile::load(path);
+    if (!file || file->text == editor->text()) return;
+    if (editor->isModified() &&
+        QMessageBox::question(this, tr("File changed on disk"),
+                              tr("%1 changed on disk, and you have unsaved changes here. Load "
+                                 "the version on disk (your changes are lost)?")
+                                  .arg(path)) != QMessageBox::Yes)
+        return;
+    int line = 0, index = 0;
+    editor->getCursorPosition(&line, &index);
+    editor->setText(file->text);
+    editor->setModified(false);
+    editor->setCursorPosition(line, index);
+    Q_EMIT message(tr("%1 was reloaded from disk").arg(path));
+}
+
+} // namespace kiln

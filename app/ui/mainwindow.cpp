@@ -1,0 +1,230 @@
+#include "mainwindow.h"
+
+#include "composerpane.h"
+#include "editor/codeeditor.h"
+#include "editorarea.h"
+#include "kilnprocess.h"
+#include "logmodel.h"
+#include "logpane.h"
+#include "project/projectconfig.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFileSystemModel>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QTreeView>
+
+namespace kiln {
+
+namespace {
+
+QDockWidget* dock(QMainWindow* window, const QString& title, const QString& name, QWidget* w,
+                  Qt::DockWidgetArea area) {
+    auto* d = new QDockWidget(title, window);
+    d->setObjectName(name);
+    d->setWidget(w);
+    window->addDockWidget(area, d);
+    return d;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , m_kiln(new KilnProcess(this))
+    , m_log(new LogModel(this))
+    , m_editors(new EditorArea(this))
+    , m_logPane(new LogPane(m_log, this))
+    , m_composer(new ComposerPane(this))
+    , m_tree(new QTreeView(this))
+    , m_state(new QLabel(this)) {
+    setWindowTitle(tr("Kiln Studio"));
+    setCentralWidget(m_editors);
+    dock(this, tr("Project"), QStringLiteral("projectDock"), m_tree, Qt::LeftDockWidgetArea);
+    dock(this, tr("Requests"), QStringLiteral("composerDock"), m_composer, Qt::RightDockWidgetArea);
+    dock(this, tr("Log"), QStringLiteral("logDock"), m_logPane, Qt::BottomDockWidgetArea);
+    statusBar()->addPermanentWidget(m_state);
+    m_state->setObjectName(QStringLiteral("runtimeState"));
+    m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    createActions();
+    connectRuntime();
+    connect(m_editors, &EditorArea::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(m_logPane, &LogPane::openLocation, this,
+            [this](const QString& file, int line) { m_editors->openFile(file, line); });
+    connect(m_tree, &QTreeView::activated, this, [this](const QModelIndex& index) {
+        const QString path = index.data(QFileSystemModel::FilePathRole).toString();
+        if (QFileInfo(path).isFile()) m_editors->openFile(path);
+    });
+    resize(1280, 760);
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    auto* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
+    auto add = [&](QMenu* menu, const QString& text, const QKeySequence& keys, auto fn,
+                   bool onToolbar = false) {
+        QAction* action = menu->addAction(text, this, fn);
+        action->setShortcut(keys);
+        if (onToolbar) toolbar->addAction(action);
+        return action;
+    };
+    add(file, tr("&Open Project…"), QKeySequence::Open, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a project folder"));
+        if (!dir.isEmpty()) openProject(dir);
+    });
+    add(
+        file, tr("&Save"), QKeySequence::Save, [this] { m_editors->saveCurrent(); }, true);
+    add(file, tr("Save &All"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S),
+        [this] { m_editors->saveAll(); });
+    add(file, tr("Toggle &Comment"), QKeySequence(Qt::CTRL | Qt::Key_Slash), [this] {
+        if (auto* e = m_editors->current()) e->toggleComment();
+    });
+    file->addSeparator();
+    add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
+    add(
+        run, tr("&Start"), QKeySequence(Qt::Key_F5), [this] { m_kiln->start(); }, true);
+    add(
+        run, tr("S&top"), QKeySequence(Qt::SHIFT | Qt::Key_F5), [this] { m_kiln->stop(); }, true);
+    add(
+        run, tr("&Restart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5),
+        [this] { m_kiln->restart(); }, true);
+    add(run, tr("Send &Request"), QKeySequence(Qt::CTRL | Qt::Key_Return),
+        [this] { m_composer->send(); });
+}
+
+void MainWindow::connectRuntime() {
+    connect(m_kiln, &KilnProcess::stateChanged, this, [this](KilnProcess::State state) {
+        switch (state) {
+        case KilnProcess::State::Stopped:
+            return setStatus(tr("Stopped"));
+        case KilnProcess::State::Starting:
+            return setStatus(tr("Starting…"));
+        case KilnProcess::State::Running:
+            return setStatus(tr("Running on %1").arg(m_url));
+        case KilnProcess::State::Crashed:
+            return setStatus(tr("kiln stopped unexpectedly"));
+        }
+    });
+    connect(m_kiln, &KilnProcess::ready, this, [this](const protocol::ReadyEvent& ready) {
+        m_url = ready.url;
+        m_composer->setBaseUrl(ready.url);
+        if (ready.bootError.isEmpty()) {
+            m_editors->clearErrors();
+            setStatus(
+                tr("Running on %1 · started in %2 ms").arg(ready.url).arg(ready.bootMs, 0, 'f', 0));
+        } else {
+            setStatus(tr("Running on %1 · the worker failed to start").arg(ready.url));
+        }
+    });
+    connect(m_kiln, &KilnProcess::logged, this, [this](const protocol::LogEvent& event) {
+        m_log->append(event.level, event.source, event.text, m_projectDir);
+    });
+    connect(m_kiln, &KilnProcess::exceptionRaised, this, [this](const protocol::ExceptionEvent& e) {
+        for (auto it = e.frames.rbegin(); it != e.frames.rend(); ++it) {
+            if (!it->inProject) continue;
+            const QString what =
+                e.type.isEmpty() ? e.message : e.type + QStringLiteral(": ") + e.message;
+            return m_editors->markError(it->file, it->line, what);
+        }
+    });
+    connect(m_kiln, &KilnProcess::reloadFinished, this,
+            [this](const protocol::ReloadFinishedEvent& e) {
+                if (e.ok) {
+                    m_editors->clearErrors();
+                    setStatus(tr("Running on %1 · reloaded in %2 ms")
+                                  .arg(m_url)
+                                  .arg(e.durationMs, 0, 'f', 0));
+                } else if (e.error) {
+                    m_editors->markError(e.error->file, e.error->line, e.error->message);
+                    setStatus(tr("Running on %1 · the config has an error; the last good version "
+                                 "keeps serving")
+                                  .arg(m_url));
+                }
+            });
+    connect(m_kiln, &KilnProcess::died, this,
+            [this](const QString& why, const QStringList& lastLines, int restartInMs) {
+                QString text = tr("%1; restarting it in %2 s. Its last output:")
+                                   .arg(why)
+                                   .arg(restartInMs / 1000.0, 0, 'f', 1);
+                for (const QString& line :
+                     lastLines.mid(std::max<qsizetype>(0, lastLines.size() - 10)))
+                    text += QStringLiteral("\n  ") + line;
+                m_log->append(LogLevel::Error, LogSource::Kiln, text);
+                setStatus(why);
+            });
+    connect(m_kiln, &KilnProcess::problem, this, [this](const QString& text) {
+        m_log->append(LogLevel::Error, LogSource::Kiln, text);
+        statusBar()->showMessage(text, 15000);
+    });
+}
+
+bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
+    auto project = loadProject(dirOrConfig);
+    const QFileInfo info(dirOrConfig);
+    m_projectDir =
+        project ? project->rootDir : (info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+    setWindowTitle(tr("%1 — Kiln Studio").arg(QFileInfo(m_projectDir).fileName()));
+    auto* files = new QFileSystemModel(m_tree);
+    files->setRootPath(m_projectDir);
+    delete m_tree->model();
+    m_tree->setModel(files);
+    m_tree->setRootIndex(files->index(m_projectDir));
+    for (int column = 1; column < files->columnCount(); ++column)
+        m_tree->hideColumn(column);
+    if (project) {
+        m_editors->openFile(project->mainFile);
+    } else {
+        m_log->append(LogLevel::Error, LogSource::Kiln, project.error().message);
+        if (!project.error().file.isEmpty() && QFileInfo(project.error().file).isFile())
+            m_editors->markError(project.error().file, project.error().line,
+                                 project.error().message);
+    }
+    m_kiln->stop();
+    m_kiln->setProject(m_projectDir);
+    if (run) m_kiln->start();
+    return bool(project);
+}
+
+QString MainWindow::statusText() const {
+    return m_state->text();
+}
+
+void MainWindow::setStatus(const QString& text) {
+    m_state->setText(text);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_editors->hasUnsaved()) {
+        const auto answer = QMessageBox::question(
+            this, tr("Unsaved changes"), tr("Save your changes before quitting?"),
+            QMessageBox::SaveAll | QMessageBox::Discard | QMessageBox::Cancel);
+        if (answer == QMessageBox::Cancel ||
+            (answer == QMessageBox::SaveAll && !m_editors->saveAll())) {
+            event->ignore();
+            return;
+        }
+    }
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    m_kiln->stop();
+    event->accept();
+}
+
+} // namespace kiln

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <QMainWindow>
+
+class QLabel;
+class QTreeView;
+
+namespace kiln {
+
+class ComposerPane;
+class EditorArea;
+class KilnProcess;
+class LogModel;
+class LogPane;
+
+// The studio's window: arranges the panes (project tree, editor tabs, log console, request
+// composer) and the global actions, and routes the runtime's events to them. The panes know
+// nothing of each other.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a project folder (or config file): the tree, its main file, and the runtime.
+    bool openProject(const QString& dirOrConfig, bool run = true);
+    QString projectDir() const { return m_projectDir; }
+
+    KilnProcess* runtime() const { return m_kiln; }
+    EditorArea* editors() const { return m_editors; }
+    LogModel* log() const { return m_log; }
+    LogPane* logPane() const { return m_logPane; }
+    ComposerPane* composer() const { return m_composer; }
+    QString statusText() const;
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createActions();
+    void connectRuntime();
+    void setStatus(const QString& text);
+    KilnProcess* m_kiln;
+    LogModel* m_log;
+    EditorArea* m_editors;
+    LogPane* m_logPane;
+    ComposerPane* m_composer;
+    QTreeView* m_tree;
+    QLabel* m_state;
+    QString m_projectDir;
+    QString m_url;
+};
+
+} // namespace kiln

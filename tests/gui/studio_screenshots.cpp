@@ -1,0 +1,93 @@
+// studio_screenshots OUTDIR: opens a copy of examples/hello in the studio, uses it as a person
+// would (a JSON response in the composer, a traceback in the log, an error marker in the
+// editor) and saves PNGs of the window. scripts/screenshots.sh runs it under Xvfb.
+
+#include "editor/codeeditor.h"
+#include "kilnprocess.h"
+#include "ui/composerpane.h"
+#include "ui/editorarea.h"
+#include "ui/mainwindow.h"
+
+#include <QApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <cstdio>
+
+using namespace kiln;
+
+namespace {
+
+bool waitFor(const std::function<bool()>& done, int ms) {
+    QDeadlineTimer deadline(ms);
+    while (!done()) {
+        if (deadline.hasExpired()) return false;
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+    }
+    return true;
+}
+
+void settle(int ms) {
+    waitFor([] { return false; }, ms);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: studio_screenshots OUTDIR\n");
+        return 2;
+    }
+    const QString out = QString::fromLocal8Bit(argv[1]);
+    QDir().mkpath(out);
+    QTemporaryDir project;
+    const QString example = QStringLiteral(KILN_SOURCE_DIR "/examples/hello");
+    QDirIterator it(example, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        const QString target = project.filePath(QDir(example).relativeFilePath(path));
+        QDir().mkpath(QFileInfo(target).absolutePath());
+        QFile::copy(path, target);
+    }
+    MainWindow window;
+    window.resize(1366, 768);
+    window.openProject(project.path());
+    window.show();
+    if (!waitFor([&] { return window.runtime()->state() == KilnProcess::State::Running; }, 60000)) {
+        std::fprintf(stderr, "kiln did not start\n");
+        return 1;
+    }
+    // A handler that fails, so the log has a traceback and the editor a marker.
+    CodeEditor* entry = window.editors()->current();
+    QString text = entry->text();
+    text.replace(QStringLiteral("        if url.path == \"/json\":"),
+                 QStringLiteral("        if url.path == \"/boom\":\n"
+                                "            return Response(str(1 / 0))\n"
+                                "        if url.path == \"/json\":"));
+    entry->setText(text);
+    window.editors()->saveCurrent();
+    settle(2500);
+    HttpCallRequest boom;
+    boom.url = QUrl(QStringLiteral("/boom"));
+    window.composer()->setRequest(boom);
+    window.composer()->send();
+    settle(1500);
+    HttpCallRequest json;
+    json.url = QUrl(QStringLiteral("/json?name=kiln"));
+    window.composer()->setRequest(json);
+    window.composer()->send();
+    waitFor([&] { return window.composer()->lastResponse().status == 200; }, 10000);
+    settle(500);
+    const QString file = out + QStringLiteral("/studio-main.png");
+    if (!window.grab().save(file)) {
+        std::fprintf(stderr, "cannot write %s\n", qPrintable(file));
+        return 1;
+    }
+    std::printf("%s\n", qPrintable(file));
+    window.runtime()->stop();
+    return 0;
+}

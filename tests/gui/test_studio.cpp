@@ -1,0 +1,211 @@
+// The real studio window against a real `kiln dev` child (offscreen): open the example, get
+// its response in the composer, edit and save, see a syntax error marked and cleared, follow
+// a traceback link, survive a SIGKILL of the child with unsaved text intact.
+
+#include "editor/codeeditor.h"
+#include "kilnprocess.h"
+#include "logfiltermodel.h"
+#include "logmodel.h"
+#include "ui/composerpane.h"
+#include "ui/editorarea.h"
+#include "ui/logpane.h"
+#include "ui/mainwindow.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QListView>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace kiln;
+
+namespace {
+
+bool copyTree(const QString& from, const QString& to) {
+    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        const QString target = to + QLatin1Char('/') + QDir(from).relativeFilePath(path);
+        QDir().mkpath(QFileInfo(target).absolutePath());
+        if (!QFile::copy(path, target)) return false;
+    }
+    return true;
+}
+
+} // namespace
+
+class TestStudio : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void exampleAnswersInTheComposer();
+    void savingReloadsTheWorker();
+    void syntaxErrorIsMarkedThenCleared();
+    void tracebackFrameOpensItsLine();
+    void killedChildIsRestartedAndTextSurvives();
+
+private:
+    HttpCallResponse send(const QByteArray& method, const QString& path);
+    CodeEditor* entry();
+    void replaceInEntry(const QString& from, const QString& to);
+    void saveAndWaitForReload();
+    QTemporaryDir m_project;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestStudio::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(copyTree(qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/examples/hello"),
+                     m_project.path()));
+    m_window = std::make_unique<MainWindow>();
+    m_window->runtime()->setExecutable(qEnvironmentVariable("KILN_BIN"));
+    QVERIFY(m_window->openProject(m_project.path()));
+    m_window->show();
+    QVERIFY(entry());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->runtime()->state() == KilnProcess::State::Running, 60000);
+    QVERIFY2(m_window->windowTitle().startsWith(QFileInfo(m_project.path()).fileName()),
+             qPrintable(m_window->windowTitle()));
+}
+
+void TestStudio::cleanupTestCase() {
+    if (m_window) m_window->runtime()->stop();
+    m_window.reset();
+}
+
+CodeEditor* TestStudio::entry() {
+    return m_window->editors()->editorFor(m_project.filePath(QStringLiteral("src/entry.py")));
+}
+
+HttpCallResponse TestStudio::send(const QByteArray& method, const QString& path) {
+    ComposerPane* composer = m_window->composer();
+    HttpCallRequest request;
+    request.method = method;
+    request.url = QUrl(path);
+    composer->setRequest(request);
+    QSignalSpy responded(composer, &ComposerPane::responded);
+    composer->send();
+    if (!responded.wait(30000)) return {};
+    return responded.takeFirst().at(0).value<HttpCallResponse>();
+}
+
+void TestStudio::replaceInEntry(const QString& from, const QString& to) {
+    CodeEditor* editor = entry();
+    QVERIFY(editor);
+    QString text = editor->text();
+    QVERIFY2(text.contains(from), qPrintable(from));
+    editor->setText(text.replace(from, to));
+    QVERIFY(editor->isModified());
+}
+
+void TestStudio::saveAndWaitForReload() {
+    QSignalSpy reloaded(m_window->runtime(), &KilnProcess::reloadFinished);
+    m_window->editors()->setCurrentWidget(entry());
+    QVERIFY(m_window->editors()->saveCurrent());
+    QVERIFY(!entry()->isModified());
+    QVERIFY(reloaded.wait(30000));
+}
+
+void TestStudio::exampleAnswersInTheComposer() {
+    const HttpCallResponse r = send("GET", QStringLiteral("/json"));
+    QCOMPARE(r.status, 200);
+    QVERIFY2(r.body.contains("\"greeting\""), r.body.constData());
+    // What a person sees: the status line and the pretty-printed body.
+    QVERIFY2(m_window->composer()->statusText().startsWith(QLatin1String("200 OK")),
+             qPrintable(m_window->composer()->statusText()));
+    QVERIFY(m_window->composer()->bodyText().contains(QLatin1String("\"greeting\": ")));
+    QVERIFY2(m_window->statusText().contains(m_window->runtime()->url()),
+             qPrintable(m_window->statusText()));
+}
+
+void TestStudio::savingReloadsTheWorker() {
+    replaceInEntry(QStringLiteral("Try /json"), QStringLiteral("Edited in the studio"));
+    saveAndWaitForReload();
+    const HttpCallResponse r = send("GET", QStringLiteral("/"));
+    QCOMPARE(r.status, 200);
+    QVERIFY2(r.body.contains("Edited in the studio"), r.body.constData());
+    QTRY_VERIFY(m_window->statusText().contains(QLatin1String("reloaded in")));
+}
+
+void TestStudio::syntaxErrorIsMarkedThenCleared() {
+    replaceInEntry(QStringLiteral("class Default(WorkerEntrypoint):"),
+                   QStringLiteral("class Default(WorkerEntrypoint)"));
+    const int line =
+        entry()
+            ->text()
+            .left(entry()->text().indexOf(QLatin1String("class Default(WorkerEntrypoint)")))
+            .count(QLatin1Char('\n')) +
+        1;
+    m_window->editors()->setCurrentWidget(entry());
+    QVERIFY(m_window->editors()->saveCurrent());
+    QTRY_COMPARE_WITH_TIMEOUT(entry()->errorLine(), line, 30000);
+    QVERIFY2(entry()->errorMessage().contains(QLatin1String("SyntaxError")),
+             qPrintable(entry()->errorMessage()));
+    QVERIFY(entry()->markersAtLine(line - 1) != 0); // the marker a person sees in the margin
+    replaceInEntry(QStringLiteral("class Default(WorkerEntrypoint)\n"),
+                   QStringLiteral("class Default(WorkerEntrypoint):\n"));
+    m_window->editors()->saveCurrent();
+    QTRY_COMPARE_WITH_TIMEOUT(entry()->errorLine(), 0, 30000);
+    QCOMPARE(send("GET", QStringLiteral("/")).status, 200);
+}
+
+void TestStudio::tracebackFrameOpensItsLine() {
+    replaceInEntry(QStringLiteral("        if url.path == \"/json\":"),
+                   QStringLiteral("        if url.path == \"/boom\":\n"
+                                  "            return Response(str(1 / 0))\n"
+                                  "        if url.path == \"/json\":"));
+    const int line = entry()
+                         ->text()
+                         .left(entry()->text().indexOf(QLatin1String("1 / 0")))
+                         .count(QLatin1Char('\n')) +
+                     1;
+    saveAndWaitForReload();
+    QCOMPARE(send("GET", QStringLiteral("/boom")).status, 500);
+    // The log shows the traceback; double-clicking it lands on the line.
+    LogFilterModel* shown = m_window->logPane()->filter();
+    shown->setText(QStringLiteral("ZeroDivisionError"));
+    QTRY_VERIFY_WITH_TIMEOUT(shown->rowCount() > 0, 10000);
+    const QModelIndex row = shown->index(shown->rowCount() - 1, 0);
+    QVERIFY(!row.data(LogModel::FramesRole).toList().isEmpty());
+    entry()->setCursorPosition(0, 0);
+    QListView* view = m_window->logPane()->view();
+    view->scrollTo(row);
+    const QRect rect = view->visualRect(row);
+    // A double-click is a press and release, then a second press that arrives as a double-click.
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, rect.center());
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, rect.center());
+    int cursorLine = -1, index = 0;
+    QTRY_VERIFY([&] {
+        entry()->getCursorPosition(&cursorLine, &index);
+        return cursorLine + 1 == line;
+    }());
+    QCOMPARE(m_window->editors()->current(), entry());
+    shown->setText({});
+}
+
+void TestStudio::killedChildIsRestartedAndTextSurvives() {
+    replaceInEntry(QStringLiteral("Edited in the studio"), QStringLiteral("not saved yet"));
+    const QString unsaved = entry()->text();
+    KilnProcess* kiln = m_window->runtime();
+    QSignalSpy died(kiln, &KilnProcess::died);
+    QVERIFY(kiln->pid() > 0);
+    ::kill(pid_t(kiln->pid()), SIGKILL);
+    QVERIFY(died.wait(10000));
+    QVERIFY2(died.first().at(0).toString().contains(QLatin1String("signal 9")),
+             qPrintable(died.first().at(0).toString()));
+    // The person is told, in the log and the status bar.
+    QTRY_VERIFY(m_window->statusText().contains(QLatin1String("signal 9")));
+    QTRY_VERIFY_WITH_TIMEOUT(kiln->state() == KilnProcess::State::Running, 60000);
+    QCOMPARE(kiln->restarts(), 1);
+    QCOMPARE(entry()->text(), unsaved);
+    QVERIFY(entry()->isModified());
+    QCOMPARE(send("GET", QStringLiteral("/json")).status, 200);
+}
+
+QTEST_MAIN(TestStudio)
+#include "test_studio.moc"
