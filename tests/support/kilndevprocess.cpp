@@ -171,4 +171,14 @@ HttpResult httpRequest(quint16 port, const QByteArray& method, const QByteArray&
     return result;
 }
 
+QString KilnDevProcess::logText() {
+    if (!m_control) return {};
+    m_control->poll();
+    QStringList lines;
+    for (const auto& m : m_control->received())
+        if (m.type == protocol::MessageType::Event && m.name == QLatin1String("log"))
+            lines.append(m.body.value(QStringLiteral("text")).toString());
+    return lines.join(QLatin1Char('\n'));
+}
+
 } // namespace kiln::test

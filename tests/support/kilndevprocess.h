@@ -38,6 +38,8 @@ public:
     bool waitForLog(const QString& text, int timeoutMs = 30000);
     // How many `log` events so far contain `text`.
     int countLogs(const QString& text);
+    // Every `log` event's text so far, one per line (for failure messages).
+    QString logText();
 
 private:
     QProcess m_process;
