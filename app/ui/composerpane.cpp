@@ -1,5 +1,7 @@
 #include "composerpane.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -8,12 +10,14 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QNetworkAccessManager>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -86,10 +90,20 @@ ComposerPane::ComposerPane(QWidget* parent)
     m_views->addTab(m_raw, tr("Raw"));
     m_views->addTab(m_responseHeaders, tr("Headers"));
 
+    auto* curl = new QToolButton(this);
+    curl->setText(tr("cURL"));
+    curl->setPopupMode(QToolButton::InstantPopup);
+    auto* curlMenu = new QMenu(curl);
+    curlMenu->addAction(tr("Import from Clipboard"), this,
+                        [this] { importCurl(QApplication::clipboard()->text()); });
+    curlMenu->addAction(tr("Copy as cURL"), this,
+                        [this] { QApplication::clipboard()->setText(curlCommand()); });
+    curl->setMenu(curlMenu);
     auto* line = new QHBoxLayout;
     line->addWidget(m_method);
     line->addWidget(m_url, 1);
     line->addWidget(m_send);
+    line->addWidget(curl);
     auto* requestTabs = new QTabWidget(this);
     requestTabs->addTab(m_body, tr("Body"));
     requestTabs->addTab(m_headers, tr("Headers"));
@@ -165,6 +179,16 @@ void ComposerPane::send() {
         if (m_call) m_call->deleteLater();
         Q_EMIT responded(done);
     });
+}
+
+bool ComposerPane::importCurl(const QString& command) {
+    auto request = parseCurl(command);
+    if (!request) {
+        m_status->setText(tr("Cannot import the cURL command: %1").arg(request.error()));
+        return false;
+    }
+    setRequest(*request);
+    return true;
 }
 
 QString ComposerPane::statusText() const {

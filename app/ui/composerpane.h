@@ -1,5 +1,6 @@
 #pragma once
 
+#include "curlcommand.h"
 #include "httpcall.h"
 
 #include <QPointer>
@@ -30,6 +31,10 @@ public:
     void setRequest(const HttpCallRequest& request);
     HttpCallRequest request() const;
     void send();
+    // Fills the request from a `curl ...` command; false (and the status line says why) if it
+    // cannot be read.
+    bool importCurl(const QString& command);
+    QString curlCommand() const { return toCurl(request()); }
     const HttpCallResponse& lastResponse() const { return m_last; }
     QString statusText() const;
     QString bodyText() const;

@@ -3,6 +3,7 @@
 #include "composerpane.h"
 #include "editor/codeeditor.h"
 #include "editorarea.h"
+#include "httpdocument.h"
 #include "kilnprocess.h"
 #include "logmodel.h"
 #include "logpane.h"
@@ -10,6 +11,7 @@
 
 #include <QAction>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -105,7 +107,7 @@ void MainWindow::createActions() {
         run, tr("&Restart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5),
         [this] { m_kiln->restart(); }, true);
     add(run, tr("Send &Request"), QKeySequence(Qt::CTRL | Qt::Key_Return),
-        [this] { m_composer->send(); });
+        [this] { sendRequest(); });
 }
 
 void MainWindow::connectRuntime() {
@@ -199,6 +201,34 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
     m_kiln->setProject(m_projectDir);
     if (run) m_kiln->start();
     return bool(project);
+}
+
+void MainWindow::sendRequest() {
+    CodeEditor* editor = m_editors->current();
+    if (!editor || !editor->path().endsWith(QLatin1String(".http"))) return m_composer->send();
+    // In a .http file: the request the cursor is in, with the project's dev environment.
+    const HttpFile file = HttpFile::parse(editor->text());
+    int line = 0, index = 0;
+    editor->getCursorPosition(&line, &index);
+    const HttpFileRequest* chosen = nullptr;
+    for (const HttpFileRequest& r : file.requests)
+        if (r.line <= line + 1 || !chosen) chosen = &r;
+    if (!chosen) return;
+    QHash<QString, QString> environment;
+    QFile envFile(QDir(m_projectDir).filePath(QStringLiteral("http-client.env.json")));
+    if (envFile.open(QIODevice::ReadOnly)) {
+        if (auto envs = HttpEnvironments::parse(envFile.readAll()))
+            environment = envs->variables(QStringLiteral("dev"));
+        else
+            statusBar()->showMessage(envs.error(), 10000);
+    }
+    if (!environment.contains(QStringLiteral("host")) && !m_url.isEmpty())
+        environment.insert(QStringLiteral("host"), m_url);
+    auto request =
+        resolveRequest(file, *chosen, environment, QFileInfo(editor->path()).absolutePath());
+    if (!request) return statusBar()->showMessage(request.error(), 10000);
+    m_composer->setRequest(*request);
+    m_composer->send();
 }
 
 QString MainWindow::statusText() const {

@@ -32,6 +32,10 @@ public:
     LogPane* logPane() const { return m_logPane; }
     ComposerPane* composer() const { return m_composer; }
     QString statusText() const;
+    // Ctrl+Enter: in a `.http` file, the request under the cursor (variables from the file and
+    // http-client.env.json's "dev", `{{host}}` defaulting to the running worker); otherwise
+    // the composer's request.
+    void sendRequest();
 
 protected:
     void closeEvent(QCloseEvent* event) override;

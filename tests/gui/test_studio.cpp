@@ -48,6 +48,8 @@ private Q_SLOTS:
     void savingReloadsTheWorker();
     void syntaxErrorIsMarkedThenCleared();
     void tracebackFrameOpensItsLine();
+    void httpFileRequestUnderTheCursorIsSent();
+    void curlImportFillsTheComposer();
     void killedChildIsRestartedAndTextSurvives();
 
 private:
@@ -186,6 +188,45 @@ void TestStudio::tracebackFrameOpensItsLine() {
     }());
     QCOMPARE(m_window->editors()->current(), entry());
     shown->setText({});
+}
+
+void TestStudio::httpFileRequestUnderTheCursorIsSent() {
+    const QString path = m_project.filePath(QStringLiteral("requests.http"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("@greeting = studio\n\n### json\nGET {{host}}/json\n\n### echo\nPOST "
+               "{{host}}/echo\nContent-Type: text/plain\n\nhello {{greeting}}\n");
+    file.close();
+    CodeEditor* editor = m_window->editors()->openFile(path);
+    QVERIFY(editor);
+    editor->setCursorPosition(6, 3); // inside "POST {{host}}/echo" (0-based line 6)
+    QSignalSpy responded(m_window->composer(), &ComposerPane::responded);
+    m_window->sendRequest();
+    QVERIFY(responded.wait(30000));
+    const auto r = responded.takeFirst().at(0).value<HttpCallResponse>();
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.body, QByteArray("hello studio"));
+    QCOMPARE(m_window->composer()->request().method, QByteArray("POST"));
+    m_window->editors()->setCurrentWidget(entry());
+}
+
+void TestStudio::curlImportFillsTheComposer() {
+    ComposerPane* composer = m_window->composer();
+    QVERIFY(!composer->importCurl(QStringLiteral("curl 'http://unterminated")));
+    QVERIFY(composer->statusText().contains(QLatin1String("unterminated")));
+    QVERIFY(composer->importCurl(m_window->runtime()->url().prepend(QStringLiteral("curl '")) +
+                                 QStringLiteral("/echo' -H 'Content-Type: text/plain' "
+                                                "--data-raw 'from curl'")));
+    const HttpCallRequest filled = composer->request();
+    QCOMPARE(filled.method, QByteArray("POST"));
+    QCOMPARE(filled.url.path(), QStringLiteral("/echo"));
+    QCOMPARE(filled.headers.first(),
+             qMakePair(QByteArray("Content-Type"), QByteArray("text/plain")));
+    QSignalSpy responded(composer, &ComposerPane::responded);
+    composer->send();
+    QVERIFY(responded.wait(30000));
+    QCOMPARE(responded.takeFirst().at(0).value<HttpCallResponse>().body, QByteArray("from curl"));
+    QVERIFY(composer->curlCommand().contains(QLatin1String("--data-raw 'from curl'")));
 }
 
 void TestStudio::killedChildIsRestartedAndTextSurvives() {
