@@ -8,6 +8,7 @@
 #include "logmodel.h"
 #include "logpane.h"
 #include "project/projectconfig.h"
+#include "projecttemplates.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -16,6 +17,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFileSystemModel>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -201,6 +203,22 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
     m_kiln->setProject(m_projectDir);
     if (run) m_kiln->start();
     return bool(project);
+}
+
+void MainWindow::newProject() {
+    const ProjectTemplates templates;
+    bool ok = false;
+    const QString kind = QInputDialog::getItem(this, tr("New project"), tr("Template:"),
+                                               templates.names(), 0, false, &ok);
+    if (!ok) return;
+    const QString name = QInputDialog::getText(this, tr("New project"), tr("Worker name:"),
+                                               QLineEdit::Normal, kind, &ok);
+    if (!ok) return;
+    const QString parent = QFileDialog::getExistingDirectory(this, tr("Create it in"));
+    if (parent.isEmpty()) return;
+    auto created = templates.create(kind, QDir(parent).filePath(name), name);
+    if (!created) return void(QMessageBox::warning(this, tr("New project"), created.error()));
+    openProject(*created);
 }
 
 void MainWindow::sendRequest() {

@@ -36,6 +36,8 @@ public:
     // http-client.env.json's "dev", `{{host}}` defaulting to the running worker); otherwise
     // the composer's request.
     void sendRequest();
+    // File > New Project: a template, a name, a folder; then opens it.
+    void newProject();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
