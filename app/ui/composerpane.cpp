@@ -16,6 +16,7 @@
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
+#include <QStringDecoder>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -44,6 +45,52 @@ void fillTree(QTreeWidgetItem* parent, const QString& key, const QJsonValue& val
             QString::fromUtf8(
                 QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).mid(1).chopped(1)));
     }
+}
+
+bool looksBinary(const QByteArray& body, const QByteArray& contentType) {
+    for (const char* kind : {"octet-stream", "image/", "audio/", "video/", "zip", "pdf", "wasm"})
+        if (contentType.contains(kind)) return true;
+    const QByteArray sample = body.left(8192);
+    if (sample.contains('\0')) return true;
+    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    (void)utf8(sample.left(sample.size() - 4)); // a character cut at the end is not an error
+    return utf8.hasError();
+}
+
+// Offset, 16 bytes in hex, then as ASCII: the usual hex dump.
+QString hexDump(const QByteArray& bytes) {
+    QString out;
+    for (qsizetype at = 0; at < bytes.size(); at += 16) {
+        const QByteArray row = bytes.mid(at, 16);
+        QString hex = QString::fromLatin1(row.toHex(' '));
+        QString ascii;
+        for (const char c : row)
+            ascii += c >= 0x20 && c < 0x7f ? QLatin1Char(c) : QLatin1Char('.');
+        out += QStringLiteral("%1  %2  |%3|\n")
+                   .arg(at, 8, 16, QLatin1Char('0'))
+                   .arg(hex, -47)
+                   .arg(ascii);
+    }
+    return out;
+}
+
+// Text for a plain-text view: very long lines are broken for display, since laying out one
+// line of a megabyte freezes a text view for seconds.
+QString displayableText(const QByteArray& bytes) {
+    constexpr qsizetype kLongLine = 2000;
+    QString text = QString::fromUtf8(bytes);
+    QString out;
+    out.reserve(text.size() + text.size() / kLongLine);
+    qsizetype column = 0;
+    for (const QChar c : text) {
+        column = c == QLatin1Char('\n') ? 0 : column + 1;
+        if (column > kLongLine) {
+            out += QLatin1Char('\n');
+            column = 1;
+        }
+        out += c;
+    }
+    return out;
 }
 
 QString sizeText(qint64 bytes) {
@@ -172,9 +219,9 @@ void ComposerPane::send() {
     m_status->setText(tr("Sending…"));
     m_call = new HttpCall(m_network, request(), this);
     connect(m_call, &HttpCall::progress, this,
-            [this](const HttpCallResponse& soFar) { show(soFar, false); });
+            [this](const HttpCallResponse& soFar) { showResponse(soFar, false); });
     connect(m_call, &HttpCall::finished, this, [this](const HttpCallResponse& done) {
-        show(done, true);
+        showResponse(done, true);
         m_last = done;
         if (m_call) m_call->deleteLater();
         Q_EMIT responded(done);
@@ -199,7 +246,7 @@ QString ComposerPane::bodyText() const {
     return m_pretty->toPlainText();
 }
 
-void ComposerPane::show(const HttpCallResponse& r, bool done) {
+void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
     if (!r.error.isEmpty()) {
         m_status->setText(tr("Failed: %1").arg(r.error));
         return;
@@ -217,12 +264,15 @@ void ComposerPane::show(const HttpCallResponse& r, bool done) {
         headerLines.append(QString::fromLatin1(name) + QStringLiteral(": ") +
                            QString::fromUtf8(value));
     m_responseHeaders->setPlainText(headerLines.join(QLatin1Char('\n')));
-    constexpr qsizetype kShown = 1 << 20; // a text view of more is not read, only scrolled
-    const QByteArray head = r.body.left(kShown);
+    const bool binary = looksBinary(r.body, r.header("content-type").toLower());
+    // What a text view shows: enough to read, never enough to stall the window.
+    const qsizetype shown = binary ? 16 * 1024 : 128 * 1024;
+    const QByteArray head = r.body.left(shown);
     const QString note = r.bodyBytes > head.size()
                              ? tr("\n… %1 more not shown").arg(sizeText(r.bodyBytes - head.size()))
                              : QString();
-    m_raw->setPlainText(QString::fromUtf8(head) + note);
+    const QString display = (binary ? hexDump(head) : displayableText(head)) + note;
+    m_raw->setPlainText(display);
     m_tree->clear();
     QJsonParseError error{};
     const QJsonDocument json = r.header("content-type").contains("json") && !r.truncated
@@ -234,7 +284,7 @@ void ComposerPane::show(const HttpCallResponse& r, bool done) {
                  json.isObject() ? QJsonValue(json.object()) : QJsonValue(json.array()));
         m_tree->expandToDepth(1);
     } else {
-        m_pretty->setPlainText(QString::fromUtf8(head) + note);
+        m_pretty->setPlainText(display);
     }
 }
 

@@ -43,7 +43,7 @@ Q_SIGNALS:
     void responded(const kiln::HttpCallResponse& response);
 
 private:
-    void show(const HttpCallResponse& response, bool done);
+    void showResponse(const HttpCallResponse& response, bool done);
     QString m_baseUrl;
     QNetworkAccessManager* m_network;
     QPointer<HttpCall> m_call;
