@@ -3,10 +3,13 @@
 // on a server.
 
 #include "kilnprocess.h"
+#include "ui/composerpane.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
+#include <QEvent>
 
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +41,47 @@ int serveHeadless(int argc, char** argv) {
     return 127;
 }
 
+// KILN_STUDIO_BENCH=/path (bench/studio.py): prints when the window is first painted and when
+// the composer has the running worker's answer to GET /path, then quits.
+class BenchProbe : public QObject {
+public:
+    BenchProbe(kiln::MainWindow* window, QString path)
+        : QObject(window)
+        , m_window(window)
+        , m_path(std::move(path)) {
+        m_clock.start();
+        window->installEventFilter(this);
+        connect(window->runtime(), &kiln::KilnProcess::ready, this, [this] {
+            kiln::HttpCallRequest request;
+            request.url = QUrl(m_path);
+            m_window->composer()->setRequest(request);
+            m_window->composer()->send();
+        });
+        connect(window->composer(), &kiln::ComposerPane::responded, this,
+                [this](const kiln::HttpCallResponse& r) {
+                    std::fprintf(stderr, "kiln-studio: first response %d after %.1f ms\n", r.status,
+                                 double(m_clock.nsecsElapsed()) / 1e6);
+                    QApplication::quit();
+                });
+    }
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override {
+        if (watched == m_window && event->type() == QEvent::Paint && !m_painted) {
+            m_painted = true;
+            std::fprintf(stderr, "kiln-studio: window painted after %.1f ms\n",
+                         double(m_clock.nsecsElapsed()) / 1e6);
+        }
+        return false;
+    }
+
+private:
+    kiln::MainWindow* m_window;
+    QString m_path;
+    QElapsedTimer m_clock; // from QApplication's construction; the bench times from spawn
+    bool m_painted = false;
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -49,6 +93,8 @@ int main(int argc, char** argv) {
     const QStringList args = QApplication::arguments();
     const QString project = args.size() > 1 ? args.at(1) : QDir::currentPath();
     kiln::MainWindow window;
+    if (const QString bench = qEnvironmentVariable("KILN_STUDIO_BENCH"); !bench.isEmpty())
+        new BenchProbe(&window, bench);
     window.openProject(QFileInfo(project).absoluteFilePath());
     window.show();
     return QApplication::exec();
