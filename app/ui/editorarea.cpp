@@ -23,11 +23,60 @@ EditorArea::EditorArea(QWidget* parent)
             if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !save(editor)))
                 return;
         }
-        if (editor) m_watcher.removePath(editor->path());
+        if (editor) {
+            m_watcher.removePath(editor->path());
+            m_changed.remove(editor);
+            m_backups.remove(editor->path()); // saved, or discarded on purpose
+        }
         removeTab(index);
         if (editor) editor->deleteLater();
     });
     connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &EditorArea::onFileChanged);
+    m_autosave.setSingleShot(true);
+    m_autosave.setInterval(2000);
+    connect(&m_autosave, &QTimer::timeout, this, &EditorArea::autosaveNow);
+}
+
+void EditorArea::autosaveNow() {
+    m_autosave.stop();
+    for (CodeEditor* editor : std::exchange(m_changed, {})) {
+        if (indexOf(editor) < 0) continue;
+        if (editor->isModified())
+            m_backups.write(editor->path(), editor->text());
+        else
+            m_backups.remove(editor->path());
+    }
+}
+
+int EditorArea::restoreBackups(const QString& projectDir,
+                               const std::function<bool(const BackupStore::Backup&)>& accept) {
+    int restored = 0;
+    for (const auto& backup : m_backups.list(projectDir)) {
+        auto onDisk = TextFile::load(backup.path);
+        const bool differs = !onDisk || onDisk->text != backup.text;
+        if (!differs || !accept(backup)) {
+            m_backups.remove(backup.path);
+            continue;
+        }
+        CodeEditor* editor = editorFor(backup.path);
+        if (!editor && QFileInfo::exists(backup.path)) editor = openFile(backup.path);
+        if (!editor) { // the file is gone: bring the text back in a new one at the same place
+            if (!TextFile::save(backup.path, QString())) continue;
+            editor = openFile(backup.path);
+        }
+        if (!editor || editor->isReadOnly()) continue;
+        editor->setText(backup.text);
+        editor->setModified(true);
+        ++restored;
+    }
+    return restored;
+}
+
+void EditorArea::dropBackups() {
+    m_autosave.stop();
+    m_changed.clear();
+    for (int i = 0; i < count(); ++i)
+        if (auto* e = qobject_cast<CodeEditor*>(widget(i))) m_backups.remove(e->path());
 }
 
 CodeEditor* EditorArea::editorFor(const QString& path) const {
@@ -61,6 +110,10 @@ CodeEditor* EditorArea::openFile(const QString& path, int line) {
         setTabToolTip(index, absolute);
         connect(editor, &CodeEditor::modificationChanged, this,
                 [this, editor](bool) { updateTitle(editor); });
+        connect(editor, &CodeEditor::textChanged, this, [this, editor] {
+            m_changed.insert(editor);
+            if (!m_autosave.isActive()) m_autosave.start();
+        });
         m_watcher.addPath(absolute);
     }
     setCurrentWidget(editor);
@@ -85,6 +138,8 @@ bool EditorArea::save(CodeEditor* editor) {
         return false;
     }
     editor->setModified(false);
+    m_changed.remove(editor);
+    m_backups.remove(editor->path());
     Q_EMIT saved(editor->path());
     return true;
 }

@@ -1,7 +1,13 @@
 #pragma once
 
+#include "backupstore.h"
+
 #include <QFileSystemWatcher>
+#include <QSet>
 #include <QTabWidget>
+#include <QTimer>
+
+#include <functional>
 
 namespace kiln {
 
@@ -26,6 +32,19 @@ public:
     void markError(const QString& path, int line, const QString& message);
     void clearErrors();
 
+    // Unsaved text is copied to `backups()` a few seconds after each change (and at once by
+    // autosaveNow()); a backup goes when its file is saved or its changes discarded.
+    BackupStore& backups() { return m_backups; }
+    void setBackupStore(BackupStore store) { m_backups = std::move(store); }
+    void autosaveNow();
+    // After a crash: offers each backup of the project (newest first) to `accept`; an accepted
+    // one is opened with its text as unsaved changes, a refused one is dropped. Returns how
+    // many were restored.
+    int restoreBackups(const QString& projectDir,
+                       const std::function<bool(const BackupStore::Backup&)>& accept);
+    // A clean exit: unsaved changes were saved or discarded by the person, so no backups stay.
+    void dropBackups();
+
 Q_SIGNALS:
     void saved(const QString& path);
     void message(const QString& text); // for the status bar
@@ -35,6 +54,9 @@ private:
     void updateTitle(CodeEditor* editor);
     void onFileChanged(const QString& path);
     QFileSystemWatcher m_watcher;
+    BackupStore m_backups;
+    QTimer m_autosave;
+    QSet<CodeEditor*> m_changed; // edited since their last backup
 };
 
 } // namespace kiln

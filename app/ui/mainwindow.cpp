@@ -199,6 +199,13 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
             m_editors->markError(project.error().file, project.error().line,
                                  project.error().message);
     }
+    m_editors->restoreBackups(m_projectDir, [this](const BackupStore::Backup& backup) {
+        return QMessageBox::question(
+                   this, tr("Recover unsaved changes"),
+                   tr("Kiln Studio stopped while %1 had unsaved changes (from %2). Restore them?")
+                       .arg(QDir(m_projectDir).relativeFilePath(backup.path),
+                            backup.time.toLocalTime().toString())) == QMessageBox::Yes;
+    });
     m_kiln->stop();
     m_kiln->setProject(m_projectDir);
     if (run) m_kiln->start();
@@ -268,6 +275,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
             return;
         }
     }
+    m_editors->dropBackups();
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());

@@ -51,6 +51,7 @@ private Q_SLOTS:
     void httpFileRequestUnderTheCursorIsSent();
     void curlImportFillsTheComposer();
     void killedChildIsRestartedAndTextSurvives();
+    void unsavedTextSurvivesAStudioCrash();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -76,7 +77,10 @@ void TestStudio::initTestCase() {
 }
 
 void TestStudio::cleanupTestCase() {
-    if (m_window) m_window->runtime()->stop();
+    if (m_window) {
+        m_window->editors()->dropBackups();
+        m_window->runtime()->stop();
+    }
     m_window.reset();
 }
 
@@ -246,6 +250,50 @@ void TestStudio::killedChildIsRestartedAndTextSurvives() {
     QCOMPARE(entry()->text(), unsaved);
     QVERIFY(entry()->isModified());
     QCOMPARE(send("GET", QStringLiteral("/json")).status, 200);
+}
+
+// The studio dies (nothing runs its clean exit) with a buffer modified: the next studio opening
+// the project gets the text back as unsaved changes; the file on disk was never touched.
+void TestStudio::unsavedTextSurvivesAStudioCrash() {
+    QTemporaryDir project, backups;
+    const QString path = project.filePath(QStringLiteral("src/entry.py"));
+    QVERIFY(QDir().mkpath(project.filePath(QStringLiteral("src"))));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("print(1)\n");
+    file.close();
+    {
+        auto* crashed = new EditorArea; // leaked on purpose: a crash runs no destructor
+        crashed->setBackupStore(BackupStore(backups.path()));
+        CodeEditor* editor = crashed->openFile(path);
+        QVERIFY(editor);
+        editor->setText(QStringLiteral("print('unsaved work')\n"));
+        QTRY_COMPARE_WITH_TIMEOUT(crashed->backups().list(project.path()).size(), 1, 10000);
+        crashed->hide();
+    }
+    EditorArea next;
+    next.setBackupStore(BackupStore(backups.path()));
+    QStringList offered;
+    const int restored = next.restoreBackups(project.path(), [&](const BackupStore::Backup& b) {
+        offered.append(b.path);
+        return true;
+    });
+    QCOMPARE(restored, 1);
+    QCOMPARE(offered, QStringList{path});
+    CodeEditor* editor = next.editorFor(path);
+    QVERIFY(editor);
+    QCOMPARE(editor->text(), QStringLiteral("print('unsaved work')\n"));
+    QVERIFY(editor->isModified());
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("print(1)\n"));
+    file.close();
+    // Saved: the backup has done its job and goes.
+    QVERIFY(next.saveCurrent());
+    QVERIFY(next.backups().list(project.path()).isEmpty());
+    // Another project's backups are not offered here.
+    QVERIFY(next.backups().write(QStringLiteral("/elsewhere/x.py"), QStringLiteral("x")));
+    QCOMPARE(next.restoreBackups(project.path(), [](const BackupStore::Backup&) { return true; }),
+             0);
 }
 
 QTEST_MAIN(TestStudio)
