@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEvent>
+#include <QIcon>
 
 #include <cstdio>
 #include <cstdlib>
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("kiln-studio"));
     QApplication::setOrganizationName(QStringLiteral("kiln"));
     QApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("kiln-studio"),
+                                                 QIcon(QStringLiteral(":/kiln/kiln-studio.svg"))));
     const QStringList args = QApplication::arguments();
     const QString project = args.size() > 1 ? args.at(1) : QDir::currentPath();
     kiln::MainWindow window;
