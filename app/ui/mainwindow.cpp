@@ -9,6 +9,7 @@
 #include "logpane.h"
 #include "project/projectconfig.h"
 #include "projecttemplates.h"
+#include "protocol/commands.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -108,6 +109,17 @@ void MainWindow::createActions() {
     add(
         run, tr("&Restart"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5),
         [this] { m_kiln->restart(); }, true);
+    add(
+        run, tr("Trigger S&cheduled…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T),
+        [this] {
+            bool ok = false;
+            const QString cron = QInputDialog::getItem(
+                this, tr("Trigger scheduled"), tr("Run the scheduled handler with the cron:"),
+                m_crons.isEmpty() ? QStringList{QStringLiteral("* * * * *")} : m_crons, 0, true,
+                &ok);
+            if (ok) triggerScheduled(cron);
+        },
+        true);
     add(run, tr("Send &Request"), QKeySequence(Qt::CTRL | Qt::Key_Return),
         [this] { sendRequest(); });
 }
@@ -191,6 +203,7 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
     m_tree->setRootIndex(files->index(m_projectDir));
     for (int column = 1; column < files->columnCount(); ++column)
         m_tree->hideColumn(column);
+    m_crons = project ? project->crons : QStringList();
     if (project) {
         m_editors->openFile(project->mainFile);
     } else {
@@ -210,6 +223,15 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
     m_kiln->setProject(m_projectDir);
     if (run) m_kiln->start();
     return bool(project);
+}
+
+bool MainWindow::triggerScheduled(const QString& cron) {
+    const bool sent = m_kiln->send(QString::fromLatin1(protocol::TriggerScheduledCommand::kName),
+                                   protocol::TriggerScheduledCommand{cron}.toArguments());
+    statusBar()->showMessage(sent ? tr("Scheduled handler triggered with %1").arg(cron)
+                                  : tr("The worker is not running"),
+                             5000);
+    return sent;
 }
 
 void MainWindow::newProject() {

@@ -38,6 +38,8 @@ public:
     void sendRequest();
     // File > New Project: a template, a name, a folder; then opens it.
     void newProject();
+    // Runs the worker's scheduled handler now with `cron` (one of the config's, or any).
+    bool triggerScheduled(const QString& cron);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -54,6 +56,7 @@ private:
     QTreeView* m_tree;
     QLabel* m_state;
     QString m_projectDir;
+    QStringList m_crons; // the config's triggers.crons
     QString m_url;
 };
 

@@ -50,6 +50,8 @@ private Q_SLOTS:
     void tracebackFrameOpensItsLine();
     void httpFileRequestUnderTheCursorIsSent();
     void curlImportFillsTheComposer();
+    void scheduledHandlerRunsOnRequest();
+    void brokenConfigIsMarkedAndTheLastGoodKeepsServing();
     void killedChildIsRestartedAndTextSurvives();
     void unsavedTextSurvivesAStudioCrash();
 
@@ -231,6 +233,41 @@ void TestStudio::curlImportFillsTheComposer() {
     QVERIFY(responded.wait(30000));
     QCOMPARE(responded.takeFirst().at(0).value<HttpCallResponse>().body, QByteArray("from curl"));
     QVERIFY(composer->curlCommand().contains(QLatin1String("--data-raw 'from curl'")));
+}
+
+void TestStudio::scheduledHandlerRunsOnRequest() {
+    const int before = m_window->log()->rowCount();
+    QVERIFY(m_window->triggerScheduled(QStringLiteral("*/5 * * * *")));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (int row = before; row < m_window->log()->rowCount(); ++row)
+                if (m_window->log()->index(row).data().toString() ==
+                    QLatin1String("cron */5 * * * * fired"))
+                    return true;
+            return false;
+        }(),
+        10000);
+}
+
+// A config that does not parse: the marker sits at its line in wrangler.jsonc, and the worker
+// that was running keeps answering until the config is fixed.
+void TestStudio::brokenConfigIsMarkedAndTheLastGoodKeepsServing() {
+    const QString path = m_project.filePath(QStringLiteral("wrangler.jsonc"));
+    CodeEditor* config = m_window->editors()->openFile(path);
+    QVERIFY(config);
+    const QString good = config->text();
+    const int firstBrace = good.indexOf(QLatin1Char('{'));
+    config->setText(good.left(firstBrace + 1) + QStringLiteral("\n  \"name\": ,") +
+                    good.mid(firstBrace + 1));
+    QVERIFY(m_window->editors()->saveCurrent());
+    const int line = good.left(firstBrace).count(QLatin1Char('\n')) + 2;
+    QTRY_COMPARE_WITH_TIMEOUT(config->errorLine(), line, 30000);
+    QVERIFY(m_window->statusText().contains(QLatin1String("last good version keeps serving")));
+    QCOMPARE(send("GET", QStringLiteral("/json")).status, 200);
+    config->setText(good);
+    QVERIFY(m_window->editors()->saveCurrent());
+    QTRY_COMPARE_WITH_TIMEOUT(config->errorLine(), 0, 30000);
+    m_window->editors()->setCurrentWidget(entry());
 }
 
 void TestStudio::killedChildIsRestartedAndTextSurvives() {
