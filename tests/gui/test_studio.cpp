@@ -15,6 +15,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QListView>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -54,6 +55,7 @@ private Q_SLOTS:
     void brokenConfigIsMarkedAndTheLastGoodKeepsServing();
     void killedChildIsRestartedAndTextSurvives();
     void unsavedTextSurvivesAStudioCrash();
+    void noOrphanAfterTheStudioIsKilled();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -331,6 +333,46 @@ void TestStudio::unsavedTextSurvivesAStudioCrash() {
     QVERIFY(next.backups().write(QStringLiteral("/elsewhere/x.py"), QStringLiteral("x")));
     QCOMPARE(next.restoreBackups(project.path(), [](const BackupStore::Backup&) { return true; }),
              0);
+}
+
+// kill -9 of the studio itself: its kiln child sees the control channel close and exits.
+void TestStudio::noOrphanAfterTheStudioIsKilled() {
+    QProcess studio;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.remove(QStringLiteral("KILN_STUDIO_BENCH")); // that would quit on its own
+    studio.setProcessEnvironment(env);
+    studio.start(QFileInfo(qEnvironmentVariable("KILN_BIN")).absolutePath() +
+                     QStringLiteral("/kiln-studio"),
+                 {m_project.path()});
+    QVERIFY(studio.waitForStarted(10000));
+    // The child kiln: listed in /proc as the studio's child once it runs.
+    const QString children = QStringLiteral("/proc/%1/task/%1/children").arg(studio.processId());
+    qint64 child = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            QFile f(children);
+            if (!f.open(QIODevice::ReadOnly)) return false;
+            child = f.readAll().trimmed().split(' ').value(0).toLongLong();
+            return child > 0;
+        }(),
+        20000);
+    QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(child));
+    QVERIFY(cmdline.open(QIODevice::ReadOnly));
+    QVERIFY2(cmdline.readAll().contains("--control-fd"), "the child is not kiln dev");
+    QTest::qWait(300);
+    QCOMPARE(studio.state(), QProcess::Running); // nothing ended on its own
+    ::kill(pid_t(studio.processId()), SIGKILL);
+    QVERIFY(studio.waitForFinished(10000));
+    // The orphan is re-parented, then exits: its /proc entry goes (or turns zombie).
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            QFile stat(QStringLiteral("/proc/%1/stat").arg(child));
+            if (!stat.open(QIODevice::ReadOnly)) return true;
+            const QByteArray fields = stat.readAll();
+            return fields.mid(fields.lastIndexOf(')') + 2, 1) == "Z";
+        }(),
+        15000);
 }
 
 QTEST_MAIN(TestStudio)
