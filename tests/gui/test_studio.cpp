@@ -56,6 +56,7 @@ private Q_SLOTS:
     void killedChildIsRestartedAndTextSurvives();
     void unsavedTextSurvivesAStudioCrash();
     void noOrphanAfterTheStudioIsKilled();
+    void anotherProtocolVersionIsExplained();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -373,6 +374,36 @@ void TestStudio::noOrphanAfterTheStudioIsKilled() {
             return fields.mid(fields.lastIndexOf(')') + 2, 1) == "Z";
         }(),
         15000);
+}
+
+// A `kiln` beside the studio that speaks another control protocol (here a stand-in script
+// announcing version 99): the studio says so in words and stops it, instead of misreading it.
+void TestStudio::anotherProtocolVersionIsExplained() {
+    QTemporaryDir dir;
+    const QString fake = dir.filePath(QStringLiteral("kiln"));
+    QFile script(fake);
+    QVERIFY(script.open(QIODevice::WriteOnly));
+    script.write(R"(#!/usr/bin/env python3
+import json, os, sys, time
+fd = int(sys.argv[sys.argv.index("--control-fd") + 1])
+body = json.dumps({"seq": 1, "type": "event", "event": "hello",
+                   "body": {"protocol": 99, "kiln": "9.0", "pid": os.getpid()}}).encode()
+os.write(fd, b"Content-Length: %d\r\n\r\n" % len(body) + body)
+time.sleep(30)
+)");
+    script.close();
+    script.setPermissions(script.permissions() | QFileDevice::ExeOwner);
+    KilnProcess kiln;
+    kiln.setExecutable(fake);
+    kiln.setProject(m_project.path());
+    QSignalSpy problems(&kiln, &KilnProcess::problem);
+    kiln.start();
+    QVERIFY(problems.wait(10000));
+    const QString text = problems.first().at(0).toString();
+    QVERIFY2(text.contains(QLatin1String("speaks control protocol 99")) &&
+                 text.contains(QLatin1String("this studio speaks 1")),
+             qPrintable(text));
+    QTRY_COMPARE(kiln.state(), KilnProcess::State::Stopped);
 }
 
 QTEST_MAIN(TestStudio)
