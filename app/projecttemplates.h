@@ -21,6 +21,13 @@ public:
     std::expected<QString, QString> create(const QString& name, const QString& target,
                                            const QString& projectName) const;
 
+    // Makes `dir` a Worker project: a wrangler.jsonc whose `main` is the folder's existing
+    // src/entry.py (or its first Python file), else the hello template's entry; and a
+    // pyproject.toml unless there is one. Returns the config's path.
+    std::expected<QString, QString> createConfig(const QString& dir) const;
+    // Whether `dir` has a wrangler.jsonc, wrangler.json or wrangler.toml.
+    static bool hasConfig(const QString& dir);
+
 private:
     QString m_dir;
 };

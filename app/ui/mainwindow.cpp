@@ -7,6 +7,7 @@
 #include "kilnprocess.h"
 #include "logmodel.h"
 #include "logpane.h"
+#include "noconfigpage.h"
 #include "project/projectconfig.h"
 #include "projecttemplates.h"
 #include "protocol/commands.h"
@@ -23,6 +24,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QTreeView>
@@ -50,9 +52,19 @@ MainWindow::MainWindow(QWidget* parent)
     , m_logPane(new LogPane(m_log, this))
     , m_composer(new ComposerPane(this))
     , m_tree(new QTreeView(this))
+    , m_center(new QStackedWidget(this))
+    , m_noConfig(new NoConfigPage(this))
     , m_state(new QLabel(this)) {
     setWindowTitle(tr("Kiln Studio"));
-    setCentralWidget(m_editors);
+    m_center->addWidget(m_editors);
+    m_center->addWidget(m_noConfig);
+    setCentralWidget(m_center);
+    connect(m_noConfig, &NoConfigPage::createRequested, this, [this](const QString& dir) {
+        auto created = ProjectTemplates().createConfig(dir);
+        if (!created)
+            return void(QMessageBox::warning(this, tr("Create a config"), created.error()));
+        openProject(dir);
+    });
     dock(this, tr("Project"), QStringLiteral("projectDock"), m_tree, Qt::LeftDockWidgetArea);
     dock(this, tr("Requests"), QStringLiteral("composerDock"), m_composer, Qt::RightDockWidgetArea);
     dock(this, tr("Log"), QStringLiteral("logDock"), m_logPane, Qt::BottomDockWidgetArea);
@@ -204,6 +216,16 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
     for (int column = 1; column < files->columnCount(); ++column)
         m_tree->hideColumn(column);
     m_crons = project ? project->crons : QStringList();
+    const bool noConfig =
+        !project && !ProjectTemplates::hasConfig(m_projectDir) && QFileInfo(dirOrConfig).isDir();
+    m_noConfig->setFolder(m_projectDir);
+    m_center->setCurrentWidget(noConfig ? static_cast<QWidget*>(m_noConfig) : m_editors);
+    if (noConfig) {
+        m_kiln->stop();
+        m_kiln->setProject(m_projectDir);
+        setStatus(tr("Not a Worker project yet"));
+        return false;
+    }
     if (project) {
         m_editors->openFile(project->mainFile);
     } else {
@@ -276,6 +298,10 @@ void MainWindow::sendRequest() {
     if (!request) return statusBar()->showMessage(request.error(), 10000);
     m_composer->setRequest(*request);
     m_composer->send();
+}
+
+bool MainWindow::showsNoConfigPage() const {
+    return m_center->currentWidget() == m_noConfig;
 }
 
 QString MainWindow::statusText() const {

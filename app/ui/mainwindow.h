@@ -3,6 +3,7 @@
 #include <QMainWindow>
 
 class QLabel;
+class QStackedWidget;
 class QTreeView;
 
 namespace kiln {
@@ -12,6 +13,7 @@ class EditorArea;
 class KilnProcess;
 class LogModel;
 class LogPane;
+class NoConfigPage;
 
 // The studio's window: arranges the panes (project tree, editor tabs, log console, request
 // composer) and the global actions, and routes the runtime's events to them. The panes know
@@ -32,6 +34,8 @@ public:
     LogPane* logPane() const { return m_logPane; }
     ComposerPane* composer() const { return m_composer; }
     QString statusText() const;
+    // True while the folder has no config and the "not a project yet" page shows.
+    bool showsNoConfigPage() const;
     // Ctrl+Enter: in a `.http` file, the request under the cursor (variables from the file and
     // http-client.env.json's "dev", `{{host}}` defaulting to the running worker); otherwise
     // the composer's request.
@@ -54,6 +58,8 @@ private:
     LogPane* m_logPane;
     ComposerPane* m_composer;
     QTreeView* m_tree;
+    QStackedWidget* m_center;
+    NoConfigPage* m_noConfig;
     QLabel* m_state;
     QString m_projectDir;
     QStringList m_crons; // the config's triggers.crons

@@ -14,8 +14,10 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QLabel>
 #include <QListView>
 #include <QProcess>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -57,6 +59,7 @@ private Q_SLOTS:
     void unsavedTextSurvivesAStudioCrash();
     void noOrphanAfterTheStudioIsKilled();
     void anotherProtocolVersionIsExplained();
+    void folderWithoutConfigIsOfferedOne();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -404,6 +407,43 @@ time.sleep(30)
                  text.contains(QLatin1String("this studio speaks 1")),
              qPrintable(text));
     QTRY_COMPARE(kiln.state(), KilnProcess::State::Stopped);
+}
+
+// A folder with Python but no config: a page says so; its button writes a wrangler.jsonc whose
+// main is that file, and the project then runs.
+void TestStudio::folderWithoutConfigIsOfferedOne() {
+    QTemporaryDir folder;
+    QFile app(folder.filePath(QStringLiteral("app.py")));
+    QVERIFY(app.open(QIODevice::WriteOnly));
+    app.write(
+        "from workers import Response, WorkerEntrypoint\n\n\nclass Default(WorkerEntrypoint):\n"
+        "    async def fetch(self, request):\n        return Response(\"made a project\")\n");
+    app.close();
+    MainWindow window;
+    window.runtime()->setExecutable(qEnvironmentVariable("KILN_BIN"));
+    QVERIFY(!window.openProject(folder.path()));
+    window.show();
+    QVERIFY(window.showsNoConfigPage());
+    auto* text = window.findChild<QLabel*>(QStringLiteral("noConfigText"));
+    QVERIFY(text && text->isVisible());
+    QVERIFY(text->text().contains(QLatin1String("Not a Worker project yet")));
+    QCOMPARE(window.runtime()->state(), KilnProcess::State::Stopped);
+    auto* create = window.findChild<QPushButton*>(QStringLiteral("createConfig"));
+    QVERIFY(create);
+    QTest::mouseClick(create, Qt::LeftButton);
+    QVERIFY(!window.showsNoConfigPage());
+    QVERIFY(QFile::exists(folder.filePath(QStringLiteral("wrangler.jsonc"))));
+    QVERIFY(QFile::exists(folder.filePath(QStringLiteral("pyproject.toml"))));
+    QTRY_VERIFY_WITH_TIMEOUT(window.runtime()->state() == KilnProcess::State::Running, 60000);
+    HttpCallRequest request;
+    request.url = QUrl(window.runtime()->url() + QStringLiteral("/"));
+    window.composer()->setRequest(request);
+    QSignalSpy responded(window.composer(), &ComposerPane::responded);
+    window.composer()->send();
+    QVERIFY(responded.wait(30000));
+    QCOMPARE(responded.takeFirst().at(0).value<HttpCallResponse>().body,
+             QByteArray("made a project"));
+    window.runtime()->stop();
 }
 
 QTEST_MAIN(TestStudio)
