@@ -37,6 +37,12 @@ EditorArea::EditorArea(QWidget* parent)
     connect(&m_autosave, &QTimer::timeout, this, &EditorArea::autosaveNow);
 }
 
+void EditorArea::setZoom(int zoom) {
+    m_zoom = zoom;
+    for (int i = 0; i < count(); ++i)
+        if (auto* e = qobject_cast<CodeEditor*>(widget(i))) e->zoomTo(zoom);
+}
+
 void EditorArea::autosaveNow() {
     m_autosave.stop();
     for (CodeEditor* editor : std::exchange(m_changed, {})) {
@@ -102,6 +108,7 @@ CodeEditor* EditorArea::openFile(const QString& path, int line) {
         editor = new CodeEditor(absolute, this);
         editor->setText(file->text);
         editor->setModified(false);
+        editor->zoomTo(m_zoom);
         if (!file->editable) {
             editor->setReadOnly(true);
             Q_EMIT message(tr("%1 is read-only: %2").arg(absolute, file->whyReadOnly));

@@ -28,6 +28,9 @@ public:
     bool saveCurrent();
     bool saveAll();
     bool hasUnsaved() const;
+    // The editors' zoom (QScintilla points above the default font), new ones included.
+    void setZoom(int zoom);
+    int zoom() const { return m_zoom; }
     // Puts an error marker at file:line (opening the file); clears every other marker.
     void markError(const QString& path, int line, const QString& message);
     void clearErrors();
@@ -57,6 +60,7 @@ private:
     BackupStore m_backups;
     QTimer m_autosave;
     QSet<CodeEditor*> m_changed; // edited since their last backup
+    int m_zoom = 0;
 };
 
 } // namespace kiln

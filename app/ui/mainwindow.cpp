@@ -81,6 +81,7 @@ MainWindow::MainWindow(QWidget* parent)
         const QString path = index.data(QFileSystemModel::FilePathRole).toString();
         if (QFileInfo(path).isFile()) m_editors->openFile(path);
     });
+    m_editors->setZoom(editorZoom());
     resize(1280, 760);
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -91,6 +92,7 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::createActions() {
     auto* file = menuBar()->addMenu(tr("&File"));
+    auto* view = menuBar()->addMenu(tr("&View"));
     auto* run = menuBar()->addMenu(tr("&Run"));
     auto* toolbar = addToolBar(tr("Main"));
     toolbar->setObjectName(QStringLiteral("mainToolbar"));
@@ -112,6 +114,9 @@ void MainWindow::createActions() {
     add(file, tr("Toggle &Comment"), QKeySequence(Qt::CTRL | Qt::Key_Slash), [this] {
         if (auto* e = m_editors->current()) e->toggleComment();
     });
+    add(view, tr("Zoom &In"), QKeySequence::ZoomIn, [this] { setEditorZoom(editorZoom() + 1); });
+    add(view, tr("Zoom &Out"), QKeySequence::ZoomOut, [this] { setEditorZoom(editorZoom() - 1); });
+    add(view, tr("&Reset Zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { setEditorZoom(0); });
     file->addSeparator();
     add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
     add(
@@ -202,12 +207,38 @@ void MainWindow::connectRuntime() {
     });
 }
 
-bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
+QStringList MainWindow::recentProjects() const {
+    return QSettings().value(QStringLiteral("projects/recent")).toStringList();
+}
+
+bool MainWindow::startsOnOpen() const {
+    return QSettings().value(QStringLiteral("run/startOnOpen"), true).toBool();
+}
+
+void MainWindow::setStartsOnOpen(bool on) {
+    QSettings().setValue(QStringLiteral("run/startOnOpen"), on);
+}
+
+int MainWindow::editorZoom() const {
+    return QSettings().value(QStringLiteral("editor/zoom"), 0).toInt();
+}
+
+void MainWindow::setEditorZoom(int zoom) {
+    zoom = std::clamp(zoom, -8, 20);
+    QSettings().setValue(QStringLiteral("editor/zoom"), zoom);
+    m_editors->setZoom(zoom);
+}
+
+bool MainWindow::openProject(const QString& dirOrConfig, std::optional<bool> run) {
     auto project = loadProject(dirOrConfig);
     const QFileInfo info(dirOrConfig);
     m_projectDir =
         project ? project->rootDir : (info.isDir() ? info.absoluteFilePath() : info.absolutePath());
     setWindowTitle(tr("%1 — Kiln Studio").arg(QFileInfo(m_projectDir).fileName()));
+    QStringList recent = recentProjects();
+    recent.removeAll(m_projectDir);
+    recent.prepend(m_projectDir);
+    QSettings().setValue(QStringLiteral("projects/recent"), recent.mid(0, 10));
     auto* files = new QFileSystemModel(m_tree);
     files->setRootPath(m_projectDir);
     delete m_tree->model();
@@ -243,7 +274,7 @@ bool MainWindow::openProject(const QString& dirOrConfig, bool run) {
     });
     m_kiln->stop();
     m_kiln->setProject(m_projectDir);
-    if (run) m_kiln->start();
+    if (run.value_or(startsOnOpen())) m_kiln->start();
     return bool(project);
 }
 

@@ -2,6 +2,8 @@
 
 #include <QMainWindow>
 
+#include <optional>
+
 class QLabel;
 class QStackedWidget;
 class QTreeView;
@@ -25,7 +27,8 @@ public:
     ~MainWindow() override;
 
     // Opens a project folder (or config file): the tree, its main file, and the runtime.
-    bool openProject(const QString& dirOrConfig, bool run = true);
+    // `run` defaults to the "start on open" setting.
+    bool openProject(const QString& dirOrConfig, std::optional<bool> run = {});
     QString projectDir() const { return m_projectDir; }
 
     KilnProcess* runtime() const { return m_kiln; }
@@ -34,6 +37,13 @@ public:
     LogPane* logPane() const { return m_logPane; }
     ComposerPane* composer() const { return m_composer; }
     QString statusText() const;
+    // Settings that persist (QSettings): recently opened projects (newest first), whether
+    // opening a project starts its worker, the editors' zoom.
+    QStringList recentProjects() const;
+    bool startsOnOpen() const;
+    void setStartsOnOpen(bool on);
+    int editorZoom() const;
+    void setEditorZoom(int zoom);
     // True while the folder has no config and the "not a project yet" page shows.
     bool showsNoConfigPage() const;
     // Ctrl+Enter: in a `.http` file, the request under the cursor (variables from the file and

@@ -60,6 +60,7 @@ private Q_SLOTS:
     void noOrphanAfterTheStudioIsKilled();
     void anotherProtocolVersionIsExplained();
     void folderWithoutConfigIsOfferedOne();
+    void settingsPersist();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -444,6 +445,26 @@ void TestStudio::folderWithoutConfigIsOfferedOne() {
     QCOMPARE(responded.takeFirst().at(0).value<HttpCallResponse>().body,
              QByteArray("made a project"));
     window.runtime()->stop();
+}
+
+// What a person sets stays set: the recent projects, start-on-open, the editors' zoom.
+void TestStudio::settingsPersist() {
+    QVERIFY(m_window->recentProjects().contains(QFileInfo(m_project.path()).absoluteFilePath()));
+    m_window->editors()->dropBackups(); // the second window must not be offered them
+    m_window->setEditorZoom(3);
+    QCOMPARE(entry()->SendScintilla(QsciScintillaBase::SCI_GETZOOM), 3L);
+    m_window->setStartsOnOpen(false);
+    {
+        MainWindow second;
+        QCOMPARE(second.editorZoom(), 3);
+        QVERIFY(!second.startsOnOpen());
+        second.openProject(m_project.path()); // not started: the setting says so
+        QCOMPARE(second.runtime()->state(), KilnProcess::State::Stopped);
+        QCOMPARE(second.editors()->current()->SendScintilla(QsciScintillaBase::SCI_GETZOOM), 3L);
+        second.editors()->dropBackups();
+    }
+    m_window->setStartsOnOpen(true);
+    m_window->setEditorZoom(0);
 }
 
 QTEST_MAIN(TestStudio)
