@@ -48,8 +48,9 @@ QVariant LogModel::data(const QModelIndex& index, int role) const {
         return {};
     const LogEntry& e = m_entries[size_t(index.row())];
     switch (role) {
-    case Qt::DisplayRole:
-        return e.text;
+    case Qt::DisplayRole: // time and source before the text, the source padded to a column
+        return e.time.toString(QStringLiteral("HH:mm:ss.zzz")) + QStringLiteral("  ") +
+               logSourceName(e.source).leftJustified(8) + e.text;
     case Qt::ToolTipRole:
         return e.frames.empty() ? QVariant()
                                 : QVariant(tr("Double-click to open %1:%2")

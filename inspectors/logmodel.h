@@ -30,7 +30,7 @@ public:
         LevelRole = Qt::UserRole + 1, // LogLevel as int
         SourceRole,                   // LogSource as int
         TimeRole,                     // QDateTime
-        TextRole,                     // the whole text (DisplayRole shows the first line)
+        TextRole,                     // the text alone (DisplayRole adds time and source)
         FramesRole,                   // QVariantList of {file, line, function} in the project
     };
     explicit LogModel(QObject* parent = nullptr, int capacity = 100000);

@@ -248,7 +248,7 @@ void TestStudio::scheduledHandlerRunsOnRequest() {
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
             for (int row = before; row < m_window->log()->rowCount(); ++row)
-                if (m_window->log()->index(row).data().toString() ==
+                if (m_window->log()->index(row).data(LogModel::TextRole).toString() ==
                     QLatin1String("cron */5 * * * * fired"))
                     return true;
             return false;
