@@ -1,5 +1,7 @@
 #include "composerpane.h"
 
+#include "syntaxpreview.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -12,12 +14,14 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QNetworkAccessManager>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
 #include <QStringDecoder>
 #include <QTabWidget>
+#include <QTextBrowser>
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -111,7 +115,9 @@ ComposerPane::ComposerPane(QWidget* parent)
     , m_body(new QPlainTextEdit(this))
     , m_status(new QLabel(this))
     , m_views(new QTabWidget(this))
-    , m_pretty(new QPlainTextEdit(this))
+    , m_pretty(new QTextBrowser(this))
+    , m_preview(new QLabel(this))
+    , m_syntax(new SyntaxPreview(this))
     , m_tree(new QTreeWidget(this))
     , m_raw(new QPlainTextEdit(this))
     , m_responseHeaders(new QPlainTextEdit(this)) {
@@ -126,15 +132,19 @@ ComposerPane::ComposerPane(QWidget* parent)
     m_body->setPlaceholderText(tr("Body"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_status->setObjectName(QStringLiteral("composerStatus"));
-    for (auto* view : {m_pretty, m_raw, m_responseHeaders}) {
+    for (auto* view : {m_raw, m_responseHeaders}) {
         view->setReadOnly(true);
         view->setFont(QFont(QStringLiteral("monospace")));
     }
+    m_pretty->setFont(QFont(QStringLiteral("monospace")));
+    m_pretty->setLineWrapMode(QTextEdit::NoWrap);
+    m_preview->setAlignment(Qt::AlignCenter);
     m_pretty->setObjectName(QStringLiteral("composerBody"));
     m_tree->setHeaderLabels({tr("Key"), tr("Value")});
     m_views->addTab(m_pretty, tr("Body"));
     m_views->addTab(m_tree, tr("JSON"));
     m_views->addTab(m_raw, tr("Raw"));
+    m_views->addTab(m_preview, tr("Preview"));
     m_views->addTab(m_responseHeaders, tr("Headers"));
 
     auto* curl = new QToolButton(this);
@@ -246,6 +256,14 @@ QString ComposerPane::bodyText() const {
     return m_pretty->toPlainText();
 }
 
+QString ComposerPane::bodyHtml() const {
+    return m_highlighted ? m_pretty->toHtml() : QString();
+}
+
+QSize ComposerPane::previewSize() const {
+    return m_preview->pixmap().isNull() ? QSize() : m_preview->pixmap().size();
+}
+
 void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
     if (!r.error.isEmpty()) {
         m_status->setText(tr("Failed: %1").arg(r.error));
@@ -274,18 +292,42 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
     const QString display = (binary ? hexDump(head) : displayableText(head)) + note;
     m_raw->setPlainText(display);
     m_tree->clear();
+    m_highlighted = false;
+    m_preview->clear();
+    const QByteArray contentType = r.header("content-type").toLower();
+    if (contentType.startsWith("image/") && !r.truncated) {
+        QPixmap image;
+        if (image.loadFromData(r.body)) {
+            m_preview->setPixmap(image);
+            m_views->setCurrentWidget(m_preview);
+        }
+    } else if (m_views->currentWidget() == m_preview) {
+        m_views->setCurrentWidget(m_pretty);
+    }
     QJsonParseError error{};
-    const QJsonDocument json = r.header("content-type").contains("json") && !r.truncated
+    const QJsonDocument json = contentType.contains("json") && !r.truncated
                                    ? QJsonDocument::fromJson(r.body, &error)
                                    : QJsonDocument();
+    QByteArray shownText = head;
     if (!json.isNull()) {
-        m_pretty->setPlainText(QString::fromUtf8(json.toJson(QJsonDocument::Indented)));
+        shownText = json.toJson(QJsonDocument::Indented);
+        m_pretty->setPlainText(QString::fromUtf8(shownText));
         fillTree(m_tree->invisibleRootItem(), QStringLiteral("(root)"),
                  json.isObject() ? QJsonValue(json.object()) : QJsonValue(json.array()));
         m_tree->expandToDepth(1);
     } else {
         m_pretty->setPlainText(display);
     }
+    // Colours arrive later, from the highlighter process. Every response asks (an empty
+    // syntax for one that gets none), so a slow answer for an older one is dropped.
+    const bool whole = !binary && r.bodyBytes <= head.size();
+    const QString syntax = whole ? SyntaxPreview::syntaxFor(contentType) : QString();
+    const bool dark = palette().color(QPalette::Base).lightness() < 128;
+    m_syntax->highlight(syntax, shownText, dark, [this](const QString& html) {
+        if (html.isEmpty()) return;
+        m_pretty->setHtml(html);
+        m_highlighted = true;
+    });
 }
 
 } // namespace kiln

@@ -13,6 +13,7 @@ class QNetworkAccessManager;
 class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
+class QTextBrowser;
 class QTreeWidget;
 
 namespace kiln {
@@ -38,6 +39,10 @@ public:
     const HttpCallResponse& lastResponse() const { return m_last; }
     QString statusText() const;
     QString bodyText() const;
+    // The body view's rich text once highlighting has arrived (empty before, or when plain).
+    QString bodyHtml() const;
+    // The image preview's size (invalid when the body is not an image).
+    QSize previewSize() const;
 
 Q_SIGNALS:
     void responded(const kiln::HttpCallResponse& response);
@@ -55,7 +60,10 @@ private:
     QPlainTextEdit* m_body;
     QLabel* m_status;
     QTabWidget* m_views;
-    QPlainTextEdit* m_pretty;
+    QTextBrowser* m_pretty;
+    QLabel* m_preview;
+    class SyntaxPreview* m_syntax;
+    bool m_highlighted = false;
     QTreeWidget* m_tree;
     QPlainTextEdit* m_raw;
     QPlainTextEdit* m_responseHeaders;

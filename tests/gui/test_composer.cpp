@@ -4,8 +4,11 @@
 
 #include "ui/composerpane.h"
 
+#include <QBuffer>
 #include <QElapsedTimer>
+#include <QImage>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
@@ -52,12 +55,62 @@ private:
     std::atomic<quint16> m_port{0};
 };
 
+// Answers each connection with the same bytes, then closes it.
+class CannedServer : public QThread {
+public:
+    explicit CannedServer(QByteArray response, int connections = 1)
+        : m_response(std::move(response))
+        , m_connections(connections) {}
+    quint16 port() const { return m_port.load(); }
+
+protected:
+    void run() override {
+        QTcpServer server;
+        server.listen(QHostAddress::LocalHost);
+        m_port = server.serverPort();
+        for (int i = 0; i < m_connections && server.waitForNewConnection(30000); ++i) {
+            QTcpSocket* socket = server.nextPendingConnection();
+            while (!socket->canReadLine())
+                socket->waitForReadyRead(1000);
+            socket->write(m_response);
+            socket->waitForBytesWritten(5000);
+            socket->disconnectFromHost();
+            if (socket->state() != QAbstractSocket::UnconnectedState)
+                socket->waitForDisconnected(5000);
+            delete socket;
+        }
+    }
+
+private:
+    QByteArray m_response;
+    int m_connections;
+    std::atomic<quint16> m_port{0};
+};
+
+QByteArray canned(const QByteArray& type, const QByteArray& body) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: " + type +
+           "\r\nContent-Length: " + QByteArray::number(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
+}
+
+HttpCallResponse sendTo(ComposerPane& composer, quint16 port) {
+    HttpCallRequest request;
+    request.url = QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+    composer.setRequest(request);
+    QSignalSpy responded(&composer, &ComposerPane::responded);
+    composer.send();
+    if (!responded.wait(30000)) return {};
+    return responded.takeFirst().at(0).value<HttpCallResponse>();
+}
+
 } // namespace
 
 class TestComposer : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void hundredMegabytesStreamWithoutFreezing();
+    void jsonIsHighlightedByItsType();
+    void imagesArePreviewed();
 };
 
 void TestComposer::hundredMegabytesStreamWithoutFreezing() {
@@ -101,6 +154,44 @@ void TestComposer::hundredMegabytesStreamWithoutFreezing() {
     qInfo("100 MB in %lld ms; the event loop's longest pause: %lld ms", clock.elapsed(),
           longestGapMs);
     QVERIFY2(longestGapMs <= 100, qPrintable(QString::number(longestGapMs)));
+}
+
+// Highlighting comes from Debian's kate-syntax-highlighter, run out of process; the body is
+// readable as plain text at once and coloured when its answer arrives.
+void TestComposer::jsonIsHighlightedByItsType() {
+    if (QStandardPaths::findExecutable(QStringLiteral("kate-syntax-highlighter")).isEmpty())
+        QSKIP("kate-syntax-highlighter is not installed (installers/bootstrap.sh installs it)");
+    CannedServer server(canned("application/json", R"({"greeting": "hi", "n": [1, 2]})"));
+    server.start();
+    QTRY_VERIFY(server.port() != 0);
+    ComposerPane composer;
+    composer.show();
+    QCOMPARE(sendTo(composer, server.port()).status, 200);
+    QVERIFY(composer.bodyText().contains(QLatin1String("\"greeting\": \"hi\"")));
+    QTRY_VERIFY_WITH_TIMEOUT(!composer.bodyHtml().isEmpty(), 10000);
+    QVERIFY2(composer.bodyHtml().contains(QLatin1String("color:#")),
+             qPrintable(composer.bodyHtml()));
+    QVERIFY(composer.bodyText().contains(QLatin1String("\"greeting\"")));
+    server.wait();
+}
+
+void TestComposer::imagesArePreviewed() {
+    QImage image(40, 30, QImage::Format_RGB32);
+    image.fill(Qt::darkCyan);
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    QVERIFY(image.save(&buffer, "PNG"));
+    CannedServer server(canned("image/png", png));
+    server.start();
+    QTRY_VERIFY(server.port() != 0);
+    ComposerPane composer;
+    composer.show();
+    QCOMPARE(sendTo(composer, server.port()).status, 200);
+    QCOMPARE(composer.previewSize(), QSize(40, 30));
+    QVERIFY(
+        composer.bodyText().startsWith(QLatin1String("00000000  89 50 4e 47"))); // hex, not text
+    server.wait();
 }
 
 QTEST_MAIN(TestComposer)
