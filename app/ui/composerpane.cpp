@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDateTime>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -156,11 +157,33 @@ ComposerPane::ComposerPane(QWidget* parent)
     curlMenu->addAction(tr("Copy as cURL"), this,
                         [this] { QApplication::clipboard()->setText(curlCommand()); });
     curl->setMenu(curlMenu);
+    auto* history = new QToolButton(this);
+    history->setText(tr("History"));
+    history->setPopupMode(QToolButton::InstantPopup);
+    auto* historyMenu = new QMenu(history);
+    connect(historyMenu, &QMenu::aboutToShow, this, [this, historyMenu] {
+        historyMenu->clear();
+        const auto entries = m_history.entries();
+        for (qsizetype i = entries.size() - 1; i >= std::max<qsizetype>(0, entries.size() - 25);
+             --i) {
+            const HttpFileRequest entry = entries.at(i);
+            historyMenu->addAction(QString::fromLatin1(entry.method) + QLatin1Char(' ') +
+                                       entry.url + QStringLiteral("   ") + entry.title,
+                                   this, [this, entry] {
+                                       auto request = resolveRequest({}, entry, {}, {});
+                                       if (request) setRequest(*request);
+                                   });
+        }
+        if (historyMenu->isEmpty())
+            historyMenu->addAction(tr("(nothing sent yet)"))->setEnabled(false);
+    });
+    history->setMenu(historyMenu);
     auto* line = new QHBoxLayout;
     line->addWidget(m_method);
     line->addWidget(m_url, 1);
     line->addWidget(m_send);
     line->addWidget(curl);
+    line->addWidget(history);
     auto* requestTabs = new QTabWidget(this);
     requestTabs->addTab(m_body, tr("Body"));
     requestTabs->addTab(m_headers, tr("Headers"));
@@ -227,12 +250,18 @@ HttpCallRequest ComposerPane::request() const {
 void ComposerPane::send() {
     delete m_call; // a second send replaces the one in flight
     m_status->setText(tr("Sending…"));
-    m_call = new HttpCall(m_network, request(), this);
+    const HttpCallRequest sent = request();
+    m_call = new HttpCall(m_network, sent, this);
     connect(m_call, &HttpCall::progress, this,
             [this](const HttpCallResponse& soFar) { showResponse(soFar, false); });
-    connect(m_call, &HttpCall::finished, this, [this](const HttpCallResponse& done) {
+    connect(m_call, &HttpCall::finished, this, [this, sent](const HttpCallResponse& done) {
         showResponse(done, true);
         m_last = done;
+        m_history.append(sent, done.error.isEmpty()
+                                   ? QStringLiteral("%1 · %2")
+                                         .arg(done.status)
+                                         .arg(QDateTime::currentDateTime().toString(Qt::ISODate))
+                                   : done.error);
         if (m_call) m_call->deleteLater();
         Q_EMIT responded(done);
     });

@@ -2,6 +2,7 @@
 
 #include "curlcommand.h"
 #include "httpcall.h"
+#include "requesthistory.h"
 
 #include <QPointer>
 #include <QWidget>
@@ -36,6 +37,9 @@ public:
     // cannot be read.
     bool importCurl(const QString& command);
     QString curlCommand() const { return toCurl(request()); }
+    // Where sent requests are kept (the project's .kiln/history.http); empty: nowhere.
+    void setHistoryFile(const QString& path) { m_history = RequestHistory(path); }
+    const RequestHistory& history() const { return m_history; }
     const HttpCallResponse& lastResponse() const { return m_last; }
     QString statusText() const;
     QString bodyText() const;
@@ -53,6 +57,7 @@ private:
     QNetworkAccessManager* m_network;
     QPointer<HttpCall> m_call;
     HttpCallResponse m_last;
+    RequestHistory m_history;
     QComboBox* m_method;
     QLineEdit* m_url;
     QPushButton* m_send;

@@ -247,6 +247,7 @@ bool MainWindow::openProject(const QString& dirOrConfig, std::optional<bool> run
     for (int column = 1; column < files->columnCount(); ++column)
         m_tree->hideColumn(column);
     m_crons = project ? project->crons : QStringList();
+    m_composer->setHistoryFile(QDir(m_projectDir).filePath(QStringLiteral(".kiln/history.http")));
     const bool noConfig =
         !project && !ProjectTemplates::hasConfig(m_projectDir) && QFileInfo(dirOrConfig).isDir();
     m_noConfig->setFolder(m_projectDir);

@@ -240,6 +240,13 @@ void TestStudio::curlImportFillsTheComposer() {
     QVERIFY(responded.wait(30000));
     QCOMPARE(responded.takeFirst().at(0).value<HttpCallResponse>().body, QByteArray("from curl"));
     QVERIFY(composer->curlCommand().contains(QLatin1String("--data-raw 'from curl'")));
+    // Every request sent is in the project's history, a .http file.
+    const auto history = composer->history().entries();
+    QVERIFY(!history.isEmpty());
+    QCOMPARE(history.last().method, QByteArray("POST"));
+    QCOMPARE(history.last().body, QStringLiteral("from curl"));
+    QVERIFY(history.last().title.startsWith(QStringLiteral("200 · ")));
+    QVERIFY(QFile::exists(m_project.filePath(QStringLiteral(".kiln/history.http"))));
 }
 
 void TestStudio::scheduledHandlerRunsOnRequest() {
