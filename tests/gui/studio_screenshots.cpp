@@ -2,6 +2,7 @@
 // would (a JSON response in the composer, a traceback in the log, an error marker in the
 // editor) and saves PNGs of the window. scripts/screenshots.sh runs it under Xvfb.
 
+#include "copytree.h"
 #include "editor/codeeditor.h"
 #include "kilnprocess.h"
 #include "ui/composerpane.h"
@@ -11,7 +12,6 @@
 #include <QApplication>
 #include <QDeadlineTimer>
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QTemporaryDir>
 
@@ -46,12 +46,9 @@ int main(int argc, char** argv) {
     QDir().mkpath(out);
     QTemporaryDir project;
     const QString example = QStringLiteral(KILN_SOURCE_DIR "/examples/hello");
-    QDirIterator it(example, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        const QString target = project.filePath(QDir(example).relativeFilePath(path));
-        QDir().mkpath(QFileInfo(target).absolutePath());
-        QFile::copy(path, target);
+    if (!kiln::test::copyTree(example, project.path())) {
+        std::fprintf(stderr, "cannot copy %s\n", qPrintable(example));
+        return 1;
     }
     MainWindow window;
     window.resize(1366, 768);

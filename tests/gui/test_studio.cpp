@@ -2,6 +2,7 @@
 // its response in the composer, edit and save, see a syntax error marked and cleared, follow
 // a traceback link, survive a SIGKILL of the child with unsaved text intact.
 
+#include "copytree.h"
 #include "editor/codeeditor.h"
 #include "kilnprocess.h"
 #include "logfiltermodel.h"
@@ -26,21 +27,7 @@
 #include <csignal>
 
 using namespace kiln;
-
-namespace {
-
-bool copyTree(const QString& from, const QString& to) {
-    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        const QString target = to + QLatin1Char('/') + QDir(from).relativeFilePath(path);
-        QDir().mkpath(QFileInfo(target).absolutePath());
-        if (!QFile::copy(path, target)) return false;
-    }
-    return true;
-}
-
-} // namespace
+using kiln::test::copyTree;
 
 class TestStudio : public QObject {
     Q_OBJECT

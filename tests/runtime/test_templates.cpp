@@ -1,10 +1,10 @@
 // Every project template the studio offers (resources/templates) runs under a real kiln dev
 // and does what its README line promises: each is a complete Cloudflare Python Worker.
 
+#include "copytree.h"
 #include "kilndevprocess.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -47,14 +47,7 @@ const QStringList kTested{QStringLiteral("d1-notes"), QStringLiteral("hello"),
 
 bool TestTemplates::start(const QString& name, KilnDevProcess& dev) {
     m_copy = m_project.filePath(name);
-    const QString from = templatesDir() + QLatin1Char('/') + name;
-    QDirIterator it(from, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        const QString target = m_copy + QLatin1Char('/') + QDir(from).relativeFilePath(path);
-        QDir().mkpath(QFileInfo(target).absolutePath());
-        if (!QFile::copy(path, target)) return false;
-    }
+    if (!copyTree(templatesDir() + QLatin1Char('/') + name, m_copy)) return false;
     return dev.start(m_copy, m_state.filePath(name));
 }
 
