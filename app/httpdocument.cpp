@@ -106,6 +106,13 @@ HttpFile HttpFile::parse(const QString& text) {
     return file;
 }
 
+const HttpFileRequest* HttpFile::requestAt(int line) const {
+    const HttpFileRequest* found = requests.isEmpty() ? nullptr : &requests.first();
+    for (const HttpFileRequest& r : requests)
+        if (r.line <= line) found = &r;
+    return found;
+}
+
 QString HttpFile::serialize() const {
     QString out;
     for (const auto& [name, value] : variables)

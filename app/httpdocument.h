@@ -33,6 +33,9 @@ struct HttpFile {
 
     static HttpFile parse(const QString& text);
     QString serialize() const;
+    // The request a 1-based line belongs to (the last one starting at or before it; the first
+    // when the line comes before any), or null when there is none.
+    const HttpFileRequest* requestAt(int line) const;
 };
 
 // `http-client.env.json`: {"dev": {"host": "..."}, "$shared": {...}} (the JetBrains and

@@ -311,9 +311,7 @@ void MainWindow::sendRequest() {
     const HttpFile file = HttpFile::parse(editor->text());
     int line = 0, index = 0;
     editor->getCursorPosition(&line, &index);
-    const HttpFileRequest* chosen = nullptr;
-    for (const HttpFileRequest& r : file.requests)
-        if (r.line <= line + 1 || !chosen) chosen = &r;
+    const HttpFileRequest* chosen = file.requestAt(line + 1);
     if (!chosen) return;
     QHash<QString, QString> environment;
     QFile envFile(QDir(m_projectDir).filePath(QStringLiteral("http-client.env.json")));

@@ -74,6 +74,12 @@ void TestRequestFiles::parsesTheRestClientFormat() {
     QCOMPARE(file.requests.at(2).title, QStringLiteral("upload"));
     QCOMPARE(file.requests.at(3).method, QByteArray("GET"));
     QCOMPARE(file.requests.at(3).url, QStringLiteral("https://example.com/bare"));
+    // The request a line belongs to: from its request line to the next one.
+    QCOMPARE(file.requestAt(1), &file.requests.at(0)); // before any: the first
+    QCOMPARE(file.requestAt(8), &file.requests.at(0));
+    QCOMPARE(file.requestAt(11), &file.requests.at(1));
+    QCOMPARE(file.requestAt(100), &file.requests.at(3));
+    QVERIFY(!HttpFile::parse(QString()).requestAt(1));
 }
 
 void TestRequestFiles::roundTrips() {
