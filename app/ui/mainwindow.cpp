@@ -3,6 +3,7 @@
 #include "composerpane.h"
 #include "editor/codeeditor.h"
 #include "editorarea.h"
+#include "findbar.h"
 #include "httpdocument.h"
 #include "kilnprocess.h"
 #include "logmodel.h"
@@ -28,6 +29,7 @@
 #include <QStatusBar>
 #include <QToolBar>
 #include <QTreeView>
+#include <QVBoxLayout>
 
 namespace kiln {
 
@@ -54,9 +56,18 @@ MainWindow::MainWindow(QWidget* parent)
     , m_tree(new QTreeView(this))
     , m_center(new QStackedWidget(this))
     , m_noConfig(new NoConfigPage(this))
+    , m_find(new FindBar(this))
     , m_state(new QLabel(this)) {
     setWindowTitle(tr("Kiln Studio"));
-    m_center->addWidget(m_editors);
+    auto* editing = new QWidget(this); // the tabs, with the find bar under them
+    auto* editingLayout = new QVBoxLayout(editing);
+    editingLayout->setContentsMargins(0, 0, 0, 0);
+    editingLayout->setSpacing(0);
+    editingLayout->addWidget(m_editors, 1);
+    editingLayout->addWidget(m_find);
+    connect(m_editors, &QTabWidget::currentChanged, this,
+            [this] { m_find->setEditor(m_editors->current()); });
+    m_center->addWidget(editing);
     m_center->addWidget(m_noConfig);
     setCentralWidget(m_center);
     connect(m_noConfig, &NoConfigPage::createRequested, this, [this](const QString& dir) {
@@ -92,6 +103,7 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::createActions() {
     auto* file = menuBar()->addMenu(tr("&File"));
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
     auto* view = menuBar()->addMenu(tr("&View"));
     auto* run = menuBar()->addMenu(tr("&Run"));
     auto* toolbar = addToolBar(tr("Main"));
@@ -113,6 +125,16 @@ void MainWindow::createActions() {
         [this] { m_editors->saveAll(); });
     add(file, tr("Toggle &Comment"), QKeySequence(Qt::CTRL | Qt::Key_Slash), [this] {
         if (auto* e = m_editors->current()) e->toggleComment();
+    });
+    add(edit, tr("&Find…"), QKeySequence::Find, [this] { m_find->open(false); });
+    add(edit, tr("&Replace…"), QKeySequence(Qt::CTRL | Qt::Key_H), [this] { m_find->open(true); });
+    add(edit, tr("&Go to Line…"), QKeySequence(Qt::CTRL | Qt::Key_G), [this] {
+        CodeEditor* editor = m_editors->current();
+        if (!editor) return;
+        bool ok = false;
+        const int line = QInputDialog::getInt(this, tr("Go to line"), tr("Line:"), 1, 1,
+                                              std::max(1, editor->lines()), 1, &ok);
+        if (ok) editor->goToLine(line);
     });
     add(view, tr("Zoom &In"), QKeySequence::ZoomIn, [this] { setEditorZoom(editorZoom() + 1); });
     add(view, tr("Zoom &Out"), QKeySequence::ZoomOut, [this] { setEditorZoom(editorZoom() - 1); });
@@ -251,7 +273,7 @@ bool MainWindow::openProject(const QString& dirOrConfig, std::optional<bool> run
     const bool noConfig =
         !project && !ProjectTemplates::hasConfig(m_projectDir) && QFileInfo(dirOrConfig).isDir();
     m_noConfig->setFolder(m_projectDir);
-    m_center->setCurrentWidget(noConfig ? static_cast<QWidget*>(m_noConfig) : m_editors);
+    m_center->setCurrentIndex(noConfig ? m_center->indexOf(m_noConfig) : 0);
     if (noConfig) {
         m_kiln->stop();
         m_kiln->setProject(m_projectDir);

@@ -16,6 +16,7 @@ class KilnProcess;
 class LogModel;
 class LogPane;
 class NoConfigPage;
+class FindBar;
 
 // The studio's window: arranges the panes (project tree, editor tabs, log console, request
 // composer) and the global actions, and routes the runtime's events to them. The panes know
@@ -36,6 +37,7 @@ public:
     LogModel* log() const { return m_log; }
     LogPane* logPane() const { return m_logPane; }
     ComposerPane* composer() const { return m_composer; }
+    FindBar* findBar() const { return m_find; }
     QString statusText() const;
     // Settings that persist (QSettings): recently opened projects (newest first), whether
     // opening a project starts its worker, the editors' zoom.
@@ -70,6 +72,7 @@ private:
     QTreeView* m_tree;
     QStackedWidget* m_center;
     NoConfigPage* m_noConfig;
+    FindBar* m_find;
     QLabel* m_state;
     QString m_projectDir;
     QStringList m_crons; // the config's triggers.crons

@@ -9,6 +9,7 @@
 #include "logmodel.h"
 #include "ui/composerpane.h"
 #include "ui/editorarea.h"
+#include "ui/findbar.h"
 #include "ui/logpane.h"
 #include "ui/mainwindow.h"
 
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void anotherProtocolVersionIsExplained();
     void folderWithoutConfigIsOfferedOne();
     void settingsPersist();
+    void findAndReplace();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -459,6 +461,44 @@ void TestStudio::settingsPersist() {
     }
     m_window->setStartsOnOpen(true);
     m_window->setEditorZoom(0);
+}
+
+void TestStudio::findAndReplace() {
+    CodeEditor* editor =
+        m_window->editors()->openFile(m_project.filePath(QStringLiteral("notes.txt")));
+    QVERIFY(!editor); // no such file: nothing opens
+    QFile notes(m_project.filePath(QStringLiteral("notes.py")));
+    QVERIFY(notes.open(QIODevice::WriteOnly));
+    notes.write("alpha = 1\nbeta = 22\nAlpha = 333\n");
+    notes.close();
+    editor = m_window->editors()->openFile(notes.fileName());
+    QVERIFY(editor);
+    FindBar* bar = m_window->findBar();
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    QTest::keyClick(editor, Qt::Key_F, Qt::ControlModifier); // as a person types it
+    QVERIFY(bar->isVisible());
+    bar->setPattern(QStringLiteral("[0-9]+"), true, false);
+    QVERIFY(bar->findNext());
+    QCOMPARE(editor->selectedText(), QStringLiteral("1"));
+    bar->setReplacement(QStringLiteral("N"));
+    QCOMPARE(bar->replaceAll(), 3);
+    QCOMPARE(editor->text(), QStringLiteral("alpha = N\nbeta = N\nAlpha = N\n"));
+    bar->setPattern(QStringLiteral("alpha"), false, true); // case-sensitive: one of the two
+    bar->setReplacement(QStringLiteral("gamma"));
+    QCOMPARE(bar->replaceAll(), 1);
+    QVERIFY(editor->text().startsWith(QLatin1String("gamma = N\n")));
+    bar->setPattern(QStringLiteral("(unclosed"), true, false);
+    QVERIFY(!bar->findNext());
+    QCOMPARE(bar->message(), QStringLiteral("Not a valid regular expression"));
+    editor->undo(); // Replace All is one undo step
+    QVERIFY(editor->text().startsWith(QLatin1String("alpha = N\n")));
+    editor->goToLine(3);
+    int line = 0, index = 0;
+    editor->getCursorPosition(&line, &index);
+    QCOMPARE(line, 2);
+    editor->setModified(false);
+    m_window->editors()->setCurrentWidget(entry());
 }
 
 QTEST_MAIN(TestStudio)
