@@ -1,8 +1,10 @@
 #include "httpcall.h"
 
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
+#include <QElapsedTimer>
+#include <QMetaObject>
+#include <QPointer>
+
+#include <curl/curl.h>
 
 namespace kiln {
 
@@ -12,64 +14,154 @@ QByteArray HttpCallResponse::header(const QByteArray& name) const {
     return {};
 }
 
-HttpCall::HttpCall(QNetworkAccessManager* network, HttpCallRequest request, QObject* parent)
+// Runs on the transfer thread; hands pieces to the GUI thread through queued calls, holding
+// what it has not handed over yet so a fast stream becomes a few dozen calls a second.
+struct HttpCall::Transfer {
+    QPointer<HttpCall> call;
+    std::shared_ptr<std::atomic<bool>> cancelled;
+    HttpCallResponse head; // status, reason, headers
+    QByteArray pending;
+    qint64 bodyBytes = 0;
+    qint64 held = 0; // bytes handed over to be kept
+    QElapsedTimer sinceFlush;
+
+    // The call outlives this thread (its destructor joins it), so `call` is valid here; a
+    // queued piece that arrives after the call is gone is dropped by Qt with its context.
+    void flush() {
+        HttpCallResponse piece; // the head so far, and the new body bytes
+        piece.status = head.status;
+        piece.reason = head.reason;
+        piece.headers = head.headers;
+        piece.body = std::exchange(pending, QByteArray());
+        piece.bodyBytes = bodyBytes;
+        QMetaObject::invokeMethod(
+            call.data(),
+            [c = call, piece = std::move(piece)]() mutable {
+                if (c) c->deliver(std::move(piece));
+            },
+            Qt::QueuedConnection);
+        sinceFlush.restart();
+    }
+
+    static size_t onHeader(char* data, size_t size, size_t count, void* self) {
+        auto* t = static_cast<Transfer*>(self);
+        const QByteArray line = QByteArray(data, qsizetype(size * count)).trimmed();
+        if (line.startsWith("HTTP/")) { // a new response (after 100 Continue): start over
+            t->head.headers.clear();
+            const QList<QByteArray> parts = line.split(' ');
+            t->head.status = parts.value(1).toInt();
+            t->head.reason = line.mid(line.indexOf(' ', line.indexOf(' ') + 1) + 1);
+            if (parts.size() < 3) t->head.reason.clear();
+        } else if (const qsizetype colon = line.indexOf(':'); colon > 0) {
+            t->head.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+        }
+        return size * count;
+    }
+
+    static size_t onBody(char* data, size_t size, size_t count, void* self) {
+        auto* t = static_cast<Transfer*>(self);
+        const qint64 n = qint64(size * count);
+        t->bodyBytes += n;
+        const qint64 room = HttpCallResponse::kMaxHeldBytes - t->held;
+        if (room > 0) {
+            const qint64 keep = std::min(room, n);
+            t->pending.append(data, qsizetype(keep));
+            t->held += keep;
+        }
+        if (t->pending.size() >= (1 << 20) || t->sinceFlush.elapsed() >= 50) t->flush();
+        return size * count;
+    }
+
+    static int onProgress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+        return static_cast<Transfer*>(self)->cancelled->load() ? 1 : 0;
+    }
+};
+
+HttpCall::HttpCall(HttpCallRequest request, QObject* parent)
     : QObject(parent) {
-    QNetworkRequest req(request.url);
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
-                     QNetworkRequest::ManualRedirectPolicy);
-    for (const auto& [name, value] : request.headers)
-        req.setRawHeader(name, value);
-    m_timer.start();
-    m_reply = network->sendCustomRequest(req, request.method, request.body);
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, &HttpCall::onHead);
-    connect(m_reply, &QNetworkReply::readyRead, this, &HttpCall::onData);
-    connect(m_reply, &QNetworkReply::finished, this, &HttpCall::onDone);
+    auto transfer = std::make_shared<Transfer>();
+    transfer->call = this;
+    transfer->cancelled = m_cancelled;
+    m_thread = std::thread([transfer, request = std::move(request)] {
+        CURL* curl = curl_easy_init();
+        curl_slist* headers = nullptr;
+        for (const auto& [name, value] : request.headers)
+            headers = curl_slist_append(headers, (name + ": " + value).constData());
+        if (!request.body.isEmpty() || request.method == "POST") // no implicit form content type
+            headers = curl_slist_append(headers, "Expect:");
+        const QByteArray url = request.url.toEncoded();
+        curl_easy_setopt(curl, CURLOPT_URL, url.constData());
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.constData());
+        if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        if (!request.body.isEmpty() || request.method == "POST" || request.method == "PUT" ||
+            request.method == "PATCH") {
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.constData());
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+        }
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Transfer::onHeader);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, transfer.get());
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Transfer::onBody);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, transfer.get());
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &Transfer::onProgress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, transfer.get());
+        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); // what curl can decode, decoded
+        transfer->sinceFlush.start();
+        const CURLcode code = curl_easy_perform(curl);
+        HttpCallResponse& r = transfer->head;
+        if (code != CURLE_OK && !(code == CURLE_ABORTED_BY_CALLBACK && transfer->cancelled->load()))
+            r.error = QString::fromUtf8(curl_easy_strerror(code));
+        curl_off_t connect = 0, tls = 0, pre = 0, start = 0, total = 0;
+        curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connect);
+        curl_easy_getinfo(curl, CURLINFO_APPCONNECT_TIME_T, &tls);
+        curl_easy_getinfo(curl, CURLINFO_PRETRANSFER_TIME_T, &pre);
+        curl_easy_getinfo(curl, CURLINFO_STARTTRANSFER_TIME_T, &start);
+        curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &total);
+        r.connectMs = double(connect) / 1000;
+        r.tlsMs = tls > 0 ? double(tls - connect) / 1000 : 0;
+        r.firstByteMs = double(start) / 1000;
+        r.waitMs = double(start - pre) / 1000;
+        r.receiveMs = double(total - start) / 1000;
+        r.totalMs = double(total) / 1000;
+        curl_slist_free_all(headers);
+        curl_easy_cleanup(curl);
+        transfer->flush();
+        QMetaObject::invokeMethod(
+            transfer->call.data(),
+            [c = transfer->call, head = r]() mutable {
+                if (c) c->complete(std::move(head));
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 HttpCall::~HttpCall() {
-    if (m_reply) {
-        m_reply->disconnect(this);
-        m_reply->abort();
-        m_reply->deleteLater();
-    }
+    m_cancelled->store(true);
+    if (m_thread.joinable()) m_thread.join();
 }
 
 void HttpCall::abort() {
-    if (m_reply) m_reply->abort();
+    m_cancelled->store(true);
 }
 
-void HttpCall::onHead() {
-    if (m_headSeen || !m_reply) return;
-    m_headSeen = true;
-    m_response.firstByteMs = double(m_timer.nsecsElapsed()) / 1e6;
-    m_response.status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    m_response.reason =
-        m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
-    for (const auto& pair : m_reply->rawHeaderPairs())
-        m_response.headers.append(pair);
-}
-
-void HttpCall::onData() {
-    if (!m_reply) return;
-    onHead();
-    const QByteArray chunk = m_reply->readAll();
-    m_response.bodyBytes += chunk.size();
-    const qint64 room = HttpCallResponse::kMaxHeldBytes - m_response.body.size();
-    if (room > 0) m_response.body.append(chunk.left(room));
-    if (chunk.size() > room) m_response.truncated = true;
+void HttpCall::deliver(HttpCallResponse piece) {
+    m_response.status = piece.status;
+    m_response.reason = std::move(piece.reason);
+    m_response.headers = std::move(piece.headers);
+    m_response.body.append(piece.body);
+    m_response.bodyBytes = piece.bodyBytes;
+    m_response.truncated = piece.bodyBytes > m_response.body.size();
     Q_EMIT progress(m_response);
 }
 
-void HttpCall::onDone() {
-    if (!m_reply) return;
-    onData();
-    m_response.totalMs = double(m_timer.nsecsElapsed()) / 1e6;
-    const auto error = m_reply->error();
-    // An HTTP error status is an answer, not a failure; only transport problems are errors.
-    if (error != QNetworkReply::NoError && m_response.status == 0)
-        m_response.error = m_reply->errorString();
-    m_reply->deleteLater();
-    m_reply = nullptr;
+void HttpCall::complete(HttpCallResponse head) {
+    head.body = std::move(m_response.body);
+    head.bodyBytes = m_response.bodyBytes;
+    head.truncated = head.bodyBytes > head.body.size();
+    m_response = std::move(head);
     Q_EMIT finished(m_response);
 }
 

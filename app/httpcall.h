@@ -1,15 +1,14 @@
 #pragma once
 
 #include <QByteArray>
-#include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 #include <QPair>
-#include <QPointer>
 #include <QUrl>
 
-class QNetworkAccessManager;
-class QNetworkReply;
+#include <atomic>
+#include <memory>
+#include <thread>
 
 namespace kiln {
 
@@ -33,19 +32,26 @@ struct HttpCallResponse {
     QByteArray body;
     qint64 bodyBytes = 0; // all that arrived, held or not
     bool truncated = false;
-    QString error;          // transport failure (refused, reset, ...), empty otherwise
-    double firstByteMs = 0; // sent -> the response head arrived
-    double totalMs = 0;     // sent -> the last byte arrived
+    QString error; // transport failure (refused, reset, ...), empty otherwise
+    // Where the time went, from libcurl's own clocks: TCP connect, TLS handshake (https),
+    // request sent -> first response byte (the server's time), first byte -> last byte.
+    double connectMs = 0;
+    double tlsMs = 0;
+    double firstByteMs = 0; // start -> first response byte
+    double waitMs = 0;
+    double receiveMs = 0;
+    double totalMs = 0; // start -> last byte
     static constexpr qint64 kMaxHeldBytes = 16 << 20;
     QByteArray header(const QByteArray& name) const;
 };
 
-// One request from the composer, streamed: `progress` as the body arrives, `finished` once.
-// Redirects are shown, not followed. Owns its reply; abort() ends it early.
+// One request from the composer, made by libcurl on a thread of its own and streamed back:
+// `progress` as the body arrives (batched, at most ~20 times a second), `finished` once.
+// Redirects are shown, not followed. abort() (or destroying the call) ends it early.
 class HttpCall : public QObject {
     Q_OBJECT
 public:
-    HttpCall(QNetworkAccessManager* network, HttpCallRequest request, QObject* parent = nullptr);
+    explicit HttpCall(HttpCallRequest request, QObject* parent = nullptr);
     ~HttpCall() override;
     void abort();
     const HttpCallResponse& response() const { return m_response; }
@@ -55,13 +61,12 @@ Q_SIGNALS:
     void finished(const kiln::HttpCallResponse& response);
 
 private:
-    void onHead();
-    void onData();
-    void onDone();
-    QPointer<QNetworkReply> m_reply;
+    struct Transfer;
+    void deliver(HttpCallResponse piece);
+    void complete(HttpCallResponse head);
     HttpCallResponse m_response;
-    QElapsedTimer m_timer;
-    bool m_headSeen = false;
+    std::shared_ptr<std::atomic<bool>> m_cancelled = std::make_shared<std::atomic<bool>>(false);
+    std::thread m_thread;
 };
 
 } // namespace kiln

@@ -14,7 +14,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
-#include <QNetworkAccessManager>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -108,7 +107,6 @@ QString sizeText(qint64 bytes) {
 
 ComposerPane::ComposerPane(QWidget* parent)
     : QWidget(parent)
-    , m_network(new QNetworkAccessManager(this))
     , m_method(new QComboBox(this))
     , m_url(new QLineEdit(this))
     , m_send(new QPushButton(tr("Send"), this))
@@ -251,7 +249,7 @@ void ComposerPane::send() {
     delete m_call; // a second send replaces the one in flight
     m_status->setText(tr("Sending…"));
     const HttpCallRequest sent = request();
-    m_call = new HttpCall(m_network, sent, this);
+    m_call = new HttpCall(sent, this);
     connect(m_call, &HttpCall::progress, this,
             [this](const HttpCallResponse& soFar) { showResponse(soFar, false); });
     connect(m_call, &HttpCall::finished, this, [this, sent](const HttpCallResponse& done) {
@@ -298,14 +296,22 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
         m_status->setText(tr("Failed: %1").arg(r.error));
         return;
     }
-    m_status->setText(
-        tr("%1 %2 · %3 · first byte %4 ms%5")
-            .arg(r.status)
-            .arg(QString::fromLatin1(r.reason))
-            .arg(sizeText(r.bodyBytes))
-            .arg(r.firstByteMs, 0, 'f', 1)
-            .arg(done ? tr(" · total %1 ms").arg(r.totalMs, 0, 'f', 1) : tr(" · receiving…")));
-    if (!done) return; // the views are filled once: a long stream does not re-lay them out
+    if (!done) {
+        m_status->setText(tr("%1 %2 · receiving… %3")
+                              .arg(r.status)
+                              .arg(QString::fromLatin1(r.reason))
+                              .arg(sizeText(r.bodyBytes)));
+        return; // the views are filled once: a long stream does not re-lay them out
+    }
+    m_status->setText(tr("%1 %2 · %3 · %4 ms: connect %5%6 · wait %7 · receive %8")
+                          .arg(r.status)
+                          .arg(QString::fromLatin1(r.reason))
+                          .arg(sizeText(r.bodyBytes))
+                          .arg(r.totalMs, 0, 'f', 1)
+                          .arg(r.connectMs, 0, 'f', 1)
+                          .arg(r.tlsMs > 0 ? tr(" · TLS %1").arg(r.tlsMs, 0, 'f', 1) : QString())
+                          .arg(r.waitMs, 0, 'f', 1)
+                          .arg(r.receiveMs, 0, 'f', 1));
     QStringList headerLines;
     for (const auto& [name, value] : r.headers)
         headerLines.append(QString::fromLatin1(name) + QStringLiteral(": ") +

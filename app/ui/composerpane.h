@@ -10,7 +10,6 @@
 class QComboBox;
 class QLabel;
 class QLineEdit;
-class QNetworkAccessManager;
 class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
@@ -54,7 +53,6 @@ Q_SIGNALS:
 private:
     void showResponse(const HttpCallResponse& response, bool done);
     QString m_baseUrl;
-    QNetworkAccessManager* m_network;
     QPointer<HttpCall> m_call;
     HttpCallResponse m_last;
     RequestHistory m_history;

@@ -123,6 +123,12 @@ void TestStudio::exampleAnswersInTheComposer() {
     QVERIFY2(m_window->composer()->statusText().startsWith(QLatin1String("200 OK")),
              qPrintable(m_window->composer()->statusText()));
     QVERIFY(m_window->composer()->bodyText().contains(QLatin1String("\"greeting\": ")));
+    // The timing breakdown adds up: connect, then the server's wait, then receiving.
+    QVERIFY(r.connectMs >= 0 && r.waitMs >= 0 && r.receiveMs >= 0);
+    QVERIFY(r.firstByteMs >= r.connectMs && r.totalMs >= r.firstByteMs);
+    QVERIFY2(m_window->composer()->statusText().contains(QLatin1String("connect ")) &&
+                 m_window->composer()->statusText().contains(QStringLiteral(" · wait ")),
+             qPrintable(m_window->composer()->statusText()));
     QVERIFY2(m_window->statusText().contains(m_window->runtime()->url()),
              qPrintable(m_window->statusText()));
 }
