@@ -3,6 +3,7 @@
 #include <QElapsedTimer>
 #include <QMetaObject>
 #include <QPointer>
+#include <QSaveFile>
 
 #include <curl/curl.h>
 
@@ -24,6 +25,7 @@ struct HttpCall::Transfer {
     qint64 bodyBytes = 0;
     qint64 held = 0; // bytes handed over to be kept
     QElapsedTimer sinceFlush;
+    std::unique_ptr<QSaveFile> file; // when the body is saved rather than held
 
     // The call outlives this thread (its destructor joins it), so `call` is valid here; a
     // queued piece that arrives after the call is gone is dropped by Qt with its context.
@@ -62,6 +64,11 @@ struct HttpCall::Transfer {
         auto* t = static_cast<Transfer*>(self);
         const qint64 n = qint64(size * count);
         t->bodyBytes += n;
+        if (t->file) {
+            if (t->file->write(data, n) != n) return 0; // curl reports a write error
+            if (t->sinceFlush.elapsed() >= 50) t->flush();
+            return size * count;
+        }
         const qint64 room = HttpCallResponse::kMaxHeldBytes - t->held;
         if (room > 0) {
             const qint64 keep = std::min(room, n);
@@ -110,10 +117,19 @@ HttpCall::HttpCall(HttpCallRequest request, QObject* parent)
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); // what curl can decode, decoded
         transfer->sinceFlush.start();
-        const CURLcode code = curl_easy_perform(curl);
         HttpCallResponse& r = transfer->head;
+        if (!request.saveTo.isEmpty()) {
+            transfer->file = std::make_unique<QSaveFile>(request.saveTo);
+            if (!transfer->file->open(QIODevice::WriteOnly))
+                r.error =
+                    QStringLiteral("%1: %2").arg(request.saveTo, transfer->file->errorString());
+        }
+        const CURLcode code = r.error.isEmpty() ? curl_easy_perform(curl) : CURLE_OK;
+        if (transfer->file && r.error.isEmpty() && code == CURLE_OK && !transfer->file->commit())
+            r.error = QStringLiteral("%1: %2").arg(request.saveTo, transfer->file->errorString());
         if (code != CURLE_OK && !(code == CURLE_ABORTED_BY_CALLBACK && transfer->cancelled->load()))
             r.error = QString::fromUtf8(curl_easy_strerror(code));
+        transfer->file.reset(); // uncommitted: the partial file is removed
         curl_off_t connect = 0, tls = 0, pre = 0, start = 0, total = 0;
         curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connect);
         curl_easy_getinfo(curl, CURLINFO_APPCONNECT_TIME_T, &tls);

@@ -20,6 +20,9 @@ struct HttpCallRequest {
     QUrl url;
     HeaderList headers;
     QByteArray body;
+    // Set: the response body goes to this file, whole, instead of being held (only its size
+    // is reported). For answers too large to keep in the window.
+    QString saveTo;
 };
 
 // What came back, as a value the views can keep. The body is held up to `kMaxHeldBytes`; past

@@ -6,6 +6,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDateTime>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -113,6 +114,7 @@ ComposerPane::ComposerPane(QWidget* parent)
     , m_headers(new QPlainTextEdit(this))
     , m_body(new QPlainTextEdit(this))
     , m_status(new QLabel(this))
+    , m_saveButton(new QPushButton(tr("Save Body…"), this))
     , m_views(new QTabWidget(this))
     , m_pretty(new QTextBrowser(this))
     , m_preview(new QLabel(this))
@@ -188,7 +190,15 @@ ComposerPane::ComposerPane(QWidget* parent)
     auto* response = new QWidget(this);
     auto* responseLayout = new QVBoxLayout(response);
     responseLayout->setContentsMargins(0, 0, 0, 0);
-    responseLayout->addWidget(m_status);
+    auto* statusLine = new QHBoxLayout;
+    statusLine->addWidget(m_status, 1);
+    statusLine->addWidget(m_saveButton);
+    m_saveButton->setEnabled(false);
+    connect(m_saveButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save the response body"));
+        if (!path.isEmpty()) saveBody(path);
+    });
+    responseLayout->addLayout(statusLine);
     responseLayout->addWidget(m_views, 1);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(requestTabs);
@@ -249,12 +259,15 @@ void ComposerPane::send() {
     delete m_call; // a second send replaces the one in flight
     m_status->setText(tr("Sending…"));
     const HttpCallRequest sent = request();
+    m_lastRequest = sent;
+    m_saveButton->setEnabled(false);
     m_call = new HttpCall(sent, this);
     connect(m_call, &HttpCall::progress, this,
             [this](const HttpCallResponse& soFar) { showResponse(soFar, false); });
     connect(m_call, &HttpCall::finished, this, [this, sent](const HttpCallResponse& done) {
         showResponse(done, true);
         m_last = done;
+        m_saveButton->setEnabled(done.error.isEmpty());
         m_history.append(sent, done.error.isEmpty()
                                    ? QStringLiteral("%1 · %2")
                                          .arg(done.status)
@@ -262,6 +275,19 @@ void ComposerPane::send() {
                                    : done.error);
         if (m_call) m_call->deleteLater();
         Q_EMIT responded(done);
+    });
+}
+
+void ComposerPane::saveBody(const QString& path) {
+    delete m_save;
+    HttpCallRequest again = m_lastRequest;
+    again.saveTo = path;
+    m_save = new HttpCall(again, this);
+    connect(m_save, &HttpCall::finished, this, [this, path](const HttpCallResponse& r) {
+        m_status->setText(r.error.isEmpty() ? tr("Saved %1 to %2").arg(sizeText(r.bodyBytes), path)
+                                            : tr("Not saved: %1").arg(r.error));
+        if (m_save) m_save->deleteLater();
+        Q_EMIT saved(path, r.error);
     });
 }
 

@@ -35,6 +35,9 @@ public:
     // Fills the request from a `curl ...` command; false (and the status line says why) if it
     // cannot be read.
     bool importCurl(const QString& command);
+    // Sends the last request again with its whole body going to `path` (for answers too large
+    // to keep here); `saved` tells when it is there.
+    void saveBody(const QString& path);
     QString curlCommand() const { return toCurl(request()); }
     // Where sent requests are kept (the project's .kiln/history.http); empty: nowhere.
     void setHistoryFile(const QString& path) { m_history = RequestHistory(path); }
@@ -49,11 +52,14 @@ public:
 
 Q_SIGNALS:
     void responded(const kiln::HttpCallResponse& response);
+    void saved(const QString& path, const QString& error);
 
 private:
     void showResponse(const HttpCallResponse& response, bool done);
     QString m_baseUrl;
     QPointer<HttpCall> m_call;
+    QPointer<HttpCall> m_save;
+    HttpCallRequest m_lastRequest;
     HttpCallResponse m_last;
     RequestHistory m_history;
     QComboBox* m_method;
@@ -62,6 +68,7 @@ private:
     QPlainTextEdit* m_headers;
     QPlainTextEdit* m_body;
     QLabel* m_status;
+    QPushButton* m_saveButton;
     QTabWidget* m_views;
     QTextBrowser* m_pretty;
     QLabel* m_preview;
