@@ -6,6 +6,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDateTime>
+#include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -15,6 +16,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMimeDatabase>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -25,6 +27,7 @@
 #include <QTextBrowser>
 #include <QToolButton>
 #include <QTreeWidget>
+#include <QUrlQuery>
 #include <QVBoxLayout>
 
 namespace kiln {
@@ -113,6 +116,9 @@ ComposerPane::ComposerPane(QWidget* parent)
     , m_send(new QPushButton(tr("Send"), this))
     , m_headers(new QPlainTextEdit(this))
     , m_body(new QPlainTextEdit(this))
+    , m_params(new QPlainTextEdit(this))
+    , m_bodyKind(new QComboBox(this))
+    , m_bodyFile(new QLineEdit(this))
     , m_status(new QLabel(this))
     , m_saveButton(new QPushButton(tr("Save Body…"), this))
     , m_views(new QTabWidget(this))
@@ -184,8 +190,62 @@ ComposerPane::ComposerPane(QWidget* parent)
     line->addWidget(m_send);
     line->addWidget(curl);
     line->addWidget(history);
+    m_params->setPlaceholderText(tr("name=value, one per line (kept in step with the URL)"));
+    m_bodyKind->addItems({tr("Text"), tr("JSON"), tr("Form"), tr("File")});
+    m_bodyFile->setPlaceholderText(tr("File to send"));
+    auto* browse = new QToolButton(this);
+    browse->setText(tr("…"));
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("File to send"));
+        if (!path.isEmpty()) m_bodyFile->setText(path);
+    });
+    auto* bodyPage = new QWidget(this);
+    auto* bodyLayout = new QVBoxLayout(bodyPage);
+    bodyLayout->setContentsMargins(0, 0, 0, 0);
+    auto* kindLine = new QHBoxLayout;
+    kindLine->addWidget(m_bodyKind);
+    kindLine->addWidget(m_bodyFile, 1);
+    kindLine->addWidget(browse);
+    bodyLayout->addLayout(kindLine);
+    bodyLayout->addWidget(m_body, 1);
+    auto showKind = [this, browse] {
+        const bool file = m_bodyKind->currentIndex() == int(BodyKind::File);
+        m_bodyFile->setVisible(file);
+        browse->setVisible(file);
+        m_body->setVisible(!file);
+    };
+    connect(m_bodyKind, &QComboBox::currentIndexChanged, this, showKind);
+    showKind();
+    // The URL's query and the Params tab are one thing shown twice.
+    connect(m_url, &QLineEdit::textChanged, this, [this] {
+        if (m_syncing) return;
+        m_syncing = true;
+        QStringList lines;
+        for (const auto& [name, value] :
+             QUrlQuery(QUrl(m_url->text())).queryItems(QUrl::FullyDecoded))
+            lines.append(name + QLatin1Char('=') + value);
+        m_params->setPlainText(lines.join(QLatin1Char('\n')));
+        m_syncing = false;
+    });
+    connect(m_params, &QPlainTextEdit::textChanged, this, [this] {
+        if (m_syncing) return;
+        m_syncing = true;
+        QUrl url(m_url->text());
+        QUrlQuery query;
+        const QStringList lines = m_params->toPlainText().split(QLatin1Char('\n'));
+        for (const QString& line : lines) {
+            if (line.trimmed().isEmpty()) continue;
+            const qsizetype eq = line.indexOf(QLatin1Char('='));
+            query.addQueryItem(eq < 0 ? line.trimmed() : line.left(eq).trimmed(),
+                               eq < 0 ? QString() : line.mid(eq + 1));
+        }
+        url.setQuery(query);
+        m_url->setText(url.toString());
+        m_syncing = false;
+    });
     auto* requestTabs = new QTabWidget(this);
-    requestTabs->addTab(m_body, tr("Body"));
+    requestTabs->addTab(bodyPage, tr("Body"));
+    requestTabs->addTab(m_params, tr("Params"));
     requestTabs->addTab(m_headers, tr("Headers"));
     auto* response = new QWidget(this);
     auto* responseLayout = new QVBoxLayout(response);
@@ -234,9 +294,15 @@ void ComposerPane::setRequest(const HttpCallRequest& request) {
         headers.append(QString::fromLatin1(name + ": " + value));
     m_headers->setPlainText(headers.join(QLatin1Char('\n')));
     m_body->setPlainText(QString::fromUtf8(request.body));
+    m_bodyKind->setCurrentIndex(int(BodyKind::Text));
 }
 
 HttpCallRequest ComposerPane::request() const {
+    auto r = buildRequest();
+    return r ? *r : HttpCallRequest();
+}
+
+std::expected<HttpCallRequest, QString> ComposerPane::buildRequest() const {
     HttpCallRequest r;
     r.method = m_method->currentText().trimmed().toUpper().toLatin1();
     const QString text = m_url->text().trimmed();
@@ -251,14 +317,80 @@ HttpCallRequest ComposerPane::request() const {
             r.headers.append(
                 {line.left(colon).trimmed().toLatin1(), line.mid(colon + 1).trimmed().toUtf8()});
     }
-    r.body = m_body->toPlainText().toUtf8();
+    QByteArray contentType;
+    switch (BodyKind(m_bodyKind->currentIndex())) {
+    case BodyKind::Text:
+        r.body = m_body->toPlainText().toUtf8();
+        break;
+    case BodyKind::Json:
+        r.body = m_body->toPlainText().toUtf8();
+        contentType = "application/json";
+        break;
+    case BodyKind::Form: {
+        QUrlQuery form;
+        const QStringList fields = m_body->toPlainText().split(QLatin1Char('\n'));
+        for (const QString& field : fields) {
+            if (field.trimmed().isEmpty()) continue;
+            const qsizetype eq = field.indexOf(QLatin1Char('='));
+            form.addQueryItem(eq < 0 ? field : field.left(eq),
+                              eq < 0 ? QString() : field.mid(eq + 1));
+        }
+        // QUrlQuery leaves '+' and '&' inside values alone; a form body needs them escaped.
+        QStringList pairs;
+        for (const auto& [name, value] : form.queryItems(QUrl::FullyDecoded))
+            pairs.append(QString::fromLatin1(QUrl::toPercentEncoding(name) + '=' +
+                                             QUrl::toPercentEncoding(value)));
+        r.body = pairs.join(QLatin1Char('&')).toLatin1();
+        contentType = "application/x-www-form-urlencoded";
+        break;
+    }
+    case BodyKind::File: {
+        QFile file(m_bodyFile->text());
+        if (!file.open(QIODevice::ReadOnly))
+            return std::unexpected(
+                QStringLiteral("%1: %2").arg(m_bodyFile->text(), file.errorString()));
+        r.body = file.readAll();
+        contentType = QMimeDatabase().mimeTypeForFile(m_bodyFile->text()).name().toLatin1();
+        break;
+    }
+    }
+    const bool hasType = std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+        return h.first.compare("content-type", Qt::CaseInsensitive) == 0;
+    });
+    if (!contentType.isEmpty() && !hasType)
+        r.headers.append({QByteArray("Content-Type"), contentType});
     return r;
+}
+
+void ComposerPane::setBodyKind(BodyKind kind) {
+    m_bodyKind->setCurrentIndex(int(kind));
+}
+
+void ComposerPane::setBodyFile(const QString& path) {
+    m_bodyFile->setText(path);
+}
+
+void ComposerPane::setParamsText(const QString& text) {
+    m_params->setPlainText(text);
+}
+
+QString ComposerPane::paramsText() const {
+    return m_params->toPlainText();
+}
+
+QString ComposerPane::urlText() const {
+    return m_url->text();
 }
 
 void ComposerPane::send() {
     delete m_call; // a second send replaces the one in flight
+    auto built = buildRequest();
+    if (!built) {
+        m_status->setText(tr("Not sent: %1").arg(built.error()));
+        return;
+    }
     m_status->setText(tr("Sending…"));
-    const HttpCallRequest sent = request();
+    const HttpCallRequest sent = *built;
     m_lastRequest = sent;
     m_saveButton->setEnabled(false);
     m_call = new HttpCall(sent, this);

@@ -5,7 +5,9 @@
 #include "requesthistory.h"
 
 #include <QPointer>
+
 #include <QWidget>
+#include <expected>
 
 class QComboBox;
 class QLabel;
@@ -30,7 +32,17 @@ public:
     // The running worker's address: relative URLs (and an empty field) resolve against it.
     void setBaseUrl(const QString& url);
     void setRequest(const HttpCallRequest& request);
+    // The request as composed. The body follows the chosen kind: text as is; JSON and form
+    // lines (`name=value`, URL-encoded) with their content type unless a header sets one; a
+    // file's bytes (content type from its name). The error names a file that cannot be read.
     HttpCallRequest request() const;
+    std::expected<HttpCallRequest, QString> buildRequest() const;
+    enum class BodyKind { Text, Json, Form, File };
+    void setBodyKind(BodyKind kind);
+    void setBodyFile(const QString& path);
+    void setParamsText(const QString& text); // `name=value` lines, as in the Params tab
+    QString paramsText() const;
+    QString urlText() const;
     void send();
     // Fills the request from a `curl ...` command; false (and the status line says why) if it
     // cannot be read.
@@ -67,6 +79,10 @@ private:
     QPushButton* m_send;
     QPlainTextEdit* m_headers;
     QPlainTextEdit* m_body;
+    QPlainTextEdit* m_params;
+    QComboBox* m_bodyKind;
+    QLineEdit* m_bodyFile;
+    bool m_syncing = false; // the URL and the Params tab are being made to agree
     QLabel* m_status;
     QPushButton* m_saveButton;
     QTabWidget* m_views;

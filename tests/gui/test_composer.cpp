@@ -15,6 +15,7 @@
 #include <QTest>
 #include <QThread>
 #include <QTimer>
+#include <QUrlQuery>
 
 using namespace kiln;
 
@@ -118,6 +119,7 @@ private Q_SLOTS:
     void hundredMegabytesStreamWithoutFreezing();
     void jsonIsHighlightedByItsType();
     void imagesArePreviewed();
+    void composingTheRequest();
 };
 
 void TestComposer::hundredMegabytesStreamWithoutFreezing() {
@@ -209,6 +211,59 @@ void TestComposer::imagesArePreviewed() {
     QVERIFY(
         composer.bodyText().startsWith(QLatin1String("00000000  89 50 4e 47"))); // hex, not text
     server.wait();
+}
+
+// Params and URL agree both ways; the body kinds produce the bytes and content type a server
+// expects; a header the person set wins over the default.
+void TestComposer::composingTheRequest() {
+    ComposerPane composer;
+    composer.setBaseUrl(QStringLiteral("http://127.0.0.1:8787"));
+    HttpCallRequest start;
+    start.method = "POST";
+    start.url = QUrl(QStringLiteral("/search?q=a%20b&page=2"));
+    composer.setRequest(start);
+    QCOMPARE(composer.paramsText(), QStringLiteral("q=a b\npage=2"));
+    composer.setParamsText(QStringLiteral("q=kiln & co\nlimit=5"));
+    QCOMPARE(composer.request().url.toString(),
+             QStringLiteral("http://127.0.0.1:8787/search?q=kiln %26 co&limit=5"));
+    QCOMPARE(
+        QUrlQuery(composer.request().url).queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded),
+        QStringLiteral("kiln & co"));
+
+    start.url = QUrl(QStringLiteral("/form"));
+    start.body = "name=Ada Lovelace\nnote=1+1=2 & more";
+    composer.setRequest(start);
+    composer.setBodyKind(ComposerPane::BodyKind::Form);
+    HttpCallRequest form = composer.request();
+    QCOMPARE(form.body, QByteArray("name=Ada%20Lovelace&note=1%2B1%3D2%20%26%20more"));
+    QCOMPARE(form.headers.last(), qMakePair(QByteArray("Content-Type"),
+                                            QByteArray("application/x-www-form-urlencoded")));
+
+    start.body = "{\"a\": 1}";
+    start.headers = {{"Content-Type", "application/vnd.kiln+json"}};
+    composer.setRequest(start);
+    composer.setBodyKind(ComposerPane::BodyKind::Json);
+    const HttpCallRequest json = composer.request();
+    QCOMPARE(json.headers.size(), 1); // the person's own content type stays alone
+    QCOMPARE(json.body, QByteArray("{\"a\": 1}"));
+
+    QTemporaryDir dir;
+    QFile file(dir.filePath(QStringLiteral("data.png")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("\x89PNG fake");
+    file.close();
+    start.headers.clear();
+    composer.setRequest(start);
+    composer.setBodyKind(ComposerPane::BodyKind::File);
+    composer.setBodyFile(file.fileName());
+    const HttpCallRequest upload = composer.request();
+    QCOMPARE(upload.body, QByteArray("\x89PNG fake"));
+    QCOMPARE(upload.headers.last(), qMakePair(QByteArray("Content-Type"), QByteArray("image/png")));
+    composer.setBodyFile(dir.filePath(QStringLiteral("missing.bin")));
+    QVERIFY(!composer.buildRequest());
+    QVERIFY(composer.buildRequest().error().contains(QLatin1String("missing.bin")));
+    composer.send();
+    QVERIFY(composer.statusText().startsWith(QLatin1String("Not sent: ")));
 }
 
 QTEST_MAIN(TestComposer)
