@@ -6,9 +6,11 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QListView>
+#include <QMenu>
 #include <QScrollBar>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -30,6 +32,28 @@ LogPane::LogPane(LogModel* model, QWidget* parent)
     m_view->setFont(QFont(QStringLiteral("monospace")));
     m_view->setObjectName(QStringLiteral("logView"));
     connect(m_view, &QListView::doubleClicked, this, &LogPane::activate);
+    // Every project frame of a traceback is a place to go: the context menu lists them all.
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view, &QListView::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex index = m_view->indexAt(at);
+        if (!index.isValid()) return;
+        QMenu menu(this);
+        for (const QVariant& f : index.data(LogModel::FramesRole).toList()) {
+            const QVariantMap frame = f.toMap();
+            const QString file = frame.value(QStringLiteral("file")).toString();
+            const int line = frame.value(QStringLiteral("line")).toInt();
+            menu.addAction(tr("Open %1:%2 (%3)")
+                               .arg(QFileInfo(file).fileName())
+                               .arg(line)
+                               .arg(frame.value(QStringLiteral("function")).toString()),
+                           this, [this, file, line] { Q_EMIT openLocation(file, line); });
+        }
+        if (!menu.isEmpty()) menu.addSeparator();
+        menu.addAction(tr("Copy"), this, [index] {
+            QApplication::clipboard()->setText(index.data(LogModel::TextRole).toString());
+        });
+        menu.exec(m_view->viewport()->mapToGlobal(at));
+    });
     // Follow the end while the person is there; stay put once they scroll up to read.
     connect(m_filter, &QAbstractItemModel::rowsInserted, this, [this] {
         auto* bar = m_view->verticalScrollBar();

@@ -50,6 +50,8 @@ private Q_SLOTS:
     void folderWithoutConfigIsOfferedOne();
     void settingsPersist();
     void findAndReplace();
+    void filesChangedOnDiskAreReloaded();
+    void otherEncodingsOpenReadOnly();
 
 private:
     HttpCallResponse send(const QByteArray& method, const QString& path);
@@ -504,6 +506,40 @@ void TestStudio::findAndReplace() {
     editor->getCursorPosition(&line, &index);
     QCOMPARE(line, 2);
     editor->setModified(false);
+    m_window->editors()->setCurrentWidget(entry());
+}
+
+// Changed by another program while open and unmodified here: the editor shows the new text.
+void TestStudio::filesChangedOnDiskAreReloaded() {
+    const QString path = m_project.filePath(QStringLiteral("changed.py"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("before = 1\n");
+    file.close();
+    CodeEditor* editor = m_window->editors()->openFile(path);
+    QVERIFY(editor);
+    QTest::qWait(50);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write("after = 2\n");
+    file.close();
+    QTRY_COMPARE_WITH_TIMEOUT(editor->text(), QStringLiteral("after = 2\n"), 10000);
+    QVERIFY(!editor->isModified());
+}
+
+// A file that is not UTF-8 is shown read-only, so saving can never rewrite its bytes.
+void TestStudio::otherEncodingsOpenReadOnly() {
+    const QString path = m_project.filePath(QStringLiteral("latin1.txt"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    const QByteArray latin1("caf\xe9 cr\xe8me\n");
+    file.write(latin1);
+    file.close();
+    CodeEditor* editor = m_window->editors()->openFile(path);
+    QVERIFY(editor);
+    QVERIFY(editor->isReadOnly());
+    QVERIFY(m_window->editors()->saveCurrent()); // nothing to write
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), latin1);
     m_window->editors()->setCurrentWidget(entry());
 }
 
