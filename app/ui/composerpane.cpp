@@ -20,6 +20,7 @@
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QShortcut>
 #include <QSplitter>
 #include <QStringDecoder>
@@ -169,6 +170,9 @@ ComposerPane::ComposerPane(QWidget* parent)
     auto* historyMenu = new QMenu(history);
     connect(historyMenu, &QMenu::aboutToShow, this, [this, historyMenu] {
         historyMenu->clear();
+        historyMenu->addAction(tr("Save This Request to requests.http"), this,
+                               [this] { Q_EMIT saveToProjectRequested(); });
+        historyMenu->addSeparator();
         const auto entries = m_history.entries();
         for (qsizetype i = entries.size() - 1; i >= std::max<qsizetype>(0, entries.size() - 25);
              --i) {
@@ -408,6 +412,33 @@ void ComposerPane::send() {
         if (m_call) m_call->deleteLater();
         Q_EMIT responded(done);
     });
+}
+
+std::expected<void, QString> ComposerPane::saveToHttpFile(const QString& path,
+                                                          const QString& name) const {
+    auto built = buildRequest();
+    if (!built) return std::unexpected(built.error());
+    QFile existing(path);
+    HttpFile file;
+    if (existing.open(QIODevice::ReadOnly))
+        file = HttpFile::parse(QString::fromUtf8(existing.readAll()));
+    existing.close();
+    HttpFileRequest entry;
+    entry.name = name;
+    entry.method = built->method;
+    // Kept relative to the worker, so the file works on whatever port it runs next time.
+    const QString url = built->url.toString();
+    entry.url = url.startsWith(m_baseUrl) && !m_baseUrl.isEmpty()
+                    ? QStringLiteral("{{host}}") + url.mid(m_baseUrl.size())
+                    : url;
+    entry.headers = built->headers;
+    entry.body = QString::fromUtf8(built->body);
+    file.requests.append(entry);
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly) || out.write(file.serialize().toUtf8()) < 0 ||
+        !out.commit())
+        return std::unexpected(QStringLiteral("%1: %2").arg(path, out.errorString()));
+    return {};
 }
 
 void ComposerPane::saveBody(const QString& path) {

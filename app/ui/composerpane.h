@@ -53,6 +53,8 @@ public:
     QString curlCommand() const { return toCurl(request()); }
     // Where sent requests are kept (the project's .kiln/history.http); empty: nowhere.
     void setHistoryFile(const QString& path) { m_history = RequestHistory(path); }
+    // Appends the request as composed to a `.http` file (created if need be), named `name`.
+    std::expected<void, QString> saveToHttpFile(const QString& path, const QString& name) const;
     const RequestHistory& history() const { return m_history; }
     const HttpCallResponse& lastResponse() const { return m_last; }
     QString statusText() const;
@@ -65,6 +67,8 @@ public:
 Q_SIGNALS:
     void responded(const kiln::HttpCallResponse& response);
     void saved(const QString& path, const QString& error);
+    // The person asked to keep the request in the project's requests.http.
+    void saveToProjectRequested();
 
 private:
     void showResponse(const HttpCallResponse& response, bool done);

@@ -86,6 +86,12 @@ MainWindow::MainWindow(QWidget* parent)
     connectRuntime();
     connect(m_editors, &EditorArea::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(m_composer, &ComposerPane::saveToProjectRequested, this, [this] {
+        const QString path = QDir(m_projectDir).filePath(QStringLiteral("requests.http"));
+        if (auto r = m_composer->saveToHttpFile(path, {}); !r)
+            return statusBar()->showMessage(r.error(), 10000);
+        m_editors->openFile(path, 1 << 30); // the end, where the request was added
+    });
     connect(m_logPane, &LogPane::openLocation, this,
             [this](const QString& file, int line) { m_editors->openFile(file, line); });
     connect(m_tree, &QTreeView::activated, this, [this](const QModelIndex& index) {

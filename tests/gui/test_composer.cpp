@@ -2,6 +2,7 @@
 // in without freezing the window (the event loop keeps running; only the head is held), and
 // what a person sees reports the size.
 
+#include "httpdocument.h"
 #include "ui/composerpane.h"
 
 #include <QBuffer>
@@ -264,6 +265,23 @@ void TestComposer::composingTheRequest() {
     QVERIFY(composer.buildRequest().error().contains(QLatin1String("missing.bin")));
     composer.send();
     QVERIFY(composer.statusText().startsWith(QLatin1String("Not sent: ")));
+
+    // Kept in a .http file, relative to the worker, next to what was there.
+    const QString saved = dir.filePath(QStringLiteral("requests.http"));
+    QFile existing(saved);
+    QVERIFY(existing.open(QIODevice::WriteOnly));
+    existing.write("### first\nGET {{host}}/\n");
+    existing.close();
+    start.url = QUrl(QStringLiteral("/items?x=1"));
+    start.body = "hello";
+    composer.setRequest(start);
+    QVERIFY(composer.saveToHttpFile(saved, QStringLiteral("create")));
+    QVERIFY(existing.open(QIODevice::ReadOnly));
+    const HttpFile written = HttpFile::parse(QString::fromUtf8(existing.readAll()));
+    QCOMPARE(written.requests.size(), 2);
+    QCOMPARE(written.requests.at(1).name, QStringLiteral("create"));
+    QCOMPARE(written.requests.at(1).url, QStringLiteral("{{host}}/items?x=1"));
+    QCOMPARE(written.requests.at(1).body, QStringLiteral("hello"));
 }
 
 QTEST_MAIN(TestComposer)
