@@ -311,13 +311,14 @@ void TestStudio::unsavedTextSurvivesAStudioCrash() {
     file.write("print(1)\n");
     file.close();
     {
-        auto* crashed = new EditorArea; // leaked on purpose: a crash runs no destructor
-        crashed->setBackupStore(BackupStore(backups.path()));
-        CodeEditor* editor = crashed->openFile(path);
+        // Going away without MainWindow's clean exit (which drops backups) is, for the
+        // backups, what a crash is.
+        EditorArea crashed;
+        crashed.setBackupStore(BackupStore(backups.path()));
+        CodeEditor* editor = crashed.openFile(path);
         QVERIFY(editor);
         editor->setText(QStringLiteral("print('unsaved work')\n"));
-        QTRY_COMPARE_WITH_TIMEOUT(crashed->backups().list(project.path()).size(), 1, 10000);
-        crashed->hide();
+        QTRY_COMPARE_WITH_TIMEOUT(crashed.backups().list(project.path()).size(), 1, 10000);
     }
     EditorArea next;
     next.setBackupStore(BackupStore(backups.path()));
