@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "commandpalette.h"
 #include "composerpane.h"
 #include "editor/codeeditor.h"
 #include "editorarea.h"
@@ -57,6 +58,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_center(new QStackedWidget(this))
     , m_noConfig(new NoConfigPage(this))
     , m_find(new FindBar(this))
+    , m_palette(new CommandPalette(this))
     , m_state(new QLabel(this)) {
     setWindowTitle(tr("Kiln Studio"));
     auto* editing = new QWidget(this); // the tabs, with the find bar under them
@@ -142,6 +144,8 @@ void MainWindow::createActions() {
                                               std::max(1, editor->lines()), 1, &ok);
         if (ok) editor->goToLine(line);
     });
+    add(view, tr("&Command Palette…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+        [this] { m_palette->open(); });
     add(view, tr("Zoom &In"), QKeySequence::ZoomIn, [this] { setEditorZoom(editorZoom() + 1); });
     add(view, tr("Zoom &Out"), QKeySequence::ZoomOut, [this] { setEditorZoom(editorZoom() - 1); });
     add(view, tr("&Reset Zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), [this] { setEditorZoom(0); });

@@ -17,6 +17,7 @@ class LogModel;
 class LogPane;
 class NoConfigPage;
 class FindBar;
+class CommandPalette;
 
 // The studio's window: arranges the panes (project tree, editor tabs, log console, request
 // composer) and the global actions, and routes the runtime's events to them. The panes know
@@ -38,6 +39,7 @@ public:
     LogPane* logPane() const { return m_logPane; }
     ComposerPane* composer() const { return m_composer; }
     FindBar* findBar() const { return m_find; }
+    CommandPalette* commandPalette() const { return m_palette; }
     QString statusText() const;
     // Settings that persist (QSettings): recently opened projects (newest first), whether
     // opening a project starts its worker, the editors' zoom.
@@ -73,6 +75,7 @@ private:
     QStackedWidget* m_center;
     NoConfigPage* m_noConfig;
     FindBar* m_find;
+    CommandPalette* m_palette;
     QLabel* m_state;
     QString m_projectDir;
     QStringList m_crons; // the config's triggers.crons

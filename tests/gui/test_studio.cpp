@@ -7,6 +7,7 @@
 #include "kilnprocess.h"
 #include "logfiltermodel.h"
 #include "logmodel.h"
+#include "ui/commandpalette.h"
 #include "ui/composerpane.h"
 #include "ui/editorarea.h"
 #include "ui/findbar.h"
@@ -17,6 +18,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QProcess>
 #include <QPushButton>
@@ -51,6 +53,7 @@ private Q_SLOTS:
     void settingsPersist();
     void findAndReplace();
     void filesChangedOnDiskAreReloaded();
+    void commandPaletteRunsAnyAction();
     void otherEncodingsOpenReadOnly();
 
 private:
@@ -542,6 +545,31 @@ void TestStudio::otherEncodingsOpenReadOnly() {
     QVERIFY(file.open(QIODevice::ReadOnly));
     QCOMPARE(file.readAll(), latin1);
     m_window->editors()->setCurrentWidget(entry());
+}
+
+void TestStudio::commandPaletteRunsAnyAction() {
+    CommandPalette* palette = m_window->commandPalette();
+    palette->open();
+    QVERIFY(palette->shownCommands().size() > 10);
+    palette->setFilter(QStringLiteral("zoom"));
+    QCOMPARE(palette->shownCommands().size(), 3); // in, out, reset
+    QVERIFY(palette->currentCommand().startsWith(QStringLiteral("View › Zoom In")));
+    QTest::keyClick(palette->findChild<QLineEdit*>(), Qt::Key_Down); // arrows reach the list
+    QVERIFY2(palette->currentCommand().startsWith(QStringLiteral("View › Zoom Out")),
+             qPrintable(palette->currentCommand()));
+    palette->setFilter(QStringLiteral("zoom in"));
+    QCOMPARE(palette->shownCommands().size(), 1);
+    QVERIFY(palette->shownCommands().first().startsWith(QStringLiteral("View › Zoom In")));
+    const int before = m_window->editorZoom();
+    QVERIFY(palette->runCurrent());
+    QCOMPARE(m_window->editorZoom(), before + 1);
+    QVERIFY(!palette->isVisible());
+    m_window->setEditorZoom(before);
+    palette->open();
+    palette->setFilter(QStringLiteral("no such command"));
+    QVERIFY(palette->shownCommands().isEmpty());
+    QVERIFY(!palette->runCurrent());
+    palette->reject();
 }
 
 QTEST_MAIN(TestStudio)
