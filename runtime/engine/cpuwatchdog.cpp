@@ -31,6 +31,9 @@ long long CpuWatchdog::engineCpuNs() const {
 }
 
 void CpuWatchdog::runBegins() {
+    if (m_delivered.load(std::memory_order_relaxed) && m_delivered.exchange(false) &&
+        m_clearInterrupt)
+        m_clearInterrupt(); // no Python runs between two runs: nothing races this write
     m_runId.fetch_add(1, std::memory_order_relaxed);
     m_runStartNs.store(engineCpuNs(), std::memory_order_release);
 }
@@ -40,8 +43,10 @@ void CpuWatchdog::runEnds() {
 }
 
 void CpuWatchdog::watch() {
+    constexpr long long kRedeliverNs = 100000000LL;
     unsigned watchedRun = 0;
     bool interrupted = false, terminated = false, reported = false;
+    long long nextDeliveryNs = 0;
     std::unique_lock lock(m_mutex);
     // Poll: a limit of tens of ms needs a fine period, and the cost is one clock read.
     for (;;) {
@@ -65,10 +70,16 @@ void CpuWatchdog::watch() {
         }
         if (!interrupted && used > limitNs) {
             interrupted = true;
+            nextDeliveryNs = used + kRedeliverNs;
+            m_delivered.store(true);
             m_interrupt();
         } else if (interrupted && !terminated && used > limitNs + graceNs) {
             terminated = true;
             m_terminate();
+        } else if (interrupted && !terminated && used > nextDeliveryNs) {
+            nextDeliveryNs = used + kRedeliverNs;
+            m_delivered.store(true);
+            m_interrupt(); // the last one may have been lost (see the class comment)
         }
     }
 }

@@ -12,8 +12,12 @@ namespace kiln {
 
 // Watches the CPU time one run of worker code (a loop task plus its microtasks) takes on the
 // engine thread. Past the limit it calls `interrupt` (Pyodide raises KeyboardInterrupt, and
-// Python's state stays clean); if the same run still goes on a grace period later, it calls
-// `terminate` (the isolate is then unusable and gets replaced). Once a run has used half the
+// Python's state stays clean), and again every 100 ms of CPU while the run goes on: Pyodide
+// reads its interrupt word and writes 0 back without an atomic exchange, so a request written
+// between the two is lost (a run once spun through the whole grace period that way). If the
+// run still goes on a grace period later, it calls `terminate` (the isolate is then unusable
+// and gets replaced). A request the run never consumed is wiped by `clearInterrupt` before
+// the next run starts, so it cannot stop unrelated code. Once a run has used half the
 // limit (at most a second) it calls `longRun(usedMs)`, so a person learns why other requests
 // wait. All run on the watchdog thread and must be thread-safe.
 class CpuWatchdog {
@@ -25,6 +29,9 @@ public:
 
     // Any thread: the limit for runs from now on (startup and request time differ).
     void setLimitMs(int limitMs) { m_limitNs.store(static_cast<long long>(limitMs) * 1000000LL); }
+
+    // Set before the first run: wipes a CPU-limit interrupt left over from the last run.
+    void setClearInterrupt(std::function<void()> clear) { m_clearInterrupt = std::move(clear); }
 
     // Engine thread: bracket each run.
     void runBegins();
@@ -39,6 +46,8 @@ private:
     std::function<void(long long)> m_longRun;
     std::function<void()> m_interrupt;
     std::function<void()> m_terminate;
+    std::function<void()> m_clearInterrupt;
+    std::atomic<bool> m_delivered{false};    // an interrupt was sent since the last runBegins
     std::atomic<long long> m_runStartNs{-1}; // -1: idle
     std::atomic<unsigned> m_runId{0};
     std::mutex m_mutex;

@@ -134,6 +134,7 @@ void Worker::Private::startInstance() {
                         .arg(waiting)
                         .arg(options.cpuLimitMs));
         });
+    watchdog->setClearInterrupt([booting] { booting->clearInterrupt(); });
     loop.setTaskHooks(
         [this] {
             if (watchdog && timed) watchdog->runBegins();

@@ -53,6 +53,10 @@ public:
     // Any thread: stop the running Python code with KeyboardInterrupt (a reload replacing a
     // startup that does not end). Without effect before armInterrupts ran.
     void interrupt();
+    // Engine thread, between runs: withdraws an interrupt Python has not consumed.
+    void clearInterrupt() {
+        if (int32_t* word = m_interruptWord.load()) __atomic_store_n(word, 0, __ATOMIC_SEQ_CST);
+    }
     // Whether the CPU limit interrupted code since the last call (startup errors say so).
     bool takeCpuLimitHit() { return m_cpuLimitHit.exchange(false); }
 
