@@ -13,6 +13,8 @@ public:
     explicit CodeEditor(const QString& path, QWidget* parent = nullptr);
 
     const QString& path() const { return m_path; }
+    // The file was renamed or moved: the buffer follows it (its lexer stays).
+    void setPath(const QString& path) { m_path = path; }
     // An error at a 1-based line: a marker in the margin, the line underlined, the message
     // shown beside the line and as the marker's tooltip.
     void setError(int line, const QString& message);

@@ -3,6 +3,7 @@
 #include "editor/codeeditor.h"
 #include "editor/textfile.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QMessageBox>
 
@@ -35,6 +36,40 @@ EditorArea::EditorArea(QWidget* parent)
     m_autosave.setSingleShot(true);
     m_autosave.setInterval(2000);
     connect(&m_autosave, &QTimer::timeout, this, &EditorArea::autosaveNow);
+}
+
+void EditorArea::fileRenamed(const QString& from, const QString& to) {
+    const QString prefix = QDir::cleanPath(from) + QLatin1Char('/');
+    for (int i = 0; i < count(); ++i) {
+        auto* e = qobject_cast<CodeEditor*>(widget(i));
+        if (!e) continue;
+        QString moved;
+        if (e->path() == QDir::cleanPath(from))
+            moved = QDir::cleanPath(to);
+        else if (e->path().startsWith(prefix))
+            moved = QDir::cleanPath(to) + QLatin1Char('/') + e->path().mid(prefix.size());
+        if (moved.isEmpty()) continue;
+        m_watcher.removePath(e->path());
+        m_backups.remove(e->path());
+        e->setPath(moved);
+        m_watcher.addPath(moved);
+        setTabToolTip(i, moved);
+        updateTitle(e);
+        if (e->isModified()) m_changed.insert(e); // its backup is written under the new name
+    }
+}
+
+void EditorArea::fileRemoved(const QString& path) {
+    const QString prefix = QDir::cleanPath(path) + QLatin1Char('/');
+    for (int i = count() - 1; i >= 0; --i) {
+        auto* e = qobject_cast<CodeEditor*>(widget(i));
+        if (!e || (e->path() != QDir::cleanPath(path) && !e->path().startsWith(prefix))) continue;
+        m_watcher.removePath(e->path());
+        m_changed.remove(e);
+        m_backups.remove(e->path());
+        removeTab(i);
+        e->deleteLater();
+    }
 }
 
 void EditorArea::setZoom(int zoom) {

@@ -28,6 +28,10 @@ public:
     bool saveCurrent();
     bool saveAll();
     bool hasUnsaved() const;
+    // A file or folder was renamed (the editors under it follow), or deleted (their tabs
+    // close, their backups go).
+    void fileRenamed(const QString& from, const QString& to);
+    void fileRemoved(const QString& path);
     // The editors' zoom (QScintilla points above the default font), new ones included.
     void setZoom(int zoom);
     int zoom() const { return m_zoom; }

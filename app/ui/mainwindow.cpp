@@ -12,6 +12,7 @@
 #include "noconfigpage.h"
 #include "project/projectconfig.h"
 #include "projecttemplates.h"
+#include "projecttree.h"
 #include "protocol/commands.h"
 
 #include <QAction>
@@ -20,7 +21,6 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFileSystemModel>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
@@ -29,7 +29,6 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
-#include <QTreeView>
 #include <QVBoxLayout>
 
 namespace kiln {
@@ -54,7 +53,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_editors(new EditorArea(this))
     , m_logPane(new LogPane(m_log, this))
     , m_composer(new ComposerPane(this))
-    , m_tree(new QTreeView(this))
+    , m_tree(new ProjectTree(this))
     , m_center(new QStackedWidget(this))
     , m_noConfig(new NoConfigPage(this))
     , m_find(new FindBar(this))
@@ -96,10 +95,12 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_logPane, &LogPane::openLocation, this,
             [this](const QString& file, int line) { m_editors->openFile(file, line); });
-    connect(m_tree, &QTreeView::activated, this, [this](const QModelIndex& index) {
-        const QString path = index.data(QFileSystemModel::FilePathRole).toString();
-        if (QFileInfo(path).isFile()) m_editors->openFile(path);
-    });
+    connect(m_tree, &ProjectTree::openFile, this,
+            [this](const QString& path) { m_editors->openFile(path); });
+    connect(m_tree, &ProjectTree::renamed, m_editors, &EditorArea::fileRenamed);
+    connect(m_tree, &ProjectTree::removed, m_editors, &EditorArea::fileRemoved);
+    connect(m_tree, &ProjectTree::failed, this,
+            [this](const QString& why) { statusBar()->showMessage(why, 10000); });
     m_editors->setZoom(editorZoom());
     resize(1280, 760);
     QSettings settings;
@@ -271,13 +272,7 @@ bool MainWindow::openProject(const QString& dirOrConfig, std::optional<bool> run
     recent.removeAll(m_projectDir);
     recent.prepend(m_projectDir);
     QSettings().setValue(QStringLiteral("projects/recent"), recent.mid(0, 10));
-    auto* files = new QFileSystemModel(m_tree);
-    files->setRootPath(m_projectDir);
-    delete m_tree->model();
-    m_tree->setModel(files);
-    m_tree->setRootIndex(files->index(m_projectDir));
-    for (int column = 1; column < files->columnCount(); ++column)
-        m_tree->hideColumn(column);
+    m_tree->setRoot(m_projectDir);
     m_crons = project ? project->crons : QStringList();
     m_composer->setHistoryFile(QDir(m_projectDir).filePath(QStringLiteral(".kiln/history.http")));
     const bool noConfig =

@@ -6,7 +6,6 @@
 
 class QLabel;
 class QStackedWidget;
-class QTreeView;
 
 namespace kiln {
 
@@ -17,6 +16,7 @@ class LogModel;
 class LogPane;
 class NoConfigPage;
 class FindBar;
+class ProjectTree;
 class CommandPalette;
 
 // The studio's window: arranges the panes (project tree, editor tabs, log console, request
@@ -39,6 +39,7 @@ public:
     LogPane* logPane() const { return m_logPane; }
     ComposerPane* composer() const { return m_composer; }
     FindBar* findBar() const { return m_find; }
+    ProjectTree* projectTree() const { return m_tree; }
     CommandPalette* commandPalette() const { return m_palette; }
     QString statusText() const;
     // Settings that persist (QSettings): recently opened projects (newest first), whether
@@ -71,7 +72,7 @@ private:
     EditorArea* m_editors;
     LogPane* m_logPane;
     ComposerPane* m_composer;
-    QTreeView* m_tree;
+    ProjectTree* m_tree;
     QStackedWidget* m_center;
     NoConfigPage* m_noConfig;
     FindBar* m_find;

@@ -13,6 +13,7 @@
 #include "ui/findbar.h"
 #include "ui/logpane.h"
 #include "ui/mainwindow.h"
+#include "ui/projecttree.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -54,6 +55,7 @@ private Q_SLOTS:
     void findAndReplace();
     void filesChangedOnDiskAreReloaded();
     void commandPaletteRunsAnyAction();
+    void projectFilesAreManagedFromTheTree();
     void otherEncodingsOpenReadOnly();
 
 private:
@@ -570,6 +572,37 @@ void TestStudio::commandPaletteRunsAnyAction() {
     QVERIFY(palette->shownCommands().isEmpty());
     QVERIFY(!palette->runCurrent());
     palette->reject();
+}
+
+void TestStudio::projectFilesAreManagedFromTheTree() {
+    ProjectTree* tree = m_window->projectTree();
+    const QString src = m_project.filePath(QStringLiteral("src"));
+    auto created = tree->createFile(src, QStringLiteral("util.py"));
+    QVERIFY2(created, created ? "" : qPrintable(created.error()));
+    QVERIFY(!tree->createFile(src, QStringLiteral("util.py")));      // exists
+    QVERIFY(!tree->createFile(src, QStringLiteral("../escape.py"))); // not a name
+    CodeEditor* editor = m_window->editors()->openFile(*created);
+    QVERIFY(editor);
+    editor->setText(QStringLiteral("HELPER = 1\n"));
+    // Renamed with unsaved text: the tab follows the file, and saving writes the new name.
+    auto renamed = tree->rename(*created, QStringLiteral("helpers.py"));
+    QVERIFY2(renamed, renamed ? "" : qPrintable(renamed.error()));
+    QCOMPARE(editor->path(), *renamed);
+    m_window->editors()->setCurrentWidget(editor);
+    QVERIFY(m_window->editors()->saveCurrent());
+    QVERIFY(!QFile::exists(*created));
+    QFile saved(*renamed);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.readAll(), QByteArray("HELPER = 1\n"));
+    saved.close();
+    // Deleted: the file goes and so does its tab.
+    QVERIFY(tree->remove(*renamed));
+    QVERIFY(!QFile::exists(*renamed));
+    QVERIFY(!m_window->editors()->editorFor(*renamed));
+    QVERIFY(!tree->remove(m_project.path())); // never the project itself
+    auto folder = tree->createFolder(m_project.path(), QStringLiteral("static"));
+    QVERIFY(folder && QFileInfo(*folder).isDir());
+    m_window->editors()->setCurrentWidget(entry());
 }
 
 QTEST_MAIN(TestStudio)
