@@ -1,5 +1,7 @@
 #include "codeeditor.h"
 
+#include "editor/httplexer.h"
+
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QHelpEvent>
@@ -22,10 +24,11 @@ QsciLexer* lexerFor(const QString& path, QObject* parent) {
     if (suffix == QLatin1String("json") || suffix == QLatin1String("jsonc"))
         return new QsciLexerJSON(parent);
     if (suffix == QLatin1String("sql")) return new QsciLexerSQL(parent);
+    if (suffix == QLatin1String("http") || suffix == QLatin1String("rest"))
+        return new HttpLexer(parent);
     // TOML, .dev.vars and .env are key = value files: the properties lexer colours them.
     if (suffix == QLatin1String("toml") || name == QLatin1String(".dev.vars") ||
-        name.startsWith(QLatin1String(".env")) || suffix == QLatin1String("http") ||
-        suffix == QLatin1String("ini"))
+        name.startsWith(QLatin1String(".env")) || suffix == QLatin1String("ini"))
         return new QsciLexerProperties(parent);
     return nullptr;
 }

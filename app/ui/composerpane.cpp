@@ -293,6 +293,7 @@ void ComposerPane::setBaseUrl(const QString& url) {
 void ComposerPane::setRequest(const HttpCallRequest& request) {
     m_method->setCurrentText(QString::fromLatin1(request.method));
     m_url->setText(request.url.toString());
+    m_url->setCursorPosition(0); // the start of a long URL is what tells it apart
     QStringList headers;
     for (const auto& [name, value] : request.headers)
         headers.append(QString::fromLatin1(name + ": " + value));

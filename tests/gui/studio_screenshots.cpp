@@ -85,6 +85,22 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("%s\n", qPrintable(file));
+
+    // A .http file, its request under the cursor sent with Ctrl+Enter.
+    QFile requests(project.filePath(QStringLiteral("requests.http")));
+    requests.open(QIODevice::WriteOnly);
+    requests.write("@name = kiln\n\n### Say hello\n# @name hello\nGET {{host}}/?name={{name}}\n"
+                   "Accept: text/plain\n\n### Echo JSON\n# @name echo\nPOST {{host}}/echo\n"
+                   "Content-Type: application/json\n\n{\"hello\": \"{{name}}\"}\n");
+    requests.close();
+    CodeEditor* http = window.editors()->openFile(requests.fileName());
+    http->setCursorPosition(10, 2);
+    window.sendRequest();
+    waitFor([&] { return window.composer()->lastResponse().body.contains("hello"); }, 10000);
+    settle(800);
+    const QString second = out + QStringLiteral("/studio-http.png");
+    if (!window.grab().save(second)) return 1;
+    std::printf("%s\n", qPrintable(second));
     window.runtime()->stop();
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "copytree.h"
 #include "editor/codeeditor.h"
+#include "editor/httplexer.h"
 #include "kilnprocess.h"
 #include "logfiltermodel.h"
 #include "logmodel.h"
@@ -214,6 +215,19 @@ void TestStudio::httpFileRequestUnderTheCursorIsSent() {
     file.close();
     CodeEditor* editor = m_window->editors()->openFile(path);
     QVERIFY(editor);
+    // Coloured as .http: separator, method, placeholder, header name.
+    editor->SendScintilla(QsciScintillaBase::SCI_COLOURISE, 0L, -1L);
+    const QByteArray bytes = editor->text().toUtf8();
+    auto styleAt = [&](const char* needle, int skip = 0) {
+        const long pos = long(bytes.indexOf(needle)) + skip;
+        return int(editor->SendScintilla(QsciScintillaBase::SCI_GETSTYLEAT, pos));
+    };
+    QCOMPARE(styleAt("### echo"), int(HttpLexer::Separator));
+    QCOMPARE(styleAt("POST"), int(HttpLexer::Method));
+    QCOMPARE(styleAt("{{host}}/echo", 2), int(HttpLexer::Placeholder));
+    QCOMPARE(styleAt("Content-Type"), int(HttpLexer::HeaderName));
+    QCOMPARE(styleAt("@greeting"), int(HttpLexer::Variable));
+    QCOMPARE(styleAt("hello {{"), int(HttpLexer::Default)); // the body
     editor->setCursorPosition(6, 3); // inside "POST {{host}}/echo" (0-based line 6)
     QSignalSpy responded(m_window->composer(), &ComposerPane::responded);
     m_window->sendRequest();
