@@ -18,57 +18,19 @@
 #include <QTimer>
 #include <QUrlQuery>
 
+#include <functional>
+
 using namespace kiln;
 
 namespace {
 
-// Serves one chunked response of `total` bytes per connection, on a thread of its own so the
-// test's event loop is the composer's alone.
-class StreamingServer : public QThread {
+// A local HTTP server on a thread of its own, so the test's event loop is the composer's
+// alone: for each of `connections` connections it waits for the request line, lets `answer`
+// write the response, and closes.
+class LocalServer : public QThread {
 public:
-    explicit StreamingServer(qint64 total, int connections = 1)
-        : m_total(total)
-        , m_connections(connections) {}
-    quint16 port() const { return m_port.load(); }
-
-protected:
-    void run() override {
-        QTcpServer server;
-        server.listen(QHostAddress::LocalHost);
-        m_port = server.serverPort();
-        for (int i = 0; i < m_connections && server.waitForNewConnection(30000); ++i)
-            serve(server.nextPendingConnection());
-    }
-
-    void serve(QTcpSocket* socket) {
-        while (!socket->canReadLine())
-            socket->waitForReadyRead(1000);
-        socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n");
-        const QByteArray chunk(64 * 1024, 'x');
-        const QByteArray framed = QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n";
-        for (qint64 sent = 0; sent < m_total; sent += chunk.size()) {
-            socket->write(framed);
-            while (socket->bytesToWrite() > 1024 * 1024)
-                socket->waitForBytesWritten(1000);
-        }
-        socket->write("0\r\n\r\n");
-        socket->waitForBytesWritten(5000);
-        socket->waitForDisconnected(5000);
-        delete socket;
-    }
-
-private:
-    qint64 m_total;
-    int m_connections;
-    std::atomic<quint16> m_port{0};
-};
-
-// Answers each connection with the same bytes, then closes it.
-class CannedServer : public QThread {
-public:
-    explicit CannedServer(QByteArray response, int connections = 1)
-        : m_response(std::move(response))
+    LocalServer(std::function<void(QTcpSocket*)> answer, int connections = 1)
+        : m_answer(std::move(answer))
         , m_connections(connections) {}
     quint16 port() const { return m_port.load(); }
 
@@ -81,7 +43,7 @@ protected:
             QTcpSocket* socket = server.nextPendingConnection();
             while (!socket->canReadLine())
                 socket->waitForReadyRead(1000);
-            socket->write(m_response);
+            m_answer(socket);
             socket->waitForBytesWritten(5000);
             socket->disconnectFromHost();
             if (socket->state() != QAbstractSocket::UnconnectedState)
@@ -91,15 +53,33 @@ protected:
     }
 
 private:
-    QByteArray m_response;
+    std::function<void(QTcpSocket*)> m_answer;
     int m_connections;
     std::atomic<quint16> m_port{0};
 };
 
-QByteArray canned(const QByteArray& type, const QByteArray& body) {
-    return "HTTP/1.1 200 OK\r\nContent-Type: " + type +
-           "\r\nContent-Length: " + QByteArray::number(body.size()) +
-           "\r\nConnection: close\r\n\r\n" + body;
+// A chunked response of `total` bytes, written as fast as the client reads it.
+std::function<void(QTcpSocket*)> streamed(qint64 total) {
+    return [total](QTcpSocket* socket) {
+        socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n");
+        const QByteArray chunk(64 * 1024, 'x');
+        const QByteArray framed = QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n";
+        for (qint64 sent = 0; sent < total; sent += chunk.size()) {
+            socket->write(framed);
+            while (socket->bytesToWrite() > 1024 * 1024)
+                socket->waitForBytesWritten(1000);
+        }
+        socket->write("0\r\n\r\n");
+    };
+}
+
+// The same complete response on every connection.
+std::function<void(QTcpSocket*)> canned(const QByteArray& type, const QByteArray& body) {
+    const QByteArray response = "HTTP/1.1 200 OK\r\nContent-Type: " + type +
+                                "\r\nContent-Length: " + QByteArray::number(body.size()) +
+                                "\r\nConnection: close\r\n\r\n" + body;
+    return [response](QTcpSocket* socket) { socket->write(response); };
 }
 
 HttpCallResponse sendTo(ComposerPane& composer, quint16 port) {
@@ -125,7 +105,7 @@ private Q_SLOTS:
 
 void TestComposer::hundredMegabytesStreamWithoutFreezing() {
     constexpr qint64 kTotal = 100LL << 20;
-    StreamingServer server(kTotal, 2); // the second connection: "Save Body…"
+    LocalServer server(streamed(kTotal), 2); // the second connection: "Save Body…"
     server.start();
     QTRY_VERIFY(server.port() != 0);
     ComposerPane composer;
@@ -181,7 +161,7 @@ void TestComposer::hundredMegabytesStreamWithoutFreezing() {
 void TestComposer::jsonIsHighlightedByItsType() {
     if (QStandardPaths::findExecutable(QStringLiteral("kate-syntax-highlighter")).isEmpty())
         QSKIP("kate-syntax-highlighter is not installed (installers/bootstrap.sh installs it)");
-    CannedServer server(canned("application/json", R"({"greeting": "hi", "n": [1, 2]})"));
+    LocalServer server(canned("application/json", R"({"greeting": "hi", "n": [1, 2]})"));
     server.start();
     QTRY_VERIFY(server.port() != 0);
     ComposerPane composer;
@@ -202,7 +182,7 @@ void TestComposer::imagesArePreviewed() {
     QBuffer buffer(&png);
     buffer.open(QIODevice::WriteOnly);
     QVERIFY(image.save(&buffer, "PNG"));
-    CannedServer server(canned("image/png", png));
+    LocalServer server(canned("image/png", png));
     server.start();
     QTRY_VERIFY(server.port() != 0);
     ComposerPane composer;
