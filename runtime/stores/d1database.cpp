@@ -239,14 +239,19 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
     return result;
 }
 
-std::expected<std::vector<D1Result>, QString>
-D1Database::run(const std::vector<D1Statement>& statements, const QueryCancel& cancel) {
+template <typename Run>
+auto D1Database::cancellable(const QueryCancel& cancel, Run&& run) -> decltype(run()) {
     QMutexLocker lock(&m_mutex);
     m_cancel = cancel.get();
-    auto r = runLocked(statements);
+    auto r = run();
     m_cancel = nullptr;
     if (!r && m_cancelHit) return std::unexpected(cancelledError());
     return r;
+}
+
+std::expected<std::vector<D1Result>, QString>
+D1Database::run(const std::vector<D1Statement>& statements, const QueryCancel& cancel) {
+    return cancellable(cancel, [&] { return runLocked(statements); });
 }
 
 std::expected<std::vector<D1Result>, QString>
@@ -277,12 +282,7 @@ D1Database::runLocked(const std::vector<D1Statement>& statements) {
 
 std::expected<QByteArray, QString> D1Database::runJson(const std::vector<D1Statement>& statements,
                                                        bool withMeta, const QueryCancel& cancel) {
-    QMutexLocker lock(&m_mutex);
-    m_cancel = cancel.get();
-    auto r = runJsonLocked(statements, withMeta);
-    m_cancel = nullptr;
-    if (!r && m_cancelHit) return std::unexpected(cancelledError());
-    return r;
+    return cancellable(cancel, [&] { return runJsonLocked(statements, withMeta); });
 }
 
 QString D1Database::cancelledError() {

@@ -92,6 +92,10 @@ private:
     std::expected<QByteArray, QString> runJsonLocked(const std::vector<D1Statement>& statements,
                                                      bool withMeta);
     static QString cancelledError();
+    // Runs `run` (a *Locked call) with m_mutex held and `cancel` watched by the progress
+    // handler; a call stopped by it reports why.
+    template <typename Run>
+    auto cancellable(const QueryCancel& cancel, Run&& run) -> decltype(run());
     // With json, columns and rows go there (result.columns/rows stay empty).
     std::expected<D1Result, QString> runOne(const D1Statement& statement,
                                             QByteArray* json = nullptr, bool withMeta = true);
