@@ -84,12 +84,39 @@ struct HttpCall::Transfer {
     }
 };
 
+namespace {
+
+// curl_easy_perform, but through a multi handle so abort() can wake the wait at once.
+CURLcode perform(CURLM* multi, CURL* curl, const std::atomic<bool>& cancelled) {
+    curl_multi_add_handle(multi, curl);
+    CURLcode code = CURLE_OK;
+    for (int running = 1; running;) {
+        if (const CURLMcode mc = curl_multi_perform(multi, &running); mc != CURLM_OK) {
+            code = CURLE_FAILED_INIT;
+            break;
+        }
+        if (cancelled.load()) {
+            code = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        if (running) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left))
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) code = msg->data.result;
+    curl_multi_remove_handle(multi, curl);
+    return code;
+}
+
+} // namespace
+
 HttpCall::HttpCall(HttpCallRequest request, QObject* parent)
     : QObject(parent) {
     auto transfer = std::make_shared<Transfer>();
     transfer->call = this;
     transfer->cancelled = m_cancelled;
-    m_thread = std::thread([transfer, request = std::move(request)] {
+    m_multi = curl_multi_init();
+    m_thread = std::thread([transfer, multi = m_multi, request = std::move(request)] {
         CURL* curl = curl_easy_init();
         curl_slist* headers = nullptr;
         for (const auto& [name, value] : request.headers)
@@ -124,11 +151,12 @@ HttpCall::HttpCall(HttpCallRequest request, QObject* parent)
                 r.error =
                     QStringLiteral("%1: %2").arg(request.saveTo, transfer->file->errorString());
         }
-        const CURLcode code = r.error.isEmpty() ? curl_easy_perform(curl) : CURLE_OK;
+        const CURLcode code =
+            r.error.isEmpty() ? perform(multi, curl, *transfer->cancelled) : CURLE_OK;
         if (transfer->file && r.error.isEmpty() && code == CURLE_OK && !transfer->file->commit())
             r.error = QStringLiteral("%1: %2").arg(request.saveTo, transfer->file->errorString());
-        if (code != CURLE_OK && !(code == CURLE_ABORTED_BY_CALLBACK && transfer->cancelled->load()))
-            r.error = QString::fromUtf8(curl_easy_strerror(code));
+        r.cancelled = code == CURLE_ABORTED_BY_CALLBACK && transfer->cancelled->load();
+        if (code != CURLE_OK && !r.cancelled) r.error = QString::fromUtf8(curl_easy_strerror(code));
         transfer->file.reset(); // uncommitted: the partial file is removed
         curl_off_t connect = 0, tls = 0, pre = 0, start = 0, total = 0;
         curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connect);
@@ -155,12 +183,17 @@ HttpCall::HttpCall(HttpCallRequest request, QObject* parent)
 }
 
 HttpCall::~HttpCall() {
-    m_cancelled->store(true);
+    abort();
     if (m_thread.joinable()) m_thread.join();
+    curl_multi_cleanup(static_cast<CURLM*>(m_multi));
 }
 
+// Wakes the transfer thread out of its poll, so a call stuck on a silent server ends now
+// rather than at libcurl's next once-a-second progress check. curl_multi_wakeup is the one
+// multi call documented as safe from another thread; the handle lives until the destructor.
 void HttpCall::abort() {
     m_cancelled->store(true);
+    curl_multi_wakeup(static_cast<CURLM*>(m_multi));
 }
 
 void HttpCall::deliver(HttpCallResponse piece) {

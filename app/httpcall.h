@@ -35,7 +35,8 @@ struct HttpCallResponse {
     QByteArray body;
     qint64 bodyBytes = 0; // all that arrived, held or not
     bool truncated = false;
-    QString error; // transport failure (refused, reset, ...), empty otherwise
+    QString error;          // transport failure (refused, reset, ...), empty otherwise
+    bool cancelled = false; // abort() ended it; what arrived before is kept
     // Where the time went, from libcurl's own clocks: TCP connect, TLS handshake (https),
     // request sent -> first response byte (the server's time), first byte -> last byte.
     double connectMs = 0;
@@ -69,6 +70,7 @@ private:
     void complete(HttpCallResponse head);
     HttpCallResponse m_response;
     std::shared_ptr<std::atomic<bool>> m_cancelled = std::make_shared<std::atomic<bool>>(false);
+    void* m_multi = nullptr; // CURLM*, kept untyped so this header needs no curl.h
     std::thread m_thread;
 };
 

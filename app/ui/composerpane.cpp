@@ -135,6 +135,7 @@ ComposerPane::ComposerPane(QWidget* parent)
                         QStringLiteral("OPTIONS")});
     m_url->setPlaceholderText(tr("/path or a full URL"));
     m_url->setObjectName(QStringLiteral("composerUrl"));
+    m_send->setObjectName(QStringLiteral("composerSend"));
     m_send->setToolTip(tr("Send (Ctrl+Enter)"));
     m_headers->setPlaceholderText(tr("Name: value, one per line"));
     m_body->setPlaceholderText(tr("Body"));
@@ -275,7 +276,10 @@ ComposerPane::ComposerPane(QWidget* parent)
     layout->addLayout(line);
     layout->addWidget(split, 1);
 
-    connect(m_send, &QPushButton::clicked, this, &ComposerPane::send);
+    connect(m_send, &QPushButton::clicked, this, [this] { sending() ? cancel() : send(); });
+    auto* escape = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    escape->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(escape, &QShortcut::activated, this, &ComposerPane::cancel);
     connect(m_url, &QLineEdit::returnPressed, this, &ComposerPane::send);
     for (const auto& keys :
          {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
@@ -387,6 +391,10 @@ QString ComposerPane::urlText() const {
     return m_url->text();
 }
 
+void ComposerPane::cancel() {
+    if (m_call) m_call->abort(); // it finishes at once, marked cancelled
+}
+
 void ComposerPane::send() {
     delete m_call; // a second send replaces the one in flight
     auto built = buildRequest();
@@ -399,6 +407,13 @@ void ComposerPane::send() {
     m_lastRequest = sent;
     m_saveButton->setEnabled(false);
     m_call = new HttpCall(sent, this);
+    m_send->setText(tr("Cancel"));
+    m_send->setToolTip(tr("Cancel the request (Esc)"));
+    connect(m_call, &QObject::destroyed, this, [this] {
+        if (m_call) return; // a newer call is in flight
+        m_send->setText(tr("Send"));
+        m_send->setToolTip(tr("Send (Ctrl+Enter)"));
+    });
     connect(m_call, &HttpCall::progress, this,
             [this](const HttpCallResponse& soFar) { showResponse(soFar, false); });
     connect(m_call, &HttpCall::finished, this, [this, sent](const HttpCallResponse& done) {
@@ -493,6 +508,11 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
                               .arg(sizeText(r.bodyBytes)));
         return; // the views are filled once: a long stream does not re-lay them out
     }
+    if (r.cancelled && r.status == 0) {
+        m_status->setText(
+            tr("Cancelled before an answer arrived (%1 ms)").arg(r.totalMs, 0, 'f', 1));
+        return;
+    }
     m_status->setText(tr("%1 %2 · %3 · %4 ms: connect %5%6 · wait %7 · receive %8")
                           .arg(r.status)
                           .arg(QString::fromLatin1(r.reason))
@@ -502,6 +522,11 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
                           .arg(r.tlsMs > 0 ? tr(" · TLS %1").arg(r.tlsMs, 0, 'f', 1) : QString())
                           .arg(r.waitMs, 0, 'f', 1)
                           .arg(r.receiveMs, 0, 'f', 1));
+    if (r.cancelled)
+        m_status->setText(tr("Cancelled after %1 · %2 %3")
+                              .arg(sizeText(r.bodyBytes))
+                              .arg(r.status)
+                              .arg(QString::fromLatin1(r.reason)));
     QStringList headerLines;
     for (const auto& [name, value] : r.headers)
         headerLines.append(QString::fromLatin1(name) + QStringLiteral(": ") +

@@ -44,6 +44,9 @@ public:
     QString paramsText() const;
     QString urlText() const;
     void send();
+    // Ends the request in flight, keeping what arrived (Send turns into Cancel meanwhile; Esc).
+    void cancel();
+    bool sending() const { return !m_call.isNull(); }
     // Fills the request from a `curl ...` command; false (and the status line says why) if it
     // cannot be read.
     bool importCurl(const QString& command);

@@ -8,6 +8,7 @@
 #include <QBuffer>
 #include <QElapsedTimer>
 #include <QImage>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -101,6 +102,7 @@ private Q_SLOTS:
     void jsonIsHighlightedByItsType();
     void imagesArePreviewed();
     void composingTheRequest();
+    void cancellingASilentServerIsImmediate();
 };
 
 void TestComposer::hundredMegabytesStreamWithoutFreezing() {
@@ -262,6 +264,39 @@ void TestComposer::composingTheRequest() {
     QCOMPARE(written.requests.at(1).name, QStringLiteral("create"));
     QCOMPARE(written.requests.at(1).url, QStringLiteral("{{host}}/items?x=1"));
     QCOMPARE(written.requests.at(1).body, QStringLiteral("hello"));
+}
+
+// A server that accepts and never answers: Esc (or Cancel) ends the request at once, without
+// waiting for libcurl's once-a-second progress check, and Send comes back.
+void TestComposer::cancellingASilentServerIsImmediate() {
+    std::atomic<bool> accepted{false}, release{false};
+    LocalServer server([&](QTcpSocket*) {
+        accepted = true;
+        while (!release.load())
+            QThread::msleep(5);
+    });
+    server.start();
+    QTRY_VERIFY(server.port() != 0);
+    ComposerPane composer;
+    composer.show();
+    HttpCallRequest request;
+    request.url = QUrl(QStringLiteral("http://127.0.0.1:%1/never").arg(server.port()));
+    composer.setRequest(request);
+    composer.send();
+    QTRY_VERIFY(accepted.load());
+    auto* button = composer.findChild<QPushButton*>(QStringLiteral("composerSend"));
+    QVERIFY(button);
+    QCOMPARE(button->text(), QStringLiteral("Cancel"));
+    QTest::qWait(1200); // past libcurl's first idle progress call, so the next is ~1 s away
+    QElapsedTimer clock;
+    clock.start();
+    QTest::keyClick(&composer, Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        composer.statusText().startsWith(QLatin1String("Cancelled before an answer arrived")), 300);
+    qInfo("cancelled in %lld ms", clock.elapsed());
+    QTRY_COMPARE(button->text(), QStringLiteral("Send"));
+    release = true;
+    server.wait();
 }
 
 QTEST_MAIN(TestComposer)
