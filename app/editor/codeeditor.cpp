@@ -1,6 +1,7 @@
 #include "codeeditor.h"
 
 #include "editor/httplexer.h"
+#include "editor/lexerpalette.h"
 
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -63,6 +64,7 @@ void CodeEditor::configure() {
     setBraceMatching(SloppyBraceMatch);
     setCaretLineVisible(true);
     setEolMode(EolUnix);
+    LexerPalette::apply(lexer(), this, palette()); // the system theme, dark ones included
     m_errorMarker = markerDefine(Circle, 1);
     setMarkerBackgroundColor(QColor(0xd0, 0x30, 0x30), m_errorMarker);
     setMarginMarkerMask(1, 1 << m_errorMarker);
@@ -154,6 +156,7 @@ bool CodeEditor::event(QEvent* e) {
             return true;
         }
     }
+    if (e->type() == QEvent::PaletteChange) LexerPalette::apply(lexer(), this, palette());
     return QsciScintilla::event(e);
 }
 

@@ -1,5 +1,6 @@
 #include "composerpane.h"
 
+#include "editor/lexerhighlighter.h"
 #include "syntaxpreview.h"
 
 #include <QApplication>
@@ -573,9 +574,14 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
     const bool whole = !binary && r.bodyBytes <= head.size();
     const QString syntax = whole ? SyntaxPreview::syntaxFor(contentType) : QString();
     const bool dark = palette().color(QPalette::Base).lightness() < 128;
-    m_syntax->highlight(syntax, shownText, dark, [this](const QString& html) {
-        if (html.isEmpty()) return;
-        m_pretty->setHtml(html);
+    m_syntax->highlight(syntax, shownText, dark, [this, syntax, shownText](const QString& html) {
+        // Without the tool (or when it fails), QScintilla's lexers colour what they know.
+        const QString coloured =
+            html.isEmpty() && !syntax.isEmpty()
+                ? LexerHighlighter::toHtml(syntax, QString::fromUtf8(shownText), palette())
+                : html;
+        if (coloured.isEmpty()) return;
+        m_pretty->setHtml(coloured);
         m_highlighted = true;
     });
 }

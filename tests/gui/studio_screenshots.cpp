@@ -10,6 +10,7 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
+#include <QPalette>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -101,6 +102,30 @@ int main(int argc, char** argv) {
     const QString second = out + QStringLiteral("/studio-http.png");
     if (!window.grab().save(second)) return 1;
     std::printf("%s\n", qPrintable(second));
+
+    // The same window on a dark system theme (Fusion with a dark palette stands in for one):
+    // the editor and the highlighted answer follow it.
+    QApplication::setStyle(QStringLiteral("Fusion"));
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x31));
+    dark.setColor(QPalette::WindowText, QColor(0xdd, 0xdd, 0xdd));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2c));
+    dark.setColor(QPalette::Text, QColor(0xdd, 0xdd, 0xdd));
+    dark.setColor(QPalette::Button, QColor(0x33, 0x35, 0x3a));
+    dark.setColor(QPalette::ButtonText, QColor(0xdd, 0xdd, 0xdd));
+    dark.setColor(QPalette::Highlight, QColor(0x2f, 0x65, 0xca));
+    dark.setColor(QPalette::HighlightedText, Qt::white);
+    dark.setColor(QPalette::PlaceholderText, QColor(0x88, 0x88, 0x88));
+    QApplication::setPalette(dark);
+    window.editors()->openFile(project.filePath(QStringLiteral("src/entry.py")));
+    window.composer()->setRequest(json);
+    window.composer()->send();
+    waitFor([&] { return window.composer()->lastResponse().body.contains("kiln"); }, 10000);
+    settle(1500);
+    const QString third = out + QStringLiteral("/studio-dark.png");
+    if (!window.grab().save(third)) return 1;
+    std::printf("%s\n", qPrintable(third));
     window.runtime()->stop();
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -100,6 +101,7 @@ class TestComposer : public QObject {
 private Q_SLOTS:
     void hundredMegabytesStreamWithoutFreezing();
     void jsonIsHighlightedByItsType();
+    void withoutTheToolLexersColourIt();
     void imagesArePreviewed();
     void composingTheRequest();
     void cancellingASilentServerIsImmediate();
@@ -174,6 +176,26 @@ void TestComposer::jsonIsHighlightedByItsType() {
     QVERIFY2(composer.bodyHtml().contains(QLatin1String("color:#")),
              qPrintable(composer.bodyHtml()));
     QVERIFY(composer.bodyText().contains(QLatin1String("\"greeting\"")));
+    server.wait();
+}
+
+// Without kate-syntax-highlighter on PATH (a user who skipped the package), QScintilla's
+// lexers colour the body instead of leaving it plain.
+void TestComposer::withoutTheToolLexersColourIt() {
+    const QByteArray path = qgetenv("PATH");
+    qputenv("PATH", "/nonexistent");
+    auto restore = qScopeGuard([&] { qputenv("PATH", path); });
+    LocalServer server(canned("application/json", R"({"greeting": "héllo", "n": [1, 2]})"));
+    server.start();
+    QTRY_VERIFY(server.port() != 0);
+    ComposerPane composer;
+    composer.show();
+    QCOMPARE(sendTo(composer, server.port()).status, 200);
+    QTRY_VERIFY(!composer.bodyHtml().isEmpty());
+    QVERIFY2(composer.bodyHtml().contains(QLatin1String("color:#")),
+             qPrintable(composer.bodyHtml()));
+    QVERIFY2(composer.bodyText().contains(QStringLiteral("\"greeting\": \"héllo\"")),
+             qPrintable(composer.bodyText()));
     server.wait();
 }
 
