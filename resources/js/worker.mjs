@@ -269,10 +269,20 @@ function requestBody(id) {
   });
 }
 
+// Pyodide's PythonError carries the formatted traceback in its message. Kiln's dispatcher
+// re-raises the user's exception (with the import machinery's frames cut), which puts its own
+// frame on top: that frame (its File line and the indented source and caret lines under it)
+// is left out, so a traceback reads as the user's code alone.
 function errorText(e) {
-  // Pyodide's PythonError carries the formatted traceback in its message.
-  if (e && e.constructor && e.constructor.name === "PythonError") return e.message.trimEnd();
-  return e?.stack ?? String(e);
+  if (!(e && e.constructor && e.constructor.name === "PythonError")) return e?.stack ?? String(e);
+  const out = [];
+  let skipping = false;
+  for (const line of e.message.trimEnd().split("\n")) {
+    if (/^  File ".*\/_kiln_host\.py", line \d+, in /.test(line)) skipping = true;
+    else if (!(skipping && line.startsWith("    "))) skipping = false;
+    if (!skipping) out.push(line);
+  }
+  return out.join("\n");
 }
 
 const asBytes = (value) => value instanceof Uint8Array ? value
