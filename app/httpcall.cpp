@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include <functional>
+
 namespace kiln {
 
 QByteArray HttpCallResponse::header(const QByteArray& name) const {
@@ -23,7 +25,8 @@ struct HttpCall::Transfer {
     HttpCallResponse head; // status, reason, headers
     QByteArray pending;
     qint64 bodyBytes = 0;
-    qint64 held = 0; // bytes handed over to be kept
+    qint64 held = 0;     // bytes handed over to be kept
+    int shownStatus = 0; // the status the GUI has seen (a head alone is news too)
     QElapsedTimer sinceFlush;
     std::unique_ptr<QSaveFile> file; // when the body is saved rather than held
 
@@ -36,6 +39,7 @@ struct HttpCall::Transfer {
         piece.headers = head.headers;
         piece.body = std::exchange(pending, QByteArray());
         piece.bodyBytes = bodyBytes;
+        shownStatus = head.status;
         QMetaObject::invokeMethod(
             call.data(),
             [c = call, piece = std::move(piece)]() mutable {
@@ -87,7 +91,10 @@ struct HttpCall::Transfer {
 namespace {
 
 // curl_easy_perform, but through a multi handle so abort() can wake the wait at once.
-CURLcode perform(CURLM* multi, CURL* curl, const std::atomic<bool>& cancelled) {
+// `idle` runs after every wait (at least every 50 ms), so bytes held back for batching are
+// handed over even when the server pauses mid-stream.
+CURLcode perform(CURLM* multi, CURL* curl, const std::atomic<bool>& cancelled,
+                 const std::function<void()>& idle) {
     curl_multi_add_handle(multi, curl);
     CURLcode code = CURLE_OK;
     for (int running = 1; running;) {
@@ -99,7 +106,8 @@ CURLcode perform(CURLM* multi, CURL* curl, const std::atomic<bool>& cancelled) {
             code = CURLE_ABORTED_BY_CALLBACK;
             break;
         }
-        if (running) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+        if (running) curl_multi_poll(multi, nullptr, 0, 50, nullptr);
+        idle();
     }
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &left))
@@ -151,8 +159,16 @@ HttpCall::HttpCall(HttpCallRequest request, QObject* parent)
                 r.error =
                     QStringLiteral("%1: %2").arg(request.saveTo, transfer->file->errorString());
         }
-        const CURLcode code =
-            r.error.isEmpty() ? perform(multi, curl, *transfer->cancelled) : CURLE_OK;
+        const CURLcode code = r.error.isEmpty()
+                                  ? perform(multi, curl, *transfer->cancelled,
+                                            [&] {
+                                                const bool news =
+                                                    !transfer->pending.isEmpty() ||
+                                                    transfer->head.status != transfer->shownStatus;
+                                                if (news && transfer->sinceFlush.elapsed() >= 50)
+                                                    transfer->flush();
+                                            })
+                                  : CURLE_OK;
         if (transfer->file && r.error.isEmpty() && code == CURLE_OK && !transfer->file->commit())
             r.error = QStringLiteral("%1: %2").arg(request.saveTo, transfer->file->errorString());
         r.cancelled = code == CURLE_ABORTED_BY_CALLBACK && transfer->cancelled->load();

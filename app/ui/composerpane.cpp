@@ -27,6 +27,7 @@
 #include <QStringDecoder>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QTextCursor>
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QUrlQuery>
@@ -86,12 +87,11 @@ QString hexDump(const QByteArray& bytes) {
 
 // Text for a plain-text view: very long lines are broken for display, since laying out one
 // line of a megabyte freezes a text view for seconds.
-QString displayableText(const QByteArray& bytes) {
+// `column` carries the position in the current line from one piece of a stream to the next.
+QString displayableText(const QString& text, qsizetype& column) {
     constexpr qsizetype kLongLine = 2000;
-    QString text = QString::fromUtf8(bytes);
     QString out;
     out.reserve(text.size() + text.size() / kLongLine);
-    qsizetype column = 0;
     for (const QChar c : text) {
         column = c == QLatin1Char('\n') ? 0 : column + 1;
         if (column > kLongLine) {
@@ -101,6 +101,11 @@ QString displayableText(const QByteArray& bytes) {
         out += c;
     }
     return out;
+}
+
+QString displayableText(const QByteArray& bytes) {
+    qsizetype column = 0;
+    return displayableText(QString::fromUtf8(bytes), column);
 }
 
 QString sizeText(qint64 bytes) {
@@ -404,6 +409,7 @@ void ComposerPane::send() {
         return;
     }
     m_status->setText(tr("Sending…"));
+    m_stream = {};
     const HttpCallRequest sent = *built;
     m_lastRequest = sent;
     m_saveButton->setEnabled(false);
@@ -507,7 +513,8 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
                               .arg(r.status)
                               .arg(QString::fromLatin1(r.reason))
                               .arg(sizeText(r.bodyBytes)));
-        return; // the views are filled once: a long stream does not re-lay them out
+        showStreamed(r);
+        return; // the other views are filled once: a long stream does not re-lay them out
     }
     if (r.cancelled && r.status == 0) {
         m_status->setText(
@@ -584,6 +591,24 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
         m_pretty->setHtml(coloured);
         m_highlighted = true;
     });
+}
+
+// Text shows as it arrives (server-sent events, logs, slow chunks), up to the same display
+// cap as a finished answer; decoding keeps a character split between pieces whole.
+void ComposerPane::showStreamed(const HttpCallResponse& r) {
+    constexpr qsizetype kShown = 128 * 1024;
+    if (m_stream.shown == 0) {
+        if (r.body.isEmpty()) return;
+        m_stream.binary = looksBinary(r.body, r.header("content-type").toLower());
+        m_pretty->clear();
+        m_views->setCurrentWidget(m_pretty);
+    }
+    if (m_stream.binary || m_stream.shown >= kShown || r.body.size() <= m_stream.shown) return;
+    const QByteArray piece = r.body.mid(m_stream.shown, kShown - m_stream.shown);
+    m_stream.shown += piece.size();
+    QTextCursor end(m_pretty->document());
+    end.movePosition(QTextCursor::End);
+    end.insertText(displayableText(m_stream.decoder(piece), m_stream.column));
 }
 
 } // namespace kiln

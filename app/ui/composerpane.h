@@ -5,6 +5,7 @@
 #include "requesthistory.h"
 
 #include <QPointer>
+#include <QStringDecoder>
 
 #include <QWidget>
 #include <expected>
@@ -75,6 +76,7 @@ Q_SIGNALS:
 
 private:
     void showResponse(const HttpCallResponse& response, bool done);
+    void showStreamed(const HttpCallResponse& response);
     QString m_baseUrl;
     QPointer<HttpCall> m_call;
     QPointer<HttpCall> m_save;
@@ -97,6 +99,12 @@ private:
     QLabel* m_preview;
     class SyntaxPreview* m_syntax;
     bool m_highlighted = false;
+    struct Stream { // what of the answer in flight the body view shows so far
+        qsizetype shown = 0;
+        qsizetype column = 0;
+        bool binary = false;
+        QStringDecoder decoder{QStringDecoder::Utf8};
+    } m_stream;
     QTreeWidget* m_tree;
     QPlainTextEdit* m_raw;
     QPlainTextEdit* m_responseHeaders;

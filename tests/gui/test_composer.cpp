@@ -105,6 +105,7 @@ private Q_SLOTS:
     void imagesArePreviewed();
     void composingTheRequest();
     void cancellingASilentServerIsImmediate();
+    void streamedTextShowsAsItArrives();
 };
 
 void TestComposer::hundredMegabytesStreamWithoutFreezing() {
@@ -318,6 +319,42 @@ void TestComposer::cancellingASilentServerIsImmediate() {
     qInfo("cancelled in %lld ms", clock.elapsed());
     QTRY_COMPARE(button->text(), QStringLiteral("Send"));
     release = true;
+    server.wait();
+}
+
+// A stream's text shows while it is still coming (server-sent events, progress lines), a
+// character split between two chunks included; the finished answer then fills every view.
+void TestComposer::streamedTextShowsAsItArrives() {
+    std::atomic<bool> release{false};
+    LocalServer server([&](QTcpSocket* socket) {
+        socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n");
+        const QByteArray first = "data: first caf\xc3"; // é split between two chunks
+        const QByteArray second = "\xa9\n\n";
+        socket->write(QByteArray::number(first.size(), 16) + "\r\n" + first + "\r\n");
+        socket->write(QByteArray::number(second.size(), 16) + "\r\n" + second + "\r\n");
+        socket->waitForBytesWritten(5000);
+        while (!release.load())
+            QThread::msleep(5);
+        const QByteArray last = "data: second\n\n";
+        socket->write(QByteArray::number(last.size(), 16) + "\r\n" + last + "\r\n0\r\n\r\n");
+    });
+    server.start();
+    QTRY_VERIFY(server.port() != 0);
+    ComposerPane composer;
+    composer.show();
+    HttpCallRequest request;
+    request.url = QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(server.port()));
+    composer.setRequest(request);
+    QSignalSpy responded(&composer, &ComposerPane::responded);
+    composer.send();
+    QTRY_VERIFY2(composer.bodyText().contains(QStringLiteral("data: first café")),
+                 qPrintable(composer.bodyText()));
+    QVERIFY(composer.statusText().contains(QLatin1String("receiving")));
+    QVERIFY(!composer.bodyText().contains(QLatin1String("second")));
+    release = true;
+    QVERIFY(responded.wait(10000));
+    QCOMPARE(composer.bodyText(), QStringLiteral("data: first café\n\ndata: second\n\n"));
     server.wait();
 }
 
