@@ -32,6 +32,12 @@ std::expected<void, StoreError> D1Reader::open() {
     return ready();
 }
 
+std::expected<qint64, StoreError> D1Reader::dataVersion() {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    return m_db.dataVersion();
+}
+
 std::expected<void, StoreError> D1Reader::ready() {
     if (m_db.isOpen()) return {};
     return m_db.open(m_path, SqliteDb::OpenMode::ReadOnly);

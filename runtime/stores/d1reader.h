@@ -62,6 +62,8 @@ public:
     explicit D1Reader(QString path);
     const QString& path() const { return m_path; }
     std::expected<void, StoreError> open();
+    // Changes when anyone else commits to the store (SqliteDb::dataVersion).
+    std::expected<qint64, StoreError> dataVersion();
 
     // The user's tables and views by name, SQLite's own (sqlite_*) left out.
     std::expected<std::vector<D1TableInfo>, StoreError> tables(bool withRowCounts = false);

@@ -13,18 +13,24 @@ std::expected<void, StoreError> KvReader::open() {
     return ready();
 }
 
+std::expected<qint64, StoreError> KvReader::dataVersion() {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    return m_db.dataVersion();
+}
+
 std::expected<void, StoreError> KvReader::ready() {
     if (m_db.isOpen()) return {};
     return m_db.open(m_path, SqliteDb::OpenMode::ReadOnly);
 }
 
 std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArray>& after,
-                                                    const QByteArray& prefix, int limit,
-                                                    qint64 now) {
+                                                    const QByteArray& prefix, int limit, qint64 now,
+                                                    const QByteArray& contains) {
     if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
-    SqlStatement q(m_db, kvsql::kList);
+    SqlStatement q(m_db, contains.isEmpty() ? kvsql::kList : kvsql::kListContaining);
     if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     const QByteArray end = prefixEnd(prefix);
     q.bind(1, prefix);
@@ -33,6 +39,7 @@ std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArr
     q.bind(3, after ? SqlValue(*after) : SqlValue());
     q.bind(4, now);
     q.bind(5, qint64(limit) + 1); // one more than asked: tells whether another page follows
+    if (!contains.isEmpty()) q.bind(6, contains);
     KvKeyPage page;
     for (;;) {
         auto row = q.step();

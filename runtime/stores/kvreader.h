@@ -37,11 +37,15 @@ public:
     explicit KvReader(QString path);
     const QString& path() const { return m_path; }
     std::expected<void, StoreError> open();
+    // Changes when anyone else commits to the store (SqliteDb::dataVersion).
+    std::expected<qint64, StoreError> dataVersion();
 
     // Keys after `after` (from the first when empty), starting with `prefix`, at most `limit`
-    // (>= 1), in key byte order, keys expired at `now` (seconds) left out.
+    // (>= 1), in key byte order, keys expired at `now` (seconds) left out; when `contains`
+    // is not empty, only keys holding those bytes somewhere.
     std::expected<KvKeyPage, StoreError> keys(const std::optional<QByteArray>& after,
-                                              const QByteArray& prefix, int limit, qint64 now);
+                                              const QByteArray& prefix, int limit, qint64 now,
+                                              const QByteArray& contains = {});
     // One key's value; empty when there is none or it expired at `now`.
     std::expected<std::optional<KvEntry>, StoreError> value(const QByteArray& key, qint64 now);
 

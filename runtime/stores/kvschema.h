@@ -23,4 +23,11 @@ inline constexpr char kList[] =
     " WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND (?3 IS NULL OR key > ?3)"
     " AND (expiration IS NULL OR expiration > ?4) ORDER BY key LIMIT ?5";
 
+// kList, and ?6 a byte string the key must contain (the browser's search). instr() on
+// BLOBs compares bytes, so any key, UTF-8 or not, can be searched.
+inline constexpr char kListContaining[] =
+    "SELECT key, expiration, metadata, length(value) FROM kv"
+    " WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND (?3 IS NULL OR key > ?3)"
+    " AND (expiration IS NULL OR expiration > ?4) AND instr(key, ?6) > 0 ORDER BY key LIMIT ?5";
+
 } // namespace kiln::kvsql

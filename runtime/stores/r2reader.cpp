@@ -17,6 +17,12 @@ std::expected<void, StoreError> R2Reader::open() {
     return ready();
 }
 
+std::expected<qint64, StoreError> R2Reader::dataVersion() {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    return m_db.dataVersion();
+}
+
 std::expected<void, StoreError> R2Reader::ready() {
     if (m_db.isOpen()) return {};
     return m_db.open(r2sql::indexFile(m_dir), SqliteDb::OpenMode::ReadOnly);

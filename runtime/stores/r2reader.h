@@ -28,6 +28,8 @@ public:
     explicit R2Reader(QString bucketDir);
     const QString& dir() const { return m_dir; }
     std::expected<void, StoreError> open();
+    // Changes when anyone else commits to the store (SqliteDb::dataVersion).
+    std::expected<qint64, StoreError> dataVersion();
 
     // Objects after `after` (from the first when empty), starting with `prefix`, at most
     // `limit` (>= 1), in key byte order. Unfinished multipart uploads are not objects.

@@ -72,6 +72,14 @@ StoreError::Code SqliteDb::classify(int sqliteCode) {
     }
 }
 
+std::expected<qint64, StoreError> SqliteDb::dataVersion() {
+    SqlStatement q(*this, "PRAGMA data_version");
+    if (!q.ok()) return std::unexpected(lastStoreError());
+    auto row = q.step();
+    if (!row || !*row) return std::unexpected(lastStoreError());
+    return q.integer(0);
+}
+
 StoreError SqliteDb::lastStoreError() const {
     if (!m_db)
         return StoreError{StoreError::Code::Other, QStringLiteral("%1: not open").arg(m_path)};

@@ -51,6 +51,9 @@ public:
     QString lastError() const;
     // The connection's last error, classified; the message is prefixed with the path.
     StoreError lastStoreError() const;
+    // PRAGMA data_version: changes whenever another connection (this process or another)
+    // commits to the file, so a browser can poll it cheaply to learn that it should re-read.
+    std::expected<qint64, StoreError> dataVersion();
     // Busy for SQLITE_BUSY/SQLITE_LOCKED, Corrupt for SQLITE_CORRUPT/SQLITE_NOTADB, ...
     static StoreError::Code classify(int sqliteCode);
 

@@ -29,6 +29,8 @@ private Q_SLOTS:
     void pagingReturnsEveryKeyOnce_data();
     void pagingReturnsEveryKeyOnce();
     void valuesAndSizes();
+    void searchMatchesBytesAnywhere();
+    void dataVersionMovesOnOthersCommits();
     void readsWhileTheStoreWrites();
     void busyAtOnceThenRecovers();
 
@@ -269,6 +271,59 @@ void TestKvReader::valuesAndSizes() {
     QCOMPARE((*big)->metadata, QByteArray("{\"m\":1}"));
     QVERIFY(!*reader.value("nope", m_now));
     QCOMPARE(reader.keys(std::nullopt, {}, 0, m_now).error().code, StoreError::Code::Other);
+}
+
+// The browser's search: keys holding the bytes anywhere (not only as a prefix), paged like
+// a plain listing, NUL and non-UTF-8 bytes included, within a prefix when one is given.
+void TestKvReader::searchMatchesBytesAnywhere() {
+    {
+        KvStore store(storePath());
+        QVERIFY(store.open());
+        for (const QByteArray& key : {QByteArray("user:1:cart"), QByteArray("user:2:cart"),
+                                      QByteArray("user:2:name"), QByteArray("cart"),
+                                      QByteArray("x\x00"
+                                                 "cart\xff",
+                                                 7),
+                                      QByteArray("session:9")})
+            QVERIFY(store.put(key, "v", std::nullopt, {}, m_now));
+    }
+    KvReader reader(storePath());
+    auto page = reader.keys(std::nullopt, {}, 2, m_now, "cart");
+    QVERIFY(page);
+    QCOMPARE(page->keys.size(), size_t(2));
+    QCOMPARE(page->keys[0].name, QByteArray("cart"));
+    QCOMPARE(page->keys[1].name, QByteArray("user:1:cart"));
+    QVERIFY(page->more);
+    auto rest = reader.keys(page->keys.back().name, {}, 10, m_now, "cart");
+    QVERIFY(rest);
+    QCOMPARE(rest->keys.size(), size_t(2));
+    QCOMPARE(rest->keys[0].name, QByteArray("user:2:cart"));
+    QCOMPARE(rest->keys[1].name, QByteArray("x\x00"
+                                            "cart\xff",
+                                            7));
+    QVERIFY(!rest->more);
+    auto within = reader.keys(std::nullopt, "user:", 10, m_now, "cart");
+    QVERIFY(within);
+    QCOMPARE(within->keys.size(), size_t(2));
+    auto nul = reader.keys(std::nullopt, {}, 10, m_now, QByteArray("\x00", 1));
+    QVERIFY(nul);
+    QCOMPARE(nul->keys.size(), size_t(1));
+}
+
+// A commit by another connection moves data_version; reading does not.
+void TestKvReader::dataVersionMovesOnOthersCommits() {
+    KvStore store(storePath());
+    QVERIFY(store.open());
+    KvReader reader(storePath());
+    auto before = reader.dataVersion();
+    QVERIFY(before);
+    QVERIFY(reader.keys(std::nullopt, {}, 10, m_now));
+    QCOMPARE(*reader.dataVersion(), *before);
+    QVERIFY(store.put("k", "v", std::nullopt, {}, m_now));
+    auto after = reader.dataVersion();
+    QVERIFY(after);
+    QVERIFY(*after != *before);
+    QVERIFY(!KvReader(m_dir->filePath(QStringLiteral("nope.sqlite"))).dataVersion());
 }
 
 void TestKvReader::readsWhileTheStoreWrites() {
