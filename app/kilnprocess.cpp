@@ -193,6 +193,9 @@ void KilnProcess::dispatch(const protocol::Message& message) {
     } else if (name == QLatin1String(protocol::RequestFinishedEvent::kName)) {
         protocol::RequestFinishedEvent event;
         if (decode(message, event)) Q_EMIT requestFinished(event);
+    } else if (name == QLatin1String(protocol::StoreChangedEvent::kName)) {
+        protocol::StoreChangedEvent event;
+        if (decode(message, event)) Q_EMIT storeChanged(event);
     }
 }
 

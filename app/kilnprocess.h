@@ -31,6 +31,7 @@ public:
     // The `kiln` executable (default: the one beside this program).
     void setExecutable(const QString& path) { m_executable = path; }
     void setProject(const QString& projectDir, const QString& persistDir = {});
+    const QString& persistDir() const { return m_persistDir; }
     void setPreferredPort(quint16 port) { m_preferredPort = port; }
 
     void start();
@@ -59,6 +60,7 @@ Q_SIGNALS:
     void exceptionRaised(const kiln::protocol::ExceptionEvent& event);
     void reloadFinished(const kiln::protocol::ReloadFinishedEvent& event);
     void requestFinished(const kiln::protocol::RequestFinishedEvent& event);
+    void storeChanged(const kiln::protocol::StoreChangedEvent& event);
     // The child ended without being asked: why (exit code or signal), its last output lines,
     // and in how many ms it will be started again.
     void died(const QString& why, const QStringList& lastLines, int restartInMs);

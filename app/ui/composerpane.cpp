@@ -1,5 +1,6 @@
 #include "composerpane.h"
 
+#include "bodytext.h"
 #include "editor/lexerhighlighter.h"
 #include "syntaxpreview.h"
 
@@ -56,56 +57,6 @@ void fillTree(QTreeWidgetItem* parent, const QString& key, const QJsonValue& val
             QString::fromUtf8(
                 QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).mid(1).chopped(1)));
     }
-}
-
-bool looksBinary(const QByteArray& body, const QByteArray& contentType) {
-    for (const char* kind : {"octet-stream", "image/", "audio/", "video/", "zip", "pdf", "wasm"})
-        if (contentType.contains(kind)) return true;
-    const QByteArray sample = body.left(8192);
-    if (sample.contains('\0')) return true;
-    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-    (void)utf8(sample.left(sample.size() - 4)); // a character cut at the end is not an error
-    return utf8.hasError();
-}
-
-// Offset, 16 bytes in hex, then as ASCII: the usual hex dump.
-QString hexDump(const QByteArray& bytes) {
-    QString out;
-    for (qsizetype at = 0; at < bytes.size(); at += 16) {
-        const QByteArray row = bytes.mid(at, 16);
-        QString hex = QString::fromLatin1(row.toHex(' '));
-        QString ascii;
-        for (const char c : row)
-            ascii += c >= 0x20 && c < 0x7f ? QLatin1Char(c) : QLatin1Char('.');
-        out += QStringLiteral("%1  %2  |%3|\n")
-                   .arg(at, 8, 16, QLatin1Char('0'))
-                   .arg(hex, -47)
-                   .arg(ascii);
-    }
-    return out;
-}
-
-// Text for a plain-text view: very long lines are broken for display, since laying out one
-// line of a megabyte freezes a text view for seconds.
-// `column` carries the position in the current line from one piece of a stream to the next.
-QString displayableText(const QString& text, qsizetype& column) {
-    constexpr qsizetype kLongLine = 2000;
-    QString out;
-    out.reserve(text.size() + text.size() / kLongLine);
-    for (const QChar c : text) {
-        column = c == QLatin1Char('\n') ? 0 : column + 1;
-        if (column > kLongLine) {
-            out += QLatin1Char('\n');
-            column = 1;
-        }
-        out += c;
-    }
-    return out;
-}
-
-QString displayableText(const QByteArray& bytes) {
-    qsizetype column = 0;
-    return displayableText(QString::fromUtf8(bytes), column);
 }
 
 QString sizeText(qint64 bytes) {
@@ -540,14 +491,14 @@ void ComposerPane::showResponse(const HttpCallResponse& r, bool done) {
         headerLines.append(QString::fromLatin1(name) + QStringLiteral(": ") +
                            QString::fromUtf8(value));
     m_responseHeaders->setPlainText(headerLines.join(QLatin1Char('\n')));
-    const bool binary = looksBinary(r.body, r.header("content-type").toLower());
+    const bool binary = BodyText::looksBinary(r.body, r.header("content-type").toLower());
     // What a text view shows: enough to read, never enough to stall the window.
     const qsizetype shown = binary ? 16 * 1024 : 128 * 1024;
     const QByteArray head = r.body.left(shown);
     const QString note = r.bodyBytes > head.size()
                              ? tr("\n… %1 more not shown").arg(sizeText(r.bodyBytes - head.size()))
                              : QString();
-    const QString display = (binary ? hexDump(head) : displayableText(head)) + note;
+    const QString display = (binary ? BodyText::hexDump(head) : BodyText::displayable(head)) + note;
     m_raw->setPlainText(display);
     m_tree->clear();
     m_highlighted = false;
@@ -599,7 +550,7 @@ void ComposerPane::showStreamed(const HttpCallResponse& r) {
     constexpr qsizetype kShown = 128 * 1024;
     if (m_stream.shown == 0) {
         if (r.body.isEmpty()) return;
-        m_stream.binary = looksBinary(r.body, r.header("content-type").toLower());
+        m_stream.binary = BodyText::looksBinary(r.body, r.header("content-type").toLower());
         m_pretty->clear();
         m_views->setCurrentWidget(m_pretty);
     }
@@ -608,7 +559,7 @@ void ComposerPane::showStreamed(const HttpCallResponse& r) {
     m_stream.shown += piece.size();
     QTextCursor end(m_pretty->document());
     end.movePosition(QTextCursor::End);
-    end.insertText(displayableText(m_stream.decoder(piece), m_stream.column));
+    end.insertText(BodyText::displayable(m_stream.decoder(piece), m_stream.column));
 }
 
 } // namespace kiln

@@ -2,11 +2,13 @@
 
 #include "commandpalette.h"
 #include "composerpane.h"
+#include "datapane.h"
 #include "editor/codeeditor.h"
 #include "editorarea.h"
 #include "findbar.h"
 #include "httpdocument.h"
 #include "kilnprocess.h"
+#include "kvbrowser.h"
 #include "logmodel.h"
 #include "logpane.h"
 #include "noconfigpage.h"
@@ -54,6 +56,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_logPane(new LogPane(m_log, this))
     , m_composer(new ComposerPane(this))
     , m_tree(new ProjectTree(this))
+    , m_data(new DataPane(this))
     , m_center(new QStackedWidget(this))
     , m_noConfig(new NoConfigPage(this))
     , m_find(new FindBar(this))
@@ -78,6 +81,9 @@ MainWindow::MainWindow(QWidget* parent)
         openProject(dir);
     });
     dock(this, tr("Project"), QStringLiteral("projectDock"), m_tree, Qt::LeftDockWidgetArea);
+    dock(this, tr("Data"), QStringLiteral("dataDock"), m_data, Qt::LeftDockWidgetArea);
+    connect(m_data, &DataPane::openRequested, this,
+            [this](const StoreLocation& store) { openStore(store); });
     dock(this, tr("Requests"), QStringLiteral("composerDock"), m_composer, Qt::RightDockWidgetArea);
     dock(this, tr("Log"), QStringLiteral("logDock"), m_logPane, Qt::BottomDockWidgetArea);
     statusBar()->addPermanentWidget(m_state);
@@ -175,6 +181,13 @@ void MainWindow::createActions() {
 }
 
 void MainWindow::connectRuntime() {
+    // A write by the worker shows in its open browser at once, not at the next poll.
+    connect(m_kiln, &KilnProcess::storeChanged, this, [this](const protocol::StoreChangedEvent& e) {
+        for (int i = 0; i < m_editors->count(); ++i)
+            if (auto* kv = qobject_cast<KvBrowser*>(m_editors->widget(i));
+                kv && kv->property("binding").toString() == e.binding)
+                kv->refresh();
+    });
     connect(m_kiln, &KilnProcess::stateChanged, this, [this](KilnProcess::State state) {
         switch (state) {
         case KilnProcess::State::Stopped:
@@ -274,6 +287,9 @@ bool MainWindow::openProject(const QString& dirOrConfig, std::optional<bool> run
     QSettings().setValue(QStringLiteral("projects/recent"), recent.mid(0, 10));
     m_tree->setRoot(m_projectDir);
     m_crons = project ? project->crons : QStringList();
+    m_data->setProject(project ? &*project : nullptr,
+                       project ? StateLayout::forProject(*project, m_kiln->persistDir())
+                               : StateLayout(StateLayout::defaultRoot(m_projectDir)));
     m_composer->setHistoryFile(QDir(m_projectDir).filePath(QStringLiteral(".kiln/history.http")));
     const bool noConfig =
         !project && !ProjectTemplates::hasConfig(m_projectDir) && QFileInfo(dirOrConfig).isDir();
@@ -386,6 +402,28 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue(QStringLiteral("window/state"), saveState());
     m_kiln->stop();
     event->accept();
+}
+
+QWidget* MainWindow::openStore(const StoreLocation& store) {
+    const QString key = QFileInfo(store.path).absoluteFilePath();
+    for (int i = 0; i < m_editors->count(); ++i) {
+        if (m_editors->widget(i)->property("storePath").toString() == key) {
+            m_editors->setCurrentIndex(i);
+            return m_editors->widget(i);
+        }
+    }
+    const QString name = store.binding.isEmpty() ? store.id : store.binding;
+    QWidget* browser = nullptr;
+    if (store.kind == StoreKind::Kv) browser = new KvBrowser(store.path, name, m_editors);
+    if (!browser) {
+        statusBar()->showMessage(tr("There is no browser for this kind of store yet"), 8000);
+        return nullptr;
+    }
+    browser->setProperty("storePath", key);
+    browser->setProperty("binding", store.binding);
+    m_editors->setCurrentIndex(m_editors->addTab(browser, tr("KV: %1").arg(name)));
+    m_editors->setTabToolTip(m_editors->currentIndex(), store.path);
+    return browser;
 }
 
 } // namespace kiln

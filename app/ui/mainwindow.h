@@ -18,10 +18,12 @@ class NoConfigPage;
 class FindBar;
 class ProjectTree;
 class CommandPalette;
+class DataPane;
+struct StoreLocation;
 
-// The studio's window: arranges the panes (project tree, editor tabs, log console, request
-// composer) and the global actions, and routes the runtime's events to them. The panes know
-// nothing of each other.
+// The studio's window: arranges the panes (project tree, data stores, editor and browser tabs,
+// log console, request composer) and the global actions, and routes the runtime's events to them.
+// The panes know nothing of each other.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -40,6 +42,9 @@ public:
     ComposerPane* composer() const { return m_composer; }
     FindBar* findBar() const { return m_find; }
     ProjectTree* projectTree() const { return m_tree; }
+    DataPane* dataPane() const { return m_data; }
+    // Opens (or shows) the store's browser in a tab; null for a kind without one yet.
+    QWidget* openStore(const StoreLocation& store);
     CommandPalette* commandPalette() const { return m_palette; }
     QString statusText() const;
     // Settings that persist (QSettings): recently opened projects (newest first), whether
@@ -73,6 +78,7 @@ private:
     LogPane* m_logPane;
     ComposerPane* m_composer;
     ProjectTree* m_tree;
+    DataPane* m_data;
     QStackedWidget* m_center;
     NoConfigPage* m_noConfig;
     FindBar* m_find;
