@@ -365,16 +365,11 @@ void ComposerPane::send() {
     m_lastRequest = sent;
     m_saveButton->setEnabled(false);
     m_call = new HttpCall(sent, this);
-    m_send->setText(tr("Cancel"));
-    m_send->setToolTip(tr("Cancel the request (Esc)"));
-    connect(m_call, &QObject::destroyed, this, [this] {
-        if (m_call) return; // a newer call is in flight
-        m_send->setText(tr("Send"));
-        m_send->setToolTip(tr("Send (Ctrl+Enter)"));
-    });
+    setSending(true);
     connect(m_call, &HttpCall::progress, this,
             [this](const HttpCallResponse& soFar) { showResponse(soFar, false); });
     connect(m_call, &HttpCall::finished, this, [this, sent](const HttpCallResponse& done) {
+        setSending(false);
         showResponse(done, true);
         m_last = done;
         m_saveButton->setEnabled(done.error.isEmpty());
@@ -560,6 +555,13 @@ void ComposerPane::showStreamed(const HttpCallResponse& r) {
     QTextCursor end(m_pretty->document());
     end.movePosition(QTextCursor::End);
     end.insertText(BodyText::displayable(m_stream.decoder(piece), m_stream.column));
+}
+
+// Send turns into Cancel while a call is in flight. Set from send() and the call's finish,
+// never from the call's destruction, which also happens while this pane is destroyed.
+void ComposerPane::setSending(bool sending) {
+    m_send->setText(sending ? tr("Cancel") : tr("Send"));
+    m_send->setToolTip(sending ? tr("Cancel the request (Esc)") : tr("Send (Ctrl+Enter)"));
 }
 
 } // namespace kiln

@@ -77,6 +77,7 @@ Q_SIGNALS:
 private:
     void showResponse(const HttpCallResponse& response, bool done);
     void showStreamed(const HttpCallResponse& response);
+    void setSending(bool sending);
     QString m_baseUrl;
     QPointer<HttpCall> m_call;
     QPointer<HttpCall> m_save;

@@ -10,10 +10,10 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
-#include <QPalette>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QPalette>
 #include <QTemporaryDir>
 
 #include <cstdio>

@@ -118,7 +118,8 @@ void TestKvKeysModel::prefixAndSearch() {
 void TestKvKeysModel::anotherProcessesWriteAppearsInPlace() {
     QFile config(m_dir->filePath(QStringLiteral("wrangler.jsonc")));
     QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(R"({"name": "t", "main": "src/entry.py", "compatibility_date": "2025-08-01", "compatibility_flags": ["python_workers"],
+    config.write(
+        R"({"name": "t", "main": "src/entry.py", "compatibility_date": "2025-08-01", "compatibility_flags": ["python_workers"],
                     "kv_namespaces": [{"binding": "KV", "id": "ns1"}]})");
     config.close();
     QDir(m_dir->path()).mkpath(QStringLiteral("src"));

@@ -48,8 +48,8 @@ void TestLexers::darkPaletteGivesADarkReadableEditor() {
         if (lexer->description(style).isEmpty()) continue;
         const int contrast = std::abs(lexer->color(style).lightness() - paper.lightness());
         QVERIFY2(contrast >= 110, qPrintable(QStringLiteral("%1: %2 on %3")
-                                                .arg(lexer->description(style),
-                                                     lexer->color(style).name(), paper.name())));
+                                                 .arg(lexer->description(style),
+                                                      lexer->color(style).name(), paper.name())));
     }
 }
 
