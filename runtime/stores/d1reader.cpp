@@ -185,6 +185,115 @@ std::expected<D1RowPage, StoreError> D1Reader::rows(const QString& table, const 
     return page;
 }
 
+std::expected<D1TablePage, StoreError> D1Reader::select(const D1TableQuery& query, bool withCount) {
+    if (auto bad = badPageLimit(query.limit)) return std::unexpected(*bad);
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    auto info = findTable(query.table);
+    if (!info) return std::unexpected(info.error());
+    if (!*info)
+        return std::unexpected(refused(QStringLiteral("no such table: %1").arg(query.table)));
+    D1TablePage page;
+    if ((*info)->type != QLatin1String("view") && !(*info)->withoutRowid) {
+        auto name = rowidName((*info)->name);
+        if (!name) return std::unexpected(name.error());
+        page.rowidName = *name;
+    }
+    // Columns are checked by name: SQLite would take an unknown "quoted" name for a string
+    // and sort or filter by a constant without a word.
+    {
+        SqlStatement names(m_db,
+                           "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2 COLLATE NOCASE");
+        if (!names.ok()) return std::unexpected(m_db.lastStoreError());
+        std::vector<QString> asked;
+        if (query.sortColumn) asked.push_back(*query.sortColumn);
+        for (const D1ColumnFilter& filter : query.filters)
+            asked.push_back(filter.column);
+        for (const QString& column : asked) {
+            names.reset();
+            names.bind(1, (*info)->name);
+            names.bind(2, column);
+            auto row = names.step();
+            if (!row) return std::unexpected(m_db.lastStoreError());
+            if (!*row)
+                return std::unexpected(refused(QStringLiteral("no such column: %1").arg(column)));
+        }
+    }
+    D1TableQuery named = query;
+    named.table = (*info)->name;
+    const D1TableSql sql(named, page.rowidName);
+    const auto bindFilters = [&](SqlStatement& q) {
+        int at = 1;
+        for (const SqlValue& value : sql.params())
+            q.bind(at++, value);
+        return at;
+    };
+    if (withCount) {
+        SqlStatement count(m_db, sql.count().toUtf8().constData());
+        if (!count.ok()) return std::unexpected(m_db.lastStoreError());
+        bindFilters(count);
+        auto row = count.step();
+        if (!row || !*row) return std::unexpected(m_db.lastStoreError());
+        page.count = count.integer(0);
+    }
+    SqlStatement q(m_db, sql.select().toUtf8().constData());
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
+    const int at = bindFilters(q);
+    q.bind(at, qint64(query.limit));
+    q.bind(at + 1, std::max<qint64>(0, query.offset));
+    const int first = page.rowidName.isEmpty() ? 0 : 1;
+    for (int i = first; i < q.columnCount(); ++i)
+        page.columns << q.columnName(i);
+    for (;;) {
+        auto row = q.step();
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
+        std::vector<SqlValue> values;
+        values.reserve(static_cast<size_t>(q.columnCount() - first));
+        for (int i = first; i < q.columnCount(); ++i)
+            values.push_back(q.value(i));
+        page.rows.push_back(std::move(values));
+        if (first) page.rowids.push_back(q.integer(0));
+    }
+    return page;
+}
+
+std::expected<std::vector<D1SchemaEntry>, StoreError> D1Reader::schema() {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    // D1 keeps its own bookkeeping in _cf_ tables; Cloudflare's console hides them too.
+    SqlStatement q(m_db, "SELECT type, name, tbl_name, sql FROM sqlite_schema"
+                         " WHERE substr(name, 1, 7) <> 'sqlite_' AND substr(name, 1, 4) <> '_cf_'"
+                         " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1"
+                         " WHEN 'index' THEN 2 ELSE 3 END, name");
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
+    std::vector<D1SchemaEntry> out;
+    for (;;) {
+        auto row = q.step();
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
+        out.push_back({q.text(0), q.text(1), q.text(2), q.isNull(3) ? QString() : q.text(3)});
+    }
+    return out;
+}
+
+std::expected<std::vector<D1ForeignKey>, StoreError> D1Reader::foreignKeys(const QString& table) {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    SqlStatement q(m_db, "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?1)"
+                         " ORDER BY id, seq");
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
+    q.bind(1, table);
+    std::vector<D1ForeignKey> out;
+    for (;;) {
+        auto row = q.step();
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
+        out.push_back({q.text(0), q.text(1), q.isNull(2) ? QString() : q.text(2)});
+    }
+    return out;
+}
+
 std::expected<D1QueryResult, StoreError> D1Reader::query(const QString& sql, int maxRows) {
     if (auto bad = badPageLimit(maxRows, "the row limit")) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "stores/d1tablequery.h"
 #include "stores/sqlitedb.h"
 #include "stores/storeerror.h"
 
@@ -71,6 +72,13 @@ public:
     // At most `limit` (>= 1) rows of a table or view from `from`.
     std::expected<D1RowPage, StoreError> rows(const QString& table, const D1RowCursor& from,
                                               int limit);
+    // A page of a table or view sorted and filtered (d1tablequery.h), paged by OFFSET, with
+    // the rowid of each row when there is one (what an edit names the row by), and the
+    // number of matching rows when `withCount`.
+    std::expected<D1TablePage, StoreError> select(const D1TableQuery& query, bool withCount);
+    // Tables, views, indexes and triggers (SQLite's own and D1's internal ones left out).
+    std::expected<std::vector<D1SchemaEntry>, StoreError> schema();
+    std::expected<std::vector<D1ForeignKey>, StoreError> foreignKeys(const QString& table);
     // One statement that only reads and returns rows (SELECT, a reading PRAGMA, EXPLAIN):
     // anything else is refused before it runs. At most maxRows rows are read.
     std::expected<D1QueryResult, StoreError> query(const QString& sql, int maxRows);

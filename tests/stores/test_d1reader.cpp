@@ -28,6 +28,9 @@ private Q_SLOTS:
     void rowsPageByRowid();
     void rowsWithoutRowidPageByOffset();
     void queryOnlyReads();
+    void selectSortsFiltersAndCounts();
+    void filterTextIsNeverSql();
+    void schemaListsEverything();
     void busyAtOnceThenRecovers();
 
 private:
@@ -238,6 +241,99 @@ void TestD1Reader::queryOnlyReads() {
         qint64(5));
     QCOMPARE(RawSqlite(path()).scalar("PRAGMA journal_mode"), QStringLiteral("wal"));
     QCOMPARE(reader.query(QStringLiteral("SELECT 1"), 0).error().code, StoreError::Code::Other);
+}
+
+// The browser's grid: sorted by a column (ties by rowid), filtered per column with the
+// typed grammar, paged by offset, with each row's rowid and the matching count.
+void TestD1Reader::selectSortsFiltersAndCounts() {
+    exec(QStringLiteral("CREATE TABLE t (name TEXT, n INTEGER, note TEXT)"));
+    exec(QStringLiteral("INSERT INTO t VALUES ('b', 2, '50%% off'), ('a', 2, NULL), "
+                        "('c', 1, 'x_y'), ('d', 10, 'plain')"));
+    D1Reader reader(path());
+    D1TableQuery query;
+    query.table = QStringLiteral("T"); // names match as SQLite matches them
+    query.sortColumn = QStringLiteral("n");
+    query.descending = true;
+    query.limit = 2;
+    auto page = reader.select(query, true);
+    QVERIFY2(page, page ? "" : qPrintable(page.error().message));
+    QCOMPARE(page->count, std::optional<qint64>(4));
+    QCOMPARE(page->rowidName, QStringLiteral("rowid"));
+    QCOMPARE(page->columns, QStringList({"name", "n", "note"}));
+    QCOMPARE(page->rows.size(), size_t(2));
+    QCOMPARE(std::get<QString>(page->rows[0][0]), QStringLiteral("d"));
+    QCOMPARE(std::get<QString>(page->rows[1][0]), QStringLiteral("b")); // n = 2, lower rowid
+    QCOMPARE(page->rowids, (std::vector<qint64>{4, 1}));
+    query.offset = 2;
+    page = reader.select(query, false);
+    QVERIFY(page && !page->count);
+    QCOMPARE(std::get<QString>(page->rows[0][0]), QStringLiteral("a"));
+    QCOMPARE(std::get<QString>(page->rows[1][0]), QStringLiteral("c"));
+
+    const auto matching = [&](std::vector<D1ColumnFilter> filters) {
+        D1TableQuery q;
+        q.table = QStringLiteral("t");
+        q.filters = std::move(filters);
+        auto r = reader.select(q, true);
+        return r ? *r->count : qint64(-1);
+    };
+    QCOMPARE(matching({{"n", ">1"}}), qint64(3));
+    QCOMPARE(matching({{"n", "= 2"}}), qint64(2));
+    QCOMPARE(matching({{"n", "!=2"}}), qint64(2));
+    QCOMPARE(matching({{"n", "<=2"}, {"name", "a"}}), qint64(1));
+    QCOMPARE(matching({{"note", "NULL"}}), qint64(1));
+    QCOMPARE(matching({{"note", "not null"}}), qint64(3));
+    QCOMPARE(matching({{"note", "%"}}), qint64(1)); // % and _ are literal
+    QCOMPARE(matching({{"note", "_"}}), qint64(1));
+    QCOMPARE(matching({{"n", "1"}}), qint64(2)); // plain text: contains (1 and 10)
+    QVERIFY(!reader.select(D1TableQuery{QStringLiteral("nope"), {}, {}, false, 0, 5}, false));
+}
+
+// Whatever is typed into a filter is a bound value: it can never become SQL.
+void TestD1Reader::filterTextIsNeverSql() {
+    exec(QStringLiteral("CREATE TABLE t (a TEXT)"));
+    exec(QStringLiteral("INSERT INTO t VALUES ('x')"));
+    D1Reader reader(path());
+    for (const QString& hostile :
+         {QStringLiteral("'; DROP TABLE t; --"), QStringLiteral("= 1 OR 1=1"),
+          QStringLiteral("x' OR '1'='1"), QStringLiteral("\\")}) {
+        D1TableQuery q;
+        q.table = QStringLiteral("t");
+        q.filters = {{QStringLiteral("a"), hostile}};
+        auto page = reader.select(q, true);
+        QVERIFY2(page, page ? "" : qPrintable(page.error().message));
+        QCOMPARE(*page->count, qint64(0));
+    }
+    D1TableQuery badColumn;
+    badColumn.table = QStringLiteral("t");
+    badColumn.sortColumn = QStringLiteral("a\" DESC; DROP TABLE t; --");
+    QVERIFY(!reader.select(badColumn, false)); // an unknown column, quoted: an error
+    auto tables = reader.tables();
+    QVERIFY(tables && tables->size() == 1);
+}
+
+void TestD1Reader::schemaListsEverything() {
+    exec(QStringLiteral("CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"));
+    exec(QStringLiteral("CREATE TABLE books (id INTEGER PRIMARY KEY, author INTEGER "
+                        "REFERENCES authors(id), title TEXT)"));
+    exec(QStringLiteral("CREATE INDEX books_title ON books(title)"));
+    exec(QStringLiteral("CREATE VIEW titles AS SELECT title FROM books"));
+    exec(QStringLiteral("CREATE TRIGGER stamp AFTER INSERT ON books BEGIN SELECT 1; END"));
+    D1Reader reader(path());
+    auto schema = reader.schema();
+    QVERIFY(schema);
+    QStringList seen;
+    for (const D1SchemaEntry& e : *schema)
+        seen << e.type + QLatin1Char(':') + e.name;
+    QCOMPARE(seen, QStringList({"table:authors", "table:books", "view:titles", "index:books_title",
+                                "trigger:stamp"}));
+    QVERIFY(schema->at(1).sql.startsWith(QLatin1String("CREATE TABLE books")));
+    QCOMPARE(schema->at(3).table, QStringLiteral("books"));
+    auto keys = reader.foreignKeys(QStringLiteral("books"));
+    QVERIFY(keys && keys->size() == 1);
+    QCOMPARE(keys->at(0).from, QStringLiteral("author"));
+    QCOMPARE(keys->at(0).table, QStringLiteral("authors"));
+    QCOMPARE(keys->at(0).to, QStringLiteral("id"));
 }
 
 void TestD1Reader::busyAtOnceThenRecovers() {
