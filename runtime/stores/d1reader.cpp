@@ -294,6 +294,28 @@ std::expected<std::vector<D1ForeignKey>, StoreError> D1Reader::foreignKeys(const
     return out;
 }
 
+std::expected<D1SqlCheck, StoreError> D1Reader::check(const QString& sql) {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    const QByteArray text = sql.toUtf8();
+    sqlite3_stmt* raw = nullptr;
+    D1SqlCheck result;
+    if (sqlite3_prepare_v2(m_db.handle(), text.constData(), static_cast<int>(text.size()), &raw,
+                           nullptr) != SQLITE_OK) {
+        const StoreError error = m_db.lastStoreError();
+        if (error.isBusy() || error.code == StoreError::Code::Corrupt)
+            return std::unexpected(error);
+        result.error = QString::fromUtf8(sqlite3_errmsg(m_db.handle()));
+        // sqlite3_error_offset counts UTF-8 bytes; the caller counts characters.
+        if (const int at = sqlite3_error_offset(m_db.handle()); at >= 0)
+            result.errorAt = QString::fromUtf8(text.left(at)).size();
+        return result;
+    }
+    result.readsRows = raw && sqlite3_stmt_readonly(raw) && sqlite3_column_count(raw) > 0;
+    sqlite3_finalize(raw);
+    return result;
+}
+
 std::expected<D1QueryResult, StoreError> D1Reader::query(const QString& sql, int maxRows) {
     if (auto bad = badPageLimit(maxRows, "the row limit")) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);

@@ -79,6 +79,9 @@ public:
     // Tables, views, indexes and triggers (SQLite's own and D1's internal ones left out).
     std::expected<std::vector<D1SchemaEntry>, StoreError> schema();
     std::expected<std::vector<D1ForeignKey>, StoreError> foreignKeys(const QString& table);
+    // Prepares one statement (nothing runs) to learn whether it only reads rows, or where
+    // SQLite finds it wrong. Errors about the SQL are in the result; StoreError is for the file.
+    std::expected<D1SqlCheck, StoreError> check(const QString& sql);
     // One statement that only reads and returns rows (SELECT, a reading PRAGMA, EXPLAIN):
     // anything else is refused before it runs. At most maxRows rows are read.
     std::expected<D1QueryResult, StoreError> query(const QString& sql, int maxRows);

@@ -50,6 +50,13 @@ struct D1ForeignKey {
     QString to; // the other table's column (empty: its primary key)
 };
 
+// What SQLite makes of one statement without running it (D1Reader::check).
+struct D1SqlCheck {
+    bool readsRows = false; // read-only and returns rows: safe to run read-only
+    QString error;          // empty when it prepared
+    qsizetype errorAt = -1; // where in the statement's text SQLite stopped, when it says
+};
+
 // The SQL for a D1TableQuery: identifiers quoted, every value a bound parameter. A plain
 // value; D1Reader runs it. `rowid` names the table's rowid column ("rowid", "_rowid_" or
 // "oid"), empty when it has none (WITHOUT ROWID, a view).
