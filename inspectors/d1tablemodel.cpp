@@ -3,6 +3,9 @@
 #include <QColor>
 #include <QFont>
 #include <QLocale>
+#include <QSaveFile>
+
+#include "d1resultmodel.h"
 
 namespace kiln {
 
@@ -445,6 +448,33 @@ void D1TableModel::applyPending(std::function<void(QString)> done) {
             }
             done(error);
         });
+}
+
+void D1TableModel::exportCsv(const QString& path, std::function<void(QString)> done) {
+    D1TableQuery query{m_table,
+                       m_filters,
+                       m_sortColumn ? std::optional<QString>(m_columns.value(*m_sortColumn))
+                                    : std::nullopt,
+                       m_descending,
+                       0,
+                       10000};
+    m_loader.run<QString>(
+        [reader = m_reader, query, path]() mutable {
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly)) return file.errorString();
+            for (bool header = true;; query.offset += query.limit) {
+                auto page = reader->select(query, false);
+                if (!page) return page.error().message;
+                D1ResultModel chunk(page->columns, std::move(page->rows));
+                QByteArray csv = chunk.toCsv();
+                if (!header) csv = csv.mid(csv.indexOf("\r\n") + 2); // the header once
+                header = false;
+                if (file.write(csv) != csv.size()) return file.errorString();
+                if (chunk.rowCount() < query.limit) break;
+            }
+            return file.commit() ? QString() : file.errorString();
+        },
+        [done = std::move(done)](QString error) { done(error); });
 }
 
 } // namespace kiln

@@ -52,6 +52,10 @@ public:
     void discardPending();
     // Runs the pending statements in one transaction; `done` gets "" or SQLite's error.
     void applyPending(std::function<void(QString)> done);
+    // Every row matching the filters, in the shown order, written to `path` as CSV on the
+    // background thread a page at a time (memory stays flat however large the table);
+    // `done` gets "" or why not. Nothing is left at `path` on failure.
+    void exportCsv(const QString& path, std::function<void(QString)> done);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -2,6 +2,7 @@
 
 #include "commandpalette.h"
 #include "composerpane.h"
+#include "d1browser.h"
 #include "datapane.h"
 #include "editor/codeeditor.h"
 #include "editorarea.h"
@@ -414,14 +415,22 @@ QWidget* MainWindow::openStore(const StoreLocation& store) {
     }
     const QString name = store.binding.isEmpty() ? store.id : store.binding;
     QWidget* browser = nullptr;
-    if (store.kind == StoreKind::Kv) browser = new KvBrowser(store.path, name, m_editors);
+    QString prefix;
+    if (store.kind == StoreKind::Kv) {
+        browser = new KvBrowser(store.path, name, m_editors);
+        prefix = tr("KV");
+    } else if (store.kind == StoreKind::D1) {
+        browser = new D1Browser(store.path, name, m_editors);
+        prefix = tr("D1");
+    }
     if (!browser) {
         statusBar()->showMessage(tr("There is no browser for this kind of store yet"), 8000);
         return nullptr;
     }
     browser->setProperty("storePath", key);
     browser->setProperty("binding", store.binding);
-    m_editors->setCurrentIndex(m_editors->addTab(browser, tr("KV: %1").arg(name)));
+    m_editors->setCurrentIndex(
+        m_editors->addTab(browser, QStringLiteral("%1: %2").arg(prefix, name)));
     m_editors->setTabToolTip(m_editors->currentIndex(), store.path);
     return browser;
 }

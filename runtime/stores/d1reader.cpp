@@ -360,6 +360,8 @@ std::expected<D1QueryResult, StoreError> D1Reader::query(const QString& sql, int
             row.push_back(sqlColumnValue(stmt.get(), i));
         result.rows.push_back(std::move(row));
     }
+    result.rowsRead = qint64(result.rows.size()) +
+                      sqlite3_stmt_status(stmt.get(), SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
     return result;
 }
 

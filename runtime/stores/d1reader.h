@@ -53,6 +53,7 @@ struct D1QueryResult {
     QStringList columns;
     std::vector<std::vector<SqlValue>> rows;
     bool truncated = false; // more rows than the limit: the rest were not read
+    qint64 rowsRead = 0;    // rows returned plus rows scanned, as D1's meta counts them
 };
 
 // A D1 database file opened read-only, for the studio's browser while `kiln dev` may be

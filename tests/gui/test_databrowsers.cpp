@@ -1,15 +1,21 @@
-// The data browsers in the real studio against a real `kiln dev` (offscreen): the Data area
-// lists the config's stores; the KV browser shows what the worker wrote as it writes it, and
-// a value edited there is what the worker reads on its next request.
+// The data browsers in the real studio against a real `kiln dev` on examples/notes
+// (offscreen): the Data area lists the config's stores; the KV browser shows what the worker
+// wrote as it writes it, and a value edited there is what the worker reads next; the D1
+// browser's console runs queries, its grid edits a row the worker then returns.
 
 #include "copytree.h"
+#include "d1tablemodel.h"
+#include "editor/codeeditor.h"
 #include "kilnprocess.h"
 #include "kvkeysmodel.h"
 #include "ui/composerpane.h"
+#include "ui/d1browser.h"
+#include "ui/d1tableview.h"
 #include "ui/datapane.h"
 #include "ui/editorarea.h"
 #include "ui/kvbrowser.h"
 #include "ui/mainwindow.h"
+#include "ui/sqlconsole.h"
 #include "ui/valueview.h"
 
 #include <QFile>
@@ -31,6 +37,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void dataAreaListsTheConfigsStores();
     void kvBrowserFollowsTheWorkerAndItsEditsReachIt();
+    void d1ConsoleAndGridEditsReachTheWorker();
 
 private:
     HttpCallResponse get(const QString& path);
@@ -40,16 +47,8 @@ private:
 
 void TestDataBrowsers::initTestCase() {
     QStandardPaths::setTestModeEnabled(true);
-    QVERIFY(copyTree(qEnvironmentVariable("KILN_SOURCE_DIR") +
-                         QStringLiteral("/resources/templates/kv-counter"),
+    QVERIFY(copyTree(qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/examples/notes"),
                      m_project.path()));
-    QFile config(m_project.filePath(QStringLiteral("wrangler.jsonc")));
-    QVERIFY(config.open(QIODevice::ReadOnly));
-    const QByteArray text = config.readAll().replace("<YOUR_KV_NAMESPACE_ID>", "counts-ns");
-    config.close();
-    QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    config.write(text);
-    config.close();
     m_window = std::make_unique<MainWindow>();
     m_window->runtime()->setExecutable(qEnvironmentVariable("KILN_BIN"));
     QVERIFY(m_window->openProject(m_project.path()));
@@ -66,6 +65,11 @@ void TestDataBrowsers::cleanupTestCase() {
 HttpCallResponse TestDataBrowsers::get(const QString& path) {
     HttpCallRequest request;
     request.url = QUrl(path);
+    if (path.startsWith(QLatin1String("POST "))) {
+        request.method = "POST";
+        request.url = QUrl(path.section(QLatin1Char(' '), 1, 1));
+        request.body = path.section(QLatin1Char(' '), 2).toUtf8();
+    }
     m_window->composer()->setRequest(request);
     QSignalSpy responded(m_window->composer(), &ComposerPane::responded);
     m_window->composer()->send();
@@ -75,14 +79,16 @@ HttpCallResponse TestDataBrowsers::get(const QString& path) {
 
 void TestDataBrowsers::dataAreaListsTheConfigsStores() {
     const auto& stores = m_window->dataPane()->stores();
-    QCOMPARE(stores.size(), size_t(1));
-    QCOMPARE(stores[0].binding, QStringLiteral("COUNTS"));
+    QCOMPARE(stores.size(), size_t(3));
+    QCOMPARE(stores[0].binding, QStringLiteral("VIEWS"));
     QCOMPARE(stores[0].kind, StoreKind::Kv);
+    QCOMPARE(stores[1].kind, StoreKind::D1);
+    QCOMPARE(stores[2].kind, StoreKind::R2);
     QTreeWidget* tree = m_window->dataPane()->tree();
     const auto found =
-        tree->findItems(QStringLiteral("COUNTS"), Qt::MatchStartsWith | Qt::MatchRecursive);
+        tree->findItems(QStringLiteral("VIEWS"), Qt::MatchStartsWith | Qt::MatchRecursive);
     QCOMPARE(found.size(), 1);
-    QCOMPARE(found.first()->text(0), QStringLiteral("COUNTS  (counts-ns)"));
+    QCOMPARE(found.first()->text(0), QStringLiteral("VIEWS  (notes-views)"));
 }
 
 void TestDataBrowsers::kvBrowserFollowsTheWorkerAndItsEditsReachIt() {
@@ -91,16 +97,18 @@ void TestDataBrowsers::kvBrowserFollowsTheWorkerAndItsEditsReachIt() {
     QVERIFY(browser);
     QCOMPARE(m_window->editors()->currentWidget(), browser);
     QCOMPARE(m_window->openStore(m_window->dataPane()->stores()[0]), browser); // one tab each
-    // `kiln dev` made the namespace's file at start; nothing is in it yet.
-    QTRY_COMPARE(browser->statusText(), QStringLiteral("0 key(s)"));
+    QTRY_VERIFY(browser->statusText() == QLatin1String("0 key(s)") ||
+                browser->statusText().startsWith(QLatin1String("No data yet")));
 
-    QVERIFY(get(QStringLiteral("/hello")).body.contains("visited 1 time"));
+    QCOMPARE(get(QStringLiteral("POST /notes first")).status, 201);
+    QCOMPARE(get(QStringLiteral("POST /notes second")).status, 201);
+    QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"views\": 1"));
     QTRY_COMPARE_WITH_TIMEOUT(browser->model()->rowCount(), 1, 3000);
-    QCOMPARE(browser->view()->model()->index(0, 0).data().toString(), QStringLiteral("/hello"));
-    QVERIFY(get(QStringLiteral("/other")).body.contains("visited 1 time"));
+    QCOMPARE(browser->view()->model()->index(0, 0).data().toString(), QStringLiteral("views:1"));
+    QVERIFY(get(QStringLiteral("/notes/2")).body.contains("\"views\": 1"));
     QTRY_COMPARE_WITH_TIMEOUT(browser->model()->rowCount(), 2, 3000);
 
-    // Pick /hello (a click on its row), see its value, change it, save.
+    // Pick views:1 (a click on its row), see its value, change it, save.
     browser->view()->selectRow(0);
     QTRY_COMPARE(browser->valueView()->text(), QStringLiteral("1"));
     browser->valueView()->setText(QStringLiteral("41"));
@@ -108,17 +116,64 @@ void TestDataBrowsers::kvBrowserFollowsTheWorkerAndItsEditsReachIt() {
     browser->save();
     QVERIFY(saved.wait(10000));
     QCOMPARE(saved.first().at(0).toString(), QString());
-    QVERIFY(browser->statusText().startsWith(QLatin1String("Saved /hello")));
+    QVERIFY(browser->statusText().startsWith(QLatin1String("Saved views:1")));
 
     // The worker reads what the browser wrote, and its write shows in the browser.
-    QVERIFY(get(QStringLiteral("/hello")).body.contains("visited 42 time"));
+    QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"views\": 42"));
     QTRY_COMPARE_WITH_TIMEOUT(browser->valueView()->text(), QStringLiteral("42"), 3000);
 
     // Delete (without the question) takes the key away for the worker too.
     browser->view()->selectRow(1);
     browser->deleteSelected(false);
     QTRY_COMPARE_WITH_TIMEOUT(browser->model()->rowCount(), 1, 3000);
-    QVERIFY(get(QStringLiteral("/other")).body.contains("visited 1 time"));
+    QVERIFY(get(QStringLiteral("/notes/2")).body.contains("\"views\": 1"));
+}
+
+void TestDataBrowsers::d1ConsoleAndGridEditsReachTheWorker() {
+    auto* browser =
+        qobject_cast<D1Browser*>(m_window->openStore(m_window->dataPane()->stores()[1]));
+    QVERIFY(browser);
+    QTRY_VERIFY(!browser->schemaTree()
+                     ->findItems(QStringLiteral("notes"), Qt::MatchExactly | Qt::MatchRecursive)
+                     .isEmpty());
+
+    // The console: two statements, each with its result tab, and the summary.
+    SqlConsole* console = browser->console();
+    console->editor()->setText(
+        QStringLiteral("INSERT INTO notes (text) VALUES ('from the console');\nSELECT id, text "
+                       "FROM notes ORDER BY id;"));
+    QSignalSpy finished(console, &SqlConsole::finished);
+    console->runAll();
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(console->statusText().startsWith(QLatin1String("2 statement(s)")),
+             qPrintable(console->statusText()));
+    QCOMPARE(console->results()->count(), 2); // Summary + the SELECT's rows
+    auto* grid = qobject_cast<QTableView*>(console->results()->widget(1));
+    QVERIFY(grid);
+    QCOMPARE(grid->model()->rowCount(), 3);
+    QCOMPARE(grid->model()->index(2, 1).data().toString(), QStringLiteral("from the console"));
+    QVERIFY(get(QStringLiteral("/notes/3")).body.contains("from the console"));
+
+    // An error stops the run and is marked at its line.
+    console->editor()->setText(QStringLiteral("SELECT 1;\nSELECT nope FROM notes;"));
+    finished.clear();
+    console->runAll();
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(console->statusText().contains(QLatin1String("line 2, column 8")),
+             qPrintable(console->statusText()));
+    QCOMPARE(console->editor()->errorLine(), 2);
+
+    // The grid: edit a cell, apply (the review step skipped), the worker returns the edit.
+    D1TableView* table = browser->openTable(QStringLiteral("notes"));
+    QTRY_COMPARE(table->model()->rowCount(), 3);
+    QTRY_COMPARE(table->model()->index(0, 1).data().toString(), QStringLiteral("first"));
+    QVERIFY(table->model()->setData(table->model()->index(0, 1), QStringLiteral("edited"),
+                                    Qt::EditRole));
+    QSignalSpy applied(table, &D1TableView::applied);
+    table->apply(false);
+    QVERIFY(applied.wait(10000));
+    QCOMPARE(applied.first().at(0).toString(), QString());
+    QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"text\": \"edited\""));
 }
 
 QTEST_MAIN(TestDataBrowsers)

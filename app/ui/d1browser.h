@@ -1,0 +1,52 @@
+#pragma once
+
+#include <QWidget>
+
+#include <memory>
+
+class QPlainTextEdit;
+class QTabWidget;
+class QTreeWidget;
+
+namespace kiln {
+
+class D1Reader;
+class SqlConsole;
+class StoreLoader;
+class D1TableView;
+
+// One D1 database in a tab: its schema on the left (tables with their columns, types, keys
+// and foreign keys; views; indexes; triggers; the CREATE statement of what is selected), and
+// on the right a SQL console plus a tab per opened table or view. Export writes the whole
+// database as SQL, the text `kiln d1 export` writes. The schema is read again when the
+// console (or anyone) changes it.
+class D1Browser : public QWidget {
+    Q_OBJECT
+public:
+    D1Browser(const QString& path, const QString& title, QWidget* parent = nullptr);
+    ~D1Browser() override;
+
+    QTreeWidget* schemaTree() const { return m_tree; }
+    SqlConsole* console() const { return m_console; }
+    // Opens (or shows) a table's grid.
+    D1TableView* openTable(const QString& table);
+    void reloadSchema();
+    void exportSql(const QString& file);
+    QString schemaText() const;
+
+Q_SIGNALS:
+    void schemaLoaded();
+    void exported(const QString& error);
+
+private:
+    QString m_path;
+    QTreeWidget* m_tree;
+    QPlainTextEdit* m_sql;
+    QTabWidget* m_tabs;
+    SqlConsole* m_console;
+    std::shared_ptr<D1Reader> m_reader;
+    std::unique_ptr<StoreLoader> m_loader; // destroyed first: no job outlives the browser
+    quint64 m_generation = 0;
+};
+
+} // namespace kiln
