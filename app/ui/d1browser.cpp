@@ -44,8 +44,8 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
     setWindowTitle(title);
     m_tree->setObjectName(QStringLiteral("d1Schema"));
     m_tree->setHeaderLabels({tr("Name"), tr("Type")});
-    m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_tree->header()->setStretchLastSection(true);
     m_sql->setReadOnly(true);
     m_sql->setFont(QFont(QStringLiteral("monospace")));
     m_sql->setPlaceholderText(tr("The CREATE statement of what is selected"));
@@ -76,6 +76,7 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
     split->addWidget(m_tabs);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 3);
+    split->setSizes({240, 720});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(split);

@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 namespace kiln {
@@ -76,13 +77,10 @@ void DataPane::setProject(const ProjectConfig* project, const StateLayout& layou
         for (size_t i = 0; i < m_stores.size(); ++i) {
             const StoreLocation& store = m_stores[i];
             if (store.kind != group.kind) continue;
-            const bool exists = QFileInfo::exists(store.path);
             auto* item = new QTreeWidgetItem(
                 top, {i < configured ? QStringLiteral("%1  (%2)").arg(store.binding, store.id)
                                      : tr("%1  (not in the config)").arg(store.id)});
             item->setData(0, Qt::UserRole, int(i));
-            item->setToolTip(0, exists ? store.path : tr("%1\nno data yet").arg(store.path));
-            if (!exists) item->setForeground(0, m_tree->palette().brush(QPalette::PlaceholderText));
         }
         if (top->childCount() == 0) {
             auto* none = new QTreeWidgetItem(top, {tr("none in the config")});
@@ -90,6 +88,19 @@ void DataPane::setProject(const ProjectConfig* project, const StateLayout& layou
         }
     }
     m_tree->expandAll();
+    updateExistence();
+}
+
+void DataPane::updateExistence() {
+    for (QTreeWidgetItemIterator it(m_tree); *it; ++it) {
+        const QVariant index = (*it)->data(0, Qt::UserRole);
+        if (!index.isValid()) continue;
+        const StoreLocation& store = m_stores[size_t(index.toInt())];
+        const bool exists = QFileInfo::exists(store.path);
+        (*it)->setToolTip(0, exists ? store.path : tr("%1\nno data yet").arg(store.path));
+        (*it)->setForeground(
+            0, m_tree->palette().brush(exists ? QPalette::Text : QPalette::PlaceholderText));
+    }
 }
 
 } // namespace kiln

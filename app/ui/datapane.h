@@ -23,6 +23,8 @@ public:
     void setProject(const ProjectConfig* project, const StateLayout& layout);
     const std::vector<StoreLocation>& stores() const { return m_stores; }
     QTreeWidget* tree() const { return m_tree; }
+    // Greys out the stores that have no file yet, and shows the others as usual again.
+    void updateExistence();
 
 Q_SIGNALS:
     void openRequested(const kiln::StoreLocation& store);

@@ -14,24 +14,7 @@ EditorArea::EditorArea(QWidget* parent)
     setDocumentMode(true);
     setTabsClosable(true);
     setMovable(true);
-    connect(this, &QTabWidget::tabCloseRequested, this, [this](int index) {
-        auto* editor = qobject_cast<CodeEditor*>(widget(index));
-        if (editor && editor->isModified()) {
-            const auto answer = QMessageBox::question(
-                this, tr("Unsaved changes"),
-                tr("Save the changes to %1?").arg(QFileInfo(editor->path()).fileName()),
-                QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
-            if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !save(editor)))
-                return;
-        }
-        if (editor) {
-            m_watcher.removePath(editor->path());
-            m_changed.remove(editor);
-            m_backups.remove(editor->path()); // saved, or discarded on purpose
-        }
-        removeTab(index);
-        if (editor) editor->deleteLater();
-    });
+    connect(this, &QTabWidget::tabCloseRequested, this, &EditorArea::closeTab);
     connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &EditorArea::onFileChanged);
     m_autosave.setSingleShot(true);
     m_autosave.setInterval(2000);
@@ -231,6 +214,35 @@ void EditorArea::onFileChanged(const QString& path) {
     editor->setModified(false);
     editor->setCursorPosition(line, index);
     Q_EMIT message(tr("%1 was reloaded from disk").arg(path));
+}
+
+bool EditorArea::closeTab(int index) {
+    QWidget* page = widget(index);
+    if (!page) return false;
+    auto* editor = qobject_cast<CodeEditor*>(page);
+    if (editor && editor->isModified()) {
+        setCurrentIndex(index);
+        const auto answer = QMessageBox::question(
+            this, tr("Unsaved changes"),
+            tr("Save the changes to %1?").arg(QFileInfo(editor->path()).fileName()),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+        if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && !save(editor)))
+            return false;
+    }
+    if (editor) {
+        m_watcher.removePath(editor->path());
+        m_changed.remove(editor);
+        m_backups.remove(editor->path()); // saved, or discarded on purpose
+    }
+    removeTab(index);
+    page->deleteLater(); // editors and data browsers alike
+    return true;
+}
+
+bool EditorArea::closeAll() {
+    while (count() > 0)
+        if (!closeTab(count() - 1)) return false;
+    return true;
 }
 
 } // namespace kiln

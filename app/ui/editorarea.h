@@ -28,6 +28,10 @@ public:
     bool saveCurrent();
     bool saveAll();
     bool hasUnsaved() const;
+    // Closes a tab (an editor with unsaved changes asks first); false if the person cancels.
+    bool closeTab(int index);
+    // Every tab, as closeTab; false (and the rest left open) at the first cancel.
+    bool closeAll();
     // A file or folder was renamed (the editors under it follow), or deleted (their tabs
     // close, their backups go).
     void fileRenamed(const QString& from, const QString& to);

@@ -48,7 +48,8 @@ KvBrowser::KvBrowser(const QString& path, const QString& title, QWidget* parent)
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(KvKeysModel::KeyColumn, 260);
+    m_view->setColumnWidth(KvKeysModel::KeyColumn, 200);
+    m_view->setColumnWidth(KvKeysModel::SizeColumn, 70);
     m_view->setColumnWidth(KvKeysModel::ExpirationColumn, 150);
     m_view->setWordWrap(false);
     m_key->setPlaceholderText(tr("Key"));

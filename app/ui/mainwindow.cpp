@@ -184,6 +184,7 @@ void MainWindow::createActions() {
 void MainWindow::connectRuntime() {
     // A write by the worker shows in its open browser at once, not at the next poll.
     connect(m_kiln, &KilnProcess::storeChanged, this, [this](const protocol::StoreChangedEvent& e) {
+        m_data->updateExistence();
         for (int i = 0; i < m_editors->count(); ++i)
             if (auto* kv = qobject_cast<KvBrowser*>(m_editors->widget(i));
                 kv && kv->property("binding").toString() == e.binding)
@@ -279,8 +280,11 @@ void MainWindow::setEditorZoom(int zoom) {
 bool MainWindow::openProject(const QString& dirOrConfig, std::optional<bool> run) {
     auto project = loadProject(dirOrConfig);
     const QFileInfo info(dirOrConfig);
-    m_projectDir =
+    const QString dir =
         project ? project->rootDir : (info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+    // Another project: the last one's files and browsers go (unsaved text asked about first).
+    if (!m_projectDir.isEmpty() && dir != m_projectDir && !m_editors->closeAll()) return false;
+    m_projectDir = dir;
     setWindowTitle(tr("%1 — Kiln Studio").arg(QFileInfo(m_projectDir).fileName()));
     QStringList recent = recentProjects();
     recent.removeAll(m_projectDir);

@@ -261,6 +261,9 @@ void SqlConsole::show(const std::vector<Outcome>& outcomes) {
             view->setModel(new D1ResultModel(o.columns, o.rows, view));
             view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
             view->setWordWrap(false);
+            view->resizeColumnsToContents(); // on the first rows only: cheap, and a good start
+            for (int c = 0; c < o.columns.size(); ++c)
+                view->setColumnWidth(c, std::min(view->columnWidth(c), 360));
             m_results->addTab(view, tr("%1: %2 rows").arg(index).arg(o.rows.size()));
         }
         if (!o.error.isEmpty()) {

@@ -5,15 +5,23 @@
 #include "copytree.h"
 #include "editor/codeeditor.h"
 #include "kilnprocess.h"
+#include "d1tablemodel.h"
+#include "kvkeysmodel.h"
 #include "ui/composerpane.h"
+#include "ui/d1browser.h"
+#include "ui/d1tableview.h"
+#include "ui/datapane.h"
 #include "ui/editorarea.h"
+#include "ui/kvbrowser.h"
 #include "ui/mainwindow.h"
+#include "ui/sqlconsole.h"
 
 #include <QApplication>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QPalette>
+#include <QTableView>
 #include <QTemporaryDir>
 
 #include <cstdio>
@@ -102,6 +110,56 @@ int main(int argc, char** argv) {
     const QString second = out + QStringLiteral("/studio-http.png");
     if (!window.grab().save(second)) return 1;
     std::printf("%s\n", qPrintable(second));
+
+    // examples/notes: its KV views and D1 notes, in their browsers.
+    QTemporaryDir notes;
+    if (!kiln::test::copyTree(QStringLiteral(KILN_SOURCE_DIR "/examples/notes"), notes.path()))
+        return 1;
+    window.openProject(notes.path());
+    if (!waitFor([&] { return window.runtime()->state() == KilnProcess::State::Running; }, 60000))
+        return 1;
+    const auto send = [&](const QByteArray& method, const QString& path, const QByteArray& body) {
+        HttpCallRequest request;
+        request.method = method;
+        request.url = QUrl(path);
+        request.body = body;
+        window.composer()->setRequest(request);
+        window.composer()->send();
+        waitFor([&] { return window.composer()->lastResponse().status != 0; }, 10000);
+        settle(300);
+    };
+    for (const char* text :
+         {"Buy clay", "Fire the kiln at 1200 °C", "Glaze the mugs", "Ship to the café"})
+        send("POST", QStringLiteral("/notes"), text);
+    for (const char* id : {"1", "2", "2", "3", "3", "3"})
+        send("GET", QStringLiteral("/notes/%1").arg(QLatin1String(id)), {});
+    auto* kv = qobject_cast<KvBrowser*>(window.openStore(window.dataPane()->stores()[0]));
+    waitFor([&] { return kv->model()->rowCount() == 3; }, 5000);
+    kv->selectKey("views:3");
+    settle(1200);
+    const QString kvShot = out + QStringLiteral("/studio-kv.png");
+    if (!kv || !window.grab().save(kvShot)) return 1;
+    std::printf("%s\n", qPrintable(kvShot));
+
+    auto* d1 = qobject_cast<D1Browser*>(window.openStore(window.dataPane()->stores()[1]));
+    d1->console()->editor()->setText(
+        QStringLiteral("SELECT id, text, length(text) AS chars\nFROM notes\nWHERE text LIKE "
+                       "'%the%'\nORDER BY id;"));
+    d1->console()->runAll();
+    settle(1500);
+    const QString consoleShot = out + QStringLiteral("/studio-d1-console.png");
+    if (!window.grab().save(consoleShot)) return 1;
+    std::printf("%s\n", qPrintable(consoleShot));
+    D1TableView* table = d1->openTable(QStringLiteral("notes"));
+    settle(800);
+    table->model()->setData(table->model()->index(1, 1), QStringLiteral("Fire the kiln at 1240 °C"),
+                            Qt::EditRole);
+    table->view()->setColumnWidth(1, 260);
+    settle(800);
+    const QString tableShot = out + QStringLiteral("/studio-d1-table.png");
+    if (!window.grab().save(tableShot)) return 1;
+    std::printf("%s\n", qPrintable(tableShot));
+    table->model()->discardPending();
 
     // The same window on a dark system theme (Fusion with a dark palette stands in for one):
     // the editor and the highlighted answer follow it.

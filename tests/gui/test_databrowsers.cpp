@@ -20,6 +20,7 @@
 
 #include <QFile>
 #include <QLabel>
+#include <QPointer>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -38,6 +39,7 @@ private Q_SLOTS:
     void dataAreaListsTheConfigsStores();
     void kvBrowserFollowsTheWorkerAndItsEditsReachIt();
     void d1ConsoleAndGridEditsReachTheWorker();
+    void anotherProjectClosesTheseTabs();
 
 private:
     HttpCallResponse get(const QString& path);
@@ -174,6 +176,21 @@ void TestDataBrowsers::d1ConsoleAndGridEditsReachTheWorker() {
     QVERIFY(applied.wait(10000));
     QCOMPARE(applied.first().at(0).toString(), QString());
     QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"text\": \"edited\""));
+}
+
+// Opening another project closes the last one's editors and browsers (their stores are
+// not the new project's), and the Data area lists the new project's stores.
+void TestDataBrowsers::anotherProjectClosesTheseTabs() {
+    QVERIFY(m_window->editors()->count() >= 3); // entry.py, KV: VIEWS, D1: DB
+    QPointer<QWidget> browser = m_window->openStore(m_window->dataPane()->stores()[0]);
+    QTemporaryDir hello;
+    QVERIFY(copyTree(qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/examples/hello"),
+                     hello.path()));
+    QVERIFY(m_window->openProject(hello.path(), false));
+    QCOMPARE(m_window->editors()->count(), 1);
+    QVERIFY(m_window->editors()->current()->path().endsWith(QLatin1String("src/entry.py")));
+    QTRY_VERIFY(browser.isNull()); // deleted, not only hidden
+    QVERIFY(m_window->dataPane()->stores().empty());
 }
 
 QTEST_MAIN(TestDataBrowsers)
