@@ -8,6 +8,7 @@
 #include "stores/sqlscript.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -40,6 +41,19 @@ struct SqlConsole::Outcome {
 };
 
 namespace {
+
+// The SQL formatter: `sqlformat` where pip put it, else Debian's python3-sqlparse, which
+// ships the module (run as `python3 -m sqlparse`) without that script. Empty: none.
+QStringList formatterCommand() {
+    if (const QString tool = QStandardPaths::findExecutable(QStringLiteral("sqlformat"));
+        !tool.isEmpty())
+        return {tool};
+    if (QFileInfo::exists(QStringLiteral("/usr/lib/python3/dist-packages/sqlparse/__main__.py")) &&
+        QFileInfo::exists(QStringLiteral("/usr/bin/python3")))
+        return {QStringLiteral("/usr/bin/python3"), QStringLiteral("-m"),
+                QStringLiteral("sqlparse")};
+    return {};
+}
 
 QString historyKey(const QString& path) {
     return QStringLiteral("d1console/") +
@@ -87,7 +101,7 @@ SqlConsole::SqlConsole(const QString& path, QWidget* parent)
                           [this] { explain(); }));
     auto* formatButton =
         button(tr("Format"), tr("Reformat the SQL (sqlformat)"), [this] { format(); });
-    if (QStandardPaths::findExecutable(QStringLiteral("sqlformat")).isEmpty()) {
+    if (formatterCommand().isEmpty()) {
         formatButton->setEnabled(false);
         formatButton->setToolTip(tr("Formatting needs sqlformat (Debian: python3-sqlparse)"));
     }
@@ -331,8 +345,8 @@ void SqlConsole::explain() {
 }
 
 void SqlConsole::format() {
-    const QString tool = QStandardPaths::findExecutable(QStringLiteral("sqlformat"));
-    if (tool.isEmpty()) return;
+    QStringList command = formatterCommand();
+    if (command.isEmpty()) return;
     auto* process = new QProcess(this);
     connect(process, &QProcess::finished, this, [this, process](int code) {
         process->deleteLater();
@@ -350,8 +364,10 @@ void SqlConsole::format() {
         m_status->setText(tr("Formatted"));
         Q_EMIT finished();
     });
-    process->start(tool, {QStringLiteral("--reindent"), QStringLiteral("--keywords"),
-                          QStringLiteral("upper"), QStringLiteral("-")});
+    const QString program = command.takeFirst();
+    process->start(program,
+                   command + QStringList{QStringLiteral("--reindent"), QStringLiteral("--keywords"),
+                                         QStringLiteral("upper"), QStringLiteral("-")});
     process->write(m_editor->text().toUtf8());
     process->closeWriteChannel();
 }

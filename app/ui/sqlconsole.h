@@ -16,8 +16,8 @@ class D1Database;
 class D1Reader;
 class StoreLoader;
 
-// A SQL console on one D1 database: an editor with SQL highlighting, Format (Debian's
-// `sqlformat`, from python3-sqlparse, out of process), run the statement under the cursor
+// A SQL console on one D1 database: an editor with SQL highlighting, Format (sqlparse's
+// formatter, Debian's python3-sqlparse, run out of process), run the statement under the cursor
 // or the selection (Ctrl+Enter) or all (Ctrl+Shift+Enter), EXPLAIN QUERY PLAN as a tree, and
 // a history per database. Each statement gets a result tab (rows, count, duration, rows
 // read and written) and a line in the Summary tab; an error is marked at its line and

@@ -19,6 +19,7 @@
 #include "ui/valueview.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QPointer>
 #include <QSignalSpy>
@@ -39,6 +40,7 @@ private Q_SLOTS:
     void dataAreaListsTheConfigsStores();
     void kvBrowserFollowsTheWorkerAndItsEditsReachIt();
     void d1ConsoleAndGridEditsReachTheWorker();
+    void consoleFormatsSql();
     void anotherProjectClosesTheseTabs();
 
 private:
@@ -176,6 +178,27 @@ void TestDataBrowsers::d1ConsoleAndGridEditsReachTheWorker() {
     QVERIFY(applied.wait(10000));
     QCOMPARE(applied.first().at(0).toString(), QString());
     QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"text\": \"edited\""));
+}
+
+// Format goes through sqlparse (Debian's python3-sqlparse) and is one undo step.
+void TestDataBrowsers::consoleFormatsSql() {
+    if (!QFileInfo::exists(QStringLiteral("/usr/lib/python3/dist-packages/sqlparse/__main__.py")) &&
+        QStandardPaths::findExecutable(QStringLiteral("sqlformat")).isEmpty())
+        QSKIP("no SQL formatter (installers/bootstrap.sh installs python3-sqlparse)");
+    auto* browser =
+        qobject_cast<D1Browser*>(m_window->openStore(m_window->dataPane()->stores()[1]));
+    QVERIFY(browser);
+    SqlConsole* console = browser->console();
+    const QString original = QStringLiteral("select id,text from notes where id=1");
+    console->editor()->setText(original);
+    QSignalSpy finished(console, &SqlConsole::finished);
+    console->format();
+    QVERIFY(finished.wait(10000));
+    // Keywords upper-cased, one clause a line.
+    QCOMPARE(console->editor()->text().trimmed(),
+             QStringLiteral("SELECT id,text\nFROM notes\nWHERE id=1"));
+    console->editor()->undo();
+    QCOMPARE(console->editor()->text(), original);
 }
 
 // Opening another project closes the last one's editors and browsers (their stores are
