@@ -1,5 +1,7 @@
 #include "stores/r2bucket.h"
 
+#include "stores/r2listing.h"
+
 #include "stores/keyrange.h"
 #include "stores/r2schema.h"
 
@@ -350,39 +352,14 @@ std::expected<R2ListResult, R2Error> R2Bucket::list(const R2ListOptions& options
         if (!decoded) return std::unexpected(R2Error{10022, QStringLiteral("Invalid cursor")});
         lower = std::max(lower, decoded.decoded);
     }
-    const QByteArray end = prefixEnd(options.prefix);
     QMutexLocker lock(&m_mutex);
+    auto walked = R2Listing::walk(m_db, options.prefix, options.delimiter, lower, options.limit);
+    if (!walked) return std::unexpected(storeError(walked.error()));
     R2ListResult result;
-    SqlStatement q(m_db, r2sql::kListFrom);
-    int count = 0;
-    for (;;) {
-        q.reset();
-        q.bind(1, lower);
-        q.bind(2, end.isEmpty() ? SqlValue() : SqlValue(end));
-        q.bind(3, qint64(1)); // one at a time: a delimiter may skip a whole group next
-        auto row = q.step();
-        if (!row) return std::unexpected(storeError(row.error()));
-        if (!*row) break;
-        if (count == options.limit) {
-            result.truncated = true;
-            result.cursor = lower.toBase64(kCursorEncoding);
-            break;
-        }
-        R2ObjectInfo info = r2sql::objectInfo(q);
-        const QByteArray rest = info.key.mid(options.prefix.size());
-        const qsizetype at = options.delimiter.isEmpty() ? -1 : rest.indexOf(options.delimiter);
-        if (at >= 0) {
-            const QByteArray group = options.prefix + rest.left(at + options.delimiter.size());
-            result.delimitedPrefixes.push_back(group);
-            const QByteArray after = prefixEnd(group);
-            if (after.isEmpty()) break;
-            lower = after;
-        } else {
-            lower = info.key + QByteArray(1, '\0');
-            result.objects.push_back(std::move(info));
-        }
-        ++count;
-    }
+    result.objects = std::move(walked->objects);
+    result.delimitedPrefixes = std::move(walked->prefixes);
+    result.truncated = walked->truncated;
+    if (walked->truncated) result.cursor = walked->next.toBase64(kCursorEncoding);
     return result;
 }
 

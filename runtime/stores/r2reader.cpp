@@ -56,6 +56,17 @@ std::expected<R2ObjectPage, StoreError> R2Reader::objects(const std::optional<QB
     return page;
 }
 
+std::expected<R2Listing, StoreError> R2Reader::list(const QByteArray& prefix,
+                                                    const QByteArray& delimiter,
+                                                    const QByteArray& from, int limit) {
+    if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    auto walked = R2Listing::walk(m_db, prefix, delimiter, std::max(prefix, from), limit);
+    if (!walked) return std::unexpected(m_db.lastStoreError());
+    return std::move(*walked);
+}
+
 std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::lookup(const QByteArray& key) {
     if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlStatement q(m_db, r2sql::kLookup);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "stores/r2bucket.h"
+#include "stores/r2listing.h"
 #include "stores/sqlitedb.h"
 #include "stores/storeerror.h"
 
@@ -35,6 +36,10 @@ public:
     // `limit` (>= 1), in key byte order. Unfinished multipart uploads are not objects.
     std::expected<R2ObjectPage, StoreError> objects(const std::optional<QByteArray>& after,
                                                     const QByteArray& prefix, int limit);
+    // Objects and folders (keys grouped at `delimiter` after `prefix`, as R2's list does)
+    // from `from` (>= prefix; the prefix itself when empty), at most `limit` of both.
+    std::expected<R2Listing, StoreError> list(const QByteArray& prefix, const QByteArray& delimiter,
+                                              const QByteArray& from, int limit);
     std::expected<std::optional<R2ObjectInfo>, StoreError> head(const QByteArray& key);
     // Up to `length` bytes of the object from `offset` (both clamped to its size); empty
     // when there is no such object.

@@ -26,6 +26,7 @@ private Q_SLOTS:
     void listingPagesEveryKeyOnce_data();
     void listingPagesEveryKeyOnce();
     void headAndRead();
+    void foldersAsTheBindingGroupsThem();
     void busyAtOnceThenRecovers();
 
 private:
@@ -153,6 +154,41 @@ void TestR2Reader::headAndRead() {
     QVERIFY(!*reader.read("notes/a.txt", 0, 100));
     // The reader left no files behind in the bucket besides SQLite's own.
     QVERIFY(QDir(bucketDir() + QStringLiteral("/tmp")).isEmpty());
+}
+
+// The folder view groups keys at "/" exactly as the binding's list() does (one shared
+// walk), pages through folders and objects alike, and never reads past the prefix.
+void TestR2Reader::foldersAsTheBindingGroupsThem() {
+    for (const QByteArray& key :
+         {QByteArray("a.txt"), QByteArray("docs/x.md"), QByteArray("docs/y/z.md"),
+          QByteArray("img/1.png"), QByteArray("img/2.png"), QByteArray("z")})
+        QVERIFY(put(key, "b"));
+    R2Reader reader(bucketDir());
+    auto top = reader.list({}, "/", {}, 3);
+    QVERIFY(top);
+    QCOMPARE(top->objects.size(), size_t(1));
+    QCOMPARE(top->objects[0].key, QByteArray("a.txt"));
+    QCOMPARE(top->prefixes, (std::vector<QByteArray>{"docs/", "img/"}));
+    QVERIFY(top->truncated);
+    auto rest = reader.list({}, "/", top->next, 3);
+    QVERIFY(rest && !rest->truncated);
+    QCOMPARE(rest->objects.size(), size_t(1));
+    QCOMPARE(rest->objects[0].key, QByteArray("z"));
+    QVERIFY(rest->prefixes.empty());
+    auto docs = reader.list("docs/", "/", {}, 10);
+    QVERIFY(docs);
+    QCOMPARE(docs->objects.size(), size_t(1));
+    QCOMPARE(docs->prefixes, (std::vector<QByteArray>{"docs/y/"}));
+    // The binding's own listing agrees.
+    R2ListOptions options;
+    options.prefix = "docs/";
+    options.delimiter = "/";
+    auto bound = m_bucket->list(options);
+    QVERIFY(bound);
+    QCOMPARE(bound->delimitedPrefixes, docs->prefixes);
+    auto flat = reader.list({}, {}, {}, 10);
+    QVERIFY(flat);
+    QCOMPARE(flat->objects.size(), size_t(6));
 }
 
 void TestR2Reader::busyAtOnceThenRecovers() {
