@@ -67,6 +67,24 @@ std::expected<R2Listing, StoreError> R2Reader::list(const QByteArray& prefix,
     return std::move(*walked);
 }
 
+std::expected<std::vector<R2PendingUpload>, StoreError> R2Reader::uploads() {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(r.error());
+    SqlStatement q(m_db, "SELECT u.upload_id, u.key, u.created, count(p.part_number),"
+                         " coalesce(sum(p.size), 0) FROM multipart_uploads u"
+                         " LEFT JOIN multipart_parts p ON p.upload_id = u.upload_id"
+                         " GROUP BY u.upload_id ORDER BY u.created, u.upload_id");
+    if (!q.ok()) return std::unexpected(m_db.lastStoreError());
+    std::vector<R2PendingUpload> out;
+    for (;;) {
+        auto row = q.step();
+        if (!row) return std::unexpected(m_db.lastStoreError());
+        if (!*row) break;
+        out.push_back({q.text(0), q.blob(1), q.integer(2), int(q.integer(3)), q.integer(4)});
+    }
+    return out;
+}
+
 std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::lookup(const QByteArray& key) {
     if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlStatement q(m_db, r2sql::kLookup);

@@ -15,6 +15,15 @@
 
 namespace kiln {
 
+// A multipart upload begun and neither completed nor aborted.
+struct R2PendingUpload {
+    QString uploadId;
+    QByteArray key;
+    qint64 createdMs = 0;
+    int parts = 0;
+    qint64 bytes = 0; // of the parts uploaded so far
+};
+
 struct R2ObjectPage {
     std::vector<R2ObjectInfo> objects;
     bool more = false; // another page follows: ask again with after = objects.back().key
@@ -41,6 +50,8 @@ public:
     std::expected<R2Listing, StoreError> list(const QByteArray& prefix, const QByteArray& delimiter,
                                               const QByteArray& from, int limit);
     std::expected<std::optional<R2ObjectInfo>, StoreError> head(const QByteArray& key);
+    // Multipart uploads in progress, oldest first.
+    std::expected<std::vector<R2PendingUpload>, StoreError> uploads();
     // Up to `length` bytes of the object from `offset` (both clamped to its size); empty
     // when there is no such object.
     std::expected<std::optional<QByteArray>, StoreError> read(const QByteArray& key, qint64 offset,
