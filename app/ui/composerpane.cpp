@@ -7,7 +7,9 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QCryptographicHash>
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -25,6 +27,7 @@
 #include <QSaveFile>
 #include <QShortcut>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStringDecoder>
 #include <QTabWidget>
 #include <QTextBrowser>
@@ -259,6 +262,27 @@ void ComposerPane::setRequest(const HttpCallRequest& request) {
     for (const auto& [name, value] : request.headers)
         headers.append(QString::fromLatin1(name + ": " + value));
     m_headers->setPlainText(headers.join(QLatin1Char('\n')));
+    // Bytes that are not text (an image, a cURL --data-binary) cannot live in the text box
+    // without being mangled: they go to a file, sent as they are with the File kind.
+    if (BodyText::looksBinary(request.body)) {
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) +
+                            QStringLiteral("/bodies");
+        QDir().mkpath(dir);
+        const QString path =
+            dir + QLatin1Char('/') +
+            QString::fromLatin1(
+                QCryptographicHash::hash(request.body, QCryptographicHash::Sha1).toHex()) +
+            QStringLiteral(".bin");
+        QSaveFile file(path);
+        if (file.open(QIODevice::WriteOnly) && file.write(request.body) == request.body.size() &&
+            file.commit()) {
+            m_body->clear();
+            m_bodyFile->setText(path);
+            m_bodyKind->setCurrentIndex(int(BodyKind::File));
+            return;
+        }
+        m_status->setText(tr("Cannot keep the binary body: %1").arg(file.errorString()));
+    }
     m_body->setPlainText(QString::fromUtf8(request.body));
     m_bodyKind->setCurrentIndex(int(BodyKind::Text));
 }

@@ -17,6 +17,7 @@
 #include "projecttemplates.h"
 #include "projecttree.h"
 #include "protocol/commands.h"
+#include "r2browser.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -426,6 +427,9 @@ QWidget* MainWindow::openStore(const StoreLocation& store) {
     } else if (store.kind == StoreKind::D1) {
         browser = new D1Browser(store.path, name, m_editors);
         prefix = tr("D1");
+    } else if (store.kind == StoreKind::R2) {
+        browser = new R2Browser(store.path, name, m_editors);
+        prefix = tr("R2");
     }
     if (!browser) {
         statusBar()->showMessage(tr("There is no browser for this kind of store yet"), 8000);

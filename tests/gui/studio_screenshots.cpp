@@ -3,10 +3,11 @@
 // editor) and saves PNGs of the window. scripts/screenshots.sh runs it under Xvfb.
 
 #include "copytree.h"
+#include "d1tablemodel.h"
 #include "editor/codeeditor.h"
 #include "kilnprocess.h"
-#include "d1tablemodel.h"
 #include "kvkeysmodel.h"
+#include "r2objectsmodel.h"
 #include "ui/composerpane.h"
 #include "ui/d1browser.h"
 #include "ui/d1tableview.h"
@@ -14,12 +15,16 @@
 #include "ui/editorarea.h"
 #include "ui/kvbrowser.h"
 #include "ui/mainwindow.h"
+#include "ui/r2browser.h"
 #include "ui/sqlconsole.h"
 
 #include <QApplication>
+#include <QBuffer>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QImage>
+#include <QPainter>
 #include <QPalette>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -160,6 +165,42 @@ int main(int argc, char** argv) {
     if (!window.grab().save(tableShot)) return 1;
     std::printf("%s\n", qPrintable(tableShot));
     table->model()->discardPending();
+
+    // R2: files the worker stored, a folder opened, an image previewed.
+    QImage image(320, 200, QImage::Format_RGB32);
+    image.fill(QColor(0xc8, 0x5a, 0x2b));
+    {
+        QPainter paint(&image);
+        paint.setPen(Qt::white);
+        paint.setFont(QFont(QStringLiteral("sans"), 28, QFont::Bold));
+        paint.drawText(image.rect(), Qt::AlignCenter, QStringLiteral("kiln"));
+    }
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    const auto put = [&](const QString& path, const QByteArray& type, const QByteArray& body) {
+        HttpCallRequest request;
+        request.method = "PUT";
+        request.url = QUrl(path);
+        request.headers.append(qMakePair(QByteArray("content-type"), type));
+        request.body = body;
+        window.composer()->setRequest(request);
+        window.composer()->send();
+        settle(400);
+    };
+    put(QStringLiteral("/files/photos/mug.png"), "image/png", png);
+    put(QStringLiteral("/files/photos/notes.json"), "application/json", "{\"glaze\": \"celadon\"}");
+    put(QStringLiteral("/files/readme.txt"), "text/plain", "Files attached to notes.\n");
+    auto* r2 = qobject_cast<R2Browser*>(window.openStore(window.dataPane()->stores()[2]));
+    settle(800);
+    r2->enterFolder("photos/");
+    waitFor([&] { return r2->model()->rowCount() == 2; }, 5000);
+    r2->view()->selectRow(0);
+    settle(1000);
+    const QString r2Shot = out + QStringLiteral("/studio-r2.png");
+    if (!window.grab().save(r2Shot)) return 1;
+    std::printf("%s\n", qPrintable(r2Shot));
 
     // The same window on a dark system theme (Fusion with a dark palette stands in for one):
     // the editor and the highlighted answer follow it.

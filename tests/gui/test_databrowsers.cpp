@@ -8,6 +8,7 @@
 #include "editor/codeeditor.h"
 #include "kilnprocess.h"
 #include "kvkeysmodel.h"
+#include "r2objectsmodel.h"
 #include "ui/composerpane.h"
 #include "ui/d1browser.h"
 #include "ui/d1tableview.h"
@@ -15,6 +16,7 @@
 #include "ui/editorarea.h"
 #include "ui/kvbrowser.h"
 #include "ui/mainwindow.h"
+#include "ui/r2browser.h"
 #include "ui/sqlconsole.h"
 #include "ui/valueview.h"
 
@@ -41,6 +43,7 @@ private Q_SLOTS:
     void kvBrowserFollowsTheWorkerAndItsEditsReachIt();
     void d1ConsoleAndGridEditsReachTheWorker();
     void consoleFormatsSql();
+    void r2BrowserUploadsWhatTheWorkerServes();
     void anotherProjectClosesTheseTabs();
 
 private:
@@ -69,6 +72,12 @@ void TestDataBrowsers::cleanupTestCase() {
 HttpCallResponse TestDataBrowsers::get(const QString& path) {
     HttpCallRequest request;
     request.url = QUrl(path);
+    if (path.startsWith(QLatin1String("PUT "))) {
+        request.method = "PUT";
+        request.url = QUrl(path.section(QLatin1Char(' '), 1, 1));
+        request.body = path.section(QLatin1Char(' '), 2).toUtf8();
+        request.headers.append(qMakePair(QByteArray("content-type"), QByteArray("text/plain")));
+    }
     if (path.startsWith(QLatin1String("POST "))) {
         request.method = "POST";
         request.url = QUrl(path.section(QLatin1Char(' '), 1, 1));
@@ -199,6 +208,53 @@ void TestDataBrowsers::consoleFormatsSql() {
              QStringLiteral("SELECT id,text\nFROM notes\nWHERE id=1"));
     console->editor()->undo();
     QCOMPARE(console->editor()->text(), original);
+}
+
+// The R2 browser: the worker's upload shows as a folder; its object previews; a file the
+// browser uploads is what the worker serves (with its content type); a delete reaches it.
+void TestDataBrowsers::r2BrowserUploadsWhatTheWorkerServes() {
+    auto* browser =
+        qobject_cast<R2Browser*>(m_window->openStore(m_window->dataPane()->stores()[2]));
+    QVERIFY(browser);
+    QCOMPARE(get(QStringLiteral("PUT /files/docs/hello.txt hello from the worker")).status, 201);
+    QTRY_COMPARE_WITH_TIMEOUT(browser->model()->rowCount(), 1, 3000);
+    QCOMPARE(browser->view()->model()->index(0, 0).data().toString(), QStringLiteral("docs/"));
+    browser->enterFolder("docs/");
+    QCOMPARE(browser->breadcrumbs(), QStringList({"FILES", "docs"}));
+    QTRY_COMPARE(browser->model()->rowCount(), 1);
+    browser->view()->selectRow(0);
+    QTRY_COMPARE(browser->preview()->text(), QStringLiteral("hello from the worker"));
+    QVERIFY2(browser->details().contains(QLatin1String("\"contentType\":\"text/plain\"")),
+             qPrintable(browser->details()));
+
+    QTemporaryDir files;
+    const QString local = files.filePath(QStringLiteral("data.json"));
+    QFile file(local);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"uploaded": "by the studio"})");
+    file.close();
+    QSignalSpy idle(browser, &R2Browser::idle);
+    browser->uploadFiles({local});
+    QVERIFY(idle.wait(20000));
+    QCOMPARE(browser->statusText(), QStringLiteral("Done"));
+    const HttpCallResponse served = get(QStringLiteral("/files/docs/data.json"));
+    QCOMPARE(served.body, QByteArray(R"({"uploaded": "by the studio"})"));
+    QCOMPARE(served.header("content-type"), QByteArray("application/json"));
+    QTRY_COMPARE(browser->model()->rowCount(), 2);
+
+    // Download both into a folder, then delete both; the worker no longer finds them.
+    browser->view()->selectAll();
+    idle.clear();
+    browser->downloadSelected(files.path());
+    QVERIFY(idle.wait(20000));
+    QFile back(files.filePath(QStringLiteral("hello.txt")));
+    QVERIFY(back.open(QIODevice::ReadOnly));
+    QCOMPARE(back.readAll(), QByteArray("hello from the worker"));
+    idle.clear();
+    browser->deleteSelected(false);
+    QVERIFY(idle.wait(20000));
+    QCOMPARE(get(QStringLiteral("/files/docs/data.json")).status, 404);
+    QTRY_COMPARE(browser->model()->rowCount(), 0);
 }
 
 // Opening another project closes the last one's editors and browsers (their stores are
