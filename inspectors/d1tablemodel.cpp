@@ -1,5 +1,7 @@
 #include "d1tablemodel.h"
 
+#include "sizetext.h"
+
 #include <QColor>
 #include <QFont>
 #include <QLocale>
@@ -246,7 +248,7 @@ QString D1TableModel::displayValue(const SqlValue& value) {
     if (const auto* n = std::get_if<qint64>(&value)) return QString::number(*n);
     if (const auto* d = std::get_if<double>(&value)) return QString::number(*d, 'g', 15);
     if (const auto* b = std::get_if<QByteArray>(&value))
-        return tr("BLOB (%1)").arg(QLocale().formattedDataSize(b->size()));
+        return tr("BLOB (%1)").arg(sizeText(b->size()));
     QString text = std::get<QString>(value).left(500);
     text.replace(QLatin1Char('\n'), QChar(0x21b5)); // one line per row: ↵ marks a break
     return text;

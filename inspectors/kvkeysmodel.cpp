@@ -1,5 +1,7 @@
 #include "kvkeysmodel.h"
 
+#include "sizetext.h"
+
 #include "stores/kvstore.h"
 
 #include <QDateTime>
@@ -259,8 +261,7 @@ QVariant KvKeysModel::data(const QModelIndex& index, int role) const {
         case KeyColumn:
             return displayKey(row.name);
         case SizeColumn:
-            return QLocale().formattedDataSize(row.valueBytes, 1,
-                                               QLocale::DataSizeTraditionalFormat);
+            return sizeText(row.valueBytes);
         case ExpirationColumn:
             return row.expiration ? QDateTime::fromSecsSinceEpoch(*row.expiration)
                                         .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))

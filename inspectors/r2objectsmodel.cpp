@@ -1,5 +1,7 @@
 #include "r2objectsmodel.h"
 
+#include "sizetext.h"
+
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -187,9 +189,7 @@ QVariant R2ObjectsModel::data(const QModelIndex& index, int role) const {
         case NameColumn: // relative to the folder shown; the flat view shows whole keys
             return QString::fromUtf8(m_flat ? e.key : e.key.mid(m_prefix.size()));
         case SizeColumn:
-            return e.folder ? QString()
-                            : QLocale().formattedDataSize(e.info.size, 1,
-                                                          QLocale::DataSizeTraditionalFormat);
+            return e.folder ? QString() : sizeText(e.info.size);
         case TypeColumn:
             return e.folder ? tr("folder") : contentType(e.info);
         case UploadedColumn:

@@ -1,5 +1,7 @@
 #include "d1tableview.h"
 
+#include "sizetext.h"
+
 #include "d1tablemodel.h"
 #include "filterheader.h"
 #include "valueview.h"
@@ -174,7 +176,7 @@ void D1TableView::showBlob(const QModelIndex& index) {
         tr("%1, row %2: %3")
             .arg(m_model->headerData(index.column(), Qt::Horizontal, Qt::DisplayRole).toString())
             .arg(index.row() + 1)
-            .arg(QLocale().formattedDataSize(bytes.size())));
+            .arg(sizeText(bytes.size())));
     auto* value = new ValueView(&dialog);
     value->setReadOnly(true);
     value->setValue(bytes);

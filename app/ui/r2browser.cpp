@@ -1,5 +1,7 @@
 #include "r2browser.h"
 
+#include "sizetext.h"
+
 #include "r2objectsmodel.h"
 #include "r2transfer.h"
 #include "storeloader.h"
@@ -167,9 +169,7 @@ R2Browser::R2Browser(const QString& bucketDir, const QString& title, QWidget* pa
     connect(m_transfer, &R2Transfer::progress, this, [this](qint64 done, qint64 total) {
         m_progress->setRange(0, 1000);
         m_progress->setValue(total > 0 ? int(done * 1000 / total) : 0);
-        m_progress->setFormat(
-            tr("%1 of %2")
-                .arg(QLocale().formattedDataSize(done), QLocale().formattedDataSize(total)));
+        m_progress->setFormat(tr("%1 of %2").arg(sizeText(done), sizeText(total)));
     });
     connect(m_transfer, &R2Transfer::finished, this, [this](const QString& error) {
         if (!error.isEmpty()) m_errors << error;
@@ -233,7 +233,7 @@ void R2Browser::showObject(const QModelIndex& index) {
     m_details->setPlainText(
         tr("key: %1\nsize: %2 (%3 bytes)\netag: %4\nuploaded: %5\nhttpMetadata: "
            "%6\ncustomMetadata: %7")
-            .arg(QString::fromUtf8(info.key), QLocale().formattedDataSize(info.size))
+            .arg(QString::fromUtf8(info.key), sizeText(info.size))
             .arg(info.size)
             .arg(info.etag,
                  QDateTime::fromMSecsSinceEpoch(info.uploadedMs).toString(Qt::ISODateWithMs),
@@ -338,7 +338,7 @@ void R2Browser::showPendingUploads() {
             QStringList items;
             for (const R2PendingUpload& u : *uploads)
                 items << tr("%1 · %n part(s), %2 · started %3 · %4", nullptr, u.parts)
-                             .arg(QString::fromUtf8(u.key), QLocale().formattedDataSize(u.bytes),
+                             .arg(QString::fromUtf8(u.key), sizeText(u.bytes),
                                   QDateTime::fromMSecsSinceEpoch(u.createdMs).toString(Qt::ISODate),
                                   u.uploadId);
             bool ok = false;

@@ -1,5 +1,7 @@
 #include "valueview.h"
 
+#include "sizetext.h"
+
 #include "bodytext.h"
 
 #include <QFontDatabase>
@@ -78,11 +80,11 @@ void ValueView::setValue(const QByteArray& bytes, const QByteArray& contentType)
         m_note->setText(tr("%1 × %2 image, %3")
                             .arg(image.width())
                             .arg(image.height())
-                            .arg(QLocale().formattedDataSize(bytes.size())));
+                            .arg(sizeText(bytes.size())));
     } else if (binary) {
         m_tabs->setCurrentWidget(m_hex);
         m_note->setText(tr("Binary, %1: shown as hex. Replace it from a file to change it.")
-                            .arg(QLocale().formattedDataSize(bytes.size())));
+                            .arg(sizeText(bytes.size())));
     }
     if (!binary) {
         m_text->setPlainText(large ? BodyText::displayable(bytes.left(kMaxEditableBytes))
@@ -96,7 +98,7 @@ void ValueView::setValue(const QByteArray& bytes, const QByteArray& contentType)
         if (large)
             m_note->setText(tr("%1: too large to edit here; the first 1 MB is shown. Replace it "
                                "from a file to change it.")
-                                .arg(QLocale().formattedDataSize(bytes.size())));
+                                .arg(sizeText(bytes.size())));
     }
     m_text->setReadOnly(m_readOnly || !m_editable);
 }
