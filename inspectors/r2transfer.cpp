@@ -121,7 +121,8 @@ void R2Transfer::download(const QByteArray& key, const QString& path) {
         for (qint64 done = 0; done < total;) {
             if (cancel->load()) return cancelled(); // QSaveFile removes the partial file
             auto bytes = reader.read(key, done, kChunkBytes * 4);
-            if (!bytes) return bytes.error().message;
+            if (!bytes)
+                return QStringLiteral("%1: %2").arg(QString::fromUtf8(key), bytes.error().message);
             if (!*bytes || (*bytes)->isEmpty())
                 return tr("%1 changed while it was read").arg(QString::fromUtf8(key));
             if (out.write(**bytes) != (*bytes)->size())
