@@ -30,6 +30,7 @@ public:
 
     // The `kiln` executable (default: the one beside this program).
     void setExecutable(const QString& path) { m_executable = path; }
+    const QString& executable() const { return m_executable; }
     void setProject(const QString& projectDir, const QString& persistDir = {});
     const QString& persistDir() const { return m_persistDir; }
     void setPreferredPort(quint16 port) { m_preferredPort = port; }

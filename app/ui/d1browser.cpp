@@ -13,6 +13,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSplitter>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -203,6 +204,14 @@ void D1Browser::exportSql(const QString& file) {
             return QString();
         },
         [this](QString error) { Q_EMIT exported(error); });
+}
+
+D1MigrationsView* D1Browser::addMigrations(D1MigrationsView::Setup setup) {
+    auto* view = m_migrations = new D1MigrationsView(std::move(setup), m_tabs);
+    m_tabs->insertTab(1, view, tr("Migrations"));
+    m_tabs->tabBar()->setTabButton(1, QTabBar::RightSide, nullptr); // kept, like the console
+    connect(view, &D1MigrationsView::applied, this, &D1Browser::reloadSchema);
+    return view;
 }
 
 } // namespace kiln

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "d1migrationsview.h"
+
 #include <QWidget>
 
 #include <memory>
@@ -33,6 +35,9 @@ public:
     void reloadSchema();
     void exportSql(const QString& file);
     QString schemaText() const;
+    // Adds the Migrations tab (d1migrationsview.h); the browser alone does not know the config.
+    D1MigrationsView* addMigrations(D1MigrationsView::Setup setup);
+    D1MigrationsView* migrations() const { return m_migrations; }
 
 Q_SIGNALS:
     void schemaLoaded();
@@ -44,6 +49,7 @@ private:
     QPlainTextEdit* m_sql;
     QTabWidget* m_tabs;
     SqlConsole* m_console;
+    D1MigrationsView* m_migrations = nullptr;
     std::shared_ptr<D1Reader> m_reader;
     std::unique_ptr<StoreLoader> m_loader; // destroyed first: no job outlives the browser
     quint64 m_generation = 0;

@@ -425,7 +425,15 @@ QWidget* MainWindow::openStore(const StoreLocation& store) {
         browser = new KvBrowser(store.path, name, m_editors);
         prefix = tr("KV");
     } else if (store.kind == StoreKind::D1) {
-        browser = new D1Browser(store.path, name, m_editors);
+        auto* d1 = new D1Browser(store.path, name, m_editors);
+        if (auto project = loadProject(m_projectDir))
+            for (const D1DatabaseDecl& decl : project->d1Databases)
+                if (decl.binding == store.binding)
+                    d1->addMigrations(
+                        {store.path, decl.migrationsDir,
+                         decl.databaseName.isEmpty() ? decl.binding : decl.databaseName,
+                         m_projectDir, m_kiln->persistDir(), m_kiln->executable()});
+        browser = d1;
         prefix = tr("D1");
     } else if (store.kind == StoreKind::R2) {
         browser = new R2Browser(store.path, name, m_editors);

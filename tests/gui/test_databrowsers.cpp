@@ -11,6 +11,7 @@
 #include "r2objectsmodel.h"
 #include "ui/composerpane.h"
 #include "ui/d1browser.h"
+#include "ui/d1migrationsview.h"
 #include "ui/d1tableview.h"
 #include "ui/datapane.h"
 #include "ui/editorarea.h"
@@ -43,6 +44,7 @@ private Q_SLOTS:
     void kvBrowserFollowsTheWorkerAndItsEditsReachIt();
     void d1ConsoleAndGridEditsReachTheWorker();
     void consoleFormatsSql();
+    void migrationsListedAndApplied();
     void r2BrowserUploadsWhatTheWorkerServes();
     void anotherProjectClosesTheseTabs();
 
@@ -208,6 +210,25 @@ void TestDataBrowsers::consoleFormatsSql() {
              QStringLiteral("SELECT id,text\nFROM notes\nWHERE id=1"));
     console->editor()->undo();
     QCOMPARE(console->editor()->text(), original);
+}
+
+// The config's migrations folder: 0001_notes.sql is pending (the worker made the table
+// itself); Apply Pending runs `kiln d1 migrations apply` and it is recorded as applied.
+void TestDataBrowsers::migrationsListedAndApplied() {
+    auto* browser =
+        qobject_cast<D1Browser*>(m_window->openStore(m_window->dataPane()->stores()[1]));
+    QVERIFY(browser && browser->migrations());
+    D1MigrationsView* migrations = browser->migrations();
+    QCOMPARE(migrations->list()->topLevelItemCount(), 1);
+    QCOMPARE(migrations->list()->topLevelItem(0)->text(0), QStringLiteral("0001_notes.sql"));
+    QCOMPARE(migrations->list()->topLevelItem(0)->text(1), QStringLiteral("pending"));
+    QSignalSpy applied(migrations, &D1MigrationsView::applied);
+    migrations->applyPending();
+    QVERIFY(applied.wait(30000));
+    QVERIFY2(applied.first().at(0).toBool(), qPrintable(migrations->statusText()));
+    QCOMPARE(migrations->list()->topLevelItem(0)->text(1), QStringLiteral("applied"));
+    QCOMPARE(migrations->pendingCount(), 0);
+    QVERIFY(get(QStringLiteral("/notes")).status == 200); // the worker is unharmed
 }
 
 // The R2 browser: the worker's upload shows as a folder; its object previews; a file the
