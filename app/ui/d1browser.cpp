@@ -1,5 +1,6 @@
 #include "d1browser.h"
 
+#include "d1schemadialog.h"
 #include "d1tableview.h"
 #include "sqlconsole.h"
 #include "storeloader.h"
@@ -9,6 +10,7 @@
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSaveFile>
@@ -39,6 +41,7 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
     , m_sql(new QPlainTextEdit(this))
     , m_tabs(new QTabWidget(this))
     , m_console(new SqlConsole(path, this))
+    , m_status(new QLabel(this))
     , m_reader(std::make_shared<D1Reader>(path))
     , m_loader(std::make_unique<StoreLoader>()) {
     setObjectName(QStringLiteral("d1Browser"));
@@ -59,9 +62,14 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
 
     auto* refresh = new QPushButton(tr("Refresh"), this);
     auto* exportButton = new QPushButton(tr("Export SQL…"), this);
+    auto* schemaButton = new QPushButton(tr("Schema…"), this);
+    schemaButton->setToolTip(tr("Create, rename or drop tables, columns and indexes"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* left = new QWidget(this);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(refresh);
+    buttons->addWidget(schemaButton);
     buttons->addWidget(exportButton);
     auto* leftSplit = new QSplitter(Qt::Vertical, left);
     leftSplit->addWidget(m_tree);
@@ -72,6 +80,7 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(leftSplit, 1);
+    leftLayout->addWidget(m_status);
     auto* split = new QSplitter(this);
     split->addWidget(left);
     split->addWidget(m_tabs);
@@ -90,6 +99,12 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
             openTable(table);
     });
     connect(refresh, &QPushButton::clicked, this, &D1Browser::reloadSchema);
+    connect(schemaButton, &QPushButton::clicked, this, [this] {
+        const QTreeWidgetItem* current = m_tree->currentItem();
+        D1SchemaDialog dialog(m_columns, m_indexes,
+                              current ? current->data(0, TableRole).toString() : QString(), this);
+        if (dialog.exec() == QDialog::Accepted) runSchemaChange(dialog.sql());
+    });
     connect(exportButton, &QPushButton::clicked, this, [this] {
         const QString file =
             QFileDialog::getSaveFileName(this, tr("Export the database as SQL"),
@@ -125,6 +140,14 @@ void D1Browser::reloadSchema() {
             const QString current =
                 m_tree->currentItem() ? m_tree->currentItem()->text(0) : QString();
             m_tree->clear();
+            m_columns.clear();
+            m_indexes.clear();
+            for (const auto& [table, columns] : schema.columns)
+                for (const D1ColumnInfo& column : columns)
+                    m_columns[table] << column.name;
+            if (schema.entries)
+                for (const D1SchemaEntry& e : *schema.entries)
+                    if (e.type == QLatin1String("index") && !e.sql.isEmpty()) m_indexes << e.name;
             if (!schema.entries) {
                 auto* item = new QTreeWidgetItem(
                     m_tree, {schema.entries.error().code == StoreError::Code::Missing
@@ -212,6 +235,27 @@ D1MigrationsView* D1Browser::addMigrations(D1MigrationsView::Setup setup) {
     m_tabs->tabBar()->setTabButton(1, QTabBar::RightSide, nullptr); // kept, like the console
     connect(view, &D1MigrationsView::applied, this, &D1Browser::reloadSchema);
     return view;
+}
+
+QString D1Browser::statusText() const {
+    return m_status->text();
+}
+
+void D1Browser::runSchemaChange(const QString& sql) {
+    m_status->setText(tr("Running…"));
+    m_loader->run<QString>(
+        [path = m_path, sql] {
+            D1Database db(path); // the worker's store code: the same SQLite, the same errors
+            if (auto opened = db.open(); !opened) return opened.error();
+            auto r = db.run({D1Statement{sql, {}}});
+            return r ? QString() : r.error();
+        },
+        [this, sql](QString error) {
+            m_status->setText(error.isEmpty() ? tr("Done: %1").arg(sql.simplified())
+                                              : tr("Not changed: %1").arg(error));
+            reloadSchema();
+            Q_EMIT schemaChanged(error);
+        });
 }
 
 } // namespace kiln

@@ -2,6 +2,8 @@
 
 #include "d1migrationsview.h"
 
+#include <QMap>
+#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -38,9 +40,15 @@ public:
     // Adds the Migrations tab (d1migrationsview.h); the browser alone does not know the config.
     D1MigrationsView* addMigrations(D1MigrationsView::Setup setup);
     D1MigrationsView* migrations() const { return m_migrations; }
+    // Runs one schema statement (from the schema dialog) through D1Database; the outcome goes
+    // to the status line and to `schemaChanged` ("" or SQLite's error).
+    void runSchemaChange(const QString& sql);
+    QString statusText() const;
+    const QMap<QString, QStringList>& columns() const { return m_columns; }
 
 Q_SIGNALS:
     void schemaLoaded();
+    void schemaChanged(const QString& error);
     void exported(const QString& error);
 
 private:
@@ -50,6 +58,9 @@ private:
     QTabWidget* m_tabs;
     SqlConsole* m_console;
     D1MigrationsView* m_migrations = nullptr;
+    class QLabel* m_status;
+    QMap<QString, QStringList> m_columns; // the last schema read: each table's columns
+    QStringList m_indexes;
     std::shared_ptr<D1Reader> m_reader;
     std::unique_ptr<StoreLoader> m_loader; // destroyed first: no job outlives the browser
     quint64 m_generation = 0;

@@ -12,6 +12,7 @@
 #include "ui/composerpane.h"
 #include "ui/d1browser.h"
 #include "ui/d1migrationsview.h"
+#include "ui/d1schemadialog.h"
 #include "ui/d1tableview.h"
 #include "ui/datapane.h"
 #include "ui/editorarea.h"
@@ -45,6 +46,7 @@ private Q_SLOTS:
     void d1ConsoleAndGridEditsReachTheWorker();
     void consoleFormatsSql();
     void migrationsListedAndApplied();
+    void schemaDialogChangesTheTable();
     void r2BrowserUploadsWhatTheWorkerServes();
     void anotherProjectClosesTheseTabs();
 
@@ -229,6 +231,44 @@ void TestDataBrowsers::migrationsListedAndApplied() {
     QCOMPARE(migrations->list()->topLevelItem(0)->text(1), QStringLiteral("applied"));
     QCOMPARE(migrations->pendingCount(), 0);
     QVERIFY(get(QStringLiteral("/notes")).status == 200); // the worker is unharmed
+}
+
+// The schema dialog composes the statement it shows; the browser runs it through the
+// store code; the schema tree and the worker see the new column; a refused change says why.
+void TestDataBrowsers::schemaDialogChangesTheTable() {
+    auto* browser =
+        qobject_cast<D1Browser*>(m_window->openStore(m_window->dataPane()->stores()[1]));
+    QVERIFY(browser);
+    QTRY_VERIFY(browser->columns().contains(QStringLiteral("notes")));
+    D1SchemaDialog dialog(browser->columns(), {}, QStringLiteral("notes"));
+    dialog.setOperation(D1SchemaDialog::AddColumn);
+    dialog.setField(QStringLiteral("definition"),
+                    QStringLiteral("pinned INTEGER NOT NULL DEFAULT 0"));
+    QCOMPARE(dialog.sql(),
+             QStringLiteral("ALTER TABLE \"notes\" ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"));
+    dialog.setOperation(D1SchemaDialog::CreateIndex);
+    dialog.setField(QStringLiteral("name"), QStringLiteral("by text"));
+    dialog.setField(QStringLiteral("table"), QStringLiteral("notes"));
+    dialog.setField(QStringLiteral("columns"), QStringLiteral("text, created"));
+    dialog.setField(QStringLiteral("unique"), QStringLiteral("1"));
+    QCOMPARE(
+        dialog.sql(),
+        QStringLiteral("CREATE UNIQUE INDEX \"by text\" ON \"notes\" (\"text\", \"created\");"));
+
+    QSignalSpy changed(browser, &D1Browser::schemaChanged);
+    browser->runSchemaChange(
+        QStringLiteral("ALTER TABLE \"notes\" ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"));
+    QVERIFY(changed.wait(10000));
+    QCOMPARE(changed.first().at(0).toString(), QString());
+    QTRY_VERIFY(
+        browser->columns().value(QStringLiteral("notes")).contains(QStringLiteral("pinned")));
+    QVERIFY(get(QStringLiteral("/notes")).status == 200);
+    changed.clear();
+    browser->runSchemaChange(QStringLiteral("ALTER TABLE \"notes\" DROP COLUMN \"nope\";"));
+    QVERIFY(changed.wait(10000));
+    QVERIFY2(changed.first().at(0).toString().contains(QLatin1String("no such column")),
+             qPrintable(changed.first().at(0).toString()));
+    QVERIFY(browser->statusText().startsWith(QLatin1String("Not changed:")));
 }
 
 // The R2 browser: the worker's upload shows as a folder; its object previews; a file the
