@@ -1,10 +1,15 @@
 #include "datapane.h"
 
 #include "project/projectconfig.h"
+#include "storeloader.h"
+#include "stores/wranglerstate.h"
 
+#include <QDateTime>
 #include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QMessageBox>
 #include <QTreeWidget>
 #include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
@@ -46,7 +51,8 @@ std::vector<StoreLocation> leftovers(const StateLayout& layout,
 
 DataPane::DataPane(QWidget* parent)
     : QWidget(parent)
-    , m_tree(new QTreeWidget(this)) {
+    , m_tree(new QTreeWidget(this))
+    , m_loader(std::make_unique<StoreLoader>()) {
     m_tree->setObjectName(QStringLiteral("dataTree"));
     m_tree->setHeaderHidden(true);
     m_tree->setRootIsDecorated(true);
@@ -60,7 +66,11 @@ DataPane::DataPane(QWidget* parent)
     });
 }
 
+DataPane::~DataPane() = default;
+
 void DataPane::setProject(const ProjectConfig* project, const StateLayout& layout) {
+    m_project = project ? std::make_shared<const ProjectConfig>(*project) : nullptr;
+    m_layout = layout;
     m_tree->clear();
     m_stores = project ? layout.locations(*project) : std::vector<StoreLocation>();
     const size_t configured = m_stores.size();
@@ -101,6 +111,56 @@ void DataPane::updateExistence() {
         (*it)->setForeground(
             0, m_tree->palette().brush(exists ? QPalette::Text : QPalette::PlaceholderText));
     }
+}
+
+void DataPane::importWranglerState(const QString& v3Dir, bool replace) {
+    if (!m_project) {
+        Q_EMIT imported({}, {}, tr("No project config to import for"));
+        return;
+    }
+    m_loader->run<std::expected<WranglerState::Imported, QString>>(
+        [project = m_project, layout = m_layout, v3Dir, replace] {
+            return WranglerState(v3Dir).import(*project, layout, replace,
+                                               QDateTime::currentSecsSinceEpoch());
+        },
+        [this](std::expected<WranglerState::Imported, QString> result) {
+            updateExistence();
+            if (!result) return Q_EMIT imported({}, {}, result.error());
+            Q_EMIT imported(result->done, result->skipped, {});
+        });
+}
+
+void DataPane::askToImportWranglerState() {
+    if (!m_project) return;
+    QString dir = WranglerState::defaultDir(m_project->rootDir);
+    if (!WranglerState(dir).exists()) {
+        dir = QFileDialog::getExistingDirectory(
+            this, tr("Wrangler's local state (a .wrangler/state/v3 folder)"), m_project->rootDir);
+        if (dir.isEmpty()) return;
+    }
+    // First without replacing; a second pass, if the person agrees, replaces what was kept.
+    auto* once = new QObject(this);
+    auto replacing = std::make_shared<bool>(false);
+    connect(this, &DataPane::imported, once,
+            [this, once, dir, replacing](const QStringList& done, const QStringList& skipped,
+                                         const QString& error) {
+                const QString text =
+                    error.isEmpty() ? tr("Imported from %1:\n%2")
+                                          .arg(dir, done.isEmpty() ? tr("nothing")
+                                                                   : done.join(QLatin1Char('\n')))
+                                    : tr("The import stopped: %1").arg(error);
+                if (!*replacing && !skipped.isEmpty() &&
+                    QMessageBox::question(
+                        this, tr("Import wrangler state"),
+                        text + tr("\n\nKiln already has data in: %1. Replace it with wrangler's?")
+                                   .arg(skipped.join(QStringLiteral(", ")))) == QMessageBox::Yes) {
+                    *replacing = true;
+                    return importWranglerState(dir, true);
+                }
+                once->deleteLater();
+                QMessageBox::information(this, tr("Import wrangler state"), text);
+            });
+    importWranglerState(dir, false);
 }
 
 } // namespace kiln

@@ -138,6 +138,7 @@ void MainWindow::createActions() {
     });
     add(
         file, tr("&Save"), QKeySequence::Save, [this] { m_editors->saveCurrent(); }, true);
+    add(file, tr("&Import Wrangler State…"), {}, [this] { m_data->askToImportWranglerState(); });
     add(file, tr("Save &All"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S),
         [this] { m_editors->saveAll(); });
     add(file, tr("Toggle &Comment"), QKeySequence(Qt::CTRL | Qt::Key_Slash), [this] {
