@@ -88,6 +88,7 @@ D1TableModel::D1TableModel(QString path, QString table, QObject* parent, int pag
 D1TableModel::~D1TableModel() = default;
 
 QString D1TableModel::readOnlyWhy() const {
+    if (!m_readOnly.isEmpty()) return m_readOnly;
     if (m_isView) return tr("%1 is a view: change the tables it reads instead.").arg(m_table);
     if (m_rowidName.isEmpty() && !m_columns.isEmpty())
         return tr("%1 has no rowid (WITHOUT ROWID), so its rows cannot be edited here; use the "

@@ -40,6 +40,8 @@ public:
     QString error() const { return m_error; }
     // Empty when rows can be edited; otherwise why not, in words.
     QString readOnlyWhy() const;
+    // Wrangler's state (or any file shown for looking only): no edits at all.
+    void setReadOnly(const QString& why) { m_readOnly = why; }
     bool countKnown() const { return m_countKnown; }
 
     // Pending changes.
@@ -95,6 +97,7 @@ private:
     QStringList m_types;
     QString m_rowidName;
     bool m_isView = false;
+    QString m_readOnly;
     std::vector<D1ColumnFilter> m_filters;
     std::optional<int> m_sortColumn;
     bool m_descending = false;

@@ -28,10 +28,13 @@ KvKeysModel::Listing list(KvReader& reader, const std::optional<QByteArray>& aft
 } // namespace
 
 KvKeysModel::KvKeysModel(QString path, QObject* parent, int pageSize)
+    : KvKeysModel(std::make_shared<KvReader>(path), parent, pageSize) {}
+
+KvKeysModel::KvKeysModel(std::shared_ptr<KvReader> reader, QObject* parent, int pageSize)
     : QAbstractTableModel(parent)
-    , m_path(std::move(path))
+    , m_path(reader->path())
     , m_pageSize(std::max(1, pageSize))
-    , m_reader(std::make_shared<KvReader>(m_path)) {
+    , m_reader(std::move(reader)) {
     connect(&m_poll, &QTimer::timeout, this, &KvKeysModel::poll);
     m_poll.start(500);
     loadPage(true);
@@ -202,6 +205,7 @@ void KvKeysModel::loadValue(
 void KvKeysModel::put(const QByteArray& key, const QByteArray& value,
                       std::optional<qint64> expiration, const QByteArray& metadata,
                       std::function<void(QString)> done) {
+    if (readOnly()) return done(tr("wrangler's state is read-only here: import it to edit"));
     m_loader.run<QString>(
         [store = writer(), key, value, expiration, metadata] {
             if (auto opened = store->open(); !opened) return opened.error();
@@ -215,6 +219,7 @@ void KvKeysModel::put(const QByteArray& key, const QByteArray& value,
 }
 
 void KvKeysModel::remove(const QList<QByteArray>& keys, std::function<void(QString)> done) {
+    if (readOnly()) return done(tr("wrangler's state is read-only here: import it to edit"));
     m_loader.run<QString>(
         [store = writer(), keys] {
             if (auto opened = store->open(); !opened) return opened.error();

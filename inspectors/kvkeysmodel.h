@@ -34,6 +34,9 @@ public:
     };
 
     explicit KvKeysModel(QString path, QObject* parent = nullptr, int pageSize = 200);
+    // Over any reader (wrangler's state: KvReader::miniflare), read-only when it is wrangler's.
+    KvKeysModel(std::shared_ptr<KvReader> reader, QObject* parent = nullptr, int pageSize = 200);
+    bool readOnly() const { return m_reader->isMiniflare(); }
     ~KvKeysModel() override;
 
     const QString& path() const { return m_path; }

@@ -32,10 +32,13 @@ std::vector<R2ObjectsModel::Entry> entries(R2Listing listing) {
 } // namespace
 
 R2ObjectsModel::R2ObjectsModel(QString bucketDir, QObject* parent, int pageSize)
+    : R2ObjectsModel(std::make_shared<R2Reader>(bucketDir), parent, pageSize) {}
+
+R2ObjectsModel::R2ObjectsModel(std::shared_ptr<R2Reader> reader, QObject* parent, int pageSize)
     : QAbstractTableModel(parent)
-    , m_dir(std::move(bucketDir))
+    , m_dir(reader->dir())
     , m_pageSize(std::max(1, pageSize))
-    , m_reader(std::make_shared<R2Reader>(m_dir)) {
+    , m_reader(std::move(reader)) {
     connect(&m_poll, &QTimer::timeout, this, &R2ObjectsModel::poll);
     m_poll.start(500);
     read({}, m_pageSize, Apply::Merge);

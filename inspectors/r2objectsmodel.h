@@ -40,6 +40,9 @@ public:
     };
 
     explicit R2ObjectsModel(QString bucketDir, QObject* parent = nullptr, int pageSize = 200);
+    // Over any reader (wrangler's state: R2Reader::miniflare).
+    R2ObjectsModel(std::shared_ptr<R2Reader> reader, QObject* parent = nullptr, int pageSize = 200);
+    bool readOnly() const { return m_reader->isMiniflare(); }
     ~R2ObjectsModel() override;
 
     const QString& dir() const { return m_dir; }

@@ -45,8 +45,9 @@ void R2Transfer::start(
     std::function<QString(R2Bucket&, const std::function<void(qint64, qint64)>&)> work) {
     m_cancel->store(false);
     m_loader.run<QString>(
-        [this, bucket = m_bucket, work = std::move(work)] {
-            if (auto opened = bucket->open(); !opened) return opened.error();
+        [this, bucket = m_bucket, work = std::move(work), readOnly = bool(m_reader)] {
+            if (!readOnly)
+                if (auto opened = bucket->open(); !opened) return opened.error();
             QElapsedTimer sinceReport;
             sinceReport.start();
             const auto report = [this, &sinceReport](qint64 done, qint64 total) {
@@ -108,9 +109,10 @@ void R2Transfer::upload(const QString& path, const QByteArray& key, const QByteA
 }
 
 void R2Transfer::download(const QByteArray& key, const QString& path) {
-    start([key, path, dir = m_dir, cancel = m_cancel](
+    auto source = m_reader ? m_reader : std::make_shared<R2Reader>(m_dir);
+    start([key, path, source, cancel = m_cancel](
               R2Bucket&, const std::function<void(qint64, qint64)>& report) -> QString {
-        R2Reader reader(dir);
+        R2Reader& reader = *source;
         auto head = reader.head(key);
         if (!head) return head.error().message;
         if (!*head) return tr("no such object: %1").arg(QString::fromUtf8(key));

@@ -32,6 +32,8 @@ public:
     void upload(const QString& file, const QByteArray& key, const QByteArray& httpMetadata,
                 const QByteArray& customMetadata);
     void download(const QByteArray& key, const QString& file);
+    // Downloads read through this reader (wrangler's state) instead of the bucket folder's.
+    void setReader(std::shared_ptr<class R2Reader> reader) { m_reader = std::move(reader); }
     void remove(const QList<QByteArray>& keys);
     void abortUpload(const QByteArray& key, const QString& uploadId);
     void cancel() { m_cancel->store(true); }
@@ -46,6 +48,7 @@ private:
     QString m_dir;
     std::shared_ptr<std::atomic<bool>> m_cancel = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<R2Bucket> m_bucket;
+    std::shared_ptr<class R2Reader> m_reader;
     StoreLoader m_loader; // last: destroyed first, so no job outlives the members above
 };
 

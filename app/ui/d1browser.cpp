@@ -1,6 +1,7 @@
 #include "d1browser.h"
 
 #include "d1schemadialog.h"
+#include "d1tablemodel.h"
 #include "d1tableview.h"
 #include "sqlconsole.h"
 #include "storeloader.h"
@@ -34,13 +35,14 @@ enum ItemRole { SqlRole = Qt::UserRole + 1, TableRole };
 
 } // namespace
 
-D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
+D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent, bool readOnly)
     : QWidget(parent)
     , m_path(path)
+    , m_readOnly(readOnly)
     , m_tree(new QTreeWidget(this))
     , m_sql(new QPlainTextEdit(this))
     , m_tabs(new QTabWidget(this))
-    , m_console(new SqlConsole(path, this))
+    , m_console(new SqlConsole(path, this, readOnly))
     , m_status(new QLabel(this))
     , m_reader(std::make_shared<D1Reader>(path))
     , m_loader(std::make_unique<StoreLoader>()) {
@@ -99,6 +101,11 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent)
             openTable(table);
     });
     connect(refresh, &QPushButton::clicked, this, &D1Browser::reloadSchema);
+    if (m_readOnly) {
+        schemaButton->hide();
+        m_status->setText(tr("Wrangler's state, read-only (File > Import Wrangler State to edit it "
+                             "in Kiln)"));
+    }
     connect(schemaButton, &QPushButton::clicked, this, [this] {
         const QTreeWidgetItem* current = m_tree->currentItem();
         D1SchemaDialog dialog(m_columns, m_indexes,
@@ -210,6 +217,10 @@ D1TableView* D1Browser::openTable(const QString& table) {
             return view;
         }
     auto* view = new D1TableView(m_path, table, m_tabs);
+    if (m_readOnly)
+        view->model()->setReadOnly(
+            tr("Wrangler's state is shown read-only: import it (File > Import "
+               "Wrangler State) to edit it in Kiln."));
     m_tabs->setCurrentIndex(m_tabs->addTab(view, table));
     return view;
 }

@@ -27,7 +27,9 @@ class D1TableView;
 class D1Browser : public QWidget {
     Q_OBJECT
 public:
-    D1Browser(const QString& path, const QString& title, QWidget* parent = nullptr);
+    // `readOnly`: wrangler's state, looked at only (tables and console read, nothing written).
+    D1Browser(const QString& path, const QString& title, QWidget* parent = nullptr,
+              bool readOnly = false);
     ~D1Browser() override;
 
     QTreeWidget* schemaTree() const { return m_tree; }
@@ -53,6 +55,7 @@ Q_SIGNALS:
 
 private:
     QString m_path;
+    bool m_readOnly;
     QTreeWidget* m_tree;
     QPlainTextEdit* m_sql;
     QTabWidget* m_tabs;

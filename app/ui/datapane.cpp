@@ -35,14 +35,16 @@ std::vector<StoreLocation> leftovers(const StateLayout& layout,
         for (const QFileInfo& file :
              dir.entryInfoList({QStringLiteral("*.sqlite")}, QDir::Files, QDir::Name)) {
             if (isKnown(file.absoluteFilePath())) continue;
-            found.push_back({QString(), kind, file.completeBaseName(), file.absoluteFilePath()});
+            found.push_back(
+                {QString(), kind, file.completeBaseName(), file.absoluteFilePath(), false, {}});
         }
     }
     const QDir r2(root.filePath(QStringLiteral("r2")));
     for (const QFileInfo& bucket :
          r2.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
         if (isKnown(bucket.absoluteFilePath())) continue;
-        found.push_back({QString(), StoreKind::R2, bucket.fileName(), bucket.absoluteFilePath()});
+        found.push_back(
+            {QString(), StoreKind::R2, bucket.fileName(), bucket.absoluteFilePath(), false, {}});
     }
     return found;
 }
@@ -76,6 +78,11 @@ void DataPane::setProject(const ProjectConfig* project, const StateLayout& layou
     const size_t configured = m_stores.size();
     for (StoreLocation& extra : leftovers(layout, m_stores))
         m_stores.push_back(std::move(extra));
+    const size_t ownStores = m_stores.size();
+    if (project) // what `wrangler dev` left in this project, to look at or import
+        for (StoreLocation& store :
+             WranglerState(WranglerState::defaultDir(project->rootDir)).locations(*project))
+            m_stores.push_back(std::move(store));
     const struct {
         StoreKind kind;
         QString title;
@@ -84,7 +91,7 @@ void DataPane::setProject(const ProjectConfig* project, const StateLayout& layou
                   {StoreKind::R2, tr("R2 buckets")}};
     for (const auto& group : groups) {
         auto* top = new QTreeWidgetItem(m_tree, {group.title});
-        for (size_t i = 0; i < m_stores.size(); ++i) {
+        for (size_t i = 0; i < ownStores; ++i) {
             const StoreLocation& store = m_stores[i];
             if (store.kind != group.kind) continue;
             auto* item = new QTreeWidgetItem(
@@ -95,6 +102,20 @@ void DataPane::setProject(const ProjectConfig* project, const StateLayout& layou
         if (top->childCount() == 0) {
             auto* none = new QTreeWidgetItem(top, {tr("none in the config")});
             none->setFlags(Qt::NoItemFlags);
+        }
+    }
+    if (m_stores.size() > ownStores) {
+        auto* top = new QTreeWidgetItem(m_tree, {tr("Wrangler's state (read-only)")});
+        top->setToolTip(0, tr("%1\nFile > Import Wrangler State copies it into Kiln's state")
+                               .arg(WranglerState::defaultDir(project->rootDir)));
+        for (size_t i = ownStores; i < m_stores.size(); ++i) {
+            const StoreLocation& store = m_stores[i];
+            const QString kind = store.kind == StoreKind::Kv   ? QStringLiteral("KV")
+                                 : store.kind == StoreKind::D1 ? QStringLiteral("D1")
+                                                               : QStringLiteral("R2");
+            auto* item = new QTreeWidgetItem(
+                top, {QStringLiteral("%1 %2  (%3)").arg(kind, store.binding, store.id)});
+            item->setData(0, Qt::UserRole, int(i));
         }
     }
     m_tree->expandAll();

@@ -1,6 +1,7 @@
 #include "kvbrowser.h"
 
 #include "kvkeysmodel.h"
+#include "stores/kvreader.h"
 #include "valueview.h"
 
 #include <QCheckBox>
@@ -24,8 +25,11 @@
 namespace kiln {
 
 KvBrowser::KvBrowser(const QString& path, const QString& title, QWidget* parent)
+    : KvBrowser(std::make_shared<KvReader>(path), title, parent) {}
+
+KvBrowser::KvBrowser(std::shared_ptr<KvReader> reader, const QString& title, QWidget* parent)
     : QWidget(parent)
-    , m_model(new KvKeysModel(path, this))
+    , m_model(new KvKeysModel(std::move(reader), this))
     , m_view(new QTableView(this))
     , m_prefix(new QLineEdit(this))
     , m_search(new QLineEdit(this))
@@ -131,6 +135,16 @@ KvBrowser::KvBrowser(const QString& path, const QString& title, QWidget* parent)
     auto* del = new QShortcut(QKeySequence::Delete, m_view);
     del->setContext(Qt::WidgetShortcut);
     connect(del, &QShortcut::activated, this, [this] { deleteSelected(true); });
+    if (m_model->readOnly()) { // wrangler's state: looked at, never written
+        for (QWidget* w :
+             std::initializer_list<QWidget*>{newButton, deleteButton, fromFile, m_save})
+            w->hide();
+        for (QLineEdit* e : {m_key, m_metadata})
+            e->setReadOnly(true);
+        m_expires->setEnabled(false);
+        m_value->setReadOnly(true);
+        del->setEnabled(false);
+    }
     connect(fromFile, &QPushButton::clicked, this, [this] {
         const QString file = QFileDialog::getOpenFileName(this, tr("Replace the value from"));
         if (!file.isEmpty()) replaceFromFile(file);
@@ -148,9 +162,12 @@ void KvBrowser::updateStatus() {
     } else if (!m_model->error().isEmpty()) {
         m_status->setText(tr("Cannot read: %1").arg(m_model->error()));
     } else {
-        m_status->setText(m_model->canFetchMore({})
-                              ? tr("%n key(s) shown, more below", nullptr, m_model->rowCount())
-                              : tr("%n key(s)", nullptr, m_model->rowCount()));
+        m_status->setText((m_model->canFetchMore({})
+                               ? tr("%n key(s) shown, more below", nullptr, m_model->rowCount())
+                               : tr("%n key(s)", nullptr, m_model->rowCount())) +
+                          (m_model->readOnly() ? tr(" · wrangler's state, read-only (File > Import "
+                                                    "Wrangler State to edit it in Kiln)")
+                                               : QString()));
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include <QWidget>
 
+#include <memory>
 #include <optional>
 
 class QCheckBox;
@@ -26,6 +27,9 @@ class KvBrowser : public QWidget {
 public:
     // `path` is the namespace's file (StateLayout::kvFile); `title` names it for people.
     KvBrowser(const QString& path, const QString& title, QWidget* parent = nullptr);
+    // Over any reader: wrangler's state (KvReader::miniflare) is shown read-only.
+    KvBrowser(std::shared_ptr<class KvReader> reader, const QString& title,
+              QWidget* parent = nullptr);
 
     KvKeysModel* model() const { return m_model; }
     QTableView* view() const { return m_view; }

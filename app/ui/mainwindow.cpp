@@ -18,6 +18,8 @@
 #include "projecttree.h"
 #include "protocol/commands.h"
 #include "r2browser.h"
+#include "stores/kvreader.h"
+#include "stores/r2reader.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -422,7 +424,15 @@ QWidget* MainWindow::openStore(const StoreLocation& store) {
     const QString name = store.binding.isEmpty() ? store.id : store.binding;
     QWidget* browser = nullptr;
     QString prefix;
-    if (store.kind == StoreKind::Kv) {
+    if (store.wrangler) { // wrangler's state: read-only views of miniflare's files
+        prefix = tr("wrangler");
+        if (store.kind == StoreKind::Kv)
+            browser = new KvBrowser(KvReader::miniflare(store.path, store.blobs), name, m_editors);
+        else if (store.kind == StoreKind::D1)
+            browser = new D1Browser(store.path, name, m_editors, true);
+        else
+            browser = new R2Browser(R2Reader::miniflare(store.path, store.blobs), name, m_editors);
+    } else if (store.kind == StoreKind::Kv) {
         browser = new KvBrowser(store.path, name, m_editors);
         prefix = tr("KV");
     } else if (store.kind == StoreKind::D1) {

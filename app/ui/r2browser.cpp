@@ -4,6 +4,7 @@
 
 #include "r2objectsmodel.h"
 #include "r2transfer.h"
+#include "stores/r2reader.h"
 #include "storeloader.h"
 #include "valueview.h"
 
@@ -45,9 +46,12 @@ constexpr qint64 kPreviewBytes = 4 << 20;
 } // namespace
 
 R2Browser::R2Browser(const QString& bucketDir, const QString& title, QWidget* parent)
+    : R2Browser(std::make_shared<R2Reader>(bucketDir), title, parent) {}
+
+R2Browser::R2Browser(std::shared_ptr<R2Reader> reader, const QString& title, QWidget* parent)
     : QWidget(parent)
-    , m_dir(bucketDir)
-    , m_model(new R2ObjectsModel(bucketDir, this))
+    , m_dir(reader->dir())
+    , m_model(new R2ObjectsModel(reader, this))
     , m_view(new QTableView(this))
     , m_crumbs(new QHBoxLayout)
     , m_flat(new QCheckBox(tr("Flat"), this))
@@ -56,7 +60,7 @@ R2Browser::R2Browser(const QString& bucketDir, const QString& title, QWidget* pa
     , m_progress(new QProgressBar(this))
     , m_cancel(new QPushButton(tr("Cancel"), this))
     , m_status(new QLabel(this))
-    , m_transfer(new R2Transfer(bucketDir, this))
+    , m_transfer(new R2Transfer(m_dir, this))
     , m_loader(std::make_unique<StoreLoader>()) {
     setObjectName(QStringLiteral("r2Browser"));
     setWindowTitle(title);
@@ -111,12 +115,22 @@ R2Browser::R2Browser(const QString& bucketDir, const QString& title, QWidget* pa
     layout->addWidget(split, 1);
     layout->addLayout(transfers);
 
+    if (m_model->readOnly()) { // wrangler's state: looked at and downloaded, never written
+        m_transfer->setReader(m_model->reader());
+        setAcceptDrops(false);
+        for (QWidget* w : std::initializer_list<QWidget*>{upload, folder, remove, pending})
+            w->hide();
+    }
     connect(m_model, &R2ObjectsModel::loaded, this, [this] {
         if (m_busy) return;
         if (m_model->missing())
             setStatus(tr("No data yet: the bucket is made by the first write"));
         else if (!m_model->error().isEmpty())
             setStatus(tr("Cannot read: %1").arg(m_model->error()));
+        else if (m_errors.isEmpty() && m_model->readOnly())
+            setStatus(tr("%n item(s) · wrangler's state, read-only (File > Import Wrangler State "
+                         "to edit it in Kiln)",
+                         nullptr, m_model->rowCount()));
         else if (m_errors.isEmpty())
             setStatus(m_model->canFetchMore({})
                           ? tr("%n item(s) shown, more below", nullptr, m_model->rowCount())

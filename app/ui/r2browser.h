@@ -28,6 +28,10 @@ class R2Browser : public QWidget {
     Q_OBJECT
 public:
     R2Browser(const QString& bucketDir, const QString& title, QWidget* parent = nullptr);
+    // Over any reader: wrangler's state (R2Reader::miniflare) is shown read-only (downloads
+    // still work).
+    R2Browser(std::shared_ptr<class R2Reader> reader, const QString& title,
+              QWidget* parent = nullptr);
     ~R2Browser() override;
 
     R2ObjectsModel* model() const { return m_model; }

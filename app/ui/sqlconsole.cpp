@@ -63,9 +63,10 @@ QString historyKey(const QString& path) {
 
 } // namespace
 
-SqlConsole::SqlConsole(const QString& path, QWidget* parent)
+SqlConsole::SqlConsole(const QString& path, QWidget* parent, bool readOnly)
     : QWidget(parent)
     , m_path(path)
+    , m_readOnly(readOnly)
     , m_editor(new CodeEditor(QStringLiteral("console.sql"), this))
     , m_results(new QTabWidget(this))
     , m_summary(new QTreeWidget(this))
@@ -199,7 +200,7 @@ void SqlConsole::run(const QString& text, qsizetype offset) {
         remember(s.sql);
     }
     m_loader->run<std::vector<Outcome>>(
-        [reader = m_reader, writer = m_writer, work] {
+        [reader = m_reader, writer = m_writer, work, readOnly = m_readOnly] {
             std::vector<Outcome> out;
             for (const auto& [sql, start] : work) {
                 Outcome o;
@@ -223,6 +224,9 @@ void SqlConsole::run(const QString& text, qsizetype offset) {
                         o.truncated = r->truncated;
                         o.rowsRead = r->rowsRead;
                     }
+                } else if (readOnly) {
+                    o.error = QObject::tr("this database is shown read-only: only statements "
+                                          "that read rows run here");
                 } else if (auto opened = writer->open(); !opened) {
                     o.error = opened.error();
                 } else if (auto r = writer->run({D1Statement{sql, {}}}); !r) {

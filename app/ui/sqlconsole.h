@@ -26,7 +26,8 @@ class StoreLoader;
 class SqlConsole : public QWidget {
     Q_OBJECT
 public:
-    SqlConsole(const QString& path, QWidget* parent = nullptr);
+    // `readOnly`: statements that would write are refused before they run.
+    SqlConsole(const QString& path, QWidget* parent = nullptr, bool readOnly = false);
     ~SqlConsole() override;
 
     static constexpr int kMaxRows = 100000;
@@ -51,6 +52,7 @@ private:
     void remember(const QString& sql);
 
     QString m_path;
+    bool m_readOnly;
     CodeEditor* m_editor;
     QTabWidget* m_results;
     QTreeWidget* m_summary;

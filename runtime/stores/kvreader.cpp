@@ -3,10 +3,19 @@
 #include "stores/keyrange.h"
 #include "stores/kvschema.h"
 
+#include <QFile>
+#include <QFileInfo>
+
 namespace kiln {
 
 KvReader::KvReader(QString path)
     : m_path(std::move(path)) {}
+
+std::unique_ptr<KvReader> KvReader::miniflare(QString file, QString blobsDir) {
+    auto reader = std::make_unique<KvReader>(std::move(file));
+    reader->m_blobs = std::move(blobsDir);
+    return reader;
+}
 
 std::expected<void, StoreError> KvReader::open() {
     QMutexLocker lock(&m_mutex);
@@ -30,7 +39,10 @@ std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArr
     if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
-    SqlStatement q(m_db, contains.isEmpty() ? kvsql::kList : kvsql::kListContaining);
+    const bool mf = isMiniflare();
+    SqlStatement q(m_db, contains.isEmpty()
+                             ? (mf ? kvsql::kMiniflareList : kvsql::kList)
+                             : (mf ? kvsql::kMiniflareListContaining : kvsql::kListContaining));
     if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     const QByteArray end = prefixEnd(prefix);
     q.bind(1, prefix);
@@ -49,9 +61,10 @@ std::expected<KvKeyPage, StoreError> KvReader::keys(const std::optional<QByteArr
             page.more = true;
             break;
         }
-        page.keys.push_back({q.blob(0),
-                             q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
-                             q.isNull(2) ? QByteArray() : q.text(2).toUtf8(), q.integer(3)});
+        page.keys.push_back(
+            {q.blob(0), q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
+             q.isNull(2) ? QByteArray() : q.text(2).toUtf8(),
+             mf ? QFileInfo(m_blobs + QLatin1Char('/') + q.text(3)).size() : q.integer(3)});
     }
     return page;
 }
@@ -60,13 +73,23 @@ std::expected<std::optional<KvEntry>, StoreError> KvReader::value(const QByteArr
                                                                   qint64 now) {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
-    SqlStatement q(m_db, kvsql::kGet);
+    SqlStatement q(m_db, isMiniflare() ? kvsql::kMiniflareGet : kvsql::kGet);
     if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, key);
     q.bind(2, now);
     auto row = q.step();
     if (!row) return std::unexpected(m_db.lastStoreError());
     if (!*row) return std::optional<KvEntry>();
+    if (isMiniflare()) {
+        QFile blob(m_blobs + QLatin1Char('/') + q.text(0));
+        if (!blob.open(QIODevice::ReadOnly))
+            return std::unexpected(
+                StoreError{StoreError::Code::Missing,
+                           QStringLiteral("%1: %2").arg(blob.fileName(), blob.errorString())});
+        return std::optional<KvEntry>(KvEntry{
+            blob.readAll(), q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
+            q.isNull(2) ? QByteArray() : q.text(2).toUtf8()});
+    }
     return std::optional<KvEntry>(
         KvEntry{q.blob(0), q.isNull(1) ? std::nullopt : std::optional<qint64>(q.integer(1)),
                 q.isNull(2) ? QByteArray() : q.text(2).toUtf8()});

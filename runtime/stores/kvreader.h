@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <expected>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct KvKeyPage {
 class KvReader {
 public:
     explicit KvReader(QString path);
+    // Wrangler's local state instead (miniflare's layout: the namespace's SQLite file and the
+    // folder of its value blobs), read the same way.
+    static std::unique_ptr<KvReader> miniflare(QString file, QString blobsDir);
+    bool isMiniflare() const { return !m_blobs.isEmpty(); }
     const QString& path() const { return m_path; }
     std::expected<void, StoreError> open();
     // Changes when anyone else commits to the store (SqliteDb::dataVersion).
@@ -53,6 +58,7 @@ private:
     std::expected<void, StoreError> ready();
 
     QString m_path;
+    QString m_blobs; // set: miniflare's layout
     QMutex m_mutex;
     SqliteDb m_db;
 };

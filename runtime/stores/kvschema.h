@@ -30,4 +30,24 @@ inline constexpr char kListContaining[] =
     " WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND (?3 IS NULL OR key > ?3)"
     " AND (expiration IS NULL OR expiration > ?4) AND instr(key, ?6) > 0 ORDER BY key LIMIT ?5";
 
+// The same three for miniflare's KV layout (wrangler's local state): `_mf_entries(key TEXT,
+// blob_id, expiration in ms, metadata)` with each value in a blob file. Keys are compared
+// as BLOBs, so ordering and bounds are by bytes as above; column 3 is the blob id.
+#define KILN_MF_KV_WHERE                                                                           \
+    " WHERE CAST(key AS BLOB) >= ?1 AND (?2 IS NULL OR CAST(key AS BLOB) < ?2)"                    \
+    " AND (?3 IS NULL OR CAST(key AS BLOB) > ?3) AND (expiration IS NULL OR expiration > ?4 * "    \
+    "1000)"
+inline constexpr char kMiniflareList[] =
+    "SELECT CAST(key AS BLOB), expiration / 1000, metadata, blob_id FROM "
+    "_mf_entries" KILN_MF_KV_WHERE " ORDER BY CAST(key AS BLOB) LIMIT ?5";
+inline constexpr char kMiniflareListContaining[] =
+    "SELECT CAST(key AS BLOB), expiration / 1000, metadata, blob_id FROM "
+    "_mf_entries" KILN_MF_KV_WHERE
+    " AND instr(CAST(key AS BLOB), ?6) > 0 ORDER BY CAST(key AS BLOB) LIMIT ?5";
+#undef KILN_MF_KV_WHERE
+// ?1 key, ?2 now (seconds): blob id, expiration (seconds), metadata.
+inline constexpr char kMiniflareGet[] =
+    "SELECT blob_id, expiration / 1000, metadata FROM _mf_entries WHERE CAST(key AS BLOB) = ?1"
+    " AND (expiration IS NULL OR expiration > ?2 * 1000)";
+
 } // namespace kiln::kvsql

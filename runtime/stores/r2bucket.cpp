@@ -353,7 +353,8 @@ std::expected<R2ListResult, R2Error> R2Bucket::list(const R2ListOptions& options
         lower = std::max(lower, decoded.decoded);
     }
     QMutexLocker lock(&m_mutex);
-    auto walked = R2Listing::walk(m_db, options.prefix, options.delimiter, lower, options.limit);
+    auto walked = R2Listing::walk(m_db, options.prefix, options.delimiter, lower, options.limit,
+                                  r2sql::kListFrom);
     if (!walked) return std::unexpected(storeError(walked.error()));
     R2ListResult result;
     result.objects = std::move(walked->objects);

@@ -7,10 +7,10 @@ namespace kiln {
 
 std::expected<R2Listing, QString> R2Listing::walk(SqliteDb& db, const QByteArray& prefix,
                                                   const QByteArray& delimiter, QByteArray lower,
-                                                  int limit) {
+                                                  int limit, const char* listFrom) {
     const QByteArray end = prefixEnd(prefix);
     R2Listing result;
-    SqlStatement q(db, r2sql::kListFrom);
+    SqlStatement q(db, listFrom);
     if (!q.ok()) return std::unexpected(db.lastError());
     int count = 0;
     for (;;) {

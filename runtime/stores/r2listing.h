@@ -21,9 +21,10 @@ struct R2Listing {
     QByteArray next; // the lowest key the next page starts at (when truncated)
 
     // From `lower` (a key >= prefix) on, at most `limit` objects and folders.
+    // `listFrom`: r2sql::kListFrom, or kMiniflareListFrom for wrangler's state.
     static std::expected<R2Listing, QString> walk(SqliteDb& db, const QByteArray& prefix,
                                                   const QByteArray& delimiter, QByteArray lower,
-                                                  int limit);
+                                                  int limit, const char* listFrom);
 };
 
 } // namespace kiln

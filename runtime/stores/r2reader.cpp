@@ -4,13 +4,22 @@
 #include "stores/r2schema.h"
 
 #include <QFile>
+#include <QFileInfo>
 
 #include <algorithm>
 
 namespace kiln {
 
 R2Reader::R2Reader(QString bucketDir)
-    : m_dir(std::move(bucketDir)) {}
+    : m_dir(std::move(bucketDir))
+    , m_file(r2sql::indexFile(m_dir)) {}
+
+std::unique_ptr<R2Reader> R2Reader::miniflare(QString file, QString blobsDir) {
+    auto reader = std::make_unique<R2Reader>(QFileInfo(blobsDir).absolutePath());
+    reader->m_file = std::move(file);
+    reader->m_blobs = std::move(blobsDir);
+    return reader;
+}
 
 std::expected<void, StoreError> R2Reader::open() {
     QMutexLocker lock(&m_mutex);
@@ -25,7 +34,7 @@ std::expected<qint64, StoreError> R2Reader::dataVersion() {
 
 std::expected<void, StoreError> R2Reader::ready() {
     if (m_db.isOpen()) return {};
-    return m_db.open(r2sql::indexFile(m_dir), SqliteDb::OpenMode::ReadOnly);
+    return m_db.open(m_file, SqliteDb::OpenMode::ReadOnly);
 }
 
 std::expected<R2ObjectPage, StoreError> R2Reader::objects(const std::optional<QByteArray>& after,
@@ -37,7 +46,7 @@ std::expected<R2ObjectPage, StoreError> R2Reader::objects(const std::optional<QB
     QByteArray lower = prefix;
     if (after && *after + QByteArray(1, '\0') > lower) lower = *after + QByteArray(1, '\0');
     const QByteArray end = prefixEnd(prefix);
-    SqlStatement q(m_db, r2sql::kListFrom);
+    SqlStatement q(m_db, isMiniflare() ? r2sql::kMiniflareListFrom : r2sql::kListFrom);
     if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, lower);
     q.bind(2, end.isEmpty() ? SqlValue() : SqlValue(end));
@@ -62,7 +71,8 @@ std::expected<R2Listing, StoreError> R2Reader::list(const QByteArray& prefix,
     if (auto bad = badPageLimit(limit)) return std::unexpected(*bad);
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
-    auto walked = R2Listing::walk(m_db, prefix, delimiter, std::max(prefix, from), limit);
+    auto walked = R2Listing::walk(m_db, prefix, delimiter, std::max(prefix, from), limit,
+                                  isMiniflare() ? r2sql::kMiniflareListFrom : r2sql::kListFrom);
     if (!walked) return std::unexpected(m_db.lastStoreError());
     return std::move(*walked);
 }
@@ -70,6 +80,7 @@ std::expected<R2Listing, StoreError> R2Reader::list(const QByteArray& prefix,
 std::expected<std::vector<R2PendingUpload>, StoreError> R2Reader::uploads() {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
+    if (isMiniflare()) return std::vector<R2PendingUpload>();
     SqlStatement q(m_db, "SELECT u.upload_id, u.key, u.created, count(p.part_number),"
                          " coalesce(sum(p.size), 0) FROM multipart_uploads u"
                          " LEFT JOIN multipart_parts p ON p.upload_id = u.upload_id"
@@ -87,7 +98,7 @@ std::expected<std::vector<R2PendingUpload>, StoreError> R2Reader::uploads() {
 
 std::expected<std::optional<R2ObjectInfo>, StoreError> R2Reader::lookup(const QByteArray& key) {
     if (auto r = ready(); !r) return std::unexpected(r.error());
-    SqlStatement q(m_db, r2sql::kLookup);
+    SqlStatement q(m_db, isMiniflare() ? r2sql::kMiniflareLookup : r2sql::kLookup);
     if (!q.ok()) return std::unexpected(m_db.lastStoreError());
     q.bind(1, key);
     auto row = q.step();
@@ -113,7 +124,8 @@ std::expected<std::optional<QByteArray>, StoreError> R2Reader::read(const QByteA
         if (!found) return std::unexpected(found.error());
         if (!*found) return std::optional<QByteArray>();
         const R2ObjectInfo& info = **found;
-        QFile blob(r2sql::blobPath(m_dir, info.blob));
+        QFile blob(isMiniflare() ? m_blobs + QLatin1Char('/') + info.blob
+                                 : r2sql::blobPath(m_dir, info.blob));
         if (!blob.open(QIODevice::ReadOnly)) {
             missing = blob.fileName();
             continue;

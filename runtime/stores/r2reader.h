@@ -10,6 +10,7 @@
 #include <QString>
 
 #include <expected>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct R2ObjectPage {
 class R2Reader {
 public:
     explicit R2Reader(QString bucketDir);
+    // Wrangler's local state instead (miniflare's layout: the bucket's SQLite file and the
+    // folder of its blobs), read the same way; it has no multipart uploads to list.
+    static std::unique_ptr<R2Reader> miniflare(QString file, QString blobsDir);
+    bool isMiniflare() const { return !m_blobs.isEmpty(); }
     const QString& dir() const { return m_dir; }
     std::expected<void, StoreError> open();
     // Changes when anyone else commits to the store (SqliteDb::dataVersion).
@@ -62,6 +67,8 @@ private:
     std::expected<std::optional<R2ObjectInfo>, StoreError> lookup(const QByteArray& key);
 
     QString m_dir;
+    QString m_file;  // the index: <dir>/index.sqlite, or miniflare's file
+    QString m_blobs; // set: miniflare's layout, blobs named by their id
     QMutex m_mutex;
     SqliteDb m_db;
 };

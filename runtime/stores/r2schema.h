@@ -30,6 +30,19 @@ inline constexpr char kListFrom[] =
     "SELECT " KILN_R2_OBJECT_COLUMNS
     " FROM objects WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key LIMIT ?3";
 
+// The same for miniflare's layout (wrangler's local state, `_mf_objects`), columns in the
+// same order so objectInfo() reads both; the last is miniflare's blob id (a file name).
+#define KILN_MF_R2_COLUMNS                                                                         \
+    "CAST(key AS BLOB), version, size, etag, uploaded, http_metadata, custom_metadata, "           \
+    "checksums, "                                                                                  \
+    "blob_id"
+inline constexpr char kMiniflareLookup[] =
+    "SELECT " KILN_MF_R2_COLUMNS " FROM _mf_objects WHERE CAST(key AS BLOB) = ?1";
+inline constexpr char kMiniflareListFrom[] =
+    "SELECT " KILN_MF_R2_COLUMNS " FROM _mf_objects WHERE CAST(key AS BLOB) >= ?1 AND"
+    " (?2 IS NULL OR CAST(key AS BLOB) < ?2) ORDER BY CAST(key AS BLOB) LIMIT ?3";
+#undef KILN_MF_R2_COLUMNS
+
 #undef KILN_R2_OBJECT_COLUMNS
 
 // A row of kLookup or kListFrom.

@@ -50,11 +50,16 @@ QString StateLayout::workflowFile(const QString& workflowName) const {
 std::vector<StoreLocation> StateLayout::locations(const ProjectConfig& project) const {
     std::vector<StoreLocation> out;
     for (const auto& ns : project.kvNamespaces)
-        out.push_back({ns.binding, StoreKind::Kv, ns.id, kvFile(ns.id)});
+        out.push_back({ns.binding, StoreKind::Kv, ns.id, kvFile(ns.id), false, {}});
     for (const auto& db : project.d1Databases)
-        out.push_back({db.binding, StoreKind::D1, db.databaseId, d1File(db.databaseId)});
+        out.push_back({db.binding, StoreKind::D1, db.databaseId, d1File(db.databaseId), false, {}});
     for (const auto& bucket : project.r2Buckets)
-        out.push_back({bucket.binding, StoreKind::R2, bucket.bucketName, r2Dir(bucket.bucketName)});
+        out.push_back({bucket.binding,
+                       StoreKind::R2,
+                       bucket.bucketName,
+                       r2Dir(bucket.bucketName),
+                       false,
+                       {}});
     return out;
 }
 

@@ -16,6 +16,10 @@ struct StoreLocation {
     StoreKind kind = StoreKind::Kv;
     QString id;   // what the state is keyed by: namespace id, database_id, bucket_name
     QString path; // a file, or for R2 the bucket's folder
+    // Wrangler's local state (WranglerState), shown read-only: `path` is miniflare's SQLite
+    // file and `blobs` its folder of KV values or R2 bytes (empty for D1).
+    bool wrangler = false;
+    QString blobs;
 };
 
 // The single place that knows where binding state lives (ARCHITECTURE §5): `kiln dev`, the

@@ -188,9 +188,13 @@ std::vector<StoreLocation> WranglerState::locations(const ProjectConfig& project
     std::vector<StoreLocation> out;
     for (const StoreLocation& kiln : StateLayout(m_dir).locations(project)) {
         StoreLocation here = kiln;
+        here.wrangler = true;
         here.path = kiln.kind == StoreKind::Kv   ? kvFile(kiln.id)
                     : kiln.kind == StoreKind::D1 ? d1File(kiln.id)
                                                  : r2File(kiln.id);
+        here.blobs = kiln.kind == StoreKind::Kv   ? kvBlobs(kiln.id)
+                     : kiln.kind == StoreKind::R2 ? r2Blobs(kiln.id)
+                                                  : QString();
         if (QFileInfo::exists(here.path)) out.push_back(here);
     }
     return out;

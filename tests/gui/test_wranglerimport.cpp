@@ -3,12 +3,17 @@
 // `kiln dev` runs it, and the worker reads the imported data at once.
 
 #include "copytree.h"
+#include "editor/codeeditor.h"
 #include "kilnprocess.h"
 #include "kvkeysmodel.h"
+#include "r2objectsmodel.h"
 #include "ui/composerpane.h"
+#include "ui/d1browser.h"
 #include "ui/datapane.h"
 #include "ui/kvbrowser.h"
 #include "ui/mainwindow.h"
+#include "ui/r2browser.h"
+#include "ui/sqlconsole.h"
 
 #include <QDir>
 #include <QFile>
@@ -57,6 +62,31 @@ void TestWranglerImport::importThenTheWorkerReadsIt() {
     QVERIFY(window.openProject(project.path(), true));
     window.show();
     QTRY_VERIFY_WITH_TIMEOUT(window.runtime()->state() == KilnProcess::State::Running, 60000);
+
+    // Before importing: wrangler's stores are listed and open read-only, as they are.
+    const auto& stores = window.dataPane()->stores();
+    QCOMPARE(stores.size(), size_t(6));
+    QVERIFY(stores[3].wrangler && stores[4].wrangler && stores[5].wrangler);
+    auto* theirs = qobject_cast<KvBrowser*>(window.openStore(stores[3]));
+    QVERIFY(theirs && theirs->model()->readOnly());
+    QTRY_VERIFY(theirs->model()->rowCount() >= 3);
+    QVERIFY2(theirs->statusText().contains(QLatin1String("read-only")),
+             qPrintable(theirs->statusText()));
+    QString refused;
+    theirs->model()->put("x", "y", std::nullopt, {}, [&](QString e) { refused = e; });
+    QVERIFY(refused.contains(QLatin1String("read-only")));
+    auto* theirD1 = qobject_cast<D1Browser*>(window.openStore(stores[4]));
+    QVERIFY(theirD1);
+    theirD1->console()->editor()->setText(
+        QStringLiteral("SELECT count(*) FROM notes; DELETE FROM notes;"));
+    QSignalSpy ran(theirD1->console(), &SqlConsole::finished);
+    theirD1->console()->runAll();
+    QVERIFY(ran.wait(10000));
+    QVERIFY2(theirD1->console()->statusText().contains(QLatin1String("read-only")),
+             qPrintable(theirD1->console()->statusText()));
+    auto* theirR2 = qobject_cast<R2Browser*>(window.openStore(stores[5]));
+    QVERIFY(theirR2 && theirR2->model()->readOnly());
+    QTRY_COMPARE(theirR2->model()->rowCount(), 2); // bin/ and docs/
 
     QSignalSpy imported(window.dataPane(), &DataPane::imported);
     window.dataPane()->importWranglerState(project.filePath(QStringLiteral(".wrangler/state/v3")),

@@ -21,6 +21,7 @@ class TestWranglerState : public QObject {
 private Q_SLOTS:
     void init();
     void idsNameTheFiles();
+    void readInPlace();
     void importBringsEverything();
     void kilnDataIsKeptUnlessReplaced();
 
@@ -68,6 +69,38 @@ void TestWranglerState::idsNameTheFiles() {
     QVERIFY(tables);
     QCOMPARE(tables->size(), size_t(1));
     QCOMPARE(tables->at(0).name, QStringLiteral("notes"));
+}
+
+// Kiln's readers open wrangler's KV and R2 files as they are (the browsers' read-only view).
+void TestWranglerState::readInPlace() {
+    const WranglerState state(m_v3);
+    auto kv = KvReader::miniflare(state.kvFile(QStringLiteral("fixture-kv")),
+                                  state.kvBlobs(QStringLiteral("fixture-kv")));
+    auto keys = kv->keys(std::nullopt, {}, 10, kBefore);
+    QVERIFY2(keys, keys ? "" : qPrintable(keys.error().message));
+    QCOMPARE(keys->keys.size(), size_t(4));
+    QCOMPARE(keys->keys[0].name, QByteArray("greeting"));
+    QCOMPARE(keys->keys[0].valueBytes, qint64(19));
+    QCOMPARE(keys->keys[2].expiration, std::optional<qint64>(1796253828));
+    QCOMPARE(kv->keys(std::nullopt, {}, 10, kAfter)->keys.size(), size_t(3)); // temp expired
+    QCOMPARE(kv->keys(std::nullopt, "user:", 10, kBefore)->keys.size(), size_t(1));
+    QCOMPARE(kv->keys(std::nullopt, {}, 10, kBefore, QByteArray("\0", 1))->keys.size(), size_t(1));
+    auto user = kv->value("user:1", kBefore);
+    QVERIFY(user && *user);
+    QCOMPARE((*user)->value, QByteArray(R"({"name":"Ada"})"));
+    QCOMPARE((*user)->metadata, QByteArray(R"({"role":"admin"})"));
+
+    auto r2 = R2Reader::miniflare(state.r2File(QStringLiteral("fixture-bucket")),
+                                  state.r2Blobs(QStringLiteral("fixture-bucket")));
+    auto top = r2->list({}, "/", {}, 10);
+    QVERIFY2(top, top ? "" : qPrintable(top.error().message));
+    QCOMPARE(top->prefixes, (std::vector<QByteArray>{"bin/", "docs/"}));
+    auto readme = r2->head("docs/readme.txt");
+    QVERIFY(readme && *readme);
+    QCOMPARE((*readme)->size, qint64(7));
+    QCOMPARE((*readme)->customMetadata, QByteArray(R"({"by":"wrangler"})"));
+    QCOMPARE(**r2->read("docs/readme.txt", 0, 100), QByteArray("R2 text"));
+    QVERIFY(r2->uploads()->empty());
 }
 
 void TestWranglerState::importBringsEverything() {
