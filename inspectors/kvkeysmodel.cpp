@@ -31,7 +31,7 @@ KvKeysModel::KvKeysModel(QString path, QObject* parent, int pageSize)
     : KvKeysModel(std::make_shared<KvReader>(path), parent, pageSize) {}
 
 KvKeysModel::KvKeysModel(std::shared_ptr<KvReader> reader, QObject* parent, int pageSize)
-    : QAbstractTableModel(parent)
+    : SortedRowsModel(parent)
     , m_path(reader->path())
     , m_pageSize(std::max(1, pageSize))
     , m_reader(std::move(reader)) {
@@ -79,10 +79,8 @@ void KvKeysModel::setFilter(const QByteArray& prefix, const QByteArray& contains
     if (prefix == m_prefix && contains == m_contains && !m_rows.empty()) return;
     m_prefix = prefix;
     m_contains = contains;
-    beginResetModel();
-    m_rows.clear();
     m_more = false;
-    endResetModel();
+    clearRows();
     loadPage(true);
 }
 
@@ -118,15 +116,17 @@ void KvKeysModel::read(const std::optional<QByteArray>& after, int limit, Apply 
                               if (generation != m_generation) return;
                               m_loading = false;
                               if (auto& page = listing.page) {
-                                  if (apply == Apply::Merge) {
-                                      merge(std::move(page->keys));
-                                  } else if (!page->keys.empty()) {
-                                      const int at = int(m_rows.size());
-                                      beginInsertRows({}, at, at + int(page->keys.size()) - 1);
-                                      for (auto& key : page->keys)
-                                          m_rows.push_back(std::move(key));
-                                      endInsertRows();
-                                  }
+                                  if (apply == Apply::Merge)
+                                      mergeRows(
+                                          std::move(page->keys),
+                                          [](const KvKeyRow& r) { return r.name; },
+                                          [](const KvKeyRow& a, const KvKeyRow& b) {
+                                              return a.valueBytes == b.valueBytes &&
+                                                     a.expiration == b.expiration &&
+                                                     a.metadata == b.metadata;
+                                          });
+                                  else
+                                      appendRows(std::move(page->keys));
                                   m_more = page->more;
                               }
                               took(listing);
@@ -140,37 +140,6 @@ void KvKeysModel::took(const Listing& listing) {
     m_error = page || m_missing ? QString() : page.error().message;
     Q_EMIT loaded();
     if (std::exchange(m_refreshPending, false)) refresh();
-}
-
-// Both lists are in key byte order (QByteArray compares bytes as unsigned, as SQLite orders
-// BLOBs), so one walk finds what went, what came and what changed.
-void KvKeysModel::merge(std::vector<KvKeyRow> fresh) {
-    size_t i = 0, j = 0;
-    while (j < fresh.size()) {
-        if (i < m_rows.size() && m_rows[i].name == fresh[j].name) {
-            KvKeyRow& row = m_rows[i];
-            if (row.valueBytes != fresh[j].valueBytes || row.expiration != fresh[j].expiration ||
-                row.metadata != fresh[j].metadata) {
-                row = std::move(fresh[j]);
-                Q_EMIT dataChanged(index(int(i), 0), index(int(i), ColumnCount - 1));
-            }
-            ++i, ++j;
-        } else if (i < m_rows.size() && m_rows[i].name < fresh[j].name) {
-            beginRemoveRows({}, int(i), int(i));
-            m_rows.erase(m_rows.begin() + qsizetype(i));
-            endRemoveRows();
-        } else {
-            beginInsertRows({}, int(i), int(i));
-            m_rows.insert(m_rows.begin() + qsizetype(i), std::move(fresh[j]));
-            endInsertRows();
-            ++i, ++j;
-        }
-    }
-    if (i < m_rows.size()) {
-        beginRemoveRows({}, int(i), int(m_rows.size()) - 1);
-        m_rows.erase(m_rows.begin() + qsizetype(i), m_rows.end());
-        endRemoveRows();
-    }
 }
 
 void KvKeysModel::poll() {
@@ -231,10 +200,6 @@ void KvKeysModel::remove(const QList<QByteArray>& keys, std::function<void(QStri
             refresh(); // some may have gone before a failure
             done(error);
         });
-}
-
-int KvKeysModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : int(m_rows.size());
 }
 
 int KvKeysModel::columnCount(const QModelIndex& parent) const {

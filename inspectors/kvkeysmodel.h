@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sortedrowsmodel.h"
 #include "storeloader.h"
 #include "stores/kvreader.h"
 
@@ -22,7 +23,7 @@ class KvStore;
 // event); a change re-reads the rows already shown and merges them in place (inserts,
 // removals, changed cells), so the view keeps its selection and scroll position. Writes go
 // through KvStore, the binding's own store code, on the same background thread.
-class KvKeysModel : public QAbstractTableModel {
+class KvKeysModel : public SortedRowsModel<KvKeyRow> {
     Q_OBJECT
 public:
     enum Column { KeyColumn, SizeColumn, ExpirationColumn, MetadataColumn, ColumnCount };
@@ -66,7 +67,6 @@ public:
     // invalid UTF-8) with those bytes as \xNN.
     static QString displayKey(const QByteArray& key);
 
-    int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
@@ -81,7 +81,6 @@ private:
     enum class Apply { Append, Merge };
     void loadPage(bool first);
     void read(const std::optional<QByteArray>& after, int limit, Apply apply);
-    void merge(std::vector<KvKeyRow> fresh);
     void took(const Listing& listing);
     void poll();
     std::shared_ptr<KvStore> writer();
@@ -91,7 +90,6 @@ private:
     std::shared_ptr<KvReader> m_reader;
     std::shared_ptr<KvStore> m_writer; // opened on the first edit
     QByteArray m_prefix, m_contains;
-    std::vector<KvKeyRow> m_rows;
     bool m_more = false;
     bool m_loading = false;
     bool m_refreshPending = false;

@@ -12,8 +12,8 @@ namespace kiln {
 namespace {
 
 // Folders and objects in one key-ordered list, as the listing interleaves them.
-std::vector<R2ObjectsModel::Entry> entries(R2Listing listing) {
-    std::vector<R2ObjectsModel::Entry> out;
+std::vector<R2Entry> entries(R2Listing listing) {
+    std::vector<R2Entry> out;
     out.reserve(listing.objects.size() + listing.prefixes.size());
     size_t o = 0, p = 0;
     while (o < listing.objects.size() || p < listing.prefixes.size()) {
@@ -35,7 +35,7 @@ R2ObjectsModel::R2ObjectsModel(QString bucketDir, QObject* parent, int pageSize)
     : R2ObjectsModel(std::make_shared<R2Reader>(bucketDir), parent, pageSize) {}
 
 R2ObjectsModel::R2ObjectsModel(std::shared_ptr<R2Reader> reader, QObject* parent, int pageSize)
-    : QAbstractTableModel(parent)
+    : SortedRowsModel(parent)
     , m_dir(reader->dir())
     , m_pageSize(std::max(1, pageSize))
     , m_reader(std::move(reader)) {
@@ -56,20 +56,16 @@ QString R2ObjectsModel::contentType(const R2ObjectInfo& info) {
 void R2ObjectsModel::setPrefix(const QByteArray& prefix) {
     if (prefix == m_prefix) return;
     m_prefix = prefix;
-    beginResetModel();
-    m_rows.clear();
     m_more = false;
-    endResetModel();
+    clearRows();
     read({}, m_pageSize, Apply::Merge);
 }
 
 void R2ObjectsModel::setFlat(bool flat) {
     if (flat == m_flat) return;
     m_flat = flat;
-    beginResetModel();
-    m_rows.clear();
     m_more = false;
-    endResetModel();
+    clearRows();
     read({}, m_pageSize, Apply::Merge);
 }
 
@@ -106,52 +102,23 @@ void R2ObjectsModel::read(const QByteArray& from, int limit, Apply apply) {
                 m_more = listing.page->truncated;
                 m_next = listing.page->next;
                 auto fresh = entries(std::move(*listing.page));
-                if (apply == Apply::Merge) {
-                    merge(std::move(fresh));
-                } else if (!fresh.empty()) {
-                    const int at = int(m_rows.size());
-                    beginInsertRows({}, at, at + int(fresh.size()) - 1);
-                    for (auto& e : fresh)
-                        m_rows.push_back(std::move(e));
-                    endInsertRows();
-                }
+                if (apply == Apply::Merge)
+                    mergeRows(
+                        std::move(fresh), [](const Entry& e) { return e.key; },
+                        [](const Entry& a, const Entry& b) {
+                            return a.folder == b.folder && a.info.etag == b.info.etag &&
+                                   a.info.uploadedMs == b.info.uploadedMs &&
+                                   a.info.httpMetadata == b.info.httpMetadata &&
+                                   a.info.customMetadata == b.info.customMetadata;
+                        });
+                else
+                    appendRows(std::move(fresh));
             }
             m_missing = !listing.page && listing.page.error().code == StoreError::Code::Missing;
             m_error = listing.page || m_missing ? QString() : listing.page.error().message;
             Q_EMIT loaded();
             if (std::exchange(m_refreshPending, false)) refresh();
         });
-}
-
-void R2ObjectsModel::merge(std::vector<Entry> fresh) {
-    size_t i = 0, j = 0;
-    while (j < fresh.size()) {
-        if (i < m_rows.size() && m_rows[i].key == fresh[j].key &&
-            m_rows[i].folder == fresh[j].folder) {
-            const R2ObjectInfo& a = m_rows[i].info;
-            const R2ObjectInfo& b = fresh[j].info;
-            if (a.etag != b.etag || a.uploadedMs != b.uploadedMs ||
-                a.httpMetadata != b.httpMetadata || a.customMetadata != b.customMetadata) {
-                m_rows[i] = std::move(fresh[j]);
-                Q_EMIT dataChanged(index(int(i), 0), index(int(i), ColumnCount - 1));
-            }
-            ++i, ++j;
-        } else if (i < m_rows.size() && m_rows[i].key < fresh[j].key) {
-            beginRemoveRows({}, int(i), int(i));
-            m_rows.erase(m_rows.begin() + qsizetype(i));
-            endRemoveRows();
-        } else {
-            beginInsertRows({}, int(i), int(i));
-            m_rows.insert(m_rows.begin() + qsizetype(i), std::move(fresh[j]));
-            endInsertRows();
-            ++i, ++j;
-        }
-    }
-    if (i < m_rows.size()) {
-        beginRemoveRows({}, int(i), int(m_rows.size()) - 1);
-        m_rows.erase(m_rows.begin() + qsizetype(i), m_rows.end());
-        endRemoveRows();
-    }
 }
 
 void R2ObjectsModel::poll() {
@@ -161,10 +128,6 @@ void R2ObjectsModel::poll() {
         [this](std::expected<qint64, StoreError> version) {
             if (version && (!m_version || *m_version != *version)) refresh();
         });
-}
-
-int R2ObjectsModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : int(m_rows.size());
 }
 
 int R2ObjectsModel::columnCount(const QModelIndex& parent) const {

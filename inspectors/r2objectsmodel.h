@@ -1,5 +1,6 @@
 #pragma once
 
+#include "sortedrowsmodel.h"
 #include "storeloader.h"
 #include "stores/r2reader.h"
 
@@ -10,12 +11,19 @@
 
 namespace kiln {
 
+// One row of the R2 browser: a folder (a key prefix ending in "/") or an object.
+struct R2Entry {
+    QByteArray key; // a folder's ends with "/"
+    bool folder = false;
+    R2ObjectInfo info; // objects only
+};
+
 // The objects of one R2 bucket folder for the studio's R2 browser: in the folder view, the
 // keys under `prefix` grouped at "/" into folders (as R2's list with a delimiter does); in
 // the flat view, every key under the prefix. Name, size, content type, uploaded time, etag
 // and custom metadata; pages arrive lazily (fetchMore) from a read-only R2Reader on a
 // background thread. Live as KvKeysModel is: data_version polled, rows merged in place.
-class R2ObjectsModel : public QAbstractTableModel {
+class R2ObjectsModel : public SortedRowsModel<R2Entry> {
     Q_OBJECT
 public:
     enum Column {
@@ -29,11 +37,6 @@ public:
     };
     enum Role { KeyRole = Qt::UserRole + 1, IsFolderRole, SizeRole };
 
-    struct Entry {
-        QByteArray key; // a folder's ends with "/"
-        bool folder = false;
-        R2ObjectInfo info; // objects only
-    };
     struct Listing {
         std::expected<R2Listing, StoreError> page;
         std::optional<qint64> version;
@@ -54,10 +57,10 @@ public:
     void setPollInterval(int ms);
     QString error() const { return m_error; }
     bool missing() const { return m_missing; }
+    using Entry = R2Entry;
     const Entry& entry(int row) const { return m_rows[size_t(row)]; }
     std::shared_ptr<R2Reader> reader() const { return m_reader; }
 
-    int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
@@ -73,7 +76,6 @@ Q_SIGNALS:
 private:
     enum class Apply { Append, Merge };
     void read(const QByteArray& from, int limit, Apply apply);
-    void merge(std::vector<Entry> fresh);
     void poll();
 
     QString m_dir;
@@ -81,7 +83,6 @@ private:
     std::shared_ptr<R2Reader> m_reader;
     QByteArray m_prefix;
     bool m_flat = false;
-    std::vector<Entry> m_rows;
     QByteArray m_next;
     bool m_more = false;
     bool m_loading = false;
