@@ -2,6 +2,7 @@
 
 #include "bodytext.h"
 #include "editor/lexerhighlighter.h"
+#include "sizetext.h"
 #include "syntaxpreview.h"
 
 #include <QApplication>
@@ -60,12 +61,6 @@ void fillTree(QTreeWidgetItem* parent, const QString& key, const QJsonValue& val
             QString::fromUtf8(
                 QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).mid(1).chopped(1)));
     }
-}
-
-QString sizeText(qint64 bytes) {
-    if (bytes < 1024) return QObject::tr("%1 B").arg(bytes);
-    if (bytes < 1024 * 1024) return QObject::tr("%1 KB").arg(double(bytes) / 1024, 0, 'f', 1);
-    return QObject::tr("%1 MB").arg(double(bytes) / (1024 * 1024), 0, 'f', 1);
 }
 
 } // namespace
