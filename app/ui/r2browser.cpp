@@ -4,8 +4,8 @@
 
 #include "r2objectsmodel.h"
 #include "r2transfer.h"
-#include "stores/r2reader.h"
 #include "storeloader.h"
+#include "stores/r2reader.h"
 #include "valueview.h"
 
 #include <QCheckBox>

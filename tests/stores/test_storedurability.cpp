@@ -25,13 +25,22 @@ private Q_SLOTS:
 
 static QString integrityCheck(const QString& path) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+    // Read-write (never create): the killed writer may have left a WAL to recover, and a
+    // read-only connection can be refused that recovery (SQLITE_READONLY_RECOVERY), which is
+    // what the next real opener of the store does first anyway.
+    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READWRITE, nullptr) !=
         SQLITE_OK) {
         sqlite3_close(db); // a handle is allocated even when opening fails
         return QStringLiteral("cannot open");
     }
+    sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) != SQLITE_OK) {
+        const QString why =
+            QStringLiteral("cannot check: %1").arg(QString::fromUtf8(sqlite3_errmsg(db)));
+        sqlite3_close(db);
+        return why;
+    }
     QString result;
     while (sqlite3_step(stmt) == SQLITE_ROW)
         result += QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
