@@ -62,6 +62,7 @@ KvBrowser::KvBrowser(std::shared_ptr<KvReader> reader, const QString& title, QWi
     m_expiration->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
     m_expiration->setEnabled(false);
     m_metadata->setPlaceholderText(tr("Metadata as JSON (up to 1024 bytes)"));
+    m_metadata->setObjectName(QStringLiteral("kvMetadata"));
     m_save->setShortcut(QKeySequence::Save);
     m_save->setToolTip(tr("Write this key (Ctrl+S)"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -119,9 +120,15 @@ KvBrowser::KvBrowser(std::shared_ptr<KvReader> reader, const QString& title, QWi
     // person is editing it. A same-sized change alters no listed column, so every listing
     // that followed a change triggers this, not only changed rows.
     connect(m_model, &KvKeysModel::loaded, this, [this] {
-        if (!m_shownKey.isNull() && !m_value->isModified() && !m_replacement)
+        if (!m_shownKey.isNull() && !m_value->isModified() && !m_replacement && !m_fieldsEdited)
             showKey(m_shownKey, true);
     });
+    const auto edited = [this] {
+        if (!m_filling) m_fieldsEdited = true;
+    };
+    connect(m_metadata, &QLineEdit::textChanged, this, edited);
+    connect(m_expires, &QCheckBox::toggled, this, edited);
+    connect(m_expiration, &QDateTimeEdit::dateTimeChanged, this, edited);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) {
                 if (current.isValid())
@@ -189,10 +196,14 @@ void KvBrowser::selectKey(const QByteArray& key) {
 void KvBrowser::showKey(const QByteArray& key, bool again) {
     m_shownKey = key;
     m_replacement.reset();
-    if (!again) m_key->setText(KvKeysModel::displayKey(key));
+    if (!again) {
+        m_key->setText(KvKeysModel::displayKey(key));
+        m_fieldsEdited = false;
+    }
     m_model->loadValue(
         key, [this, key, again](std::expected<std::optional<KvEntry>, StoreError> entry) {
-            if (key != m_shownKey || (again && m_value->isModified())) return; // moved on meanwhile
+            if (key != m_shownKey || (again && (m_value->isModified() || m_fieldsEdited)))
+                return; // moved on, or the person started editing meanwhile
             if (!entry) {
                 m_value->clear();
                 m_status->setText(tr("Cannot read the value: %1").arg(entry.error().message));
@@ -206,10 +217,12 @@ void KvBrowser::showKey(const QByteArray& key, bool again) {
             const KvEntry& e = **entry;
             if (!again || e.value != m_value->value())
                 m_value->setValue(e.value); // keeps the scroll
+            m_filling = true;
             m_expires->setChecked(e.expiration.has_value());
             m_expiration->setDateTime(e.expiration ? QDateTime::fromSecsSinceEpoch(*e.expiration)
                                                    : QDateTime::currentDateTime().addSecs(3600));
             m_metadata->setText(QString::fromUtf8(e.metadata));
+            m_filling = false;
         });
 }
 
@@ -219,9 +232,12 @@ void KvBrowser::newKey() {
     m_replacement.reset();
     m_key->clear();
     m_value->clear();
+    m_filling = true;
     m_expires->setChecked(false);
     m_expiration->setDateTime(QDateTime::currentDateTime().addSecs(3600));
     m_metadata->clear();
+    m_filling = false;
+    m_fieldsEdited = false;
     m_key->setFocus();
 }
 
@@ -279,6 +295,7 @@ void KvBrowser::save() {
             m_status->setText(tr("Saved %1").arg(KvKeysModel::displayKey(key)));
             m_shownKey = key;
             m_replacement.reset();
+            m_fieldsEdited = false;
             m_value->setValue(m_value->value());
         } else {
             m_status->setText(tr("Not saved: %1").arg(error));

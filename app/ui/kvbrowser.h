@@ -65,7 +65,9 @@ private:
     QLineEdit* m_metadata;
     QPushButton* m_save;
     QLabel* m_status;
-    QByteArray m_shownKey;                   // the bytes of the key the fields were loaded from
+    QByteArray m_shownKey;       // the bytes of the key the fields were loaded from
+    bool m_fieldsEdited = false; // the person changed expiration or metadata: not refreshed
+    bool m_filling = false;      // the fields are being set from the store, not by the person
     std::optional<QByteArray> m_replacement; // a file's bytes waiting to be saved
 };
 

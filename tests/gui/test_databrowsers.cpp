@@ -25,6 +25,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPointer>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -138,6 +139,20 @@ void TestDataBrowsers::kvBrowserFollowsTheWorkerAndItsEditsReachIt() {
     // The worker reads what the browser wrote, and its write shows in the browser.
     QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"views\": 42"));
     QTRY_COMPARE_WITH_TIMEOUT(browser->valueView()->text(), QStringLiteral("42"), 3000);
+
+    // Metadata being typed is not overwritten when the worker changes the key meanwhile.
+    auto* metadata = browser->findChild<QLineEdit*>(QStringLiteral("kvMetadata"));
+    QVERIFY(metadata);
+    QTest::keyClicks(metadata, QStringLiteral("{\"note\": 1}"));
+    QSignalSpy refreshed(browser->model(), &KvKeysModel::loaded);
+    QVERIFY(get(QStringLiteral("/notes/1")).body.contains("\"views\": 43"));
+    QTRY_VERIFY(!refreshed.isEmpty()); // the re-read after the worker's write (often during get)
+    // One more read through the same loader: its answer comes after any the browser asked for.
+    bool flushed = false;
+    browser->model()->loadValue("views:1", [&](auto) { flushed = true; });
+    QTRY_VERIFY(flushed);
+    QCOMPARE(metadata->text(), QStringLiteral("{\"note\": 1}"));
+    QCOMPARE(browser->valueView()->text(), QStringLiteral("42")); // left as the person saw it
 
     // Delete (without the question) takes the key away for the worker too.
     browser->view()->selectRow(1);
