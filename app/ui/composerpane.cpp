@@ -95,6 +95,8 @@ ComposerPane::ComposerPane(QWidget* parent)
     m_headers->setPlaceholderText(tr("Name: value, one per line"));
     m_body->setPlaceholderText(tr("Body"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setObjectName(QStringLiteral("composerStatus"));
     for (auto* view : {m_raw, m_responseHeaders}) {
         view->setReadOnly(true);

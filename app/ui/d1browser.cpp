@@ -18,6 +18,7 @@
 #include <QSplitter>
 #include <QTabBar>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -62,12 +63,17 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent,
         if (m_tabs->widget(index) != m_console) delete m_tabs->widget(index);
     });
 
-    auto* refresh = new QPushButton(tr("Refresh"), this);
-    auto* exportButton = new QPushButton(tr("Export SQL…"), this);
-    auto* schemaButton = new QPushButton(tr("Schema…"), this);
+    auto* refresh = new QToolButton(this);
+    refresh->setText(tr("Refresh"));
+    auto* exportButton = new QToolButton(this);
+    exportButton->setText(tr("Export SQL…"));
+    auto* schemaButton = new QToolButton(this);
+    schemaButton->setText(tr("Schema…"));
     schemaButton->setToolTip(tr("Create, rename or drop tables, columns and indexes"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     auto* left = new QWidget(this);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(refresh);
@@ -100,19 +106,19 @@ D1Browser::D1Browser(const QString& path, const QString& title, QWidget* parent,
         if (const QString table = item->data(0, TableRole).toString(); !table.isEmpty())
             openTable(table);
     });
-    connect(refresh, &QPushButton::clicked, this, &D1Browser::reloadSchema);
+    connect(refresh, &QToolButton::clicked, this, &D1Browser::reloadSchema);
     if (m_readOnly) {
         schemaButton->hide();
         m_status->setText(tr("Wrangler's state, read-only (File > Import Wrangler State to edit it "
                              "in Kiln)"));
     }
-    connect(schemaButton, &QPushButton::clicked, this, [this] {
+    connect(schemaButton, &QToolButton::clicked, this, [this] {
         const QTreeWidgetItem* current = m_tree->currentItem();
         D1SchemaDialog dialog(m_columns, m_indexes,
                               current ? current->data(0, TableRole).toString() : QString(), this);
         if (dialog.exec() == QDialog::Accepted) runSchemaChange(dialog.sql());
     });
-    connect(exportButton, &QPushButton::clicked, this, [this] {
+    connect(exportButton, &QToolButton::clicked, this, [this] {
         const QString file =
             QFileDialog::getSaveFileName(this, tr("Export the database as SQL"),
                                          windowTitle() + QStringLiteral(".sql"), tr("SQL (*.sql)"));

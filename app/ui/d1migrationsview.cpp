@@ -25,6 +25,8 @@ D1MigrationsView::D1MigrationsView(Setup setup, QWidget* parent)
     m_list->setRootIsDecorated(false);
     m_list->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setWordWrap(true);
     auto* refreshButton = new QPushButton(tr("Refresh"), this);
     auto* bar = new QHBoxLayout;

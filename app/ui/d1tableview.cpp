@@ -17,9 +17,21 @@
 #include <QPushButton>
 #include <QShortcut>
 #include <QTableView>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace kiln {
+
+namespace {
+
+// Tool buttons: the browsers' rows of actions fit beside the docks at 1366 px.
+QToolButton* toolButton(const QString& text, QWidget* parent) {
+    auto* b = new QToolButton(parent);
+    b->setText(text);
+    return b;
+}
+
+} // namespace
 
 D1TableView::D1TableView(const QString& path, const QString& table, QWidget* parent)
     : QWidget(parent)
@@ -39,12 +51,14 @@ D1TableView::D1TableView(const QString& path, const QString& table, QWidget* par
     m_view->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                             QAbstractItemView::AnyKeyPressed);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setObjectName(QStringLiteral("d1TableStatus"));
 
-    auto* add = new QPushButton(tr("Add Row"), this);
-    auto* remove = new QPushButton(tr("Delete Rows"), this);
-    auto* null = new QPushButton(tr("Set NULL"), this);
-    auto* csv = new QPushButton(tr("Export CSV…"), this);
+    auto* add = toolButton(tr("Add Row"), this);
+    auto* remove = toolButton(tr("Delete Rows"), this);
+    auto* null = toolButton(tr("Set NULL"), this);
+    auto* csv = toolButton(tr("Export CSV…"), this);
     auto* bar = new QHBoxLayout;
     for (auto* b : {add, remove, null})
         bar->addWidget(b);
@@ -75,17 +89,17 @@ D1TableView::D1TableView(const QString& path, const QString& table, QWidget* par
             [this](int column, Qt::SortOrder order) { m_model->sort(column, order); });
     connect(m_model, &D1TableModel::loaded, this, &D1TableView::updateStatus);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &D1TableView::updateStatus);
-    connect(add, &QPushButton::clicked, this, [this] {
+    connect(add, &QToolButton::clicked, this, [this] {
         m_model->addRow();
         updateStatus();
     });
-    connect(remove, &QPushButton::clicked, this, [this] {
+    connect(remove, &QToolButton::clicked, this, [this] {
         QList<int> rows;
         for (const QModelIndex& index : m_view->selectionModel()->selectedIndexes())
             if (!rows.contains(index.row())) rows << index.row();
         m_model->deleteRows(rows);
     });
-    connect(null, &QPushButton::clicked, this, [this] {
+    connect(null, &QToolButton::clicked, this, [this] {
         for (const QModelIndex& index : m_view->selectionModel()->selectedIndexes())
             m_model->setNull(index);
     });
@@ -95,7 +109,7 @@ D1TableView::D1TableView(const QString& path, const QString& table, QWidget* par
         updateStatus();
     });
     connect(m_apply, &QPushButton::clicked, this, [this] { apply(true); });
-    connect(csv, &QPushButton::clicked, this, [this] {
+    connect(csv, &QToolButton::clicked, this, [this] {
         const QString file = QFileDialog::getSaveFileName(
             this, tr("Export %1 as CSV").arg(m_model->table()),
             m_model->table() + QStringLiteral(".csv"), tr("CSV (*.csv)"));

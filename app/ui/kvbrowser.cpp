@@ -66,6 +66,8 @@ KvBrowser::KvBrowser(std::shared_ptr<KvReader> reader, const QString& title, QWi
     m_save->setShortcut(QKeySequence::Save);
     m_save->setToolTip(tr("Write this key (Ctrl+S)"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setObjectName(QStringLiteral("kvStatus"));
 
     auto* newButton = new QPushButton(tr("New Key"), this);

@@ -81,20 +81,36 @@ R2Browser::R2Browser(std::shared_ptr<R2Reader> reader, const QString& title, QWi
     m_progress->setVisible(false);
     m_cancel->setVisible(false);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setObjectName(QStringLiteral("r2Status"));
     m_flat->setToolTip(tr("Every key under this folder, not grouped at /"));
 
-    auto* upload = new QPushButton(tr("Upload…"), this);
-    auto* folder = new QPushButton(tr("New Folder…"), this);
-    auto* download = new QPushButton(tr("Download…"), this);
-    auto* remove = new QPushButton(tr("Delete"), this);
-    auto* pending = new QPushButton(tr("Pending Uploads"), this);
+    // Tool buttons, not push buttons: six of them must fit beside the breadcrumbs at 1366 px
+    // with the docks open.
+    const auto tool = [this](const QString& text, const QString& tip) {
+        auto* b = new QToolButton(this);
+        b->setText(text);
+        b->setToolTip(tip);
+        return b;
+    };
+    auto* upload =
+        tool(tr("Upload…"), tr("Upload files into this folder (or drop them on the list)"));
+    auto* folder = tool(tr("New Folder…"),
+                        tr("Open a new key prefix; it exists once something is uploaded into it"));
+    auto* download = tool(tr("Download…"), tr("Download the selected objects into a folder"));
+    auto* remove = tool(tr("Delete"), tr("Delete the selected objects"));
+    auto* pending = tool(tr("Uploads"), tr("Multipart uploads in progress, to abort"));
+    // Actions on one row, where the folder is on another: a deep path must not widen the
+    // window past a laptop's screen.
+    auto* crumbs = new QHBoxLayout;
+    crumbs->addLayout(m_crumbs);
+    crumbs->addStretch(1);
     auto* bar = new QHBoxLayout;
-    bar->addLayout(m_crumbs);
-    bar->addStretch(1);
-    bar->addWidget(m_flat);
     for (auto* b : {upload, folder, download, remove, pending})
         bar->addWidget(b);
+    bar->addStretch(1);
+    bar->addWidget(m_flat);
     auto* right = new QWidget(this);
     auto* rightLayout = new QVBoxLayout(right);
     rightLayout->setContentsMargins(0, 0, 0, 0);
@@ -112,6 +128,7 @@ R2Browser::R2Browser(std::shared_ptr<R2Reader> reader, const QString& title, QWi
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
+    layout->addLayout(crumbs);
     layout->addWidget(split, 1);
     layout->addLayout(transfers);
 
@@ -143,7 +160,7 @@ R2Browser::R2Browser(std::shared_ptr<R2Reader> reader, const QString& title, QWi
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &R2Browser::showObject);
     connect(m_flat, &QCheckBox::toggled, m_model, &R2ObjectsModel::setFlat);
-    connect(upload, &QPushButton::clicked, this, [this] {
+    connect(upload, &QToolButton::clicked, this, [this] {
         const QStringList files =
             QFileDialog::getOpenFileNames(this, tr("Upload to %1").arg(windowTitle()));
         if (files.isEmpty()) return;
@@ -164,18 +181,18 @@ R2Browser::R2Browser(std::shared_ptr<R2Reader> reader, const QString& title, QWi
         if (ask.exec() != QDialog::Accepted) return;
         uploadFiles(files, type->text().toUtf8(), custom->text().toUtf8());
     });
-    connect(folder, &QPushButton::clicked, this, [this] {
+    connect(folder, &QToolButton::clicked, this, [this] {
         // R2 has no folders: one is a key prefix, here until something is uploaded into it.
         const QString name = QInputDialog::getText(this, tr("New folder"), tr("Folder name:"));
         if (!name.trimmed().isEmpty())
             enterFolder(m_model->prefix() + name.trimmed().toUtf8() + '/');
     });
-    connect(download, &QPushButton::clicked, this, [this] {
+    connect(download, &QToolButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Download into"));
         if (!dir.isEmpty()) downloadSelected(dir);
     });
-    connect(remove, &QPushButton::clicked, this, [this] { deleteSelected(true); });
-    connect(pending, &QPushButton::clicked, this, &R2Browser::showPendingUploads);
+    connect(remove, &QToolButton::clicked, this, [this] { deleteSelected(true); });
+    connect(pending, &QToolButton::clicked, this, &R2Browser::showPendingUploads);
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         m_queue.clear();
         m_transfer->cancel();

@@ -83,6 +83,8 @@ SqlConsole::SqlConsole(const QString& path, QWidget* parent, bool readOnly)
     m_summary->header()->setSectionResizeMode(1, QHeaderView::Stretch);
     m_results->addTab(m_summary, tr("Summary"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long message is cut, not obeyed: the window must never grow past the screen for it.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setObjectName(QStringLiteral("sqlStatus"));
 
     const auto button = [this](const QString& text, const QString& tip, auto slot) {
