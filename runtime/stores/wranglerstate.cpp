@@ -14,6 +14,8 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+
 namespace kiln {
 
 namespace {
@@ -207,50 +209,48 @@ std::expected<WranglerState::Imported, QString> WranglerState::import(const Proj
     if (!exists()) return std::unexpected(QStringLiteral("%1: no wrangler state here").arg(m_dir));
     Imported result;
     for (const StoreLocation& store : locations(project)) {
+        // Per kind: where Kiln keeps it, how to tell it holds data, how to clear it, how to
+        // fill it, and what its count is of.
+        QString to, probe, unit;
+        const char* countSql = nullptr;
+        std::function<std::expected<int, QString>()> fill;
+        if (store.kind == StoreKind::Kv) {
+            to = probe = into.kvFile(store.id);
+            countSql = "SELECT count(*) FROM kv";
+            unit = QStringLiteral("keys");
+            fill = [&] { return importKv(*this, store.id, to, now); };
+        } else if (store.kind == StoreKind::D1) {
+            to = probe = into.d1File(store.id);
+            countSql = "SELECT count(*) FROM sqlite_schema WHERE type = 'table'";
+            unit = QStringLiteral("tables");
+            fill = [&] { return importD1(store.path, to); };
+        } else {
+            to = into.r2Dir(store.id);
+            probe = to + QStringLiteral("/index.sqlite");
+            countSql = "SELECT count(*) FROM objects";
+            unit = QStringLiteral("objects");
+            fill = [&] { return importR2(*this, store.id, to); };
+        }
         const QString label =
             QStringLiteral("%1 %2").arg(store.kind == StoreKind::Kv   ? QStringLiteral("KV")
                                         : store.kind == StoreKind::D1 ? QStringLiteral("D1")
                                                                       : QStringLiteral("R2"),
                                         store.binding);
-        if (store.kind == StoreKind::Kv) {
-            const QString to = into.kvFile(store.id);
-            if (kilnHasData(to, "SELECT count(*) FROM kv")) {
-                if (!replace) {
-                    result.skipped << label;
-                    continue;
-                }
-                for (const char* suffix : {"", "-wal", "-shm"})
-                    QFile::remove(to + QLatin1String(suffix));
+        if (kilnHasData(probe, countSql)) {
+            if (!replace) {
+                result.skipped << label;
+                continue;
             }
-            auto n = importKv(*this, store.id, to, now);
-            if (!n) return std::unexpected(QStringLiteral("%1: %2").arg(label, n.error()));
-            result.done << QStringLiteral("%1: %2 keys").arg(label).arg(*n);
-        } else if (store.kind == StoreKind::D1) {
-            const QString to = into.d1File(store.id);
-            if (kilnHasData(to, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'")) {
-                if (!replace) {
-                    result.skipped << label;
-                    continue;
-                }
-                for (const char* suffix : {"", "-wal", "-shm"})
-                    QFile::remove(to + QLatin1String(suffix));
-            }
-            auto n = importD1(store.path, to);
-            if (!n) return std::unexpected(QStringLiteral("%1: %2").arg(label, n.error()));
-            result.done << QStringLiteral("%1: %2 tables").arg(label).arg(*n);
-        } else {
-            const QString to = into.r2Dir(store.id);
-            if (kilnHasData(to + QStringLiteral("/index.sqlite"), "SELECT count(*) FROM objects")) {
-                if (!replace) {
-                    result.skipped << label;
-                    continue;
-                }
+            if (store.kind == StoreKind::R2) {
                 QDir(to).removeRecursively();
+            } else {
+                for (const char* suffix : {"", "-wal", "-shm"})
+                    QFile::remove(to + QLatin1String(suffix));
             }
-            auto n = importR2(*this, store.id, to);
-            if (!n) return std::unexpected(QStringLiteral("%1: %2").arg(label, n.error()));
-            result.done << QStringLiteral("%1: %2 objects").arg(label).arg(*n);
         }
+        auto n = fill();
+        if (!n) return std::unexpected(QStringLiteral("%1: %2").arg(label, n.error()));
+        result.done << QStringLiteral("%1: %2 %3").arg(label).arg(*n).arg(unit);
     }
     return result;
 }
