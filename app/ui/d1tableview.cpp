@@ -2,6 +2,7 @@
 
 #include "sizetext.h"
 
+#include "compactrows.h"
 #include "d1tablemodel.h"
 #include "filterheader.h"
 #include "valueview.h"
@@ -46,8 +47,7 @@ D1TableView::D1TableView(const QString& path, const QString& table, QWidget* par
     m_view->setModel(m_model);
     m_header->setSortIndicator(-1, Qt::AscendingOrder); // rowid order until a header click
     m_view->setSelectionBehavior(QAbstractItemView::SelectItems);
-    m_view->setWordWrap(false);
-    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    compactRows(m_view);
     m_view->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                             QAbstractItemView::AnyKeyPressed);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);

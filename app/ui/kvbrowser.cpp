@@ -1,5 +1,6 @@
 #include "kvbrowser.h"
 
+#include "compactrows.h"
 #include "kvkeysmodel.h"
 #include "stores/kvreader.h"
 #include "valueview.h"
@@ -47,15 +48,10 @@ KvBrowser::KvBrowser(std::shared_ptr<KvReader> reader, const QString& title, QWi
     for (auto* edit : {m_prefix, m_search})
         edit->setClearButtonEnabled(true);
     m_view->setModel(m_model);
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_view->verticalHeader()->hide();
-    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setStretchLastSection(true);
+    compactRows(m_view, true);
     m_view->setColumnWidth(KvKeysModel::KeyColumn, 200);
     m_view->setColumnWidth(KvKeysModel::SizeColumn, 70);
     m_view->setColumnWidth(KvKeysModel::ExpirationColumn, 150);
-    m_view->setWordWrap(false);
     m_key->setPlaceholderText(tr("Key"));
     m_key->setObjectName(QStringLiteral("kvKey"));
     m_expiration->setCalendarPopup(true);

@@ -2,6 +2,7 @@
 
 #include "sizetext.h"
 
+#include "compactrows.h"
 #include "r2objectsmodel.h"
 #include "r2transfer.h"
 #include "storeloader.h"
@@ -66,14 +67,9 @@ R2Browser::R2Browser(std::shared_ptr<R2Reader> reader, const QString& title, QWi
     setWindowTitle(title);
     setAcceptDrops(true);
     m_view->setModel(m_model);
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_view->verticalHeader()->hide();
-    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setStretchLastSection(true);
+    compactRows(m_view, true);
     m_view->setColumnWidth(R2ObjectsModel::NameColumn, 220);
     m_view->setColumnWidth(R2ObjectsModel::UploadedColumn, 140);
-    m_view->setWordWrap(false);
     m_details->setReadOnly(true);
     m_details->setMaximumHeight(120);
     m_details->setFont(QFont(QStringLiteral("monospace")));

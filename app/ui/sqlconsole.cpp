@@ -1,5 +1,6 @@
 #include "sqlconsole.h"
 
+#include "compactrows.h"
 #include "d1resultmodel.h"
 #include "editor/codeeditor.h"
 #include "storeloader.h"
@@ -174,14 +175,17 @@ void SqlConsole::runCurrent() {
         m_editor->getSelection(&line, &index, &toLine, &toIndex);
         return run(m_editor->selectedText(), characterAt(m_editor, line, index));
     }
-    const QString text = m_editor->text();
-    const auto statements = SqlScript::split(text);
+    if (const auto s = statementAtCursor())
+        run(m_editor->text().mid(s->start, s->end - s->start), s->start);
+}
+
+std::optional<SqlScript::Statement> SqlConsole::statementAtCursor() const {
+    const auto statements = SqlScript::split(m_editor->text());
     int line = 0, index = 0;
     m_editor->getCursorPosition(&line, &index);
     const int at = SqlScript::statementAt(statements, characterAt(m_editor, line, index));
-    if (at < 0) return;
-    const auto& s = statements[size_t(at)];
-    run(text.mid(s.start, s.end - s.start), s.start);
+    if (at < 0) return std::nullopt;
+    return statements[size_t(at)];
 }
 
 void SqlConsole::runAll() {
@@ -279,8 +283,7 @@ void SqlConsole::show(const std::vector<Outcome>& outcomes) {
         if (!o.columns.isEmpty()) {
             auto* view = new QTableView(m_results);
             view->setModel(new D1ResultModel(o.columns, o.rows, view));
-            view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
-            view->setWordWrap(false);
+            compactRows(view);
             view->resizeColumnsToContents(); // on the first rows only: cheap, and a good start
             for (int c = 0; c < o.columns.size(); ++c)
                 view->setColumnWidth(c, std::min(view->columnWidth(c), 360));
@@ -312,13 +315,9 @@ void SqlConsole::show(const std::vector<Outcome>& outcomes) {
 }
 
 void SqlConsole::explain() {
-    const QString text = m_editor->text();
-    const auto statements = SqlScript::split(text);
-    int line = 0, index = 0;
-    m_editor->getCursorPosition(&line, &index);
-    const int at = SqlScript::statementAt(statements, characterAt(m_editor, line, index));
-    if (at < 0) return;
-    const QString sql = statements[size_t(at)].sql;
+    const auto statement = statementAtCursor();
+    if (!statement) return;
+    const QString sql = statement->sql;
     const quint64 generation = ++m_generation;
     m_loader->run<std::expected<D1QueryResult, StoreError>>(
         [reader = m_reader, sql] {

@@ -1,8 +1,11 @@
 #pragma once
 
+#include "stores/sqlscript.h"
+
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
 class QLabel;
 class QTabWidget;
@@ -48,6 +51,7 @@ Q_SIGNALS:
 private:
     struct Outcome;
     void run(const QString& text, qsizetype offset);
+    std::optional<SqlScript::Statement> statementAtCursor() const;
     void show(const std::vector<Outcome>& outcomes);
     void remember(const QString& sql);
 
