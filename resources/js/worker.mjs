@@ -6,6 +6,7 @@ import { D1Database } from "./d1database.mjs";
 import { KVNamespace } from "./kvnamespace.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
+import { Engine as WorkflowEngine } from "./workflows.mjs";
 
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
@@ -32,6 +33,7 @@ function writeFiles(FS, files) {
 let pyodide = null;
 let host = null;
 let env = null;
+const workflows = []; // one engine per configured workflow
 
 // Caps the wasm heap: past the limit a grow fails, Emscripten's malloc returns NULL and Python
 // raises MemoryError; the host then replaces this instance, as Cloudflare would.
@@ -153,6 +155,7 @@ export async function boot(config) {
     const paths = [config.importRoot, ...(config.pythonModulesDir ? [config.pythonModulesDir] : [])];
     const sys = pyodide.pyimport("sys");
     for (const p of [...paths].reverse()) sys.path.insert(0, p);
+    pyodide.registerJsModule("_cloudflare_compat_flags", config.compatFlags);
     host = pyodide.pyimport("_kiln_host");
   });
   env = makeEnv(config);
@@ -162,6 +165,7 @@ export async function boot(config) {
     throw fatalText ? new Error(fatalText) : e;
   }
   booted = true;
+  for (const engine of workflows) engine.start(env, () => new ExecutionContext());
   scheduleStdlibCache(compiledStdlib ? null : stdlibKey);
 }
 
@@ -223,6 +227,12 @@ function makeEnv(config) {
   for (const { binding, id } of config.kvNamespaces ?? []) env[binding] = new KVNamespace(ops, id);
   for (const { binding, id } of config.d1Databases ?? []) env[binding] = new D1Database(ops, id);
   for (const { binding, bucket } of config.r2Buckets ?? []) env[binding] = new R2Bucket(ops, bucket);
+  const workflowLog = (level, text) => kilnLog(Level[level], text);
+  for (const decl of config.workflows ?? []) {
+    const engine = new WorkflowEngine(ops, decl, host, workflowLog);
+    workflows.push(engine);
+    env[decl.binding] = engine.binding;
+  }
   return env;
 }
 

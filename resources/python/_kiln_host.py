@@ -3,6 +3,7 @@
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
+    await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
 
 Dispatch follows Cloudflare: a class `Default` (subclass of workers.WorkerEntrypoint) in
 the main module is instantiated for every event as `Default(ctx, env)` and its `fetch` /
@@ -20,7 +21,7 @@ from pyodide.ffi import JsProxy
 
 from workers import _state
 from workers._convert import is_js_instance, is_null, js_type_name
-from workers._entrypoints import Context, Env, WorkerEntrypoint
+from workers._entrypoints import Context, Env, WorkerEntrypoint, WorkflowEntrypoint
 from workers._request import Request
 from workers._response import Response
 
@@ -169,3 +170,23 @@ async def handle_scheduled(js_controller, js_env, js_ctx):
     finally:
         _state.current_ctx.reset(token)
     return None
+
+
+async def run_workflow(class_name, js_event, js_step, js_env, js_ctx):
+    """Run one workflow instance: `class_name(ctx, env).run(event, step)` from the main
+    module (the config's `class_name`); returns run()'s result converted for JS."""
+    ctx, token = _enter(js_env, js_ctx)
+    try:
+        cls = getattr(_module(), class_name, None)
+        if not (inspect.isclass(cls) and issubclass(cls, WorkflowEntrypoint)):
+            what = "is not defined" if cls is None else "is not a subclass of workers.WorkflowEntrypoint"
+            raise RuntimeError(
+                f"Workflow class '{class_name}' {what} in the main module '{_main_name}' (the "
+                "config's workflows[].class_name names it)")
+        instance = cls(ctx, Env(js_env))
+        try:
+            return await instance.run(js_event, js_step)
+        except BaseException as error:
+            raise error.with_traceback(_user_frames(error.__traceback__))
+    finally:
+        _state.current_ctx.reset(token)

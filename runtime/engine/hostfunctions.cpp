@@ -228,12 +228,17 @@ void opTimerStart(Args args) {
     double ms = args[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
     if (!(ms >= 0) || ms > 2147483647.0) ms = 0;
     const bool repeat = args[2]->BooleanValue(isolate);
+    // Detached (the engine's own work, such as a workflow run begun by a request): the callback
+    // runs outside the request that armed it, so that request's end cancels none of its I/O.
+    const bool detached = args[3]->BooleanValue(isolate);
     auto& state = timerState(isolate);
     const int id = state.nextId++;
     auto context = isolate->GetCurrentContext();
     state.timers.emplace(
         id, Timer{0, v8::Global<v8::Function>(isolate, args[1].As<v8::Function>()),
-                  v8::Global<v8::Value>(isolate, context->GetContinuationPreservedEmbedderData())});
+                  v8::Global<v8::Value>(
+                      isolate, detached ? v8::Local<v8::Value>(v8::Undefined(isolate))
+                                        : context->GetContinuationPreservedEmbedderData())});
     armTimer(&runtimeOf(args), id, ms, repeat);
     args.GetReturnValue().Set(id);
 }

@@ -2,6 +2,7 @@
 
 #include "engine/internal/prelude.h"
 #include "engine/sharedir.h"
+#include "project/compatibility.h"
 #include "server/httpexchange.h"
 
 #include <QDirIterator>
@@ -88,7 +89,7 @@ WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
                  kJsHeapLimitBytes,
                  [this] { m_hooks.died(QStringLiteral("Worker exceeded its memory limit")); }})
     , m_bindings(
-          makeHostBindings({m_async, options.persistDir, sinks.storeChanged,
+          makeHostBindings({m_async, options.persistDir, sinks.storeChanged, sinks.workflowActivity,
                             [this](const JsScope& scope) { return requestCancel(scope); }})) {}
 
 std::shared_ptr<const std::atomic<bool>> WorkerInstance::requestCancel(const JsScope& scope) const {
@@ -149,6 +150,11 @@ QJsonObject WorkerInstance::bootConfig() const {
     for (const auto& bucket : project.r2Buckets)
         r2Buckets.append(QJsonObject{{QStringLiteral("binding"), bucket.binding},
                                      {QStringLiteral("bucket"), bucket.bucketName}});
+    QJsonArray workflows;
+    for (const auto& wf : project.workflows)
+        workflows.append(QJsonObject{{QStringLiteral("binding"), wf.binding},
+                                     {QStringLiteral("name"), wf.name},
+                                     {QStringLiteral("className"), wf.className}});
     return QJsonObject{
         {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
         {QStringLiteral("sdkFiles"), sdkFiles},
@@ -160,6 +166,15 @@ QJsonObject WorkerInstance::bootConfig() const {
         {QStringLiteral("kvNamespaces"), kvNamespaces},
         {QStringLiteral("d1Databases"), d1Databases},
         {QStringLiteral("r2Buckets"), r2Buckets},
+        {QStringLiteral("workflows"), workflows},
+        // What workerd's `_cloudflare_compat_flags` module answers for the flags the Python
+        // SDK reads; the date implies them as it does on Cloudflare.
+        {QStringLiteral("compatFlags"),
+         QJsonObject{
+             {QStringLiteral("python_workflows_implicit_dependencies"),
+              compatibilityFlagEnabled(QStringLiteral("python_workflows_implicit_dependencies"),
+                                       QDate::fromString(project.compatibilityDate, Qt::ISODate),
+                                       project.compatibilityFlags)}}},
         {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
     };
 }

@@ -3,6 +3,7 @@
 #include "project/projectconfig.h"
 #include "protocol/loglevel.h"
 #include "stores/storekind.h"
+#include "stores/workflowtypes.h"
 
 #include <QString>
 
@@ -30,6 +31,8 @@ struct WorkerSinks {
     // `keyOrTable` the KV/R2 key written or deleted, or the D1 table whose rows changed
     // (empty when not known).
     std::function<void(StoreKind kind, const QString& id, const QString& keyOrTable)> storeChanged;
+    // A workflow instance or step moved (engine thread).
+    std::function<void(const WorkflowActivity&)> workflowActivity;
 };
 
 } // namespace kiln

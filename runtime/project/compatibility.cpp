@@ -27,6 +27,9 @@ struct ImpliedFlag {
 constexpr std::array kImplied{
     ImpliedFlag{"python_workers_20250116", "2025-09-29"},
     ImpliedFlag{"python_workers_314", "2026-09-08"},
+    // compatibility-date.capnp: pythonWorkflowsImplicitDeps, impliedByAfterDate
+    // (pythonWorkers, 2026-02-25): step dependencies named by parameters, no `depends=`.
+    ImpliedFlag{"python_workflows_implicit_dependencies", "2026-02-25"},
 };
 
 struct ReleaseRow {

@@ -351,6 +351,30 @@ std::expected<StoreChangedEvent, QString> StoreChangedEvent::fromBody(const QJso
     return e;
 }
 
+// --- workflowActivity ----------------------------------------------------------------------
+
+QJsonObject WorkflowActivityEvent::toBody() const {
+    return {
+        {QLatin1String("binding"), binding},   {QLatin1String("workflow"), workflow},
+        {QLatin1String("instance"), instance}, {QLatin1String("what"), what},
+        {QLatin1String("step"), step},         {QLatin1String("detail"), detail},
+    };
+}
+
+std::expected<WorkflowActivityEvent, QString>
+WorkflowActivityEvent::fromBody(const QJsonObject& body) {
+    FieldReader r(kName, body);
+    WorkflowActivityEvent e;
+    e.binding = r.string("binding");
+    e.workflow = r.string("workflow");
+    e.instance = r.string("instance");
+    e.what = r.string("what");
+    e.step = r.string("step", FieldReader::Optional);
+    e.detail = r.string("detail", FieldReader::Optional);
+    if (!r.ok()) return r.failure();
+    return e;
+}
+
 // --- error ---------------------------------------------------------------------------------
 
 QJsonObject ErrorEvent::toBody() const {

@@ -138,6 +138,20 @@ struct StoreChangedEvent {
     static std::expected<StoreChangedEvent, QString> fromBody(const QJsonObject& body);
 };
 
+// The workflow engine did something to an instance: a status change, or a step started,
+// finished, is retrying or failed. The timeline refreshes from the store on it.
+struct WorkflowActivityEvent {
+    static constexpr const char* kName = "workflowActivity";
+    QString binding;  // the workflow's binding in the config
+    QString workflow; // the workflow's name (its store)
+    QString instance;
+    QString what;   // "status", "stepStarted", "stepFinished", "stepRetrying", "stepFailed"
+    QString step;   // the step's key, for step activity
+    QString detail; // the status, or a failed attempt's error
+    QJsonObject toBody() const;
+    static std::expected<WorkflowActivityEvent, QString> fromBody(const QJsonObject& body);
+};
+
 // A message the host could not take: malformed frame or JSON, oversized, unknown type.
 struct ErrorEvent {
     static constexpr const char* kName = "error";

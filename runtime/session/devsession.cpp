@@ -77,6 +77,7 @@ struct DevSession::Private {
     void finishReload(bool ok, const ConfigError& error);
     void exchangeFinished(const HttpExchangeRecord& record);
     void storeChanged(StoreKind kind, const QString& id, const QString& keyOrTable);
+    void workflowActivity(const WorkflowActivity& activity);
     void command(const Message& request);
 };
 
@@ -174,6 +175,13 @@ void DevSession::Private::storeChanged(StoreKind kind, const QString& id,
             send(makeEvent(StoreChangedEvent{location.binding, kind, table ? QString() : keyOrTable,
                                              table ? keyOrTable : QString()}));
     }
+}
+
+void DevSession::Private::workflowActivity(const WorkflowActivity& activity) {
+    for (const WorkflowDecl& flow : project.workflows)
+        if (flow.name == activity.workflow)
+            send(makeEvent(WorkflowActivityEvent{flow.binding, activity.workflow, activity.instance,
+                                                 activity.what, activity.step, activity.detail}));
 }
 
 void DevSession::Private::command(const Message& request) {
@@ -291,6 +299,11 @@ std::expected<void, QString> DevSession::start() {
             if (!p->channel) return;
             QMetaObject::invokeMethod(
                 this, [p, kind, id, key] { p->storeChanged(kind, id, key); }, Qt::QueuedConnection);
+        },
+        [this, p](const WorkflowActivity& activity) {
+            if (!p->channel) return;
+            QMetaObject::invokeMethod(
+                this, [p, activity] { p->workflowActivity(activity); }, Qt::QueuedConnection);
         },
     });
     connect(d->worker.get(), &Worker::ready, this,

@@ -60,6 +60,9 @@ std::vector<StoreLocation> StateLayout::locations(const ProjectConfig& project) 
                        r2Dir(bucket.bucketName),
                        false,
                        {}});
+    for (const auto& flow : project.workflows)
+        out.push_back(
+            {flow.binding, StoreKind::Workflow, flow.name, workflowFile(flow.name), false, {}});
     return out;
 }
 

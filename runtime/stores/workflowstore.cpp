@@ -15,7 +15,7 @@ constexpr char kCreate[] =
     "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE,"
     " params TEXT NOT NULL, status TEXT NOT NULL, output TEXT, error_name TEXT, error_message TEXT,"
     " created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
-    " ended_ms INTEGER NOT NULL DEFAULT 0, wake_ms INTEGER);"
+    " ended_ms INTEGER NOT NULL DEFAULT 0, wake_ms INTEGER, run INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE IF NOT EXISTS steps (instance_id TEXT NOT NULL, key TEXT NOT NULL,"
     " name TEXT NOT NULL, count INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
     " output TEXT, error_name TEXT, error_message TEXT, config TEXT, started_ms INTEGER NOT NULL,"
@@ -31,7 +31,7 @@ constexpr char kCreate[] =
     "CREATE INDEX IF NOT EXISTS events_waiting ON events (instance_id, type, consumed_by);";
 
 constexpr char kInstanceColumns[] = "id, params, status, output, error_name, error_message, "
-                                    "created_ms, started_ms, ended_ms, wake_ms, seq";
+                                    "created_ms, started_ms, ended_ms, wake_ms, seq, run";
 
 WorkflowInstance instanceFrom(const SqlStatement& q) {
     WorkflowInstance i;
@@ -46,6 +46,7 @@ WorkflowInstance instanceFrom(const SqlStatement& q) {
     i.endedMs = q.integer(8);
     i.wakeMs = q.isNull(9) ? std::nullopt : std::optional<qint64>(q.integer(9));
     i.seq = q.integer(10);
+    i.run = q.integer(11);
     return i;
 }
 
@@ -186,13 +187,27 @@ std::expected<std::vector<WorkflowInstance>, QString> WorkflowStore::unfinished(
     return all;
 }
 
-std::expected<void, WorkflowError> WorkflowStore::setStatus(const QString& id,
-                                                            WorkflowStatus status, qint64 nowMs,
-                                                            const QByteArray& output,
-                                                            const QString& errorName,
-                                                            const QString& errorMessage) {
+std::expected<bool, WorkflowError>
+WorkflowStore::setStatus(const QString& id, WorkflowStatus status, qint64 nowMs,
+                         const QByteArray& output, const QString& errorName,
+                         const QString& errorMessage, std::optional<qint64> run) {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(storeError(r.error()));
+    auto found = find(id);
+    if (!found) return std::unexpected(storeError(found.error()));
+    if (!*found)
+        return std::unexpected(WorkflowError{QStringLiteral("instance.not_found"),
+                                             QStringLiteral("Instance not found")});
+    if (run && (*found)->run != *run) return false; // a restart or a resume began another run
+    if (auto r = write(id, status, nowMs, output, errorName, errorMessage); !r)
+        return std::unexpected(storeError(r.error()));
+    return true;
+}
+
+std::expected<void, QString> WorkflowStore::write(const QString& id, WorkflowStatus status,
+                                                  qint64 nowMs, const QByteArray& output,
+                                                  const QString& errorName,
+                                                  const QString& errorMessage) {
     const bool finished = workflowStatusFinished(status);
     SqlStatement q(
         m_db,
@@ -210,10 +225,7 @@ std::expected<void, WorkflowError> WorkflowStore::setStatus(const QString& id,
     q.bind(5, output.isNull() ? SqlValue() : SqlValue(QString::fromUtf8(output)));
     q.bind(6, errorName.isEmpty() ? SqlValue() : SqlValue(errorName));
     q.bind(7, errorMessage.isEmpty() ? SqlValue() : SqlValue(errorMessage));
-    if (auto r = q.step(); !r) return std::unexpected(storeError(r.error()));
-    if (sqlite3_changes(m_db.handle()) == 0)
-        return std::unexpected(WorkflowError{QStringLiteral("instance.not_found"),
-                                             QStringLiteral("Instance not found")});
+    if (auto r = q.step(); !r) return std::unexpected(r.error());
     return {};
 }
 
@@ -297,6 +309,11 @@ std::expected<std::optional<WorkflowStep>, QString> WorkflowStore::step(const QS
                                                                         const QString& key) {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
+    return findStep(instanceId, key);
+}
+
+std::expected<std::optional<WorkflowStep>, QString>
+WorkflowStore::findStep(const QString& instanceId, const QString& key) {
     SqlStatement q(m_db, (QByteArray("SELECT ") + kStepColumns +
                           " FROM steps WHERE instance_id = ?1 AND key = ?2")
                              .constData());
@@ -449,6 +466,12 @@ std::expected<void, QString> WorkflowStore::forgetSteps(const QString& instanceI
     if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlTransaction tx(m_db);
     if (auto r = tx.begin(); !r) return std::unexpected(r.error());
+    if (auto r = forget(instanceId, fromKey); !r) return r;
+    return tx.commit();
+}
+
+std::expected<void, QString> WorkflowStore::forget(const QString& instanceId,
+                                                   const QString& fromKey) {
     // The steps at or after `fromKey` in the run's order (all of them without one).
     const char* chosen = "SELECT key FROM steps WHERE instance_id = ?1 AND (?2 IS NULL OR ord >="
                          " (SELECT ord FROM steps WHERE instance_id = ?1 AND key = ?2))";
@@ -464,7 +487,7 @@ std::expected<void, QString> WorkflowStore::forgetSteps(const QString& instanceI
         q.bind(2, fromKey.isEmpty() ? SqlValue() : SqlValue(fromKey));
         if (auto r = q.step(); !r) return std::unexpected(r.error());
     }
-    return tx.commit();
+    return {};
 }
 
 std::expected<qint64, WorkflowError> WorkflowStore::sendEvent(const QString& instanceId,

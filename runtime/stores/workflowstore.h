@@ -40,11 +40,29 @@ public:
     std::expected<std::optional<WorkflowInstance>, QString> instance(const QString& id);
     // Newest first.
     std::expected<std::vector<WorkflowInstance>, QString> instances();
-    // The status and, when it ends, the output or error; started/ended times follow it.
-    std::expected<void, WorkflowError> setStatus(const QString& id, WorkflowStatus status,
+    // The status and, when it ends, the output or error; started/ended times follow it. With
+    // `run`, only while that run is the instance's current one (false: it is not).
+    std::expected<bool, WorkflowError> setStatus(const QString& id, WorkflowStatus status,
                                                  qint64 nowMs, const QByteArray& output = {},
                                                  const QString& errorName = {},
-                                                 const QString& errorMessage = {});
+                                                 const QString& errorMessage = {},
+                                                 std::optional<qint64> run = {});
+    // A person's pause, resume, terminate or restart (binding, CLI or studio), with
+    // Cloudflare's transitions: pause makes a running instance waitingForPause (the engine
+    // pauses it at the next step boundary) and a waiting one paused; resume makes it queued
+    // again; terminate refuses a finished instance; restart forgets the steps from
+    // `restartFromKey` (all without one). Resume and restart begin a new run. Returns the
+    // status it leaves.
+    std::expected<WorkflowStatus, WorkflowError> control(const QString& id, WorkflowAction action,
+                                                         qint64 nowMs,
+                                                         const QString& restartFromKey = {});
+    // Deletes an instance with its steps and events.
+    std::expected<void, WorkflowError> remove(const QString& id);
+    // Changes when another connection (a CLI, the studio, another process) commits.
+    std::expected<qint64, QString> dataVersion();
+    // Attempts a killed process left open are closed as interrupted: they ran, but did not
+    // fail, so they do not count against the step's retries. Returns how many.
+    std::expected<int, QString> closeInterrupted(const QString& id, qint64 nowMs);
     std::expected<void, QString> setWake(const QString& id, std::optional<qint64> wakeMs);
     // Instances not finished, for the engine to resume at start.
     std::expected<std::vector<WorkflowInstance>, QString> unfinished();
@@ -87,6 +105,12 @@ public:
 
 private:
     std::expected<void, QString> ready();
+    std::expected<void, QString> write(const QString& id, WorkflowStatus status, qint64 nowMs,
+                                       const QByteArray& output, const QString& errorName,
+                                       const QString& errorMessage);
+    std::expected<void, QString> forget(const QString& instanceId, const QString& fromKey);
+    std::expected<std::optional<WorkflowStep>, QString> findStep(const QString& instanceId,
+                                                                 const QString& key);
     std::expected<std::optional<WorkflowInstance>, QString> find(const QString& id);
     std::expected<WorkflowInstance, WorkflowError> insert(const QString& id,
                                                           const QByteArray& params, qint64 nowMs);

@@ -40,7 +40,14 @@ struct WorkflowInstance {
     qint64 createdMs = 0, startedMs = 0, endedMs = 0;
     std::optional<qint64> wakeMs; // when a sleeping, waiting or retrying instance goes on
     qint64 seq = 0;               // creation order ("latest" is the highest)
+    qint64 run = 1; // which run of the instance is current: resume and restart begin another
 };
+
+// What a person can do to an instance.
+enum class WorkflowAction { Pause, Resume, Terminate, Restart };
+
+// An interrupted attempt's error name: the process running it died (kill -9, a crash).
+inline constexpr char kWorkflowInterrupted[] = "Interrupted";
 
 enum class WorkflowStepKind { Do, Sleep, WaitForEvent };
 QString workflowStepKindName(WorkflowStepKind kind); // "do", "sleep", "waitForEvent"
@@ -77,6 +84,14 @@ struct WorkflowEvent {
     QByteArray payload; // JSON text
     qint64 receivedMs = 0;
     QString consumedBy; // the waitForEvent step's key; empty while unclaimed
+};
+
+// Something the engine did to an instance, for the studio's live timeline and the log.
+struct WorkflowActivity {
+    QString workflow, instance;
+    QString what;   // "status", "stepStarted", "stepFinished", "stepRetrying", "stepFailed"
+    QString step;   // the step's key, for step activity
+    QString detail; // the status name, or the error of a failed attempt
 };
 
 } // namespace kiln

@@ -189,6 +189,8 @@ QString WranglerState::r2Blobs(const QString& bucketName) const {
 std::vector<StoreLocation> WranglerState::locations(const ProjectConfig& project) const {
     std::vector<StoreLocation> out;
     for (const StoreLocation& kiln : StateLayout(m_dir).locations(project)) {
+        // Miniflare keeps workflow instances in a Durable Object Kiln does not read.
+        if (kiln.kind == StoreKind::Workflow) continue;
         StoreLocation here = kiln;
         here.wrangler = true;
         here.path = kiln.kind == StoreKind::Kv   ? kvFile(kiln.id)

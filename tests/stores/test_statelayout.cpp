@@ -90,7 +90,7 @@ void TestStateLayout::locations() {
     project.workflows = {{QStringLiteral("flow"), QStringLiteral("FLOW"), QStringLiteral("Flow")}};
     const StateLayout layout = StateLayout::forProject(project);
     const auto all = layout.locations(project);
-    QCOMPARE(all.size(), size_t(4));
+    QCOMPARE(all.size(), size_t(5));
     const QString root = QStringLiteral("/proj/.kiln/state");
     QCOMPARE(all[0].binding, QStringLiteral("CACHE"));
     QVERIFY(all[0].kind == StoreKind::Kv);
@@ -106,6 +106,10 @@ void TestStateLayout::locations() {
     QVERIFY(all[3].kind == StoreKind::R2);
     QCOMPARE(all[3].id, QStringLiteral("files-bucket")); // bucket_name, not the binding
     QCOMPARE(all[3].path, root + QStringLiteral("/r2/files-bucket"));
+    QCOMPARE(all[4].binding, QStringLiteral("FLOW"));
+    QVERIFY(all[4].kind == StoreKind::Workflow);
+    QCOMPARE(all[4].id, QStringLiteral("flow")); // the workflow's name, not its binding
+    QCOMPARE(all[4].path, root + QStringLiteral("/workflows/flow.sqlite"));
     // Each location is the path the accessors give.
     QCOMPARE(all[0].path, layout.kvFile(all[0].id));
     QCOMPARE(all[2].path, layout.d1File(all[2].id));

@@ -566,6 +566,23 @@ void TestProtocol::eventsRoundTrip() {
         QCOMPARE(b->table, e.table);
     }
     {
+        WorkflowActivityEvent e{.binding = QStringLiteral("ORDERS"),
+                                .workflow = QStringLiteral("orders"),
+                                .instance = QStringLiteral("A17"),
+                                .what = QStringLiteral("stepRetrying"),
+                                .step = QStringLiteral("do:1:charge"),
+                                .detail = QStringLiteral("RuntimeError: card declined")};
+        const auto b = eventRoundTrip(e);
+        CHECK_OK(b);
+        QCOMPARE(b->binding, e.binding);
+        QCOMPARE(b->workflow, e.workflow);
+        QCOMPARE(b->instance, e.instance);
+        QCOMPARE(b->what, e.what);
+        QCOMPARE(b->step, e.step);
+        QCOMPARE(b->detail, e.detail);
+        QVERIFY(!WorkflowActivityEvent::fromBody(QJsonObject{{"binding", "X"}}).has_value());
+    }
+    {
         ErrorEvent e{.message = QStringLiteral("frame header has no Content-Length; skipped")};
         const auto b = eventRoundTrip(e);
         CHECK_OK(b);
@@ -575,6 +592,7 @@ void TestProtocol::eventsRoundTrip() {
     QCOMPARE(makeEvent(ReloadFinishedEvent{}).name, QStringLiteral("reloadFinished"));
     QCOMPARE(makeEvent(StoreChangedEvent{}).name, QStringLiteral("storeChanged"));
     QCOMPARE(makeEvent(BootPhaseEvent{}).name, QStringLiteral("bootPhase"));
+    QCOMPARE(makeEvent(WorkflowActivityEvent{}).name, QStringLiteral("workflowActivity"));
     // Field names on the wire are the members' names.
     const QJsonObject body = RequestFinishedEvent{}.toBody();
     QCOMPARE(body.keys(), (QStringList{"bytesIn", "bytesOut", "cancelled", "handlerMs", "id",
@@ -726,6 +744,8 @@ void TestProtocol::missingAndMistypedFields() {
         check(BootPhaseEvent::fromBody(o));
     else if (name == QLatin1String("storeChanged"))
         check(StoreChangedEvent::fromBody(o));
+    else if (name == QLatin1String("workflowActivity"))
+        check(WorkflowActivityEvent::fromBody(o));
     else if (name == QLatin1String("error"))
         check(ErrorEvent::fromBody(o));
     else if (name == QLatin1String("initialize"))

@@ -114,7 +114,7 @@ class PendingResult:
 # Binding wrappers made so far, by the JS object's identity. A binding lives as long as the
 # isolate and its wrapper keeps what it looked up once (the host ops, D1's SQL ids), so
 # `self.env.DB` in every request hands back the same wrapper instead of building it again.
-_BINDINGS = ("D1Database", "KVNamespace", "R2Bucket")
+_BINDINGS = ("D1Database", "KVNamespace", "R2Bucket", "WorkflowImpl")
 _binding_wrappers = {}
 
 
@@ -126,6 +126,8 @@ def _binding_wrapper(obj, name):
         from ._d1 import D1Database as wrapper_type
     elif name == "KVNamespace":
         from ._kv import KVNamespace as wrapper_type
+    elif name == "WorkflowImpl":
+        from ._workflow import Workflow as wrapper_type
     else:
         from ._r2 import R2Bucket as wrapper_type
     wrapper = wrapper_type(obj)
@@ -160,6 +162,9 @@ def _wrap_web_object(obj, name):
     if name == "R2ObjectBody":
         from ._r2 import R2ObjectBody
         return R2ObjectBody(obj)
+    if name == "WorkflowInstance":
+        from ._workflow import WorkflowInstance
+        return WorkflowInstance(obj)
     return _NOT_SET
 
 

@@ -1,9 +1,9 @@
 """Python Workflows: NonRetryableError and the `step` object a WorkflowEntrypoint's
 `run(self, event, step)` receives.
 
-`@step.do(name=None, *, concurrent=False, config=None)` declares a step; its parameters
-name earlier steps whose results are injected (a `ctx` parameter receives the step
-context). Calling the decorated function runs the step once and returns its result.
+`@step.do(...)` declares a step (see WorkflowStep.do for its two signatures); its
+dependencies' results are passed to it, and a `ctx` parameter receives the step context.
+Calling the decorated function runs the step and returns its result.
 """
 
 import asyncio
@@ -33,8 +33,24 @@ def _from_js_error(exc):
 _CTX = object()
 
 
+def _implicit_dependencies():
+    """workerd's compatibility flag (implied by a compatibility_date of 2026-02-25 or later)."""
+    try:
+        import _cloudflare_compat_flags
+    except ImportError:  # outside Kiln's worker (a unit test importing the SDK)
+        return True
+    return bool(getattr(_cloudflare_compat_flags, "python_workflows_implicit_dependencies", False))
+
+
 class WorkflowStep:
-    """Python wrapper of the JS WorkflowStep."""
+    """Python wrapper of the JS WorkflowStep.
+
+    `do` has Cloudflare's two signatures, chosen as workerd chooses them: with the
+    python_workflows_implicit_dependencies flag (the default from compatibility_date
+    2026-02-25), `do(name=None, *, concurrent=False, config=None)` and dependencies named by
+    the step function's parameters; without it, `do(name, depends=None, concurrent=False,
+    config=None)` and dependencies listed in `depends`, matched to the non-ctx parameters.
+    """
 
     def __new__(cls, js_step):
         if isinstance(js_step, cls):
@@ -48,15 +64,31 @@ class WorkflowStep:
         self._results = {}
         self._in_flight = {}
         self._steps = {}
+        self._implicit = _implicit_dependencies()
 
     @property
     def js_object(self):
         return self._js_step
 
-    def do(self, name=None, *, concurrent=False, config=None, depends=None):
-        if callable(name) and not isinstance(name, str):  # bare @step.do
-            return self.do()(name)
+    def do(self, *args, **kwargs):
+        if self._implicit:
+            if "depends" in kwargs:
+                raise TypeError(
+                    "step.do() got an unexpected keyword argument 'depends': with the "
+                    "python_workflows_implicit_dependencies flag (implied by a compatibility_date "
+                    "of 2026-02-25 or later) a step names the steps it depends on as its "
+                    "parameters; add the compatibility flag "
+                    "no_python_workflows_implicit_dependencies to keep depends=[...]")
+            return self._do_implicit(*args, **kwargs)
+        return self._do_legacy(*args, **kwargs)
 
+    def _do_implicit(self, name=None, *, concurrent=False, config=None):
+        return self._decorator(name, None, concurrent, config)
+
+    def _do_legacy(self, name, depends=None, concurrent=False, config=None):
+        return self._decorator(name, depends, concurrent, config)
+
+    def _decorator(self, name, depends, concurrent, config):
         def decorator(func):
             step_name = func.__name__ if name is None else name
 
@@ -72,29 +104,31 @@ class WorkflowStep:
             run_step.__name__ = func.__name__
             run_step.__qualname__ = func.__qualname__
             self._steps[step_name] = run_step
-            self._steps.setdefault(func.__name__, run_step)
             return run_step
 
         return decorator
 
     def _dependencies(self, func, depends):
         params = list(inspect.signature(func).parameters.values())
-        if depends is not None:  # the older explicit form: depends=[step_a, step_b]
+        if not self._implicit:
             others = [p for p in params if p.name != "ctx"]
-            if len(others) != len(depends):
+            if depends is None and others:
+                raise TypeError(f"Step has {len(others)} non-ctx parameter(s) but no 'depends' "
+                                "list provided")
+            if depends is not None and len(others) != len(depends):
                 raise TypeError(f"Step declares {len(others)} non-ctx parameter(s) but "
                                 f"'depends' has {len(depends)} item(s)")
-            it = iter(depends)
+            it = iter(depends or ())
             return [_CTX if p.name == "ctx" else next(it) for p in params]
         deps = []
         for p in params:
-            if p.name == "ctx":
-                deps.append(_CTX)
-            elif p.name in self._steps:
+            if p.name in self._steps:
                 deps.append(self._steps[p.name])
+            elif p.name == "ctx":
+                deps.append(_CTX)
             else:
-                raise TypeError(f"Step parameter {p.name!r} does not name an earlier step "
-                                "(or ctx)")
+                raise TypeError(f"Received unexpected parameter {p.name}: a step's parameters "
+                                "name earlier steps (by their step name) or ctx")
         return deps
 
     async def _resolve(self, dep):
@@ -108,10 +142,8 @@ class WorkflowStep:
         return await dep()
 
     async def _run(self, name, config, func, values):
-        if name in self._results:
-            return self._results[name]
-        if name in self._in_flight:
-            return await self._in_flight[name]
+        # Each call is a step of its own, as on Cloudflare: calling a step function twice
+        # runs (or replays) the step's second occurrence. Dependencies reuse a result.
         task = asyncio.ensure_future(self._call_js(name, config, func, values))
         self._in_flight[name] = task
         try:

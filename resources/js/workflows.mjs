@@ -1,0 +1,303 @@
+// Workflows: the binding (`env.X`, workerd's WorkflowImpl and its WorkflowInstance handles)
+// and the engine that runs instances durably. Every step is recorded in the workflow's store
+// (runtime/bindings/workflowbinding.cpp over runtime/stores/workflowstore.cpp) before its body
+// runs and again when it ends; a run is `run()` executed from the top, replaying completed
+// steps from the store, so a restart (or a kill -9) re-runs at most the step in flight.
+// The store is the truth: the CLI and the studio write to it too (pause, terminate, events),
+// and the engine notices their commits through the store's data version.
+import { createStep } from "./workflowstep.mjs";
+
+const ID_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/;
+const POLL_MS = 250;
+const FINISHED = new Set(["complete", "errored", "terminated"]);
+
+export class WorkflowError extends Error {
+  constructor(message, code) {
+    // Cloudflare's engine prefixes the error code: "(instance.already_exists) Workflow ...".
+    super(code ? `(${code}) ${message}` : message);
+    this.name = "WorkflowError";
+    if (code) this.code = code;
+  }
+}
+
+const validId = (id) => typeof id === "string" && id.length <= 100 && ID_PATTERN.test(id);
+
+// Never settles: what a run that was paused, terminated or restarted waits on, so the Python
+// code still holding it goes no further (as Cloudflare's engine parks an aborted run).
+const parked = () => new Promise(() => {});
+
+export class Engine {
+  constructor(ops, decl, host, log) {
+    this.ops = ops;
+    this.name = decl.name;
+    this.className = decl.className;
+    this.host = host;
+    this.log = log; // (level, text)
+    this.handle = ops.wfOpen(decl.name);
+    this.runs = new Map(); // instance id -> the run in flight
+    this.version = null;
+    this.binding = new WorkflowImpl(this);
+  }
+
+  call(op, args = {}) {
+    const reply = JSON.parse(this.ops.wfCall(this.handle, op, JSON.stringify({ now: Date.now(), ...args })));
+    if (reply.error) throw new WorkflowError(reply.error.message, reply.error.code);
+    return reply.ok;
+  }
+
+  // After the main module loaded: resume what a previous process left, then watch the store.
+  start(env, makeCtx) {
+    this.env = env;
+    this.makeCtx = makeCtx;
+    for (const instance of this.call("unfinished")) {
+      if (instance.status === "waitingForPause") this.setStatus(instance.id, instance.run, "paused");
+      else if (instance.status !== "paused") this.execute(instance);
+    }
+    this.version = this.call("dataVersion");
+    setInterval(() => this.poll(), POLL_MS);
+  }
+
+  // Another connection committed (the CLI, the studio): bring runs in line with the store.
+  poll() {
+    let version;
+    try {
+      version = this.call("dataVersion");
+    } catch {
+      return;
+    }
+    if (version === this.version) return;
+    this.version = version;
+    for (const run of [...this.runs.values()]) this.reconcile(run.id);
+    for (const instance of this.call("unfinished"))
+      if (instance.status === "queued" && !this.runs.has(instance.id)) this.launch(instance);
+  }
+
+  // The store's view of one instance against the run in flight (after a control action).
+  reconcile(id) {
+    const instance = this.call("instance", { id });
+    const run = this.runs.get(id);
+    if (run && (!instance || instance.run !== run.gen || instance.status === "terminated" || instance.status === "paused"))
+      this.abort(run);
+    else if (run) {
+      if (instance.status === "waitingForPause" && run.doing === 0) this.pauseNow(run);
+      else run.poke(); // an event may have arrived
+    }
+    if (instance && instance.status === "queued" && !this.runs.has(id)) this.launch(instance);
+  }
+
+  setStatus(id, gen, status, extra = {}) {
+    return this.call("setStatus", { id, run: gen, status, ...extra });
+  }
+
+  abort(run) {
+    run.aborted = true;
+    for (const timer of run.timers) clearTimeout(timer);
+    run.timers.clear();
+    if (this.runs.get(run.id) === run) this.runs.delete(run.id);
+  }
+
+  pauseNow(run) {
+    this.setStatus(run.id, run.gen, "paused");
+    this.abort(run);
+  }
+
+  // Called at each step boundary: parks the run if it was paused, terminated or restarted.
+  checkpoint(run) {
+    if (run.aborted) return parked();
+    const instance = this.call("instance", { id: run.id });
+    if (!instance || instance.run !== run.gen || instance.status === "terminated" || instance.status === "paused") {
+      this.abort(run);
+      return parked();
+    }
+    if (instance.status === "waitingForPause" && run.doing === 0) {
+      this.pauseNow(run);
+      return parked();
+    }
+    return null;
+  }
+
+  // running while a step body runs, waiting while only sleeps and event waits are pending.
+  updateStatus(run) {
+    if (run.aborted) return;
+    const status = run.doing === 0 && run.waits > 0 ? "waiting" : "running";
+    if (status === run.status) return;
+    const instance = this.call("instance", { id: run.id });
+    if (instance?.status === "waitingForPause") {
+      if (status === "waiting") this.pauseNow(run);
+      return;
+    }
+    run.status = status;
+    this.setStatus(run.id, run.gen, status);
+  }
+
+  // Begins a run from a timer of the engine's own: a run started by a request must not live
+  // inside that request (its end would cancel the run's I/O).
+  launch(instance) {
+    if (this.runs.has(instance.id)) return;
+    this.ops.timerStart(0, () => {
+      if (!this.runs.has(instance.id)) this.execute(instance);
+    }, false, true);
+  }
+
+  async execute(instance) {
+    const run = {
+      id: instance.id, gen: instance.run, aborted: false, status: null, doing: 0, waits: 0,
+      counts: new Map(), timers: new Set(), pokes: new Set(),
+      poke() { for (const fn of [...this.pokes]) fn(); },
+    };
+    this.runs.set(run.id, run);
+    this.call("closeInterrupted", { id: run.id });
+    run.status = "running";
+    if (!this.setStatus(run.id, run.gen, "running")) return this.abort(run);
+    const event = {
+      payload: instance.params,
+      timestamp: new Date(instance.created),
+      instanceId: instance.id,
+      workflowName: this.name,
+    };
+    let output;
+    try {
+      output = await this.host.run_workflow(this.className, event, createStep(this, run), this.env, this.makeCtx());
+    } catch (e) {
+      if (run.aborted) return;
+      this.abort(run);
+      const { name, message, text } = describeError(e);
+      this.log("error", `Workflow ${this.name} instance ${run.id} failed:\n${text}`);
+      this.setStatus(run.id, run.gen, "errored", { error: { name, message } });
+      return;
+    }
+    if (run.aborted) return;
+    this.abort(run);
+    let json;
+    try {
+      json = serialize(output);
+    } catch {
+      const message = "The value returned from run() is not serialisable";
+      this.log("error", `Workflow ${this.name} instance ${run.id} failed: ${message}`);
+      this.setStatus(run.id, run.gen, "errored", { error: { name: "WorkflowFatalError", message } });
+      return;
+    }
+    this.setStatus(run.id, run.gen, "complete", { output: json });
+  }
+
+  // Waits `ms` for this run; a run aborted meanwhile never wakes.
+  sleep(run, ms) {
+    return new Promise((resolve) => {
+      const MAX = 0x7fffffff; // setTimeout's limit (~24.8 days): longer sleeps chain
+      const arm = (left) => {
+        const timer = setTimeout(() => {
+          run.timers.delete(timer);
+          if (left > MAX) arm(left - MAX);
+          else resolve();
+        }, Math.min(Math.max(0, left), MAX));
+        run.timers.add(timer);
+      };
+      arm(ms);
+    });
+  }
+}
+
+// JSON text of a step's or run's result; throws for what JSON cannot carry faithfully.
+export function serialize(value) {
+  if (value === undefined) return "null";
+  const seen = new Set();
+  const check = (v) => {
+    if (v === null || typeof v === "string" || typeof v === "boolean") return;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) throw new TypeError("not serialisable");
+      return;
+    }
+    if (typeof v === "bigint" || typeof v === "function" || typeof v === "symbol" || v === undefined)
+      throw new TypeError("not serialisable");
+    if (v instanceof Date) return;
+    if (seen.has(v)) throw new TypeError("not serialisable");
+    const proto = Object.getPrototypeOf(v);
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) throw new TypeError("not serialisable");
+    seen.add(v);
+    for (const item of Array.isArray(v) ? v : Object.values(v)) check(item);
+    seen.delete(v);
+  };
+  check(value);
+  return JSON.stringify(value);
+}
+
+// name, message and printable text of a failure: a Python exception's type and message from
+// the last line of its traceback, a JS error's name and message.
+export function describeError(e) {
+  // Pyodide's PythonError carries the whole traceback as its message; its last line names the
+  // Python exception. (Its constructor's name is not reliable across Pyodide builds; `name` is.)
+  if (e && (e.name === "PythonError" || e.constructor?.name === "PythonError")) {
+    const lines = String(e.message).trimEnd().split("\n");
+    const last = lines[lines.length - 1] ?? "";
+    const m = /^([\w.]+)(?::\s?([\s\S]*))?$/.exec(last);
+    const name = m ? m[1].split(".").pop() : "Error";
+    return { name, message: m ? (m[2] ?? "") : last, text: e.message.trimEnd() };
+  }
+  const name = e?.name ?? "Error";
+  const message = e?.message ?? String(e);
+  return { name, message, text: `${name}: ${message}` };
+}
+
+class WorkflowInstance {
+  #engine;
+  constructor(engine, id) {
+    this.#engine = engine;
+    this.id = id;
+  }
+  #control(action, from) {
+    this.#engine.call("control", { id: this.id, action, ...(from ? { from } : {}) });
+    this.#engine.reconcile(this.id);
+  }
+  async pause() { this.#control("pause"); }
+  async resume() { this.#control("resume"); }
+  async terminate() { this.#control("terminate"); }
+  async restart(options) {
+    const from = options?.from;
+    const key = from ? `${from.type ?? "do"}:${from.count ?? 1}:${from.name}` : undefined;
+    this.#control("restart", key);
+  }
+  async status() {
+    const instance = this.#engine.call("instance", { id: this.id });
+    if (!instance) throw new Error("instance.not_found");
+    return { status: instance.status, error: instance.error, output: instance.output ?? null };
+  }
+  async sendEvent(event) {
+    const { type, payload } = event ?? {};
+    if (typeof type !== "string" || !type) throw new TypeError("sendEvent() needs a string 'type'");
+    this.#engine.call("sendEvent", { id: this.id, type, payload: serialize(payload ?? null) });
+    this.#engine.runs.get(this.id)?.poke();
+  }
+}
+
+export class WorkflowImpl {
+  #engine;
+  constructor(engine) {
+    this.#engine = engine;
+  }
+  #made(instances) {
+    for (const instance of instances) this.#engine.launch(instance);
+    return instances.map((instance) => new WorkflowInstance(this.#engine, instance.id));
+  }
+  async create(options = {}) {
+    const { id, params = {} } = options ?? {};
+    if (id !== undefined && !validId(id)) throw new WorkflowError("Workflow instance has invalid id");
+    return this.#made(this.#engine.call("create", { instances: [{ id, params: serialize(params) }] }))[0];
+  }
+  async createBatch(batch) {
+    if (!Array.isArray(batch)) throw new WorkflowError("Provided argument is invalid", "body");
+    if (batch.length === 0) throw new Error("WorkflowError: batchCreate should have at least 1 instance");
+    if (batch.length > 100) throw new Error("WorkflowError: batchCreate only supports 100 instances at a time");
+    const instances = batch.map((options) => {
+      const { id, params = {} } = options ?? {};
+      if (id !== undefined && !validId(id)) throw new WorkflowError("Workflow instance has invalid id");
+      return { id, params: serialize(params) };
+    });
+    return this.#made(this.#engine.call("create", { instances }));
+  }
+  async get(id) {
+    if (!this.#engine.call("instance", { id: String(id) })) throw new Error("instance.not_found");
+    return new WorkflowInstance(this.#engine, String(id));
+  }
+}
+
+export { FINISHED };
