@@ -1,6 +1,7 @@
 #include "cli/d1command.h"
 
 #include "cli/storeoptions.h"
+#include "cli/texttable.h"
 #include "session/terminal.h"
 #include "stores/d1database.h"
 #include "stores/statelayout.h"
@@ -65,36 +66,15 @@ QJsonObject resultJson(const D1Result& r) {
 
 // A boxed table like wrangler's, for results that have columns.
 void printTable(const D1Result& r) {
-    std::vector<qsizetype> width(static_cast<size_t>(r.columns.size()));
-    for (int i = 0; i < r.columns.size(); ++i)
-        width[static_cast<size_t>(i)] = r.columns[i].size();
-    for (const auto& row : r.rows)
-        for (size_t i = 0; i < row.size(); ++i)
-            width[i] = std::max(width[i], cellText(row[i]).size());
-    auto rule = [&](const char* left, const char* mid, const char* right) {
-        QString line = QString::fromUtf8(left);
-        for (size_t i = 0; i < width.size(); ++i)
-            line += QString(width[i] + 2, QChar(0x2500)) +
-                    QString::fromUtf8(i + 1 < width.size() ? mid : right);
-        printf("%s\n", line.toUtf8().constData());
-    };
-    auto line = [&](const QStringList& cells) {
-        QString text = QStringLiteral("\u2502");
-        for (size_t i = 0; i < width.size(); ++i)
-            text += QLatin1Char(' ') + cells[static_cast<int>(i)].leftJustified(width[i]) +
-                    QStringLiteral(" \u2502");
-        printf("%s\n", text.toUtf8().constData());
-    };
-    rule("\u250c", "\u252c", "\u2510");
-    line(r.columns);
-    rule("\u251c", "\u253c", "\u2524");
+    std::vector<QStringList> rows;
+    rows.reserve(r.rows.size());
     for (const auto& row : r.rows) {
         QStringList cells;
         for (const auto& v : row)
             cells << cellText(v);
-        line(cells);
+        rows.push_back(cells);
     }
-    rule("\u2514", "\u2534", "\u2518");
+    printTextTable(r.columns, rows);
 }
 
 struct Migration {

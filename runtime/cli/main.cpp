@@ -2,6 +2,7 @@
 #include "cli/devcommand.h"
 #include "cli/kvcommand.h"
 #include "cli/r2command.h"
+#include "cli/workflowscommand.h"
 #include "engine/scriptrunner.h"
 
 #include <QCoreApplication>
@@ -21,6 +22,9 @@ Usage:
   kiln d1 export DB --output FILE
   kiln r2 object put|get|delete BUCKET/KEY [--file F | --pipe] [--content-type T]
   kiln r2 object list BUCKET [--prefix P]
+  kiln workflows list | describe NAME | trigger NAME [PARAMS_JSON] [--id ID]
+  kiln workflows instances list|describe|pause|resume|terminate|restart NAME [ID|latest]
+  kiln workflows instances send-event NAME [ID|latest] --type T [--payload JSON]
   kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
   kiln --version
 )";
@@ -51,6 +55,10 @@ int main(int argc, char** argv) {
     if (command == QLatin1String("kv")) {
         args.removeAt(1);
         return kiln::runKvCommand(args);
+    }
+    if (command == QLatin1String("workflows")) {
+        args.removeAt(1);
+        return kiln::runWorkflowsCommand(args);
     }
     if (command == QLatin1String("js") && args.size() >= 3) return kiln::runScriptFile(args.at(2));
     if (command == QLatin1String("--version") || command == QLatin1String("version")) {
