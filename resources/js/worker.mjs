@@ -229,7 +229,7 @@ function makeEnv(config) {
   for (const { binding, bucket } of config.r2Buckets ?? []) env[binding] = new R2Bucket(ops, bucket);
   const workflowLog = (level, text) => kilnLog(Level[level], text);
   for (const decl of config.workflows ?? []) {
-    const engine = new WorkflowEngine(ops, decl, host, workflowLog);
+    const engine = new WorkflowEngine(ops, decl, host, workflowLog, config.compatFlags);
     workflows.push(engine);
     env[decl.binding] = engine.binding;
   }

@@ -5,7 +5,7 @@
 // steps from the store, so a restart (or a kill -9) re-runs at most the step in flight.
 // The store is the truth: the CLI and the studio write to it too (pause, terminate, events),
 // and the engine notices their commits through the store's data version.
-import { createStep } from "./workflowstep.mjs";
+import { createStep, nonRetryableRecord } from "./workflowstep.mjs";
 
 const ID_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/;
 const POLL_MS = 250;
@@ -27,13 +27,14 @@ const validId = (id) => typeof id === "string" && id.length <= 100 && ID_PATTERN
 const parked = () => new Promise(() => {});
 
 export class Engine {
-  constructor(ops, decl, host, log) {
+  constructor(ops, decl, host, log, compatFlags = {}) {
     this.ops = ops;
     this.name = decl.name;
     this.className = decl.className;
     this.host = host;
     this.log = log; // (level, text)
     this.handle = ops.wfOpen(decl.name);
+    this.preserveNonRetryable = !!compatFlags.workflows_preserve_non_retryable_error_message;
     this.runs = new Map(); // instance id -> the run in flight
     this.version = null;
     this.binding = new WorkflowImpl(this);
@@ -163,7 +164,10 @@ export class Engine {
       this.abort(run);
       const { name, message, text } = describeError(e);
       this.log("error", `Workflow ${this.name} instance ${run.id} failed:\n${text}`);
-      this.setStatus(run.id, run.gen, "errored", { error: { name, message } });
+      const error = name === "NonRetryableError" || message.startsWith("NonRetryableError")
+        ? nonRetryableRecord(this, message, true)
+        : { name, message };
+      this.setStatus(run.id, run.gen, "errored", { error });
       return;
     }
     if (run.aborted) return;
@@ -226,12 +230,19 @@ export function serialize(value) {
 export function describeError(e) {
   // Pyodide's PythonError carries the whole traceback as its message; its last line names the
   // Python exception. (Its constructor's name is not reliable across Pyodide builds; `name` is.)
-  if (e && (e.name === "PythonError" || e.constructor?.name === "PythonError")) {
+  // (_tasks.future_to_promise names a NonRetryableError's rejection after it, with the
+  // traceback as its message too.)
+  if (e && (e.name === "PythonError" || e.constructor?.name === "PythonError" ||
+            String(e.message).startsWith("Traceback (most recent call last):"))) {
     const lines = String(e.message).trimEnd().split("\n");
     const last = lines[lines.length - 1] ?? "";
     const m = /^([\w.]+)(?::\s?([\s\S]*))?$/.exec(last);
-    const name = m ? m[1].split(".").pop() : "Error";
-    return { name, message: m ? (m[2] ?? "") : last, text: e.message.trimEnd() };
+    let name = m ? m[1].split(".").pop() : "Error";
+    let message = m ? (m[2] ?? "") : last;
+    // A JS error (a step's timeout) that passed through Python uncaught: report the JS one.
+    const js = name === "JsException" && /^(\w+): ([\s\S]*)$/.exec(message);
+    if (js) [, name, message] = js;
+    return { name, message, text: e.message.trimEnd() };
   }
   const name = e?.name ?? "Error";
   const message = e?.message ?? String(e);
@@ -265,7 +276,7 @@ class WorkflowInstance {
     const { type, payload } = event ?? {};
     if (typeof type !== "string" || !type) throw new TypeError("sendEvent() needs a string 'type'");
     this.#engine.call("sendEvent", { id: this.id, type, payload: serialize(payload ?? null) });
-    this.#engine.runs.get(this.id)?.poke();
+    this.#engine.reconcile(this.id);
   }
 }
 

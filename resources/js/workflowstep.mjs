@@ -56,6 +56,21 @@ function storedError(error) {
 const isNonRetryable = (e, name) =>
   name === "NonRetryableError" || String(e?.message ?? "").startsWith("NonRetryableError");
 
+// A NonRetryableError as Cloudflare's engine records it: with the compatibility flag
+// workflows_preserve_non_retryable_error_message (on from 2026-05-14) its own name and
+// message, before that a WorkflowFatalError saying a NonRetryableError was thrown. `whole`:
+// the instance's error (the run did not handle it) rather than the attempt's.
+export function nonRetryableRecord(engine, message, whole) {
+  const text = String(message).replace(/^(?:(?:workers\.workflows\.)?NonRetryableError:?\s*)+/, "");
+  if (engine.preserveNonRetryable) return { name: "NonRetryableError", message: text };
+  return {
+    name: "WorkflowFatalError",
+    message: whole
+      ? "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled"
+      : `Step threw a NonRetryableError with message "${text}"`,
+  };
+}
+
 const fromStore = (json) => (json === undefined ? null : json);
 
 export function createStep(engine, run) {
@@ -158,7 +173,10 @@ export function createStep(engine, run) {
           await engine.sleep(run, delay);
           continue;
         }
-        call("endAttempt", { key, attempt: number, success: false, error: { name: errorName, message } });
+        const error = isNonRetryable(failure, errorName)
+          ? nonRetryableRecord(engine, message, false)
+          : { name: errorName, message };
+        call("endAttempt", { key, attempt: number, success: false, error });
         engine.log("warn", `Workflow ${engine.name} instance ${run.id}: step "${name}" failed after ${number} attempt(s):\n${text}`);
         throw failure;
       }
@@ -197,7 +215,9 @@ export function createStep(engine, run) {
       if (!stored) call("beginWait", { type: "waitForEvent", name, count, until });
       return waiting(async () => {
         for (;;) {
-          if (run.aborted) return new Promise(() => {});
+          // Paused, terminated or restarted meanwhile (the engine may not have noticed yet).
+          const parked = engine.checkpoint(run);
+          if (parked) return parked;
           const event = call("claimEvent", { type, key });
           if (event) {
             const output = { payload: event.payload, timestamp: event.timestamp, type: event.type };
@@ -236,7 +256,8 @@ export function createStep(engine, run) {
       call("setWake", { wake: until });
       await engine.sleep(run, until - Date.now());
     });
-    if (run.aborted) return new Promise(() => {});
+    const parked = engine.checkpoint(run);
+    if (parked) return parked;
     call("endWait", { key, success: true });
     call("setWake", { wake: null });
   }

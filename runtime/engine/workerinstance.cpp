@@ -75,6 +75,17 @@ v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object) {
         .ToLocalChecked();
 }
 
+// The compatibility flags the SDK and the engines read, as the date and flags set them.
+QJsonObject compatFlags(const ProjectConfig& project) {
+    const QDate date = QDate::fromString(project.compatibilityDate, Qt::ISODate);
+    QJsonObject out;
+    for (const char* flag : {"python_workflows_implicit_dependencies",
+                             "workflows_preserve_non_retryable_error_message"})
+        out.insert(QLatin1String(flag),
+                   compatibilityFlagEnabled(QLatin1String(flag), date, project.compatibilityFlags));
+    return out;
+}
+
 } // namespace
 
 WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
@@ -169,12 +180,7 @@ QJsonObject WorkerInstance::bootConfig() const {
         {QStringLiteral("workflows"), workflows},
         // What workerd's `_cloudflare_compat_flags` module answers for the flags the Python
         // SDK reads; the date implies them as it does on Cloudflare.
-        {QStringLiteral("compatFlags"),
-         QJsonObject{
-             {QStringLiteral("python_workflows_implicit_dependencies"),
-              compatibilityFlagEnabled(QStringLiteral("python_workflows_implicit_dependencies"),
-                                       QDate::fromString(project.compatibilityDate, Qt::ISODate),
-                                       project.compatibilityFlags)}}},
+        {QStringLiteral("compatFlags"), compatFlags(m_options.project)},
         {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
     };
 }

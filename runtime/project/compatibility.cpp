@@ -30,6 +30,9 @@ constexpr std::array kImplied{
     // compatibility-date.capnp: pythonWorkflowsImplicitDeps, impliedByAfterDate
     // (pythonWorkers, 2026-02-25): step dependencies named by parameters, no `depends=`.
     ImpliedFlag{"python_workflows_implicit_dependencies", "2026-02-25"},
+    // workflowsPreserveNonRetryableErrorMessage: a plain enable date (Kiln's workers are
+    // always Python Workers); its off switch is workflows_replace_non_retryable_error_message.
+    ImpliedFlag{"workflows_preserve_non_retryable_error_message", "2026-05-14"},
 };
 
 struct ReleaseRow {
@@ -63,6 +66,9 @@ bool compatibilityFlagEnabled(const QString& flag, const QDate& date, const QStr
     if (flags.contains(flag)) return true;
     if (flag == QLatin1String("python_workers")) return pythonWorkersEnabled(flags);
     if (flags.contains(QLatin1String("no_") + flag)) return false;
+    if (flag == QLatin1String("workflows_preserve_non_retryable_error_message") &&
+        flags.contains(QLatin1String("workflows_replace_non_retryable_error_message")))
+        return false;
     for (const ImpliedFlag& implied : kImplied) {
         if (flag == QLatin1String(implied.flag))
             return pythonWorkersEnabled(flags) && date.isValid() &&

@@ -42,6 +42,13 @@ bool KilnDevProcess::start(const QString& projectDir, const QString& persistDir,
     return false;
 }
 
+void KilnDevProcess::killHard() {
+    if (m_process.state() == QProcess::NotRunning) return;
+    m_process.kill(); // SIGKILL on Unix
+    m_process.waitForFinished(10000);
+    output();
+}
+
 void KilnDevProcess::stop() {
     if (m_process.state() == QProcess::NotRunning) return;
     m_process.terminate();

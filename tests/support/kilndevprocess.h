@@ -25,6 +25,8 @@ public:
     bool start(const QString& projectDir, const QString& persistDir,
                const QStringList& extraArgs = {}, int timeoutMs = 60000);
     void stop();
+    // SIGKILL, as a crash or `kill -9` ends it: no shutdown code runs. Waits for the exit.
+    void killHard();
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
     quint16 port() const { return m_port; }
     qint64 pid() const { return m_process.processId(); }

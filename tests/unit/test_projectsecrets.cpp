@@ -203,4 +203,21 @@ void TestProjectConfig::pyodideTable() {
     QVERIFY(!sameLineAsBundled(rel("2026-06-15", py)));
     QVERIFY(!pythonWorkersEnabled({"nodejs_compat"}));
     QVERIFY(pythonWorkersEnabled({"python_workers_development"}));
+
+    // The workflow flags the engine and SDK read follow the date, and their off switches.
+    auto on = [](const char* flag, const char* date, QStringList flags) {
+        return compatibilityFlagEnabled(QLatin1String(flag), QDate::fromString(date, Qt::ISODate),
+                                        flags);
+    };
+    const char* implicit = "python_workflows_implicit_dependencies";
+    QVERIFY(!on(implicit, "2026-02-24", py));
+    QVERIFY(on(implicit, "2026-02-25", py));
+    QVERIFY(on(implicit, "2026-01-01", py + QStringList{implicit}));
+    QVERIFY(
+        !on(implicit, "2026-03-01", py + QStringList{"no_python_workflows_implicit_dependencies"}));
+    const char* preserve = "workflows_preserve_non_retryable_error_message";
+    QVERIFY(!on(preserve, "2026-05-13", py));
+    QVERIFY(on(preserve, "2026-05-14", py));
+    QVERIFY(!on(preserve, "2026-06-01",
+                py + QStringList{"workflows_replace_non_retryable_error_message"}));
 }

@@ -16,18 +16,32 @@ class NonRetryableError(Exception):
     """Raise inside a step to fail the workflow without further retries."""
 
 
-def _from_js_error(exc):
-    message = getattr(exc, "message", "") or str(exc)
+def _to_python_exception(exc):
     name = getattr(exc, "name", "")
-    lines = message.rstrip().splitlines()
-    last = lines[-1] if lines else ""
-    if name == "NonRetryableError" or "NonRetryableError" in last:
-        return NonRetryableError(last or message)
-    if name == "TypeError":
-        return TypeError(message)
     if name == "RangeError":
-        return ValueError(message)
+        return ValueError(exc.message)
+    if name == "TypeError":
+        return TypeError(exc.message)
     return exc
+
+
+def _from_js_error(exc):
+    """A step's failure as run() sees it, converted as Cloudflare's SDK converts it: a Python
+    TypeError, ValueError or NonRetryableError raised in the step comes back as that type with
+    the traceback's last line as its message ("TypeError: ..."); anything else stays the
+    JsException (a JS RangeError or TypeError becomes ValueError or TypeError)."""
+    message = getattr(exc, "message", "") or ""
+    if getattr(exc, "name", "") != "PythonError" and not message.startswith("PythonError"):
+        return _to_python_exception(exc)
+    lines = message.rstrip("\n").split("\n")
+    last = lines[-1] if lines else ""
+    if last.startswith("TypeError"):
+        return TypeError(last)
+    if last.startswith("ValueError"):
+        return ValueError(last)
+    if last.startswith("workers.workflows.NonRetryableError"):
+        return NonRetryableError(last)
+    return _to_python_exception(exc)
 
 
 _CTX = object()
