@@ -45,7 +45,9 @@ class Flow(WorkflowEntrypoint):
             return {"done": True}
 
         if mode == "retry":
-            @step.do("flaky", config={"retries": {"limit": 3, "delay": 200, "backoff": "exponential"}})
+            backoff = params.get("backoff", "exponential")
+
+            @step.do("flaky", config={"retries": {"limit": 3, "delay": "200 millis", "backoff": backoff}})
             async def flaky(ctx):
                 if int(ctx["attempt"]) < 4:
                     raise ValueError(f"attempt {ctx['attempt']} failed")
