@@ -109,8 +109,17 @@ export function createStep(engine, run) {
     }
   }
 
-  return {
+  // The Python SDK sets `kilnSource` ("file:line" of the run() code) just before each call;
+  // each method takes it synchronously, before its first await.
+  const takeSource = () => {
+    const source = step.kilnSource;
+    step.kilnSource = undefined;
+    return typeof source === "string" ? source : undefined;
+  };
+
+  const step = {
     async do(name, ...rest) {
+      const source = takeSource();
       let config = {};
       let callback = rest[0];
       if (typeof callback !== "function") {
@@ -136,7 +145,7 @@ export function createStep(engine, run) {
       for (;;) {
         const parked = engine.checkpoint(run);
         if (parked) return parked;
-        const number = call("beginAttempt", { name, count, config: JSON.stringify(merged) });
+        const number = call("beginAttempt", { name, count, config: JSON.stringify(merged), source });
         let value;
         let json;
         let failure = null;
@@ -183,22 +192,25 @@ export function createStep(engine, run) {
     },
 
     async sleep(name, duration) {
+      const source = takeSource();
       const ms = durationMs(duration);
       if (!validName(name))
         throw new WorkflowFatalError(`Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
       if (Number.isNaN(ms)) throw new WorkflowFatalError(`Sleep duration for "${name}" is invalid`);
-      return sleepStep(name, () => Date.now() + ms);
+      return sleepStep(name, () => Date.now() + ms, source);
     },
 
     async sleepUntil(name, timestamp) {
+      const source = takeSource();
       const until = timestamp instanceof Date ? timestamp.valueOf() : typeof timestamp === "string" ? Date.parse(timestamp) : +timestamp;
       return sleepStep(name, () => {
         if (until < Date.now()) throw new Error("You can't sleep until a time in the past, time-traveler");
         return until;
-      });
+      }, source);
     },
 
     async waitForEvent(name, options) {
+      const source = takeSource();
       const type = options?.type;
       const timeoutMs = durationMs(options?.timeout || "24 hours");
       if (!validName(name))
@@ -212,7 +224,7 @@ export function createStep(engine, run) {
       if (stored?.state === "complete") return asEvent(stored.output);
       if (stored?.state === "errored") throw Object.assign(new WorkflowTimeoutError(stored.error?.message ?? ""), {});
       const until = stored?.until ?? Date.now() + timeoutMs;
-      if (!stored) call("beginWait", { type: "waitForEvent", name, count, until });
+      if (!stored) call("beginWait", { type: "waitForEvent", name, count, until, source });
       return waiting(async () => {
         for (;;) {
           // Paused, terminated or restarted meanwhile (the engine may not have noticed yet).
@@ -243,7 +255,9 @@ export function createStep(engine, run) {
     },
   };
 
-  async function sleepStep(name, untilOf) {
+  return step;
+
+  async function sleepStep(name, untilOf, source) {
     const count = next("sleep", name);
     const key = `sleep:${count}:${name}`;
     const parkedRun = engine.checkpoint(run);
@@ -251,7 +265,7 @@ export function createStep(engine, run) {
     const stored = call("step", { key });
     if (stored?.state === "complete") return;
     const until = stored?.until ?? untilOf();
-    if (!stored) call("beginWait", { type: "sleep", name, count, until });
+    if (!stored) call("beginWait", { type: "sleep", name, count, until, source });
     await waiting(async () => {
       call("setWake", { wake: until });
       await engine.sleep(run, until - Date.now());

@@ -174,7 +174,8 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
     if (op == QLatin1String("beginAttempt")) { // {id, name, count, config, now} -> attempt
         const QString name = str(a, "name");
         const int count = a.value(QStringLiteral("count")).toInt();
-        auto r = store.beginAttempt(id, WorkflowStepKind::Do, name, count, text(a, "config"), now);
+        auto r = store.beginAttempt(id, WorkflowStepKind::Do, name, count, text(a, "config"), now,
+                                    str(a, "source"));
         if (!r) return failInternal(r.error());
         report(handle, id, QStringLiteral("stepStarted"),
                WorkflowStore::stepKey(WorkflowStepKind::Do, name, count));
@@ -203,7 +204,9 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
         const WorkflowStepKind kind = kindOf(str(a, "type"));
         const QString name = str(a, "name");
         const int count = a.value(QStringLiteral("count")).toInt();
-        if (auto r = store.beginWait(id, kind, name, count, now, optionalMs(a, "until")); !r)
+        if (auto r = store.beginWait(id, kind, name, count, now, optionalMs(a, "until"),
+                                     str(a, "source"));
+            !r)
             return failInternal(r.error());
         report(handle, id, QStringLiteral("stepStarted"),
                WorkflowStore::stepKey(kind, name, count));

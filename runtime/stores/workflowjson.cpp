@@ -63,6 +63,7 @@ QJsonObject workflowStepJson(const WorkflowStep& s) {
     if (!s.output.isNull()) out.insert(QStringLiteral("output"), workflowJsonValue(s.output));
     if (!s.config.isEmpty()) out.insert(QStringLiteral("config"), workflowJsonValue(s.config));
     if (s.untilMs) out.insert(QStringLiteral("until"), double(*s.untilMs));
+    if (!s.source.isEmpty()) out.insert(QStringLiteral("source"), s.source);
     putError(out, s.errorName, s.errorMessage);
     return out;
 }

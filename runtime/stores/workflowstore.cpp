@@ -19,7 +19,7 @@ constexpr char kCreate[] =
     "CREATE TABLE IF NOT EXISTS steps (instance_id TEXT NOT NULL, key TEXT NOT NULL,"
     " name TEXT NOT NULL, count INTEGER NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,"
     " output TEXT, error_name TEXT, error_message TEXT, config TEXT, started_ms INTEGER NOT NULL,"
-    " ended_ms INTEGER NOT NULL DEFAULT 0, until_ms INTEGER, ord INTEGER NOT NULL,"
+    " ended_ms INTEGER NOT NULL DEFAULT 0, until_ms INTEGER, ord INTEGER NOT NULL, source TEXT,"
     " PRIMARY KEY (instance_id, key));"
     "CREATE TABLE IF NOT EXISTS attempts (instance_id TEXT NOT NULL, step_key TEXT NOT NULL,"
     " attempt INTEGER NOT NULL, started_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL DEFAULT 0,"
@@ -243,7 +243,7 @@ std::expected<void, QString> WorkflowStore::setWake(const QString& id,
 namespace {
 
 constexpr char kStepColumns[] = "key, name, count, kind, state, output, error_name, error_message, "
-                                "config, started_ms, ended_ms, until_ms";
+                                "config, started_ms, ended_ms, until_ms, source";
 
 WorkflowStep stepFrom(const SqlStatement& q) {
     WorkflowStep s;
@@ -259,6 +259,7 @@ WorkflowStep stepFrom(const SqlStatement& q) {
     s.startedMs = q.integer(9);
     s.endedMs = q.integer(10);
     s.untilMs = q.isNull(11) ? std::nullopt : std::optional<qint64>(q.integer(11));
+    s.source = q.isNull(12) ? QString() : q.text(12);
     return s;
 }
 
@@ -286,10 +287,10 @@ attemptsOf(SqliteDb& db, const QString& instanceId, const QString& key) {
 std::expected<void, QString> ensureStep(SqliteDb& db, const QString& instanceId,
                                         WorkflowStepKind kind, const QString& name, int count,
                                         const QByteArray& config, qint64 nowMs,
-                                        const QString& state) {
+                                        const QString& state, const QString& source) {
     SqlStatement q(db, "INSERT INTO steps (instance_id, key, name, count, kind, state, config,"
-                       " started_ms, ord) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                       " (SELECT coalesce(max(ord), 0) + 1 FROM steps WHERE instance_id = ?1))"
+                       " started_ms, ord, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                       " (SELECT coalesce(max(ord), 0) + 1 FROM steps WHERE instance_id = ?1), ?9)"
                        " ON CONFLICT (instance_id, key) DO UPDATE SET state = ?6");
     q.bind(1, instanceId);
     q.bind(2, WorkflowStore::stepKey(kind, name, count));
@@ -299,6 +300,7 @@ std::expected<void, QString> ensureStep(SqliteDb& db, const QString& instanceId,
     q.bind(6, state);
     q.bind(7, config.isEmpty() ? SqlValue() : SqlValue(QString::fromUtf8(config)));
     q.bind(8, nowMs);
+    q.bind(9, source.isEmpty() ? SqlValue() : SqlValue(source));
     if (auto r = q.step(); !r) return std::unexpected(r.error());
     return {};
 }
@@ -354,13 +356,13 @@ std::expected<std::vector<WorkflowStep>, QString> WorkflowStore::steps(const QSt
 std::expected<int, QString> WorkflowStore::beginAttempt(const QString& instanceId,
                                                         WorkflowStepKind kind, const QString& name,
                                                         int count, const QByteArray& config,
-                                                        qint64 nowMs) {
+                                                        qint64 nowMs, const QString& source) {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlTransaction tx(m_db);
     if (auto r = tx.begin(); !r) return std::unexpected(r.error());
     if (auto r = ensureStep(m_db, instanceId, kind, name, count, config, nowMs,
-                            QStringLiteral("running"));
+                            QStringLiteral("running"), source);
         !r)
         return std::unexpected(r.error());
     const QString key = stepKey(kind, name, count);
@@ -422,13 +424,14 @@ WorkflowStore::endAttempt(const QString& instanceId, const QString& key, int att
 std::expected<void, QString> WorkflowStore::beginWait(const QString& instanceId,
                                                       WorkflowStepKind kind, const QString& name,
                                                       int count, qint64 nowMs,
-                                                      std::optional<qint64> untilMs) {
+                                                      std::optional<qint64> untilMs,
+                                                      const QString& source) {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(r.error());
     SqlTransaction tx(m_db);
     if (auto r = tx.begin(); !r) return std::unexpected(r.error());
-    if (auto r =
-            ensureStep(m_db, instanceId, kind, name, count, {}, nowMs, QStringLiteral("waiting"));
+    if (auto r = ensureStep(m_db, instanceId, kind, name, count, {}, nowMs,
+                            QStringLiteral("waiting"), source);
         !r)
         return std::unexpected(r.error());
     SqlStatement q(m_db, "UPDATE steps SET until_ms = ?3 WHERE instance_id = ?1 AND key = ?2");

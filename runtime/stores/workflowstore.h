@@ -71,10 +71,12 @@ public:
     std::expected<std::optional<WorkflowStep>, QString> step(const QString& instanceId,
                                                              const QString& key);
     std::expected<std::vector<WorkflowStep>, QString> steps(const QString& instanceId);
-    // Starts attempt N+1 of a step (creating it on the first): returns N+1.
+    // Starts attempt N+1 of a step (creating it on the first): returns N+1. `source`
+    // ("file:line" of the run() code that declared the step) is kept from the first.
     std::expected<int, QString> beginAttempt(const QString& instanceId, WorkflowStepKind kind,
                                              const QString& name, int count,
-                                             const QByteArray& config, qint64 nowMs);
+                                             const QByteArray& config, qint64 nowMs,
+                                             const QString& source = {});
     // Ends the attempt. Success completes the step with `output`; failure with `retryAtMs`
     // leaves it to be retried, without it fails the step.
     std::expected<void, QString> endAttempt(const QString& instanceId, const QString& key,
@@ -85,7 +87,8 @@ public:
     // A sleep or event wait begins (until `untilMs`), or ends with `output`.
     std::expected<void, QString> beginWait(const QString& instanceId, WorkflowStepKind kind,
                                            const QString& name, int count, qint64 nowMs,
-                                           std::optional<qint64> untilMs);
+                                           std::optional<qint64> untilMs,
+                                           const QString& source = {});
     std::expected<void, QString> endWait(const QString& instanceId, const QString& key,
                                          qint64 nowMs, bool success, const QByteArray& output,
                                          const QString& errorName, const QString& errorMessage);

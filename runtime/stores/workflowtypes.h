@@ -75,6 +75,7 @@ struct WorkflowStep {
     QByteArray config; // JSON text: retries, timeout, as given
     qint64 startedMs = 0, endedMs = 0;
     std::optional<qint64> untilMs; // a sleep's end, an event wait's timeout
+    QString source;                // "file:line" of the run() code that declared it, if known
     std::vector<WorkflowAttempt> attempts;
 };
 

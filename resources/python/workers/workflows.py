@@ -8,6 +8,7 @@ Calling the decorated function runs the step and returns its result.
 
 import asyncio
 import inspect
+import sys
 
 from pyodide.ffi import JsException, create_proxy
 
@@ -45,6 +46,16 @@ def _from_js_error(exc):
 
 
 _CTX = object()
+
+
+def _caller_source(depth=2):
+    """ "file:line" of the run() code calling a step method: the studio's timeline links each
+    step to the line that declared it."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return None
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 def _implicit_dependencies():
@@ -180,6 +191,9 @@ class WorkflowStep:
             return python_to_rpc(result)
 
         callback = create_proxy(lambda ctx=None: future_to_promise(body(ctx)))
+        code = getattr(func, "__code__", None)
+        if code is not None:  # the decorator's line (co_firstlineno counts decorators)
+            self._js_step.kilnSource = f"{code.co_filename}:{code.co_firstlineno}"
         try:
             if config is None:
                 result = await self._js_step.do(name, callback)
@@ -192,16 +206,19 @@ class WorkflowStep:
         return python_from_rpc(result)
 
     def sleep(self, name, duration):
+        self._js_step.kilnSource = _caller_source()
         return self._js_step.sleep(name, duration)
 
     def sleep_until(self, name, timestamp):
         from ._rpc import python_to_rpc
         if not isinstance(timestamp, str):
             timestamp = python_to_rpc(timestamp)
+        self._js_step.kilnSource = _caller_source()
         return self._js_step.sleepUntil(name, timestamp)
 
     async def wait_for_event(self, name, event_type, /, timeout="24 hours"):
         from ._convert import to_js_value
         from ._rpc import python_from_rpc
         options = to_js_value({"type": event_type, "timeout": timeout})
+        self._js_step.kilnSource = _caller_source()
         return python_from_rpc(await self._js_step.waitForEvent(name, options))
