@@ -29,8 +29,10 @@ std::vector<StoreLocation> leftovers(const StateLayout& layout,
         return false;
     };
     const QDir root(layout.root());
-    for (const auto& [folder, kind] : {std::pair{QStringLiteral("kv"), StoreKind::Kv},
-                                       std::pair{QStringLiteral("d1"), StoreKind::D1}}) {
+    for (const auto& [folder, kind] :
+         {std::pair{QStringLiteral("kv"), StoreKind::Kv},
+          std::pair{QStringLiteral("d1"), StoreKind::D1},
+          std::pair{QStringLiteral("workflows"), StoreKind::Workflow}}) {
         const QDir dir(root.filePath(folder));
         for (const QFileInfo& file :
              dir.entryInfoList({QStringLiteral("*.sqlite")}, QDir::Files, QDir::Name)) {
@@ -88,7 +90,8 @@ void DataPane::setProject(const ProjectConfig* project, const StateLayout& layou
         QString title;
     } groups[] = {{StoreKind::Kv, tr("KV namespaces")},
                   {StoreKind::D1, tr("D1 databases")},
-                  {StoreKind::R2, tr("R2 buckets")}};
+                  {StoreKind::R2, tr("R2 buckets")},
+                  {StoreKind::Workflow, tr("Workflows")}};
     for (const auto& group : groups) {
         auto* top = new QTreeWidgetItem(m_tree, {group.title});
         for (size_t i = 0; i < ownStores; ++i) {

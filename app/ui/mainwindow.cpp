@@ -20,6 +20,7 @@
 #include "r2browser.h"
 #include "stores/kvreader.h"
 #include "stores/r2reader.h"
+#include "workflowbrowser.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -190,9 +191,11 @@ void MainWindow::connectRuntime() {
     connect(m_kiln, &KilnProcess::storeChanged, this, [this](const protocol::StoreChangedEvent& e) {
         m_data->updateExistence();
         for (int i = 0; i < m_editors->count(); ++i)
-            if (auto* kv = qobject_cast<KvBrowser*>(m_editors->widget(i));
-                kv && kv->property("binding").toString() == e.binding)
-                kv->refresh();
+            if (m_editors->widget(i)->property("binding").toString() == e.binding) {
+                if (auto* kv = qobject_cast<KvBrowser*>(m_editors->widget(i))) kv->refresh();
+                if (auto* flow = qobject_cast<WorkflowBrowser*>(m_editors->widget(i)))
+                    flow->refresh();
+            }
     });
     connect(m_kiln, &KilnProcess::stateChanged, this, [this](KilnProcess::State state) {
         switch (state) {
@@ -449,6 +452,12 @@ QWidget* MainWindow::openStore(const StoreLocation& store) {
     } else if (store.kind == StoreKind::R2) {
         browser = new R2Browser(store.path, name, m_editors);
         prefix = tr("R2");
+    } else if (store.kind == StoreKind::Workflow) {
+        auto* flow = new WorkflowBrowser(store.path, store.id, m_editors);
+        connect(flow, &WorkflowBrowser::openSource, this,
+                [this](const QString& file, int line) { m_editors->openFile(file, line); });
+        browser = flow;
+        prefix = tr("Workflow");
     }
     if (!browser) {
         statusBar()->showMessage(tr("There is no browser for this kind of store yet"), 8000);

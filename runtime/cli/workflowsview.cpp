@@ -95,16 +95,6 @@ QString workflowTimeText(qint64 ms) {
     return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
 }
 
-QString workflowDurationText(qint64 ms) {
-    if (ms < 0) ms = 0;
-    if (ms < 1000) return QStringLiteral("%1 ms").arg(ms);
-    if (ms < 60'000)
-        return QStringLiteral("%1 s").arg(double(ms) / 1000.0, 0, 'f', ms < 10'000 ? 2 : 1);
-    const qint64 s = ms / 1000;
-    if (s < 3600) return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
-    return QStringLiteral("%1 h %2 min").arg(s / 3600).arg(s % 3600 / 60);
-}
-
 QJsonObject workflowInstanceSummaryJson(const WorkflowInstance& i) {
     return {{QStringLiteral("id"), i.id},
             {QStringLiteral("status"), workflowStatusName(i.status)},

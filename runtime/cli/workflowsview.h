@@ -27,8 +27,7 @@ void printWorkflowInstanceTable(const std::vector<WorkflowInstance>& instances, 
 
 // Labels as wrangler's: "✅ Completed", "⏰ Waiting", ...
 QString workflowStatusLabel(WorkflowStatus status);
-// Local time to the second, and a span as a person reads it ("420 ms", "2.5 s", "3 min 4 s").
+// Local time to the second.
 QString workflowTimeText(qint64 ms);
-QString workflowDurationText(qint64 ms);
 
 } // namespace kiln

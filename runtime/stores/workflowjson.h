@@ -13,6 +13,8 @@ namespace kiln {
 QJsonObject workflowInstanceJson(const WorkflowInstance& instance);
 QJsonObject workflowStepJson(const WorkflowStep& step);
 QJsonObject workflowEventJson(const WorkflowEvent& event);
+// A span as a person reads it: "420 ms", "2.50 s", "3 min 4 s", "1 h 5 min".
+QString workflowDurationText(qint64 ms);
 // A stored JSON text as a value (null when empty or not JSON).
 QJsonValue workflowJsonValue(const QByteArray& text);
 
