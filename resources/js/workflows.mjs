@@ -38,12 +38,26 @@ export class Engine {
     this.runs = new Map(); // instance id -> the run in flight
     this.version = null;
     this.binding = new WorkflowImpl(this);
+    this.writes = Promise.resolve();
   }
 
   call(op, args = {}) {
     const reply = JSON.parse(this.ops.wfCall(this.handle, op, JSON.stringify({ now: Date.now(), ...args })));
     if (reply.error) throw new WorkflowError(reply.error.message, reply.error.code);
     return reply.ok;
+  }
+
+  // Writes run on a pool thread (fsynced), one after another in the order they were asked
+  // for; each answers a promise of its result. Reads (call) answer at once.
+  write(op, args = {}) {
+    const text = JSON.stringify({ now: Date.now(), ...args });
+    const next = this.writes.then(() => this.ops.wfWrite(this.handle, op, text));
+    this.writes = next.catch(() => {});
+    return next.then((reply) => {
+      const r = JSON.parse(reply);
+      if (r.error) throw new WorkflowError(r.error.message, r.error.code);
+      return r.ok;
+    });
   }
 
   // After the main module loaded: resume what a previous process left, then watch the store.
@@ -86,8 +100,12 @@ export class Engine {
     if (instance && instance.status === "queued" && !this.runs.has(id)) this.launch(instance);
   }
 
+  // A promise of whether it applied (a newer run, or a person's pause or terminate, wins).
+  // Callers that go on regardless need not await it: writes keep their order.
   setStatus(id, gen, status, extra = {}) {
-    return this.call("setStatus", { id, run: gen, status, ...extra });
+    const applied = this.write("setStatus", { id, run: gen, status, ...extra });
+    applied.catch((e) => this.log("warn", `Workflow ${this.name} instance ${id}: ${e.message}`));
+    return applied;
   }
 
   abort(run) {
@@ -147,9 +165,9 @@ export class Engine {
       poke() { for (const fn of [...this.pokes]) fn(); },
     };
     this.runs.set(run.id, run);
-    this.call("closeInterrupted", { id: run.id });
+    await this.write("closeInterrupted", { id: run.id });
     run.status = "running";
-    if (!this.setStatus(run.id, run.gen, "running")) return this.abort(run);
+    if (!(await this.setStatus(run.id, run.gen, "running"))) return this.abort(run);
     const event = {
       payload: instance.params,
       timestamp: new Date(instance.created),
@@ -167,7 +185,7 @@ export class Engine {
       const error = name === "NonRetryableError" || message.startsWith("NonRetryableError")
         ? nonRetryableRecord(this, message, true)
         : { name, message };
-      this.setStatus(run.id, run.gen, "errored", { error });
+      await this.setStatus(run.id, run.gen, "errored", { error });
       return;
     }
     if (run.aborted) return;
@@ -178,10 +196,10 @@ export class Engine {
     } catch {
       const message = "The value returned from run() is not serialisable";
       this.log("error", `Workflow ${this.name} instance ${run.id} failed: ${message}`);
-      this.setStatus(run.id, run.gen, "errored", { error: { name: "WorkflowFatalError", message } });
+      await this.setStatus(run.id, run.gen, "errored", { error: { name: "WorkflowFatalError", message } });
       return;
     }
-    this.setStatus(run.id, run.gen, "complete", { output: json });
+    await this.setStatus(run.id, run.gen, "complete", { output: json });
   }
 
   // Waits `ms` for this run; a run aborted meanwhile never wakes.
@@ -255,17 +273,17 @@ class WorkflowInstance {
     this.#engine = engine;
     this.id = id;
   }
-  #control(action, from) {
-    this.#engine.call("control", { id: this.id, action, ...(from ? { from } : {}) });
+  async #control(action, from) {
+    await this.#engine.write("control", { id: this.id, action, ...(from ? { from } : {}) });
     this.#engine.reconcile(this.id);
   }
-  async pause() { this.#control("pause"); }
-  async resume() { this.#control("resume"); }
-  async terminate() { this.#control("terminate"); }
+  async pause() { return this.#control("pause"); }
+  async resume() { return this.#control("resume"); }
+  async terminate() { return this.#control("terminate"); }
   async restart(options) {
     const from = options?.from;
     const key = from ? `${from.type ?? "do"}:${from.count ?? 1}:${from.name}` : undefined;
-    this.#control("restart", key);
+    return this.#control("restart", key);
   }
   async status() {
     const instance = this.#engine.call("instance", { id: this.id });
@@ -275,7 +293,7 @@ class WorkflowInstance {
   async sendEvent(event) {
     const { type, payload } = event ?? {};
     if (typeof type !== "string" || !type) throw new TypeError("sendEvent() needs a string 'type'");
-    this.#engine.call("sendEvent", { id: this.id, type, payload: serialize(payload ?? null) });
+    await this.#engine.write("sendEvent", { id: this.id, type, payload: serialize(payload ?? null) });
     this.#engine.reconcile(this.id);
   }
 }
@@ -292,7 +310,7 @@ export class WorkflowImpl {
   async create(options = {}) {
     const { id, params = {} } = options ?? {};
     if (id !== undefined && !validId(id)) throw new WorkflowError("Workflow instance has invalid id");
-    return this.#made(this.#engine.call("create", { instances: [{ id, params: serialize(params) }] }))[0];
+    return this.#made(await this.#engine.write("create", { instances: [{ id, params: serialize(params) }] }))[0];
   }
   async createBatch(batch) {
     if (!Array.isArray(batch)) throw new WorkflowError("Provided argument is invalid", "body");
@@ -303,7 +321,7 @@ export class WorkflowImpl {
       if (id !== undefined && !validId(id)) throw new WorkflowError("Workflow instance has invalid id");
       return { id, params: serialize(params) };
     });
-    return this.#made(this.#engine.call("create", { instances }));
+    return this.#made(await this.#engine.write("create", { instances }));
   }
   async get(id) {
     if (!this.#engine.call("instance", { id: String(id) })) throw new Error("instance.not_found");

@@ -74,7 +74,8 @@ export function nonRetryableRecord(engine, message, whole) {
 const fromStore = (json) => (json === undefined ? null : json);
 
 export function createStep(engine, run) {
-  const call = (op, args) => engine.call(op, { id: run.id, ...args });
+  const call = (op, args) => engine.call(op, { id: run.id, ...args }); // reads
+  const write = (op, args) => engine.write(op, { id: run.id, ...args });
   const next = (kind, name) => {
     const counter = `${kind}-${name}`;
     const count = (run.counts.get(counter) ?? 0) + 1;
@@ -145,7 +146,7 @@ export function createStep(engine, run) {
       for (;;) {
         const parked = engine.checkpoint(run);
         if (parked) return parked;
-        const number = call("beginAttempt", { name, count, config: JSON.stringify(merged), source });
+        const number = await write("beginAttempt", { name, count, config: JSON.stringify(merged), source });
         let value;
         let json;
         let failure = null;
@@ -161,23 +162,23 @@ export function createStep(engine, run) {
         }
         if (run.aborted) return new Promise(() => {});
         if (failure === null) {
-          call("endAttempt", { key, attempt: number, success: true, output: json });
+          await write("endAttempt", { key, attempt: number, success: true, output: json });
           return JSON.parse(json);
         }
         if (failure === "unserialisable") {
           const message = `Value returned from step "${name}" is not serialisable`;
-          call("endAttempt", { key, attempt: number, success: false, error: { name: "WorkflowFatalError", message } });
+          await write("endAttempt", { key, attempt: number, success: false, error: { name: "WorkflowFatalError", message } });
           engine.abort(run);
           const why = `The execution of the Workflow instance was terminated, as the step "${name}" returned a value which is not serialisable`;
           engine.log("error", `Workflow ${engine.name} instance ${run.id}: ${why}`);
-          engine.setStatus(run.id, run.gen, "errored", { error: { name: "WorkflowFatalError", message: why } });
+          await engine.setStatus(run.id, run.gen, "errored", { error: { name: "WorkflowFatalError", message: why } });
           return new Promise(() => {});
         }
         const { name: errorName, message, text } = describeError(failure);
         failures++;
         if (!isNonRetryable(failure, errorName) && failures <= merged.retries.limit) {
           const delay = retryDelay(merged.retries, failures);
-          call("endAttempt", { key, attempt: number, success: false, error: { name: errorName, message }, retryAt: Date.now() + delay });
+          await write("endAttempt", { key, attempt: number, success: false, error: { name: errorName, message }, retryAt: Date.now() + delay });
           engine.log("warn", `Workflow ${engine.name} instance ${run.id}: step "${name}" attempt ${number} failed (${errorName}: ${message}); retrying in ${delay} ms`);
           await engine.sleep(run, delay);
           continue;
@@ -185,7 +186,7 @@ export function createStep(engine, run) {
         const error = isNonRetryable(failure, errorName)
           ? nonRetryableRecord(engine, message, false)
           : { name: errorName, message };
-        call("endAttempt", { key, attempt: number, success: false, error });
+        await write("endAttempt", { key, attempt: number, success: false, error });
         engine.log("warn", `Workflow ${engine.name} instance ${run.id}: step "${name}" failed after ${number} attempt(s):\n${text}`);
         throw failure;
       }
@@ -224,21 +225,21 @@ export function createStep(engine, run) {
       if (stored?.state === "complete") return asEvent(stored.output);
       if (stored?.state === "errored") throw Object.assign(new WorkflowTimeoutError(stored.error?.message ?? ""), {});
       const until = stored?.until ?? Date.now() + timeoutMs;
-      if (!stored) call("beginWait", { type: "waitForEvent", name, count, until, source });
+      if (!stored) await write("beginWait", { type: "waitForEvent", name, count, until, source });
       return waiting(async () => {
         for (;;) {
           // Paused, terminated or restarted meanwhile (the engine may not have noticed yet).
           const parked = engine.checkpoint(run);
           if (parked) return parked;
-          const event = call("claimEvent", { type, key });
+          const event = await write("claimEvent", { type, key });
           if (event) {
             const output = { payload: event.payload, timestamp: event.timestamp, type: event.type };
-            call("endWait", { key, success: true, output: JSON.stringify(output) });
+            await write("endWait", { key, success: true, output: JSON.stringify(output) });
             return asEvent(output);
           }
           if (Date.now() >= until) {
             const message = `Execution timed out after ${timeoutMs}ms`;
-            call("endWait", { key, success: false, error: { name: "WorkflowTimeoutError", message } });
+            await write("endWait", { key, success: false, error: { name: "WorkflowTimeoutError", message } });
             throw new WorkflowTimeoutError(message);
           }
           // Woken by an event sent here or noticed in the store, or by the timeout.
@@ -265,14 +266,14 @@ export function createStep(engine, run) {
     const stored = call("step", { key });
     if (stored?.state === "complete") return;
     const until = stored?.until ?? untilOf();
-    if (!stored) call("beginWait", { type: "sleep", name, count, until, source });
+    if (!stored) await write("beginWait", { type: "sleep", name, count, until, source });
     await waiting(async () => {
-      call("setWake", { wake: until });
+      await write("setWake", { wake: until });
       await engine.sleep(run, until - Date.now());
     });
     const parked = engine.checkpoint(run);
     if (parked) return parked;
-    call("endWait", { key, success: true });
-    call("setWake", { wake: null });
+    await write("endWait", { key, success: true });
+    await write("setWake", { wake: null });
   }
 }

@@ -16,7 +16,7 @@ struct BindingContext {
     QString persistDir; // a StateLayout root
     // Called after a write commits (pool thread or engine thread); may be empty.
     std::function<void(StoreKind kind, const QString& id, const QString& key)> changed;
-    // A workflow step or instance moved (engine thread); may be empty.
+    // A workflow step or instance moved (pool thread or engine thread); may be empty.
     std::function<void(const WorkflowActivity&)> workflowActivity;
     // The cancel flag of the request the running JS belongs to (set once that request has
     // ended without its response: the client went away), or null outside any request.

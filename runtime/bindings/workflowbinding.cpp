@@ -77,11 +77,11 @@ std::optional<WorkflowAction> actionOf(const QString& name) {
 
 } // namespace
 
-void WorkflowBinding::report(size_t handle, const QString& instance, const QString& what,
-                             const QString& step, const QString& detail) {
-    if (m_changed) m_changed(StoreKind::Workflow, m_names[handle], instance);
-    if (m_activity && !what.isEmpty())
-        m_activity(WorkflowActivity{m_names[handle], instance, what, step, detail});
+void WorkflowBinding::Hooks::report(const QString& instance, const QString& what,
+                                    const QString& step, const QString& detail) const {
+    if (changed) changed(StoreKind::Workflow, workflow, instance);
+    if (activity && !what.isEmpty())
+        activity(WorkflowActivity{workflow, instance, what, step, detail});
 }
 
 void WorkflowBinding::opOpen(Args args) {
@@ -97,24 +97,54 @@ void WorkflowBinding::opOpen(Args args) {
     args.GetReturnValue().Set(int(binding->m_stores.size() - 1));
 }
 
-void WorkflowBinding::opCall(Args args) {
-    auto* binding = self(args);
+// The store and hooks of the handle an op's first argument names; null (a TypeError thrown)
+// for a bad one.
+std::shared_ptr<WorkflowStore> WorkflowBinding::storeOf(Args args, Hooks* hooks) {
     auto* isolate = args.GetIsolate();
     const int handle = args[0]->Int32Value(isolate->GetCurrentContext()).FromMaybe(-1);
-    if (handle < 0 || handle >= int(binding->m_stores.size()))
-        return void(
-            isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "Illegal invocation"))));
+    if (handle < 0 || handle >= int(m_stores.size())) {
+        isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, "Illegal invocation")));
+        return nullptr;
+    }
+    *hooks = Hooks{m_changed, m_activity, m_names[size_t(handle)]};
+    return m_stores[size_t(handle)];
+}
+
+v8::Local<v8::String> WorkflowBinding::jsonText(v8::Isolate* isolate, const QJsonObject& reply) {
+    const QByteArray json = QJsonDocument(reply).toJson(QJsonDocument::Compact);
+    return v8::String::NewFromUtf8(isolate, json.constData(), v8::NewStringType::kNormal,
+                                   int(json.size()))
+        .ToLocalChecked();
+}
+
+void WorkflowBinding::opCall(Args args) {
+    Hooks hooks;
+    auto store = self(args)->storeOf(args, &hooks);
+    if (!store) return;
+    auto* isolate = args.GetIsolate();
     const QJsonObject a = QJsonDocument::fromJson(encodeUtf8(isolate, args[2])).object();
-    const QJsonObject result = binding->call(size_t(handle), toQString(isolate, args[1]), a);
-    const QByteArray json = QJsonDocument(result).toJson(QJsonDocument::Compact);
-    args.GetReturnValue().Set(v8::String::NewFromUtf8(isolate, json.constData(),
-                                                      v8::NewStringType::kNormal, int(json.size()))
-                                  .ToLocalChecked());
+    args.GetReturnValue().Set(
+        jsonText(isolate, call(*store, hooks, toQString(isolate, args[1]), a)));
+}
+
+void WorkflowBinding::opWrite(Args args) {
+    Hooks hooks;
+    auto store = self(args)->storeOf(args, &hooks);
+    if (!store) return;
+    auto* isolate = args.GetIsolate();
+    const JsScope scope{isolate, isolate->GetCurrentContext()};
+    const QJsonObject a = QJsonDocument::fromJson(encodeUtf8(isolate, args[2])).object();
+    args.GetReturnValue().Set(self(args)->m_async.run(
+        scope,
+        [store, hooks, op = toQString(isolate, args[1]), a] { return call(*store, hooks, op, a); },
+        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver, QJsonObject reply) {
+            resolver->Resolve(s.context, jsonText(s.isolate, reply)).Check();
+        }));
 }
 
 // Every op: its arguments by name, what it answers.
-QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonObject& a) {
-    WorkflowStore& store = *m_stores[handle];
+QJsonObject WorkflowBinding::call(WorkflowStore& store, const Hooks& hooks, const QString& op,
+                                  const QJsonObject& a) {
     const QString id = str(a, "id");
     const qint64 now = ms(a, "now");
     if (op == QLatin1String("create")) { // {instances: [{id?, params}], now} -> [instance]
@@ -126,7 +156,7 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
         QJsonArray out;
         for (const WorkflowInstance& i : *made) {
             out.append(workflowInstanceJson(i));
-            report(handle, i.id, QStringLiteral("status"), {}, QStringLiteral("queued"));
+            hooks.report(i.id, QStringLiteral("status"), {}, QStringLiteral("queued"));
         }
         return ok(out);
     }
@@ -151,7 +181,7 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
                                  error.value(QStringLiteral("message")).toString(),
                                  optionalMs(a, "run"));
         if (!r) return fail(r.error());
-        if (*r) report(handle, id, QStringLiteral("status"), {}, status);
+        if (*r) hooks.report(id, QStringLiteral("status"), {}, status);
         return ok(*r);
     }
     if (op == QLatin1String("setWake")) { // {id, wake: ms | null}
@@ -163,7 +193,7 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
         if (!action) return fail(QStringLiteral("internal"), QStringLiteral("unknown action"));
         auto r = store.control(id, *action, now, str(a, "from"));
         if (!r) return fail(r.error());
-        report(handle, id, QStringLiteral("status"), {}, workflowStatusName(*r));
+        hooks.report(id, QStringLiteral("status"), {}, workflowStatusName(*r));
         return ok(workflowStatusName(*r));
     }
     if (op == QLatin1String("step")) { // {id, key} -> step | null
@@ -177,8 +207,8 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
         auto r = store.beginAttempt(id, WorkflowStepKind::Do, name, count, text(a, "config"), now,
                                     str(a, "source"));
         if (!r) return failInternal(r.error());
-        report(handle, id, QStringLiteral("stepStarted"),
-               WorkflowStore::stepKey(WorkflowStepKind::Do, name, count));
+        hooks.report(id, QStringLiteral("stepStarted"),
+                     WorkflowStore::stepKey(WorkflowStepKind::Do, name, count));
         return ok(*r);
     }
     if (op == QLatin1String("endAttempt")) {
@@ -193,11 +223,11 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
                                  error.value(QStringLiteral("name")).toString(), message, retryAt);
             !r)
             return failInternal(r.error());
-        report(handle, id,
-               success   ? QStringLiteral("stepFinished")
-               : retryAt ? QStringLiteral("stepRetrying")
-                         : QStringLiteral("stepFailed"),
-               str(a, "key"), message);
+        hooks.report(id,
+                     success   ? QStringLiteral("stepFinished")
+                     : retryAt ? QStringLiteral("stepRetrying")
+                               : QStringLiteral("stepFailed"),
+                     str(a, "key"), message);
         return ok();
     }
     if (op == QLatin1String("beginWait")) { // {id, type, name, count, until?, now}
@@ -208,8 +238,7 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
                                      str(a, "source"));
             !r)
             return failInternal(r.error());
-        report(handle, id, QStringLiteral("stepStarted"),
-               WorkflowStore::stepKey(kind, name, count));
+        hooks.report(id, QStringLiteral("stepStarted"), WorkflowStore::stepKey(kind, name, count));
         return ok();
     }
     if (op == QLatin1String("endWait")) { // {id, key, success, output?, error?, now}
@@ -220,14 +249,14 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
                                    error.value(QStringLiteral("message")).toString());
             !r)
             return failInternal(r.error());
-        report(handle, id, success ? QStringLiteral("stepFinished") : QStringLiteral("stepFailed"),
-               str(a, "key"), error.value(QStringLiteral("message")).toString());
+        hooks.report(id, success ? QStringLiteral("stepFinished") : QStringLiteral("stepFailed"),
+                     str(a, "key"), error.value(QStringLiteral("message")).toString());
         return ok();
     }
     if (op == QLatin1String("sendEvent")) { // {id, type, payload, now} -> seq
         auto r = store.sendEvent(id, str(a, "type"), text(a, "payload"), now);
         if (!r) return fail(r.error());
-        report(handle, id, {});
+        hooks.report(id, {});
         return ok(double(*r));
     }
     if (op == QLatin1String("claimEvent")) { // {id, type, key} -> event | null
@@ -249,7 +278,8 @@ QJsonObject WorkflowBinding::call(size_t handle, const QString& op, const QJsonO
 }
 
 void WorkflowBinding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
-    installOpTable(scope, ops, this, {{"wfOpen", opOpen}, {"wfCall", opCall}});
+    installOpTable(scope, ops, this,
+                   {{"wfOpen", opOpen}, {"wfCall", opCall}, {"wfWrite", opWrite}});
 }
 
 } // namespace kiln

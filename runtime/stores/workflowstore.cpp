@@ -193,14 +193,24 @@ WorkflowStore::setStatus(const QString& id, WorkflowStatus status, qint64 nowMs,
                          const QString& errorMessage, std::optional<qint64> run) {
     QMutexLocker lock(&m_mutex);
     if (auto r = ready(); !r) return std::unexpected(storeError(r.error()));
+    SqlTransaction tx(m_db); // read and write as one: the CLI or the studio may write between
+    if (auto r = tx.begin(); !r) return std::unexpected(storeError(r.error()));
     auto found = find(id);
     if (!found) return std::unexpected(storeError(found.error()));
     if (!*found)
         return std::unexpected(WorkflowError{QStringLiteral("instance.not_found"),
                                              QStringLiteral("Instance not found")});
     if (run && (*found)->run != *run) return false; // a restart or a resume began another run
+    // A person's pause or terminate is not undone by the engine reporting progress.
+    using S = WorkflowStatus;
+    const S now = (*found)->status;
+    const bool progress = status == S::Running || status == S::Waiting;
+    if (run &&
+        (now == S::Paused || now == S::Terminated || (now == S::WaitingForPause && progress)))
+        return false;
     if (auto r = write(id, status, nowMs, output, errorName, errorMessage); !r)
         return std::unexpected(storeError(r.error()));
+    if (auto r = tx.commit(); !r) return std::unexpected(storeError(r.error()));
     return true;
 }
 
