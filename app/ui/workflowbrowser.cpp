@@ -222,15 +222,21 @@ void WorkflowBrowser::buildToolbar(QVBoxLayout* layout) {
         tr("Restart"), QStringLiteral("wfRestart"), [this] { control(WorkflowAction::Restart); },
         true);
     m_restartFrom = button(
-        tr("Restart from step"), QStringLiteral("wfRestartFrom"),
+        tr("Restart from Step"), QStringLiteral("wfRestartFrom"),
         [this] { restartFromSelectedStep(); }, false);
+    m_restartFrom->setToolTip(tr("Run the instance again from the step chosen on the timeline, "
+                                 "keeping the steps before it"));
     button(
         tr("Send event\u2026"), QStringLiteral("wfSendEvent"), [this] { askSendEvent(); }, true);
     button(
         tr("Delete"), QStringLiteral("wfDelete"), [this] { deleteSelected(); }, true);
     bar->addStretch(1);
+    layout->addLayout(bar);
+    // Counts and the filter on a row of their own: the buttons fill a narrow window already.
+    bar = new QHBoxLayout;
     m_counts->setObjectName(QStringLiteral("workflowCounts"));
-    bar->addWidget(m_counts);
+    m_counts->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    bar->addWidget(m_counts, 1);
     m_statusFilter->addItem(tr("All statuses"), QString());
     for (const char* s : kStatuses)
         m_statusFilter->addItem(QLatin1String(s), QLatin1String(s));

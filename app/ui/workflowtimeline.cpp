@@ -242,8 +242,16 @@ void WorkflowTimeline::paintRow(QPainter& p, int visibleIndex) {
     const WorkflowStep& step = m_model->step(row);
     QString label =
         step.count > 1 ? QStringLiteral("%1 (%2)").arg(step.name).arg(step.count) : step.name;
-    if (m_model->instances().size() > 1)
-        label = m_model->instanceOf(row) + QStringLiteral(" \u203a ") + label;
+    if (m_model->instances().size() > 1) {
+        // Step first (what a person scans for), then which instance, shortened.
+        const QString& id = m_model->instanceOf(row);
+        label += QStringLiteral("  \u00b7 ") + (id.size() > 12 ? id.left(8) : id);
+        // A rule where the next instance's steps begin.
+        if (visibleIndex > 0 && m_model->instanceOf(m_rows[size_t(visibleIndex - 1)]) != id) {
+            p.setPen(pal.color(QPalette::Mid));
+            p.drawLine(rect.topLeft(), rect.topRight());
+        }
+    }
     p.setPen(pal.color(row == m_selected ? QPalette::Text : QPalette::WindowText));
     p.drawText(rect.adjusted(6, 0, -(rect.width() - kLabelWidth + 6), 0),
                Qt::AlignVCenter | Qt::AlignLeft,

@@ -17,6 +17,11 @@
 #include "ui/mainwindow.h"
 #include "ui/r2browser.h"
 #include "ui/sqlconsole.h"
+#include "ui/workflowbrowser.h"
+#include "ui/workflowtimeline.h"
+#include "workflowdocument.h"
+#include "workflowinstancesmodel.h"
+#include "workflowstepsmodel.h"
 
 #include <QApplication>
 #include <QBuffer>
@@ -24,6 +29,8 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QPainter>
 #include <QPalette>
 #include <QTableView>
@@ -201,6 +208,59 @@ int main(int argc, char** argv) {
     const QString r2Shot = out + QStringLiteral("/studio-r2.png");
     if (!window.grab().save(r2Shot)) return 1;
     std::printf("%s\n", qPrintable(r2Shot));
+
+    // examples/orders: three orders through the workflow (one retried twice, one waiting for
+    // its approval), two of them compared on the timeline, the retried step chosen.
+    QTemporaryDir orders;
+    if (!kiln::test::copyTree(QStringLiteral(KILN_SOURCE_DIR "/examples/orders"), orders.path()))
+        return 1;
+    window.openProject(orders.path());
+    if (!waitFor([&] { return window.runtime()->state() == KilnProcess::State::Running; }, 60000))
+        return 1;
+    const auto order = [&](const QByteArray& body) {
+        HttpCallRequest request;
+        request.method = "POST";
+        request.url = QUrl(QStringLiteral("/orders"));
+        request.headers.append(
+            qMakePair(QByteArray("content-type"), QByteArray("application/json")));
+        request.body = body;
+        const QByteArray before = window.composer()->lastResponse().body;
+        window.composer()->setRequest(request);
+        window.composer()->send();
+        waitFor(
+            [&] {
+                return window.composer()->lastResponse().status == 201 &&
+                       window.composer()->lastResponse().body != before;
+            },
+            10000);
+        return QJsonDocument::fromJson(window.composer()->lastResponse().body)
+            .object()
+            .value(QStringLiteral("id"))
+            .toString();
+    };
+    const QString retried = order(R"({"items":[{"sku":"mug","qty":2,"cents":1250}],"declines":2})");
+    settle(1500);
+    const QString quick = order(R"({"items":[{"sku":"bowl","qty":5,"cents":800}]})");
+    order(R"({"items":[{"sku":"jar","qty":1,"cents":400}],"approval":true})");
+    StoreLocation flowStore;
+    for (const StoreLocation& s : window.dataPane()->stores())
+        if (s.kind == StoreKind::Workflow) flowStore = s;
+    auto* flows = qobject_cast<WorkflowBrowser*>(window.openStore(flowStore));
+    if (!flows) return 1;
+    waitFor([&] { return flows->document()->instances()->rowCount() == 3; }, 10000);
+    settle(5000); // the retried and the plain order finish; the third waits for approval
+    flows->selectInstances({retried, quick});
+    waitFor([&] { return flows->document()->steps()->rowCount() == 12; }, 10000);
+    for (int r = 0; r < flows->document()->steps()->rowCount(); ++r)
+        if (flows->document()->steps()->step(r).name == QLatin1String("charge card")) {
+            flows->timeline()->selectRow(r);
+            break;
+        }
+    flows->timeline()->fit();
+    settle(600);
+    const QString flowShot = out + QStringLiteral("/studio-workflows.png");
+    if (!window.grab().save(flowShot)) return 1;
+    std::printf("%s\n", qPrintable(flowShot));
 
     // The same window on a dark system theme (Fusion with a dark palette stands in for one):
     // the editor and the highlighted answer follow it.
