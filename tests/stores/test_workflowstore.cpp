@@ -19,6 +19,9 @@ private Q_SLOTS:
     void waitsAndEvents();
     void restartForgetsFromAStep();
     void survivesReopening();
+    void controlFollowsCloudflare();
+    void staleRunsCannotWrite();
+    void interruptedAttemptsAndRemove();
 
 private:
     QString path() const { return m_dir->filePath(QStringLiteral("workflows/orders.sqlite")); }
@@ -220,6 +223,83 @@ void TestWorkflowStore::survivesReopening() {
     QCOMPARE((*again.instance(QStringLiteral("i")))->params, QByteArray(R"({"n": 1})"));
     QCOMPARE(again.steps(QStringLiteral("i"))->size(), size_t(1));
     QCOMPARE(again.unfinished()->size(), size_t(1));
+}
+
+void TestWorkflowStore::controlFollowsCloudflare() {
+    const QString id = QStringLiteral("c");
+    QVERIFY(m_store->create(id, {}, 0));
+    const auto statusOf = [&] { return (*m_store->instance(id))->status; };
+    QVERIFY(*m_store->setStatus(id, WorkflowStatus::Running, 1, {}, {}, {}, 1));
+    // Running: pause waits for the step in flight; resume before it pauses goes on running.
+    QCOMPARE(*m_store->control(id, WorkflowAction::Pause, 2), WorkflowStatus::WaitingForPause);
+    QCOMPARE(*m_store->control(id, WorkflowAction::Resume, 3), WorkflowStatus::Running);
+    QVERIFY(*m_store->setStatus(id, WorkflowStatus::Waiting, 4, {}, {}, {}, 1));
+    QCOMPARE(*m_store->control(id, WorkflowAction::Pause, 5), WorkflowStatus::Paused);
+    const qint64 run = (*m_store->instance(id))->run;
+    QCOMPARE(*m_store->control(id, WorkflowAction::Resume, 6), WorkflowStatus::Queued);
+    QCOMPARE((*m_store->instance(id))->run, run + 1); // a new run begins
+    QCOMPARE(*m_store->control(id, WorkflowAction::Terminate, 7), WorkflowStatus::Terminated);
+    QCOMPARE((*m_store->instance(id))->endedMs, 7);
+    auto again = m_store->control(id, WorkflowAction::Terminate, 8);
+    QVERIFY(!again);
+    QCOMPARE(again.error().code, QStringLiteral("instance.cannot_terminate"));
+    // Restart from a step that never ran: Cloudflare's error, nothing changed.
+    auto from =
+        m_store->control(id, WorkflowAction::Restart, 9,
+                         WorkflowStore::stepKey(WorkflowStepKind::Do, QStringLiteral("x"), 1));
+    QVERIFY(!from);
+    QCOMPARE(from.error().code, QStringLiteral("instance.cannot_restart"));
+    QCOMPARE(from.error().message, QStringLiteral("Step \"x\" not found in execution history"));
+    QCOMPARE(statusOf(), WorkflowStatus::Terminated);
+    QCOMPARE(*m_store->control(id, WorkflowAction::Restart, 10), WorkflowStatus::Queued);
+    QCOMPARE((*m_store->instance(id))->startedMs, 0);
+    auto missing = m_store->control(QStringLiteral("nobody"), WorkflowAction::Pause, 11);
+    QVERIFY(!missing);
+    QCOMPARE(missing.error().code, QStringLiteral("instance.not_found"));
+}
+
+void TestWorkflowStore::staleRunsCannotWrite() {
+    const QString id = QStringLiteral("s");
+    QVERIFY(m_store->create(id, {}, 0));
+    QVERIFY(*m_store->setStatus(id, WorkflowStatus::Running, 1, {}, {}, {}, 1));
+    QCOMPARE(*m_store->control(id, WorkflowAction::Pause, 2), WorkflowStatus::WaitingForPause);
+    // The engine reporting progress does not undo the pause; parking the run does apply.
+    QCOMPARE(*m_store->setStatus(id, WorkflowStatus::Waiting, 3, {}, {}, {}, 1), false);
+    QCOMPARE((*m_store->instance(id))->status, WorkflowStatus::WaitingForPause);
+    QCOMPARE(*m_store->setStatus(id, WorkflowStatus::Paused, 4, {}, {}, {}, 1), true);
+    QCOMPARE(*m_store->setStatus(id, WorkflowStatus::Complete, 5, "1", {}, {}, 1), false);
+    // Resumed: run 2 is current, run 1 may write nothing more.
+    QVERIFY(m_store->control(id, WorkflowAction::Resume, 6));
+    QCOMPARE(*m_store->setStatus(id, WorkflowStatus::Running, 7, {}, {}, {}, 1), false);
+    QCOMPARE(*m_store->setStatus(id, WorkflowStatus::Running, 7, {}, {}, {}, 2), true);
+    QCOMPARE(*m_store->setStatus(id, WorkflowStatus::Complete, 8, "42", {}, {}, 2), true);
+    QCOMPARE((*m_store->instance(id))->output, QByteArray("42"));
+}
+
+void TestWorkflowStore::interruptedAttemptsAndRemove() {
+    const QString id = QStringLiteral("k");
+    QVERIFY(m_store->create(id, {}, 0));
+    const QString key = WorkflowStore::stepKey(WorkflowStepKind::Do, QStringLiteral("s"), 1);
+    QCOMPARE(*m_store->beginAttempt(id, WorkflowStepKind::Do, QStringLiteral("s"), 1, {}, 1,
+                                    QStringLiteral("/p/src/entry.py:12")),
+             1);
+    // The process died mid-attempt: the next start closes it as interrupted.
+    QCOMPARE(*m_store->closeInterrupted(id, 5), 1);
+    QCOMPARE(*m_store->closeInterrupted(id, 6), 0);
+    QCOMPARE(*m_store->beginAttempt(id, WorkflowStepKind::Do, QStringLiteral("s"), 1, {}, 7,
+                                    QStringLiteral("/p/src/entry.py:99")),
+             2);
+    const WorkflowStep step = **m_store->step(id, key);
+    QCOMPARE(step.attempts.size(), size_t(2));
+    QCOMPARE(step.attempts[0].errorName, QLatin1String(kWorkflowInterrupted));
+    QCOMPARE(step.attempts[0].endedMs, 5);
+    QCOMPARE(step.source, QStringLiteral("/p/src/entry.py:12")); // kept from the first
+    QVERIFY(m_store->sendEvent(id, QStringLiteral("go"), "{}", 8));
+    QVERIFY(m_store->remove(id));
+    QVERIFY(!*m_store->instance(id));
+    QVERIFY(m_store->steps(id)->empty());
+    QVERIFY(m_store->events(id)->empty());
+    QCOMPARE(m_store->remove(id).error().code, QStringLiteral("instance.not_found"));
 }
 
 QTEST_MAIN(TestWorkflowStore)
