@@ -16,12 +16,6 @@ qint64 nowMs() {
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-QString errorText(const WorkflowError& e) {
-    return e.code.isEmpty() || e.code == QLatin1String("internal")
-               ? e.message
-               : QStringLiteral("(%1) %2").arg(e.code, e.message);
-}
-
 } // namespace
 
 WorkflowDocument::WorkflowDocument(QString path, QObject* parent)
@@ -110,7 +104,7 @@ void WorkflowDocument::write(const QString& what, bool create,
 void WorkflowDocument::create(const QString& id, const QByteArray& params) {
     write(tr("Create"), true, [id, params](WorkflowStore& store) {
         auto r = store.create(id, params.isEmpty() ? QByteArray("{}") : params, nowMs());
-        return r ? QString() : errorText(r.error());
+        return r ? QString() : r.error().text();
     });
 }
 
@@ -121,7 +115,7 @@ void WorkflowDocument::control(const QStringList& ids, WorkflowAction action,
         QStringList errors;
         for (const QString& id : ids)
             if (auto r = store.control(id, action, nowMs(), fromStepKey); !r)
-                errors << QStringLiteral("%1: %2").arg(id, errorText(r.error()));
+                errors << QStringLiteral("%1: %2").arg(id, r.error().text());
         return errors.join(QLatin1Char('\n'));
     });
 }
@@ -131,7 +125,7 @@ void WorkflowDocument::sendEvent(const QString& id, const QString& type,
     write(tr("Send event"), false, [id, type, payload](WorkflowStore& store) {
         auto r =
             store.sendEvent(id, type, payload.isEmpty() ? QByteArray("null") : payload, nowMs());
-        return r ? QString() : errorText(r.error());
+        return r ? QString() : r.error().text();
     });
 }
 
@@ -140,7 +134,7 @@ void WorkflowDocument::remove(const QStringList& ids) {
         QStringList errors;
         for (const QString& id : ids)
             if (auto r = store.remove(id); !r)
-                errors << QStringLiteral("%1: %2").arg(id, errorText(r.error()));
+                errors << QStringLiteral("%1: %2").arg(id, r.error().text());
         return errors.join(QLatin1Char('\n'));
     });
 }

@@ -37,12 +37,6 @@ void printJson(const QJsonValue& value) {
     printf("%s", doc.toJson(QJsonDocument::Indented).constData());
 }
 
-QString failureText(const WorkflowError& e) {
-    return e.code.isEmpty() || e.code == QLatin1String("internal")
-               ? e.message
-               : QStringLiteral("(%1) %2").arg(e.code, e.message);
-}
-
 // Parses JSON text given on the command line (a value of any kind); names the option.
 std::expected<QByteArray, QString> jsonArgument(const QString& what, const QString& text) {
     QJsonParseError error;
@@ -201,7 +195,7 @@ int Workflows::trigger(const WorkflowDecl& flow, const QString& params) {
     auto store = open(flow, true, &error);
     if (!store) return commandFailed(error);
     auto created = store->create(id, *text, now());
-    if (!created) return commandFailed(failureText(created.error()));
+    if (!created) return commandFailed(created.error().text());
     if (json()) {
         printJson(QJsonObject{{QStringLiteral("id"), created->id},
                               {QStringLiteral("status"), QStringLiteral("queued")}});
@@ -290,7 +284,7 @@ int Workflows::instances(const QString& action, const WorkflowDecl& flow, const 
                            : jsonArgument(QStringLiteral("--payload"), payloadText);
         if (!payload) return commandFailed(payload.error());
         auto sent = store->sendEvent(*id, type, *payload, now());
-        if (!sent) return commandFailed(failureText(sent.error()));
+        if (!sent) return commandFailed(sent.error().text());
         if (json()) {
             printJson(QJsonObject{{QStringLiteral("id"), *id}, {QStringLiteral("type"), type}});
             return 0;
@@ -304,7 +298,7 @@ int Workflows::instances(const QString& action, const WorkflowDecl& flow, const 
         return 0;
     }
     if (action == QLatin1String("delete")) {
-        if (auto r = store->remove(*id); !r) return commandFailed(failureText(r.error()));
+        if (auto r = store->remove(*id); !r) return commandFailed(r.error().text());
         if (!json())
             printf("\U0001f977 The instance \"%s\" from %s was deleted successfully\n",
                    qPrintable(*id), qPrintable(flow.name));
@@ -343,7 +337,7 @@ int Workflows::instances(const QString& action, const WorkflowDecl& flow, const 
                                              count);
         }
         auto status = store->control(*id, c.action, now(), fromKey);
-        if (!status) return commandFailed(failureText(status.error()));
+        if (!status) return commandFailed(status.error().text());
         if (json()) {
             printJson(QJsonObject{{QStringLiteral("id"), *id},
                                   {QStringLiteral("status"), workflowStatusName(*status)}});

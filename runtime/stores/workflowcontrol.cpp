@@ -47,67 +47,77 @@ std::expected<std::optional<WorkflowStatus>, WorkflowError> transition(WorkflowS
 
 } // namespace
 
+std::expected<void, WorkflowError> WorkflowStore::changeInstance(
+    const QString& id,
+    const std::function<std::expected<void, WorkflowError>(const WorkflowInstance&)>& change) {
+    QMutexLocker lock(&m_mutex);
+    if (auto r = ready(); !r) return std::unexpected(internal(r.error()));
+    SqlTransaction tx(m_db); // read and write as one: another connection may write between
+    if (auto r = tx.begin(); !r) return std::unexpected(internal(r.error()));
+    auto found = find(id);
+    if (!found) return std::unexpected(internal(found.error()));
+    if (!*found) return std::unexpected(notFound());
+    if (auto r = change(**found); !r) return r;
+    if (auto r = tx.commit(); !r) return std::unexpected(internal(r.error()));
+    return {};
+}
+
 std::expected<WorkflowStatus, WorkflowError> WorkflowStore::control(const QString& id,
                                                                     WorkflowAction action,
                                                                     qint64 nowMs,
                                                                     const QString& restartFromKey) {
-    QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r) return std::unexpected(internal(r.error()));
-    SqlTransaction tx(m_db);
-    if (auto r = tx.begin(); !r) return std::unexpected(internal(r.error()));
-    auto found = find(id);
-    if (!found) return std::unexpected(internal(found.error()));
-    if (!*found) return std::unexpected(notFound());
-    const WorkflowStatus from = (*found)->status;
-    auto to = transition(from, action);
-    if (!to) return std::unexpected(to.error());
-    if (!*to) return from;
-    if (action == WorkflowAction::Restart && !restartFromKey.isEmpty()) {
-        auto known = findStep(id, restartFromKey);
-        if (!known) return std::unexpected(internal(known.error()));
-        if (!*known)
-            return std::unexpected(
-                WorkflowError{QStringLiteral("instance.cannot_restart"),
-                              QStringLiteral("Step \"%1\" not found in execution history")
-                                  .arg(restartFromKey.section(QLatin1Char(':'), 2))});
-    }
-    if (action == WorkflowAction::Restart) {
-        if (auto r = forget(id, restartFromKey); !r) return std::unexpected(internal(r.error()));
-        SqlStatement clear(m_db, "UPDATE instances SET started_ms = 0, wake_ms = NULL"
-                                 " WHERE id = ?1");
-        clear.bind(1, id);
-        if (auto r = clear.step(); !r) return std::unexpected(internal(r.error()));
-    }
-    if (auto r = write(id, **to, nowMs, {}, {}, {}); !r)
-        return std::unexpected(internal(r.error()));
-    // A new run begins: the one in flight (if any) may no longer write the status.
-    if (action == WorkflowAction::Restart || **to == WorkflowStatus::Queued ||
-        **to == WorkflowStatus::Terminated) {
-        SqlStatement bump(m_db, "UPDATE instances SET run = run + 1 WHERE id = ?1");
-        bump.bind(1, id);
-        if (auto r = bump.step(); !r) return std::unexpected(internal(r.error()));
-    }
-    if (auto r = tx.commit(); !r) return std::unexpected(internal(r.error()));
-    return **to;
+    WorkflowStatus result = WorkflowStatus::Unknown;
+    auto done = changeInstance(
+        id, [&](const WorkflowInstance& found) -> std::expected<void, WorkflowError> {
+            result = found.status;
+            auto to = transition(found.status, action);
+            if (!to) return std::unexpected(to.error());
+            if (!*to) return {};
+            if (action == WorkflowAction::Restart && !restartFromKey.isEmpty()) {
+                auto known = findStep(id, restartFromKey);
+                if (!known) return std::unexpected(internal(known.error()));
+                if (!*known)
+                    return std::unexpected(
+                        WorkflowError{QStringLiteral("instance.cannot_restart"),
+                                      QStringLiteral("Step \"%1\" not found in execution history")
+                                          .arg(restartFromKey.section(QLatin1Char(':'), 2))});
+            }
+            if (action == WorkflowAction::Restart) {
+                if (auto r = forget(id, restartFromKey); !r)
+                    return std::unexpected(internal(r.error()));
+                SqlStatement clear(m_db, "UPDATE instances SET started_ms = 0, wake_ms = NULL"
+                                         " WHERE id = ?1");
+                clear.bind(1, id);
+                if (auto r = clear.step(); !r) return std::unexpected(internal(r.error()));
+            }
+            if (auto r = write(id, **to, nowMs, {}, {}, {}); !r)
+                return std::unexpected(internal(r.error()));
+            // A new run begins: the one in flight (if any) may no longer write the status.
+            if (action == WorkflowAction::Restart || **to == WorkflowStatus::Queued ||
+                **to == WorkflowStatus::Terminated) {
+                SqlStatement bump(m_db, "UPDATE instances SET run = run + 1 WHERE id = ?1");
+                bump.bind(1, id);
+                if (auto r = bump.step(); !r) return std::unexpected(internal(r.error()));
+            }
+            result = **to;
+            return {};
+        });
+    if (!done) return std::unexpected(done.error());
+    return result;
 }
 
 std::expected<void, WorkflowError> WorkflowStore::remove(const QString& id) {
-    QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r) return std::unexpected(internal(r.error()));
-    SqlTransaction tx(m_db);
-    if (auto r = tx.begin(); !r) return std::unexpected(internal(r.error()));
-    auto found = find(id);
-    if (!found) return std::unexpected(internal(found.error()));
-    if (!*found) return std::unexpected(notFound());
-    for (const char* sql :
-         {"DELETE FROM attempts WHERE instance_id = ?1", "DELETE FROM steps WHERE instance_id = ?1",
-          "DELETE FROM events WHERE instance_id = ?1", "DELETE FROM instances WHERE id = ?1"}) {
-        SqlStatement q(m_db, sql);
-        q.bind(1, id);
-        if (auto r = q.step(); !r) return std::unexpected(internal(r.error()));
-    }
-    if (auto r = tx.commit(); !r) return std::unexpected(internal(r.error()));
-    return {};
+    return changeInstance(id, [&](const WorkflowInstance&) -> std::expected<void, WorkflowError> {
+        for (const char* sql :
+             {"DELETE FROM attempts WHERE instance_id = ?1",
+              "DELETE FROM steps WHERE instance_id = ?1",
+              "DELETE FROM events WHERE instance_id = ?1", "DELETE FROM instances WHERE id = ?1"}) {
+            SqlStatement q(m_db, sql);
+            q.bind(1, id);
+            if (auto r = q.step(); !r) return std::unexpected(internal(r.error()));
+        }
+        return {};
+    });
 }
 
 std::expected<qint64, QString> WorkflowStore::dataVersion() {

@@ -191,27 +191,23 @@ std::expected<bool, WorkflowError>
 WorkflowStore::setStatus(const QString& id, WorkflowStatus status, qint64 nowMs,
                          const QByteArray& output, const QString& errorName,
                          const QString& errorMessage, std::optional<qint64> run) {
-    QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r) return std::unexpected(storeError(r.error()));
-    SqlTransaction tx(m_db); // read and write as one: the CLI or the studio may write between
-    if (auto r = tx.begin(); !r) return std::unexpected(storeError(r.error()));
-    auto found = find(id);
-    if (!found) return std::unexpected(storeError(found.error()));
-    if (!*found)
-        return std::unexpected(WorkflowError{QStringLiteral("instance.not_found"),
-                                             QStringLiteral("Instance not found")});
-    if (run && (*found)->run != *run) return false; // a restart or a resume began another run
-    // A person's pause or terminate is not undone by the engine reporting progress.
-    using S = WorkflowStatus;
-    const S now = (*found)->status;
-    const bool progress = status == S::Running || status == S::Waiting;
-    if (run &&
-        (now == S::Paused || now == S::Terminated || (now == S::WaitingForPause && progress)))
-        return false;
-    if (auto r = write(id, status, nowMs, output, errorName, errorMessage); !r)
-        return std::unexpected(storeError(r.error()));
-    if (auto r = tx.commit(); !r) return std::unexpected(storeError(r.error()));
-    return true;
+    bool applied = false;
+    auto done = changeInstance(
+        id, [&](const WorkflowInstance& found) -> std::expected<void, WorkflowError> {
+            if (run && found.run != *run) return {}; // a restart or a resume began another run
+            // A person's pause or terminate is not undone by the engine reporting progress.
+            using S = WorkflowStatus;
+            const bool progress = status == S::Running || status == S::Waiting;
+            if (run && (found.status == S::Paused || found.status == S::Terminated ||
+                        (found.status == S::WaitingForPause && progress)))
+                return {};
+            if (auto r = write(id, status, nowMs, output, errorName, errorMessage); !r)
+                return std::unexpected(storeError(r.error()));
+            applied = true;
+            return {};
+        });
+    if (!done) return std::unexpected(done.error());
+    return applied;
 }
 
 std::expected<void, QString> WorkflowStore::write(const QString& id, WorkflowStatus status,
@@ -507,25 +503,24 @@ std::expected<qint64, WorkflowError> WorkflowStore::sendEvent(const QString& ins
                                                               const QString& type,
                                                               const QByteArray& payload,
                                                               qint64 nowMs) {
-    QMutexLocker lock(&m_mutex);
-    if (auto r = ready(); !r) return std::unexpected(storeError(r.error()));
-    auto found = find(instanceId);
-    if (!found) return std::unexpected(storeError(found.error()));
-    if (!*found)
-        return std::unexpected(WorkflowError{QStringLiteral("instance.not_found"),
-                                             QStringLiteral("Instance not found")});
-    SqlStatement q(
-        m_db, "INSERT INTO events (instance_id, type, payload, received_ms) VALUES (?1, ?2, ?3, ?4)"
-              " RETURNING seq");
-    q.bind(1, instanceId);
-    q.bind(2, type);
-    q.bind(3, QString::fromUtf8(payload.isEmpty() ? QByteArray("null") : payload));
-    q.bind(4, nowMs);
-    auto row = q.step();
-    if (!row || !*row)
-        return std::unexpected(storeError(row ? QStringLiteral("no event row") : row.error()));
-    const qint64 seq = q.integer(0);
-    q.reset();
+    qint64 seq = 0;
+    auto done = changeInstance(
+        instanceId, [&](const WorkflowInstance&) -> std::expected<void, WorkflowError> {
+            SqlStatement q(m_db, "INSERT INTO events (instance_id, type, payload, received_ms)"
+                                 " VALUES (?1, ?2, ?3, ?4) RETURNING seq");
+            q.bind(1, instanceId);
+            q.bind(2, type);
+            q.bind(3, QString::fromUtf8(payload.isEmpty() ? QByteArray("null") : payload));
+            q.bind(4, nowMs);
+            auto row = q.step();
+            if (!row || !*row)
+                return std::unexpected(
+                    storeError(row ? QStringLiteral("no event row") : row.error()));
+            seq = q.integer(0);
+            q.reset();
+            return {};
+        });
+    if (!done) return std::unexpected(done.error());
     return seq;
 }
 

@@ -6,6 +6,7 @@
 #include <QMutex>
 
 #include <expected>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -108,6 +109,11 @@ public:
 
 private:
     std::expected<void, QString> ready();
+    // Reads instance `id` and runs `change` on it in one transaction, committed when `change`
+    // succeeds; instance.not_found when there is no such instance.
+    std::expected<void, WorkflowError> changeInstance(
+        const QString& id,
+        const std::function<std::expected<void, WorkflowError>(const WorkflowInstance&)>& change);
     std::expected<void, QString> write(const QString& id, WorkflowStatus status, qint64 nowMs,
                                        const QByteArray& output, const QString& errorName,
                                        const QString& errorMessage);

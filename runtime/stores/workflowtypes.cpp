@@ -18,6 +18,12 @@ constexpr std::pair<WorkflowStatus, const char*> kStatusNames[] = {
 
 } // namespace
 
+QString WorkflowError::text() const {
+    return code.isEmpty() || code == QLatin1String("internal")
+               ? message
+               : QStringLiteral("(%1) %2").arg(code, message);
+}
+
 QString workflowStatusName(WorkflowStatus status) {
     for (const auto& [s, name] : kStatusNames)
         if (s == status) return QLatin1String(name);

@@ -13,6 +13,9 @@ namespace kiln {
 struct WorkflowError {
     QString code;
     QString message;
+    // As Cloudflare's engine words it: "(instance.already_exists) Workflow instance ..."; a
+    // store failure (code "internal") is its message alone.
+    QString text() const;
 };
 
 // An instance's status, with Cloudflare's names (status() reports them as strings).
