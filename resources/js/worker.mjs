@@ -135,7 +135,7 @@ export async function boot(config) {
     lockFileContents: ops.readText(dir + "pyodide-lock.json"),
     stdout: (line) => ops.log(Level.log, line, Source.print),
     stderr: (line) => ops.log(Level.error, line, Source.print),
-    env: { HOME: config.importRoot },
+    env: { HOME: config.importRoot, ...config.pythonEnv },
   }));
   pyodide._api.on_fatal = onFatal;
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)

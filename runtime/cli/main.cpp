@@ -1,6 +1,7 @@
 #include "cli/d1command.h"
 #include "cli/devcommand.h"
 #include "cli/kvcommand.h"
+#include "cli/profilecommand.h"
 #include "cli/r2command.h"
 #include "cli/workflowscommand.h"
 #include "engine/scriptrunner.h"
@@ -25,6 +26,7 @@ Usage:
   kiln workflows list | describe NAME | trigger NAME [PARAMS_JSON] [--id ID]
   kiln workflows instances list|describe|pause|resume|terminate|restart NAME [ID|latest]
   kiln workflows instances send-event NAME [ID|latest] --type T [--payload JSON]
+  kiln profile [DIR] [--runs N] [--path P] [--json] [--trace FILE]
   kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
   kiln --version
 )";
@@ -55,6 +57,10 @@ int main(int argc, char** argv) {
     if (command == QLatin1String("kv")) {
         args.removeAt(1);
         return kiln::runKvCommand(args);
+    }
+    if (command == QLatin1String("profile")) {
+        args.removeAt(1);
+        return kiln::runProfileCommand(args);
     }
     if (command == QLatin1String("workflows")) {
         args.removeAt(1);

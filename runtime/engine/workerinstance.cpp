@@ -181,6 +181,11 @@ QJsonObject WorkerInstance::bootConfig() const {
         // What workerd's `_cloudflare_compat_flags` module answers for the flags the Python
         // SDK reads; the date implies them as it does on Cloudflare.
         {QStringLiteral("compatFlags"), compatFlags(m_options.project)},
+        // `kiln profile` times imports: CPython's -X importtime, printed to stderr.
+        {QStringLiteral("pythonEnv"),
+         qEnvironmentVariableIntValue("KILN_PYTHON_IMPORTTIME") == 1
+             ? QJsonObject{{QStringLiteral("PYTHONPROFILEIMPORTTIME"), QStringLiteral("1")}}
+             : QJsonObject{}},
         {QStringLiteral("memoryLimitBytes"), static_cast<double>(m_options.memoryLimitBytes)},
     };
 }

@@ -1,0 +1,152 @@
+#include "cli/profilecommand.h"
+
+#include "cli/profilereport.h"
+#include "cli/profilerun.h"
+#include "cli/storeoptions.h"
+#include "project/projectconfig.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <cstdio>
+
+namespace kiln {
+
+namespace {
+
+// Boots once with `cacheDir` and waits until the compiled wasm is cached (V8 writes it once
+// its optimising tier is done, up to ~20 s on 2 cores).
+bool primeCodeCache(const QString& kiln, const QString& project, const QString& cacheDir) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KILN_CACHE_DIR"), cacheDir);
+    env.remove(QStringLiteral("KILN_NO_CODE_CACHE"));
+    QTemporaryDir state;
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.setStandardOutputFile(QProcess::nullDevice());
+    process.start(kiln, {QStringLiteral("dev"), project, QStringLiteral("--port"),
+                         QStringLiteral("0"), QStringLiteral("--persist-to"), state.path()});
+    QElapsedTimer clock;
+    clock.start();
+    bool done = false;
+    while (!done && clock.elapsed() < 60000 && process.state() != QProcess::NotRunning) {
+        QThread::msleep(200);
+        done = !QDir(cacheDir).entryList({QStringLiteral("wasm-*.bin")}, QDir::Files).isEmpty();
+    }
+    process.terminate();
+    process.waitForFinished(10000);
+    return done;
+}
+
+void progress(const QString& text) {
+    fprintf(stderr, "\r\033[K%s", qPrintable(text));
+    fflush(stderr);
+}
+
+} // namespace
+
+int runProfileCommand(const QStringList& args) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Where a cold start of the project goes, and whether it would pass on "
+                       "Cloudflare."));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("dir"), QStringLiteral("Project (default: .)."));
+    parser.addOptions({
+        {QStringLiteral("runs"), QStringLiteral("Starts per mode (5)."), QStringLiteral("n"),
+         QStringLiteral("5")},
+        {QStringLiteral("path"), QStringLiteral("The request timed (GET, default /)."),
+         QStringLiteral("path"), QStringLiteral("/")},
+        {QStringLiteral("json"), QStringLiteral("Print JSON.")},
+        {QStringLiteral("trace"),
+         QStringLiteral("Write Chrome trace-event JSON (Perfetto, speedscope) to this file."),
+         QStringLiteral("file")},
+    });
+    parser.process(args);
+    const QString dir = parser.positionalArguments().value(0, QStringLiteral("."));
+    auto project = loadProject(dir, {});
+    if (!project) return commandFailed(project.error().toString());
+    const int runs = std::clamp(parser.value(QStringLiteral("runs")).toInt(), 1, 100);
+    const QString kiln = QCoreApplication::applicationFilePath();
+    const bool quiet = parser.isSet(QStringLiteral("json"));
+
+    QTemporaryDir caches;
+    const QString warm = caches.filePath(QStringLiteral("warm"));
+    if (!quiet) progress(QStringLiteral("priming the code cache…"));
+    const bool primed = primeCodeCache(kiln, project->rootDir, warm);
+
+    ProfileReport report;
+    report.project = *project;
+    report.runs = runs;
+    report.path = parser.value(QStringLiteral("path"));
+    if (!primed) report.notes << QStringLiteral("the code cache was not written within 60 s");
+    struct Mode {
+        QString name;
+        QString cacheDir;
+        bool noCache;
+    };
+    const Mode modes[] = {{QStringLiteral("no code cache"), QString(), true},
+                          {QStringLiteral("code cache"), warm, false}};
+    for (const Mode& mode : modes) {
+        for (int i = 0; i < runs; ++i) {
+            if (!quiet)
+                progress(QStringLiteral("%1: start %2 of %3…").arg(mode.name).arg(i + 1).arg(runs));
+            QTemporaryDir fresh; // no cache: a new empty folder every time
+            ProfileRunOptions o;
+            o.kiln = kiln;
+            o.project = project->rootDir;
+            o.mode = mode.name;
+            o.path = report.path;
+            o.env = QProcessEnvironment::systemEnvironment();
+            o.env.insert(QStringLiteral("KILN_CACHE_DIR"),
+                         mode.noCache ? fresh.path() : mode.cacheDir);
+            if (mode.noCache)
+                o.env.insert(QStringLiteral("KILN_NO_CODE_CACHE"), QStringLiteral("1"));
+            else
+                o.env.remove(QStringLiteral("KILN_NO_CODE_CACHE"));
+            ProfileSample s = profileOnce(o);
+            if (!s.error.isEmpty()) {
+                if (!quiet) progress(QString());
+                return commandFailed(QStringLiteral("%1 start %2: %3\n%4")
+                                         .arg(mode.name)
+                                         .arg(i + 1)
+                                         .arg(s.error, s.output.right(3000)));
+            }
+            report.samples.push_back(std::move(s));
+        }
+    }
+    // The import tree, from one more start with -X importtime (it slows imports down).
+    if (!quiet) progress(QStringLiteral("timing Python imports…"));
+    ProfileRunOptions o;
+    o.kiln = kiln;
+    o.project = project->rootDir;
+    o.mode = QStringLiteral("imports");
+    o.path = report.path;
+    o.env = QProcessEnvironment::systemEnvironment();
+    o.env.insert(QStringLiteral("KILN_CACHE_DIR"), warm);
+    o.importTime = true;
+    report.imports = profileOnce(o).imports;
+    if (!quiet) progress(QString());
+
+    if (parser.isSet(QStringLiteral("trace"))) {
+        QFile file(parser.value(QStringLiteral("trace")));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return commandFailed(QStringLiteral("%1: %2").arg(file.fileName(), file.errorString()));
+        file.write(QJsonDocument(report.trace()).toJson(QJsonDocument::Compact));
+        if (!quiet) printf("Trace written to %s\n", qPrintable(file.fileName()));
+    }
+    if (quiet)
+        printf("%s", QJsonDocument(report.json()).toJson().constData());
+    else
+        printf("%s", qPrintable(report.text()));
+    return 0;
+}
+
+} // namespace kiln

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace kiln {
+
+// One cold start of a project, measured from outside as a person would live it: a fresh
+// `kiln dev` process (its own state folder, the caches the mode gives it) from just before
+// the spawn to the first complete HTTP 200, then SIGTERM and the time to exit. The worker's
+// own boot phases come from its debug log ("boot: NAME X ms (at Y ms)").
+struct ProfileSample {
+    struct Phase {
+        QString name;
+        double startMs = 0; // since the process was spawned (boot start estimated, below)
+        double durationMs = 0;
+    };
+    struct Import { // one line of CPython's -X importtime
+        QString module;
+        int depth = 0;
+        double selfUs = 0, cumulativeUs = 0;
+    };
+    QString mode;
+    double acceptMs = 0;        // first TCP connection accepted
+    double firstResponseMs = 0; // first complete HTTP response (the server holds it until ready)
+    int status = 0;
+    double readyMs = 0;     // the worker's own clock: boot start to ready
+    double bootStartMs = 0; // firstResponseMs - readyMs: where the phases begin
+    double cpuMs = 0;       // all threads, at the first response
+    double peakRssMb = 0;   // VmHWM at the first response
+    double exitMs = 0;      // SIGTERM to exit
+    std::vector<Phase> phases;
+    std::vector<Import> imports;
+    QString error;  // set when the run failed; the rest may be partial
+    QString output; // the process's output, for the error
+};
+
+struct ProfileRunOptions {
+    QString kiln;    // the executable
+    QString project; // folder or config
+    QString mode;    // a label
+    QProcessEnvironment env;
+    QString path = QStringLiteral("/"); // the request timed
+    bool importTime = false;            // run Python with -X importtime
+    int timeoutMs = 120000;
+};
+
+ProfileSample profileOnce(const ProfileRunOptions& options);
+
+// Parses the lines of CPython's -X importtime ("import time: self | cumulative | module").
+std::vector<ProfileSample::Import> parseImportTime(const QStringList& lines);
+
+} // namespace kiln
