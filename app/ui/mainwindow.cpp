@@ -13,6 +13,7 @@
 #include "logmodel.h"
 #include "logpane.h"
 #include "noconfigpage.h"
+#include "profilerpane.h"
 #include "project/projectconfig.h"
 #include "projecttemplates.h"
 #include "projecttree.h"
@@ -184,6 +185,27 @@ void MainWindow::createActions() {
         true);
     add(run, tr("Send &Request"), QKeySequence(Qt::CTRL | Qt::Key_Return),
         [this] { sendRequest(); });
+    add(run, tr("&Profile Cold Start"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_P),
+        [this] { openProfiler(); });
+}
+
+ProfilerPane* MainWindow::openProfiler() {
+    if (m_projectDir.isEmpty()) return nullptr;
+    for (int i = 0; i < m_editors->count(); ++i)
+        if (auto* pane = qobject_cast<ProfilerPane*>(m_editors->widget(i))) {
+            m_editors->setCurrentIndex(i);
+            return pane;
+        }
+    QStringList roots;
+    if (auto project = loadProject(m_projectDir)) {
+        roots << project->importRoot;
+        if (!project->pythonModulesDir.isEmpty()) roots << project->pythonModulesDir;
+    }
+    auto* pane = new ProfilerPane(m_kiln->executable(), m_projectDir, roots, m_editors);
+    connect(pane, &ProfilerPane::openFile, this,
+            [this](const QString& file, int line) { m_editors->openFile(file, line); });
+    m_editors->setCurrentIndex(m_editors->addTab(pane, tr("Cold start")));
+    return pane;
 }
 
 void MainWindow::connectRuntime() {

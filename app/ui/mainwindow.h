@@ -19,6 +19,7 @@ class FindBar;
 class ProjectTree;
 class CommandPalette;
 class DataPane;
+class ProfilerPane;
 struct StoreLocation;
 
 // The studio's window: arranges the panes (project tree, data stores, editor and browser tabs,
@@ -62,6 +63,8 @@ public:
     void sendRequest();
     // File > New Project: a template, a name, a folder; then opens it.
     void newProject();
+    // Run > Profile Cold Start: the profiler tab for this project (opened, or shown).
+    ProfilerPane* openProfiler();
     // Runs the worker's scheduled handler now with `cron` (one of the config's, or any).
     bool triggerScheduled(const QString& cron);
 

@@ -31,6 +31,7 @@ bool primeCodeCache(const QString& kiln, const QString& project, const QString& 
     process.setProcessEnvironment(env);
     process.setProcessChannelMode(QProcess::MergedChannels);
     process.setStandardOutputFile(QProcess::nullDevice());
+    endWithParent(process);
     process.start(kiln, {QStringLiteral("dev"), project, QStringLiteral("--port"),
                          QStringLiteral("0"), QStringLiteral("--persist-to"), state.path()});
     QElapsedTimer clock;

@@ -204,6 +204,27 @@ QJsonObject ProfileReport::json() const {
             figs.insert(name.trimmed(), QJsonObject{{QStringLiteral("median"), s.median},
                                                     {QStringLiteral("min"), s.min},
                                                     {QStringLiteral("max"), s.max}});
+        // The phases in boot order with their median start and length: the waterfall.
+        QJsonArray phases;
+        QStringList seen;
+        for (const ProfileSample& s : samples)
+            if (s.mode == m)
+                for (const auto& p : s.phases)
+                    if (!seen.contains(phaseKey(p.name))) seen << phaseKey(p.name);
+        for (const QString& key : seen) {
+            std::vector<double> starts, lengths;
+            for (const ProfileSample& s : samples)
+                if (s.mode == m)
+                    for (const auto& p : s.phases)
+                        if (phaseKey(p.name) == key) {
+                            starts.push_back(p.startMs);
+                            lengths.push_back(p.durationMs);
+                        }
+            phases.append(QJsonObject{{QStringLiteral("name"), key},
+                                      {QStringLiteral("startMs"), spread(starts).median},
+                                      {QStringLiteral("durationMs"), spread(lengths).median}});
+        }
+        figs.insert(QStringLiteral("phases"), phases);
         modes.insert(m, figs);
     }
     QJsonArray importArray;

@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QThread>
 
+#include <csignal>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace kiln {
@@ -41,6 +43,10 @@ void processCost(qint64 pid, double* cpuMs, double* peakRssMb) {
 
 } // namespace
 
+void endWithParent(QProcess& process) {
+    process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+}
+
 std::vector<ProfileSample::Import> parseImportTime(const QStringList& lines) {
     static const QRegularExpression row(
         QStringLiteral(R"(import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S.*)$)"));
@@ -64,6 +70,7 @@ ProfileSample profileOnce(const ProfileRunOptions& o) {
     QProcess process;
     process.setProcessEnvironment(env);
     process.setProcessChannelMode(QProcess::MergedChannels);
+    endWithParent(process);
     QElapsedTimer clock;
     clock.start();
     process.start(o.kiln, {QStringLiteral("dev"), o.project, QStringLiteral("--port"),

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -49,6 +50,9 @@ struct ProfileRunOptions {
 };
 
 ProfileSample profileOnce(const ProfileRunOptions& options);
+
+// The child ends with its parent (a `kiln profile` stopped by SIGTERM leaves no kiln behind).
+void endWithParent(QProcess& process);
 
 // Parses the lines of CPython's -X importtime ("import time: self | cumulative | module").
 std::vector<ProfileSample::Import> parseImportTime(const QStringList& lines);
