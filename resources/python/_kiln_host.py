@@ -19,6 +19,7 @@ import sys
 
 from pyodide.ffi import JsProxy
 
+import _kiln_entropy
 from workers import _state
 from workers._convert import is_js_instance, is_null, js_type_name
 from workers._entrypoints import Context, Env, WorkerEntrypoint, WorkflowEntrypoint
@@ -39,6 +40,7 @@ def load_main(module_name: str) -> None:
     try:
         # __import__, not importlib.import_module: the C import path, which -X importtime
         # (kiln profile) reports; the module is the same.
+        _kiln_entropy.before_top_level()
         __import__(name)
         module = sys.modules[name]
     except BaseException as error:
@@ -141,6 +143,7 @@ def _to_js_response(result, label):
 
 
 def _enter(js_env, js_ctx):
+    _kiln_entropy.enter_request_context()
     if not is_null(js_env):
         _state.last_js_env = js_env
     ctx = Context(js_ctx)

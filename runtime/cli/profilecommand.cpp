@@ -115,6 +115,10 @@ int runProfileCommand(const QStringList& args) {
             ProfileSample s = profileOnce(o);
             if (!s.error.isEmpty()) {
                 if (!quiet) progress(QString());
+                if (s.output.contains(QLatin1String("outside of request context")))
+                    s.error += QStringLiteral(
+                        " (FAIL entropy at top level: Cloudflare refuses randomness before the "
+                        "first request; the traceback names the line)");
                 return commandFailed(QStringLiteral("%1 start %2: %3\n%4")
                                          .arg(mode.name)
                                          .arg(i + 1)

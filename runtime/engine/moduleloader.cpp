@@ -47,6 +47,22 @@ QString ModuleLoader::resolve(const QString& specifier, const QString& referrerP
     return {};
 }
 
+namespace {
+
+// Emscripten fills random bytes (CPython's getentropy, hence os.urandom, uuid4, seeding) in a
+// d8-style shell through `os.system("sh", ["-c", "head -c N /dev/urandom | base64"])`, a
+// global Kiln offers only while Pyodide boots and removes before worker code runs (workerd
+// has no such global). Without this change, the first os.urandom after boot would end the
+// interpreter ("os is not defined"). The shell branch is turned off, so the browser branch,
+// crypto.getRandomValues (getrandom through ops.randomFill), serves boot and requests alike.
+void patchPyodideRandom(QByteArray& source) {
+    static const QByteArray shell = "if(ENVIRONMENT_IS_SHELL){return view=>{if(!os.system)";
+    static const QByteArray none = "if(false){return view=>{if(!os.system)";
+    source.replace(shell, none);
+}
+
+} // namespace
+
 v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
     if (auto it = m_byPath.find(path); it != m_byPath.end()) return it->second.Get(scope.isolate);
     QFile file(path);
@@ -56,7 +72,8 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
                  QStringLiteral("Cannot load module %1: %2").arg(path, file.errorString()))));
         return {};
     }
-    const QByteArray source = file.readAll();
+    QByteArray source = file.readAll();
+    if (path.endsWith(QLatin1String("/pyodide.asm.mjs"))) patchPyodideRandom(source);
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, path), 0, 0, false, -1,
                             v8::Local<v8::Value>(), false, false, true);
     v8::Local<v8::String> text;

@@ -1,0 +1,111 @@
+// Cloudflare's rules for the top level (before the first request), in a real kiln dev:
+// randomness there fails as it does on Cloudflare (random's functions with RuntimeError,
+// os.urandom and what uses it with OSError 29) with the file and line; what workerd allows
+// at import (import random, seeded Random, SystemRandom, multiprocessing, tempfile names)
+// works; and inside requests all of it works, freshly seeded, without ending the interpreter.
+
+#include "kilndevprocess.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace kiln::test;
+
+namespace {
+
+// A project whose main module runs `top` at its top level and answers `handler`'s value.
+bool writeProject(const QString& dir, const QByteArray& top, const QByteArray& handler) {
+    QDir().mkpath(dir + QStringLiteral("/src"));
+    QFile config(dir + QStringLiteral("/wrangler.jsonc"));
+    QFile entry(dir + QStringLiteral("/src/entry.py"));
+    if (!config.open(QIODevice::WriteOnly) || !entry.open(QIODevice::WriteOnly)) return false;
+    config.write(R"({"name": "top", "main": "src/entry.py", "compatibility_date": "2026-09-08",
+ "compatibility_flags": ["python_workers"]})");
+    entry.write("import json\nimport os\nimport random\nimport uuid\n"
+                "from workers import Response, WorkerEntrypoint\n" +
+                top +
+                "\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+                "        return Response(json.dumps(" +
+                handler + "))\n");
+    return true;
+}
+
+} // namespace
+
+class TestTopLevel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void entropyAtTopLevelFails_data();
+    void entropyAtTopLevelFails();
+    void allowedAtTopLevelAndEverythingInRequests();
+};
+
+void TestTopLevel::entropyAtTopLevelFails_data() {
+    QTest::addColumn<QByteArray>("top");
+    QTest::addColumn<QString>("error");
+    QTest::newRow("random.random") << QByteArray("X = random.random()")
+                                   << "RuntimeError: Cannot use random.random() outside of "
+                                      "request context";
+    QTest::newRow("from random import choice")
+        << QByteArray("from random import choice\nX = choice([1, 2])")
+        << "RuntimeError: Cannot use random.choice() outside of request context";
+    QTest::newRow("os.urandom") << QByteArray("X = os.urandom(4)")
+                                << "OSError: [Errno 29] Cannot get entropy outside of request "
+                                   "context";
+    QTest::newRow("uuid4") << QByteArray("X = uuid.uuid4()")
+                           << "OSError: [Errno 29] Cannot get entropy outside of request context";
+    QTest::newRow("unseeded Random") << QByteArray("X = random.Random()")
+                                     << "OSError: [Errno 29] Cannot get entropy outside of "
+                                        "request context";
+}
+
+void TestTopLevel::entropyAtTopLevelFails() {
+    QFETCH(QByteArray, top);
+    QFETCH(QString, error);
+    QTemporaryDir project, state;
+    QVERIFY(writeProject(project.path(), top, "{}"));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+    const HttpResult r = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(r.status, 500);
+    QVERIFY2(r.body.contains(error.toUtf8()), r.body.constData());
+    // Where: the user's line (the 6th of the generated module, or the 7th after an import).
+    QVERIFY2(r.body.contains("entry.py\", line "), r.body.constData());
+    QVERIFY2(dev.waitForOutput(error), qPrintable(dev.output()));
+    dev.stop();
+}
+
+void TestTopLevel::allowedAtTopLevelAndEverythingInRequests() {
+    QTemporaryDir project, state;
+    QVERIFY(writeProject(
+        project.path(),
+        "import multiprocessing\nimport secrets\nimport tempfile\nfrom random import randint\n"
+        "SEEDED = random.Random(42).random()\nSYSTEM = random.SystemRandom\n"
+        "NAME = next(tempfile._get_candidate_names())\n",
+        "{'seeded': SEEDED, 'name': NAME, 'r': random.random(), 'i': randint(1, 6), "
+        "'u': str(uuid.uuid4()), 'b': os.urandom(4).hex(), 't': secrets.token_hex(4), "
+        "'s': SYSTEM().random() < 1}"));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+    const HttpResult first = httpRequest(dev.port(), "GET", "/");
+    QCOMPARE(first.status, 200);
+    const QJsonObject a = QJsonDocument::fromJson(first.body).object();
+    QCOMPARE(a.value("seeded").toDouble(), 0.6394267984578837); // Random(42), as CPython gives
+    QCOMPARE(a.value("name").toString().size(), 8);
+    QCOMPARE(a.value("u").toString().size(), 36);
+    QCOMPARE(a.value("b").toString().size(), 8);
+    QVERIFY(a.value("s").toBool());
+    const QJsonObject b =
+        QJsonDocument::fromJson(httpRequest(dev.port(), "GET", "/").body).object();
+    QVERIFY(a.value("r") != b.value("r")); // a live generator, not one fixed at the top level
+    QVERIFY(a.value("u") != b.value("u"));
+    QVERIFY2(!dev.output().contains(QLatin1String("fatal")), qPrintable(dev.output()));
+    dev.stop();
+}
+
+QTEST_GUILESS_MAIN(TestTopLevel)
+#include "test_toplevel.moc"
