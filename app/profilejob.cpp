@@ -24,7 +24,7 @@ void ProfileJob::start(const QString& kiln, const QString& projectDir, int runs)
     m_process->start(kiln, {QStringLiteral("profile"), projectDir, QStringLiteral("--runs"),
                             QString::number(runs), QStringLiteral("--json"),
                             QStringLiteral("--trace"), trace});
-    Q_EMIT progress(0, 2 * runs + 2, tr("Starting %1 profile…").arg(kiln));
+    Q_EMIT progress(0, 3 * runs + 2, tr("Starting %1 profile…").arg(kiln));
 }
 
 void ProfileJob::cancel() {
@@ -33,6 +33,17 @@ void ProfileJob::cancel() {
     m_process->terminate(); // kiln profile's own children end with it (SIGTERM)
     if (!m_process->waitForFinished(3000)) m_process->kill();
 }
+
+namespace {
+
+// kiln profile's modes, in the order it runs them.
+int modeIndex(const QString& mode) {
+    if (mode == QLatin1String("no caches")) return 0;
+    if (mode == QLatin1String("code cache")) return 1;
+    return 2;
+}
+
+} // namespace
 
 // The CLI's status line: "priming the code cache…", "<mode>: start i of n…", "timing Python
 // imports…" (rewritten in place with \r).
@@ -46,11 +57,10 @@ void ProfileJob::readProgress() {
             .trimmed();
     if (line.isEmpty()) return;
     static const QRegularExpression startOf(QStringLiteral(R"(^(.+): start (\d+) of (\d+))"));
-    const int total = 2 * m_runs + 2;
+    const int total = 3 * m_runs + 2;
     int done = 0;
     if (const auto m = startOf.match(line); m.hasMatch())
-        done = 1 + (m.captured(1).startsWith(QLatin1String("no")) ? 0 : m_runs) +
-               m.captured(2).toInt() - 1;
+        done = 1 + modeIndex(m.captured(1)) * m_runs + m.captured(2).toInt() - 1;
     else if (line.startsWith(QLatin1String("timing Python imports")))
         done = total - 1;
     Q_EMIT progress(done, total, line);
@@ -74,7 +84,7 @@ void ProfileJob::done(int exitCode, QProcess::ExitStatus status) {
     const QString kept = m_dir.filePath(QStringLiteral("trace.json"));
     QFile::remove(kept);
     if (QFile::rename(m_dir.filePath(QStringLiteral("trace-next.json")), kept)) m_traceFile = kept;
-    Q_EMIT progress(2 * m_runs + 2, 2 * m_runs + 2, tr("Done"));
+    Q_EMIT progress(3 * m_runs + 2, 3 * m_runs + 2, tr("Done"));
     Q_EMIT finished(ProfileResult::fromJson(doc.object()));
 }
 

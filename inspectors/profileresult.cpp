@@ -11,10 +11,16 @@ ProfileResult ProfileResult::fromJson(const QJsonObject& report) {
     ProfileResult out;
     out.when = QDateTime::currentDateTime();
     const QJsonObject modes = report.value(QStringLiteral("modes")).toObject();
-    // "no code cache" before "code cache", as the CLI prints them.
+    // In the order kiln profile runs them: no caches, code cache, baseline snapshot.
+    static const QStringList order{QStringLiteral("no caches"), QStringLiteral("code cache"),
+                                   QStringLiteral("baseline snapshot")};
     QStringList names = modes.keys();
     std::sort(names.begin(), names.end(), [](const QString& a, const QString& b) {
-        return a.startsWith(QLatin1String("no")) > b.startsWith(QLatin1String("no"));
+        const auto rank = [](const QString& m) {
+            const qsizetype i = order.indexOf(m);
+            return i < 0 ? order.size() : i;
+        };
+        return rank(a) < rank(b);
     });
     for (const QString& name : names) {
         const QJsonObject m = modes.value(name).toObject();

@@ -99,6 +99,10 @@ def _kiln_pyc_zip(zip_path):
     return out.getvalue()
 `;
 
+// What the SDK imports from the stdlib, imported before the baseline snapshot is taken.
+const SNAPSHOT_IMPORTS = "import asyncio, base64, contextlib, datetime, email, functools, http, " +
+  "inspect, io, json, random, re, shutil, tempfile, traceback, urllib.parse, zipfile";
+
 function scheduleStdlibCache(stdlibKey) {
   if (!stdlibKey) return;
   setTimeout(() => {
@@ -128,15 +132,36 @@ export async function boot(config) {
   const stdlibPath = dir + "python_stdlib.zip";
   const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
   const compiledStdlib = ops.cachePath(stdlibKey);
-  pyodide = await phase(compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime", () => loadPyodide({
+  const stdLibURL = compiledStdlib ?? stdlibPath;
+  // The baseline snapshot: Pyodide booted with the stdlib modules the SDK needs imported,
+  // its wasm memory as it stands then. Keyed by the wasm and by the stdlib zip mounted (a
+  // restored zipimport remembers that zip's layout); -X importtime runs boot for real.
+  const wasmPath = dir + "pyodide.asm.wasm";
+  const snapshotKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
+    : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}`;
+  const snapshot = snapshotKey ? ops.cacheRead(snapshotKey) : null; // checksummed; null if not
+  const options = {
     indexURL: dir,
-    stdLibURL: compiledStdlib ?? stdlibPath,
+    stdLibURL,
     createPyodideModule,
     lockFileContents: ops.readText(dir + "pyodide-lock.json"),
     stdout: (line) => ops.log(Level.log, line, Source.print),
     stderr: (line) => ops.log(Level.error, line, Source.print),
     env: { HOME: config.importRoot, ...config.pythonEnv },
-  }));
+  };
+  if (snapshot) options._loadSnapshot = new Uint8Array(snapshot);
+  else if (snapshotKey) options._makeSnapshot = true;
+  const runtimePhase = snapshot ? "pyodide runtime (baseline snapshot)"
+    : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
+  pyodide = await phase(runtimePhase, () => loadPyodide(options));
+  if (snapshot) {
+    pyodide.runPython(`import os; os.environ["HOME"] = ${JSON.stringify(config.importRoot)}; del os`);
+  } else if (snapshotKey) {
+    await phase("make baseline snapshot", () => {
+      pyodide.runPython(SNAPSHOT_IMPORTS);
+      ops.cacheWrite(snapshotKey, pyodide.makeMemorySnapshot());
+    });
+  }
   pyodide._api.on_fatal = onFatal;
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");

@@ -26,6 +26,7 @@ bool primeCodeCache(const QString& kiln, const QString& project, const QString& 
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("KILN_CACHE_DIR"), cacheDir);
     env.remove(QStringLiteral("KILN_NO_CODE_CACHE"));
+    env.remove(QStringLiteral("KILN_NO_SNAPSHOT"));
     QTemporaryDir state;
     QProcess process;
     process.setProcessEnvironment(env);
@@ -36,10 +37,13 @@ bool primeCodeCache(const QString& kiln, const QString& project, const QString& 
                          QStringLiteral("0"), QStringLiteral("--persist-to"), state.path()});
     QElapsedTimer clock;
     clock.start();
+    // The compiled wasm, and the baseline snapshot with its checksum sidecar.
     bool done = false;
     while (!done && clock.elapsed() < 60000 && process.state() != QProcess::NotRunning) {
         QThread::msleep(200);
-        done = !QDir(cacheDir).entryList({QStringLiteral("wasm-*.bin")}, QDir::Files).isEmpty();
+        const QDir dir(cacheDir);
+        done = !dir.entryList({QStringLiteral("wasm-*.bin")}, QDir::Files).isEmpty() &&
+               !dir.entryList({QStringLiteral("file-*.bin.sha256")}, QDir::Files).isEmpty();
     }
     process.terminate();
     process.waitForFinished(10000);
@@ -92,9 +96,11 @@ int runProfileCommand(const QStringList& args) {
         QString name;
         QString cacheDir;
         bool noCache;
+        bool snapshot;
     };
-    const Mode modes[] = {{QStringLiteral("no code cache"), QString(), true},
-                          {QStringLiteral("code cache"), warm, false}};
+    const Mode modes[] = {{QStringLiteral("no caches"), QString(), true, false},
+                          {QStringLiteral("code cache"), warm, false, false},
+                          {QStringLiteral("baseline snapshot"), warm, false, true}};
     for (const Mode& mode : modes) {
         for (int i = 0; i < runs; ++i) {
             if (!quiet)
@@ -112,6 +118,10 @@ int runProfileCommand(const QStringList& args) {
                 o.env.insert(QStringLiteral("KILN_NO_CODE_CACHE"), QStringLiteral("1"));
             else
                 o.env.remove(QStringLiteral("KILN_NO_CODE_CACHE"));
+            if (mode.snapshot)
+                o.env.remove(QStringLiteral("KILN_NO_SNAPSHOT"));
+            else
+                o.env.insert(QStringLiteral("KILN_NO_SNAPSHOT"), QStringLiteral("1"));
             ProfileSample s = profileOnce(o);
             if (!s.error.isEmpty()) {
                 if (!quiet) progress(QString());

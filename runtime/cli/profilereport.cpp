@@ -113,7 +113,7 @@ std::vector<ProfileReport::Check> ProfileReport::checks() const {
     // level, measured in the code-cache starts (one thread: wall time is CPU time).
     std::vector<double> top;
     for (const ProfileSample& s : samples)
-        if (s.mode == QLatin1String("code cache"))
+        if (s.mode == QLatin1String("baseline snapshot"))
             for (const auto& p : s.phases)
                 if (phaseKey(p.name) == QLatin1String("import main module"))
                     top.push_back(p.durationMs);
@@ -174,8 +174,8 @@ QString ProfileReport::text() const {
     }
     out += QStringLiteral("(phases are the worker's own boot steps; \"pyodide runtime\" includes "
                           "the wasm compile and instantiate)\n");
-    out += QStringLiteral("Snapshot tiers (baseline, package, dedicated): not available yet; "
-                          "Kiln makes no Pyodide memory snapshots (issue 14).\n");
+    out += QStringLiteral("\"baseline snapshot\" restores Pyodide with the stdlib the SDK needs; "
+                          "the package and dedicated tiers are not built yet (issue 14).\n");
     for (const QString& note : notes)
         out += QStringLiteral("Note: %1\n").arg(note);
 

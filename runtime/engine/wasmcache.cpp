@@ -1,5 +1,7 @@
 #include "engine/internal/wasmcache.h"
 
+#include "stores/digest.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
@@ -19,6 +21,8 @@
 #include <v8-version.h>
 #include <v8-wasm.h>
 
+#include <cstring>
+#include <optional>
 #include <thread>
 
 namespace kiln {
@@ -134,7 +138,9 @@ void opFileStamp(Args args) {
         QStringLiteral("%1-%2").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch())));
 }
 
-// Generic cache files (e.g. the compiled stdlib zip): path if present, else null.
+// Generic cache files (the compiled stdlib zip, the baseline snapshot): each beside a
+// "<file>.sha256" sidecar written after it, so a file is used only when it is whole and
+// unchanged. One that is truncated, flipped or lacks its sidecar is deleted and rebuilt.
 QString namedCacheFile(const QString& key) {
     const QByteArray id =
         QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256).toHex().left(32);
@@ -142,19 +148,65 @@ QString namedCacheFile(const QString& key) {
            QStringLiteral(".bin");
 }
 
+QByteArray sha256Hex(const QByteArray& bytes) {
+    Digest digest(Digest::Kind::Sha256);
+    digest.add(bytes);
+    return digest.result().toHex();
+}
+
+// The file's bytes when its sidecar vouches for them; nothing (and both removed) otherwise.
+std::optional<QByteArray> verifiedCacheFile(const QString& path) {
+    QFile sum(path + QStringLiteral(".sha256"));
+    QFile file(path);
+    if (!file.exists()) return std::nullopt;
+    if (sum.open(QIODevice::ReadOnly) && file.open(QIODevice::ReadOnly)) {
+        const QByteArray expected = sum.readAll().trimmed();
+        QByteArray bytes = file.readAll();
+        if (!expected.isEmpty() && sha256Hex(bytes) == expected) return bytes;
+    }
+    QFile::remove(path);
+    QFile::remove(path + QStringLiteral(".sha256"));
+    return std::nullopt;
+}
+
 void opCachePath(Args args) {
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    if (cacheEnabled() && QFile::exists(path))
+    if (cacheEnabled() && verifiedCacheFile(path))
         args.GetReturnValue().Set(toV8(args.GetIsolate(), path));
     else
         args.GetReturnValue().SetNull();
+}
+
+// The cached bytes themselves (verified), or null: one read where cachePath + readBytes
+// would read a large file twice.
+void opCacheRead(Args args) {
+    auto* isolate = args.GetIsolate();
+    const QString path = namedCacheFile(toQString(isolate, args[0]));
+    std::optional<QByteArray> bytes;
+    if (cacheEnabled()) bytes = verifiedCacheFile(path);
+    if (!bytes) return args.GetReturnValue().SetNull();
+    auto store = v8::ArrayBuffer::NewBackingStore(isolate, size_t(bytes->size()));
+    memcpy(store->Data(), bytes->constData(), size_t(bytes->size()));
+    args.GetReturnValue().Set(v8::ArrayBuffer::New(isolate, std::move(store)));
 }
 
 void opCacheWrite(Args args) {
     if (!cacheEnabled() || !args[1]->IsArrayBufferView()) return args.GetReturnValue().Set(false);
     auto bytes = std::make_shared<QByteArray>(bytesOf(args[1]));
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    writeInBackground(path, bytes);
+    std::thread([path, bytes] {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile::remove(path + QStringLiteral(".sha256")); // no sidecar while the file changes
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(*bytes) != bytes->size() ||
+            !file.commit())
+            return;
+        QSaveFile sum(path + QStringLiteral(".sha256"));
+        if (sum.open(QIODevice::WriteOnly)) {
+            sum.write(sha256Hex(*bytes) + '\n');
+            sum.commit();
+        }
+    }).detach();
     args.GetReturnValue().Set(true);
 }
 
@@ -185,6 +237,11 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
         .Check();
     ops->Set(scope.context, toV8(scope.isolate, "cachePath"),
              v8::FunctionTemplate::New(scope.isolate, opCachePath, data)
+                 ->GetFunction(scope.context)
+                 .ToLocalChecked())
+        .Check();
+    ops->Set(scope.context, toV8(scope.isolate, "cacheRead"),
+             v8::FunctionTemplate::New(scope.isolate, opCacheRead, data)
                  ->GetFunction(scope.context)
                  .ToLocalChecked())
         .Check();

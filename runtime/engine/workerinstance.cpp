@@ -181,6 +181,10 @@ QJsonObject WorkerInstance::bootConfig() const {
         // What workerd's `_cloudflare_compat_flags` module answers for the flags the Python
         // SDK reads; the date implies them as it does on Cloudflare.
         {QStringLiteral("compatFlags"), compatFlags(m_options.project)},
+        // KILN_NO_SNAPSHOT=1 (kiln profile's "code cache" mode) or no cache at all: boot
+        // Pyodide for real, and make no snapshot either.
+        {QStringLiteral("snapshots"), qEnvironmentVariableIntValue("KILN_NO_SNAPSHOT") != 1 &&
+                                          qEnvironmentVariableIntValue("KILN_NO_CODE_CACHE") != 1},
         // `kiln profile` times imports: CPython's -X importtime, printed to stderr.
         {QStringLiteral("pythonEnv"),
          qEnvironmentVariableIntValue("KILN_PYTHON_IMPORTTIME") == 1

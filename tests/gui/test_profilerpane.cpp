@@ -37,7 +37,7 @@ void TestProfilerPane::profilesAndShows() {
     pane.run(1);
     QVERIFY(pane.running());
     QVERIFY(done.wait(300000));
-    QVERIFY2(pane.result().modes.size() == 2, qPrintable(pane.statusText()));
+    QVERIFY2(pane.result().modes.size() == 3, qPrintable(pane.statusText()));
     QVERIFY(pane.statusText().contains(QLatin1String("first 200 in")));
 
     // The waterfall: a bar per phase of each mode; the longest (the Pyodide boot) red.
@@ -45,7 +45,7 @@ void TestProfilerPane::profilesAndShows() {
     pane.tabs()->setCurrentIndex(0);
     QTest::qWait(50);
     const auto& cold = pane.result().modes[0];
-    QCOMPARE(cold.name, QStringLiteral("no code cache"));
+    QCOMPARE(cold.name, QStringLiteral("no caches"));
     QVERIFY(cold.phases.size() >= 6);
     int longest = 0;
     for (int i = 0; i < int(cold.phases.size()); ++i) {
@@ -57,8 +57,10 @@ void TestProfilerPane::profilesAndShows() {
     const QImage image = waterfall->grab().toImage();
     const QColor red = image.pixelColor(waterfall->barRect(0, longest).center());
     QVERIFY2(red.red() > 180 && red.green() < 100, qPrintable(red.name()));
-    // The whole start is longer without the code cache than with it.
+    // The whole start is longer without caches than with the code cache, and longer with it
+    // than from the baseline snapshot.
     QVERIFY(waterfall->barRect(0, -1).width() > waterfall->barRect(1, -1).width());
+    QVERIFY(waterfall->barRect(1, -1).width() > waterfall->barRect(2, -1).width());
 
     // The icicle: the main module, clickable to its file.
     ImportIcicle* icicle = pane.icicle();
@@ -83,7 +85,7 @@ void TestProfilerPane::profilesAndShows() {
     QCOMPARE(int(pane.history().entries.size()), 1);
     ProfilerPane again(qEnvironmentVariable("KILN_BIN"), project.path(), {});
     QCOMPARE(int(again.history().entries.size()), 1);
-    QVERIFY(again.history().entries[0].firstResponseMs.count(QStringLiteral("code cache")));
+    QVERIFY(again.history().entries[0].firstResponseMs.count(QStringLiteral("baseline snapshot")));
 
     // The exported trace is trace-event JSON.
     const QString trace = project.filePath(QStringLiteral("exported.json"));

@@ -30,7 +30,7 @@ void TestProfile::profilesHello() {
     QCOMPARE(p.exitCode(), 0);
     const QJsonObject report = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
     QVERIFY2(!report.isEmpty(), err.constData());
-    for (const char* mode : {"no code cache", "code cache"}) {
+    for (const char* mode : {"no caches", "code cache", "baseline snapshot"}) {
         const QJsonObject figures = report.value("modes").toObject().value(mode).toObject();
         QVERIFY2(figures.value("first 200").toObject().value("median").toDouble() > 0, mode);
         QVERIFY(figures.value("peak RSS (MB)").toObject().value("median").toDouble() > 10);

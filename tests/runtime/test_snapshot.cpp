@@ -1,0 +1,143 @@
+// The baseline snapshot (Pyodide booted with the stdlib the SDK needs, its wasm memory kept
+// in the code cache folder) in a real kiln dev: the first start makes it, the next restores
+// it and serves; a project edit keeps using it (the project is not in it); two restored
+// processes do not share a random sequence (reseeded before the first request); a snapshot
+// with a flipped byte or cut short is not trusted: it is rebuilt and the worker serves.
+
+#include "kilndevprocess.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace kiln::test;
+
+class TestSnapshot : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void firstStartMakesNextRestores();
+    void restoresAreReseeded();
+    void corruptSnapshotIsRebuilt_data();
+    void corruptSnapshotIsRebuilt();
+
+private:
+    // Starts, answers GET /, stops; the body, and whether the snapshot was restored or made.
+    QByteArray serve(bool* restored = nullptr, bool* made = nullptr);
+    QString snapshotFile() const;
+    bool waitForSnapshot();
+    QTemporaryDir m_cache, m_project, m_state;
+};
+
+void TestSnapshot::initTestCase() {
+    qputenv("KILN_CACHE_DIR", m_cache.path().toUtf8()); // inherited by every kiln dev here
+    qunsetenv("KILN_NO_CODE_CACHE");
+    QDir().mkpath(m_project.filePath(QStringLiteral("src")));
+    QFile config(m_project.filePath(QStringLiteral("wrangler.jsonc")));
+    QFile entry(m_project.filePath(QStringLiteral("src/entry.py")));
+    QVERIFY(config.open(QIODevice::WriteOnly) && entry.open(QIODevice::WriteOnly));
+    config.write(R"({"name": "snap", "main": "src/entry.py", "compatibility_date": "2026-09-08",
+ "compatibility_flags": ["python_workers"]})");
+    entry.write("import random\nfrom workers import Response, WorkerEntrypoint\n\n\n"
+                "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+                "        return Response(repr(random.random()))\n");
+}
+
+QByteArray TestSnapshot::serve(bool* restored, bool* made) {
+    KilnDevProcess dev;
+    if (!dev.start(m_project.path(), m_state.path(),
+                   {QStringLiteral("--log-level"), QStringLiteral("debug")}))
+        return "failed to start: " + dev.output().toUtf8();
+    const HttpResult r = httpRequest(dev.port(), "GET", "/");
+    dev.stop();
+    const QString out = dev.output();
+    if (restored) *restored = out.contains(QLatin1String("pyodide runtime (baseline snapshot)"));
+    if (made) *made = out.contains(QLatin1String("make baseline snapshot"));
+    return r.status == 200 ? r.body : "status " + QByteArray::number(r.status) + ": " + r.body;
+}
+
+QString TestSnapshot::snapshotFile() const {
+    // The largest cached file: tens of MB of wasm memory (the stdlib cache is a few MB).
+    QString best;
+    qint64 size = 0;
+    for (const QFileInfo& f : QDir(m_cache.path()).entryInfoList({QStringLiteral("file-*.bin")}))
+        if (f.size() > size) {
+            size = f.size();
+            best = f.absoluteFilePath();
+        }
+    return size > 10 * 1024 * 1024 ? best : QString();
+}
+
+// Written in the background after the start that made it: wait for the file and its sidecar.
+bool TestSnapshot::waitForSnapshot() {
+    for (int i = 0; i < 200; ++i) {
+        const QString file = snapshotFile();
+        if (!file.isEmpty() && QFile::exists(file + QStringLiteral(".sha256"))) return true;
+        QTest::qWait(100);
+    }
+    return false;
+}
+
+void TestSnapshot::firstStartMakesNextRestores() {
+    bool restored = true, made = false;
+    QByteArray body = serve(&restored, &made);
+    QVERIFY2(body.startsWith("0."), body.constData());
+    QVERIFY(!restored);
+    QVERIFY(made);
+    QVERIFY(waitForSnapshot());
+    body = serve(&restored, &made);
+    QVERIFY2(body.startsWith("0."), body.constData());
+    QVERIFY(restored);
+    QVERIFY(!made);
+    // The project is not in the baseline: an edit keeps the snapshot and shows at once.
+    QFile entry(m_project.filePath(QStringLiteral("src/entry.py")));
+    QVERIFY(entry.open(QIODevice::Append));
+    entry.write("\nEDITED = True\n");
+    entry.close();
+    body = serve(&restored, &made);
+    QVERIFY2(body.startsWith("0."), body.constData());
+    QVERIFY(restored);
+}
+
+void TestSnapshot::restoresAreReseeded() {
+    QVERIFY(waitForSnapshot());
+    bool a = false, b = false;
+    const QByteArray first = serve(&a), second = serve(&b);
+    QVERIFY(a && b);
+    QVERIFY2(first != second, first.constData()); // the same memory, not the same sequence
+}
+
+void TestSnapshot::corruptSnapshotIsRebuilt_data() {
+    QTest::addColumn<bool>("truncate");
+    QTest::newRow("a flipped byte") << false;
+    QTest::newRow("cut short") << true;
+}
+
+void TestSnapshot::corruptSnapshotIsRebuilt() {
+    QFETCH(bool, truncate);
+    QVERIFY(waitForSnapshot());
+    QFile file(snapshotFile());
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    if (truncate) {
+        QVERIFY(file.resize(file.size() / 3));
+    } else {
+        QVERIFY(file.seek(file.size() / 2));
+        char c = 0;
+        QVERIFY(file.getChar(&c));
+        QVERIFY(file.seek(file.size() / 2));
+        QVERIFY(file.putChar(char(c ^ 0x5a)));
+    }
+    file.close();
+    bool restored = true, made = false;
+    const QByteArray body = serve(&restored, &made);
+    QVERIFY2(body.startsWith("0."), body.constData());
+    QVERIFY(!restored);
+    QVERIFY(made);
+    QVERIFY(waitForSnapshot());
+    QVERIFY(serve(&restored).startsWith("0."));
+    QVERIFY(restored);
+}
+
+QTEST_GUILESS_MAIN(TestSnapshot)
+#include "test_snapshot.moc"
