@@ -1,5 +1,6 @@
 #include "cli/devcommand.h"
 
+#include "engine/cachewrites.h"
 #include "session/devsession.h"
 #include "session/terminal.h"
 
@@ -140,8 +141,10 @@ int runDevCommand(const QStringList& args) {
     session.finish();
     // Not fflush(stdout): the writer thread may be stuck on a pipe nobody reads, holding it.
     terminalFlush();
-    // Nothing left to save: state files commit per write. Skipping the isolate teardown keeps
-    // Ctrl-C instant and avoids waiting on V8's background compile jobs.
+    // State files commit per write; a cache file still being written (a start stopped soon
+    // after booting) gets a moment to land. Skipping the isolate teardown keeps Ctrl-C
+    // instant and avoids waiting on V8's background compile jobs.
+    waitForCacheWrites(1500);
     _exit(rc);
 }
 

@@ -1,5 +1,6 @@
 #include "engine/internal/wasmcache.h"
 
+#include "engine/cachewrites.h"
 #include "stores/digest.h"
 
 #include <QCryptographicHash>
@@ -21,7 +22,11 @@
 #include <v8-version.h>
 #include <v8-wasm.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -54,13 +59,48 @@ QString cacheFile(const QString& key) {
            QStringLiteral(".bin");
 }
 
-// Atomically (temp file + rename), off the isolate thread: cache files are tens of MB.
+// Cache writes run on threads of their own (files are tens of MB); a normal exit (Ctrl+C,
+// SIGTERM, the studio stopping kiln) waits for those under way, up to 10 s, so a start that
+// ends soon after booting still leaves its cache behind.
+class PendingWrites {
+public:
+    ~PendingWrites() { wait(10000); }
+    void wait(int timeoutMs) {
+        std::unique_lock lock(m_mutex);
+        m_idle.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                        [this] { return m_active == 0; });
+    }
+    void run(std::function<void()> work) {
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_active;
+        }
+        std::thread([this, work = std::move(work)] {
+            work();
+            std::lock_guard lock(m_mutex); // notified under the lock: the waiter may be exiting
+            --m_active;
+            m_idle.notify_all();
+        }).detach();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_idle;
+    int m_active = 0;
+};
+
+PendingWrites& pendingWrites() {
+    static PendingWrites writes;
+    return writes;
+}
+
+// Atomically (temp file + rename), off the isolate thread.
 void writeInBackground(const QString& path, std::shared_ptr<QByteArray> bytes) {
-    std::thread([path, bytes] {
+    pendingWrites().run([path, bytes] {
         QDir().mkpath(QFileInfo(path).absolutePath());
         QSaveFile file(path);
         if (file.open(QIODevice::WriteOnly) && file.write(*bytes) == bytes->size()) file.commit();
-    }).detach();
+    });
 }
 
 // Keeps the cached bytes alive until V8 has finished with the stream.
@@ -194,7 +234,7 @@ void opCacheWrite(Args args) {
     if (!cacheEnabled() || !args[1]->IsArrayBufferView()) return args.GetReturnValue().Set(false);
     auto bytes = std::make_shared<QByteArray>(bytesOf(args[1]));
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    std::thread([path, bytes] {
+    pendingWrites().run([path, bytes] {
         QDir().mkpath(QFileInfo(path).absolutePath());
         QFile::remove(path + QStringLiteral(".sha256")); // no sidecar while the file changes
         QSaveFile file(path);
@@ -206,7 +246,7 @@ void opCacheWrite(Args args) {
             sum.write(sha256Hex(*bytes) + '\n');
             sum.commit();
         }
-    }).detach();
+    });
     args.GetReturnValue().Set(true);
 }
 
@@ -216,6 +256,10 @@ void opHas(Args args) {
 }
 
 } // namespace
+
+void waitForCacheWrites(int timeoutMs) {
+    pendingWrites().wait(timeoutMs);
+}
 
 QString wasmCacheDir() {
     const QString fromEnv = qEnvironmentVariable("KILN_CACHE_DIR");
