@@ -65,7 +65,19 @@ const env = {};
 
 async function boot() {
   const { loadPyodide } = await import(pathToFileURL(pyodideDir + "pyodide.mjs").href);
-  const pyodide = await loadPyodide({ indexURL: pyodideDir });
+  // --snapshot FILE: Pyodide's own memory snapshot, taken (when FILE is missing) at the point
+  // Kiln takes its baseline snapshot: after boot, with the same stdlib modules imported.
+  const snapshot = arg("snapshot", "");
+  const options = { indexURL: pyodideDir };
+  const restore = snapshot && fs.existsSync(snapshot);
+  if (restore) options._loadSnapshot = fs.readFileSync(snapshot);
+  else if (snapshot) options._makeSnapshot = true;
+  const pyodide = await loadPyodide(options);
+  if (snapshot && !restore) {
+    pyodide.runPython("import asyncio, base64, contextlib, datetime, email, functools, http, " +
+      "inspect, io, json, random, re, shutil, tempfile, traceback, urllib.parse, zipfile");
+    fs.writeFileSync(snapshot, pyodide.makeMemorySnapshot());
+  }
   mark("boot pyodide-loaded");
   const main = mainModule(projectDir);
   const importRoot = `/session/${path.dirname(main)}`.replace(/\/\.$/, "");
