@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/importtime.h"
+
 #include <QDateTime>
 #include <QJsonObject>
 #include <QString>
@@ -25,16 +27,11 @@ struct ProfileResult {
         std::map<QString, Figure> figures; // "first 200", "CPU at first 200", ...
         std::vector<Phase> phases;
     };
-    struct Import {
-        QString module;
-        int depth = 0;
-        double selfUs = 0, cumulativeUs = 0;
-    };
     struct Check {
         QString name, verdict, detail;
     };
     std::vector<Mode> modes;
-    std::vector<Import> imports; // -X importtime order: children before their parent
+    std::vector<ImportTime> imports; // -X importtime order: children before their parent
     std::vector<Check> checks;
     QDateTime when;
 

@@ -5,8 +5,6 @@
 #include <QPainter>
 #include <QToolTip>
 
-#include <functional>
-
 namespace kiln {
 
 ImportIcicle::ImportIcicle(QWidget* parent)
@@ -15,42 +13,17 @@ ImportIcicle::ImportIcicle(QWidget* parent)
     setMinimumHeight(120);
 }
 
-// -X importtime prints a module when its import ends, children first, indented by depth:
-// a module's children are the deeper lines just before it not yet given a parent.
-void ImportIcicle::setImports(const std::vector<ProfileResult::Import>& imports) {
-    struct Tree {
-        const ProfileResult::Import* import;
-        std::vector<size_t> children;
-    };
-    std::vector<Tree> tree;
-    std::vector<size_t> pending;
-    for (const auto& i : imports) {
-        Tree t{&i, {}};
-        while (!pending.empty() && tree[pending.back()].import->depth > i.depth) {
-            t.children.insert(t.children.begin(), pending.back());
-            pending.pop_back();
-        }
-        tree.push_back(std::move(t));
-        pending.push_back(tree.size() - 1);
-    }
+void ImportIcicle::setImports(const std::vector<ImportTime>& imports) {
     m_nodes.clear();
     m_totalUs = 1;
     m_levels = 1;
-    std::function<void(size_t, int, double)> place = [&](size_t n, int level, double start) {
-        m_nodes.push_back({*tree[n].import, level, start, {}});
-        m_levels = std::max(m_levels, level + 1);
-        double at = start;
-        for (size_t c : tree[n].children) {
-            place(c, level + 1, at);
-            at += tree[c].import->cumulativeUs;
-        }
-    };
-    double at = 0;
-    for (size_t root : pending) {
-        place(root, 0, at);
-        at += tree[root].import->cumulativeUs;
+    double end = 0;
+    for (const ImportSpan& span : layoutImports(imports)) {
+        m_nodes.push_back({span, {}});
+        m_levels = std::max(m_levels, span.level + 1);
+        end = std::max(end, span.startUs + span.import.cumulativeUs);
     }
-    m_totalUs = std::max(at, 1.0);
+    m_totalUs = std::max(end, 1.0);
     layoutNodes();
     updateGeometry();
     update();
@@ -59,10 +32,11 @@ void ImportIcicle::setImports(const std::vector<ProfileResult::Import>& imports)
 void ImportIcicle::layoutNodes() {
     const int rowH = fontMetrics().height() + 6;
     for (Node& n : m_nodes) {
-        const int x0 = int(n.startUs / m_totalUs * (width() - 2));
-        const int x1 = int((n.startUs + n.import.cumulativeUs) / m_totalUs * (width() - 2));
-        n.rect = QRect(QPoint(x0 + 1, n.level * rowH + 1),
-                       QPoint(std::max(x1, x0 + 1), (n.level + 1) * rowH - 1));
+        const int x0 = int(n.span.startUs / m_totalUs * (width() - 2));
+        const int x1 =
+            int((n.span.startUs + n.span.import.cumulativeUs) / m_totalUs * (width() - 2));
+        n.rect = QRect(QPoint(x0 + 1, n.span.level * rowH + 1),
+                       QPoint(std::max(x1, x0 + 1), (n.span.level + 1) * rowH - 1));
     }
 }
 
@@ -72,13 +46,13 @@ QSize ImportIcicle::sizeHint() const {
 
 QRect ImportIcicle::moduleRect(const QString& module) const {
     for (const Node& n : m_nodes)
-        if (n.import.module == module) return n.rect;
+        if (n.span.import.module == module) return n.rect;
     return {};
 }
 
 QString ImportIcicle::moduleAt(const QPoint& pos) const {
     for (const Node& n : m_nodes)
-        if (n.rect.contains(pos)) return n.import.module;
+        if (n.rect.contains(pos)) return n.span.import.module;
     return {};
 }
 
@@ -98,7 +72,7 @@ void ImportIcicle::paintEvent(QPaintEvent*) {
     for (const Node& n : m_nodes) {
         // Warmer for modules that spend more time in themselves.
         const double share =
-            n.import.cumulativeUs > 0 ? n.import.selfUs / n.import.cumulativeUs : 0;
+            n.span.import.cumulativeUs > 0 ? n.span.import.selfUs / n.span.import.cumulativeUs : 0;
         const QColor fill = QColor::fromHsvF(0.08 + 0.08 * (1 - share), 0.55, 0.95);
         p.fillRect(n.rect, fill);
         p.setPen(fill.darker(130));
@@ -107,7 +81,7 @@ void ImportIcicle::paintEvent(QPaintEvent*) {
             p.setPen(Qt::black);
             p.drawText(
                 n.rect.adjusted(3, 0, -2, 0), Qt::AlignVCenter | Qt::AlignLeft,
-                fontMetrics().elidedText(n.import.module, Qt::ElideRight, n.rect.width() - 5));
+                fontMetrics().elidedText(n.span.import.module, Qt::ElideRight, n.rect.width() - 5));
         }
     }
 }
@@ -124,9 +98,9 @@ bool ImportIcicle::event(QEvent* event) {
             if (n.rect.contains(help->pos())) {
                 QToolTip::showText(help->globalPos(),
                                    tr("%1\nimport %2 ms, of which its own code %3 ms")
-                                       .arg(n.import.module)
-                                       .arg(n.import.cumulativeUs / 1000, 0, 'f', 1)
-                                       .arg(n.import.selfUs / 1000, 0, 'f', 1),
+                                       .arg(n.span.import.module)
+                                       .arg(n.span.import.cumulativeUs / 1000, 0, 'f', 1)
+                                       .arg(n.span.import.selfUs / 1000, 0, 'f', 1),
                                    this, n.rect);
                 return true;
             }

@@ -13,7 +13,7 @@ class ImportIcicle : public QWidget {
     Q_OBJECT
 public:
     explicit ImportIcicle(QWidget* parent = nullptr);
-    void setImports(const std::vector<ProfileResult::Import>& imports);
+    void setImports(const std::vector<ImportTime>& imports);
     // The module's box, or an empty rect; the module at a point, or an empty string.
     QRect moduleRect(const QString& module) const;
     QString moduleAt(const QPoint& pos) const;
@@ -31,9 +31,7 @@ protected:
 
 private:
     struct Node {
-        ProfileResult::Import import;
-        int level = 0;
-        double startUs = 0;
+        ImportSpan span;
         QRect rect;
     };
     void layoutNodes();

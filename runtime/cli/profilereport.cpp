@@ -5,7 +5,6 @@
 #include <QJsonArray>
 
 #include <algorithm>
-#include <functional>
 #include <map>
 
 namespace kiln {
@@ -180,7 +179,7 @@ QString ProfileReport::text() const {
         out += QStringLiteral("Note: %1\n").arg(note);
 
     if (!imports.empty()) {
-        std::vector<ProfileSample::Import> heavy = imports;
+        std::vector<ImportTime> heavy = imports;
         std::sort(heavy.begin(), heavy.end(),
                   [](const auto& a, const auto& b) { return a.cumulativeUs > b.cumulativeUs; });
         out +=
@@ -285,41 +284,11 @@ QJsonObject ProfileReport::trace() const {
             span(pid, 2, p.name, p.startMs, p.durationMs);
     }
     if (!imports.empty()) {
-        // -X importtime prints each module when its import ends, children first, indented by
-        // depth. Each is laid out from its first child's start (positions approximate: only
-        // durations are known).
         ++pid;
         meta(pid, 0, "process_name", QStringLiteral("Python imports (-X importtime)"));
         meta(pid, 1, "thread_name", QStringLiteral("imports"));
-        struct Node {
-            const ProfileSample::Import* import;
-            std::vector<size_t> children;
-        };
-        std::vector<Node> nodes;
-        std::vector<size_t> pending; // finished, not yet given a parent
-        for (const auto& i : imports) {
-            Node node{&i, {}};
-            while (!pending.empty() && nodes[pending.back()].import->depth > i.depth) {
-                node.children.insert(node.children.begin(), pending.back());
-                pending.pop_back();
-            }
-            nodes.push_back(std::move(node));
-            pending.push_back(nodes.size() - 1);
-        }
-        std::function<void(size_t, double)> place = [&](size_t n, double startUs) {
-            const Node& node = nodes[n];
-            span(pid, 1, node.import->module, startUs / 1000, node.import->cumulativeUs / 1000);
-            double at = startUs;
-            for (size_t c : node.children) {
-                place(c, at);
-                at += nodes[c].import->cumulativeUs;
-            }
-        };
-        double at = 0;
-        for (size_t root : pending) {
-            place(root, at);
-            at += nodes[root].import->cumulativeUs;
-        }
+        for (const ImportSpan& laid : layoutImports(imports))
+            span(pid, 1, laid.import.module, laid.startUs / 1000, laid.import.cumulativeUs / 1000);
     }
     return {{QStringLiteral("traceEvents"), events},
             {QStringLiteral("displayTimeUnit"), QStringLiteral("ms")}};

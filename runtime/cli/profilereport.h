@@ -22,7 +22,7 @@ struct ProfileReport {
     int runs = 0;
     QString path;
     std::vector<ProfileSample> samples;
-    std::vector<ProfileSample::Import> imports;
+    std::vector<ImportTime> imports;
     QStringList notes;
 
     std::vector<Check> checks() const;

@@ -47,19 +47,6 @@ void endWithParent(QProcess& process) {
     process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
 }
 
-std::vector<ProfileSample::Import> parseImportTime(const QStringList& lines) {
-    static const QRegularExpression row(
-        QStringLiteral(R"(import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S.*)$)"));
-    std::vector<ProfileSample::Import> out;
-    for (const QString& line : lines) {
-        const auto m = row.match(line);
-        if (!m.hasMatch()) continue; // the header line, or something else
-        out.push_back({m.captured(4).trimmed(), int(m.captured(3).size() - 1) / 2,
-                       m.captured(1).toDouble(), m.captured(2).toDouble()});
-    }
-    return out;
-}
-
 ProfileSample profileOnce(const ProfileRunOptions& o) {
     ProfileSample s;
     s.mode = o.mode;

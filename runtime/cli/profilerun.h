@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/importtime.h"
+
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
@@ -19,11 +21,6 @@ struct ProfileSample {
         double startMs = 0; // since the process was spawned (boot start estimated, below)
         double durationMs = 0;
     };
-    struct Import { // one line of CPython's -X importtime
-        QString module;
-        int depth = 0;
-        double selfUs = 0, cumulativeUs = 0;
-    };
     QString mode;
     double acceptMs = 0;        // first TCP connection accepted
     double firstResponseMs = 0; // first complete HTTP response (the server holds it until ready)
@@ -34,7 +31,7 @@ struct ProfileSample {
     double peakRssMb = 0;   // VmHWM at the first response
     double exitMs = 0;      // SIGTERM to exit
     std::vector<Phase> phases;
-    std::vector<Import> imports;
+    std::vector<ImportTime> imports;
     QString error;  // set when the run failed; the rest may be partial
     QString output; // the process's output, for the error
 };
@@ -53,8 +50,5 @@ ProfileSample profileOnce(const ProfileRunOptions& options);
 
 // The child ends with its parent (a `kiln profile` stopped by SIGTERM leaves no kiln behind).
 void endWithParent(QProcess& process);
-
-// Parses the lines of CPython's -X importtime ("import time: self | cumulative | module").
-std::vector<ProfileSample::Import> parseImportTime(const QStringList& lines);
 
 } // namespace kiln
