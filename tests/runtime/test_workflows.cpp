@@ -264,6 +264,9 @@ void TestWorkflows::failures() {
     QVERIFY2(s.value("error").toObject().value("message").toString().contains(
                  QLatin1String("not serialisable")),
              QJsonDocument(s).toJson().constData());
+    s = waitFor(create("tuple"), QStringLiteral("complete"));
+    QCOMPARE(s.value("output").toObject(),
+             (QJsonObject{{"pair", QJsonArray{1, QStringLiteral("two")}}}));
     s = waitFor(create("catch"), QStringLiteral("complete"));
     QCOMPARE(s.value("output").toObject(),
              (QJsonObject{{"caught", "TypeError"}, {"message", "TypeError: intentional failure"}}));

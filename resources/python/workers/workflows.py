@@ -180,15 +180,20 @@ class WorkflowStep:
 
     async def _call_js(self, name, config, func, values):
         from ._convert import to_js_value
+        from js import Object
+        from pyodide.ffi import to_js
+
+        from ._rpc import python_from_rpc
         from ._tasks import future_to_promise
-        from ._rpc import python_from_rpc, python_to_rpc
 
         async def body(ctx):
             args = [python_from_rpc(ctx) if v is _CTX else v for v in values]
             result = func(*args)
             if inspect.isawaitable(result):
                 result = await result
-            return python_to_rpc(result)
+            # As Cloudflare's SDK hands a step's result to the engine: to_js with dicts as
+            # objects, so a tuple is an array; what JSON cannot hold fails in the engine.
+            return to_js(result, dict_converter=Object.fromEntries)
 
         callback = create_proxy(lambda ctx=None: future_to_promise(body(ctx)))
         code = getattr(func, "__code__", None)

@@ -123,6 +123,13 @@ class Flow(WorkflowEntrypoint):
 
             return await y()
 
+        if mode == "tuple":  # as Cloudflare's SDK converts it: an array
+            @step.do("pair")
+            async def pair():
+                return (1, "two")
+
+            return {"pair": await pair()}
+
         if mode == "unserialisable":
             @step.do("bad")
             async def bad():
