@@ -166,7 +166,7 @@ export async function boot(config) {
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
-  for (const name of ["read", "readbuffer", "load", "os", "print", "printErr"]) delete globalThis[name];
+  for (const name of ["read", "readbuffer", "load", "print", "printErr"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
 
   await phase("install sdk and project files", () => {

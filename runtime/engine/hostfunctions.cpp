@@ -7,7 +7,6 @@
 
 #include <QByteArray>
 #include <QFile>
-#include <QRegularExpression>
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -332,29 +331,6 @@ void globalPrintErr(Args args) {
     runtimeOf(args).log(LogLevel::Error, line, LogSource::Print);
 }
 
-// Emscripten's shell build gets entropy by running `head -c N /dev/urandom | base64`.
-// Answer exactly that request from the OS RNG and refuse anything else.
-void osSystem(Args args) {
-    auto* isolate = args.GetIsolate();
-    QString command;
-    if (args[1]->IsArray()) {
-        auto list = args[1].As<v8::Array>();
-        for (uint32_t i = 0; i < list->Length(); ++i)
-            command +=
-                toQString(isolate, list->Get(isolate->GetCurrentContext(), i).ToLocalChecked()) +
-                QLatin1Char(' ');
-    }
-    static const QRegularExpression pattern(
-        QStringLiteral("head -c ?(\\d+) /dev/urandom \\| base64"));
-    const auto match = pattern.match(command);
-    if (!match.hasMatch())
-        return throwError(isolate, QStringLiteral("os.system is not available in Kiln"));
-    QByteArray bytes(match.captured(1).toInt(), Qt::Uninitialized);
-    if (!fillRandom(bytes.data(), static_cast<size_t>(bytes.size())))
-        return throwError(isolate, QStringLiteral("getrandom failed"));
-    args.GetReturnValue().Set(toV8(isolate, QString::fromLatin1(bytes.toBase64())));
-}
-
 void setFunction(const JsScope& scope, v8::Local<v8::Object> target, const char* name,
                  v8::FunctionCallback callback, v8::Local<v8::External> data) {
     auto fn = v8::FunctionTemplate::New(scope.isolate, callback, data)
@@ -409,9 +385,6 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     setFunction(scope, global, "load", globalLoad, data);
     setFunction(scope, global, "print", globalPrint, data);
     setFunction(scope, global, "printErr", globalPrintErr, data);
-    auto os = v8::Object::New(scope.isolate);
-    setFunction(scope, os, "system", osSystem, data);
-    global->Set(scope.context, toV8(scope.isolate, "os"), os).Check();
     installFetchOps(scope, runtime, ops);
     installWasmCache(scope, runtime, ops);
     installUrlOps(scope, runtime, ops);

@@ -13,8 +13,20 @@
 namespace kiln {
 
 namespace {
+
 constexpr int kLoaderSlot = 1;
+
+// Emscripten fills random bytes (CPython's getentropy, hence os.urandom, uuid4, seeding) in a
+// d8-style shell through a global `os.system("sh", ["-c", "head -c N /dev/urandom | base64"])`
+// that neither workerd nor Kiln offers. The shell branch is turned off, so the browser branch,
+// crypto.getRandomValues (getrandom through ops.randomFill), serves boot and requests alike.
+void patchPyodideRandom(QByteArray& source) {
+    static const QByteArray shell = "if(ENVIRONMENT_IS_SHELL){return view=>{if(!os.system)";
+    static const QByteArray none = "if(false){return view=>{if(!os.system)";
+    source.replace(shell, none);
 }
+
+} // namespace
 
 ModuleLoader::ModuleLoader(v8::Isolate* isolate)
     : m_isolate(isolate) {
@@ -46,22 +58,6 @@ QString ModuleLoader::resolve(const QString& specifier, const QString& referrerP
                  .arg(specifier, referrerPath);
     return {};
 }
-
-namespace {
-
-// Emscripten fills random bytes (CPython's getentropy, hence os.urandom, uuid4, seeding) in a
-// d8-style shell through `os.system("sh", ["-c", "head -c N /dev/urandom | base64"])`, a
-// global Kiln offers only while Pyodide boots and removes before worker code runs (workerd
-// has no such global). Without this change, the first os.urandom after boot would end the
-// interpreter ("os is not defined"). The shell branch is turned off, so the browser branch,
-// crypto.getRandomValues (getrandom through ops.randomFill), serves boot and requests alike.
-void patchPyodideRandom(QByteArray& source) {
-    static const QByteArray shell = "if(ENVIRONMENT_IS_SHELL){return view=>{if(!os.system)";
-    static const QByteArray none = "if(false){return view=>{if(!os.system)";
-    source.replace(shell, none);
-}
-
-} // namespace
 
 v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
     if (auto it = m_byPath.find(path); it != m_byPath.end()) return it->second.Get(scope.isolate);
