@@ -174,7 +174,10 @@ QRect WorkflowTimeline::segmentRect(int modelRow, int segment) const {
     if (row.isNull() || modelRow < 0 || modelRow >= m_model->rowCount()) return {};
     const auto segments = timelineSegments(m_model->step(modelRow), m_now);
     if (segment < 0 || segment >= int(segments.size())) return {};
-    const TimelineSegment& s = segments[size_t(segment)];
+    return barRect(row, segments[size_t(segment)]);
+}
+
+QRect WorkflowTimeline::barRect(const QRect& row, const TimelineSegment& s) const {
     const int x0 = xOf(s.start), x1 = std::max(xOf(s.end), x0 + 2);
     return QRect(QPoint(x0, row.top() + 3), QPoint(x1, row.bottom() - 3));
 }
@@ -188,6 +191,7 @@ std::pair<int, int> WorkflowTimeline::segmentAt(const QPoint& pos) const {
     // short attempt is a sliver.
     // A bar of work wins over a wait drawn across it.
     const auto segments = timelineSegments(m_model->step(row), m_now);
+    const QRect rect = rowRect(row);
     const int count = int(segments.size());
     for (int slack : {0, 2})
         for (bool waits : {false, true})
@@ -196,7 +200,7 @@ std::pair<int, int> WorkflowTimeline::segmentAt(const QPoint& pos) const {
                 const bool isWait =
                     kind == TimelineSegment::RetryWait || kind == TimelineSegment::Planned;
                 if (isWait == waits &&
-                    segmentRect(row, i).adjusted(-slack, 0, slack, 0).contains(pos))
+                    barRect(rect, segments[size_t(i)]).adjusted(-slack, 0, slack, 0).contains(pos))
                     return {row, i};
             }
     return {row, -1};
@@ -261,7 +265,7 @@ void WorkflowTimeline::paintRow(QPainter& p, int visibleIndex) {
     const auto segments = timelineSegments(step, m_now);
     for (int i = 0; i < int(segments.size()); ++i) {
         const TimelineSegment& s = segments[size_t(i)];
-        const QRect bar = segmentRect(row, i);
+        const QRect bar = barRect(rect, s);
         const QColor color = fillOf(s.kind, pal);
         if (s.kind == TimelineSegment::RetryWait) {
             p.fillRect(bar, QBrush(color, Qt::BDiagPattern));
@@ -356,7 +360,7 @@ bool WorkflowTimeline::viewportEvent(QEvent* event) {
             QToolTip::showText(help->globalPos(),
                                m_model->step(row).name + QLatin1Char('\n') +
                                    segments[size_t(segment)].text,
-                               viewport(), segmentRect(row, segment));
+                               viewport(), barRect(rowRect(row), segments[size_t(segment)]));
         } else {
             QToolTip::hideText();
         }

@@ -73,6 +73,8 @@ private:
     void paintAxis(QPainter& p);
     void paintRow(QPainter& p, int visibleIndex);
     int rowHeight() const;
+    // A segment's bar in a row's rectangle (segments made once per row, not per bar).
+    QRect barRect(const QRect& row, const TimelineSegment& segment) const;
     int plotWidth() const;
 
     WorkflowStepsModel* m_model;
