@@ -36,6 +36,35 @@ QStringList modesOf(const std::vector<ProfileSample>& samples) {
     return out;
 }
 
+// One mode's boot phases in the order they first appear, each with the spread of its start
+// and of its length over the mode's samples.
+struct PhaseSpread {
+    QString key;
+    Spread start, length;
+};
+
+std::vector<PhaseSpread> phaseSpreads(const std::vector<ProfileSample>& samples,
+                                      const QString& mode) {
+    QStringList keys;
+    for (const ProfileSample& s : samples)
+        if (s.mode == mode)
+            for (const auto& p : s.phases)
+                if (!keys.contains(phaseKey(p.name))) keys << phaseKey(p.name);
+    std::vector<PhaseSpread> out;
+    for (const QString& key : keys) {
+        std::vector<double> starts, lengths;
+        for (const ProfileSample& s : samples)
+            if (s.mode == mode)
+                for (const auto& p : s.phases)
+                    if (phaseKey(p.name) == key) {
+                        starts.push_back(p.startMs);
+                        lengths.push_back(p.durationMs);
+                    }
+        out.push_back({key, spread(starts), spread(lengths)});
+    }
+    return out;
+}
+
 // Figures of one mode: process-level ones by name, then each phase by its key.
 std::vector<std::pair<QString, Spread>> figures(const std::vector<ProfileSample>& samples,
                                                 const QString& mode) {
@@ -56,17 +85,8 @@ std::vector<std::pair<QString, Spread>> figures(const std::vector<ProfileSample>
         {QStringLiteral("peak RSS (MB)"), of([](auto& s) { return s.peakRssMb; })},
         {QStringLiteral("exit after SIGTERM"), of([](auto& s) { return s.exitMs; })},
     };
-    QStringList keys;
-    for (const ProfileSample* s : mine)
-        for (const auto& p : s->phases)
-            if (!keys.contains(phaseKey(p.name))) keys << phaseKey(p.name);
-    for (const QString& key : keys) {
-        std::vector<double> v;
-        for (const ProfileSample* s : mine)
-            for (const auto& p : s->phases)
-                if (phaseKey(p.name) == key) v.push_back(p.durationMs);
-        out.emplace_back(QStringLiteral("  ") + key, spread(v));
-    }
+    for (const PhaseSpread& phase : phaseSpreads(samples, mode))
+        out.emplace_back(QStringLiteral("  ") + phase.key, phase.length);
     return out;
 }
 
@@ -109,14 +129,10 @@ qint64 compressedProjectBytes(const ProjectConfig& project) {
 std::vector<ProfileReport::Check> ProfileReport::checks() const {
     std::vector<Check> out;
     // Cloudflare allows a Worker 1 s of CPU at startup (error 10021): the main module's top
-    // level, measured in the code-cache starts (one thread: wall time is CPU time).
-    std::vector<double> top;
-    for (const ProfileSample& s : samples)
-        if (s.mode == QLatin1String("baseline snapshot"))
-            for (const auto& p : s.phases)
-                if (phaseKey(p.name) == QLatin1String("import main module"))
-                    top.push_back(p.durationMs);
-    const double startup = spread(top).median;
+    // level, measured in the warm (baseline snapshot) starts (one thread: wall time is CPU).
+    double startup = 0;
+    for (const PhaseSpread& phase : phaseSpreads(samples, QStringLiteral("baseline snapshot")))
+        if (phase.key == QLatin1String("import main module")) startup = phase.length.median;
     out.push_back({QStringLiteral("startup CPU"),
                    startup > 1000  ? QStringLiteral("fail")
                    : startup > 500 ? QStringLiteral("warn")
@@ -209,24 +225,10 @@ QJsonObject ProfileReport::json() const {
                                                     {QStringLiteral("max"), s.max}});
         // The phases in boot order with their median start and length: the waterfall.
         QJsonArray phases;
-        QStringList seen;
-        for (const ProfileSample& s : samples)
-            if (s.mode == m)
-                for (const auto& p : s.phases)
-                    if (!seen.contains(phaseKey(p.name))) seen << phaseKey(p.name);
-        for (const QString& key : seen) {
-            std::vector<double> starts, lengths;
-            for (const ProfileSample& s : samples)
-                if (s.mode == m)
-                    for (const auto& p : s.phases)
-                        if (phaseKey(p.name) == key) {
-                            starts.push_back(p.startMs);
-                            lengths.push_back(p.durationMs);
-                        }
-            phases.append(QJsonObject{{QStringLiteral("name"), key},
-                                      {QStringLiteral("startMs"), spread(starts).median},
-                                      {QStringLiteral("durationMs"), spread(lengths).median}});
-        }
+        for (const PhaseSpread& phase : phaseSpreads(samples, m))
+            phases.append(QJsonObject{{QStringLiteral("name"), phase.key},
+                                      {QStringLiteral("startMs"), phase.start.median},
+                                      {QStringLiteral("durationMs"), phase.length.median}});
         figs.insert(QStringLiteral("phases"), phases);
         modes.insert(m, figs);
     }
