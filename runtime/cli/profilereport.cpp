@@ -129,9 +129,11 @@ qint64 compressedProjectBytes(const ProjectConfig& project) {
 std::vector<ProfileReport::Check> ProfileReport::checks() const {
     std::vector<Check> out;
     // Cloudflare allows a Worker 1 s of CPU at startup (error 10021): the main module's top
-    // level, measured in the warm (baseline snapshot) starts (one thread: wall time is CPU).
+    // level, measured in the code-cache starts (one thread: wall time is CPU). Not the
+    // snapshot's: its stdlib is imported already, so the top level would look cheaper than
+    // the one Cloudflare measures.
     double startup = 0;
-    for (const PhaseSpread& phase : phaseSpreads(samples, QStringLiteral("baseline snapshot")))
+    for (const PhaseSpread& phase : phaseSpreads(samples, QStringLiteral("code cache")))
         if (phase.key == QLatin1String("import main module")) startup = phase.length.median;
     out.push_back({QStringLiteral("startup CPU"),
                    startup > 1000  ? QStringLiteral("fail")
