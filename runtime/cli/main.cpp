@@ -42,29 +42,17 @@ int main(int argc, char** argv) {
     QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
     QStringList args = QCoreApplication::arguments();
     const QString command = args.value(1);
-    if (command == QLatin1String("dev")) {
+    // Each subcommand parses its own arguments, from its name on.
+    const struct {
+        const char* name;
+        int (*run)(const QStringList&);
+    } commands[] = {{"dev", kiln::runDevCommand},         {"d1", kiln::runD1Command},
+                    {"r2", kiln::runR2Command},           {"kv", kiln::runKvCommand},
+                    {"profile", kiln::runProfileCommand}, {"workflows", kiln::runWorkflowsCommand}};
+    for (const auto& c : commands) {
+        if (command != QLatin1String(c.name)) continue;
         args.removeAt(1);
-        return kiln::runDevCommand(args);
-    }
-    if (command == QLatin1String("d1")) {
-        args.removeAt(1);
-        return kiln::runD1Command(args);
-    }
-    if (command == QLatin1String("r2")) {
-        args.removeAt(1);
-        return kiln::runR2Command(args);
-    }
-    if (command == QLatin1String("kv")) {
-        args.removeAt(1);
-        return kiln::runKvCommand(args);
-    }
-    if (command == QLatin1String("profile")) {
-        args.removeAt(1);
-        return kiln::runProfileCommand(args);
-    }
-    if (command == QLatin1String("workflows")) {
-        args.removeAt(1);
-        return kiln::runWorkflowsCommand(args);
+        return c.run(args);
     }
     if (command == QLatin1String("js") && args.size() >= 3) return kiln::runScriptFile(args.at(2));
     if (command == QLatin1String("--version") || command == QLatin1String("version")) {
