@@ -31,7 +31,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, DEFAULT_KILN, REPO, busy_processes, free_port, http_get, log, machine_line, prime_cache, snapshot_kiln  # noqa: E402
+from run import BENCH, DEFAULT_KILN, REPO, busy_processes, http_get, log, machine_line, prime_cache, snapshot_kiln, start_dev  # noqa: E402
 
 PROJECT = os.path.join(BENCH, "projects", "bindings")
 DEFAULT_STOREBENCH = os.path.join(REPO, "build", "dev", "bin", "kiln_storebench")
@@ -52,19 +52,8 @@ def native(storebench, *args):
 def run_round(kiln, storebench, work, cache_dir):
     state = os.path.join(work, "state")
     shutil.rmtree(state, ignore_errors=True)
-    port = free_port()
-    env = dict(os.environ, KILN_CACHE_DIR=cache_dir)
-    env.pop("KILN_NO_CODE_CACHE", None)
-    proc = subprocess.Popen([kiln, "dev", PROJECT, "--port", str(port), "--persist-to", state],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc, port = start_dev(kiln, PROJECT, state, cache_dir)
     try:
-        for _ in range(600):
-            try:
-                http_get(port, "/none", timeout=60)
-                break
-            except OSError:
-                import time
-                time.sleep(0.1)
         k = {}
         k.update(get_json(port, "/kv?n=2000"))
         get_json(port, "/d1/setup?rows=100000")

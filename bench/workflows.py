@@ -28,25 +28,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, DEFAULT_KILN, busy_processes, free_port, http_get, log, machine_line, prime_cache, snapshot_kiln  # noqa: E402
+from run import BENCH, DEFAULT_KILN, busy_processes, http_get, log, machine_line, prime_cache, snapshot_kiln, start_dev  # noqa: E402
 
 PROJECT = os.path.join(BENCH, "projects", "workflows")
 
 
 class Dev:
     def __init__(self, kiln, state, cache_dir):
-        self.port = free_port()
-        env = dict(os.environ, KILN_CACHE_DIR=cache_dir)
-        env.pop("KILN_NO_CODE_CACHE", None)
-        self.proc = subprocess.Popen([kiln, "dev", PROJECT, "--port", str(self.port), "--persist-to", state],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        for _ in range(600):
-            try:
-                http_get(self.port, "/", timeout=60)
-                return
-            except OSError:
-                time.sleep(0.1)
-        sys.exit("bench: kiln dev did not answer")
+        self.proc, self.port = start_dev(kiln, PROJECT, state, cache_dir)
 
     def get(self, path):
         status, body = http_get(self.port, path, timeout=120)
