@@ -6,7 +6,7 @@ namespace kiln {
 
 CpuWatchdog::CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
                          std::function<void()> terminate,
-                         std::function<void(long long usedMs)> longRun)
+                         std::function<bool(long long usedMs)> longRun)
     : m_longRun(std::move(longRun))
     , m_interrupt(std::move(interrupt))
     , m_terminate(std::move(terminate)) {
@@ -64,10 +64,7 @@ void CpuWatchdog::watch() {
             watchedRun = run;
         }
         const long long used = engineCpuNs() - start;
-        if (!reported && m_longRun && used > longRunNs) {
-            reported = true;
-            m_longRun(used / 1000000);
-        }
+        if (!reported && m_longRun && used > longRunNs) reported = m_longRun(used / 1000000);
         if (!interrupted && used > limitNs) {
             interrupted = true;
             nextDeliveryNs = used + kRedeliverNs;

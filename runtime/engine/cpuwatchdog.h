@@ -18,13 +18,14 @@ namespace kiln {
 // run still goes on a grace period later, it calls `terminate` (the isolate is then unusable
 // and gets replaced). A request the run never consumed is wiped by `clearInterrupt` before
 // the next run starts, so it cannot stop unrelated code. Once a run has used half the
-// limit (at most a second) it calls `longRun(usedMs)`, so a person learns why other requests
-// wait. All run on the watchdog thread and must be thread-safe.
+// limit (at most a second) it calls `longRun(usedMs)` on every poll until that returns true
+// (it reported: a request waits behind the run), so a person learns why other requests wait,
+// also when they arrive late in the run. All run on the watchdog thread and must be thread-safe.
 class CpuWatchdog {
 public:
     CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
                 std::function<void()> terminate,
-                std::function<void(long long usedMs)> longRun = {});
+                std::function<bool(long long usedMs)> longRun = {});
     ~CpuWatchdog();
 
     // Any thread: the limit for runs from now on (startup and request time differ).
@@ -43,7 +44,7 @@ private:
 
     clockid_t m_clock;
     std::atomic<long long> m_limitNs;
-    std::function<void(long long)> m_longRun;
+    std::function<bool(long long)> m_longRun;
     std::function<void()> m_interrupt;
     std::function<void()> m_terminate;
     std::function<void()> m_clearInterrupt;

@@ -126,13 +126,14 @@ void Worker::Private::startInstance() {
             // this run (the run itself is one of those in flight, or cron or background work).
             const int waiting = waitingRequests.load(std::memory_order_relaxed) +
                                 std::max(0, booting->requestsInFlight() - 1);
-            if (waiting > 0)
-                log(LogLevel::Warn,
-                    QStringLiteral("Worker code has run for %1 ms without yielding; %2 request(s) "
-                                   "wait for it (the CPU limit of %3 ms will stop it)")
-                        .arg(usedMs)
-                        .arg(waiting)
-                        .arg(options.cpuLimitMs));
+            if (waiting <= 0) return false;
+            log(LogLevel::Warn,
+                QStringLiteral("Worker code has run for %1 ms without yielding; %2 request(s) "
+                               "wait for it (the CPU limit of %3 ms will stop it)")
+                    .arg(usedMs)
+                    .arg(waiting)
+                    .arg(options.cpuLimitMs));
+            return true;
         });
     watchdog->setClearInterrupt([booting] { booting->clearInterrupt(); });
     loop.setTaskHooks(

@@ -119,13 +119,16 @@ void TestWorker::runawayLoopHitsCpuLimit() {
     QCOMPARE(dev.countLogs(QStringLiteral("Uncaught (in promise)")), 0);
 
     // A request that arrives while a loop holds the engine thread waits for it; the log says
-    // so while it happens, instead of leaving a person to wonder why it hangs.
+    // so while it happens, instead of leaving a person to wonder why it hangs. The second
+    // request goes out once the loop has begun: sent together, the server may take either
+    // first.
     QTcpSocket spinning, waiting;
     spinning.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
     waiting.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
     QVERIFY(spinning.waitForConnected(5000) && waiting.waitForConnected(5000));
-    spinning.write("GET /spin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    spinning.write("GET /spin-announced HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     QVERIFY(spinning.waitForBytesWritten(5000));
+    QVERIFY2(dev.waitForLog(QStringLiteral("spin begins")), qPrintable(dev.logText()));
     waiting.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     QVERIFY(waiting.waitForBytesWritten(5000));
     QVERIFY2(dev.waitForLog(QStringLiteral("without yielding; 1 request(s) wait for it (the CPU "

@@ -7,6 +7,10 @@ hoard = []
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         path = urlparse(request.url).path
+        if path == "/spin-announced":
+            print("spin begins")
+            while True:
+                pass
         if path == "/spin":
             n = 0
             while True:
