@@ -6,7 +6,7 @@ namespace kiln {
 
 CpuWatchdog::CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
                          std::function<void()> terminate,
-                         std::function<bool(long long usedMs)> longRun)
+                         std::function<bool(long long usedMs, long long limitMs)> longRun)
     : m_longRun(std::move(longRun))
     , m_interrupt(std::move(interrupt))
     , m_terminate(std::move(terminate)) {
@@ -63,8 +63,10 @@ void CpuWatchdog::watch() {
             interrupted = terminated = reported = false;
             watchedRun = run;
         }
+        if (m_eachPoll) m_eachPoll();
         const long long used = engineCpuNs() - start;
-        if (!reported && m_longRun && used > longRunNs) reported = m_longRun(used / 1000000);
+        if (!reported && m_longRun && used > longRunNs)
+            reported = m_longRun(used / 1000000, limitNs / 1000000);
         if (!interrupted && used > limitNs) {
             interrupted = true;
             nextDeliveryNs = used + kRedeliverNs;

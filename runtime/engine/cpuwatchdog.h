@@ -18,14 +18,14 @@ namespace kiln {
 // run still goes on a grace period later, it calls `terminate` (the isolate is then unusable
 // and gets replaced). A request the run never consumed is wiped by `clearInterrupt` before
 // the next run starts, so it cannot stop unrelated code. Once a run has used half the
-// limit (at most a second) it calls `longRun(usedMs)` on every poll until that returns true
-// (it reported: a request waits behind the run), so a person learns why other requests wait,
+// limit (at most a second) it calls `longRun(usedMs, limitMs)` on every poll until that returns
+// true (it reported: a request waits behind the run), so a person learns why other requests wait,
 // also when they arrive late in the run. All run on the watchdog thread and must be thread-safe.
 class CpuWatchdog {
 public:
     CpuWatchdog(pthread_t engineThread, int limitMs, std::function<void()> interrupt,
                 std::function<void()> terminate,
-                std::function<bool(long long usedMs)> longRun = {});
+                std::function<bool(long long usedMs, long long limitMs)> longRun = {});
     ~CpuWatchdog();
 
     // Any thread: the limit for runs from now on (startup and request time differ).
@@ -33,6 +33,9 @@ public:
 
     // Set before the first run: wipes a CPU-limit interrupt left over from the last run.
     void setClearInterrupt(std::function<void()> clear) { m_clearInterrupt = std::move(clear); }
+    // Set before the first run: called on every poll while a run goes on (watchdog thread),
+    // to deliver again an interrupt asked for elsewhere that Python may have lost.
+    void setEachPoll(std::function<void()> poll) { m_eachPoll = std::move(poll); }
 
     // Engine thread: bracket each run.
     void runBegins();
@@ -44,10 +47,11 @@ private:
 
     clockid_t m_clock;
     std::atomic<long long> m_limitNs;
-    std::function<bool(long long)> m_longRun;
+    std::function<bool(long long, long long)> m_longRun;
     std::function<void()> m_interrupt;
     std::function<void()> m_terminate;
     std::function<void()> m_clearInterrupt;
+    std::function<void()> m_eachPoll;
     std::atomic<bool> m_delivered{false};    // an interrupt was sent since the last runBegins
     std::atomic<long long> m_runStartNs{-1}; // -1: idle
     std::atomic<unsigned> m_runId{0};

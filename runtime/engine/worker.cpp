@@ -121,7 +121,7 @@ void Worker::Private::startInstance() {
             });
         },
         // Watchdog thread: say why other requests stall while one run holds the thread.
-        [this, booting](long long usedMs) {
+        [this, booting](long long usedMs, long long limitMs) {
             // Queued for the engine thread, or taken and parked in Python's event loop behind
             // this run (the run itself is one of those in flight, or cron or background work).
             const int waiting = waitingRequests.load(std::memory_order_relaxed) +
@@ -132,10 +132,11 @@ void Worker::Private::startInstance() {
                                "wait for it (the CPU limit of %3 ms will stop it)")
                     .arg(usedMs)
                     .arg(waiting)
-                    .arg(options.cpuLimitMs));
+                    .arg(limitMs));
             return true;
         });
     watchdog->setClearInterrupt([booting] { booting->clearInterrupt(); });
+    watchdog->setEachPoll([booting] { booting->interruptIfAbandoned(); });
     loop.setTaskHooks(
         [this] {
             if (watchdog && timed) watchdog->runBegins();
@@ -183,7 +184,7 @@ void Worker::Private::failBoot(const QString& error, unsigned gen) {
 
 void Worker::Private::interruptBoot() {
     std::lock_guard lock(bootingMutex);
-    if (bootingInstance) bootingInstance->interrupt();
+    if (bootingInstance) bootingInstance->abandon();
 }
 
 void Worker::Private::replaceInstance(const QString& reason, unsigned dyingGeneration) {

@@ -50,9 +50,19 @@ public:
     // Any thread (the CPU watchdog): ask Python to stop with KeyboardInterrupt through
     // Pyodide's interrupt buffer, and remember why for the response.
     void interruptForCpuLimit();
-    // Any thread: stop the running Python code with KeyboardInterrupt (a reload replacing a
-    // startup that does not end). Without effect before armInterrupts ran.
+    // Any thread: stop the running Python code with KeyboardInterrupt. Asked before Pyodide
+    // is up, armInterrupts delivers it.
     void interrupt();
+    // Any thread: this instance is being replaced (a reload during a startup that does not
+    // end); interrupt it now and on every interruptIfAbandoned, since Pyodide can lose one
+    // interrupt (see CpuWatchdog).
+    void abandon() {
+        m_abandoned.store(true);
+        interrupt();
+    }
+    void interruptIfAbandoned() {
+        if (m_abandoned.load(std::memory_order_relaxed)) interrupt();
+    }
     // Engine thread, between runs: withdraws an interrupt Python has not consumed.
     void clearInterrupt() {
         if (int32_t* word = m_interruptWord.load()) __atomic_store_n(word, 0, __ATOMIC_SEQ_CST);
@@ -114,6 +124,7 @@ private:
     std::atomic<int32_t*> m_interruptWord{nullptr};
     std::atomic<bool> m_cpuLimitHit{false};
     std::atomic<bool> m_interruptRequested{false};
+    std::atomic<bool> m_abandoned{false};
     v8::Global<v8::Value> m_interruptBuffer; // keeps the SharedArrayBuffer alive
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
 };
