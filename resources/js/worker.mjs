@@ -68,9 +68,9 @@ function cacheWasmCompiles(wasmPath) {
   WebAssembly.instantiate = async function (source, imports) {
     if (!(ArrayBuffer.isView(source) && tagged.has(source.buffer))) return instantiate.apply(this, arguments);
     const cacheKey = `${wasmPath}:${ops.fileStamp(wasmPath)}`;
-    const hit = ops.wasmCacheHas(cacheKey);
-    const module = await phase(hit ? "compile wasm (code cache)" : "compile wasm",
-      () => WebAssembly.compileStreaming({ bytes: source, cacheKey }));
+    const start = ops.now();
+    const module = await WebAssembly.compileStreaming({ bytes: source, cacheKey });
+    ops.span(ops.wasmCacheUsed(cacheKey) ? "compile wasm (code cache)" : "compile wasm", start, ops.now());
     const instance = await phase("instantiate wasm", () => instantiate(module, imports));
     return { module, instance };
   };

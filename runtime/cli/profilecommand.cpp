@@ -31,7 +31,7 @@ bool primeCodeCache(const QString& kiln, const QString& project, const QString& 
     env.remove(QStringLiteral("KILN_NO_SNAPSHOT"));
     const QDir dir(cacheDir);
     const auto sidecars = [&] {
-        return dir.entryList({QStringLiteral("file-*.bin.sha256")}, QDir::Files).size();
+        return dir.entryList({QStringLiteral("file-*.bin.xxh3")}, QDir::Files).size();
     };
     const auto wasm = [&] {
         return !dir.entryList({QStringLiteral("wasm-*.bin")}, QDir::Files).isEmpty();

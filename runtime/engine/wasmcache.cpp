@@ -1,14 +1,14 @@
 #include "engine/internal/wasmcache.h"
 
 #include "engine/cachewrites.h"
-#include "stores/digest.h"
+#include "engine/checkedfile.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QSaveFile>
+#include <QHash>
 #include <QStandardPaths>
 
 #include <v8-array-buffer.h>
@@ -94,13 +94,32 @@ PendingWrites& pendingWrites() {
     return writes;
 }
 
-// Atomically (temp file + rename), off the isolate thread.
+// Atomically (temp file + rename) with its checksum, off the isolate thread.
 void writeInBackground(const QString& path, std::shared_ptr<QByteArray> bytes) {
-    pendingWrites().run([path, bytes] {
-        QDir().mkpath(QFileInfo(path).absolutePath());
-        QSaveFile file(path);
-        if (file.open(QIODevice::WriteOnly) && file.write(*bytes) == bytes->size()) file.commit();
-    });
+    pendingWrites().run([path, bytes] { CheckedFile::write(path, *bytes); });
+}
+
+// Which keys' last compileStreaming was given cached code V8 accepted (the boot phase is named
+// after it). Isolates on several threads may compile at once.
+class CacheUse {
+public:
+    void record(const QString& key, bool used) {
+        std::lock_guard lock(m_mutex);
+        m_used[key] = used;
+    }
+    bool used(const QString& key) {
+        std::lock_guard lock(m_mutex);
+        return m_used.value(key);
+    }
+
+private:
+    std::mutex m_mutex;
+    QHash<QString, bool> m_used;
+};
+
+CacheUse& cacheUse() {
+    static CacheUse use;
+    return use;
 }
 
 // Keeps the cached bytes alive until V8 has finished with the stream.
@@ -151,15 +170,14 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
     auto state = std::make_shared<StreamState>();
     if (cacheEnabled() && keyValue->IsString()) {
         const QString path = cacheFile(toQString(isolate, keyValue));
-        QFile file(path);
-        if (file.open(QIODevice::ReadOnly)) {
-            state->cached = file.readAll();
-            streaming->SetCompiledModuleBytes(
-                reinterpret_cast<const uint8_t*>(state->cached.constData()),
-                static_cast<size_t>(state->cached.size()));
-        } else {
-            streaming->SetClient(std::make_shared<CacheOnCompiled>(path));
-        }
+        // Checked: V8 trusts the machine code it deserialises, and a flipped bit in it would
+        // crash the worker, not fail the load.
+        const bool used = CheckedFile::readAll(path, &state->cached) &&
+                          streaming->SetCompiledModuleBytes(
+                              reinterpret_cast<const uint8_t*>(state->cached.constData()),
+                              static_cast<size_t>(state->cached.size()));
+        if (!used) streaming->SetClient(std::make_shared<CacheOnCompiled>(path)); // (re)write it
+        cacheUse().record(toQString(isolate, keyValue), used);
     }
     auto view = bytesValue.As<v8::ArrayBufferView>();
     const auto* data =
@@ -178,9 +196,8 @@ void opFileStamp(Args args) {
         QStringLiteral("%1-%2").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch())));
 }
 
-// Generic cache files (the compiled stdlib zip, the baseline snapshot): each beside a
-// "<file>.sha256" sidecar written after it, so a file is used only when it is whole and
-// unchanged. One that is truncated, flipped or lacks its sidecar is deleted and rebuilt.
+// Generic cache files (the compiled stdlib zip, the baseline snapshot), checked as
+// CheckedFile describes.
 QString namedCacheFile(const QString& key) {
     const QByteArray id =
         QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256).toHex().left(32);
@@ -188,45 +205,24 @@ QString namedCacheFile(const QString& key) {
            QStringLiteral(".bin");
 }
 
-QByteArray sha256Hex(const QByteArray& bytes) {
-    Digest digest(Digest::Kind::Sha256);
-    digest.add(bytes);
-    return digest.result().toHex();
-}
-
-// The file's bytes when its sidecar vouches for them; nothing (and both removed) otherwise.
-std::optional<QByteArray> verifiedCacheFile(const QString& path) {
-    QFile sum(path + QStringLiteral(".sha256"));
-    QFile file(path);
-    if (!file.exists()) return std::nullopt;
-    if (sum.open(QIODevice::ReadOnly) && file.open(QIODevice::ReadOnly)) {
-        const QByteArray expected = sum.readAll().trimmed();
-        QByteArray bytes = file.readAll();
-        if (!expected.isEmpty() && sha256Hex(bytes) == expected) return bytes;
-    }
-    QFile::remove(path);
-    QFile::remove(path + QStringLiteral(".sha256"));
-    return std::nullopt;
-}
-
 void opCachePath(Args args) {
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    if (cacheEnabled() && verifiedCacheFile(path))
+    if (cacheEnabled() && CheckedFile::read(path))
         args.GetReturnValue().Set(toV8(args.GetIsolate(), path));
     else
         args.GetReturnValue().SetNull();
 }
 
-// The cached bytes themselves (verified), or null: one read where cachePath + readBytes
-// would read a large file twice.
+// The cached bytes themselves (checked), or null: read once, straight into the ArrayBuffer.
 void opCacheRead(Args args) {
     auto* isolate = args.GetIsolate();
     const QString path = namedCacheFile(toQString(isolate, args[0]));
-    std::optional<QByteArray> bytes;
-    if (cacheEnabled()) bytes = verifiedCacheFile(path);
-    if (!bytes) return args.GetReturnValue().SetNull();
-    auto store = v8::ArrayBuffer::NewBackingStore(isolate, size_t(bytes->size()));
-    memcpy(store->Data(), bytes->constData(), size_t(bytes->size()));
+    std::unique_ptr<v8::BackingStore> store;
+    const bool ok = cacheEnabled() && CheckedFile::read(path, [&](qint64 size) {
+                        store = v8::ArrayBuffer::NewBackingStore(isolate, size_t(size));
+                        return static_cast<char*>(store->Data());
+                    });
+    if (!ok) return args.GetReturnValue().SetNull();
     args.GetReturnValue().Set(v8::ArrayBuffer::New(isolate, std::move(store)));
 }
 
@@ -234,25 +230,12 @@ void opCacheWrite(Args args) {
     if (!cacheEnabled() || !args[1]->IsArrayBufferView()) return args.GetReturnValue().Set(false);
     auto bytes = std::make_shared<QByteArray>(bytesOf(args[1]));
     const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    pendingWrites().run([path, bytes] {
-        QDir().mkpath(QFileInfo(path).absolutePath());
-        QFile::remove(path + QStringLiteral(".sha256")); // no sidecar while the file changes
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(*bytes) != bytes->size() ||
-            !file.commit())
-            return;
-        QSaveFile sum(path + QStringLiteral(".sha256"));
-        if (sum.open(QIODevice::WriteOnly)) {
-            sum.write(sha256Hex(*bytes) + '\n');
-            sum.commit();
-        }
-    });
+    writeInBackground(path, bytes);
     args.GetReturnValue().Set(true);
 }
 
-void opHas(Args args) {
-    args.GetReturnValue().Set(cacheEnabled() &&
-                              QFile::exists(cacheFile(toQString(args.GetIsolate(), args[0]))));
+void opUsed(Args args) {
+    args.GetReturnValue().Set(cacheUse().used(toQString(args.GetIsolate(), args[0])));
 }
 
 } // namespace
@@ -294,8 +277,8 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
                  ->GetFunction(scope.context)
                  .ToLocalChecked())
         .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "wasmCacheHas"),
-             v8::FunctionTemplate::New(scope.isolate, opHas, data)
+    ops->Set(scope.context, toV8(scope.isolate, "wasmCacheUsed"),
+             v8::FunctionTemplate::New(scope.isolate, opUsed, data)
                  ->GetFunction(scope.context)
                  .ToLocalChecked())
         .Check();

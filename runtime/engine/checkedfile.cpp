@@ -1,0 +1,77 @@
+#include "engine/checkedfile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+
+#include <xxhash.h>
+
+#include <memory>
+
+namespace kiln {
+
+namespace {
+
+QByteArray hexOf(const XXH128_hash_t& hash) {
+    XXH128_canonical_t canonical;
+    XXH128_canonicalFromHash(&canonical, hash);
+    return QByteArray(reinterpret_cast<const char*>(canonical.digest), sizeof canonical.digest)
+        .toHex();
+}
+
+bool readChecked(const QString& path, const std::function<char*(qint64)>& allocate) {
+    QFile sum(CheckedFile::sidecarPath(path));
+    QFile file(path);
+    if (!sum.open(QIODevice::ReadOnly) || !file.open(QIODevice::ReadOnly)) return false;
+    const QByteArray expected = sum.readAll().trimmed();
+    const qint64 size = file.size();
+    char* into = allocate ? allocate(size) : nullptr;
+    if (allocate && !into) return false;
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                   &XXH3_freeState);
+    if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) return false;
+    // Checked as it is read, a few MB at a time, while the bytes are still in the CPU's cache.
+    constexpr qint64 kChunk = 4 << 20;
+    QByteArray scratch(into ? 0 : std::min(size, kChunk), Qt::Uninitialized);
+    for (qint64 done = 0; done < size;) {
+        const qint64 want = std::min(kChunk, size - done);
+        char* at = into ? into + done : scratch.data();
+        if (file.read(at, want) != want) return false;
+        XXH3_128bits_update(state.get(), at, size_t(want));
+        done += want;
+    }
+    return !expected.isEmpty() && file.atEnd() &&
+           hexOf(XXH3_128bits_digest(state.get())) == expected;
+}
+
+} // namespace
+
+bool CheckedFile::write(const QString& path, const QByteArray& bytes) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile::remove(sidecarPath(path)); // no sidecar while the file changes
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
+        return false;
+    QSaveFile sum(sidecarPath(path));
+    return sum.open(QIODevice::WriteOnly) &&
+           sum.write(hexOf(XXH3_128bits(bytes.constData(), size_t(bytes.size()))) + '\n') > 0 &&
+           sum.commit();
+}
+
+bool CheckedFile::read(const QString& path, const std::function<char*(qint64)>& allocate) {
+    if (!QFile::exists(path) && !QFile::exists(sidecarPath(path))) return false;
+    if (readChecked(path, allocate)) return true;
+    QFile::remove(path);
+    QFile::remove(sidecarPath(path));
+    return false;
+}
+
+bool CheckedFile::readAll(const QString& path, QByteArray* bytes) {
+    return read(path, [bytes](qint64 size) {
+        bytes->resize(size);
+        return bytes->data();
+    });
+}
+
+} // namespace kiln

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+#include <functional>
+
+namespace kiln {
+
+// Cache files that vouch for themselves: each sits beside "<file>.xxh3", the XXH3-128 of its
+// bytes, written after the file, so a file is used only when it is whole and unchanged. One
+// that is truncated, bit-flipped or lacks its sidecar is deleted (it gets rebuilt). XXH3, not a
+// cryptographic digest: it guards against disks and crashes, not attackers (who could write the
+// sidecar too), and it checks the 31 MB snapshot in ~3 ms where SHA-256 took ~30 ms per start.
+class CheckedFile {
+public:
+    static QString sidecarPath(const QString& path) { return path + QStringLiteral(".xxh3"); }
+
+    // Atomically (temp file + rename), then the sidecar. Any thread.
+    static bool write(const QString& path, const QByteArray& bytes);
+
+    // Reads the file into the memory `allocate(size)` returns, checking it on the way; with no
+    // `allocate`, only checks. False (and the file and sidecar removed) when the sidecar does
+    // not vouch for the bytes; what was read into the memory is then not to be used.
+    static bool read(const QString& path, const std::function<char*(qint64 size)>& allocate = {});
+
+    // The bytes, when vouched for.
+    static bool readAll(const QString& path, QByteArray* bytes);
+};
+
+} // namespace kiln
