@@ -133,12 +133,14 @@ export async function boot(config) {
   const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
   const compiledStdlib = ops.cachePath(stdlibKey);
   const stdLibURL = compiledStdlib ?? stdlibPath;
-  // The baseline snapshot: Pyodide booted with the stdlib modules the SDK needs imported,
-  // its wasm memory as it stands then. Keyed by the wasm and by the stdlib zip mounted (a
-  // restored zipimport remembers that zip's layout); -X importtime runs boot for real.
+  // The baseline snapshot: Pyodide booted with the stdlib modules the SDK needs and the SDK
+  // itself imported, its wasm memory as it stands then. Keyed by the wasm, the stdlib zip
+  // mounted (a restored zipimport remembers that zip's layout) and every SDK file; -X
+  // importtime runs boot for real.
   const wasmPath = dir + "pyodide.asm.wasm";
+  const sdkStamp = config.sdkFiles.map(([rel, hostPath]) => `${rel}=${ops.fileStamp(hostPath)}`).join(",");
   const snapshotKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
-    : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}`;
+    : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}`;
   const snapshot = snapshotKey ? ops.cacheRead(snapshotKey) : null; // checksummed; null if not
   const options = {
     indexURL: dir,
@@ -154,12 +156,24 @@ export async function boot(config) {
   const runtimePhase = snapshot ? "pyodide runtime (baseline snapshot)"
     : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
   pyodide = await phase(runtimePhase, () => loadPyodide(options));
+  const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
+  const installSdk = () =>
+    writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
   if (snapshot) {
     pyodide.runPython(`import os; os.environ["HOME"] = ${JSON.stringify(config.importRoot)}; del os`);
   } else if (snapshotKey) {
     await phase("make baseline snapshot", () => {
       pyodide.runPython(SNAPSHOT_IMPORTS);
-      ops.cacheWrite(snapshotKey, pyodide.makeMemorySnapshot());
+      // The SDK, imported before any project path is on sys.path (a project module named
+      // like one of the SDK's cannot stand in for it). Its JS helpers are made on first use:
+      // the snapshot can only hold JS references Pyodide knows how to find again.
+      installSdk();
+      pyodide.pyimport("_kiln_host").destroy();
+      try {
+        ops.cacheWrite(snapshotKey, pyodide.makeMemorySnapshot());
+      } catch (e) {
+        kilnLog(Level.warn, `could not make the baseline snapshot (the next start boots in full): ${errorText(e)}`);
+      }
     });
   }
   pyodide._api.on_fatal = onFatal;
@@ -170,8 +184,9 @@ export async function boot(config) {
   globalThis.navigator.userAgent = "Cloudflare-Workers";
 
   await phase("install sdk and project files", () => {
-    const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
-    writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
+    // Also after a restore, which brings the imported modules back but not their files
+    // (tracebacks and inspect read them).
+    if (snapshot || !snapshotKey) installSdk();
     writeFiles(pyodide.FS, config.projectFiles);
     pyodide.FS.chdir(config.importRoot);
   });

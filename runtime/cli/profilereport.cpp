@@ -191,8 +191,9 @@ QString ProfileReport::text() const {
     }
     out += QStringLiteral("(phases are the worker's own boot steps; \"pyodide runtime\" includes "
                           "the wasm compile and instantiate)\n");
-    out += QStringLiteral("\"baseline snapshot\" restores Pyodide with the stdlib the SDK needs; "
-                          "the package and dedicated tiers are not built yet (issue 14).\n");
+    out += QStringLiteral(
+        "\"baseline snapshot\" restores Pyodide with the SDK and the stdlib it needs imported; "
+        "the package and dedicated tiers are not built yet (issue 14).\n");
     for (const QString& note : notes)
         out += QStringLiteral("Note: %1\n").arg(note);
 

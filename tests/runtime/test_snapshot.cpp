@@ -1,6 +1,7 @@
-// The baseline snapshot (Pyodide booted with the stdlib the SDK needs, its wasm memory kept
-// in the code cache folder) in a real kiln dev: the first start makes it, the next restores
-// it and serves; a project edit keeps using it (the project is not in it); two restored
+// The baseline snapshot (Pyodide booted with the SDK and the stdlib it needs imported, its
+// wasm memory kept in the code cache folder) in a real kiln dev: the first start makes it, the
+// next restores it and serves; a project edit keeps using it (the project is not in it), an
+// edit of an SDK file makes a new one (the SDK is); two restored
 // processes do not share a random sequence (reseeded before the first request); a snapshot
 // with a flipped byte or cut short is not trusted: it is rebuilt and the worker serves; so is a
 // compiled wasm module in the code cache with a flipped byte (V8 would run its machine code).
@@ -8,6 +9,7 @@
 #include "kilndevprocess.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -23,6 +25,7 @@ private Q_SLOTS:
     void corruptSnapshotIsRebuilt_data();
     void corruptSnapshotIsRebuilt();
     void corruptCodeCacheIsRecompiled();
+    void sdkEditMakesANewSnapshot();
 
 private:
     // Starts, answers GET /, stops; the body, whether the snapshot was restored or made, and
@@ -179,6 +182,50 @@ void TestSnapshot::corruptCodeCacheIsRecompiled() {
     QVERIFY2(body.startsWith("0."), body.constData());
     QVERIFY(!fromCache);
     QVERIFY(!QFile::exists(module)); // dropped, to be written again
+}
+
+namespace {
+
+bool copyTree(const QString& from, const QString& to) {
+    QDirIterator it(from, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString file = it.next();
+        const QString target = to + file.mid(from.size());
+        if (!QDir().mkpath(QFileInfo(target).absolutePath()) || !QFile::copy(file, target))
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+void TestSnapshot::sdkEditMakesANewSnapshot() {
+    // A share folder of its own (Pyodide, the SDK), so the SDK can be edited.
+    QTemporaryDir share;
+    const QString installed = QFileInfo(qEnvironmentVariable("KILN_BIN")).absolutePath() +
+                              QStringLiteral("/../share/kiln");
+    QVERIFY2(copyTree(QDir(installed).absolutePath(), share.path()), qPrintable(installed));
+    qputenv("KILN_SHARE_DIR", share.path().toUtf8());
+    const auto snapshots = [this] {
+        return QDir(m_cache.path()).entryList({QStringLiteral("file-*.bin.xxh3")}).size();
+    };
+    bool restored = true, made = false;
+    QVERIFY(serve(&restored, &made).startsWith("0."));
+    QVERIFY(made && !restored);
+    const int before = snapshots();
+    QVERIFY(serve(&restored, &made).startsWith("0."));
+    QVERIFY(restored && !made);
+
+    QFile sdk(share.filePath(QStringLiteral("python/workers/_response.py")));
+    QVERIFY(sdk.open(QIODevice::Append));
+    sdk.write("\n# edited\n");
+    sdk.close();
+    QVERIFY(serve(&restored, &made).startsWith("0."));
+    qunsetenv("KILN_SHARE_DIR");
+    QVERIFY(made && !restored);
+    for (int i = 0; i < 100 && snapshots() == before; ++i)
+        QTest::qWait(100);
+    QCOMPARE(snapshots(), before + 1);
 }
 
 QTEST_GUILESS_MAIN(TestSnapshot)

@@ -214,7 +214,12 @@ def to_python(value):
     return BindingProxy(value)
 
 
-_classify = run_js("""(value) => {
+# The JS helpers are made on first use, not at import: the baseline snapshot holds the SDK
+# imported, and a memory snapshot cannot hold references to JS objects it cannot name again.
+# Each rebinds its own name, so later calls go straight to the JS function.
+def _classify(value):
+    global _classify
+    _classify = run_js("""(value) => {
   if (Array.isArray(value)) return "A";
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer
       || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) return "B";
@@ -232,9 +237,13 @@ _classify = run_js("""(value) => {
   try { if (typeof value.then === "function") return "T" + name; } catch {}
   return "O" + name;
 }""")
+    return _classify(value)
 
 
-_member_kind = run_js("(obj, name) => !(name in obj) ? 0 : typeof obj[name] === 'function' ? 1 : 2")
+def _member_kind(obj, name):
+    global _member_kind
+    _member_kind = run_js("(obj, name) => !(name in obj) ? 0 : typeof obj[name] === 'function' ? 1 : 2")
+    return _member_kind(obj, name)
 
 
 def _leaf(value, convert, cache):
