@@ -1,10 +1,12 @@
 #include "engine/checkedfile.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
 
+#include <sys/time.h>
 #include <xxhash.h>
 
 #include <memory>
@@ -61,7 +63,10 @@ bool CheckedFile::write(const QString& path, const QByteArray& bytes) {
 
 bool CheckedFile::read(const QString& path, const std::function<char*(qint64)>& allocate) {
     if (!QFile::exists(path) && !QFile::exists(sidecarPath(path))) return false;
-    if (readChecked(path, allocate)) return true;
+    if (readChecked(path, allocate)) {
+        ::utimes(QFile::encodeName(path).constData(), nullptr); // used now: pruned last
+        return true;
+    }
     QFile::remove(path);
     QFile::remove(sidecarPath(path));
     return false;
@@ -72,6 +77,27 @@ bool CheckedFile::readAll(const QString& path, QByteArray* bytes) {
         bytes->resize(size);
         return bytes->data();
     });
+}
+
+void CheckedFile::prune(const QString& dir, qint64 maxBytes) {
+    const QDir folder(dir);
+    for (const QFileInfo& old : folder.entryInfoList({QStringLiteral("*.sha256")}, QDir::Files))
+        QFile::remove(old.absoluteFilePath());
+    const QDateTime aMinuteAgo = QDateTime::currentDateTime().addSecs(-60);
+    qint64 kept = 0;
+    // Newest first: what is kept is what was used last.
+    for (const QFileInfo& file :
+         folder.entryInfoList({QStringLiteral("*.bin")}, QDir::Files, QDir::Time)) {
+        const QString path = file.absoluteFilePath();
+        const bool checked = QFile::exists(sidecarPath(path));
+        if (!checked && file.lastModified() > aMinuteAgo) continue; // its sidecar is coming
+        if (checked && kept + file.size() <= maxBytes) {
+            kept += file.size();
+            continue;
+        }
+        QFile::remove(path);
+        QFile::remove(sidecarPath(path));
+    }
 }
 
 } // namespace kiln

@@ -59,6 +59,14 @@ QString cacheFile(const QString& key) {
            QStringLiteral(".bin");
 }
 
+// The cache folder's size limit: KILN_CACHE_MAX_MB, 1 GiB unless set (a worker's set of files,
+// compiled wasm, compiled stdlib and snapshot, is ~65 MB).
+qint64 cacheLimitBytes() {
+    bool ok = false;
+    const qint64 mb = qEnvironmentVariable("KILN_CACHE_MAX_MB").toLongLong(&ok);
+    return (ok && mb > 0 ? mb : 1024) * 1024 * 1024;
+}
+
 // Cache writes run on threads of their own (files are tens of MB); a normal exit (Ctrl+C,
 // SIGTERM, the studio stopping kiln) waits for those under way, up to 10 s, so a start that
 // ends soon after booting still leaves its cache behind.
@@ -96,7 +104,10 @@ PendingWrites& pendingWrites() {
 
 // Atomically (temp file + rename) with its checksum, off the isolate thread.
 void writeInBackground(const QString& path, std::shared_ptr<QByteArray> bytes) {
-    pendingWrites().run([path, bytes] { CheckedFile::write(path, *bytes); });
+    pendingWrites().run([path, bytes] {
+        if (CheckedFile::write(path, *bytes))
+            CheckedFile::prune(QFileInfo(path).absolutePath(), cacheLimitBytes());
+    });
 }
 
 // Which keys' last compileStreaming was given cached code V8 accepted (the boot phase is named

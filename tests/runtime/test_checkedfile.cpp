@@ -1,0 +1,132 @@
+// CheckedFile, the code cache's files: a write reads back; a flipped byte, a cut or a missing
+// sidecar is refused and the file removed; prune keeps the most recently used files under the
+// limit and clears what older versions left.
+
+#include "engine/checkedfile.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using kiln::CheckedFile;
+
+class TestCheckedFile : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void writesAndReadsBack();
+    void damagedFilesAreRefusedAndRemoved_data();
+    void damagedFilesAreRefusedAndRemoved();
+    void pruneKeepsTheRecentlyUsed();
+};
+
+namespace {
+
+QByteArray pattern(qsizetype size) {
+    QByteArray bytes(size, Qt::Uninitialized);
+    for (qsizetype i = 0; i < size; ++i)
+        bytes[i] = char((i * 131) ^ (i >> 7));
+    return bytes;
+}
+
+bool setUsed(const QString& path, const QDateTime& used) {
+    QFile file(path);
+    return file.open(QIODevice::ReadWrite) &&
+           file.setFileTime(used, QFileDevice::FileModificationTime);
+}
+
+bool makeFile(const QString& path, qsizetype size, const QDateTime& used) {
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(pattern(size)) != size) return false;
+    file.close();
+    return setUsed(path, used);
+}
+
+} // namespace
+
+void TestCheckedFile::writesAndReadsBack() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("sub/file-a.bin"));
+    const QByteArray bytes = pattern(9 << 20); // over two read chunks
+    QVERIFY(CheckedFile::write(path, bytes));
+    QVERIFY(QFile::exists(CheckedFile::sidecarPath(path)));
+    QByteArray back;
+    QVERIFY(CheckedFile::readAll(path, &back));
+    QCOMPARE(back, bytes);
+    QVERIFY(CheckedFile::read(path)); // checking alone keeps the file
+    QVERIFY(QFile::exists(path));
+    QVERIFY(!CheckedFile::readAll(dir.filePath(QStringLiteral("absent.bin")), &back));
+}
+
+void TestCheckedFile::damagedFilesAreRefusedAndRemoved_data() {
+    QTest::addColumn<QString>("damage");
+    QTest::newRow("a flipped byte") << QStringLiteral("flip");
+    QTest::newRow("cut short") << QStringLiteral("cut");
+    QTest::newRow("a byte more") << QStringLiteral("grow");
+    QTest::newRow("no sidecar") << QStringLiteral("sidecar");
+}
+
+void TestCheckedFile::damagedFilesAreRefusedAndRemoved() {
+    QFETCH(QString, damage);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("file-b.bin"));
+    QVERIFY(CheckedFile::write(path, pattern(100000)));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    if (damage == QLatin1String("flip")) {
+        char c = 0;
+        QVERIFY(file.seek(54321) && file.getChar(&c));
+        QVERIFY(file.seek(54321) && file.putChar(char(c ^ 1)));
+    } else if (damage == QLatin1String("cut")) {
+        QVERIFY(file.resize(99999));
+    } else if (damage == QLatin1String("grow")) {
+        QVERIFY(file.seek(100000) && file.putChar('x'));
+    } else {
+        QVERIFY(QFile::remove(CheckedFile::sidecarPath(path)));
+    }
+    file.close();
+    QByteArray back;
+    QVERIFY(!CheckedFile::readAll(path, &back));
+    QVERIFY(!QFile::exists(path));
+    QVERIFY(!QFile::exists(CheckedFile::sidecarPath(path)));
+}
+
+void TestCheckedFile::pruneKeepsTheRecentlyUsed() {
+    QTemporaryDir dir;
+    const QDateTime now = QDateTime::currentDateTime();
+    const auto checked = [&](const char* name, int ageHours) {
+        const QString path = dir.filePath(QLatin1String(name));
+        return CheckedFile::write(path, pattern(1000)) &&
+               setUsed(path, now.addSecs(-3600 * ageHours));
+    };
+    QVERIFY(checked("wasm-new.bin", 1));
+    QVERIFY(checked("file-mid.bin", 5));
+    QVERIFY(checked("file-old.bin", 48));
+    QVERIFY(checked("file-older.bin", 72));
+    // Reading marks a file used: the oldest one becomes the newest.
+    QVERIFY(CheckedFile::read(dir.filePath(QStringLiteral("file-older.bin"))));
+    QVERIFY(makeFile(dir.filePath(QStringLiteral("file-v1.bin.sha256")), 64, now));
+    QVERIFY(makeFile(dir.filePath(QStringLiteral("file-unchecked.bin")), 10, now.addDays(-1)));
+    QVERIFY(makeFile(dir.filePath(QStringLiteral("file-being-written.bin")), 10, now));
+    QVERIFY(makeFile(dir.filePath(QStringLiteral("file-x.bin.Ab12Cd")), 10, now)); // a temp
+
+    CheckedFile::prune(dir.path(), 3000); // room for three of the four
+    QStringList left = QDir(dir.path()).entryList(QDir::Files, QDir::Name);
+    QCOMPARE(left, (QStringList{
+                       QStringLiteral("file-being-written.bin"),
+                       QStringLiteral("file-mid.bin"),
+                       QStringLiteral("file-mid.bin.xxh3"),
+                       QStringLiteral("file-older.bin"),
+                       QStringLiteral("file-older.bin.xxh3"),
+                       QStringLiteral("file-x.bin.Ab12Cd"),
+                       QStringLiteral("wasm-new.bin"),
+                       QStringLiteral("wasm-new.bin.xxh3"),
+                   }));
+    CheckedFile::prune(dir.path(), 1000);
+    left = QDir(dir.path()).entryList({QStringLiteral("*.xxh3")}, QDir::Files, QDir::Name);
+    QCOMPARE(left, QStringList{QStringLiteral("file-older.bin.xxh3")});
+}
+
+QTEST_GUILESS_MAIN(TestCheckedFile)
+#include "test_checkedfile.moc"
