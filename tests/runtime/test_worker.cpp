@@ -56,6 +56,7 @@ private Q_SLOTS:
     void gigabyteUploadStreamsThrough();
     void outboundFetchFromPython();
     void savingAFileReloads();
+    void requestsAcrossTwentyReloads();
     void onlyProjectFilesReachTheWorker();
     void unreadOutputNeverStopsServing();
     void endlessStartupIsStopped();
@@ -367,6 +368,61 @@ void TestWorker::savingAFileReloads() {
     QVERIFY2(dev.waitForLog(QStringLiteral("still running the previous version")),
              qPrintable(dev.output()));
     QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("second"));
+}
+
+// Requests sent without pause while the worker reloads twenty times all get an answer from a
+// complete version: none fails, and each save is served once it has reloaded.
+void TestWorker::requestsAcrossTwentyReloads() {
+    QTemporaryDir project, state;
+    auto source = [](int version) {
+        return QByteArray("from workers import WorkerEntrypoint, Response\n\n\nclass "
+                          "Default(WorkerEntrypoint):\n"
+                          "    async def fetch(self, request):\n        return Response(\"v") +
+               QByteArray::number(version) + "\")\n";
+    };
+    QVERIFY(writeFile(
+        project.filePath(QStringLiteral("wrangler.jsonc")),
+        R"({"name": "reloads", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source(0)));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> answered{0};
+    QStringList failures; // written by the client thread only, read after join
+    std::thread client([&] {
+        while (!stop.load()) {
+            const HttpResult r = httpRequest(dev.port(), "GET", "/");
+            if (r.status != 200 || !r.body.startsWith("v"))
+                failures << QStringLiteral("%1 %2").arg(r.status).arg(QString::fromUtf8(r.body));
+            ++answered;
+        }
+    });
+    // The client thread stops on every way out of this function, a failed check included.
+    struct Joiner {
+        std::atomic<bool>& stop;
+        std::thread& thread;
+        ~Joiner() {
+            stop = true;
+            if (thread.joinable()) thread.join();
+        }
+    } joiner{stop, client};
+    qsizetype seen = 0;
+    for (int version = 1; version <= 20; ++version) {
+        QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source(version)));
+        qsizetype at = -1;
+        const auto done =
+            dev.control().waitForEvent(QStringLiteral("reloadFinished"), 30000, {}, seen, &at);
+        QVERIFY2(done,
+                 qPrintable(QStringLiteral("save %1: no reload\n").arg(version) + dev.logText()));
+        seen = at + 1;
+        QVERIFY2(done->body.value(QStringLiteral("ok")).toBool(), qPrintable(dev.logText()));
+        QCOMPARE(httpRequest(dev.port(), "GET", "/").body, "v" + QByteArray::number(version));
+    }
+    stop = true;
+    client.join();
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
+    QVERIFY(answered.load() > 20);
 }
 
 // A symlink out of the project, and a file too big for a deployed Worker, never reach the
