@@ -6,9 +6,11 @@
 #include <QFileInfo>
 #include <QSaveFile>
 
-#include <sys/time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace kiln {
@@ -64,7 +66,10 @@ bool CheckedFile::write(const QString& path, const QByteArray& bytes) {
 bool CheckedFile::read(const QString& path, const std::function<char*(qint64)>& allocate) {
     if (!QFile::exists(path) && !QFile::exists(sidecarPath(path))) return false;
     if (readChecked(path, allocate)) {
-        ::utimes(QFile::encodeName(path).constData(), nullptr); // used now: pruned last
+        // Used now, so pruned last. The access time, not the modification time: cache keys
+        // name files by size and mtime (the snapshot's names the compiled stdlib).
+        const timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+        ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
         return true;
     }
     QFile::remove(path);
@@ -85,9 +90,12 @@ void CheckedFile::prune(const QString& dir, qint64 maxBytes) {
         QFile::remove(old.absoluteFilePath());
     const QDateTime aMinuteAgo = QDateTime::currentDateTime().addSecs(-60);
     qint64 kept = 0;
-    // Newest first: what is kept is what was used last.
-    for (const QFileInfo& file :
-         folder.entryInfoList({QStringLiteral("*.bin")}, QDir::Files, QDir::Time)) {
+    // Most recently used first (read or written), so what is kept is what was used last.
+    QFileInfoList files = folder.entryInfoList({QStringLiteral("*.bin")}, QDir::Files);
+    const auto used = [](const QFileInfo& f) { return std::max(f.lastRead(), f.lastModified()); };
+    std::sort(files.begin(), files.end(),
+              [&](const QFileInfo& a, const QFileInfo& b) { return used(a) > used(b); });
+    for (const QFileInfo& file : files) {
         const QString path = file.absoluteFilePath();
         const bool checked = QFile::exists(sidecarPath(path));
         if (!checked && file.lastModified() > aMinuteAgo) continue; // its sidecar is coming

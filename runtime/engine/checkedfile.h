@@ -28,7 +28,7 @@ public:
     static bool readAll(const QString& path, QByteArray* bytes);
 
     // Keeps the `*.bin` files of `dir` (with their sidecars) under `maxBytes`, dropping the
-    // least recently used first (a successful read marks a file used), plus what older
+    // least recently used first (a successful read sets a file's access time), plus what older
     // versions left: SHA-256 sidecars, and files without a sidecar for over a minute (a
     // writer puts the sidecar down right after the file). Every stale key otherwise stays
     // forever: each Kiln or Pyodide upgrade leaves ~65 MB behind.

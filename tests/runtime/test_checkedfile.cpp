@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -33,7 +34,8 @@ QByteArray pattern(qsizetype size) {
 bool setUsed(const QString& path, const QDateTime& used) {
     QFile file(path);
     return file.open(QIODevice::ReadWrite) &&
-           file.setFileTime(used, QFileDevice::FileModificationTime);
+           file.setFileTime(used, QFileDevice::FileModificationTime) &&
+           file.setFileTime(used, QFileDevice::FileAccessTime);
 }
 
 bool makeFile(const QString& path, qsizetype size, const QDateTime& used) {
@@ -104,8 +106,12 @@ void TestCheckedFile::pruneKeepsTheRecentlyUsed() {
     QVERIFY(checked("file-mid.bin", 5));
     QVERIFY(checked("file-old.bin", 48));
     QVERIFY(checked("file-older.bin", 72));
-    // Reading marks a file used: the oldest one becomes the newest.
+    // Reading marks a file used: the oldest one becomes the newest. Its modification time,
+    // which cache keys name, stays.
+    const QDateTime written =
+        QFileInfo(dir.filePath(QStringLiteral("file-older.bin"))).lastModified();
     QVERIFY(CheckedFile::read(dir.filePath(QStringLiteral("file-older.bin"))));
+    QCOMPARE(QFileInfo(dir.filePath(QStringLiteral("file-older.bin"))).lastModified(), written);
     QVERIFY(makeFile(dir.filePath(QStringLiteral("file-v1.bin.sha256")), 64, now));
     QVERIFY(makeFile(dir.filePath(QStringLiteral("file-unchecked.bin")), 10, now.addDays(-1)));
     QVERIFY(makeFile(dir.filePath(QStringLiteral("file-being-written.bin")), 10, now));
