@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QThread>
 
+#include <algorithm>
+
 #include <cstdio>
 
 namespace kiln {
@@ -146,6 +148,20 @@ int runProfileCommand(const QStringList& args) {
             report.samples.push_back(std::move(s));
         }
     }
+    // A "baseline snapshot" start that made the snapshot measured a boot, not a restore: say
+    // so rather than print its figures as a restore's.
+    int unrestored = 0;
+    for (const ProfileSample& s : report.samples)
+        unrestored += s.mode == QLatin1String("baseline snapshot") &&
+                      std::none_of(s.phases.begin(), s.phases.end(), [](const auto& p) {
+                          return p.name.endsWith(QLatin1String("(baseline snapshot)"));
+                      });
+    if (unrestored > 0)
+        report.notes << QStringLiteral("%1 of %2 \"baseline snapshot\" starts did not restore the "
+                                       "snapshot (they booted and made it): their figures are "
+                                       "not a restore's")
+                            .arg(unrestored)
+                            .arg(runs);
     // The import tree, from one more start with -X importtime (it slows imports down).
     if (!quiet) progress(QStringLiteral("timing Python imports…"));
     ProfileRunOptions o;
