@@ -4,6 +4,7 @@
 #include "engine/internal/workerinstance.h"
 #include "server/httpexchange.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 
 #include <atomic>
@@ -12,6 +13,11 @@
 #include <thread>
 
 namespace kiln {
+
+namespace {
+// How long a reload waits for the requests in flight to finish on the instance it replaces.
+constexpr int kReloadDrainMs = 2000;
+} // namespace
 
 struct Worker::Private {
     Worker* q;
@@ -32,6 +38,7 @@ struct Worker::Private {
         std::function<void(bool)> done;
     };
     std::deque<QueuedCron> queuedCrons;
+    bool draining = false;   // a reload waits for the requests in flight to finish
     unsigned generation = 0; // which instance a "replace me" is about
     bool timed = false;      // runs are watched: Pyodide is up (startup limit) or booted
     // Requests handed to the engine thread and not yet taken up by it (any thread).
@@ -42,6 +49,7 @@ struct Worker::Private {
     }
 
     void startInstance();
+    void reloadOnceDrained(const ProjectConfig& project, QDeadlineTimer drain);
     // Its requests in flight get a 500 naming `why`.
     void discardInstance(const QString& why) {
         if (instance) instance->failInFlight(why);
@@ -258,12 +266,26 @@ void Worker::start() {
 void Worker::reload(const ProjectConfig& project) {
     d->reloadsPending.fetch_add(1);
     d->interruptBoot();
-    d->loop.post([this, project] {
-        d->reloadsPending.fetch_sub(1);
-        d->options.project = project;
-        d->discardInstance(QStringLiteral("the worker was reloaded while the request ran"));
-        d->startInstance();
-    });
+    QDeadlineTimer drain(kReloadDrainMs);
+    d->loop.post([this, project, drain] { d->reloadOnceDrained(project, drain); });
+}
+
+// Engine thread. Requests the running instance has taken finish on it (new ones queue for the
+// next instance meanwhile), up to the deadline; those still running then get a 500. The
+// instance being replaced is not interrupted: a request in a sleep or a fetch just ends.
+void Worker::Private::reloadOnceDrained(const ProjectConfig& project, QDeadlineTimer drain) {
+    if (instance && (ready || draining) && instance->requestsInFlight() > 0 &&
+        !drain.hasExpired()) {
+        ready = false; // what arrives now queues for the next instance
+        draining = true;
+        loop.postDelayed(2, [this, project, drain] { reloadOnceDrained(project, drain); });
+        return;
+    }
+    draining = false;
+    reloadsPending.fetch_sub(1);
+    options.project = project;
+    discardInstance(QStringLiteral("the worker was reloaded while the request ran"));
+    startInstance();
 }
 
 void Worker::handle(std::shared_ptr<HttpExchange> exchange) {

@@ -57,6 +57,7 @@ private Q_SLOTS:
     void outboundFetchFromPython();
     void savingAFileReloads();
     void requestsAcrossTwentyReloads();
+    void reloadWaitsForARequestOnlySoLong();
     void onlyProjectFilesReachTheWorker();
     void unreadOutputNeverStopsServing();
     void endlessStartupIsStopped();
@@ -371,13 +372,16 @@ void TestWorker::savingAFileReloads() {
 }
 
 // Requests sent without pause while the worker reloads twenty times all get an answer from a
-// complete version: none fails, and each save is served once it has reloaded.
+// complete version: none fails (one in flight when a save lands finishes on the instance it
+// began on), and each save is served once it has reloaded.
 void TestWorker::requestsAcrossTwentyReloads() {
     QTemporaryDir project, state;
     auto source = [](int version) {
-        return QByteArray("from workers import WorkerEntrypoint, Response\n\n\nclass "
-                          "Default(WorkerEntrypoint):\n"
-                          "    async def fetch(self, request):\n        return Response(\"v") +
+        return QByteArray("import asyncio\nfrom workers import WorkerEntrypoint, Response\n\n\n"
+                          "class Default(WorkerEntrypoint):\n"
+                          "    async def fetch(self, request):\n"
+                          "        await asyncio.sleep(0.05)\n"
+                          "        return Response(\"v") +
                QByteArray::number(version) + "\")\n";
     };
     QVERIFY(writeFile(
@@ -423,6 +427,56 @@ void TestWorker::requestsAcrossTwentyReloads() {
     client.join();
     QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
     QVERIFY(answered.load() > 20);
+}
+
+// A save while a request runs: a short one finishes on the old version; one that outlasts the
+// reload's two-second wait is answered with a 500 saying why, and the new version serves.
+void TestWorker::reloadWaitsForARequestOnlySoLong() {
+    QTemporaryDir project, state;
+    auto source = [](const char* version) {
+        return QByteArray("import asyncio\nfrom workers import WorkerEntrypoint, Response\n\n\n"
+                          "class Default(WorkerEntrypoint):\n"
+                          "    async def fetch(self, request):\n"
+                          "        seconds = float(request.url.rsplit('=', 1)[1]) if '=' in "
+                          "request.url else 0\n"
+                          "        await asyncio.sleep(seconds)\n"
+                          "        return Response(\"") +
+               version + "\")\n";
+    };
+    QVERIFY(writeFile(
+        project.filePath(QStringLiteral("wrangler.jsonc")),
+        R"({"name": "drain", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+    QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), source("old")));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
+
+    qsizetype seen = 0; // messages before this index are about earlier saves
+    for (const char* wait : {"0.8", "30"}) {
+        const bool cut = QByteArray(wait) == "30";
+        QTcpSocket slow;
+        slow.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
+        QVERIFY(slow.waitForConnected(5000));
+        slow.write("GET /?s=" + QByteArray(wait) +
+                   " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QVERIFY(slow.waitForBytesWritten(5000));
+        QTest::qWait(200); // taken by the instance
+        QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")),
+                          source(cut ? "newer" : "new")));
+        QByteArray reply;
+        while (slow.state() == QAbstractSocket::ConnectedState && slow.waitForReadyRead(20000))
+            reply += slow.readAll();
+        if (cut) {
+            QVERIFY2(reply.startsWith("HTTP/1.1 500") &&
+                         reply.contains("the worker was reloaded while the request ran"),
+                     reply.constData());
+        } else {
+            QVERIFY2(reply.startsWith("HTTP/1.1 200") && reply.endsWith("old"), reply.constData());
+        }
+        QVERIFY(
+            dev.control().waitForEvent(QStringLiteral("reloadFinished"), 30000, {}, seen, &seen));
+        ++seen;
+    }
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").body, QByteArray("newer"));
 }
 
 // A symlink out of the project, and a file too big for a deployed Worker, never reach the
