@@ -24,8 +24,10 @@ QDateTime stampOf(const QString& path) {
 ProjectWatcher::ProjectWatcher(const ProjectConfig& project, QObject* parent)
     : QObject(parent)
     , m_project(project) {
+    // Long enough to take an editor's save (truncate and write, or write and rename: a few ms)
+    // as one change; every save waits this long before its reload begins.
     m_debounce.setSingleShot(true);
-    m_debounce.setInterval(150);
+    m_debounce.setInterval(50);
     connect(&m_watcher, &QFileSystemWatcher::fileChanged, this, &ProjectWatcher::noteChange);
     connect(&m_watcher, &QFileSystemWatcher::directoryChanged, this, &ProjectWatcher::noteChange);
     connect(&m_debounce, &QTimer::timeout, this, [this] {
