@@ -260,7 +260,7 @@ def start_dev(kiln, project, state, cache_dir):
 def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
     """Fills an empty cache dir as a person's second start finds it: boots until the compiled
     wasm, the compiled stdlib and the baseline snapshot are stored (each file-*.bin with its
-    .sha256 sidecar), then boots once more, since that boot finds the compiled stdlib and
+    .xxh3 sidecar), then boots once more, since that boot finds the compiled stdlib and
     makes the snapshot again for it.
     Fills `info` (if given) with the first boot's time to first 200 and CPU by thread."""
     output = ""
@@ -273,7 +273,7 @@ def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
                 info.update(ms=t * 1000, accept_ms=accept * 1000, cpu_ms=process_cpu_ms(server.proc.pid),
                             thread_cpu_ms=thread_cpu_ms(server.proc.pid))
             deadline = time.time() + 90
-            while not cache_complete(cache_dir) or len(glob.glob(os.path.join(cache_dir, "file-*.bin.sha256"))) < wanted:
+            while not cache_complete(cache_dir) or len(glob.glob(os.path.join(cache_dir, "file-*.bin.xxh3"))) < wanted:
                 if time.time() > deadline or server.proc.poll() is not None:
                     raise RuntimeError("Kiln did not write its caches:\n" + server.output())
                 time.sleep(0.1)
@@ -371,6 +371,87 @@ def summarize_coldstart(results):
     lines.append(f"\nKiln (code cache + baseline snapshot) / peer with its snapshot: "
                  f"{med('kiln-cache') / med('peer-snapshot'):.2f} on the median")
     return "\n".join(lines), med("kiln-cache")
+
+
+# --- 1b. reload and the second start ---------------------------------------------------------
+
+def bench_reload(kiln, runs):
+    """Saving a one-line edit: kiln's own 'reloaded in' (file change seen to the new instance
+    ready) and, client side, write to the first 200 showing the edit. Then the second start
+    after a first run of only 5 s (fresh cache each time). Returns the figures in ms."""
+    work = tempfile.mkdtemp(prefix="kiln-bench-reload-")
+    cache = os.path.join(work, "cache")
+    os.makedirs(cache)
+    prime_cache(kiln, cache)
+    project = os.path.join(work, "project")
+    shutil.copytree(PROJECT, project)
+    entry = os.path.join(project, "src", "entry.py")
+    original = open(entry).read()
+    port = free_port()
+    env = dict(os.environ, KILN_CACHE_DIR=cache)
+    env.pop("KILN_NO_CODE_CACHE", None)
+    logfile = os.path.join(work, "dev.log")
+    proc = subprocess.Popen([kiln, "dev", project, "--port", str(port), "--persist-to", os.path.join(work, "state")],
+                            stdout=open(logfile, "w"), stderr=subprocess.STDOUT, env=env)
+    reload_ms, edit_to_200_ms = [], []
+    try:
+        wait_first_200(proc, port, time.perf_counter())
+        for i in range(runs):
+            marker = f"Hello {i}"
+            with open(entry, "w") as f:
+                f.write(original.replace('Response("Hello")', f'Response("{marker}")'))
+            t0 = time.perf_counter()
+            while True:
+                try:
+                    status, body = http_get(port, "/", timeout=10)
+                    if status == 200 and body == marker.encode():
+                        break
+                except OSError:
+                    pass
+                if time.perf_counter() - t0 > 30:
+                    raise RuntimeError("the edit was not served within 30 s")
+                time.sleep(0.002)
+            edit_to_200_ms.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.5)
+            said = re.findall(r"reloaded in (\d+) ms", open(logfile).read())
+            reload_ms.append(float(said[-1]))
+            log(f"  reload {i + 1}/{runs}: kiln says {reload_ms[-1]:.0f} ms; edit to first 200 {edit_to_200_ms[-1]:.0f} ms")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+    second_ms = []
+    for i in range(runs):
+        fresh = tempfile.mkdtemp(prefix="cache-", dir=work)
+        first = Server("kiln", free_port(), kiln=kiln, cache_dir=fresh).start()
+        try:
+            first.wait_ready()
+            time.sleep(max(0.0, 5.0 - (time.perf_counter() - first.t0)))
+        finally:
+            first.stop()
+            first.cleanup()
+        second = Server("kiln", free_port(), kiln=kiln, cache_dir=fresh).start()
+        try:
+            t, _ = second.wait_ready()
+        finally:
+            second.stop()
+            second.cleanup()
+        second_ms.append(t * 1000)
+        log(f"  second start after a 5 s first run {i + 1}/{runs}: {t * 1000:.0f} ms")
+    shutil.rmtree(work, ignore_errors=True)
+    return {"reload_ms": reload_ms, "edit_to_200_ms": edit_to_200_ms, "second_start_ms": second_ms}
+
+
+def summarize_reload(r):
+    def row(name, vals, target):
+        return f"| {name} | {statistics.median(vals):.0f} | {min(vals):.0f} | {max(vals):.0f} | {target} |"
+    return "\n".join([
+        "| figure | median ms | min | max | target |",
+        "|---|---|---|---|---|",
+        row("reload, kiln's own clock (change seen to new instance ready)", r["reload_ms"], "< 150"),
+        row("reload, client side: write to the first 200 showing the edit", r["edit_to_200_ms"], "-"),
+        row("second start after a 5 s first run (spawn to first 200)", r["second_start_ms"], "< 1000"),
+    ])
 
 
 # --- 2. throughput ---------------------------------------------------------------------------
@@ -751,7 +832,7 @@ def main():
     ap.add_argument("--runs", type=int, help="cold starts per setup (default 10, quick 3)")
     ap.add_argument("--duration", type=int, help="seconds per wrk run (default 10, quick 3)")
     ap.add_argument("--rounds", type=int, help="wrk runs per setup, median reported (default 3, quick 1)")
-    ap.add_argument("--only", choices=["coldstart", "throughput", "spans", "dispatch"], help="run one bench")
+    ap.add_argument("--only", choices=["coldstart", "reload", "throughput", "spans", "dispatch"], help="run one bench")
     ap.add_argument("--no-spans", action="store_true", help="skip the Kiln boot-span breakdown")
     ap.add_argument("--kiln", default=os.environ.get("KILN", DEFAULT_KILN), help="kiln binary")
     ap.add_argument("--json", help="also write the raw results here")
@@ -795,6 +876,14 @@ def main():
         log(f"target: Kiln cold start with code cache < 1600 ms: {verdict} (median {kiln_cache_med:.0f} ms)")
         log()
         report["coldstart"] = cold
+
+    if want("reload"):
+        log(f"## 1b. Reload after a one-line edit, and the second start after a 5 s first run ({runs} each)")
+        rel = bench_reload(args.kiln, runs)
+        log()
+        log(summarize_reload(rel))
+        log()
+        report["reload"] = rel
 
     if want("throughput"):
         log(f"## 2. Warm throughput and latency (wrk, {rounds} x {duration} s per setup, each after a {warmup} s warm-up)")
