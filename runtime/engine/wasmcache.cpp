@@ -251,6 +251,14 @@ void opUsed(Args args) {
 
 } // namespace
 
+bool codeCacheEnabled() {
+    return cacheEnabled();
+}
+
+void writeCacheInBackground(const QString& path, QByteArray bytes) {
+    writeInBackground(path, std::make_shared<QByteArray>(std::move(bytes)));
+}
+
 void waitForCacheWrites(int timeoutMs) {
     pendingWrites().wait(timeoutMs);
 }

@@ -1,5 +1,7 @@
 #include "engine/internal/workerinstance.h"
 
+#include "engine/internal/moduleloader.h"
+
 #include "engine/internal/prelude.h"
 #include "engine/sharedir.h"
 #include "project/compatibility.h"
@@ -243,7 +245,10 @@ void WorkerInstance::boot(std::function<void(const QString&)> done) {
                 s, booting.As<v8::Promise>(),
                 [this, alive, done](const JsScope& s2, bool ok2, v8::Local<v8::Value> v) {
                     if (!*alive) return;
-                    if (ok2) return done(QString());
+                    if (ok2) {
+                        ModuleLoader::from(s2.isolate)->writeCodeCaches();
+                        return done(QString());
+                    }
                     QString text = toQString(s2.isolate, v);
                     v8::Local<v8::Value> message;
                     if (v->IsObject() &&

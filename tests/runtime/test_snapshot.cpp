@@ -5,6 +5,7 @@
 // processes do not share a random sequence (reseeded before the first request); a snapshot
 // with a flipped byte or cut short is not trusted: it is rebuilt and the worker serves; so is a
 // compiled wasm module in the code cache with a flipped byte (V8 would run its machine code).
+// The JS glue's code cache is written after the first start.
 
 #include "kilndevprocess.h"
 
@@ -93,6 +94,11 @@ void TestSnapshot::firstStartMakesNextRestores() {
     QVERIFY(!restored);
     QVERIFY(made);
     QVERIFY(waitForSnapshot());
+    // V8's code cache of Pyodide's JS glue, with the functions the boot compiled, is stored
+    // beside it once the worker is up.
+    const QStringList glue =
+        QDir(m_cache.path()).entryList({QStringLiteral("js-*.bin.xxh3")}, QDir::Files);
+    QCOMPARE(glue.size(), 1);
     body = serve(&restored, &made);
     QVERIFY2(body.startsWith("0."), body.constData());
     QVERIFY(restored);

@@ -22,6 +22,11 @@ public:
 
     static ModuleLoader* from(v8::Isolate* isolate);
 
+    // Stores V8's code cache for the large modules that had none (Pyodide's glue, 1.2 MB), with
+    // every function compiled so far: called once the worker has booted, so the next start
+    // neither parses the glue nor compiles the functions its boot runs.
+    void writeCodeCaches();
+
 private:
     static v8::MaybeLocal<v8::Module> resolveStatic(v8::Local<v8::Context> context,
                                                     v8::Local<v8::String> specifier,
@@ -41,6 +46,7 @@ private:
     v8::Isolate* m_isolate;
     std::map<QString, v8::Global<v8::Module>> m_byPath;
     std::multimap<int, QString> m_pathsByHash;
+    std::map<QString, QString> m_codeCacheWanted; // module path -> cache file to write
 };
 
 } // namespace kiln

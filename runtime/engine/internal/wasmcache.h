@@ -16,5 +16,10 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
 // V8 only defines WebAssembly.compileStreaming in contexts created after this is set.
 void enableWasmStreaming(v8::Isolate* isolate);
 QString wasmCacheDir();
+// Whether caching is on (KILN_NO_CODE_CACHE is not 1).
+bool codeCacheEnabled();
+// Writes `bytes` to `path` in the cache folder as CheckedFile does, on a background thread
+// that a normal exit waits for; then prunes the folder.
+void writeCacheInBackground(const QString& path, QByteArray bytes);
 
 } // namespace kiln
