@@ -69,8 +69,15 @@ function cacheWasmCompiles(wasmPath) {
     if (!(ArrayBuffer.isView(source) && tagged.has(source.buffer))) return instantiate.apply(this, arguments);
     const cacheKey = `${wasmPath}:${ops.fileStamp(wasmPath)}`;
     const start = ops.now();
-    const module = await WebAssembly.compileStreaming({ bytes: source, cacheKey });
-    ops.span(ops.wasmCacheUsed(cacheKey) ? "compile wasm (code cache)" : "compile wasm", start, ops.now());
+    // A reload takes the module the instance before it compiled (same machine code).
+    let module = ops.sharedWasmModule(cacheKey);
+    if (module) {
+      ops.span("compile wasm (shared in this process)", start, ops.now());
+    } else {
+      module = await WebAssembly.compileStreaming({ bytes: source, cacheKey });
+      ops.span(ops.wasmCacheUsed(cacheKey) ? "compile wasm (code cache)" : "compile wasm", start, ops.now());
+      ops.shareWasmModule(cacheKey, module);
+    }
     const instance = await phase("instantiate wasm", () => instantiate(module, imports));
     return { module, instance };
   };

@@ -26,6 +26,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -245,6 +247,49 @@ void opCacheWrite(Args args) {
     args.GetReturnValue().Set(true);
 }
 
+// Compiled modules shared by the isolates of this process, by cache key: a reload's new
+// instance takes the one its predecessor compiled (V8 shares the machine code, and tier-up
+// still under way carries on for both) instead of deserialising it again.
+class SharedModules {
+public:
+    void put(const QString& key, v8::CompiledWasmModule module) {
+        std::lock_guard lock(m_mutex);
+        m_modules.insert_or_assign(key,
+                                   std::make_shared<v8::CompiledWasmModule>(std::move(module)));
+    }
+    std::shared_ptr<v8::CompiledWasmModule> get(const QString& key) {
+        std::lock_guard lock(m_mutex);
+        auto it = m_modules.find(key);
+        return it == m_modules.end() ? nullptr : it->second;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::map<QString, std::shared_ptr<v8::CompiledWasmModule>> m_modules;
+};
+
+SharedModules& sharedModules() {
+    static SharedModules modules;
+    return modules;
+}
+
+void opShareModule(Args args) {
+    if (!cacheEnabled() || !args[1]->IsWasmModuleObject()) return;
+    sharedModules().put(toQString(args.GetIsolate(), args[0]),
+                        args[1].As<v8::WasmModuleObject>()->GetCompiledModule());
+}
+
+void opSharedModule(Args args) {
+    auto* isolate = args.GetIsolate();
+    const auto compiled =
+        cacheEnabled() ? sharedModules().get(toQString(isolate, args[0])) : nullptr;
+    v8::Local<v8::WasmModuleObject> module;
+    if (compiled && v8::WasmModuleObject::FromCompiledModule(isolate, *compiled).ToLocal(&module))
+        args.GetReturnValue().Set(module);
+    else
+        args.GetReturnValue().SetNull();
+}
+
 void opUsed(Args args) {
     args.GetReturnValue().Set(cacheUse().used(toQString(args.GetIsolate(), args[0])));
 }
@@ -293,6 +338,16 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
         .Check();
     ops->Set(scope.context, toV8(scope.isolate, "cacheWrite"),
              v8::FunctionTemplate::New(scope.isolate, opCacheWrite, data)
+                 ->GetFunction(scope.context)
+                 .ToLocalChecked())
+        .Check();
+    ops->Set(scope.context, toV8(scope.isolate, "shareWasmModule"),
+             v8::FunctionTemplate::New(scope.isolate, opShareModule, data)
+                 ->GetFunction(scope.context)
+                 .ToLocalChecked())
+        .Check();
+    ops->Set(scope.context, toV8(scope.isolate, "sharedWasmModule"),
+             v8::FunctionTemplate::New(scope.isolate, opSharedModule, data)
                  ->GetFunction(scope.context)
                  .ToLocalChecked())
         .Check();
