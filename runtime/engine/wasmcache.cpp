@@ -2,6 +2,7 @@
 
 #include "engine/cachewrites.h"
 #include "engine/checkedfile.h"
+#include "engine/internal/opstable.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -320,42 +321,14 @@ void enableWasmStreaming(v8::Isolate* isolate) {
 }
 
 void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops) {
-    auto data = v8::External::New(scope.isolate, &runtime);
-    ops->Set(scope.context, toV8(scope.isolate, "fileStamp"),
-             v8::FunctionTemplate::New(scope.isolate, opFileStamp, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "cachePath"),
-             v8::FunctionTemplate::New(scope.isolate, opCachePath, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "cacheRead"),
-             v8::FunctionTemplate::New(scope.isolate, opCacheRead, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "cacheWrite"),
-             v8::FunctionTemplate::New(scope.isolate, opCacheWrite, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "shareWasmModule"),
-             v8::FunctionTemplate::New(scope.isolate, opShareModule, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "sharedWasmModule"),
-             v8::FunctionTemplate::New(scope.isolate, opSharedModule, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
-    ops->Set(scope.context, toV8(scope.isolate, "wasmCacheUsed"),
-             v8::FunctionTemplate::New(scope.isolate, opUsed, data)
-                 ->GetFunction(scope.context)
-                 .ToLocalChecked())
-        .Check();
+    installOpTable(scope, ops, &runtime,
+                   {{"fileStamp", opFileStamp},
+                    {"cachePath", opCachePath},
+                    {"cacheRead", opCacheRead},
+                    {"cacheWrite", opCacheWrite},
+                    {"shareWasmModule", opShareModule},
+                    {"sharedWasmModule", opSharedModule},
+                    {"wasmCacheUsed", opUsed}});
 }
 
 } // namespace kiln
