@@ -11,9 +11,11 @@ ProfileResult ProfileResult::fromJson(const QJsonObject& report) {
     ProfileResult out;
     out.when = QDateTime::currentDateTime();
     const QJsonObject modes = report.value(QStringLiteral("modes")).toObject();
-    // In the order kiln profile runs them: no caches, code cache, baseline snapshot.
+    // In the order kiln profile runs them: no caches, code cache, then the snapshot tiers.
     static const QStringList order{QStringLiteral("no caches"), QStringLiteral("code cache"),
-                                   QStringLiteral("baseline snapshot")};
+                                   QStringLiteral("baseline snapshot"),
+                                   QStringLiteral("package snapshot"),
+                                   QStringLiteral("dedicated snapshot")};
     QStringList names = modes.keys();
     std::sort(names.begin(), names.end(), [](const QString& a, const QString& b) {
         const auto rank = [](const QString& m) {

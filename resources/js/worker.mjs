@@ -6,6 +6,7 @@ import { D1Database } from "./d1database.mjs";
 import { KVNamespace } from "./kvnamespace.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
+import { SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
 import { Engine as WorkflowEngine } from "./workflows.mjs";
 
 const { ops, bufferedBytes } = globalThis.__kiln_boot;
@@ -140,15 +141,15 @@ export async function boot(config) {
   const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
   const compiledStdlib = ops.cachePath(stdlibKey);
   const stdLibURL = compiledStdlib ?? stdlibPath;
-  // The baseline snapshot: Pyodide booted with the stdlib modules the SDK needs and the SDK
-  // itself imported, its wasm memory as it stands then. Keyed by the wasm, the stdlib zip
-  // mounted (a restored zipimport remembers that zip's layout) and every SDK file; -X
-  // importtime runs boot for real.
+  // The baseline snapshot is keyed by the wasm, the stdlib zip mounted (a restored zipimport
+  // remembers that zip's layout) and every SDK file; the tiers above add the project's parts.
+  // -X importtime runs boot for real.
   const wasmPath = dir + "pyodide.asm.wasm";
   const sdkStamp = config.sdkFiles.map(([rel, hostPath]) => `${rel}=${ops.fileStamp(hostPath)}`).join(",");
-  const snapshotKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
+  const baselineKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
     : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}`;
-  const snapshot = snapshotKey ? ops.cacheRead(snapshotKey) : null; // checksummed; null if not
+  const tiers = new SnapshotTiers(ops, config, baselineKey, { compatFlags: config.compatFlags });
+  const { tier: restored, bytes: snapshot } = tiers.restore();
   const options = {
     indexURL: dir,
     stdLibURL,
@@ -158,17 +159,31 @@ export async function boot(config) {
     stderr: (line) => ops.log(Level.error, line, Source.print),
     env: { HOME: config.importRoot, ...config.pythonEnv },
   };
-  if (snapshot) options._loadSnapshot = new Uint8Array(snapshot);
-  else if (snapshotKey) options._makeSnapshot = true;
-  const runtimePhase = snapshot ? "pyodide runtime (baseline snapshot)"
+  if (snapshot) {
+    options._loadSnapshot = snapshot;
+    options._snapshotDeserializer = tiers.deserializer();
+  }
+  const runtimePhase = snapshot ? `pyodide runtime (${restored} snapshot)`
     : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
   pyodide = await phase(runtimePhase, () => loadPyodide(options));
   const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
   const installSdk = () =>
     writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
+  // A snapshot that cannot be made is a warning (the next start boots further), except that a
+  // dedicated one failing is what Cloudflare's upload fails on: say so.
+  const makeSnapshot = (tier) => {
+    try {
+      tiers.make(pyodide, tier);
+    } catch (e) {
+      const upload = tier === "dedicated" && config.compatFlags.python_dedicated_snapshot
+        ? " Cloudflare makes this snapshot when the worker is uploaded and would refuse the upload the same way (python_dedicated_snapshot is on at this compatibility date)." : "";
+      const why = e instanceof UnserializableValue ? e.explain(pythonGlobalHolding(e.value)) : e?.message ?? e;
+      kilnLog(Level.warn, `could not make the ${tier} snapshot (the next start imports this part again): ${why}${upload}`);
+    }
+  };
   if (snapshot) {
     pyodide.runPython(`import os; os.environ["HOME"] = ${JSON.stringify(config.importRoot)}; del os`);
-  } else if (snapshotKey) {
+  } else if (tiers.makes("baseline", null)) {
     await phase("make baseline snapshot", () => {
       pyodide.runPython(SNAPSHOT_IMPORTS);
       // The SDK, imported before any project path is on sys.path (a project module named
@@ -176,11 +191,7 @@ export async function boot(config) {
       // the snapshot can only hold JS references Pyodide knows how to find again.
       installSdk();
       pyodide.pyimport("_kiln_host").destroy();
-      try {
-        ops.cacheWrite(snapshotKey, pyodide.makeMemorySnapshot());
-      } catch (e) {
-        kilnLog(Level.warn, `could not make the baseline snapshot (the next start boots in full): ${errorText(e)}`);
-      }
+      makeSnapshot("baseline");
     });
   }
   pyodide._api.on_fatal = onFatal;
@@ -193,27 +204,60 @@ export async function boot(config) {
   await phase("install sdk and project files", () => {
     // Also after a restore, which brings the imported modules back but not their files
     // (tracebacks and inspect read them).
-    if (snapshot || !snapshotKey) installSdk();
+    if (snapshot || !tiers.makes("baseline", null)) installSdk();
     writeFiles(pyodide.FS, config.projectFiles);
     pyodide.FS.chdir(config.importRoot);
   });
+  const restoredAt = (tier) => SnapshotTiers.includes(restored, tier);
   await phase("import sdk", () => {
-    // Main's folder first, then python_modules/, as on Cloudflare.
-    const paths = [config.importRoot, ...(config.pythonModulesDir ? [config.pythonModulesDir] : [])];
+    // python_modules/ first (the package tier holds what it provides), then main's folder
+    // before it, as on Cloudflare. The project's own folder is not on sys.path while the
+    // package tier is made: a snapshot keyed without the project's files cannot hold them.
     const sys = pyodide.pyimport("sys");
-    for (const p of [...paths].reverse()) sys.path.insert(0, p);
-    pyodide.registerJsModule("_cloudflare_compat_flags", config.compatFlags);
+    if (!restoredAt("package")) {
+      if (config.pythonModulesDir) sys.path.insert(0, config.pythonModulesDir);
+      pyodide.registerJsModule("_cloudflare_compat_flags", config.compatFlags);
+    }
     host = pyodide.pyimport("_kiln_host");
+    sys.destroy();
   });
+  if (!restoredAt("package") && tiers.keys.package) {
+    await phase("import packages", () => host.import_packages(tiers.imports));
+    if (tiers.makes("package", restored)) await phase("make package snapshot", () => makeSnapshot("package"));
+  }
+  if (!restoredAt("dedicated")) {
+    const sys = pyodide.pyimport("sys");
+    sys.path.insert(0, config.importRoot);
+    sys.destroy();
+  }
   env = makeEnv(config);
   try {
-    await phase("import main module", () => host.load_main(config.mainModule));
+    // After a dedicated restore the main module is imported already: load_main finds it.
+    await phase(restoredAt("dedicated") ? "import main module (dedicated snapshot)" : "import main module",
+      () => host.load_main(config.mainModule));
   } catch (e) {
     throw fatalText ? new Error(fatalText) : e;
   }
+  if (!restoredAt("dedicated") && tiers.makes("dedicated", restored))
+    await phase("make dedicated snapshot", () => makeSnapshot("dedicated"));
   booted = true;
   for (const engine of workflows) engine.start(env, () => new ExecutionContext());
   scheduleStdlibCache(compiledStdlib ? null : stdlibKey);
+  return restored ? `${restored} snapshot` : "";
+}
+
+// "`name` of module m (file)" for the module global that holds `value`, or "" (it may sit
+// deeper, inside a list or an object).
+function pythonGlobalHolding(value) {
+  if (!host) return "";
+  const found = host.js_globals();
+  try {
+    for (const [module, file, name, object] of found.toJs({ depth: 2 }))
+      if (object === value) return `\`${name}\` of module ${module}${file ? ` (${file})` : ""}`;
+  } finally {
+    found.destroy();
+  }
+  return "";
 }
 
 // os._exit() (or a fatal error inside Pyodide) ends the interpreter for good: every Python

@@ -80,8 +80,12 @@ class _FixedNames:
 
 
 def before_top_level():
-    """Installs the rules; called before the main module is imported."""
+    """Installs the rules; called before the project's imports (the package snapshot's, then
+    the main module's). Once is enough: a second call finds them installed."""
     import random
+
+    if _saved or _in_request_context:
+        return
 
     _saved["urandom"] = os.urandom
     _saved["random_urandom"] = random._urandom

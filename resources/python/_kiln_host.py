@@ -1,5 +1,7 @@
 """Host glue: the only Python functions Kiln's JS side calls.
 
+    import_packages(module_names)                         -> None
+    js_globals()                                          -> [(module, file, name, JS value)]
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
@@ -37,6 +39,8 @@ def load_main(module_name: str) -> None:
     name = str(module_name).replace("\\", "/").rsplit("/", 1)[-1]
     if name.endswith(".py"):
         name = name[:-3]
+    if _main_name == name:
+        return  # restored from the dedicated snapshot, which holds it imported
     try:
         # __import__, not importlib.import_module: the C import path, which -X importtime
         # (kiln profile) reports; the module is the same.
@@ -46,6 +50,34 @@ def load_main(module_name: str) -> None:
     except BaseException as error:
         raise error.with_traceback(_user_frames(error.__traceback__))
     _main, _main_name = module, name
+
+
+def import_packages(module_names) -> None:
+    """Imports what the project's files import from python_modules and the stdlib, before the
+    package snapshot is taken (the project's own folder is not on sys.path yet). Under the
+    same rules as the top level; a module that fails is left for the main module's import,
+    which reports the error where the user's code asks for it."""
+    _kiln_entropy.before_top_level()
+    for name in module_names:
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 - the real import reports it (interrupts go on)
+            pass
+
+
+def js_globals():
+    """(module, file, name, value) for each module global holding a JS object: where a value a
+    snapshot cannot hold is found, to name it in the message."""
+    out = []
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        file = getattr(module, "__file__", None) or ""
+        for name, value in list(namespace.items()):
+            if isinstance(value, JsProxy):
+                out.append((module_name, file, name, value))
+    return out
 
 
 def _user_frames(tb):

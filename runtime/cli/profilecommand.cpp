@@ -24,13 +24,15 @@ namespace {
 
 // Fills `cacheDir` as a person's second start finds it: boots until the compiled wasm (V8
 // writes it once its optimising tier is done, up to ~20 s on 2 cores), the compiled stdlib
-// and the baseline snapshot are there, then once more, since the snapshot is made again for
-// the compiled stdlib that boot finds.
+// and the snapshots are there, then once more, since the snapshots are made again for the
+// compiled stdlib that boot finds (baseline and package at least; the dedicated one too
+// unless the top level holds a JS object, which the report's notes then show).
 bool primeCodeCache(const QString& kiln, const QString& project, const QString& cacheDir) {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("KILN_CACHE_DIR"), cacheDir);
     env.remove(QStringLiteral("KILN_NO_CODE_CACHE"));
     env.remove(QStringLiteral("KILN_NO_SNAPSHOT"));
+    env.remove(QStringLiteral("KILN_SNAPSHOT_TIER"));
     const QDir dir(cacheDir);
     const auto sidecars = [&] {
         return dir.entryList({QStringLiteral("file-*.bin.xxh3")}, QDir::Files).size();
@@ -39,21 +41,33 @@ bool primeCodeCache(const QString& kiln, const QString& project, const QString& 
         return !dir.entryList({QStringLiteral("wasm-*.bin")}, QDir::Files).isEmpty();
     };
     bool done = false;
-    for (const qsizetype wanted : {2, 3}) {
+    for (int round = 0; round < 2; ++round) {
         QTemporaryDir state;
         QProcess process;
         process.setProcessEnvironment(env);
-        process.setStandardOutputFile(QProcess::nullDevice());
-        process.setStandardErrorFile(QProcess::nullDevice());
+        process.setProcessChannelMode(QProcess::MergedChannels);
         endWithParent(process);
         process.start(kiln, {QStringLiteral("dev"), project, QStringLiteral("--port"),
-                             QStringLiteral("0"), QStringLiteral("--persist-to"), state.path()});
+                             QStringLiteral("0"), QStringLiteral("--persist-to"), state.path(),
+                             QStringLiteral("--log-level"), QStringLiteral("debug")});
         QElapsedTimer clock;
         clock.start();
+        QByteArray output;
         done = false;
+        // Round one: until the compiled wasm and the compiled stdlib are written. Round two
+        // (which finds them): until the worker is up and its snapshots' writes have settled.
+        qsizetype files = -1;
         while (!done && clock.elapsed() < 60000 && process.state() != QProcess::NotRunning) {
-            QThread::msleep(200);
-            done = wasm() && sidecars() >= wanted;
+            QThread::msleep(250);
+            process.waitForReadyRead(0);
+            output += process.readAll();
+            if (round == 0) {
+                done = wasm() && output.contains("stored the compiled stdlib");
+            } else if (output.contains("Worker ready in")) {
+                const qsizetype now = sidecars();
+                done = now == files;
+                files = now;
+            }
         }
         process.terminate();
         process.waitForFinished(10000);
@@ -107,11 +121,14 @@ int runProfileCommand(const QStringList& args) {
         QString name;
         QString cacheDir;
         bool noCache;
-        bool snapshot;
+        QString tier; // the highest snapshot tier restored, or none
     };
-    const Mode modes[] = {{QStringLiteral("no caches"), QString(), true, false},
-                          {QStringLiteral("code cache"), warm, false, false},
-                          {QStringLiteral("baseline snapshot"), warm, false, true}};
+    const Mode modes[] = {
+        {QStringLiteral("no caches"), QString(), true, {}},
+        {QStringLiteral("code cache"), warm, false, {}},
+        {QStringLiteral("baseline snapshot"), warm, false, QStringLiteral("baseline")},
+        {QStringLiteral("package snapshot"), warm, false, QStringLiteral("package")},
+        {QStringLiteral("dedicated snapshot"), warm, false, QStringLiteral("dedicated")}};
     for (const Mode& mode : modes) {
         for (int i = 0; i < runs; ++i) {
             if (!quiet)
@@ -129,10 +146,12 @@ int runProfileCommand(const QStringList& args) {
                 o.env.insert(QStringLiteral("KILN_NO_CODE_CACHE"), QStringLiteral("1"));
             else
                 o.env.remove(QStringLiteral("KILN_NO_CODE_CACHE"));
-            if (mode.snapshot)
+            if (!mode.tier.isEmpty()) {
                 o.env.remove(QStringLiteral("KILN_NO_SNAPSHOT"));
-            else
+                o.env.insert(QStringLiteral("KILN_SNAPSHOT_TIER"), mode.tier);
+            } else {
                 o.env.insert(QStringLiteral("KILN_NO_SNAPSHOT"), QStringLiteral("1"));
+            }
             ProfileSample s = profileOnce(o);
             if (!s.error.isEmpty()) {
                 if (!quiet) progress(QString());
@@ -148,20 +167,31 @@ int runProfileCommand(const QStringList& args) {
             report.samples.push_back(std::move(s));
         }
     }
-    // A "baseline snapshot" start that made the snapshot measured a boot, not a restore: say
+    // A snapshot mode's start that did not restore its snapshot measured something else: say
     // so rather than print its figures as a restore's.
-    int unrestored = 0;
-    for (const ProfileSample& s : report.samples)
-        unrestored += s.mode == QLatin1String("baseline snapshot") &&
-                      std::none_of(s.phases.begin(), s.phases.end(), [](const auto& p) {
-                          return p.name.endsWith(QLatin1String("(baseline snapshot)"));
-                      });
-    if (unrestored > 0)
-        report.notes << QStringLiteral("%1 of %2 \"baseline snapshot\" starts did not restore the "
-                                       "snapshot (they booted and made it): their figures are "
-                                       "not a restore's")
-                            .arg(unrestored)
-                            .arg(runs);
+    for (const Mode& mode : modes) {
+        if (mode.tier.isEmpty()) continue;
+        int unrestored = 0;
+        QString why;
+        for (const ProfileSample& s : report.samples) {
+            if (s.mode != mode.name) continue;
+            const bool restored = std::any_of(s.phases.begin(), s.phases.end(), [&](const auto& p) {
+                return p.name == QStringLiteral("pyodide runtime (%1)").arg(mode.name);
+            });
+            unrestored += !restored;
+            for (const QString& line : s.output.split(QLatin1Char('\n')))
+                if (!restored && why.isEmpty() &&
+                    line.contains(QLatin1String("could not make the")))
+                    why = line.trimmed();
+        }
+        if (unrestored > 0)
+            report.notes << QStringLiteral("%1 of %2 \"%3\" starts did not restore it, so their "
+                                           "figures are not a restore's%4")
+                                .arg(unrestored)
+                                .arg(runs)
+                                .arg(mode.name,
+                                     why.isEmpty() ? QString() : QStringLiteral(": ") + why);
+    }
     // The import tree, from one more start with -X importtime (it slows imports down).
     if (!quiet) progress(QStringLiteral("timing Python imports…"));
     ProfileRunOptions o;

@@ -193,7 +193,9 @@ QString ProfileReport::text() const {
                           "the wasm compile and instantiate)\n");
     out += QStringLiteral(
         "\"baseline snapshot\" restores Pyodide with the SDK and the stdlib it needs imported; "
-        "the package and dedicated tiers are not built yet (issue 14).\n");
+        "\"package snapshot\" adds what the project imports from python_modules and the stdlib; "
+        "\"dedicated snapshot\" adds the main module with its top level run, as Cloudflare "
+        "restores a deployed Python Worker.\n");
     for (const QString& note : notes)
         out += QStringLiteral("Note: %1\n").arg(note);
 

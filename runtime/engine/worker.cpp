@@ -48,7 +48,8 @@ struct Worker::Private {
         if (sinks.log) sinks.log(level, source, text);
     }
 
-    void startInstance();
+    // `reloading`: after an edit (the new instance makes no dedicated snapshot).
+    void startInstance(bool reloading = false);
     void reloadOnceDrained(const ProjectConfig& project, QDeadlineTimer drain);
     // Its requests in flight get a 500 naming `why`.
     void discardInstance(const QString& why) {
@@ -77,7 +78,7 @@ struct Worker::Private {
     void runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done);
 };
 
-void Worker::Private::startInstance() {
+void Worker::Private::startInstance(bool reloading) {
     ready = false;
     timed = false;
     bootError.clear();
@@ -152,7 +153,8 @@ void Worker::Private::startInstance() {
         [this] {
             if (watchdog) watchdog->runEnds();
         });
-    instance->boot([this, timer, booting, gen](const QString& error) {
+    instance->setReload(reloading);
+    instance->boot([this, timer, booting, gen](const QString& error, const QString& startedFrom) {
         if (instance.get() != booting) return;
         {
             std::lock_guard lock(bootingMutex);
@@ -172,7 +174,7 @@ void Worker::Private::startInstance() {
         } else {
             watchdog->setLimitMs(options.cpuLimitMs);
             ready = true;
-            Q_EMIT q->ready(static_cast<double>(timer.nsecsElapsed()) / 1e6, gen);
+            Q_EMIT q->ready(static_cast<double>(timer.nsecsElapsed()) / 1e6, startedFrom, gen);
         }
         auto pending = std::move(queued);
         for (auto& exchange : pending)
@@ -285,7 +287,7 @@ void Worker::Private::reloadOnceDrained(const ProjectConfig& project, QDeadlineT
     reloadsPending.fetch_sub(1);
     options.project = project;
     discardInstance(QStringLiteral("the worker was reloaded while the request ran"));
-    startInstance();
+    startInstance(true);
 }
 
 void Worker::handle(std::shared_ptr<HttpExchange> exchange) {

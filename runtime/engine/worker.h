@@ -35,8 +35,10 @@ public:
 
     // Signals are emitted on the engine thread: connect with a receiver context (queued).
 Q_SIGNALS:
-    // The instance booted; `generation` counts boots (start, reloads, replacements).
-    void ready(double bootMs, unsigned generation);
+    // The instance booted; `startedFrom` names the snapshot it restored ("dedicated
+    // snapshot"), empty for a full boot; `generation` counts boots (start, reloads,
+    // replacements).
+    void ready(double bootMs, const QString& startedFrom, unsigned generation);
     void bootFailed(const QString& error, unsigned generation);
     void span(const QString& name, double startMs, double endMs);
 

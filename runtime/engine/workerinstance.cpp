@@ -81,8 +81,9 @@ v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object) {
 QJsonObject compatFlags(const ProjectConfig& project) {
     const QDate date = QDate::fromString(project.compatibilityDate, Qt::ISODate);
     QJsonObject out;
-    for (const char* flag : {"python_workflows_implicit_dependencies",
-                             "workflows_preserve_non_retryable_error_message"})
+    for (const char* flag :
+         {"python_workflows_implicit_dependencies",
+          "workflows_preserve_non_retryable_error_message", "python_dedicated_snapshot"})
         out.insert(QLatin1String(flag),
                    compatibilityFlagEnabled(QLatin1String(flag), date, project.compatibilityFlags));
     return out;
@@ -187,6 +188,11 @@ QJsonObject WorkerInstance::bootConfig() const {
         // Pyodide for real, and make no snapshot either.
         {QStringLiteral("snapshots"), qEnvironmentVariableIntValue("KILN_NO_SNAPSHOT") != 1 &&
                                           qEnvironmentVariableIntValue("KILN_NO_CODE_CACHE") != 1},
+        // The highest snapshot tier used and made (kiln profile's modes): baseline, package or
+        // dedicated (the default).
+        {QStringLiteral("snapshotTier"),
+         qEnvironmentVariable("KILN_SNAPSHOT_TIER", QStringLiteral("dedicated"))},
+        {QStringLiteral("reload"), m_reload},
         // `kiln profile` times imports: CPython's -X importtime, printed to stderr.
         {QStringLiteral("pythonEnv"),
          qEnvironmentVariableIntValue("KILN_PYTHON_IMPORTTIME") == 1
@@ -204,7 +210,7 @@ v8::MaybeLocal<v8::Value> WorkerInstance::callExport(const JsScope& scope, const
     return fn->Call(scope.context, v8::Undefined(scope.isolate), argc, argv);
 }
 
-void WorkerInstance::boot(std::function<void(const QString&)> done) {
+void WorkerInstance::boot(std::function<void(const QString&, const QString&)> done) {
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
@@ -212,7 +218,7 @@ void WorkerInstance::boot(std::function<void(const QString&)> done) {
     auto fail = [&](const QString& what) {
         QString detail =
             tryCatch.HasCaught() ? toQString(scope.isolate, tryCatch.Exception()) : QString();
-        done(what + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail));
+        done(what + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail), {});
     };
     installOps(scope);
     if (!installPrelude(scope, m_runtime))
@@ -233,21 +239,22 @@ void WorkerInstance::boot(std::function<void(const QString&)> done) {
         [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> value) {
             if (!*alive) return;
             if (!ok)
-                return done(QStringLiteral("cannot load worker.mjs: ") +
-                            toQString(s.isolate, value));
+                return done(
+                    QStringLiteral("cannot load worker.mjs: ") + toQString(s.isolate, value), {});
             m_module.Reset(s.isolate, value.As<v8::Object>());
             v8::Local<v8::Value> argv[] = {jsonToV8(s, bootConfig())};
             v8::TryCatch tc(s.isolate);
             v8::Local<v8::Value> booting;
             if (!callExport(s, "boot", 1, argv).ToLocal(&booting))
-                return done(toQString(s.isolate, tc.Exception()));
+                return done(toQString(s.isolate, tc.Exception()), {});
             m_runtime.whenSettled(
                 s, booting.As<v8::Promise>(),
                 [this, alive, done](const JsScope& s2, bool ok2, v8::Local<v8::Value> v) {
                     if (!*alive) return;
                     if (ok2) {
                         ModuleLoader::from(s2.isolate)->writeCodeCaches();
-                        return done(QString());
+                        return done(QString(),
+                                    v->IsString() ? toQString(s2.isolate, v) : QString());
                     }
                     QString text = toQString(s2.isolate, v);
                     v8::Local<v8::Value> message;
@@ -257,7 +264,7 @@ void WorkerInstance::boot(std::function<void(const QString&)> done) {
                             .ToLocal(&message) &&
                         message->IsString())
                         text = toQString(s2.isolate, message);
-                    done(text.trimmed());
+                    done(text.trimmed(), {});
                 });
         });
 }

@@ -33,6 +33,9 @@ constexpr std::array kImplied{
     // workflowsPreserveNonRetryableErrorMessage: a plain enable date (Kiln's workers are
     // always Python Workers); its off switch is workflows_replace_non_retryable_error_message.
     ImpliedFlag{"workflows_preserve_non_retryable_error_message", "2026-05-14"},
+    // pythonDedicatedSnapshot: impliedByAfterDate(pythonWorkers20250116, 2025-10-16), which
+    // python_workers implies from 2025-09-29; off switch disable_python_dedicated_snapshot.
+    ImpliedFlag{"python_dedicated_snapshot", "2025-10-16"},
 };
 
 struct ReleaseRow {
@@ -66,6 +69,9 @@ bool compatibilityFlagEnabled(const QString& flag, const QDate& date, const QStr
     if (flags.contains(flag)) return true;
     if (flag == QLatin1String("python_workers")) return pythonWorkersEnabled(flags);
     if (flags.contains(QLatin1String("no_") + flag)) return false;
+    if (flag == QLatin1String("python_dedicated_snapshot") &&
+        flags.contains(QLatin1String("disable_python_dedicated_snapshot")))
+        return false;
     if (flag == QLatin1String("workflows_preserve_non_retryable_error_message") &&
         flags.contains(QLatin1String("workflows_replace_non_retryable_error_message")))
         return false;

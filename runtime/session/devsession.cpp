@@ -71,7 +71,7 @@ struct DevSession::Private {
     }
 
     void startCrons();
-    void workerReady(double bootMs);
+    void workerReady(double bootMs, const QString& startedFrom);
     void workerFailed(const QString& error);
     void announce(const QString& bootError, double bootMs);
     void finishReload(bool ok, const ConfigError& error);
@@ -123,8 +123,12 @@ void DevSession::Private::announce(const QString& bootError, double bootMs) {
     send(makeEvent(ReadyEvent{url, server->port(), bootMs, bootError}));
 }
 
-void DevSession::Private::workerReady(double bootMs) {
-    say(LogLevel::Info, QStringLiteral("Worker ready in %1 ms").arg(bootMs, 0, 'f', 0));
+void DevSession::Private::workerReady(double bootMs, const QString& startedFrom) {
+    say(LogLevel::Info,
+        QStringLiteral("Worker ready in %1 ms%2")
+            .arg(bootMs, 0, 'f', 0)
+            .arg(startedFrom.isEmpty() ? QString()
+                                       : QStringLiteral(" (from the %1)").arg(startedFrom)));
     // A reload may replace a first startup that never finished: both are then told.
     if (!announced) announce({}, bootMs);
     if (std::exchange(reloading, false)) finishReload(true, {});
@@ -306,8 +310,9 @@ std::expected<void, QString> DevSession::start() {
                 this, [p, activity] { p->workflowActivity(activity); }, Qt::QueuedConnection);
         },
     });
-    connect(d->worker.get(), &Worker::ready, this,
-            [p](double ms, unsigned) { p->workerReady(ms); });
+    connect(
+        d->worker.get(), &Worker::ready, this,
+        [p](double ms, const QString& startedFrom, unsigned) { p->workerReady(ms, startedFrom); });
     connect(d->worker.get(), &Worker::bootFailed, this,
             [p](const QString& error, unsigned) { p->workerFailed(error); });
     connect(d->worker.get(), &Worker::span, this,

@@ -37,7 +37,7 @@ void TestProfilerPane::profilesAndShows() {
     pane.run(1);
     QVERIFY(pane.running());
     QVERIFY(done.wait(300000));
-    QVERIFY2(pane.result().modes.size() == 3, qPrintable(pane.statusText()));
+    QVERIFY2(pane.result().modes.size() == 5, qPrintable(pane.statusText()));
     QVERIFY(pane.statusText().contains(QLatin1String("first 200 in")));
 
     // The waterfall: a bar per phase of each mode; the longest (the Pyodide boot) red.
@@ -59,7 +59,7 @@ void TestProfilerPane::profilesAndShows() {
     QVERIFY2(red.red() > 180 && red.green() < 100, qPrintable(red.name()));
     // Each mode has its whole-start bar and its phases (no timing compared: that is the
     // bench's job).
-    for (int mode = 0; mode < 3; ++mode) {
+    for (int mode = 0; mode < 5; ++mode) {
         QVERIFY(!waterfall->barRect(mode, -1).isEmpty());
         QVERIFY(!waterfall->barRect(mode, 0).isEmpty());
     }
@@ -87,7 +87,7 @@ void TestProfilerPane::profilesAndShows() {
     QCOMPARE(int(pane.history().entries.size()), 1);
     ProfilerPane again(qEnvironmentVariable("KILN_BIN"), project.path(), {});
     QCOMPARE(int(again.history().entries.size()), 1);
-    QVERIFY(again.history().entries[0].firstResponseMs.count(QStringLiteral("baseline snapshot")));
+    QVERIFY(again.history().entries[0].firstResponseMs.count(QStringLiteral("dedicated snapshot")));
 
     // The exported trace is trace-event JSON.
     const QString trace = project.filePath(QStringLiteral("exported.json"));

@@ -30,7 +30,8 @@ void TestProfile::profilesHello() {
     QCOMPARE(p.exitCode(), 0);
     const QJsonObject report = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
     QVERIFY2(!report.isEmpty(), err.constData());
-    for (const char* mode : {"no caches", "code cache", "baseline snapshot"}) {
+    for (const char* mode : {"no caches", "code cache", "baseline snapshot", "package snapshot",
+                             "dedicated snapshot"}) {
         const QJsonObject figures = report.value("modes").toObject().value(mode).toObject();
         QVERIFY2(figures.value("first 200").toObject().value("median").toDouble() > 0, mode);
         QVERIFY(figures.value("peak RSS (MB)").toObject().value("median").toDouble() > 10);
@@ -38,7 +39,7 @@ void TestProfile::profilesHello() {
         QVERIFY2(figures.contains("pyodide runtime") && figures.contains("import main module"),
                  qPrintable(QStringList(figures.keys()).join(QLatin1String(", "))));
     }
-    // Every "baseline snapshot" start restored it (a key that changes between starts makes
+    // Every snapshot mode's start restored its tier (a key that changes between starts makes
     // each one boot and make it again).
     QVERIFY2(report.value("notes").toArray().isEmpty(),
              qPrintable(QJsonDocument(report.value("notes").toArray()).toJson()));

@@ -1,124 +1,207 @@
-// The baseline snapshot (Pyodide booted with the SDK and the stdlib it needs imported, its
-// wasm memory kept in the code cache folder) in a real kiln dev: the first start makes it, the
-// next restores it and serves; a project edit keeps using it (the project is not in it), an
-// edit of an SDK file makes a new one (the SDK is); two restored
-// processes do not share a random sequence (reseeded before the first request); a snapshot
-// with a flipped byte or cut short is not trusted: it is rebuilt and the worker serves; so is a
-// compiled wasm module in the code cache with a flipped byte (V8 would run its machine code).
-// The JS glue's code cache is written after the first start.
+// Memory snapshot tiers in a real kiln dev (baseline: Pyodide, the stdlib the SDK needs and
+// the SDK; package: + what the project imports from python_modules and the stdlib; dedicated:
+// + the main module's top level): the first start makes all three, the next restores the
+// dedicated one and serves; an edit of a source file rebuilds only the dedicated tier, an
+// edit in python_modules the package tier too, an edit of an SDK file the baseline; a reload
+// restores the package tier; a top-level JS object is named as what Cloudflare's upload
+// would refuse; two restored processes do not share a random sequence (reseeded before the
+// first request); a snapshot with a flipped byte or cut short is not trusted (rebuilt, and
+// the worker serves); so is a compiled wasm module in the code cache with a flipped byte (V8
+// would run its machine code). The JS glue's code cache is written after the first start.
 
 #include "kilndevprocess.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace kiln::test;
 
+namespace {
+
+// One start: its answer to GET /, the tier it restored ("" for none), the tiers it made.
+struct Start {
+    QByteArray body;
+    QString restored;
+    QStringList made;
+    bool wasmCached = false;
+    QString output;
+};
+
+} // namespace
+
 class TestSnapshot : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
-    void firstStartMakesNextRestores();
+    void firstStartMakesEveryTier();
     void restoresAreReseeded();
+    void sourceEditRebuildsOnlyTheDedicatedTier();
+    void dependencyEditRebuildsThePackageTier();
+    void reloadRestoresThePackageTier();
+    void topLevelJsObjectIsNamed();
     void corruptSnapshotIsRebuilt_data();
     void corruptSnapshotIsRebuilt();
     void corruptCodeCacheIsRecompiled();
     void sdkEditMakesANewSnapshot();
 
 private:
-    // Starts, answers GET /, stops; the body, whether the snapshot was restored or made, and
-    // whether the wasm came from the code cache.
-    QByteArray serve(bool* restored = nullptr, bool* made = nullptr, bool* wasmCached = nullptr);
-    QString snapshotFile() const;
-    bool waitForSnapshot();
+    Start serve();
+    void write(const QString& rel, const QByteArray& text);
+    QStringList snapshotFiles() const; // newest first
+    bool waitForSnapshots(int count);
     QTemporaryDir m_cache, m_project, m_state;
 };
+
+void TestSnapshot::write(const QString& rel, const QByteArray& text) {
+    QDir().mkpath(QFileInfo(m_project.filePath(rel)).absolutePath());
+    QFile file(m_project.filePath(rel));
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(text);
+}
 
 void TestSnapshot::initTestCase() {
     qputenv("KILN_CACHE_DIR", m_cache.path().toUtf8()); // inherited by every kiln dev here
     qunsetenv("KILN_NO_CODE_CACHE");
-    QDir().mkpath(m_project.filePath(QStringLiteral("src")));
-    QFile config(m_project.filePath(QStringLiteral("wrangler.jsonc")));
-    QFile entry(m_project.filePath(QStringLiteral("src/entry.py")));
-    QVERIFY(config.open(QIODevice::WriteOnly) && entry.open(QIODevice::WriteOnly));
-    config.write(R"({"name": "snap", "main": "src/entry.py", "compatibility_date": "2026-09-08",
+    qunsetenv("KILN_SNAPSHOT_TIER");
+    write(QStringLiteral("wrangler.jsonc"),
+          R"({"name": "snap", "main": "src/entry.py", "compatibility_date": "2026-09-08",
  "compatibility_flags": ["python_workers"]})");
-    entry.write("import random\nfrom workers import Response, WorkerEntrypoint\n\n\n"
-                "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
-                "        return Response(repr(random.random()))\n");
+    write(QStringLiteral("python_modules/vendored/__init__.py"), "VERSION = 'v1'\n");
+    write(QStringLiteral("src/helper.py"), "NAME = 'first'\n");
+    // A JS global imported at top level: the snapshot names it again in the new isolate.
+    write(QStringLiteral("src/entry.py"),
+          "import random\nimport fractions\nimport vendored\nfrom js import JSON\n"
+          "from workers import Response, WorkerEntrypoint\nimport helper\n\n\n"
+          "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+          "        return Response(f'{random.random()!r} {vendored.VERSION} {helper.NAME} '\n"
+          "                        f'{JSON.stringify([1])}')\n");
 }
 
-QByteArray TestSnapshot::serve(bool* restored, bool* made, bool* wasmCached) {
+Start TestSnapshot::serve() {
+    Start out;
     KilnDevProcess dev;
     if (!dev.start(m_project.path(), m_state.path(),
-                   {QStringLiteral("--log-level"), QStringLiteral("debug")}))
-        return "failed to start: " + dev.output().toUtf8();
+                   {QStringLiteral("--log-level"), QStringLiteral("debug")})) {
+        out.body = "failed to start: " + dev.output().toUtf8();
+        return out;
+    }
     const HttpResult r = httpRequest(dev.port(), "GET", "/");
     dev.stop();
-    const QString out = dev.output();
-    if (restored) *restored = out.contains(QLatin1String("pyodide runtime (baseline snapshot)"));
-    if (made) *made = out.contains(QLatin1String("make baseline snapshot"));
-    if (wasmCached) *wasmCached = out.contains(QLatin1String("compile wasm (code cache)"));
-    return r.status == 200 ? r.body : "status " + QByteArray::number(r.status) + ": " + r.body;
+    out.output = dev.output();
+    static const QRegularExpression restored(
+        QStringLiteral(R"(pyodide runtime \((\w+) snapshot\))"));
+    if (const auto m = restored.match(out.output); m.hasMatch()) out.restored = m.captured(1);
+    for (const char* tier : {"baseline", "package", "dedicated"})
+        if (out.output.contains(QStringLiteral("boot: make %1 snapshot").arg(QLatin1String(tier))))
+            out.made << QLatin1String(tier);
+    out.wasmCached = out.output.contains(QLatin1String("compile wasm (code cache)"));
+    out.body = r.status == 200 ? r.body : "status " + QByteArray::number(r.status) + ": " + r.body;
+    return out;
 }
 
-QString TestSnapshot::snapshotFile() const {
-    // The largest cached file: tens of MB of wasm memory (the stdlib cache is a few MB).
-    QString best;
-    qint64 size = 0;
+QStringList TestSnapshot::snapshotFiles() const {
+    // Tens of MB of wasm memory each (the stdlib cache is a few MB), with their checksum.
+    QFileInfoList found;
     for (const QFileInfo& f : QDir(m_cache.path()).entryInfoList({QStringLiteral("file-*.bin")}))
-        if (f.size() > size) {
-            size = f.size();
-            best = f.absoluteFilePath();
-        }
-    return size > 10 * 1024 * 1024 ? best : QString();
+        if (f.size() > 10 * 1024 * 1024 && QFile::exists(f.absoluteFilePath() + ".xxh3"))
+            found << f;
+    std::sort(found.begin(), found.end(), [](const QFileInfo& a, const QFileInfo& b) {
+        return a.fileTime(QFile::FileModificationTime) > b.fileTime(QFile::FileModificationTime);
+    });
+    QStringList out;
+    for (const QFileInfo& f : found)
+        out << f.absoluteFilePath();
+    return out;
 }
 
-// Written in the background after the start that made it: wait for the file and its sidecar.
-bool TestSnapshot::waitForSnapshot() {
+// Written in the background after the start that made them: wait for files and sidecars.
+bool TestSnapshot::waitForSnapshots(int count) {
     for (int i = 0; i < 200; ++i) {
-        const QString file = snapshotFile();
-        if (!file.isEmpty() && QFile::exists(file + QStringLiteral(".xxh3"))) return true;
+        if (snapshotFiles().size() >= count) return true;
         QTest::qWait(100);
     }
     return false;
 }
 
-void TestSnapshot::firstStartMakesNextRestores() {
-    bool restored = true, made = false;
-    QByteArray body = serve(&restored, &made);
-    QVERIFY2(body.startsWith("0."), body.constData());
-    QVERIFY(!restored);
-    QVERIFY(made);
-    QVERIFY(waitForSnapshot());
+void TestSnapshot::firstStartMakesEveryTier() {
+    Start s = serve();
+    QVERIFY2(s.body.startsWith("0.") && s.body.endsWith(" v1 first [1]"), s.body.constData());
+    QCOMPARE(s.restored, QString());
+    QCOMPARE(s.made, (QStringList{"baseline", "package", "dedicated"}));
+    QVERIFY(waitForSnapshots(3));
     // V8's code cache of Pyodide's JS glue, with the functions the boot compiled, is stored
     // beside it once the worker is up.
     const QStringList glue =
         QDir(m_cache.path()).entryList({QStringLiteral("js-*.bin.xxh3")}, QDir::Files);
     QCOMPARE(glue.size(), 1);
-    body = serve(&restored, &made);
-    QVERIFY2(body.startsWith("0."), body.constData());
-    QVERIFY(restored);
-    QVERIFY(!made);
-    // The project is not in the baseline: an edit keeps the snapshot and shows at once.
-    QFile entry(m_project.filePath(QStringLiteral("src/entry.py")));
-    QVERIFY(entry.open(QIODevice::Append));
-    entry.write("\nEDITED = True\n");
-    entry.close();
-    body = serve(&restored, &made);
-    QVERIFY2(body.startsWith("0."), body.constData());
-    QVERIFY(restored);
+    s = serve();
+    QVERIFY2(s.body.startsWith("0.") && s.body.endsWith(" v1 first [1]"), s.body.constData());
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+    QVERIFY2(s.made.isEmpty(), qPrintable(s.made.join(',')));
+    QVERIFY(s.output.contains(QLatin1String("Worker ready in")) &&
+            s.output.contains(QLatin1String("(from the dedicated snapshot)")));
 }
 
 void TestSnapshot::restoresAreReseeded() {
-    QVERIFY(waitForSnapshot());
-    bool a = false, b = false;
-    const QByteArray first = serve(&a), second = serve(&b);
-    QVERIFY(a && b);
-    QVERIFY2(first != second, first.constData()); // the same memory, not the same sequence
+    const Start first = serve(), second = serve();
+    QCOMPARE(first.restored, QStringLiteral("dedicated"));
+    QCOMPARE(second.restored, QStringLiteral("dedicated"));
+    QVERIFY2(first.body != second.body, first.body.constData()); // same memory, new sequence
+}
+
+void TestSnapshot::sourceEditRebuildsOnlyTheDedicatedTier() {
+    write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
+    Start s = serve();
+    QVERIFY2(s.body.endsWith(" v1 second [1]"), s.body.constData());
+    QCOMPARE(s.restored, QStringLiteral("package"));
+    QCOMPARE(s.made, QStringList{"dedicated"});
+    QVERIFY(waitForSnapshots(4));
+    s = serve();
+    QVERIFY2(s.body.endsWith(" v1 second [1]"), s.body.constData());
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+}
+
+void TestSnapshot::dependencyEditRebuildsThePackageTier() {
+    write(QStringLiteral("python_modules/vendored/__init__.py"), "VERSION = 'v2'\n");
+    Start s = serve();
+    QVERIFY2(s.body.endsWith(" v2 second [1]"), s.body.constData());
+    QCOMPARE(s.restored, QStringLiteral("baseline"));
+    QCOMPARE(s.made, (QStringList{"package", "dedicated"}));
+    QVERIFY(waitForSnapshots(6));
+    s = serve();
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+}
+
+void TestSnapshot::reloadRestoresThePackageTier() {
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(m_project.path(), m_state.path()), qPrintable(dev.output()));
+    QVERIFY(dev.waitForOutput(QStringLiteral("(from the dedicated snapshot)")));
+    write(QStringLiteral("src/helper.py"), "NAME = 'reloaded'\n");
+    QVERIFY2(dev.waitForOutput(QStringLiteral("(from the package snapshot)")),
+             qPrintable(dev.output()));
+    const HttpResult r = httpRequest(dev.port(), "GET", "/");
+    QVERIFY2(r.body.endsWith(" v2 reloaded [1]"), r.body.constData());
+    dev.stop();
+    write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
+}
+
+void TestSnapshot::topLevelJsObjectIsNamed() {
+    write(QStringLiteral("src/helper.py"), "import js\nNAME = 'held'\nKEEP = js.Object.new()\n");
+    Start s = serve();
+    QVERIFY2(s.body.endsWith(" v2 held [1]"), s.body.constData());
+    QCOMPARE(s.made, QStringList{"dedicated"}); // tried, and said why it could not
+    QVERIFY2(s.output.contains(QLatin1String("could not make the dedicated snapshot")) &&
+                 s.output.contains(QLatin1String("`KEEP` of module helper")) &&
+                 s.output.contains(QLatin1String("Cloudflare")),
+             qPrintable(s.output));
+    s = serve();
+    QCOMPARE(s.restored, QStringLiteral("package"));
+    write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
 }
 
 void TestSnapshot::corruptSnapshotIsRebuilt_data() {
@@ -129,8 +212,18 @@ void TestSnapshot::corruptSnapshotIsRebuilt_data() {
 
 void TestSnapshot::corruptSnapshotIsRebuilt() {
     QFETCH(bool, truncate);
-    QVERIFY(waitForSnapshot());
-    QFile file(snapshotFile());
+    // The project as it is now has its dedicated snapshot, the newest file (helper.py was
+    // written again: a new stamp, so the first start here may make it).
+    const int before = int(snapshotFiles().size());
+    Start s = serve();
+    if (s.restored != QLatin1String("dedicated")) {
+        QCOMPARE(s.made, QStringList{"dedicated"});
+        QVERIFY(waitForSnapshots(before + 1));
+        s = serve();
+    }
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+    const int count = int(snapshotFiles().size());
+    QFile file(snapshotFiles().first());
     QVERIFY(file.open(QIODevice::ReadWrite));
     if (truncate) {
         QVERIFY(file.resize(file.size() / 3));
@@ -142,14 +235,12 @@ void TestSnapshot::corruptSnapshotIsRebuilt() {
         QVERIFY(file.putChar(char(c ^ 0x5a)));
     }
     file.close();
-    bool restored = true, made = false;
-    const QByteArray body = serve(&restored, &made);
-    QVERIFY2(body.startsWith("0."), body.constData());
-    QVERIFY(!restored);
-    QVERIFY(made);
-    QVERIFY(waitForSnapshot());
-    QVERIFY(serve(&restored).startsWith("0."));
-    QVERIFY(restored);
+    s = serve();
+    QVERIFY2(s.body.endsWith(" v2 second [1]"), s.body.constData());
+    QCOMPARE(s.restored, QStringLiteral("package"));
+    QCOMPARE(s.made, QStringList{"dedicated"});
+    QVERIFY(waitForSnapshots(count)); // the corrupt file was dropped; its rebuild is written
+    QCOMPARE(serve().restored, QStringLiteral("dedicated"));
 }
 
 void TestSnapshot::corruptCodeCacheIsRecompiled() {
@@ -171,10 +262,9 @@ void TestSnapshot::corruptCodeCacheIsRecompiled() {
     }
     const QString module = cached();
     QVERIFY2(!module.isEmpty(), "no compiled module was cached within 90 s");
-    bool fromCache = false;
-    QByteArray body = serve(nullptr, nullptr, &fromCache);
-    QVERIFY2(body.startsWith("0."), body.constData());
-    QVERIFY(fromCache);
+    Start s = serve();
+    QVERIFY2(s.body.startsWith("0."), s.body.constData());
+    QVERIFY(s.wasmCached);
 
     QFile file(module);
     QVERIFY(file.open(QIODevice::ReadWrite));
@@ -184,9 +274,9 @@ void TestSnapshot::corruptCodeCacheIsRecompiled() {
         QVERIFY(file.seek(at) && file.putChar(char(c ^ 0x5a)));
     }
     file.close();
-    body = serve(nullptr, nullptr, &fromCache);
-    QVERIFY2(body.startsWith("0."), body.constData());
-    QVERIFY(!fromCache);
+    s = serve();
+    QVERIFY2(s.body.startsWith("0."), s.body.constData());
+    QVERIFY(!s.wasmCached);
     QVERIFY(!QFile::exists(module)); // dropped, to be written again
 }
 
@@ -215,23 +305,29 @@ void TestSnapshot::sdkEditMakesANewSnapshot() {
     const auto snapshots = [this] {
         return QDir(m_cache.path()).entryList({QStringLiteral("file-*.bin.xxh3")}).size();
     };
-    bool restored = true, made = false;
-    QVERIFY(serve(&restored, &made).startsWith("0."));
-    QVERIFY(made && !restored);
+    const int existing = snapshots();
+    Start s = serve(); // a new share folder: new file stamps, a new baseline
+    QVERIFY2(s.body.startsWith("0."), s.body.constData());
+    QVERIFY(s.made.contains(QLatin1String("baseline")) && s.restored.isEmpty());
+    for (int i = 0; i < 100 && snapshots() < existing + 3; ++i)
+        QTest::qWait(100);
     const int before = snapshots();
-    QVERIFY(serve(&restored, &made).startsWith("0."));
-    QVERIFY(restored && !made);
+    s = serve();
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+    QVERIFY(s.made.isEmpty());
 
     QFile sdk(share.filePath(QStringLiteral("python/workers/_response.py")));
     QVERIFY(sdk.open(QIODevice::Append));
     sdk.write("\n# edited\n");
     sdk.close();
-    QVERIFY(serve(&restored, &made).startsWith("0."));
+    s = serve();
     qunsetenv("KILN_SHARE_DIR");
-    QVERIFY(made && !restored);
-    for (int i = 0; i < 100 && snapshots() == before; ++i)
+    QVERIFY2(s.body.startsWith("0."), s.body.constData());
+    QCOMPARE(s.made, (QStringList{"baseline", "package", "dedicated"}));
+    QVERIFY(s.restored.isEmpty());
+    for (int i = 0; i < 100 && snapshots() < before + 3; ++i)
         QTest::qWait(100);
-    QCOMPARE(snapshots(), before + 1);
+    QCOMPARE(snapshots(), before + 3);
 }
 
 QTEST_GUILESS_MAIN(TestSnapshot)

@@ -35,8 +35,11 @@ public:
                    Hooks hooks);
     ~WorkerInstance();
 
-    // Boots asynchronously; `done(error)` gets an empty string on success.
-    void boot(std::function<void(const QString& error)> done);
+    // Boots asynchronously; `done(error, startedFrom)`: error is empty on success, and
+    // startedFrom names the snapshot restored ("package snapshot"), empty for a full boot.
+    void boot(std::function<void(const QString& error, const QString& startedFrom)> done);
+    // This start replaces an instance after an edit: it makes no dedicated snapshot.
+    void setReload(bool reload) { m_reload = reload; }
     void serve(std::shared_ptr<HttpExchange> exchange);
     void scheduled(const QString& cron, const QDateTime& scheduledTime,
                    std::function<void(bool ok)> done);
@@ -118,6 +121,7 @@ private:
     int parkResolver(v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver);
     v8::Local<v8::Promise::Resolver> takeResolver(v8::Isolate* isolate, int key);
     int m_nextExchange = 1;
+    bool m_reload = false;
     // Why the current run was stopped, for the response (worker.mjs asks via takeLimitHit).
     enum class Limit { None, Cpu, Memory };
     Limit m_limitHit = Limit::None;
