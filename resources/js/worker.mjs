@@ -240,6 +240,8 @@ export async function boot(config) {
   }
   if (!restoredAt("dedicated") && tiers.makes("dedicated", restored))
     await phase("make dedicated snapshot", () => makeSnapshot("dedicated"));
+  // For kiln profile: what the restore copied in, and the wasm memory the worker starts with.
+  kilnLog(Level.debug, `boot figures: snapshot ${snapshot?.byteLength ?? 0} bytes, wasm memory ${wasmHeapBytes()} bytes`);
   booted = true;
   for (const engine of workflows) engine.start(env, () => new ExecutionContext());
   scheduleStdlibCache(compiledStdlib ? null : stdlibKey);

@@ -84,7 +84,10 @@ std::vector<std::pair<QString, Spread>> figures(const std::vector<ProfileSample>
         {QStringLiteral("CPU at first 200"), of([](auto& s) { return s.cpuMs; })},
         {QStringLiteral("peak RSS (MB)"), of([](auto& s) { return s.peakRssMb; })},
         {QStringLiteral("exit after SIGTERM"), of([](auto& s) { return s.exitMs; })},
+        {QStringLiteral("wasm memory (MB)"), of([](auto& s) { return s.wasmMemoryMb; })},
     };
+    const Spread snapshot = of([](auto& s) { return s.snapshotMb; });
+    if (snapshot.max > 0) out.emplace_back(QStringLiteral("snapshot restored (MB)"), snapshot);
     for (const PhaseSpread& phase : phaseSpreads(samples, mode))
         out.emplace_back(QStringLiteral("  ") + phase.key, phase.length);
     return out;
@@ -171,10 +174,16 @@ QString ProfileReport::text() const {
     std::vector<std::vector<std::pair<QString, Spread>>> columns;
     for (const QString& m : modes)
         columns.push_back(figures(samples, m));
+    // Every column's rows, in order: a row only some modes have goes after the row it follows
+    // in theirs (the snapshot's size beside the other figures, not after the phases).
     QStringList rows;
-    for (const auto& column : columns)
-        for (const auto& [name, s] : column)
-            if (!rows.contains(name)) rows << name;
+    for (const auto& column : columns) {
+        QString previous;
+        for (const auto& [name, s] : column) {
+            if (!rows.contains(name)) rows.insert(rows.indexOf(previous) + 1, name);
+            previous = name;
+        }
+    }
     out += QStringLiteral("%1").arg(QString(), -34);
     for (const QString& m : modes)
         out += QStringLiteral("%1").arg(m, -24);

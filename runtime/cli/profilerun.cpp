@@ -102,13 +102,18 @@ ProfileSample profileOnce(const ProfileRunOptions& o) {
     static const QRegularExpression phase(
         QStringLiteral(R"(boot: (.+) ([\d.]+) ms \(at ([\d.]+) ms\))"));
     static const QRegularExpression ready(QStringLiteral(R"(Worker ready in ([\d.]+) ms)"));
+    static const QRegularExpression memory(
+        QStringLiteral(R"(boot figures: snapshot (\d+) bytes, wasm memory (\d+) bytes)"));
     QStringList importLines;
     for (const QString& line : s.output.split(QLatin1Char('\n'))) {
         if (const auto m = phase.match(line); m.hasMatch())
             s.phases.push_back({m.captured(1), m.captured(3).toDouble(), m.captured(2).toDouble()});
         else if (const auto r = ready.match(line); r.hasMatch() && s.readyMs == 0)
             s.readyMs = r.captured(1).toDouble();
-        else if (line.contains(QLatin1String("import time:")))
+        else if (const auto f = memory.match(line); f.hasMatch()) {
+            s.snapshotMb = f.captured(1).toDouble() / (1024 * 1024);
+            s.wasmMemoryMb = f.captured(2).toDouble() / (1024 * 1024);
+        } else if (line.contains(QLatin1String("import time:")))
             importLines << line;
     }
     s.imports = parseImportTime(importLines);

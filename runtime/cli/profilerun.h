@@ -25,11 +25,13 @@ struct ProfileSample {
     double acceptMs = 0;        // first TCP connection accepted
     double firstResponseMs = 0; // first complete HTTP response (the server holds it until ready)
     int status = 0;
-    double readyMs = 0;     // the worker's own clock: boot start to ready
-    double bootStartMs = 0; // firstResponseMs - readyMs: where the phases begin
-    double cpuMs = 0;       // all threads, at the first response
-    double peakRssMb = 0;   // VmHWM at the first response
-    double exitMs = 0;      // SIGTERM to exit
+    double readyMs = 0;      // the worker's own clock: boot start to ready
+    double bootStartMs = 0;  // firstResponseMs - readyMs: where the phases begin
+    double cpuMs = 0;        // all threads, at the first response
+    double peakRssMb = 0;    // VmHWM at the first response
+    double snapshotMb = 0;   // the memory snapshot restored (0: none)
+    double wasmMemoryMb = 0; // the wasm memory when the worker was ready
+    double exitMs = 0;       // SIGTERM to exit
     std::vector<Phase> phases;
     std::vector<ImportTime> imports;
     QString error;  // set when the run failed; the rest may be partial

@@ -35,6 +35,11 @@ void TestProfile::profilesHello() {
         const QJsonObject figures = report.value("modes").toObject().value(mode).toObject();
         QVERIFY2(figures.value("first 200").toObject().value("median").toDouble() > 0, mode);
         QVERIFY(figures.value("peak RSS (MB)").toObject().value("median").toDouble() > 10);
+        QVERIFY(figures.value("wasm memory (MB)").toObject().value("median").toDouble() > 10);
+        // The snapshot restored: tens of MB of wasm memory, in the snapshot modes only.
+        const double snapshot =
+            figures.value("snapshot restored (MB)").toObject().value("median").toDouble();
+        QVERIFY2(QByteArray(mode).endsWith("snapshot") ? snapshot > 10 : snapshot == 0, mode);
         // The worker's own boot phases, as rows.
         QVERIFY2(figures.contains("pyodide runtime") && figures.contains("import main module"),
                  qPrintable(QStringList(figures.keys()).join(QLatin1String(", "))));
