@@ -39,14 +39,15 @@ const workflows = []; // one engine per configured workflow
 // Caps the wasm heap: past the limit a grow fails, Emscripten's malloc returns NULL and Python
 // raises MemoryError; the host then replaces this instance, as Cloudflare would.
 function capWasmMemory(limit) {
-  if (!limit) return;
   const grow = WebAssembly.Memory.prototype.grow;
   WebAssembly.Memory.prototype.grow = function (delta) {
-    if (this.buffer.byteLength + delta * 65536 > limit) {
+    if (limit && this.buffer.byteLength + delta * 65536 > limit) {
       ops.limitHit(ops.limit.memory);
       throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
     }
-    return grow.call(this, delta);
+    const pages = grow.call(this, delta);
+    ops.adviseHugePages(this.buffer); // a restore grows to 31 MB and fills it at once
+    return pages;
   };
 }
 
@@ -80,6 +81,8 @@ function cacheWasmCompiles(wasmPath) {
       ops.shareWasmModule(cacheKey, module);
     }
     const instance = await phase("instantiate wasm", () => instantiate(module, imports));
+    const memory = instance.exports.memory;
+    if (memory instanceof WebAssembly.Memory) ops.adviseHugePages(memory.buffer);
     return { module, instance };
   };
 }
@@ -149,7 +152,7 @@ export async function boot(config) {
   const baselineKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
     : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}`;
   const tiers = new SnapshotTiers(ops, config, baselineKey, { compatFlags: config.compatFlags });
-  const { tier: restored, bytes: snapshot } = tiers.restore();
+  const { tier: restored, bytes: snapshot } = await phase("read snapshot", () => tiers.restore());
   const options = {
     indexURL: dir,
     stdLibURL,

@@ -7,7 +7,9 @@
 #include <QSaveFile>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -49,7 +51,48 @@ bool readChecked(const QString& path, const std::function<char*(qint64)>& alloca
            hexOf(XXH3_128bits_digest(state.get())) == expected;
 }
 
+std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
+    QFile sum(CheckedFile::sidecarPath(path));
+    if (!sum.open(QIODevice::ReadOnly)) return nullptr;
+    const QByteArray expected = sum.readAll().trimmed();
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat info {};
+    void* data = MAP_FAILED;
+    if (::fstat(fd, &info) == 0 && info.st_size > 0)
+        data = ::mmap(nullptr, size_t(info.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (data == MAP_FAILED) return nullptr;
+    auto mapping = std::make_unique<CheckedFile::Mapping>(data, size_t(info.st_size));
+    ::madvise(data, mapping->size(), MADV_WILLNEED);
+    if (expected.isEmpty() || hexOf(XXH3_128bits(data, mapping->size())) != expected)
+        return nullptr;
+    return mapping;
+}
+
+// Used now, so pruned last. The access time, not the modification time: cache keys name
+// files by size and mtime (the snapshot's names the compiled stdlib).
+void markUsed(const QString& path) {
+    const timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+}
+
 } // namespace
+
+CheckedFile::Mapping::~Mapping() {
+    ::munmap(m_data, m_size);
+}
+
+std::unique_ptr<CheckedFile::Mapping> CheckedFile::map(const QString& path) {
+    if (!QFile::exists(path) && !QFile::exists(sidecarPath(path))) return nullptr;
+    if (auto mapping = mapChecked(path)) {
+        markUsed(path);
+        return mapping;
+    }
+    QFile::remove(path);
+    QFile::remove(sidecarPath(path));
+    return nullptr;
+}
 
 bool CheckedFile::write(const QString& path, const QByteArray& bytes) {
     QDir().mkpath(QFileInfo(path).absolutePath());
@@ -66,10 +109,7 @@ bool CheckedFile::write(const QString& path, const QByteArray& bytes) {
 bool CheckedFile::read(const QString& path, const std::function<char*(qint64)>& allocate) {
     if (!QFile::exists(path) && !QFile::exists(sidecarPath(path))) return false;
     if (readChecked(path, allocate)) {
-        // Used now, so pruned last. The access time, not the modification time: cache keys
-        // name files by size and mtime (the snapshot's names the compiled stdlib).
-        const timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
-        ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+        markUsed(path);
         return true;
     }
     QFile::remove(path);

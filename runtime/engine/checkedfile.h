@@ -4,6 +4,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 
 namespace kiln {
 
@@ -26,6 +27,29 @@ public:
 
     // The bytes, when vouched for.
     static bool readAll(const QString& path, QByteArray* bytes);
+
+    // A file mapped into memory, private and copy-on-write (a write stays in this process and
+    // never reaches the file); unmapped when destroyed.
+    class Mapping {
+    public:
+        Mapping(void* data, size_t size)
+            : m_data(data)
+            , m_size(size) {}
+        ~Mapping();
+        Mapping(const Mapping&) = delete;
+        Mapping& operator=(const Mapping&) = delete;
+        void* data() const { return m_data; }
+        size_t size() const { return m_size; }
+
+    private:
+        void* m_data;
+        size_t m_size;
+    };
+
+    // The file mapped, when vouched for (checked as `read` checks, deleted when not): no copy
+    // of a 31 MB snapshot into fresh memory, only the page cache's pages mapped as they are
+    // read. Null for an empty file too.
+    static std::unique_ptr<Mapping> map(const QString& path);
 
     // Keeps the `*.bin` files of `dir` (with their sidecars) under `maxBytes`, dropping the
     // least recently used first (a successful read sets a file's access time), plus what older

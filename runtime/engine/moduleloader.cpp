@@ -1,6 +1,7 @@
 #include "engine/internal/moduleloader.h"
 
 #include "engine/checkedfile.h"
+#include "engine/internal/pyodidepatches.h"
 #include "engine/internal/wasmcache.h"
 
 #include <QCryptographicHash>
@@ -24,49 +25,6 @@ namespace kiln {
 namespace {
 
 constexpr int kLoaderSlot = 1;
-
-// Emscripten fills random bytes (CPython's getentropy, hence os.urandom, uuid4, seeding) in a
-// d8-style shell through a global `os.system("sh", ["-c", "head -c N /dev/urandom | base64"])`
-// that neither workerd nor Kiln offers. The shell branch is turned off, so the browser branch,
-// crypto.getRandomValues (getrandom through ops.randomFill), serves boot and requests alike.
-void patchPyodideRandom(QByteArray& source) {
-    static const QByteArray shell = "if(ENVIRONMENT_IS_SHELL){return view=>{if(!os.system)";
-    static const QByteArray none = "if(false){return view=>{if(!os.system)";
-    source.replace(shell, none);
-}
-
-// Emscripten's dynamic-linking start puts every JS library function the wasm takes the
-// address of into the function table, and a table holds only wasm functions: it wraps each one
-// in a wasm module of its own (convertJsFunctionToWasm), ~280 modules compiled and instantiated
-// one by one, ~85 ms of every start on this machine. Before that loop, one module wraps them
-// all (one import and one export per function), and the conversion answers from it. The
-// functions land in the same table slots as before, in the same order, so a memory snapshot's
-// function pointers stay valid either way. A Pyodide whose glue reads differently is left as
-// it is (it starts as it did).
-void patchPyodideFunctionWrapping(QByteArray& source) {
-    static const QByteArray report =
-        "reportUndefinedSymbols=()=>{for(var[symName,entry]of Object.entries(GOT)){";
-    static const QByteArray convert = "var convertJsFunctionToWasm=(func,sig)=>{";
-    if (source.count(report) != 1 || source.count(convert) != 1) return;
-    static const QByteArray wrapAll =
-        R"js(reportUndefinedSymbols=()=>{kilnWrapJsFunctions();for(var[symName,entry]of Object.entries(GOT)){)js";
-    static const QByteArray helper = R"js(var kilnWrapped=new Map;var kilnWrapJsFunctions=()=>{
-var funcs=[];for(var[name,entry]of Object.entries(GOT)){if(entry.value!=-1)continue;
-var f=resolveGlobalSymbol(name,true).sym;if(typeof f!="function"||typeof f.sig!="string"||kilnWrapped.has(f))continue;
-if(Function.prototype.toString.call(f).includes("[native code]"))continue;kilnWrapped.set(f,null);funcs.push(f)}
-if(!funcs.length)return;var leb=n=>{var o=[];do{var b=n&127;n>>>=7;if(n)b|=128;o.push(b)}while(n);return o};
-var vec=items=>[...leb(items.length),...items.flat()];var section=(id,items)=>{var body=vec(items);return[id,...leb(body.length),...body]};
-var str=s=>[...leb(s.length),...Array.from(s,c=>c.charCodeAt(0))];var codes=t=>Array.from(t,c=>wasmTypeCodes[c]);
-var types=[],typeOf=new Map;var typeIndex=sig=>{if(!typeOf.has(sig)){typeOf.set(sig,types.length);
-types.push([96,...vec(codes(sig.slice(1)).map(c=>[c])),...vec(sig[0]==="v"?[]:[[wasmTypeCodes[sig[0]]]])])}return typeOf.get(sig)};
-var imports=funcs.map((f,i)=>[...str("e"),...str("f"+i),0,...leb(typeIndex(f.sig))]);var exports=funcs.map((f,i)=>[...str("f"+i),0,...leb(i)]);
-var bytes=Uint8Array.of(0,97,115,109,1,0,0,0,...section(1,types),...section(2,imports),...section(7,exports));
-var e={};funcs.forEach((f,i)=>{e["f"+i]=f});var instance=new WebAssembly.Instance(new WebAssembly.Module(bytes),{e});
-funcs.forEach((f,i)=>kilnWrapped.set(f,instance.exports["f"+i]))};
-var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(kilnDone)return kilnDone;)js";
-    source.replace(report, wrapAll);
-    source.replace(convert, helper);
-}
 
 constexpr qsizetype kCodeCacheMinBytes = 256 * 1024;
 
@@ -144,8 +102,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
     }
     QByteArray source = file.readAll();
     if (path.endsWith(QLatin1String("/pyodide.asm.mjs"))) {
-        patchPyodideRandom(source);
-        patchPyodideFunctionWrapping(source);
+        patchPyodideGlue(source);
     }
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, path), 0, 0, false, -1,
                             v8::Local<v8::Value>(), false, false, true);

@@ -9,8 +9,10 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+
 #include <QHash>
 #include <QStandardPaths>
+#include <sys/mman.h>
 
 #include <v8-array-buffer.h>
 #include <v8-exception.h>
@@ -203,6 +205,20 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 // "size-mtime" of a file: a cheap identity for the cache key (hashing 10 MB of wasm on every
 // start would cost more than the cache saves on small machines).
+// Asks the kernel to back an ArrayBuffer's memory (wasm memory) with 2 MB pages where it can
+// (transparent huge pages in "madvise" mode, Debian's default): a 31 MB snapshot copied into a
+// fresh wasm memory then takes 16 page faults instead of ~7,600. Only whole 2 MB pages inside
+// the buffer are advised; the kernel may decline, which changes nothing but speed.
+void opAdviseHugePages(Args args) {
+    if (!args[0]->IsArrayBuffer()) return;
+    auto store = args[0].As<v8::ArrayBuffer>()->GetBackingStore();
+    constexpr uintptr_t kHuge = 2u << 20;
+    const auto begin = reinterpret_cast<uintptr_t>(store->Data());
+    const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+    const uintptr_t last = (begin + store->ByteLength()) & ~(kHuge - 1);
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
 void opFileStamp(Args args) {
     const QFileInfo info(toQString(args.GetIsolate(), args[0]));
     args.GetReturnValue().Set(toV8(
@@ -227,16 +243,18 @@ void opCachePath(Args args) {
         args.GetReturnValue().SetNull();
 }
 
-// The cached bytes themselves (checked), or null: read once, straight into the ArrayBuffer.
+// The cached bytes themselves (checked), or null: the file mapped, copy-on-write, as the
+// ArrayBuffer's memory (unmapped when the buffer is collected).
 void opCacheRead(Args args) {
     auto* isolate = args.GetIsolate();
     const QString path = namedCacheFile(toQString(isolate, args[0]));
-    std::unique_ptr<v8::BackingStore> store;
-    const bool ok = cacheEnabled() && CheckedFile::read(path, [&](qint64 size) {
-                        store = v8::ArrayBuffer::NewBackingStore(isolate, size_t(size));
-                        return static_cast<char*>(store->Data());
-                    });
-    if (!ok) return args.GetReturnValue().SetNull();
+    auto mapping = cacheEnabled() ? CheckedFile::map(path) : nullptr;
+    if (!mapping) return args.GetReturnValue().SetNull();
+    auto* owned = mapping.release();
+    auto store = v8::ArrayBuffer::NewBackingStore(
+        owned->data(), owned->size(),
+        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
+        owned);
     args.GetReturnValue().Set(v8::ArrayBuffer::New(isolate, std::move(store)));
 }
 
@@ -328,7 +346,8 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
                     {"cacheWrite", opCacheWrite},
                     {"shareWasmModule", opShareModule},
                     {"sharedWasmModule", opSharedModule},
-                    {"wasmCacheUsed", opUsed}});
+                    {"wasmCacheUsed", opUsed},
+                    {"adviseHugePages", opAdviseHugePages}});
 }
 
 } // namespace kiln

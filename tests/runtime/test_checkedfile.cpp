@@ -1,5 +1,6 @@
-// CheckedFile, the code cache's files: a write reads back; a flipped byte, a cut or a missing
-// sidecar is refused and the file removed; prune keeps the most recently used files under the
+// CheckedFile, the code cache's files: a write reads back, and maps back (a write into the
+// mapping stays out of the file); a flipped byte, a cut or a missing sidecar is refused and
+// the file removed, by a read or a map; prune keeps the most recently used files under the
 // limit and clears what older versions left.
 
 #include "engine/checkedfile.h"
@@ -17,6 +18,7 @@ class TestCheckedFile : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void writesAndReadsBack();
+    void mapsBackCopyOnWrite();
     void damagedFilesAreRefusedAndRemoved_data();
     void damagedFilesAreRefusedAndRemoved();
     void pruneKeepsTheRecentlyUsed();
@@ -61,16 +63,43 @@ void TestCheckedFile::writesAndReadsBack() {
     QVERIFY(!CheckedFile::readAll(dir.filePath(QStringLiteral("absent.bin")), &back));
 }
 
+void TestCheckedFile::mapsBackCopyOnWrite() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("file-m.bin"));
+    const QByteArray bytes = pattern(3 << 20);
+    QVERIFY(CheckedFile::write(path, bytes));
+    {
+        auto mapping = CheckedFile::map(path);
+        QVERIFY(mapping);
+        QCOMPARE(QByteArray(static_cast<const char*>(mapping->data()), qsizetype(mapping->size())),
+                 bytes);
+        static_cast<char*>(mapping->data())[12345] ^= 1; // JS may write into its buffer
+    }
+    QByteArray back;
+    QVERIFY(CheckedFile::readAll(path, &back)); // the file is as written
+    QCOMPARE(back, bytes);
+    QVERIFY(!CheckedFile::map(dir.filePath(QStringLiteral("absent.bin"))));
+}
+
 void TestCheckedFile::damagedFilesAreRefusedAndRemoved_data() {
     QTest::addColumn<QString>("damage");
-    QTest::newRow("a flipped byte") << QStringLiteral("flip");
-    QTest::newRow("cut short") << QStringLiteral("cut");
-    QTest::newRow("a byte more") << QStringLiteral("grow");
-    QTest::newRow("no sidecar") << QStringLiteral("sidecar");
+    QTest::addColumn<bool>("mapped");
+    for (const bool mapped : {false, true}) {
+        const char* how = mapped ? " (mapped)" : " (read)";
+        QTest::newRow(qPrintable(QStringLiteral("a flipped byte") + how))
+            << QStringLiteral("flip") << mapped;
+        QTest::newRow(qPrintable(QStringLiteral("cut short") + how))
+            << QStringLiteral("cut") << mapped;
+        QTest::newRow(qPrintable(QStringLiteral("a byte more") + how))
+            << QStringLiteral("grow") << mapped;
+        QTest::newRow(qPrintable(QStringLiteral("no sidecar") + how))
+            << QStringLiteral("sidecar") << mapped;
+    }
 }
 
 void TestCheckedFile::damagedFilesAreRefusedAndRemoved() {
     QFETCH(QString, damage);
+    QFETCH(bool, mapped);
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("file-b.bin"));
     QVERIFY(CheckedFile::write(path, pattern(100000)));
@@ -89,7 +118,7 @@ void TestCheckedFile::damagedFilesAreRefusedAndRemoved() {
     }
     file.close();
     QByteArray back;
-    QVERIFY(!CheckedFile::readAll(path, &back));
+    QVERIFY(mapped ? !CheckedFile::map(path) : !CheckedFile::readAll(path, &back));
     QVERIFY(!QFile::exists(path));
     QVERIFY(!QFile::exists(CheckedFile::sidecarPath(path)));
 }
