@@ -55,6 +55,21 @@ export function wasmHeapBytes() {
   return pyodide ? pyodide._module.HEAP8.buffer.byteLength : 0;
 }
 
+// Files Pyodide reads with readbuffer() whose bytes are already in hand (checked), by path.
+const served = new Map();
+function serveOnce(path, bytes) {
+  if (!served.size) {
+    const readbuffer = globalThis.readbuffer;
+    globalThis.readbuffer = (file) => {
+      const bytes = served.get(String(file));
+      if (!bytes) return readbuffer(file);
+      served.delete(String(file)); // the mapping goes with the last reference
+      return bytes;
+    };
+  }
+  served.set(path, bytes);
+}
+
 // Pyodide's shell path reads pyodide.asm.wasm with readbuffer() and calls
 // WebAssembly.instantiate(bytes). Route that one compile through compileStreaming, whose host
 // callback serves and fills the on-disk code cache.
@@ -142,7 +157,10 @@ export async function boot(config) {
   const createPyodideModule = (await phase("load pyodide.asm.mjs", () => import(dir + "pyodide.asm.mjs"))).default;
   const stdlibPath = dir + "python_stdlib.zip";
   const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
-  const compiledStdlib = ops.cachePath(stdlibKey);
+  // The compiled stdlib (13 MB), checked and mapped once; Pyodide's read of it gets these bytes.
+  const compiledBytes = ops.cacheRead(stdlibKey);
+  const compiledStdlib = compiledBytes ? ops.cacheFileName(stdlibKey) : null;
+  if (compiledBytes) serveOnce(compiledStdlib, compiledBytes);
   const stdLibURL = compiledStdlib ?? stdlibPath;
   // The baseline snapshot is keyed by the wasm, the stdlib zip mounted (a restored zipimport
   // remembers that zip's layout) and every SDK file; the tiers above add the project's parts.

@@ -21,7 +21,11 @@
 #include <v8-typed-array.h>
 #include <v8-value-serializer.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -294,7 +298,28 @@ void globalRead(Args args) {
                                       .ToLocalChecked());
 }
 
+// A file of a MB or more (Pyodide's 10 MB wasm) mapped copy-on-write as the buffer's memory,
+// rather than read and then copied into the buffer; an empty handle when it cannot be.
+v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue) {
+    QString path = toQString(isolate, pathValue);
+    if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    struct stat info {};
+    void* data = MAP_FAILED;
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size >= (1 << 20))
+        data = ::mmap(nullptr, size_t(info.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (data == MAP_FAILED) return {};
+    auto store = v8::ArrayBuffer::NewBackingStore(
+        data, size_t(info.st_size), [](void* at, size_t length, void*) { ::munmap(at, length); },
+        nullptr);
+    return v8::ArrayBuffer::New(isolate, std::move(store));
+}
+
 void globalReadBuffer(Args args) {
+    if (auto mapped = mappedFile(args.GetIsolate(), args[0]); !mapped.IsEmpty())
+        return args.GetReturnValue().Set(mapped);
     bool ok;
     const QByteArray bytes = readWholeFile(args.GetIsolate(), args[0], &ok);
     if (ok) args.GetReturnValue().Set(toArrayBuffer(args.GetIsolate(), bytes));

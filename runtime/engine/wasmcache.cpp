@@ -235,12 +235,10 @@ QString namedCacheFile(const QString& key) {
            QStringLiteral(".bin");
 }
 
-void opCachePath(Args args) {
-    const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
-    if (cacheEnabled() && CheckedFile::read(path))
-        args.GetReturnValue().Set(toV8(args.GetIsolate(), path));
-    else
-        args.GetReturnValue().SetNull();
+// Where a key's file is (or would be); unchecked: cacheRead checks.
+void opCacheFileName(Args args) {
+    args.GetReturnValue().Set(
+        toV8(args.GetIsolate(), namedCacheFile(toQString(args.GetIsolate(), args[0]))));
 }
 
 // The cached bytes themselves (checked), or null: the file mapped, copy-on-write, as the
@@ -341,7 +339,7 @@ void enableWasmStreaming(v8::Isolate* isolate) {
 void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops) {
     installOpTable(scope, ops, &runtime,
                    {{"fileStamp", opFileStamp},
-                    {"cachePath", opCachePath},
+                    {"cacheFileName", opCacheFileName},
                     {"cacheRead", opCacheRead},
                     {"cacheWrite", opCacheWrite},
                     {"shareWasmModule", opShareModule},
