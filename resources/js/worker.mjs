@@ -149,8 +149,25 @@ function scheduleStdlibCache(stdlibKey) {
   }, 9000);
 }
 
+// The glue's one module wrapping Emscripten's JS imports (runtime/engine/pyodidepatches.cpp)
+// compiles through here: a reload's instance takes the one compiled before it in this process.
+function shareSmallCompiles() {
+  globalThis.kilnCompileWasm = (bytes) => {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 16777619);
+    const key = `glue-module:${bytes.length}:${(hash >>> 0).toString(16)}`;
+    let module = ops.sharedWasmModule(key);
+    if (!module) {
+      module = new WebAssembly.Module(bytes);
+      ops.shareWasmModule(key, module);
+    }
+    return module;
+  };
+}
+
 export async function boot(config) {
   capWasmMemory(config.memoryLimitBytes);
+  shareSmallCompiles();
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
   cacheWasmCompiles(dir + "pyodide.asm.wasm");
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
@@ -219,7 +236,7 @@ export async function boot(config) {
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
-  for (const name of ["read", "readbuffer", "load", "print", "printErr"]) delete globalThis[name];
+  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
 
   await phase("install sdk and project files", () => {

@@ -105,10 +105,10 @@ Start TestSnapshot::serve() {
 }
 
 QStringList TestSnapshot::snapshotFiles() const {
-    // Tens of MB of wasm memory each (the stdlib cache is a few MB), with their checksum.
+    // ~30 MB of wasm memory each (the compiled stdlib is ~13 MB), with their checksum.
     QFileInfoList found;
     for (const QFileInfo& f : QDir(m_cache.path()).entryInfoList({QStringLiteral("file-*.bin")}))
-        if (f.size() > 10 * 1024 * 1024 && QFile::exists(f.absoluteFilePath() + ".xxh3"))
+        if (f.size() > 20 * 1024 * 1024 && QFile::exists(f.absoluteFilePath() + ".xxh3"))
             found << f;
     std::sort(found.begin(), found.end(), [](const QFileInfo& a, const QFileInfo& b) {
         return a.fileTime(QFile::FileModificationTime) > b.fileTime(QFile::FileModificationTime);
