@@ -138,9 +138,9 @@ CacheUse& cacheUse() {
     return use;
 }
 
-// Keeps the cached bytes alive until V8 has finished with the stream.
+// Keeps the cached bytes (the file, mapped) alive until V8 has finished with the stream.
 struct StreamState {
-    QByteArray cached;
+    std::unique_ptr<CheckedFile::Mapping> cached;
 };
 
 // Receives the module once V8 has finished compiling *every* function with the optimising
@@ -188,10 +188,10 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
         const QString path = cacheFile(toQString(isolate, keyValue));
         // Checked: V8 trusts the machine code it deserialises, and a flipped bit in it would
         // crash the worker, not fail the load.
-        const bool used = CheckedFile::readAll(path, &state->cached) &&
-                          streaming->SetCompiledModuleBytes(
-                              reinterpret_cast<const uint8_t*>(state->cached.constData()),
-                              static_cast<size_t>(state->cached.size()));
+        state->cached = CheckedFile::map(path);
+        const bool used = state->cached && streaming->SetCompiledModuleBytes(
+                                               static_cast<const uint8_t*>(state->cached->data()),
+                                               state->cached->size());
         if (!used) streaming->SetClient(std::make_shared<CacheOnCompiled>(path)); // (re)write it
         cacheUse().record(toQString(isolate, keyValue), used);
     }
@@ -203,8 +203,6 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
     // V8 has copied the wire bytes and consumed the cached bytes by now; `state` can go.
 }
 
-// "size-mtime" of a file: a cheap identity for the cache key (hashing 10 MB of wasm on every
-// start would cost more than the cache saves on small machines).
 // Asks the kernel to back an ArrayBuffer's memory (wasm memory) with 2 MB pages where it can
 // (transparent huge pages in "madvise" mode, Debian's default): a 31 MB snapshot copied into a
 // fresh wasm memory then takes 16 page faults instead of ~7,600. Only whole 2 MB pages inside
@@ -219,6 +217,8 @@ void opAdviseHugePages(Args args) {
     if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
+// "size-mtime" of a file: a cheap identity for the cache key (hashing 10 MB of wasm on every
+// start would cost more than the cache saves on small machines).
 void opFileStamp(Args args) {
     const QFileInfo info(toQString(args.GetIsolate(), args[0]));
     args.GetReturnValue().Set(toV8(
