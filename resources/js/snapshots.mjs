@@ -119,6 +119,22 @@ function makeDeserializer(named) {
   };
 }
 
+// Pyodide's snapshot: a header (magic, the memory's offset, the JSON's length, build id), the
+// JSON of its JS references, then the wasm memory from that offset. Written with the memory at
+// a 4 KB boundary (the offset field says where), so a restore can map the file's pages onto
+// the wasm memory instead of copying them.
+function pageAligned(snapshot) {
+  const header = new Uint32Array(snapshot.buffer, snapshot.byteOffset, 4);
+  const offset = header[1];
+  const aligned = Math.ceil(offset / 4096) * 4096;
+  if (aligned === offset) return snapshot;
+  const out = new Uint8Array(aligned + snapshot.length - offset);
+  out.set(snapshot.subarray(0, offset));
+  out.set(snapshot.subarray(offset), aligned);
+  new Uint32Array(out.buffer, 0, 4)[1] = aligned;
+  return out;
+}
+
 export class SnapshotTiers {
   // `baseKey` names the baseline (Pyodide, stdlib, SDK). `named`: host objects Python may
   // hold by reference (the compat flags module), the same kind of object in every instance.
@@ -188,7 +204,7 @@ export class SnapshotTiers {
     // does not see JS globals through the recording proxy the option installs at load.
     pyodide._api.config._makeSnapshot = true;
     try {
-      this.ops.cacheWrite(this.keys[tier], pyodide.makeMemorySnapshot({ serializer: makeSerializer(this.named) }));
+      this.ops.cacheWrite(this.keys[tier], pageAligned(pyodide.makeMemorySnapshot({ serializer: makeSerializer(this.named) })));
     } finally {
       pyodide._api.config._makeSnapshot = false;
     }

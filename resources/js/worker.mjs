@@ -151,6 +151,12 @@ function scheduleStdlibCache(stdlibKey) {
 
 // The glue's one module wrapping Emscripten's JS imports (runtime/engine/pyodidepatches.cpp)
 // compiles through here: a reload's instance takes the one compiled before it in this process.
+// Pyodide's snapshot restore maps the snapshot file's pages onto the wasm memory through here
+// (runtime/engine/pyodidepatches.cpp) instead of copying them; false: it copies.
+function mapSnapshotRestores() {
+  globalThis.kilnRestoreMemory = (memory, bytes) => ops.mapOntoMemory(memory, bytes);
+}
+
 function shareSmallCompiles() {
   globalThis.kilnCompileWasm = (bytes) => {
     let hash = 0x811c9dc5;
@@ -168,6 +174,7 @@ function shareSmallCompiles() {
 export async function boot(config) {
   capWasmMemory(config.memoryLimitBytes);
   shareSmallCompiles();
+  mapSnapshotRestores();
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
   cacheWasmCompiles(dir + "pyodide.asm.wasm");
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
@@ -236,7 +243,7 @@ export async function boot(config) {
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
-  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm"]) delete globalThis[name];
+  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
 
   await phase("install sdk and project files", () => {

@@ -61,9 +61,11 @@ std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
     void* data = MAP_FAILED;
     if (::fstat(fd, &info) == 0 && info.st_size > 0)
         data = ::mmap(nullptr, size_t(info.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (data == MAP_FAILED) return nullptr;
-    auto mapping = std::make_unique<CheckedFile::Mapping>(data, size_t(info.st_size));
+    if (data == MAP_FAILED) {
+        ::close(fd);
+        return nullptr;
+    }
+    auto mapping = std::make_unique<CheckedFile::Mapping>(data, size_t(info.st_size), fd);
     ::madvise(data, mapping->size(), MADV_WILLNEED);
     if (expected.isEmpty() || hexOf(XXH3_128bits(data, mapping->size())) != expected)
         return nullptr;
@@ -81,6 +83,7 @@ void markUsed(const QString& path) {
 
 CheckedFile::Mapping::~Mapping() {
     ::munmap(m_data, m_size);
+    if (m_fd >= 0) ::close(m_fd);
 }
 
 std::unique_ptr<CheckedFile::Mapping> CheckedFile::map(const QString& path) {

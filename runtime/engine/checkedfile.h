@@ -29,21 +29,26 @@ public:
     static bool readAll(const QString& path, QByteArray* bytes);
 
     // A file mapped into memory, private and copy-on-write (a write stays in this process and
-    // never reaches the file); unmapped when destroyed.
+    // never reaches the file); unmapped (and its descriptor closed) when destroyed. The open
+    // descriptor lets more of the same file be mapped elsewhere (a snapshot onto wasm memory)
+    // even after the file was replaced or removed.
     class Mapping {
     public:
-        Mapping(void* data, size_t size)
+        Mapping(void* data, size_t size, int fd)
             : m_data(data)
-            , m_size(size) {}
+            , m_size(size)
+            , m_fd(fd) {}
         ~Mapping();
         Mapping(const Mapping&) = delete;
         Mapping& operator=(const Mapping&) = delete;
         void* data() const { return m_data; }
         size_t size() const { return m_size; }
+        int fd() const { return m_fd; }
 
     private:
         void* m_data;
         size_t m_size;
+        int m_fd;
     };
 
     // The file mapped, when vouched for (checked as `read` checks, deleted when not): no copy

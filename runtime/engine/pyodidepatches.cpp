@@ -87,6 +87,17 @@ if(sym=="main"&&!isSymbolDefined("__main_argc_argv"))wasmImports["__main_argc_ar
 if(sym=="__main_argc_argv"&&!isSymbolDefined("main"))wasmImports["main"]=exp}};)js");
 }
 
+// A snapshot's memory is copied into the wasm memory (HEAP8.set); through
+// globalThis.kilnRestoreMemory, when the host offers it, the snapshot file's pages are mapped
+// there instead (opMapOntoMemory). It answers false when it cannot, and the copy runs.
+void patchPyodideRestoreMapping(QByteArray& source) {
+    static const QByteArray restore = "return Module.HEAP8.set(t),l}";
+    if (source.count(restore) != 1) return;
+    source.replace(
+        restore,
+        "return(globalThis.kilnRestoreMemory?.(Module.HEAP8.buffer,t)||Module.HEAP8.set(t)),l}");
+}
+
 } // namespace
 
 void patchPyodideGlue(QByteArray& source) {
@@ -94,6 +105,7 @@ void patchPyodideGlue(QByteArray& source) {
     patchPyodideFunctionWrapping(source);
     patchPyodideLazyGot(source);
     patchPyodideMergeLoop(source);
+    patchPyodideRestoreMapping(source);
 }
 
 } // namespace kiln

@@ -9,10 +9,11 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-
 #include <QHash>
 #include <QStandardPaths>
+
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <v8-array-buffer.h>
 #include <v8-exception.h>
@@ -241,6 +242,38 @@ void opCacheFileName(Args args) {
         toV8(args.GetIsolate(), namedCacheFile(toQString(args.GetIsolate(), args[0]))));
 }
 
+// The files cacheRead handed out, by the address of their bytes (any thread frees them).
+class MappedFiles {
+public:
+    void add(CheckedFile::Mapping* mapping) {
+        std::lock_guard lock(m_mutex);
+        m_byData[mapping->data()] = mapping;
+    }
+    void release(CheckedFile::Mapping* mapping) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_byData.erase(mapping->data());
+        }
+        delete mapping;
+    }
+    // The descriptor of the file whose mapping starts at `data`, or -1; valid while the
+    // caller holds the buffer.
+    int fdOf(const void* data) {
+        std::lock_guard lock(m_mutex);
+        auto it = m_byData.find(data);
+        return it == m_byData.end() ? -1 : it->second->fd();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::map<const void*, CheckedFile::Mapping*> m_byData;
+};
+
+MappedFiles& mappedFiles() {
+    static MappedFiles files;
+    return files;
+}
+
 // The cached bytes themselves (checked), or null: the file mapped, copy-on-write, as the
 // ArrayBuffer's memory (unmapped when the buffer is collected).
 void opCacheRead(Args args) {
@@ -249,11 +282,45 @@ void opCacheRead(Args args) {
     auto mapping = cacheEnabled() ? CheckedFile::map(path) : nullptr;
     if (!mapping) return args.GetReturnValue().SetNull();
     auto* owned = mapping.release();
+    mappedFiles().add(owned);
     auto store = v8::ArrayBuffer::NewBackingStore(
         owned->data(), owned->size(),
-        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
+        [](void*, size_t, void* mapped) {
+            mappedFiles().release(static_cast<CheckedFile::Mapping*>(mapped));
+        },
         owned);
     args.GetReturnValue().Set(v8::ArrayBuffer::New(isolate, std::move(store)));
+}
+
+// Restores a memory snapshot without copying it: the snapshot's pages of the file behind a
+// cacheRead buffer are mapped (private, copy-on-write) over the start of the wasm memory, so
+// the kernel neither zeroes 31 MB of fresh memory nor copies the snapshot into it, and pages
+// a worker never touches are never read. Needs the memory image to start page-aligned in the
+// file (snapshots.mjs writes it so); a remainder shorter than a page is copied. False (and
+// nothing changed) when it cannot: the caller copies as before.
+void opMapOntoMemory(Args args) {
+    args.GetReturnValue().Set(false);
+    if (!args[0]->IsArrayBuffer() || !args[1]->IsUint8Array()) return;
+    auto view = args[1].As<v8::Uint8Array>();
+    auto source = view->Buffer()->GetBackingStore();
+    auto target = args[0].As<v8::ArrayBuffer>()->GetBackingStore();
+    const int fd = mappedFiles().fdOf(source->Data());
+    const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+    const size_t offset = view->ByteOffset(), length = view->ByteLength();
+    auto* into = static_cast<char*>(target->Data());
+    if (fd < 0 || offset % page || reinterpret_cast<uintptr_t>(into) % page ||
+        length > target->ByteLength())
+        return;
+    const size_t whole = length & ~(page - 1);
+    if (whole && ::mmap(into, whole, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                        off_t(offset)) == MAP_FAILED) {
+        // A failed fixed mapping may have dropped the pages it was to replace: put fresh ones
+        // back (the copy that follows fills them).
+        ::mmap(into, whole, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+        return;
+    }
+    memcpy(into + whole, static_cast<const char*>(source->Data()) + offset + whole, length - whole);
+    args.GetReturnValue().Set(true);
 }
 
 void opCacheWrite(Args args) {
@@ -345,7 +412,8 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
                     {"shareWasmModule", opShareModule},
                     {"sharedWasmModule", opSharedModule},
                     {"wasmCacheUsed", opUsed},
-                    {"adviseHugePages", opAdviseHugePages}});
+                    {"adviseHugePages", opAdviseHugePages},
+                    {"mapOntoMemory", opMapOntoMemory}});
 }
 
 } // namespace kiln
