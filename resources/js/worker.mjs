@@ -37,7 +37,8 @@ let env = null;
 const workflows = []; // one engine per configured workflow
 
 // Caps the wasm heap: past the limit a grow fails, Emscripten's malloc returns NULL and Python
-// raises MemoryError; the host then replaces this instance, as Cloudflare would.
+// raises MemoryError; the host then replaces this instance, as Cloudflare would. What a grow
+// adds is advised onto huge pages, as the memory is after instantiation.
 function capWasmMemory(limit) {
   const grow = WebAssembly.Memory.prototype.grow;
   WebAssembly.Memory.prototype.grow = function (delta) {
@@ -149,14 +150,14 @@ function scheduleStdlibCache(stdlibKey) {
   }, 9000);
 }
 
-// The glue's one module wrapping Emscripten's JS imports (runtime/engine/pyodidepatches.cpp)
-// compiles through here: a reload's instance takes the one compiled before it in this process.
 // Pyodide's snapshot restore maps the snapshot file's pages onto the wasm memory through here
 // (runtime/engine/pyodidepatches.cpp) instead of copying them; false: it copies.
 function mapSnapshotRestores() {
   globalThis.kilnRestoreMemory = (memory, bytes) => ops.mapOntoMemory(memory, bytes);
 }
 
+// The glue's one module wrapping Emscripten's JS imports (runtime/engine/pyodidepatches.cpp)
+// compiles through here: a reload's instance takes the one compiled before it in this process.
 function shareSmallCompiles() {
   globalThis.kilnCompileWasm = (bytes) => {
     let hash = 0x811c9dc5;
