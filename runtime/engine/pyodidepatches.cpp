@@ -57,12 +57,14 @@ var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(k
 // ever reads. The slots are still given out in the same order; the Global is made when the
 // symbol is first looked up in GOT, with the value it would have held. Entries never looked
 // up are not listed by Object.entries(GOT) — none of them is unresolved (-1), which is all
-// reportUndefinedSymbols looks for there.
+// reportUndefinedSymbols looks for there. updateGOT's own "already there?" test reads the
+// table behind the proxy (a waiting entry counts, and is not made for the asking).
 void patchPyodideLazyGot(QByteArray& source) {
     static const QByteArray got = "var GOT={};";
     static const QByteArray set =
         R"js(GOT[symName]??=new WebAssembly.Global({value:"i32",mutable:true});GOT[symName].value=newValue)js";
-    if (source.count(got) != 1 || source.count(set) != 1) return;
+    static const QByteArray exists = "var existingEntry=GOT[symName]&&GOT[symName].value!=-1;";
+    if (source.count(got) != 1 || source.count(set) != 1 || source.count(exists) != 1) return;
     source.replace(
         got,
         R"js(var kilnGotLazy=new Map;var kilnGot={};var GOT=new Proxy(kilnGot,{get(target,name){
@@ -72,6 +74,9 @@ return entry}});)js");
     source.replace(
         set,
         R"js(if(kilnGot[symName]){kilnGot[symName].value=newValue}else{kilnGotLazy.set(symName,newValue)})js");
+    source.replace(
+        exists,
+        R"js(var existingEntry=kilnGot[symName]?kilnGot[symName].value!=-1:kilnGotLazy.has(symName);)js");
 }
 
 // mergeLibSymbols makes a closure and an entries array for each of the main module's ~10,000
