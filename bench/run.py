@@ -819,14 +819,16 @@ def busy_processes():
 
 
 def snapshot_kiln(kiln, dest):
-    """Copies the kiln binary and its share dir (bin/../share/kiln) so that a rebuild of the
-    shared tree during the run cannot swap or delete them under the bench."""
-    real_share = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(kiln))), "share", "kiln")
+    """Copies the kiln binary, the libraries its run path names (bin/../lib/kiln: libnode and
+    c-ares) and its share dir (bin/../share/kiln) so that a rebuild of the shared tree during
+    the run cannot swap or delete them under the bench."""
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(kiln)))
     os.makedirs(os.path.join(dest, "bin"))
     copy = os.path.join(dest, "bin", "kiln")
     shutil.copy2(kiln, copy)
-    if os.path.isdir(real_share):
-        shutil.copytree(real_share, os.path.join(dest, "share", "kiln"))
+    for part in (("lib", "kiln"), ("share", "kiln")):
+        if os.path.isdir(os.path.join(prefix, *part)):
+            shutil.copytree(os.path.join(prefix, *part), os.path.join(dest, *part))
     if subprocess.run([copy, "--version"], capture_output=True).returncode != 0:
         sys.exit(f"bench: the copy of {kiln} does not run (caught mid-build?)")
     mtime = datetime.datetime.fromtimestamp(os.path.getmtime(kiln)).isoformat(timespec="seconds")

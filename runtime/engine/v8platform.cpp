@@ -7,7 +7,9 @@
 #include <v8-isolate.h>
 
 #include <QByteArray>
+#include <QThread>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -63,6 +65,15 @@ private:
 
 } // namespace
 
+// V8's background threads: one more than wasm compilation may take (below). With V8's own
+// count (cores - 1: one thread on 2 cores) a cold start's wasm compile holds the only worker
+// for seconds, and every other background task queues behind it: concurrent GC, JS
+// optimisation, and so the deletion of a replaced isolate, which waits for its optimisation
+// queue (an edit saved during a cold start reloaded ~5 s late).
+static int workerThreads() {
+    return std::max(2, QThread::idealThreadCount() - 1);
+}
+
 struct V8Platform::Private {
     std::unique_ptr<v8::Platform> base;
     std::mutex mutex;
@@ -71,7 +82,8 @@ struct V8Platform::Private {
 
 V8Platform::V8Platform()
     : d(std::make_unique<Private>()) {
-    d->base = v8::platform::NewDefaultPlatform(0, v8::platform::IdleTaskSupport::kDisabled);
+    d->base =
+        v8::platform::NewDefaultPlatform(workerThreads(), v8::platform::IdleTaskSupport::kDisabled);
 }
 
 V8Platform& V8Platform::instance() {
@@ -80,6 +92,9 @@ V8Platform& V8Platform::instance() {
         // Compile all wasm with the optimising tier in the background, so the code cache
         // written after boot holds optimised code for every function, not just hot ones.
         v8::V8::SetFlagsFromString("--no-wasm-dynamic-tiering");
+        const QByteArray tasks =
+            "--wasm-num-compilation-tasks=" + QByteArray::number(workerThreads() - 1);
+        v8::V8::SetFlagsFromString(tasks.constData(), tasks.size());
         // Diagnostics (profiling, tiering experiments): extra V8 flags from the environment.
         const QByteArray extra = qgetenv("KILN_V8_FLAGS");
         if (!extra.isEmpty()) v8::V8::SetFlagsFromString(extra.constData(), extra.size());
