@@ -55,19 +55,10 @@ std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
     QFile sum(CheckedFile::sidecarPath(path));
     if (!sum.open(QIODevice::ReadOnly)) return nullptr;
     const QByteArray expected = sum.readAll().trimmed();
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    struct stat info {};
-    void* data = MAP_FAILED;
-    if (::fstat(fd, &info) == 0 && info.st_size > 0)
-        data = ::mmap(nullptr, size_t(info.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    if (data == MAP_FAILED) {
-        ::close(fd);
-        return nullptr;
-    }
-    auto mapping = std::make_unique<CheckedFile::Mapping>(data, size_t(info.st_size), fd);
-    ::madvise(data, mapping->size(), MADV_WILLNEED);
-    if (expected.isEmpty() || hexOf(XXH3_128bits(data, mapping->size())) != expected)
+    auto mapping = CheckedFile::Mapping::open(path);
+    if (!mapping) return nullptr;
+    ::madvise(mapping->data(), mapping->size(), MADV_WILLNEED);
+    if (expected.isEmpty() || hexOf(XXH3_128bits(mapping->data(), mapping->size())) != expected)
         return nullptr;
     return mapping;
 }
@@ -80,6 +71,22 @@ void markUsed(const QString& path) {
 }
 
 } // namespace
+
+std::unique_ptr<CheckedFile::Mapping> CheckedFile::Mapping::open(const QString& path,
+                                                                 qint64 minSize) {
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat info {};
+    void* data = MAP_FAILED;
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+        info.st_size >= std::max<qint64>(minSize, 1))
+        data = ::mmap(nullptr, size_t(info.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (data == MAP_FAILED) {
+        ::close(fd);
+        return nullptr;
+    }
+    return std::make_unique<Mapping>(data, size_t(info.st_size), fd);
+}
 
 CheckedFile::Mapping::~Mapping() {
     ::munmap(m_data, m_size);

@@ -39,6 +39,9 @@ public:
             , m_size(size)
             , m_fd(fd) {}
         ~Mapping();
+        // The regular file at `path` mapped as it is (unchecked), if it has `minSize` bytes
+        // or more; null otherwise or when it cannot be.
+        static std::unique_ptr<Mapping> open(const QString& path, qint64 minSize = 1);
         Mapping(const Mapping&) = delete;
         Mapping& operator=(const Mapping&) = delete;
         void* data() const { return m_data; }

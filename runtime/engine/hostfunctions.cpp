@@ -1,5 +1,6 @@
 #include "engine/internal/hostfunctions.h"
 
+#include "engine/checkedfile.h"
 #include "engine/internal/outboundfetch.h"
 #include "engine/internal/textcodec.h"
 #include "engine/internal/urlops.h"
@@ -21,11 +22,7 @@
 #include <v8-typed-array.h>
 #include <v8-value-serializer.h>
 
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -303,17 +300,13 @@ void globalRead(Args args) {
 v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue) {
     QString path = toQString(isolate, pathValue);
     if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    struct stat info {};
-    void* data = MAP_FAILED;
-    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size >= (1 << 20))
-        data = ::mmap(nullptr, size_t(info.st_size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (data == MAP_FAILED) return {};
+    auto mapping = CheckedFile::Mapping::open(path, 1 << 20);
+    if (!mapping) return {};
+    auto* owned = mapping.release();
     auto store = v8::ArrayBuffer::NewBackingStore(
-        data, size_t(info.st_size), [](void* at, size_t length, void*) { ::munmap(at, length); },
-        nullptr);
+        owned->data(), owned->size(),
+        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
+        owned);
     return v8::ArrayBuffer::New(isolate, std::move(store));
 }
 
