@@ -47,7 +47,7 @@ function capWasmMemory(limit) {
       throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
     }
     const pages = grow.call(this, delta);
-    ops.adviseHugePages(this.buffer); // a restore grows to 31 MB and fills it at once
+    ops.adviseHugePages(this.buffer); // Python fills what it grows
     return pages;
   };
 }

@@ -205,9 +205,11 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 // Asks the kernel to back an ArrayBuffer's memory (wasm memory) with 2 MB pages where it can
-// (transparent huge pages in "madvise" mode, Debian's default): a 31 MB snapshot copied into a
-// fresh wasm memory then takes 16 page faults instead of ~7,600. Only whole 2 MB pages inside
-// the buffer are advised; the kernel may decline, which changes nothing but speed.
+// (transparent huge pages in "madvise" mode, Debian's default): a full boot, or a snapshot
+// copied in when its pages cannot be mapped (opMapOntoMemory), fills tens of MB at once and
+// then takes one page fault per 2 MB instead of per 4 KB. A mapped snapshot's pages replace
+// the advice where they lie. Only whole 2 MB pages inside the buffer are advised; the kernel
+// may decline, which changes nothing but speed.
 void opAdviseHugePages(Args args) {
     if (!args[0]->IsArrayBuffer()) return;
     auto store = args[0].As<v8::ArrayBuffer>()->GetBackingStore();
