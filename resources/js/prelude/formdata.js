@@ -35,6 +35,12 @@ function required(argc, n, method) {
   if (argc < n) throw new TypeError(`Failed to execute '${method}' on 'FormData': ${n} arguments required, but only ${argc} present.`);
 }
 
+// An undefined filename counts as none, as in workerd (whose filename is optional): Python
+// callers pass None for it.
+function argumentCount(args) {
+  return args.length > 2 && args[2] === undefined ? 2 : args.length;
+}
+
 export class FormData {
   constructor(form = undefined) {
     // There are no form elements outside a document (workerd says the same).
@@ -43,7 +49,7 @@ export class FormData {
   }
   append(name, value, filename = undefined) {
     required(arguments.length, 2, "append");
-    entriesOf(this).push(makeEntry(name, value, filename, arguments.length, "append"));
+    entriesOf(this).push(makeEntry(name, value, filename, argumentCount(arguments), "append"));
   }
   delete(name) {
     required(arguments.length, 1, "delete");
@@ -70,7 +76,7 @@ export class FormData {
   set(name, value, filename = undefined) {
     required(arguments.length, 2, "set");
     const entries = entriesOf(this);
-    const entry = makeEntry(name, value, filename, arguments.length, "set");
+    const entry = makeEntry(name, value, filename, argumentCount(arguments), "set");
     const first = entries.findIndex((e) => e[0] === entry[0]);
     if (first < 0) { entries.push(entry); return; }
     entries[first] = entry;

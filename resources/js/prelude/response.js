@@ -48,10 +48,11 @@ export class Response {
   }
 
   static redirect(url, status = 302) {
-    const parsed = parseURL(String(url));
-    if (!parsed) throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${String(url)}`);
+    // The status is checked first, as workerd does: redirect("", 502) is a RangeError.
     status = Number(status) | 0;
     if (!REDIRECT_STATUS.has(status)) throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code: ${status}`);
+    const parsed = parseURL(String(url));
+    if (!parsed) throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${String(url)}`);
     const headers = setGuard(new Headers({ location: parsed.href }), "immutable");
     const response = Object.create(Response.prototype);
     initResponse(response, { type: "default", status, statusText: "", headers, url: "", redirected: false }, null);

@@ -84,6 +84,10 @@ await test("static constructors", async () => {
   equal("redirect status", r.status, 301);
   equal("redirect location", r.headers.get("location"), "https://example.com/a?b");
   equal("redirect default status", Response.redirect("https://example.com/").status, 302);
+  // As workerd: the status is checked before the URL (Python's Response.redirect("", 502)
+  // is a ValueError there, from this RangeError).
+  await throws("redirect checks the status first", () => Response.redirect("", 502), RangeError);
+  await throws("then the URL", () => Response.redirect("", 302), TypeError);
   await throws("redirect with status 200", () => Response.redirect("https://example.com/", 200), RangeError);
   await throws("redirect to relative URL", () => Response.redirect("/relative"), TypeError);
   const e = Response.error();

@@ -24,6 +24,11 @@ await test("FormData API", async () => {
   fd.append("file", new File(["f"], "orig.txt"));
   equal("a File keeps its name", fd.get("file").name, "orig.txt");
   await throws("three arguments need a Blob", () => fd.append("x", "y", "z.txt"), TypeError);
+  // workerd's filename is optional: undefined (Python's None through Pyodide) is no filename.
+  fd.append("u", "v", undefined);
+  fd.set("u", "w", undefined);
+  equal("an undefined filename is none", fd.get("u"), "w");
+  fd.delete("u");
   await throws("a form element is not supported", () => new FormData({}), TypeError);
   const seen = [];
   fd.forEach((value, name) => seen.push(name));
