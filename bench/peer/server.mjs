@@ -17,6 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
+import { makeEntrypointHelper } from "../../resources/js/entrypointhelper.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -73,6 +74,12 @@ async function boot() {
   if (restore) options._loadSnapshot = fs.readFileSync(snapshot);
   else if (snapshot) options._makeSnapshot = true;
   const pyodide = await loadPyodide(options);
+  // The host module the SDK imports, as Kiln provides it (cloudflare:workers, patchWaitUntil).
+  pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
+    env,
+    isExecutionContext: (ctx) => Object.prototype.toString.call(ctx) === "[object ExecutionContext]",
+    reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
+  }));
   if (snapshot && !restore) {
     pyodide.runPython("import asyncio, base64, contextlib, datetime, email, functools, http, " +
       "inspect, io, json, random, re, shutil, tempfile, traceback, urllib.parse, zipfile");
@@ -93,6 +100,7 @@ async function boot() {
 }
 
 class ExecutionContext {
+  get [Symbol.toStringTag]() { return "ExecutionContext"; }
   waitUntil(promise) { Promise.resolve(promise).catch((e) => console.error("waitUntil:", e)); }
   passThroughOnException() {}
   get props() { return {}; }

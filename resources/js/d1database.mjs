@@ -5,10 +5,13 @@ const kDb = Symbol("db");
 
 function checkValue(value) {
   const type = typeof value;
-  if (value === null || type === "number" || type === "string" || type === "boolean") return value;
+  if (value == null) return null; // undefined as null, as workerd's `r == null` lets it through
+  if (type === "number" || type === "string" || type === "boolean") return value;
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) return new Uint8Array(value);
-  throw new TypeError(`D1_TYPE_ERROR: Type '${type}' not supported for value '${String(value)}'`);
+  // A plain Error, as workerd throws it (a Python int past 2**53 arrives as a bigint and
+  // fails here on Cloudflare too).
+  throw new Error(`D1_TYPE_ERROR: Type '${type}' not supported for value '${String(value)}'`);
 }
 
 function objects(result) {
@@ -95,16 +98,17 @@ export class D1Database {
     return this; // one local copy: every session sees every write
   }
 
-  // Kiln's Python SDK (resources/python/workers/_d1.py): statements in and results out as
-  // JSON text, one crossing each way (runtime/stores/d1json.h has the format). A lone
-  // SELECT answers a string at once (no promise, so Python need not await it).
+  // Statements in and results out as JSON text, one crossing each way (runtime/stores/d1json.h
+  // has the format); a lone SELECT answers a string at once.
+  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
   _kilnRunJson(text, withMeta) {
     const { ops, handle } = this[kDb];
     return ops.d1RunJson(handle, text, withMeta);
   }
 
   // One statement: d1Query(handle, sql | d1Prepare(sql), withMeta, ...params) -> the same
-  // JSON text. Python calls the host ops themselves, so no JS runs in between.
+  // JSON text, called by Python itself with no JS in between.
+  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
   _kilnQueryOps() {
     const { ops, handle } = this[kDb];
     return [ops.d1Query, ops.d1Prepare, handle];

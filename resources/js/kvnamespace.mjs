@@ -53,7 +53,7 @@ function expirationOf(options) {
 
 const kHandle = Symbol("handle");
 
-export class KVNamespace {
+export class KvNamespace {
   constructor(ops, id) {
     Object.defineProperty(this, kHandle, { value: { ops, handle: ops.kvOpen(id) } });
   }
@@ -90,8 +90,8 @@ export class KVNamespace {
     return out;
   }
 
-  // Kiln's Python SDK (resources/python/workers/_kv.py): a single-key text read answered at
-  // once, no promise, so Python need not await; null when absent.
+  // A single-key text read answered at once, no promise; null when absent.
+  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
   _kilnGetText(key) {
     const { ops, handle } = this[kHandle];
     return ops.kvGetText(handle, keyOf(key));
@@ -127,4 +127,4 @@ export class KVNamespace {
     return result;
   }
 }
-Object.defineProperty(KVNamespace.prototype, Symbol.toStringTag, { value: "KvNamespace" });
+Object.defineProperty(KvNamespace.prototype, Symbol.toStringTag, { value: "KvNamespace" });

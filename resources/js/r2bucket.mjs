@@ -206,8 +206,9 @@ export class R2ObjectBody extends R2Object {
   async text() { return decoder.decode(await this.arrayBuffer()); }
   async json() { return JSON.parse(await this.text()); }
 
-  // Kiln's Python SDK (resources/python/workers/_r2.py): the body's size, then the whole
-  // body straight into a Python bytearray (the wasm heap under it), with no copy between.
+  // The body's size, then the whole body straight into a Python bytearray (the wasm heap
+  // under it), with no copy between.
+  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
   _kilnBodyLength() {
     return this.#wholeReadable() ? this.#length : -1;
   }
@@ -287,8 +288,9 @@ export class R2Bucket {
     return objectOf(await ops.r2Get(handle, keyOf(key, "get"), JSON.stringify(range ?? {}), JSON.stringify(onlyIfOf(options?.onlyIf))), ops, range);
   }
 
-  // Kiln's Python SDK: get() answered at once, not as a promise (a Python await of a
-  // promise costs more than the index lookup).
+  // get() answered at once, not as a promise (a Python await of a promise costs more than
+  // the index lookup).
+  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
   _kilnGetNow(key, options = undefined) {
     const { ops, handle } = this[kBucket];
     const range = rangeOf(options);
@@ -309,8 +311,9 @@ export class R2Bucket {
     return result === null ? null : new R2Object(result);
   }
 
-  // Kiln's Python SDK (resources/python/workers/_r2.py): put from a Python bytes-like
-  // object, read by the host where it lies in the wasm heap (held until the put settles).
+  // put from a Python bytes-like object, read by the host where it lies in the wasm heap
+  // (held until the put settles).
+  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
   async _kilnPutBuffer(key, source, options) {
     const buffer = source.getBuffer("u8");
     try {

@@ -61,7 +61,8 @@ function makeSerializer(named) {
   let paths = null;
   const index = () => {
     paths = new Map();
-    let level = [[globalThis, []]];
+    // From globalThis and from each named host object (a path then starts "@name").
+    let level = [[globalThis, []], ...Object.entries(named).map(([name, object]) => [object, [`@${name}`]])];
     for (let depth = 0; depth < 3 && level.length; depth++) {
       const next = [];
       for (const [object, path] of level) {
@@ -115,7 +116,10 @@ function describe(value) {
 function makeDeserializer(named) {
   return (data) => {
     if (data.named) return named[data.named];
-    return data.path.reduce((object, key) => object?.[key], globalThis) ?? null;
+    const [first, ...rest] = data.path;
+    const root = typeof first === "string" && first.startsWith("@") ? named[first.slice(1)] : undefined;
+    const [start, keys] = root === undefined ? [globalThis, data.path] : [root, rest];
+    return keys.reduce((object, key) => object?.[key], start) ?? null;
   };
 }
 

@@ -3,7 +3,8 @@
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
 import { D1Database } from "./d1database.mjs";
-import { KVNamespace } from "./kvnamespace.mjs";
+import { makeEntrypointHelper } from "./entrypointhelper.mjs";
+import { KvNamespace } from "./kvnamespace.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
 import { SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
@@ -194,7 +195,16 @@ export async function boot(config) {
   const sdkStamp = config.sdkFiles.map(([rel, hostPath]) => `${rel}=${ops.fileStamp(hostPath)}`).join(",");
   const baselineKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
     : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}`;
-  const tiers = new SnapshotTiers(ops, config, baselineKey, { compatFlags: config.compatFlags });
+  // The env and the SDK's JS helper exist before Pyodide: a snapshot restored inside
+  // loadPyodide finds the ones its Python state held (workers.env read at the top level).
+  env = makeEnv(config);
+  const entrypointHelper = makeEntrypointHelper({
+    env,
+    // By tag, as workerd checks it (a test can stand in a context of its own).
+    isExecutionContext: (ctx) => Object.prototype.toString.call(ctx) === "[object ExecutionContext]",
+    reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
+  });
+  const tiers = new SnapshotTiers(ops, config, baselineKey, { compatFlags: config.compatFlags, entrypointHelper, env });
   const { tier: restored, bytes: snapshot } = await phase("read snapshot", () => tiers.restore());
   const options = {
     indexURL: dir,
@@ -212,6 +222,7 @@ export async function boot(config) {
   const runtimePhase = snapshot ? `pyodide runtime (${restored} snapshot)`
     : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
   pyodide = await phase(runtimePhase, () => loadPyodide(options));
+  pyodide.registerJsModule("_pyodide_entrypoint_helper", entrypointHelper);
   const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
   const installSdk = () =>
     writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
@@ -276,7 +287,6 @@ export async function boot(config) {
     sys.path.insert(0, config.importRoot);
     sys.destroy();
   }
-  env = makeEnv(config);
   try {
     // After a dedicated restore the main module is imported already: load_main finds it.
     await phase(restoredAt("dedicated") ? "import main module (dedicated snapshot)" : "import main module",
@@ -363,12 +373,14 @@ function onFatal(e) {
 function makeEnv(config) {
   const env = {};
   for (const [key, value] of Object.entries(config.vars ?? {})) env[key] = value;
-  for (const { binding, id } of config.kvNamespaces ?? []) env[binding] = new KVNamespace(ops, id);
+  for (const { binding, id } of config.kvNamespaces ?? []) env[binding] = new KvNamespace(ops, id);
   for (const { binding, id } of config.d1Databases ?? []) env[binding] = new D1Database(ops, id);
   for (const { binding, bucket } of config.r2Buckets ?? []) env[binding] = new R2Bucket(ops, bucket);
   const workflowLog = (level, text) => kilnLog(Level[level], text);
   for (const decl of config.workflows ?? []) {
-    const engine = new WorkflowEngine(ops, decl, host, workflowLog, config.compatFlags);
+    // The host glue is imported after the env is made: the engine reaches it when it runs.
+    const glue = { run_workflow: (...args) => host.run_workflow(...args) };
+    const engine = new WorkflowEngine(ops, decl, glue, workflowLog, config.compatFlags);
     workflows.push(engine);
     env[decl.binding] = engine.binding;
   }
@@ -376,6 +388,7 @@ function makeEnv(config) {
 }
 
 class ExecutionContext {
+  get [Symbol.toStringTag]() { return "ExecutionContext"; }
   // The server's loop never exits on its own, so waitUntil work needs no keep-alive: it
   // only needs its failures reported.
   waitUntil(promise) {

@@ -7,12 +7,13 @@
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
     await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
 
-Dispatch follows Cloudflare: a class `Default` (subclass of workers.WorkerEntrypoint) in
-the main module is instantiated for every event as `Default(ctx, env)` and its `fetch` /
-`scheduled` method is called; without one, the module-level `on_fetch` / `on_scheduled`
-function is (the older style, which gets the JS objects unchanged unless decorated with
-`@workers.handler`). A handler receives as many of (request | controller, env, ctx) as
-its signature takes positionally, and may be sync or async. Errors propagate to the
+Dispatch follows workerd: a class `Default` (subclass of workers.WorkerEntrypoint) in the
+main module is instantiated for every event as `Default(ctx, env)` (the SDK wraps env and
+patches ctx.waitUntil), then `fetch(request)` gets a workers Request and
+`scheduled(controller, env, ctx)` the JS objects; without one, the module-level `on_fetch` /
+`on_scheduled` function gets (event, env, ctx) as JS objects unless decorated with
+`@workers.handler`. Calls are relaxed, as Pyodide's relaxed_call: a handler taking fewer
+positional parameters gets only those. Sync and async both work. Errors propagate to the
 host, which prints them.
 """
 
@@ -22,11 +23,10 @@ import sys
 from pyodide.ffi import JsProxy
 
 import _kiln_entropy
-from workers import _state
-from workers._convert import is_js_instance, is_null, js_type_name
-from workers._entrypoints import Context, Env, WorkerEntrypoint, WorkflowEntrypoint
-from workers._request import Request
-from workers._response import Response
+from workers.entrypoints import WorkerEntrypoint, WorkflowEntrypoint
+from workers.response import FetchResponse
+from workers.rpc import python_from_rpc
+from workers.utils import _get_js_constructor_name, _is_js_instance
 
 _main = None
 _main_name = None
@@ -128,17 +128,21 @@ async def _call(fn, args):
     return result
 
 
-def _resolve(kind, event_arg, js_event, js_env, ctx):
-    """(function, arguments, label) for the handler of `kind` ("fetch" / "scheduled")."""
+def _resolve(kind, js_event, js_env, js_ctx):
+    """(function, arguments, label) for the handler of `kind` ("fetch" / "scheduled"), as
+    workerd calls them: `Default(ctx, env)` (its __init__ wraps env and patches ctx's
+    waitUntil) then `fetch(request)` with the request as a workers Request, or
+    `scheduled(controller, env, ctx)` with the JS objects; module-level `on_<kind>` gets
+    (event, env, ctx) as JS objects."""
     module = _module()
     cls = _default_class(module)
     if cls is not None and callable(getattr(cls, kind, None)):
-        env = Env(js_env)
-        instance = cls(ctx, env)
-        return getattr(instance, kind), (event_arg, env, ctx), f"{_main_name}.Default.{kind}"
+        instance = cls(js_ctx, js_env)
+        args = (python_from_rpc(js_event),) if kind == "fetch" else (js_event, js_env, js_ctx)
+        return getattr(instance, kind), args, f"{_main_name}.Default.{kind}"
     legacy = getattr(module, "on_" + kind, None)
     if callable(legacy):
-        return legacy, (js_event, js_env, ctx), f"{_main_name}.on_{kind}"
+        return legacy, (js_event, js_env, js_ctx), f"{_main_name}.on_{kind}"
     stray = getattr(module, "Default", None)
     hint = ""
     if stray is not None and cls is None:
@@ -155,76 +159,59 @@ def _resolve(kind, event_arg, js_event, js_env, ctx):
 
 def _describe(value):
     if isinstance(value, JsProxy):
-        return f"a JS {js_type_name(value) or 'object'}"
+        return f"a JS {_get_js_constructor_name(value) or 'object'}"
     if value is None:
         return "None"
     return f"a {type(value).__module__}.{type(value).__qualname__}".replace("a builtins.", "a ")
 
 
 def _to_js_response(result, label):
-    if isinstance(result, Response):
+    if isinstance(result, FetchResponse):  # workers.Response, or what workers.fetch gave
         return result.js_object
-    if isinstance(result, JsProxy) and is_js_instance(result, "Response"):
+    if isinstance(result, JsProxy) and _is_js_instance(result, "Response"):
         return result
     js_response = getattr(result, "js_response", None)  # pyodide.http.FetchResponse
-    if isinstance(js_response, JsProxy) and is_js_instance(js_response, "Response"):
+    if isinstance(js_response, JsProxy) and _is_js_instance(js_response, "Response"):
         return js_response
     raise TypeError(
         f"{label}() returned {_describe(result)}, but a fetch handler must return a "
         "workers.Response (or a JS Response)")
 
 
-def _enter(js_env, js_ctx):
-    _kiln_entropy.enter_request_context()
-    if not is_null(js_env):
-        _state.last_js_env = js_env
-    ctx = Context(js_ctx)
-    return ctx, _state.current_ctx.set(ctx)
-
-
 async def handle_fetch(js_request, js_env, js_ctx):
     """Run the worker's fetch handler for one JS Request; returns a JS Response."""
-    ctx, token = _enter(js_env, js_ctx)
+    _kiln_entropy.enter_request_context()
+    fn, args, label = _resolve("fetch", js_request, js_env, js_ctx)
     try:
-        fn, args, label = _resolve("fetch", Request(js_request), js_request, js_env, ctx)
-        try:
-            result = await _call(fn, args)
-        except BaseException as error:
-            raise error.with_traceback(_user_frames(error.__traceback__))
-        return _to_js_response(result, label)
-    finally:
-        _state.current_ctx.reset(token)
+        result = await _call(fn, args)
+    except BaseException as error:
+        raise error.with_traceback(_user_frames(error.__traceback__))
+    return _to_js_response(result, label)
 
 
 async def handle_scheduled(js_controller, js_env, js_ctx):
     """Run the worker's scheduled handler (controller has scheduledTime, cron, noRetry())."""
-    ctx, token = _enter(js_env, js_ctx)
+    _kiln_entropy.enter_request_context()
+    fn, args, _label = _resolve("scheduled", js_controller, js_env, js_ctx)
     try:
-        fn, args, _label = _resolve("scheduled", js_controller, js_controller, js_env, ctx)
-        try:
-            await _call(fn, args)
-        except BaseException as error:
-            raise error.with_traceback(_user_frames(error.__traceback__))
-    finally:
-        _state.current_ctx.reset(token)
+        await _call(fn, args)
+    except BaseException as error:
+        raise error.with_traceback(_user_frames(error.__traceback__))
     return None
 
 
 async def run_workflow(class_name, js_event, js_step, js_env, js_ctx):
     """Run one workflow instance: `class_name(ctx, env).run(event, step)` from the main
     module (the config's `class_name`); returns run()'s result converted for JS."""
-    ctx, token = _enter(js_env, js_ctx)
+    _kiln_entropy.enter_request_context()
+    cls = getattr(_module(), class_name, None)
+    if not (inspect.isclass(cls) and issubclass(cls, WorkflowEntrypoint)):
+        what = "is not defined" if cls is None else "is not a subclass of workers.WorkflowEntrypoint"
+        raise RuntimeError(
+            f"Workflow class '{class_name}' {what} in the main module '{_main_name}' (the "
+            "config's workflows[].class_name names it)")
+    instance = cls(js_ctx, js_env)
     try:
-        cls = getattr(_module(), class_name, None)
-        if not (inspect.isclass(cls) and issubclass(cls, WorkflowEntrypoint)):
-            what = "is not defined" if cls is None else "is not a subclass of workers.WorkflowEntrypoint"
-            raise RuntimeError(
-                f"Workflow class '{class_name}' {what} in the main module '{_main_name}' (the "
-                "config's workflows[].class_name names it)")
-        instance = cls(ctx, Env(js_env))
-        try:
-            return await instance.run(js_event, js_step)
-        except BaseException as error:
-            raise error.with_traceback(_user_frames(error.__traceback__))
-    finally:
-        _state.current_ctx.reset(token)
+        return await instance.run(js_event, js_step)
+    except BaseException as error:
+        raise error.with_traceback(_user_frames(error.__traceback__))

@@ -5,15 +5,11 @@
             import asgi
             return await asgi.fetch(app, request, self.env)
 
-The implementation lives in `workers.asgi`; this module is the same API under the
-top-level name.
+As on Cloudflare, this name is `workers.asgi` itself (the same module object).
 """
 
-from workers.asgi import (  # noqa: F401
-    ASGI,
-    NULL_BODY_STATUSES,
-    fetch,
-    process_request,
-    request_to_scope,
-)
-from workers.asgi import __getattr__  # noqa: F401  (asgi.env for FastAPI)
+import sys
+
+from workers import asgi as _asgi
+
+sys.modules[__name__] = _asgi

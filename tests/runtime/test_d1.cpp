@@ -111,9 +111,13 @@ void TestD1::values() {
     const QString text = QString::fromUtf8("quote \" backslash \\ newline \n tab \t nul ") +
                          QChar(0) + QString::fromUtf8(" bell \x07 é 😀");
     check("text", "text", "str", text);
-    check("big", "integer", "float", 4611686018427387904.0);
-    check("safe", "integer", "int", 9007199254740991.0);
-    check("neg", "integer", "float", -9223372036854775808.0);
+    // A large Python int reaches JS as a bigint (Pyodide's to_js, as on Cloudflare), which
+    // D1's bind() refuses there as here.
+    QCOMPARE(r.value("big").toObject().value("error").toString(),
+             QStringLiteral("Error: D1_TYPE_ERROR: Type 'bigint' not supported for value "
+                            "'4611686018427387904'"));
+    QVERIFY(r.value("neg").toObject().value("error").toString().contains("'bigint'"));
+    QVERIFY(r.value("safe").toObject().value("error").toString().contains("'bigint'"));
     check("real", "real", "float", 2.5);
     check("whole_real", "integer", "int", 5); // a whole number binds as INTEGER, as from JS
     check("tiny", "real", "float", 1e-300);

@@ -111,10 +111,8 @@ void TestR2::wholeBodies() {
     QCOMPARE(r.value("streamed_then_whole").toString(), used);
     QCOMPARE(r.value("again").toString(), used);
     QCOMPARE(r.value("lone").toArray(), (QJsonArray{97, 0xef, 0xbf, 0xbd, 98}));
-    // 40 whole reads of 3 MiB into uninitialised bytearrays: each freed when dropped.
-    QCOMPARE(r.value("uninitialised_path").toBool(), true);
+    // 40 whole reads of 3 MiB: each freed when dropped (the wasm heap does not grow).
     QCOMPARE(r.value("heap_growth").toInteger(), 0);
-    QCOMPARE(r.value("refs").toInt(), 2); // the memoryview's, and getrefcount's argument
 }
 
 void TestR2::multipart() {

@@ -82,15 +82,22 @@ void TestWorker::sdkSuiteInsideKiln() {
     QVERIFY(QFile::copy(suite, project.filePath(QStringLiteral("src/test_workers_sdk.py"))));
     QVERIFY(writeFile(
         project.filePath(QStringLiteral("wrangler.jsonc")),
-        R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"]})"));
+        R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"], "vars": {"GREETING_FOR_TESTS": "hello"}})"));
+    // workers.env works at the top level, as on Cloudflare (and survives the dedicated
+    // snapshot that holds this module imported).
     QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), R"(import json
+import workers
 from workers import WorkerEntrypoint, Response
 import test_workers_sdk
+
+TOP_LEVEL_ENV = workers.env
+GREETING = TOP_LEVEL_ENV.GREETING_FOR_TESTS
 
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         result = await test_workers_sdk.run_all()
+        result["top_level"] = [GREETING, TOP_LEVEL_ENV.GREETING_FOR_TESTS]
         return Response(json.dumps(result), headers={"content-type": "application/json"})
 )"));
     KilnDevProcess dev;
@@ -99,7 +106,25 @@ class Default(WorkerEntrypoint):
     QVERIFY2(result.status == 200, qPrintable(QString::fromUtf8(result.body) + dev.output()));
     const QJsonObject summary = QJsonDocument::fromJson(result.body).object();
     QVERIFY2(summary.value(QStringLiteral("failed")).toInt(-1) == 0, result.body.constData());
-    QVERIFY2(summary.value(QStringLiteral("passed")).toInt() >= 20, result.body.constData());
+    QVERIFY2(summary.value(QStringLiteral("passed")).toInt() >= 30, result.body.constData());
+    const QJsonArray topLevel = summary.value(QStringLiteral("top_level")).toArray();
+    QCOMPARE(topLevel.size(), 2);
+    QCOMPARE(topLevel.at(0).toString(), QStringLiteral("hello"));
+    QCOMPARE(topLevel.at(1).toString(), QStringLiteral("hello"));
+    dev.stop();
+
+    // Started again, the worker comes from the dedicated snapshot, which holds the module's
+    // _EnvWrapper: its JS env is found again in the new isolate (named in the snapshot).
+    KilnDevProcess again;
+    QVERIFY2(again.start(project.path(), state.path()), qPrintable(again.output()));
+    const HttpResult second = httpRequest(again.port(), "GET", "/");
+    QVERIFY2(second.status == 200, qPrintable(QString::fromUtf8(second.body) + again.output()));
+    QVERIFY2(again.logText().contains(QLatin1String("from the dedicated snapshot")),
+             qPrintable(again.logText()));
+    const QJsonObject restored = QJsonDocument::fromJson(second.body).object();
+    QCOMPARE(restored.value(QStringLiteral("failed")).toInt(-1), 0);
+    QCOMPARE(restored.value(QStringLiteral("top_level")).toArray(),
+             (QJsonArray{QStringLiteral("hello"), QStringLiteral("hello")}));
 }
 
 void TestWorker::runawayLoopHitsCpuLimit() {

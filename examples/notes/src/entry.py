@@ -54,8 +54,8 @@ class Default(WorkerEntrypoint):
             found = await self.env.FILES.get(name)
             if found is None:
                 return Response("no such file\n", status=404)
-            return Response(
-                await found.bytes(),
+            return Response(  # the object's body streams straight into the response
+                found.body,
                 headers={"content-type": found.httpMetadata.contentType or ""},
             )
         return Response(

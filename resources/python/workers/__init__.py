@@ -1,6 +1,6 @@
-"""Kiln's implementation of Cloudflare's public `workers` Python package.
-
-Same names and behaviour as on Cloudflare, so a worker runs unchanged in both places:
+"""Kiln's implementation of Cloudflare's public `workers` Python package
+(workers-runtime-sdk): the same names with the same behaviour, so a worker runs unchanged
+in both places.
 
     from workers import WorkerEntrypoint, Response
 
@@ -9,33 +9,32 @@ Same names and behaviour as on Cloudflare, so a worker runs unchanged in both pl
             return Response("Hello!")
 """
 
-from ._blob import Blob, BlobEnding, File, FormData
-from ._convert import JsDict
-from ._entrypoints import (
-    Context,
-    DurableObject,
-    Env,
-    WorkerEntrypoint,
-    WorkflowEntrypoint,
-    handler,
-)
-from ._headers import Headers
-from ._request import Request, fetch
-from ._response import FetchResponse, Response
-from ._rpc import import_from_javascript, python_from_rpc, python_to_rpc
-from . import workflows
+from .blob import Blob, BlobEnding, BlobValue, File
+from .entrypoints import DurableObject, WorkerEntrypoint, WorkflowEntrypoint, handler
+from .fetch import fetch
+from .formdata import FormData, FormDataValue
+from .request import Request
+from .response import FetchResponse, Response
+from .rpc import _EnvWrapper, python_from_rpc, python_to_rpc
+from .types import Body, Context, FetchKwargs, Headers, JSBody, RequestInitCfProperties
+from .utils import import_from_javascript, patch_env
 
 __all__ = [
     "Blob",
     "BlobEnding",
+    "BlobValue",
+    "Body",
     "Context",
     "DurableObject",
+    "FetchKwargs",
     "FetchResponse",
     "File",
     "FormData",
+    "FormDataValue",
     "Headers",
-    "JsDict",
+    "JSBody",
     "Request",
+    "RequestInitCfProperties",
     "Response",
     "WorkerEntrypoint",
     "WorkflowEntrypoint",
@@ -43,22 +42,18 @@ __all__ = [
     "fetch",
     "handler",
     "import_from_javascript",
+    "patch_env",
     "python_from_rpc",
     "python_to_rpc",
     "waitUntil",
     "wait_until",
-    "workflows",
 ]
 
 
-def __getattr__(name):
-    # `from workers import env, wait_until` reads the cloudflare:workers module, as on
-    # Cloudflare; `workers.asgi` is imported on first use (it is the `asgi` module).
-    if name == "env":
-        return import_from_javascript("cloudflare:workers").env
-    if name in ("waitUntil", "wait_until"):
+def __getattr__(key):
+    # Read at each access from cloudflare:workers, so they work at the top level too.
+    if key == "env":
+        return _EnvWrapper(import_from_javascript("cloudflare:workers").env)
+    if key in ("wait_until", "waitUntil"):
         return import_from_javascript("cloudflare:workers").waitUntil
-    if name == "asgi":
-        import importlib
-        return importlib.import_module(".asgi", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {key!r}")

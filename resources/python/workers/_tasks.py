@@ -6,9 +6,9 @@ import inspect
 import traceback
 
 import js
-from pyodide.ffi import JsProxy, create_once_callable
+from pyodide.ffi import JsProxy, create_once_callable, to_js
 
-from ._convert import PendingResult, jsnull, to_js_value
+from .utils import jsnull
 
 _background = set()
 
@@ -21,8 +21,6 @@ def keep_alive(task):
 
 def future_to_promise(awaitable):
     """A real JS Promise settled by a Python coroutine, task or future."""
-    if isinstance(awaitable, PendingResult):
-        awaitable = awaitable._future
     task = asyncio.ensure_future(awaitable)
     keep_alive(task)
 
@@ -34,7 +32,7 @@ def future_to_promise(awaitable):
             exc = done.exception()
             if exc is None:
                 try:
-                    resolve(to_js_value(done.result()))
+                    resolve(to_js(done.result(), dict_converter=js.Object.fromEntries))
                 except Exception:  # noqa: BLE001 - a result JS cannot hold
                     resolve(jsnull)
                 return

@@ -1,269 +1,280 @@
-"""ASGI server for Python Workers: `await asgi.fetch(app, request, env, ctx=None)`.
+"""ASGI server for Python Workers, as Cloudflare's `asgi` module (`workers.asgi`):
+`await asgi.fetch(app, request, env)` serves one HTTP request with an ASGI 3 app (FastAPI,
+Starlette, ...) and `await asgi.websocket(app, request, env)` accepts a WebSocket.
 
-Runs any ASGI 3 application (FastAPI, Starlette, ...) for one request and returns a JS
-Response, as Cloudflare's `asgi` module does (the documented use is `import asgi`, which
-Kiln also provides; `workers.asgi` is the same module). The app reaches env through
-`request.scope["env"]`.
-
-- The request body streams through `receive()` chunk by chunk (`http.request`,
-  `more_body`), then `http.disconnect` once the response is complete.
-- A response whose first body message has `more_body=True` streams: the Response is
-  returned at once and later chunks flow into its ReadableStream while the app runs.
-- Lifespan: startup runs once per app (per isolate) if the app supports it; its state
-  is shallow-copied into each request's `scope["state"]`.
+As on Cloudflare: each request runs the app's lifespan (startup before, shutdown after; an
+app without lifespan support is served anyway) and gets a shallow copy of its state; the
+request body is read whole before the app runs and handed to `receive()` chunk by chunk;
+a response whose first body message says `more_body` streams; the scope carries ASGI spec
+2.0 fields plus `env`, and a WebSocket's scheme is the URL's (https).
 """
 
-import asyncio
 import logging
+from asyncio import Event, Future, Queue, create_task, ensure_future
 from urllib.parse import unquote
 
 import js
-from pyodide.ffi import create_proxy, to_js
+from pyodide.ffi import create_proxy
 
-from ._convert import is_null
-from ._entrypoints import Context
-from ._tasks import future_to_promise, keep_alive
+from .request import Request
+from .utils import _lend_buffer, _to_js_headers
 
-ASGI = {"version": "3.0", "spec_version": "2.3"}
+ASGI = {"spec_version": "2.0", "version": "3.0"}
 NULL_BODY_STATUSES = frozenset({101, 103, 204, 205, 304})
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 logger = logging.getLogger("asgi")
+background_tasks = set()
 
 
-def _js_request(req):
-    js_obj = getattr(req, "js_object", None)
-    return req if js_obj is None else js_obj
+def run_in_background(coro):
+    """Run `coro` detached (kept referenced until done; its exception is logged)."""
+    future = ensure_future(coro)
+    background_tasks.add(future)
 
+    def done(f):
+        background_tasks.discard(f)
+        error = None if f.cancelled() else f.exception()
+        if error is not None:
+            logger.error("Unhandled exception in background task", exc_info=error)
 
-def _header_bytes(text):
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
+    future.add_done_callback(done)
 
 
 def request_to_scope(req, env, ws=False, state=None):
-    """The ASGI connection scope for a JS (or workers) Request."""
-    js_req = _js_request(req)
-    url = js.URL.new(js_req.url)
-    scheme = url.protocol[:-1]
-    headers = [(_header_bytes(e[0].lower()), _header_bytes(e[1])) for e in js_req.headers.entries()]
-    port = int(url.port) if url.port else _DEFAULT_PORTS.get(scheme)
-    client_ip = js_req.headers.get("cf-connecting-ip")
+    """The ASGI connection scope of a workers (or JS) Request."""
+    pairs = req.headers.items() if isinstance(req, Request) else req.headers
+    url = js.URL.new(req.url)
     scope = {
-        "type": "websocket" if ws else "http",
-        "asgi": dict(ASGI),
+        "asgi": ASGI,
+        "headers": [(name.lower().encode(), value.encode()) for name, value in pairs],
         "http_version": "1.1",
-        "method": str(js_req.method).upper(),
-        "scheme": ("wss" if scheme == "https" else "ws") if ws else scheme,
-        "path": unquote(url.pathname),
-        "raw_path": url.pathname.encode("ascii", "replace"),
-        "query_string": url.search[1:].encode("latin-1", "replace"),
-        "root_path": "",
-        "headers": headers,
-        "server": (url.hostname, port),
-        "client": None if is_null(client_ip) else (client_ip, 0),
+        "method": req.method,
+        "scheme": url.protocol[:-1],
+        "path": unquote(url.pathname),  # percent-decoded; raw_path keeps the original
+        "raw_path": url.pathname.encode(),
+        "query_string": url.search[1:].encode(),
+        "type": "websocket" if ws else "http",
         "env": env,
     }
     if state is not None:
-        scope["state"] = dict(state)
+        scope["state"] = dict(state)  # each request gets its own shallow copy
     return scope
 
 
-# --- lifespan ------------------------------------------------------------------------------
-
-_lifespans = {}  # id(app) -> (app, future of state dict or None when unsupported)
-
-
-async def _startup(app):
-    entry = _lifespans.get(id(app))
-    if entry is not None and entry[0] is app:
-        return await asyncio.shield(entry[1])
-    result = asyncio.get_running_loop().create_future()
-    _lifespans[id(app)] = (app, result)
+async def start_application(app):
+    """Run the app's lifespan startup; returns (shutdown coroutine function, state)."""
+    inbox = Queue()
     state = {}
-    queue = asyncio.Queue()
-    queue.put_nowait({"type": "lifespan.startup"})
+    await inbox.put({"type": "lifespan.startup"})
+    started = Future()  # True: acknowledged; False: the app has no lifespan support
+    stopped = Future()
+
+    async def shutdown():
+        if started.done() and not started.result():
+            return
+        await inbox.put({"type": "lifespan.shutdown"})
+        await stopped
+
+    async def nothing_to_shut_down():
+        return
 
     async def receive():
-        return await queue.get()  # shutdown never comes: the isolate outlives requests
+        return await inbox.get()
 
     async def send(message):
         kind = message["type"]
-        if kind == "lifespan.startup.complete" and not result.done():
-            result.set_result(state)
-        elif kind == "lifespan.startup.failed" and not result.done():
-            result.set_exception(RuntimeError(message.get("message") or "ASGI lifespan startup failed"))
+        if kind == "lifespan.startup.complete":
+            if not started.done():
+                started.set_result(True)
+        elif kind == "lifespan.startup.failed":
+            if not started.done():
+                started.set_exception(RuntimeError(message.get("message", "ASGI lifespan startup failed")))
+        elif kind == "lifespan.shutdown.complete":
+            if not stopped.done():
+                stopped.set_result(None)
+        elif kind == "lifespan.shutdown.failed":
+            if not stopped.done():
+                stopped.set_exception(RuntimeError(message.get("message", "ASGI lifespan shutdown failed")))
+        else:
+            raise RuntimeError(f"Unexpected lifespan event {kind}")
 
-    async def run():
+    async def lifespan():
         try:
-            await app({"type": "lifespan", "asgi": dict(ASGI), "state": state}, receive, send)
-        except Exception:  # noqa: BLE001 - per spec: raising means lifespan is unsupported
-            if not result.done():
-                logger.debug("ASGI app has no lifespan support", exc_info=True)
-        if not result.done():
-            result.set_result(None)
+            await app({"asgi": ASGI, "state": state, "type": "lifespan"}, receive, send)
+            if not started.done():
+                started.set_result(False)  # returned without acknowledging: no lifespan
+            elif not stopped.done():
+                stopped.set_result(None)
+        except Exception as error:
+            if not started.done():
+                started.set_result(False)  # raising before the ack also means "unsupported"
+                return
+            logger.exception("Exception in ASGI lifespan application", exc_info=error)
+            if not stopped.done():
+                stopped.set_result(None)
 
-    keep_alive(asyncio.ensure_future(run()))
-    try:
-        return await asyncio.shield(result)
-    except Exception:
-        _lifespans.pop(id(app), None)  # try again on the next request
-        raise
-
-
-# --- request -------------------------------------------------------------------------------
-
-class _BodyStream:
-    """A JS ReadableStream fed from Python (pull-based, so the consumer sets the pace)."""
-
-    def __init__(self):
-        self.queue = asyncio.Queue()
-        self.cancelled = False
-        self.closed = False
-        self._proxies = [create_proxy(self._pull), create_proxy(self._cancel)]
-        source = to_js({"pull": self._proxies[0], "cancel": self._proxies[1]},
-                       dict_converter=js.Object.fromEntries)
-        self.readable = js.ReadableStream.new(source)
-
-    def _pull(self, controller):
-        return future_to_promise(self._next(controller))
-
-    async def _next(self, controller):
-        chunk = await self.queue.get()
-        if chunk is None:
-            controller.close()
-            self._release()
-        elif isinstance(chunk, BaseException):
-            controller.error(js.Error.new(f"ASGI application failed: {chunk!r}"))
-            self._release()
-        elif chunk:
-            controller.enqueue(to_js(chunk))
-
-    def _cancel(self, reason=None):
-        self.cancelled = True
-        self._release()
-
-    def _release(self):
-        proxies, self._proxies = self._proxies, []
-        if proxies:
-            # not from inside the JS call that is running one of them
-            asyncio.get_event_loop().call_soon(lambda: [p.destroy() for p in proxies])
-
-    async def write(self, chunk):
-        if not (self.cancelled or self.closed):
-            self.queue.put_nowait(bytes(chunk))
-
-    async def close(self, error=None):
-        if not (self.cancelled or self.closed):
-            self.closed = True
-            self.queue.put_nowait(error)
-
-
-def _response_headers(pairs):
-    headers = js.Headers.new()
-    for name, value in pairs:
-        headers.append(bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
-    return headers
+    run_in_background(lifespan())
+    if not await started:
+        return nothing_to_shut_down, state
+    return shutdown, state
 
 
 async def process_request(app, req, env, ctx=None, state=None):
-    js_req = _js_request(req)
-    response = asyncio.get_running_loop().create_future()
-    finished = asyncio.Event()
-    reader = None if is_null(js_req.body) else js_req.body.getReader()
-    body_done = False
-    start = {}
-    stream = None
+    """Serve one HTTP request with `app`; returns a JS Response."""
+    status = None
+    headers = None
+    result = Future()
+    finished = Event()
+    writer = None
+    writer_closed = False
+
+    inbox = Queue()
+    if req.body:
+        async for chunk in req.body:
+            await inbox.put({"body": chunk.to_bytes(), "more_body": True, "type": "http.request"})
+    await inbox.put({"body": b"", "more_body": False, "type": "http.request"})
 
     async def receive():
-        nonlocal body_done
-        if not body_done:
-            chunk = None if reader is None else await reader.read()
-            if chunk is None or chunk.done:
-                body_done = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            return {"type": "http.request", "body": chunk.value.to_bytes(), "more_body": True}
+        if not inbox.empty():
+            return await inbox.get()
         await finished.wait()
         return {"type": "http.disconnect"}
 
     async def send(message):
-        nonlocal stream
-        kind = message["type"]
-        if kind == "http.response.start":
-            if start:
-                raise RuntimeError("http.response.start sent twice")
-            start["status"] = int(message["status"])
-            start["headers"] = list(message.get("headers", []))
-            return
-        if kind != "http.response.body":
-            return  # e.g. http.response.trailers: not supported by Workers either
-        if not start:
-            raise RuntimeError("http.response.body sent before http.response.start")
-        body = bytes(message.get("body", b""))
-        more = bool(message.get("more_body", False))
-        if stream is not None:
-            if body:
-                await stream.write(body)
-            if not more:
-                await stream.close()
+        nonlocal status, headers, writer, writer_closed
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            # A list of pairs: a name may repeat (Set-Cookie).
+            headers = [(k.decode(), v.decode()) for k, v in message.get("headers", [])]
+        elif message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if writer is not None:
+                with _lend_buffer(body) as data:
+                    await writer.write(data.slice())
+                if not more:
+                    await writer.close()
+                    writer_closed = True
+                    finished.set()
+            elif more:
+                pipe = js.TransformStream.new()
+                writer = pipe.writable.getWriter()
+                result.set_result(js.Response.new(pipe.readable, headers=_to_js_headers(headers), status=status))
+                with _lend_buffer(body) as data:
+                    await writer.write(data.slice())
+            elif status in NULL_BODY_STATUSES:
+                result.set_result(js.Response.new(None, headers=_to_js_headers(headers), status=status))
                 finished.set()
-            return
-        if response.done():
-            raise RuntimeError("http.response.body sent after the response was complete")
-        init = to_js({"status": start["status"], "headers": _response_headers(start["headers"])},
-                     dict_converter=js.Object.fromEntries)
-        if start["status"] in NULL_BODY_STATUSES:
-            response.set_result(js.Response.new(None, init))
-            if not more:
+            else:
+                with _lend_buffer(body) as data:  # the Response copies it
+                    result.set_result(js.Response.new(data, headers=_to_js_headers(headers), status=status))
                 finished.set()
-        elif more:
-            stream = _BodyStream()
-            response.set_result(js.Response.new(stream.readable, init))
-            if body:
-                await stream.write(body)
-        else:
-            response.set_result(js.Response.new(to_js(body), init))
-            finished.set()
 
     async def run_app():
         try:
-            await app(request_to_scope(js_req, env, state=state), receive, send)
-            if not response.done():
-                raise RuntimeError("The ASGI application returned without sending a response")
-        except Exception as exc:
-            if not response.done():
-                response.set_exception(exc)
+            await app(request_to_scope(req, env, state=state), receive, send)
+            if not result.done():
+                raise RuntimeError("The application did not generate a response")  # noqa: TRY301
+        except Exception as error:
+            if not result.done():
+                result.set_exception(error)
+                if writer is not None:
+                    await writer.close()
+                finished.set()
             else:
-                logger.exception("ASGI application failed after the response started")
-                if stream is not None:
-                    await stream.close(exc)
-        finally:
-            finished.set()
-            if stream is not None:
-                await stream.close()  # no-op when the app already ended the body
-            if reader is not None and not body_done:
-                reader.cancel()
+                logger.exception("Exception in ASGI application after response started")
+                finished.set()
+                if writer is not None and not writer_closed:
+                    run_in_background(_close_quietly(writer))
 
-    task = keep_alive(asyncio.ensure_future(run_app()))
-    result = await response
-    if not task.done() and ctx is not None:
-        Context(ctx).waitUntil(task)  # streaming: the request lives until the app ends
-    return result
+    task = create_proxy(create_task(run_app()))
+    from workers import wait_until
+
+    wait_until(task)
+    try:
+        return await result
+    finally:
+        task.destroy()
+
+
+async def _close_quietly(writer):
+    try:
+        await writer.close()
+    except Exception:  # noqa: BLE001 - the client went away
+        logger.debug("Closing the response stream failed", exc_info=True)
+
+
+async def process_websocket(app, req, env=None):
+    """Accept a WebSocket and run `app` on it; returns the 101 JS Response."""
+    pair = getattr(js, "WebSocketPair", None)
+    if pair is None:
+        raise RuntimeError(
+            "asgi.websocket needs WebSocketPair, which Kiln does not provide yet (server-side "
+            "WebSockets); this handler runs on Cloudflare")
+    client, server = pair.new().object_values()
+    server.accept()
+    server.binaryType = "arraybuffer"
+    inbox = Queue()
+    inbox.put_nowait({"type": "websocket.connect"})
+
+    def on_close(event):
+        inbox.put_nowait({"type": "websocket.disconnect", "code": event.code, "reason": event.reason})
+
+    def on_message(event):
+        data = event.data
+        if isinstance(data, str):
+            inbox.put_nowait({"type": "websocket.receive", "text": data})
+        else:
+            inbox.put_nowait({"type": "websocket.receive", "bytes": data.to_bytes()})
+
+    server.onclose = on_close
+    server.onmessage = on_message
+
+    async def send(message):
+        kind = message["type"]
+        if kind == "websocket.accept":
+            return  # the pair is accepted before the 101 goes out
+        if kind == "websocket.send":
+            if message.get("bytes") is not None:
+                with _lend_buffer(message["bytes"]) as data:
+                    server.send(data)
+            if message.get("text") is not None:
+                server.send(message["text"])
+        elif kind == "websocket.close":
+            server.close(message.get("code", 1000), message.get("reason", ""))
+        else:
+            logger.warning(" == Not implemented %s", kind)
+
+    async def receive():
+        return await inbox.get()
+
+    run_in_background(app(request_to_scope(req, env if env is not None else {}, ws=True), receive, send))
+    return js.Response.new(None, status=101, webSocket=client)
 
 
 async def fetch(app, req, env, ctx=None):
-    """Serve one request with an ASGI app; returns a JS Response."""
-    state = await _startup(app)
-    return await process_request(app, req, env, ctx, state)
+    """Serve one request with an ASGI app: lifespan startup, the request, shutdown."""
+    logger.debug("ASGI request: %s %s", req.method, req.url)
+    shutdown, state = await start_application(app)
+    try:
+        result = await process_request(app, req, env, ctx, state=state)
+    except Exception:
+        logger.exception("ASGI request failed")
+        raise
+    await shutdown()
+    return result
+
+
+async def websocket(app, req, env=None):
+    return await process_websocket(app, req, env)
 
 
 def __getattr__(name):
-    if name == "env":  # FastAPI dependency: `env = Depends(asgi.env)` style helper
-        from fastapi import Depends, Request
+    # `asgi.env`: a FastAPI dependency giving the worker's env (from the request's scope).
+    if name == "env":
+        from fastapi import Depends, Request as FastAPIRequest
 
         @Depends
-        async def env(request: Request):
+        async def env(request: FastAPIRequest):
             return request.scope["env"]
 
         return env

@@ -50,7 +50,7 @@ class Default(WorkerEntrypoint):
             return Response("queued")
         if path == "/cf":
             cf = request.cf
-            return Response.json({"colo": cf.colo, "country": cf["country"], "ip": request.headers.get("cf-connecting-ip")})
+            return Response.json({"colo": cf.colo, "country": cf.country, "ip": request.headers.get("cf-connecting-ip")})
         if path == "/background":
             await asyncio.sleep(0.2)  # the waitUntil work of earlier requests finishes meanwhile
             return Response.json(background)

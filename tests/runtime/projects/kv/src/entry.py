@@ -12,8 +12,9 @@ async def error_of(awaitable):
 
 
 async def _js_text(kv, key):
-    # The same value decoded by the JS binding's own get(key, "text").
-    return await object.__getattribute__(kv, "_js").get(key, "text")
+    # The same value decoded by the JS binding's own get(key, "text"), without the SDK's
+    # wrapper (its `_binding` is the JS object, in Cloudflare's SDK as in Kiln's).
+    return await kv._binding.get(key, "text")
 
 
 class Default(WorkerEntrypoint):

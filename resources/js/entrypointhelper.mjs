@@ -1,0 +1,62 @@
+// The `_pyodide_entrypoint_helper` module Cloudflare's `workers` package imports, as Kiln
+// provides it: the `cloudflare:workers` and `cloudflare:sockets` modules (usable at the top
+// level), `patch_env_helper` (behind `workers.patch_env`), `patchWaitUntil` (lets a ctx's
+// waitUntil take Python awaitables) and `doAnImport` (other JS modules: they need JSPI,
+// which this V8 lacks). Its objects live as long as the isolate: a snapshot that holds them
+// names them (see snapshots.mjs), so they are made before Pyodide restores one.
+
+export function makeEntrypointHelper({ env, isExecutionContext, reportWaitUntil }) {
+  const patches = []; // patch_env overlays, innermost last
+  const cloudflareWorkers = {
+    // As workerd's `import { env } from "cloudflare:workers"`: the worker's env, with any
+    // patch_env overlay in force.
+    get env() {
+      return patches.length ? patches[patches.length - 1] : env;
+    },
+    waitUntil(promise) {
+      reportWaitUntil(awaitPython(promise));
+    },
+  };
+  const cloudflareSockets = {
+    connect(address) {
+      const where = typeof address === "string" ? address : JSON.stringify(address);
+      throw new Error(`connect(${where}): Kiln does not open outbound TCP sockets (cloudflare:sockets); ` +
+        "use fetch() for HTTP, or run this part against Cloudflare");
+    },
+  };
+  const patched = new WeakSet();
+  return {
+    cloudflareWorkersModule: cloudflareWorkers,
+    cloudflareSocketsModule: cloudflareSockets,
+    doAnImport(name) {
+      return Promise.reject(new Error(`Kiln cannot import the JS module '${name}'`));
+    },
+    *patch_env_helper(patch) {
+      const overlay = Object.assign(Object.create(Object.getPrototypeOf(env)), cloudflareWorkers.env);
+      for (const [key, value] of patch instanceof Map ? patch : Object.entries(patch)) overlay[key] = value;
+      patches.push(overlay);
+      try {
+        yield;
+      } finally {
+        patches.splice(patches.lastIndexOf(overlay), 1);
+      }
+    },
+    patchWaitUntil(ctx) {
+      if (!isExecutionContext(ctx) || patched.has(ctx)) return;
+      const original = ctx.waitUntil.bind(ctx);
+      ctx.waitUntil = (promise) => original(awaitPython(promise));
+      patched.add(ctx);
+    },
+  };
+}
+
+// A promise for a JS promise or a Python awaitable handed over as a proxy (kept alive with a
+// copy of the proxy until it settles, as workerd does).
+async function awaitPython(value) {
+  if (value && typeof value === "object" && "copy" in value) value = value.copy();
+  try {
+    return await value;
+  } finally {
+    if (value && typeof value === "object" && "destroy" in value) value.destroy();
+  }
+}

@@ -1,0 +1,157 @@
+"""Response and FetchResponse, as Cloudflare's `workers` package has them: subclasses of
+Pyodide's `pyodide.http.FetchResponse` (which brings buffer, bytes, text, json, memoryview,
+clone, abort, unpack_archive, raise_for_status, ...)."""
+
+import json
+from contextlib import contextmanager
+from http import HTTPStatus
+
+import js
+import pyodide.http
+from pyodide.ffi import JsException, JsProxy
+
+from .blob import Blob
+from .formdata import FormData
+from .utils import (
+    RESPONSE_ACCEPTED_TYPES,
+    _get_js_constructor_name,
+    _is_js_instance,
+    _js_headers_to_http_message,
+    _jsnull_to_none,
+    _lend_buffer,
+    _to_js_headers,
+    _to_python_exception,
+)
+
+
+@contextmanager
+def _js_body(body):
+    """The body as JS takes it; bytes are lent to JS without a copy for the call only."""
+    if isinstance(body, bytes):
+        with _lend_buffer(body) as data:
+            yield data
+    elif isinstance(body, FormData):
+        yield body.js_object
+    else:
+        yield body
+
+
+class FetchResponse(pyodide.http.FetchResponse):
+    """What `fetch()` returns; Response adds the constructor."""
+
+    @property
+    def body(self):
+        """The body as a JS ReadableStream, or None."""
+        return _jsnull_to_none(self.js_response.body)
+
+    @property
+    def js_object(self):
+        return self.js_response
+
+    @property
+    def headers(self):
+        """A copy, as an http.client.HTTPMessage."""
+        return _js_headers_to_http_message(self.js_object.headers)
+
+    async def formData(self):  # noqa: N802 - the JS name, kept by Cloudflare
+        return await self.form_data()
+
+    async def form_data(self):
+        self._raise_if_failed()
+        try:
+            return FormData(await self.js_response.formData())
+        except JsException as exc:
+            raise _to_python_exception(exc) from exc
+
+    def replace_body(self, body):
+        """A new Response with this one's status and headers and another body."""
+        new_body = body.js_object if isinstance(body, FormData) else body
+        return Response(js.Response.new(new_body, self.js_response))
+
+    async def blob(self):
+        self._raise_if_failed()
+        return Blob(await self.js_object.blob())
+
+    @staticmethod
+    def redirect(url, status=HTTPStatus.FOUND):
+        """A JS Response redirecting to `url` (as on Cloudflare, the JS object itself)."""
+        code = status.value if isinstance(status, HTTPStatus) else status
+        try:
+            return js.Response.redirect(url, code)
+        except JsException as exc:
+            raise _to_python_exception(exc) from exc
+
+    @staticmethod
+    def from_json(data, status=HTTPStatus.OK, status_text="", headers=None):
+        options = Response._create_options(status, status_text, headers)
+        try:
+            if isinstance(data, JsProxy):
+                js_response = js.Response.json(data, **options)
+            else:
+                if "headers" not in options:
+                    options["headers"] = _to_js_headers({"content-type": "application/json"})
+                elif not options["headers"].has("content-type"):
+                    options["headers"].set("content-type", "application/json")
+                js_response = js.Response.new(json.dumps(data), **options)
+        except JsException as exc:
+            raise _to_python_exception(exc) from exc
+        return Response(js_response)
+
+    def json(self, *args, **kwargs):
+        # On an instance: parse the body (keyword arguments are ignored, as on Cloudflare).
+        # Called on the class, Response.json(data, ...) builds a JSON response.
+        if isinstance(self, Response):
+            return super().json()
+        return Response.from_json(self, *args, **kwargs)
+
+
+class Response(FetchResponse):
+    """`Response(body=None, status=None, status_text="", headers=None, web_socket=None)`.
+
+    body: str, bytes, FormData, None, or a JS Blob / buffer / FormData / ReadableStream /
+    URLSearchParams / Response. Anything else (bytearray, memoryview, int, ...) is a
+    TypeError, as on Cloudflare. headers: a dict, a list of pairs or a JS Headers."""
+
+    def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
+        js_type = _get_js_constructor_name(body)
+        if js_type:
+            if js_type not in RESPONSE_ACCEPTED_TYPES:
+                raise TypeError(f"Unsupported type in Response: {js_type}")
+        elif not isinstance(body, str | FormData | bytes) and body is not None:
+            raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
+        if _is_js_instance(body, "Response"):
+            if status is not None or len(status_text) > 0 or headers is not None:
+                raise ValueError("Expected no options when constructing Response from a js.Response")
+            super().__init__(body.url, body)
+            return
+        options = self._create_options(status, status_text, headers, web_socket)
+        with _js_body(body) as js_body:
+            js_response = js.Response.new(js_body, **options)
+        super().__init__(js_response.url, js_response)
+
+    def __repr__(self):
+        parts = [f"status={self.status}"]
+        if self.js_object.statusText:
+            parts.append(f"status_text={self.status_text!r}")
+        if "content-type" in self.headers:
+            parts.append(f"content_type={self.headers['content-type']!r}")
+        if self.js_object.url:
+            parts.append(f"url={self.js_object.url!r}")
+        if self.js_object.type != "default":
+            parts.append(f"type={self.js_object.type!r}")
+        return f"Response({', '.join(parts)})"
+
+    @staticmethod
+    def _create_options(status=HTTPStatus.OK, status_text="", headers=None, web_socket=None):
+        # Falsy values are left out (status=0 or None means JS's default 200); a str status
+        # is handed to JS, which coerces it.
+        options = {}
+        if status:
+            options["status"] = status.value if isinstance(status, HTTPStatus) else status
+        if status_text:
+            options["statusText"] = status_text
+        if headers:
+            options["headers"] = _to_js_headers(headers)
+        if web_socket:
+            options["webSocket"] = web_socket
+        return options

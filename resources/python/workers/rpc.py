@@ -1,0 +1,314 @@
+"""python_from_rpc / python_to_rpc and the binding wrappers, with the behaviour of
+Cloudflare's `workers` package: `self.env` wraps bindings by their JS class (KV, R2, D1,
+Queue, AI, service bindings, Durable Object namespaces, Workflows, ...) so their methods
+take and return Python values; every other env value is left as Pyodide hands it over
+(str, int, ... or a JsProxy for a JSON object)."""
+
+import datetime
+import inspect
+
+import js
+from pyodide.ffi import JsProxy, create_proxy, to_js
+
+from .blob import Blob, File
+from .fetch import fetch
+from .formdata import FormData
+from .request import Request
+from .response import Response
+from .utils import (
+    _JS_PASSTHROUGH_TYPES,
+    _get_js_constructor_name,
+    _is_iterable,
+    _is_js_instance,
+    jsnull,
+)
+
+
+def _from_rpc_converter(value, convert, cache):
+    if value is jsnull:
+        return None
+    if not hasattr(value, "constructor"):
+        return value
+    name = value.constructor.name
+    if name == "Response":
+        return Response(value)
+    if name == "FormData":
+        return FormData(value)
+    if name == "Blob":
+        return Blob(value)
+    if name == "File":
+        return File(value)
+    if name == "Request":
+        return Request(value)
+    if name == "Date":
+        # Naive local time, as Cloudflare's SDK makes it.
+        return datetime.datetime.fromtimestamp(value.getTime() / 1000)
+    if name == "Error":
+        return Exception(value.toString())
+    if name == "Number":
+        return value.valueOf()
+    return value  # other JS objects pass through as proxies
+
+
+class JsDict(dict):
+    """A dict made from a JS object by python_from_rpc: keys are attributes too (a key named
+    like a dict method is reachable by subscript only)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+
+def _null_to_none(obj):
+    if obj is jsnull:
+        return None
+    if isinstance(obj, dict):
+        return JsDict({key: _null_to_none(value) for key, value in obj.items()})
+    if isinstance(obj, list):
+        return [_null_to_none(value) for value in obj]
+    return obj
+
+
+def python_from_rpc(obj):
+    """A JS value received over RPC (or from a binding) as Python: Response, Request, Blob,
+    File and FormData become this package's classes, Date a naive datetime, Map a dict, Set a
+    set, Array a list, objects JsDicts, null None; other JS objects stay proxies."""
+    if obj is jsnull:
+        return None
+    if not hasattr(obj, "constructor"):
+        return obj
+    if obj.constructor.name == "TestController":
+        return None
+    return _null_to_none(obj.to_py(default_converter=_from_rpc_converter))
+
+
+def _raise_on_disabled_type(value):
+    if isinstance(value, _BindingWrapper):
+        return
+    if callable(value) and not isinstance(value, type):
+        return
+    if _is_js_instance(value, "RegExp"):
+        raise TypeError(f"{value.constructor.name} cannot be sent over RPC.")
+    if isinstance(value, (tuple, bytearray)):
+        raise TypeError(f"{type(value)} cannot be sent over RPC.")
+    if inspect.isawaitable(value):
+        raise TypeError(f"Awaitable {type(value)} cannot be sent over RPC.")
+    if _is_iterable(value):
+        for item in (value.values() if isinstance(value, dict) else value):
+            _raise_on_disabled_type(item)
+
+
+def _to_rpc_converter(obj, convert, cache):
+    if obj is None:
+        return jsnull
+    if isinstance(obj, _BindingWrapper):
+        return obj._binding
+    if hasattr(obj, "js_object"):
+        return obj.js_object
+    if isinstance(obj, datetime.datetime):
+        return js.Date.new(obj.timestamp() * 1000)
+    if isinstance(obj, Exception):
+        return js.Error.new(str(obj))
+    if callable(obj) and not isinstance(obj, type):
+        return create_proxy(obj)  # kept alive: JS may call it later
+    _raise_on_disabled_type(obj)
+    return obj
+
+
+def _none_to_null(value):
+    if value is None:
+        return jsnull
+    if isinstance(value, dict):
+        return {key: _none_to_null(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_none_to_null(item) for item in value]
+    return value
+
+
+def python_to_rpc(value):
+    """A Python value as JS for RPC (and binding arguments): this package's classes become
+    their JS objects, dict a plain object, list an Array, set a Set, None null, datetime a
+    Date, an Exception an Error, a function a proxy. tuple, bytearray, RegExp and awaitables
+    are refused with TypeError."""
+    if value is None:
+        return jsnull
+    if isinstance(value, _BindingWrapper):
+        return value._binding
+    value = _none_to_null(value)
+    _raise_on_disabled_type(value)  # to_js does not ask the converter about every value
+    return to_js(value, default_converter=_to_rpc_converter, dict_converter=js.Object.fromEntries)
+
+
+def _idempotent_new(cls, obj):
+    # `Wrapper(w) is w` for a wrapper already made; __init__ returns early then.
+    if isinstance(obj, cls):
+        return obj
+    return object.__new__(cls)
+
+
+class _BindingWrapper:
+    """A binding (or an object a binding returned): methods take Python arguments
+    (python_to_rpc) and give Python results (python_from_rpc), awaitable when JS returns a
+    promise; objects with methods among the results are wrapped again."""
+
+    __new__ = _idempotent_new
+
+    def __init__(self, binding):
+        if binding is self:
+            return
+        self._binding = binding
+
+    @property
+    def _real_name(self):
+        return _get_js_constructor_name(self._binding) or type(self).__name__
+
+    def _wrap_js_value(self, value):
+        if not isinstance(value, JsProxy):
+            return value
+        js_type = _get_js_constructor_name(value)
+        if not js_type or js_type in _JS_PASSTHROUGH_TYPES:
+            return value
+        if callable(value):  # a function or RpcTarget stub
+            return _RpcStubWrapper(value)
+        return self.__class__(value)
+
+    def _convert_result(self, result):
+        converted = python_from_rpc(result)
+        if isinstance(converted, list):
+            return [self._wrap_js_value(item) for item in converted]
+        return self._wrap_js_value(converted)
+
+    @staticmethod
+    def _convert_args(args, kwargs):
+        return ([python_to_rpc(arg) for arg in args],
+                {key: python_to_rpc(value) for key, value in kwargs.items()})
+
+    def _convert_and_invoke(self, fn, args, kwargs):
+        js_args, js_kwargs = self._convert_args(args, kwargs)
+        result = fn(*js_args, **js_kwargs)
+        if hasattr(result, "then") and callable(result.then):
+            async def converted():
+                return self._convert_result(await result)
+            return converted()
+        return self._convert_result(result)
+
+    def __getattr__(self, name):
+        attr = getattr(self._binding, name)
+        if callable(attr):
+            def method(*args, **kwargs):
+                return self._convert_and_invoke(attr, args, kwargs)
+            result = method
+        else:
+            result = self._convert_result(attr)
+        setattr(self, name, result)  # looked up once per wrapper, as on Cloudflare
+        return result
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self._convert_result(self._binding[key])
+        return self._convert_result(getattr(self._binding, key))
+
+    def __iter__(self):
+        if not hasattr(self._binding, "__iter__"):
+            raise TypeError(f"'{self._real_name}' object is not iterable")
+        for item in self._binding:
+            yield self._convert_result(item)
+
+    def __bool__(self):
+        return self._binding is not None
+
+    def __len__(self):
+        length = getattr(self._binding, "length", None)
+        if not isinstance(length, int):
+            raise TypeError(f"'{self._real_name}' object has no len()")
+        return length
+
+
+class _RpcStubWrapper(_BindingWrapper):
+    """A function or RpcTarget received over RPC: calling it is always allowed."""
+
+    def __call__(self, *args, **kwargs):
+        return self._convert_and_invoke(self._binding, args, kwargs)
+
+
+class _FetcherWrapper(_BindingWrapper):
+    """A service binding (Fetcher): `fetch` takes what workers.fetch takes."""
+
+    def fetch(self, *args, **kwargs):
+        return fetch(*args, fetcher=self._binding.fetch, **kwargs)
+
+
+class _DurableObjectNamespaceWrapper:
+    def __init__(self, binding):
+        self._binding = binding
+
+    def __getattr__(self, name):
+        return getattr(self._binding, name)
+
+    def get(self, *args, **kwargs):
+        return _FetcherWrapper(self._binding.get(*args, **kwargs))
+
+    def getByName(self, *args, **kwargs):  # noqa: N802 - the JS name
+        return _FetcherWrapper(self._binding.getByName(*args, **kwargs))
+
+    def jurisdiction(self, *args, **kwargs):
+        return _DurableObjectNamespaceWrapper(self._binding.jurisdiction(*args, **kwargs))
+
+
+class _WorkflowInstanceWrapper(_BindingWrapper):
+    async def send_event(self, *args, **kwargs):
+        js_args, js_kwargs = self._convert_args(args, kwargs)
+        return self._convert_result(await self._binding.sendEvent(*js_args, **js_kwargs))
+
+
+class _WorkflowBindingWrapper(_BindingWrapper):
+    async def get(self, *args, **kwargs):
+        js_args, js_kwargs = self._convert_args(args, kwargs)
+        return _WorkflowInstanceWrapper(await self._binding.get(*js_args, **js_kwargs))
+
+    async def create(self, *args, **kwargs):
+        js_args, js_kwargs = self._convert_args(args, kwargs)
+        return _WorkflowInstanceWrapper(await self._binding.create(*js_args, **js_kwargs))
+
+    async def create_batch(self, *args, **kwargs):
+        js_args, js_kwargs = self._convert_args(args, kwargs)
+        instances = await self._binding.createBatch(*js_args, **js_kwargs)
+        return [_WorkflowInstanceWrapper(instance) for instance in instances]
+
+
+class _EnvWrapper:
+    """`self.env` / `workers.env`: bindings wrapped by class, other values as they are.
+    Attributes can be set (a test's stand-in binding, say), as on Cloudflare."""
+
+    _BINDING_TYPES = frozenset({
+        "KvNamespace", "R2Bucket", "D1Database", "WorkerQueue", "Ai", "VectorizeIndexImpl",
+        "AnalyticsEngine", "AnalyticsEngineDataset", "LocalAnalyticsEngineDataset",
+        "ImagesBindingImpl", "HostedImagesBindingImpl", "Ratelimit",
+    })
+
+    __new__ = _idempotent_new
+
+    def __init__(self, env):
+        if env is self:
+            return
+        self._env = env
+
+    def __getattr__(self, name):
+        binding = getattr(self._env, name)
+        if _is_js_instance(binding, "Fetcher"):
+            result = _FetcherWrapper(binding)
+        elif _is_js_instance(binding, "DurableObjectNamespace"):
+            result = _DurableObjectNamespaceWrapper(binding)
+        elif _is_js_instance(binding, "WorkflowImpl"):
+            result = _WorkflowBindingWrapper(binding)
+        elif _is_js_instance(binding, self._BINDING_TYPES):
+            result = _BindingWrapper(binding)
+        else:
+            result = binding
+        setattr(self, name, result)
+        return result
