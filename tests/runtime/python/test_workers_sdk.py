@@ -291,6 +291,14 @@ async def test_response_edges():
     assert isinstance(Response("x"), pyodide.http.FetchResponse)
     for name in ("abort", "unpack_archive", "raise_for_status", "memoryview", "string"):
         assert callable(getattr(Response("x"), name)), name
+    made = Response("x")
+    assert made.js_request is None and made.abort_controller is None and made.abort_signal is None
+    try:
+        made.abort()
+    except ValueError:  # pyodide: "abort_controller is not set"
+        pass
+    else:
+        raise AssertionError("abort() without an abort controller must raise ValueError")
     assert repr(Response("x", status=201, status_text="Made")) == (
         "Response(status=201, status_text='Made', content_type='text/plain;charset=UTF-8')")
 
