@@ -4,6 +4,8 @@
 
 import { D1Database } from "./d1database.mjs";
 import { makeEntrypointHelper } from "./entrypointhelper.mjs";
+import { installGlobalScopeRules } from "./globalscope.mjs";
+import { installNodeProcess } from "./nodeprocess.mjs";
 import { KvNamespace } from "./kvnamespace.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
@@ -34,6 +36,7 @@ function writeFiles(FS, files) {
 
 let pyodide = null;
 let host = null;
+const globalScope = installGlobalScopeRules(); // the project's imports run under its rules
 let env = null;
 const workflows = []; // one engine per configured workflow
 
@@ -223,6 +226,7 @@ export async function boot(config) {
     : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
   pyodide = await phase(runtimePhase, () => loadPyodide(options));
   pyodide.registerJsModule("_pyodide_entrypoint_helper", entrypointHelper);
+  installNodeProcess(config.nodeProcess);
   const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
   const installSdk = () =>
     writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
@@ -279,7 +283,7 @@ export async function boot(config) {
     sys.destroy();
   });
   if (!restoredAt("package") && tiers.keys.package) {
-    await phase("import packages", () => host.import_packages(tiers.imports));
+    await phase("import packages", () => globalScope.run(() => host.import_packages(tiers.imports)));
     if (tiers.makes("package", restored)) await phase("make package snapshot", () => makeSnapshot("package"));
   }
   if (!restoredAt("dedicated")) {
@@ -290,7 +294,7 @@ export async function boot(config) {
   try {
     // After a dedicated restore the main module is imported already: load_main finds it.
     await phase(restoredAt("dedicated") ? "import main module (dedicated snapshot)" : "import main module",
-      () => host.load_main(config.mainModule));
+      () => globalScope.run(() => host.load_main(config.mainModule)));
   } catch (e) {
     throw fatalText ? new Error(fatalText) : e;
   }

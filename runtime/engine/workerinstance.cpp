@@ -89,6 +89,19 @@ QJsonObject compatFlags(const ProjectConfig& project) {
     return out;
 }
 
+// Node.js's `process` global, when the date and flags give one: null, or {env: {...}} with
+// the text bindings (string vars and secrets) when they populate it.
+QJsonValue nodeProcess(const ProjectConfig& project) {
+    const NodeProcessGlobal global = nodeProcessGlobal(
+        QDate::fromString(project.compatibilityDate, Qt::ISODate), project.compatibilityFlags);
+    if (!global.present) return QJsonValue::Null;
+    QJsonObject env;
+    if (global.populateEnv)
+        for (auto it = project.vars.begin(); it != project.vars.end(); ++it)
+            if (it.value().isString()) env.insert(it.key(), it.value());
+    return QJsonObject{{QStringLiteral("env"), env}};
+}
+
 } // namespace
 
 WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
@@ -184,6 +197,7 @@ QJsonObject WorkerInstance::bootConfig() const {
         // What workerd's `_cloudflare_compat_flags` module answers for the flags the Python
         // SDK reads; the date implies them as it does on Cloudflare.
         {QStringLiteral("compatFlags"), compatFlags(m_options.project)},
+        {QStringLiteral("nodeProcess"), nodeProcess(m_options.project)},
         // KILN_NO_SNAPSHOT=1 (kiln profile's "code cache" mode) or no cache at all: boot
         // Pyodide for real, and make no snapshot either.
         {QStringLiteral("snapshots"), qEnvironmentVariableIntValue("KILN_NO_SNAPSHOT") != 1 &&

@@ -93,6 +93,21 @@ PyodideRelease cloudflarePyodideRelease(const QDate& date, const QStringList& fl
     return {QLatin1String(base.pyodide), QLatin1String(base.python), QLatin1String(base.flag)};
 }
 
+NodeProcessGlobal nodeProcessGlobal(const QDate& date, const QStringList& flags) {
+    const auto on = [&](const char* flag) { return flags.contains(QLatin1String(flag)); };
+    const auto since = [&](const char* day) {
+        return date.isValid() && date >= QDate::fromString(QLatin1String(day), Qt::ISODate);
+    };
+    const bool v2 = on("nodejs_compat_v2") ||
+                    (!on("no_nodejs_compat_v2") &&
+                     ((on("nodejs_compat") && since("2024-09-23")) || since("2026-08-04")));
+    const bool nodeCompat = on("nodejs_compat") || v2; // v2 implies nodejs_compat
+    const bool populate = on("nodejs_compat_populate_process_env") ||
+                          (!on("nodejs_compat_do_not_populate_process_env") && nodeCompat &&
+                           since("2025-04-01"));
+    return {v2, v2 && populate};
+}
+
 bool sameLineAsBundled(const PyodideRelease& release) {
     return majorMinor(release.pyodideVersion) ==
                majorMinor(QLatin1String(kBundledPyodideVersion)) &&

@@ -28,6 +28,16 @@ bool pythonWorkersEnabled(const QStringList& flags);
 // (assumes pythonWorkersEnabled(flags)). The table is in compatibility.cpp, with sources.
 PyodideRelease cloudflarePyodideRelease(const QDate& date, const QStringList& flags);
 
+// Node.js's `process` global as workerd gives it (compatibility-date.capnp): present with
+// nodejs_compat_v2, which nodejs_compat implies from 2024-09-23 and every worker has from
+// 2026-08-04 (no_nodejs_compat_v2 turns it off); `env` holds the text bindings with
+// nodejs_compat_populate_process_env, which Node.js compatibility implies from 2025-04-01.
+struct NodeProcessGlobal {
+    bool present = false;
+    bool populateEnv = false;
+};
+NodeProcessGlobal nodeProcessGlobal(const QDate& date, const QStringList& flags);
+
 // True when a release and Kiln's bundled Pyodide are the same line (same Pyodide major.minor,
 // hence the same Python minor version and wheel ABI), i.e. a patch-level difference at most.
 // A different line is worth a warning: the language, stdlib and python_modules wheels differ.

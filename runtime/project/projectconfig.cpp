@@ -3,6 +3,7 @@
 #include "project/compatibility.h"
 #include "project/devsecrets.h"
 #include "project/jsoncparser.h"
+#include "project/knownflags.h"
 #include "project/pyproject.h"
 #include "project/tomlreader.h"
 #include "project/wranglerreader.h"
@@ -95,6 +96,16 @@ std::optional<ConfigError> resolveMain(const WranglerReader& reader, ProjectConf
     return std::nullopt;
 }
 
+// A flag workerd does not know fails the upload on Cloudflare; here it is named, then ignored.
+void warnUnknownFlags(ProjectConfig& out) {
+    for (const QString& flag : out.compatibilityFlags)
+        if (!knownCompatibilityFlag(flag))
+            out.warnings << QStringLiteral("compatibility flag \"%1\" is not one workerd knows; "
+                                           "Cloudflare refuses an upload that names it (\"No such "
+                                           "compatibility flag\"), and Kiln ignores it")
+                                .arg(flag);
+}
+
 void choosePyodide(ProjectConfig& out) {
     const QDate date = QDate::fromString(out.compatibilityDate, Qt::ISODate);
     const PyodideRelease cf = cloudflarePyodideRelease(date, out.compatibilityFlags);
@@ -158,6 +169,7 @@ std::expected<ProjectConfig, ConfigError> loadProject(const QString& dirOrConfig
     if (auto err = reader.read(out)) return std::unexpected(*err);
     if (out.name.isEmpty()) out.name = QFileInfo(out.rootDir).fileName();
     if (auto err = resolveMain(reader, out)) return std::unexpected(*err);
+    warnUnknownFlags(out);
     if (QFileInfo(out.mainFile).suffix() == QLatin1String("py")) choosePyodide(out);
     if (auto err = mergeSecrets(reader, options.envName, out)) return std::unexpected(*err);
 

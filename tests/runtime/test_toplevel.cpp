@@ -2,12 +2,15 @@
 // randomness there fails as it does on Cloudflare (random's functions with RuntimeError,
 // os.urandom and what uses it with OSError 29) with the file and line; what workerd allows
 // at import (import random, seeded Random, SystemRandom, multiprocessing, tempfile names)
-// works; and inside requests all of it works, freshly seeded, without ending the interpreter.
+// works; fetch() and timers with a delay throw workerd's "Disallowed operation called within
+// global scope" (setTimeout(fn, 0) runs fn as a microtask); and inside requests all of it
+// works, freshly seeded, without ending the interpreter.
 
 #include "kilndevprocess.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -61,6 +64,20 @@ void TestTopLevel::entropyAtTopLevelFails_data() {
     QTest::newRow("unseeded Random") << QByteArray("X = random.Random()")
                                      << "OSError: [Errno 29] Cannot get entropy outside of "
                                         "request context";
+    // I/O and timers: workerd's error, thrown where the call is made.
+    const QString disallowed = QStringLiteral(
+        "Error: Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() "
+        "or connect()), setting a timeout, and generating random values are not allowed within "
+        "global scope.");
+    QTest::newRow("fetch") << QByteArray("import js\nX = js.fetch('https://example.com/')")
+                           << disallowed;
+    QTest::newRow("setTimeout with a delay")
+        << QByteArray("import js\nfrom pyodide.ffi import create_once_callable\n"
+                      "X = js.setTimeout(create_once_callable(lambda: None), 5)")
+        << disallowed;
+    QTest::newRow("setInterval") << QByteArray(
+                                        "from js import setInterval\nX = setInterval(print, 5)")
+                                 << disallowed;
 }
 
 void TestTopLevel::entropyAtTopLevelFails() {
@@ -84,11 +101,13 @@ void TestTopLevel::allowedAtTopLevelAndEverythingInRequests() {
     QVERIFY(writeProject(
         project.path(),
         "import multiprocessing\nimport secrets\nimport tempfile\nfrom random import randint\n"
+        "import js\nfrom pyodide.ffi import create_once_callable\nLATER = []\n"
+        "js.setTimeout(create_once_callable(lambda: LATER.append(1)), 0)\n"
         "SEEDED = random.Random(42).random()\nSYSTEM = random.SystemRandom\n"
         "NAME = next(tempfile._get_candidate_names())\n",
         "{'seeded': SEEDED, 'name': NAME, 'r': random.random(), 'i': randint(1, 6), "
         "'u': str(uuid.uuid4()), 'b': os.urandom(4).hex(), 't': secrets.token_hex(4), "
-        "'s': SYSTEM().random() < 1}"));
+        "'s': SYSTEM().random() < 1, 'later': LATER}"));
     KilnDevProcess dev;
     QVERIFY2(dev.start(project.path(), state.path()), qPrintable(dev.output()));
     const HttpResult first = httpRequest(dev.port(), "GET", "/");
@@ -99,6 +118,8 @@ void TestTopLevel::allowedAtTopLevelAndEverythingInRequests() {
     QCOMPARE(a.value("u").toString().size(), 36);
     QCOMPARE(a.value("b").toString().size(), 8);
     QVERIFY(a.value("s").toBool());
+    // setTimeout(fn, 0) at the top level runs fn soon after, as workerd's patch does.
+    QCOMPARE(a.value("later").toArray().size(), 1);
     const QJsonObject b =
         QJsonDocument::fromJson(httpRequest(dev.port(), "GET", "/").body).object();
     QVERIFY(a.value("r") != b.value("r")); // a live generator, not one fixed at the top level

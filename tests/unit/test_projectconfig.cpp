@@ -261,6 +261,22 @@ vars = 3
     QVERIFY2(err.message.contains("env.broken.vars"), qPrintable(err.toString()));
 }
 
+void TestProjectConfig::unknownCompatibilityFlag() {
+    QTemporaryDir tmp;
+    const QString root = project(tmp, "wrangler.jsonc", R"({"name": "a", "main": "src/entry.py",
+  "compatibility_date": "2026-09-08",
+  "compatibility_flags": ["python_workers", "nodejs_compat", "no_python_workers_314", "python_wrokers"]})");
+    auto cfg = loadProject(root, {});
+    QVERIFY(cfg);
+    const QString warnings = cfg->warnings.join('\n');
+    // The misspelt one is named; workerd's own flags (enable and disable forms) are not.
+    QVERIFY2(warnings.contains("compatibility flag \"python_wrokers\" is not one workerd knows"),
+             qPrintable(warnings));
+    QVERIFY2(!warnings.contains("\"nodejs_compat\" is not") &&
+                 !warnings.contains("\"no_python_workers_314\" is not"),
+             qPrintable(warnings));
+}
+
 void TestProjectConfig::unknownEnv() {
     QTemporaryDir tmp;
     const QString root = project(tmp, "wrangler.jsonc", kMinimalJsonc);

@@ -61,6 +61,7 @@ private Q_SLOTS:
     void envSectionsJsonc();
     void envSectionsToml();
     void unknownEnv();
+    void unknownCompatibilityFlag();
     void placeholderIds();
     void conformanceProjects();
     // test_projecterrors.cpp
