@@ -102,9 +102,9 @@ NodeProcessGlobal nodeProcessGlobal(const QDate& date, const QStringList& flags)
                     (!on("no_nodejs_compat_v2") &&
                      ((on("nodejs_compat") && since("2024-09-23")) || since("2026-08-04")));
     const bool nodeCompat = on("nodejs_compat") || v2; // v2 implies nodejs_compat
-    const bool populate = on("nodejs_compat_populate_process_env") ||
-                          (!on("nodejs_compat_do_not_populate_process_env") && nodeCompat &&
-                           since("2025-04-01"));
+    const bool populate =
+        on("nodejs_compat_populate_process_env") ||
+        (!on("nodejs_compat_do_not_populate_process_env") && nodeCompat && since("2025-04-01"));
     return {v2, v2 && populate};
 }
 

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void entropyAtTopLevelFails_data();
     void entropyAtTopLevelFails();
     void allowedAtTopLevelAndEverythingInRequests();
+    void nodeProcessGlobal();
 };
 
 void TestTopLevel::entropyAtTopLevelFails_data() {
@@ -126,6 +127,55 @@ void TestTopLevel::allowedAtTopLevelAndEverythingInRequests() {
     QVERIFY(a.value("u") != b.value("u"));
     QVERIFY2(!dev.output().contains(QLatin1String("fatal")), qPrintable(dev.output()));
     dev.stop();
+}
+
+// Node.js's `process` as workerd gives it: with nodejs_compat (env populated with the text
+// bindings from 2025-04-01), and for every worker from 2026-08-04; before that, without the
+// flag, there is none.
+void TestTopLevel::nodeProcessGlobal() {
+    const QByteArray entry =
+        "import json\nfrom workers import Response, WorkerEntrypoint\n"
+        "from pyodide.ffi import create_once_callable\n"
+        "try:\n    from js import process\nexcept ImportError:\n    process = None\n"
+        "TICKED = []\n"
+        "if process is not None:\n"
+        "    process.nextTick(create_once_callable(lambda: TICKED.append(1)))\n\n"
+        "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+        "        if process is None:\n            return Response('none')\n"
+        "        return Response(json.dumps({'env': process.env.to_py(), 'node': "
+        "process.versions.node, 'v8': process.versions.v8, 'ticked': TICKED}))\n";
+    const auto run = [&](const QByteArray& dateAndFlags) -> QByteArray {
+        QTemporaryDir project, state;
+        QDir().mkpath(project.filePath(QStringLiteral("src")));
+        QFile config(project.filePath(QStringLiteral("wrangler.jsonc")));
+        QFile main(project.filePath(QStringLiteral("src/entry.py")));
+        if (!config.open(QIODevice::WriteOnly) || !main.open(QIODevice::WriteOnly)) return {};
+        config.write(
+            R"({"name": "p", "main": "src/entry.py", "vars": {"MODE": "dev", "CONF": {"a": 1}}, )" +
+            dateAndFlags + "}");
+        main.write(entry);
+        config.close();
+        main.close();
+        KilnDevProcess dev;
+        if (!dev.start(project.path(), state.path())) return dev.output().toUtf8();
+        return httpRequest(dev.port(), "GET", "/").body;
+    };
+    const QJsonObject on =
+        QJsonDocument::fromJson(
+            run(R"("compatibility_date": "2026-06-15", "compatibility_flags": ["python_workers", "nodejs_compat"])"))
+            .object();
+    QCOMPARE(on.value("env").toObject(), (QJsonObject{{"MODE", "dev"}})); // text bindings only
+    QCOMPARE(on.value("node").toString(), QStringLiteral("22.19.0"));
+    QCOMPARE(on.value("v8").toString(), QString(""));
+    QCOMPARE(on.value("ticked").toArray().size(), 1);
+    const QJsonObject byDate =
+        QJsonDocument::fromJson(
+            run(R"("compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"])"))
+            .object();
+    QCOMPARE(byDate.value("node").toString(), QStringLiteral("22.19.0"));
+    QCOMPARE(
+        run(R"("compatibility_date": "2026-06-15", "compatibility_flags": ["python_workers"])"),
+        QByteArray("none"));
 }
 
 QTEST_GUILESS_MAIN(TestTopLevel)
