@@ -22,7 +22,12 @@ void DevRouter::handle(std::shared_ptr<HttpExchange> exchange) {
     QUrlQuery query(url.query(QUrl::FullyEncoded).replace(QLatin1Char('+'), QLatin1String("%20")));
     QString cron = query.queryItemValue(QStringLiteral("cron"), QUrl::FullyDecoded);
     if (cron.isEmpty()) cron = QStringLiteral("* * * * *");
-    m_scheduled(cron, [exchange](bool ok) {
+    // wrangler's `time=` (ms since the epoch) sets the controller's scheduledTime; a value
+    // that is not a number is ignored, as there.
+    bool isNumber = false;
+    const qint64 ms = query.queryItemValue(QStringLiteral("time")).toLongLong(&isNumber);
+    const QDateTime time = isNumber ? QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC) : QDateTime();
+    m_scheduled(cron, time, [exchange](bool ok) {
         exchange->respond(ok ? 200 : 500, ok ? "OK" : "Internal Server Error",
                           {{"content-type", "text/plain;charset=UTF-8"}});
         exchange->write(ok ? QByteArray("Ran scheduled event")

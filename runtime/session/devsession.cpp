@@ -325,9 +325,10 @@ std::expected<void, QString> DevSession::start() {
                 p->send(makeEvent(BootPhaseEvent{name, start, end - start}));
             });
 
-    d->router = std::make_unique<DevRouter>(
-        d->worker.get(), [p](const QString& cron, std::function<void(bool)> done) {
-            p->worker->triggerScheduled(cron, std::move(done));
+    d->router =
+        std::make_unique<DevRouter>(d->worker.get(), [p](const QString& cron, const QDateTime& time,
+                                                         std::function<void(bool)> done) {
+            p->worker->triggerScheduled(cron, std::move(done), time);
         });
     d->server = std::make_unique<HttpServer>(d->router.get());
     QString error;

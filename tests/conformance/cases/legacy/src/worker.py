@@ -6,6 +6,7 @@ from js import URL, Object, Response
 from pyodide.ffi import to_js
 
 runs = []
+times = []
 
 
 def json_response(data):
@@ -21,8 +22,11 @@ async def on_fetch(request, env):
                               "enabled": env.ENABLED, "ratio": env.RATIO})
     if path == "/runs":
         return json_response(runs)
+    if path == "/times":
+        return json_response(times)
     return Response.new("legacy ok")
 
 
 async def on_scheduled(controller, env, ctx):
     runs.append(controller.cron)
+    times.append(controller.scheduledTime)
