@@ -271,16 +271,14 @@ export async function boot(config) {
   });
   const restoredAt = (tier) => SnapshotTiers.includes(restored, tier);
   await phase("import sdk", () => {
-    // python_modules/ first (the package tier holds what it provides), then main's folder
-    // before it, as on Cloudflare. The project's own folder is not on sys.path while the
-    // package tier is made: a snapshot keyed without the project's files cannot hold them.
-    const sys = pyodide.pyimport("sys");
-    if (!restoredAt("package")) {
-      if (config.pythonModulesDir) sys.path.insert(0, config.pythonModulesDir);
-      pyodide.registerJsModule("_cloudflare_compat_flags", config.compatFlags);
-    }
+    // python_modules/ first (the package tier holds what it provides; it goes after the
+    // standard library, as on Cloudflare), then main's folder before everything. The
+    // project's own folder is not on sys.path while the package tier is made: a snapshot
+    // keyed without the project's files cannot hold them.
+    if (!restoredAt("package")) pyodide.registerJsModule("_cloudflare_compat_flags", config.compatFlags);
     host = pyodide.pyimport("_kiln_host");
-    sys.destroy();
+    if (!restoredAt("package") && config.pythonModulesDir)
+      host.add_python_modules(config.pythonModulesDir, Boolean(config.compatFlags.python_process_pth_files));
   });
   if (!restoredAt("package") && tiers.keys.package) {
     await phase("import packages", () => globalScope.run(() => host.import_packages(tiers.imports)));

@@ -1,5 +1,6 @@
 """Host glue: the only Python functions Kiln's JS side calls.
 
+    add_python_modules(path, process_pth_files)           -> None
     import_packages(module_names)                         -> None
     js_globals()                                          -> [(module, file, name, JS value)]
     load_main(module_name)                                -> None
@@ -63,6 +64,20 @@ def import_packages(module_names) -> None:
             __import__(name)
         except Exception:  # noqa: BLE001 - the real import reports it (interrupts go on)
             pass
+
+
+def add_python_modules(path, process_pth_files):
+    """Puts the project's python_modules/ on sys.path where workerd puts it: after the
+    standard library, before site-packages (so a vendored module named like a stdlib one does
+    not shadow it), processing its .pth files when python_process_pth_files is on."""
+    if path in sys.path:
+        sys.path.remove(path)
+    at = next((i for i, entry in enumerate(sys.path) if "site-packages" in entry), len(sys.path))
+    sys.path.insert(at, path)
+    if process_pth_files:
+        import site
+
+        site.addsitedir(path)  # already on sys.path: this only reads the .pth files
 
 
 def js_globals():

@@ -81,9 +81,9 @@ v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object) {
 QJsonObject compatFlags(const ProjectConfig& project) {
     const QDate date = QDate::fromString(project.compatibilityDate, Qt::ISODate);
     QJsonObject out;
-    for (const char* flag :
-         {"python_workflows_implicit_dependencies",
-          "workflows_preserve_non_retryable_error_message", "python_dedicated_snapshot"})
+    for (const char* flag : {"python_workflows_implicit_dependencies",
+                             "workflows_preserve_non_retryable_error_message",
+                             "python_dedicated_snapshot", "python_process_pth_files"})
         out.insert(QLatin1String(flag),
                    compatibilityFlagEnabled(QLatin1String(flag), date, project.compatibilityFlags));
     return out;

@@ -36,6 +36,8 @@ constexpr std::array kImplied{
     // pythonDedicatedSnapshot: impliedByAfterDate(pythonWorkers20250116, 2025-10-16), which
     // python_workers implies from 2025-09-29; off switch disable_python_dedicated_snapshot.
     ImpliedFlag{"python_dedicated_snapshot", "2025-10-16"},
+    // pythonProcessPthFiles: a plain enable date; off switch disable_python_process_pth_files.
+    ImpliedFlag{"python_process_pth_files", "2026-05-26"},
 };
 
 struct ReleaseRow {
@@ -71,6 +73,9 @@ bool compatibilityFlagEnabled(const QString& flag, const QDate& date, const QStr
     if (flags.contains(QLatin1String("no_") + flag)) return false;
     if (flag == QLatin1String("python_dedicated_snapshot") &&
         flags.contains(QLatin1String("disable_python_dedicated_snapshot")))
+        return false;
+    if (flag == QLatin1String("python_process_pth_files") &&
+        flags.contains(QLatin1String("disable_python_process_pth_files")))
         return false;
     if (flag == QLatin1String("workflows_preserve_non_retryable_error_message") &&
         flags.contains(QLatin1String("workflows_replace_non_retryable_error_message")))

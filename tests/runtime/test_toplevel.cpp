@@ -46,6 +46,7 @@ private Q_SLOTS:
     void entropyAtTopLevelFails();
     void allowedAtTopLevelAndEverythingInRequests();
     void nodeProcessGlobal();
+    void vendoredModules();
 };
 
 void TestTopLevel::entropyAtTopLevelFails_data() {
@@ -176,6 +177,49 @@ void TestTopLevel::nodeProcessGlobal() {
     QCOMPARE(
         run(R"("compatibility_date": "2026-06-15", "compatibility_flags": ["python_workers"])"),
         QByteArray("none"));
+}
+
+// python_modules/ as workerd places it: after the standard library (a vendored colorsys.py,
+// named like a stdlib module nothing imports first, does not shadow it), its .pth files read when
+// python_process_pth_files is on (from 2026-05-26).
+void TestTopLevel::vendoredModules() {
+    const auto run = [&](const QByteArray& flags) -> QByteArray {
+        QTemporaryDir project, state;
+        const QString modules = project.filePath(QStringLiteral("python_modules"));
+        QDir().mkpath(modules + QStringLiteral("/extra_dir"));
+        QDir().mkpath(project.filePath(QStringLiteral("src")));
+        const QList<QPair<QString, QByteArray>> files{
+            {QStringLiteral("wrangler.jsonc"),
+             R"({"name": "v", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": )" +
+                 flags + "}"},
+            {QStringLiteral("python_modules/colorsys.py"), "SHADOWED = True\n"},
+            {QStringLiteral("python_modules/vendored.py"), "X = 'vendored'\n"},
+            {QStringLiteral("python_modules/extra.pth"), "extra_dir\n"},
+            {QStringLiteral("python_modules/extra_dir/extramod.py"), "VALUE = 7\n"},
+            {QStringLiteral("src/entry.py"),
+             "import colorsys\nimport json\nimport vendored\n"
+             "from workers import Response, WorkerEntrypoint\n"
+             "try:\n    import extramod\n    EXTRA = extramod.VALUE\nexcept ImportError:\n"
+             "    EXTRA = None\n\n"
+             "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+             "        return Response(json.dumps({'shadowed': hasattr(colorsys, 'SHADOWED'), "
+             "'vendored': vendored.X, 'extra': EXTRA}))\n"},
+        };
+        for (const auto& [name, text] : files) {
+            QFile file(project.filePath(name));
+            if (!file.open(QIODevice::WriteOnly)) return {};
+            file.write(text);
+        }
+        KilnDevProcess dev;
+        if (!dev.start(project.path(), state.path())) return dev.output().toUtf8();
+        return httpRequest(dev.port(), "GET", "/").body;
+    };
+    const QByteArray on = run(R"(["python_workers"])");
+    QCOMPARE(QJsonDocument::fromJson(on).object(),
+             (QJsonObject{{"shadowed", false}, {"vendored", "vendored"}, {"extra", 7}}));
+    const QByteArray off = run(R"(["python_workers", "disable_python_process_pth_files"])");
+    QCOMPARE(QJsonDocument::fromJson(off).object(),
+             (QJsonObject{{"shadowed", false}, {"vendored", "vendored"}, {"extra", QJsonValue()}}));
 }
 
 QTEST_GUILESS_MAIN(TestTopLevel)
