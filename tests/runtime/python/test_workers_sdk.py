@@ -789,6 +789,18 @@ async def test_rpc_conversions():
     assert python_from_rpc(5) == 5
 
 
+async def test_run_sync_says_jspi_is_missing():
+    # Kiln's V8 has no JSPI: run_sync is a clear Python error, not a crash (Cloudflare runs it).
+    from pyodide.ffi import can_run_sync, run_sync
+    assert can_run_sync() is False
+    try:
+        run_sync(js.Promise.resolve(1))
+    except RuntimeError as exc:
+        assert "stack switching" in str(exc), str(exc)
+    else:
+        raise AssertionError("run_sync must raise RuntimeError without JSPI")
+
+
 async def test_import_from_javascript():
     # Cloudflare: cloudflare:workers and cloudflare:sockets import anywhere; workers.env and
     # wait_until read cloudflare:workers; patch_env overlays env for a block.
