@@ -49,6 +49,8 @@ int runKvCommand(const QStringList& args) {
     parser.addOption({QStringLiteral("ttl"),
                       QStringLiteral("put: seconds until the key expires (at least 60)."),
                       QStringLiteral("seconds")});
+    parser.addOption({QStringLiteral("text"),
+                      QStringLiteral("get: print the value as text (UTF-8), with a newline.")});
     parser.addOption({QStringLiteral("expiration"),
                       QStringLiteral("put: expiry time, seconds since the epoch."),
                       QStringLiteral("seconds")});
@@ -113,8 +115,17 @@ int runKvCommand(const QStringList& args) {
     if (action == QLatin1String("get")) {
         auto got = store.get(key, now);
         if (!got) return commandFailed(kvError("GET", got.error()));
-        if (!*got) return commandFailed(QStringLiteral("Value not found"));
-        fwrite((*got)->value.constData(), 1, static_cast<size_t>((*got)->value.size()), stdout);
+        // As wrangler: a missing key is "Value not found" on stdout and success (exit 0).
+        if (!*got) {
+            fputs("Value not found\n", stdout);
+            return 0;
+        }
+        if (parser.isSet(QStringLiteral("text"))) {
+            const QByteArray text = QString::fromUtf8((*got)->value).toUtf8() + '\n';
+            fwrite(text.constData(), 1, static_cast<size_t>(text.size()), stdout);
+        } else {
+            fwrite((*got)->value.constData(), 1, static_cast<size_t>((*got)->value.size()), stdout);
+        }
         return 0;
     }
     if (action == QLatin1String("delete")) {
