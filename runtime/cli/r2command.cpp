@@ -6,7 +6,9 @@
 #include "stores/statelayout.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -36,7 +38,8 @@ int runR2Command(const QStringList& args) {
                       QStringLiteral("put: read from / get: write to this file."),
                       QStringLiteral("file")});
     parser.addOption({{QStringLiteral("p"), QStringLiteral("pipe")},
-                      QStringLiteral("put: read stdin / get: write stdout (get's default).")});
+                      QStringLiteral("put: read stdin / get: write stdout (get's default is a file "
+                                     "named after the key).")});
     parser.addOption({{QStringLiteral("ct"), QStringLiteral("content-type")},
                       QStringLiteral("put: the object's Content-Type."),
                       QStringLiteral("type")});
@@ -141,8 +144,25 @@ int runR2Command(const QStringList& args) {
             return commandFailed(QStringLiteral("The specified key does not exist: %1/%2")
                                      .arg(bucketName, QString::fromUtf8(key)));
         auto& body = *(**got).second;
-        const bool toFile = parser.isSet(QStringLiteral("file"));
-        QSaveFile file(parser.value(QStringLiteral("file")));
+        // As wrangler: without --file or --pipe the object goes to a file named after its key
+        // (folders made as needed). A key that would land outside the current folder (absolute,
+        // or with a ".." part) is refused rather than followed.
+        QString path = parser.value(QStringLiteral("file"));
+        const bool toFile = !parser.isSet(QStringLiteral("pipe"));
+        if (toFile && path.isEmpty()) {
+            path = QString::fromUtf8(key);
+            if (QDir::isAbsolutePath(path) ||
+                path.split(QLatin1Char('/')).contains(QLatin1String("..")))
+                return commandFailed(QStringLiteral("the key \"%1\" is not a safe file name here; "
+                                                    "say where with --file FILE, or use --pipe")
+                                         .arg(path));
+            if (!QDir().mkpath(QFileInfo(path).path()))
+                return commandFailed(QStringLiteral("cannot make the folder for %1").arg(path));
+        }
+        if (toFile)
+            fprintf(stdout, "Downloading \"%s\" from \"%s\".\n", key.constData(),
+                    bucketName.toUtf8().constData());
+        QSaveFile file(path);
         QFile out;
         QIODevice* sink = &file;
         if (toFile) {

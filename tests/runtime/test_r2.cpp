@@ -4,6 +4,8 @@
 #include "procstatus.h"
 
 #include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -30,6 +32,7 @@ private:
     QByteArray r2(const QStringList& args, int* exitCode = nullptr, const QByteArray& input = {});
     QString m_project;
     QTemporaryDir m_state;
+    QTemporaryDir m_cwd; // the r2 CLI's working folder
     KilnDevProcess m_dev;
 };
 
@@ -53,6 +56,7 @@ QJsonValue TestR2::getJson(const QByteArray& path) {
 
 QByteArray TestR2::r2(const QStringList& args, int* exitCode, const QByteArray& input) {
     QProcess p;
+    p.setWorkingDirectory(m_cwd.path()); // where `get` writes a file named after the key
     p.start(qEnvironmentVariable("KILN_BIN"),
             QStringList{QStringLiteral("r2"), QStringLiteral("object")} + args +
                 QStringList{QStringLiteral("-c"), m_project, QStringLiteral("--persist-to"),
@@ -167,8 +171,23 @@ void TestR2::cliSharesTheBucket() {
     QCOMPARE(code, 0);
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/stream/from-cli.txt").body,
              QByteArray("written by the CLI"));
-    QCOMPARE(r2({QStringLiteral("get"), QStringLiteral("BUCKET/docs/a.txt")}),
-             QByteArray("hello world"));
+    QCOMPARE(
+        r2({QStringLiteral("get"), QStringLiteral("BUCKET/docs/a.txt"), QStringLiteral("--pipe")}),
+        QByteArray("hello world"));
+    // As wrangler: without --file or --pipe, a file named after the key (folders made).
+    QCOMPARE(r2({QStringLiteral("get"), QStringLiteral("r2-test/docs/a.txt")}, &code),
+             QByteArray("Downloading \"docs/a.txt\" from \"r2-test\".\n"));
+    QCOMPARE(code, 0);
+    QFile written(m_cwd.filePath(QStringLiteral("docs/a.txt")));
+    QVERIFY(written.open(QIODevice::ReadOnly));
+    QCOMPARE(written.readAll(), QByteArray("hello world"));
+    // A key that would write outside the folder is refused, not followed.
+    r2({QStringLiteral("put"), QStringLiteral("r2-test/../escape.txt"), QStringLiteral("--pipe")},
+       &code, "x");
+    QCOMPARE(code, 0);
+    r2({QStringLiteral("get"), QStringLiteral("r2-test/../escape.txt")}, &code);
+    QCOMPARE(code, 1);
+    QVERIFY(!QFileInfo::exists(m_cwd.filePath(QStringLiteral("../escape.txt"))));
     const QJsonArray listed =
         QJsonDocument::fromJson(r2({QStringLiteral("list"), QStringLiteral("r2-test"),
                                     QStringLiteral("--prefix"), QStringLiteral("docs/")}))
