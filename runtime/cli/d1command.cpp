@@ -170,6 +170,18 @@ int runD1Command(const QStringList& args) {
             return commandFailed(
                 QStringLiteral("kiln d1 execute needs --command SQL or --file FILE"));
         auto results = db.runScript(sql);
+        if (!results && parser.isSet(QStringLiteral("json"))) {
+            // As wrangler: with --json a failure is JSON on stdout too (and exit 1), so a
+            // script reading stdout learns why.
+            const QJsonObject error{{QStringLiteral("text"), results.error()},
+                                    {QStringLiteral("notes"), QJsonArray()},
+                                    {QStringLiteral("kind"), QStringLiteral("error")}};
+            fputs(QJsonDocument(QJsonObject{{QStringLiteral("error"), error}})
+                      .toJson(QJsonDocument::Indented)
+                      .constData(),
+                  stdout);
+            return 1;
+        }
         if (!results) return commandFailed(results.error());
         if (parser.isSet(QStringLiteral("json"))) {
             QJsonArray out;

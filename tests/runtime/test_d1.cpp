@@ -185,6 +185,18 @@ void TestD1::cliSeesTheWorkersData() {
         QStringLiteral("SELEC oops")},
        &code);
     QCOMPARE(code, 1);
+    // With --json the failure is JSON on stdout, as wrangler prints it.
+    const QJsonObject failed =
+        QJsonDocument::fromJson(
+            d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"),
+                QStringLiteral("SELECT * FROM nope"), QStringLiteral("--json")},
+               &code))
+            .object();
+    QCOMPARE(code, 1);
+    const QJsonObject error = failed.value("error").toObject();
+    QVERIFY2(error.value("text").toString().contains("no such table: nope"),
+             QJsonDocument(failed).toJson().constData());
+    QCOMPARE(error.value("kind").toString(), QStringLiteral("error"));
 }
 
 void TestD1::queryStopsWhenItsClientLeaves_data() {
