@@ -73,9 +73,21 @@ int runKvCommand(const QStringList& args) {
             return commandFailed(
                 QStringLiteral("say which namespace: --binding NAME or --namespace-id ID"));
         QStringList known;
+        const KvNamespaceDecl* found = nullptr;
         for (const auto& ns : project->kvNamespaces) {
             known << ns.binding;
-            if (ns.binding == binding) id = ns.id;
+            if (ns.binding == binding) found = &ns;
+        }
+        // --preview: the namespace's preview_id, as wrangler reads it (an error without one).
+        if (found && parser.isSet(QStringLiteral("preview"))) {
+            if (found->previewId.isEmpty())
+                return commandFailed(QStringLiteral("No preview ID found for %1. Add one to your "
+                                                    "wrangler config file to use a separate "
+                                                    "namespace for previewing your worker.")
+                                         .arg(binding));
+            id = found->previewId;
+        } else if (found) {
+            id = found->id;
         }
         if (id.isEmpty())
             return commandFailed(

@@ -23,8 +23,8 @@ void addStoreOptions(QCommandLineParser& parser) {
          QStringLiteral("Accepted for wrangler compatibility; Kiln is always local.")});
     parser.addOption({QStringLiteral("remote"),
                       QStringLiteral("Not available: Kiln never talks to Cloudflare.")});
-    parser.addOption(
-        {QStringLiteral("preview"), QStringLiteral("Accepted for wrangler compatibility.")});
+    parser.addOption({QStringLiteral("preview"),
+                      QStringLiteral("KV: use the namespace's preview_id, as wrangler does.")});
 }
 
 std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser) {

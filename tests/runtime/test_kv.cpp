@@ -2,6 +2,8 @@
 // files while the server runs.
 #include "kilndevprocess.h"
 
+#include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -20,6 +22,7 @@ private Q_SLOTS:
     void paging();
     void errors();
     void cliSharesTheData();
+    void cliPreviewNamespace();
 
 private:
     QJsonValue getJson(const QByteArray& path);
@@ -134,6 +137,51 @@ void TestKv::cliSharesTheData() {
     QCOMPARE(code, 0);
     QCOMPARE(kvCli({QStringLiteral("get"), QStringLiteral("text"), QStringLiteral("--text")}),
              QByteArray("héllo\n"));
+}
+
+// --preview reads the namespace's preview_id, as wrangler does, and fails without one.
+void TestKv::cliPreviewNamespace() {
+    QTemporaryDir project, state;
+    QFile config(project.filePath(QStringLiteral("wrangler.jsonc")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(R"({"name": "p", "main": "src/entry.py", "compatibility_date": "2026-09-08",
+ "compatibility_flags": ["python_workers"],
+ "kv_namespaces": [{"binding": "NS", "id": "live-id", "preview_id": "preview-id"},
+                   {"binding": "BARE", "id": "bare-id"}]})");
+    config.close();
+    QDir().mkpath(project.filePath(QStringLiteral("src")));
+    QFile entry(project.filePath(QStringLiteral("src/entry.py")));
+    QVERIFY(entry.open(QIODevice::WriteOnly));
+    entry.close();
+    const auto cli = [&](const QStringList& args, int* code) {
+        QProcess p;
+        p.start(qEnvironmentVariable("KILN_BIN"),
+                QStringList{QStringLiteral("kv"), QStringLiteral("key")} + args +
+                    QStringList{QStringLiteral("-c"), project.path(),
+                                QStringLiteral("--persist-to"), state.path()});
+        p.waitForFinished(30000);
+        *code = p.exitCode();
+        return p.readAllStandardOutput() + p.readAllStandardError();
+    };
+    int code = -1;
+    cli({QStringLiteral("put"), QStringLiteral("k"), QStringLiteral("preview value"),
+         QStringLiteral("--binding"), QStringLiteral("NS"), QStringLiteral("--preview")},
+        &code);
+    QCOMPARE(code, 0);
+    QCOMPARE(cli({QStringLiteral("get"), QStringLiteral("k"), QStringLiteral("--binding"),
+                  QStringLiteral("NS"), QStringLiteral("--preview")},
+                 &code),
+             QByteArray("preview value"));
+    QCOMPARE(cli({QStringLiteral("get"), QStringLiteral("k"), QStringLiteral("--binding"),
+                  QStringLiteral("NS")},
+                 &code),
+             QByteArray("Value not found\n")); // the live namespace is another one
+    const QByteArray bare =
+        cli({QStringLiteral("get"), QStringLiteral("k"), QStringLiteral("--binding"),
+             QStringLiteral("BARE"), QStringLiteral("--preview")},
+            &code);
+    QCOMPARE(code, 1);
+    QVERIFY2(bare.contains("No preview ID found for BARE"), bare.constData());
 }
 
 QTEST_GUILESS_MAIN(TestKv)
