@@ -42,6 +42,9 @@ std::expected<DevSessionOptions, QString> parseOptions(QCommandLineParser& parse
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("path"),
                                  QStringLiteral("Project folder or wrangler config (default: .)"));
+    parser.addOption({{QStringLiteral("c"), QStringLiteral("config")},
+                      QStringLiteral("The wrangler config file (or project folder), as PATH."),
+                      QStringLiteral("file")});
     parser.addOption({QStringLiteral("port"),
                       QStringLiteral("Port to listen on (default 8787; 0 picks a free one)."),
                       QStringLiteral("port"), QStringLiteral("8787")});
@@ -87,7 +90,12 @@ std::expected<DevSessionOptions, QString> parseOptions(QCommandLineParser& parse
     parser.process(args);
 
     DevSessionOptions options;
-    options.projectPath = parser.positionalArguments().value(0, QStringLiteral("."));
+    if (parser.isSet(QStringLiteral("config")) && !parser.positionalArguments().isEmpty())
+        return std::unexpected(
+            QStringLiteral("give the project as PATH or as --config FILE, not both"));
+    options.projectPath = parser.isSet(QStringLiteral("config"))
+                              ? parser.value(QStringLiteral("config"))
+                              : parser.positionalArguments().value(0, QStringLiteral("."));
     options.envName = parser.value(QStringLiteral("env"));
     bool ok = false;
     const int port = parser.value(QStringLiteral("port")).toInt(&ok);

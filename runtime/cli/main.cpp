@@ -7,6 +7,7 @@
 #include "engine/scriptrunner.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QStringList>
 
 #include <cstdio>
@@ -16,7 +17,7 @@ namespace {
 const char* kUsage = R"(kiln — run Python Workers locally
 
 Usage:
-  kiln dev [PATH] [--port N] [--ip ADDR] [--persist-to DIR] [--env NAME]
+  kiln dev [PATH | -c FILE] [--port N] [--ip ADDR] [--persist-to DIR] [--env NAME]
   kiln kv key list|get|put|delete [KEY] [VALUE] --binding NS [--persist-to DIR]
   kiln d1 execute DB --command SQL | --file F [--json]
   kiln d1 migrations list|apply DB
@@ -29,6 +30,8 @@ Usage:
   kiln profile [DIR] [--runs N] [--path P] [--json] [--trace FILE]
   kiln js FILE.mjs          run a JS module in a Kiln isolate (engine diagnostics)
   kiln --version
+
+Every command also takes wrangler's --cwd DIR (run from DIR) and -y/--yes.
 )";
 
 } // namespace
@@ -41,6 +44,28 @@ int main(int argc, char** argv) {
     QCoreApplication::setApplicationName(QStringLiteral("kiln"));
     QCoreApplication::setApplicationVersion(QStringLiteral(KILN_VERSION));
     QStringList args = QCoreApplication::arguments();
+    // wrangler's global options, for every command: --cwd DIR runs it from DIR; -y/--yes
+    // answers its prompts (Kiln asks none, so it is accepted and changes nothing).
+    for (qsizetype i = 1; i < args.size();) {
+        const QString arg = args.at(i);
+        if (arg == QLatin1String("-y") || arg == QLatin1String("--yes")) {
+            args.removeAt(i);
+        } else if (arg == QLatin1String("--cwd") || arg.startsWith(QLatin1String("--cwd="))) {
+            const bool inline_ = arg.startsWith(QLatin1String("--cwd="));
+            if (!inline_ && i + 1 >= args.size()) {
+                fputs("kiln: --cwd needs a folder\n", stderr);
+                return 2;
+            }
+            const QString dir = inline_ ? arg.mid(6) : args.at(i + 1);
+            if (!QDir::setCurrent(dir)) {
+                fprintf(stderr, "kiln: --cwd %s: no such folder\n", qPrintable(dir));
+                return 2;
+            }
+            args.remove(i, inline_ ? 1 : 2);
+        } else {
+            ++i;
+        }
+    }
     const QString command = args.value(1);
     // Each subcommand parses its own arguments, from its name on.
     const struct {

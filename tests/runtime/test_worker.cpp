@@ -46,6 +46,7 @@ class TestWorker : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void sdkSuiteInsideKiln();
+    void wranglerStyleArguments();
     void runawayLoopHitsCpuLimit();
     void memoryBlowUpReplacesInstance();
     void syntaxErrorNamesFileAndLine();
@@ -125,6 +126,24 @@ class Default(WorkerEntrypoint):
     QCOMPARE(restored.value(QStringLiteral("failed")).toInt(-1), 0);
     QCOMPARE(restored.value(QStringLiteral("top_level")).toArray(),
              (QJsonArray{QStringLiteral("hello"), QStringLiteral("hello")}));
+}
+
+// wrangler's ways of naming the project: `dev -c FILE`, and the global --cwd and -y.
+void TestWorker::wranglerStyleArguments() {
+    QTemporaryDir state;
+    const QString hello =
+        qEnvironmentVariable("KILN_SOURCE_DIR") + QStringLiteral("/examples/hello");
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(QString(), state.path(),
+                       {QStringLiteral("-c"), hello + QStringLiteral("/wrangler.jsonc"),
+                        QStringLiteral("-y")}),
+             qPrintable(dev.output()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/").status, 200);
+    dev.stop();
+    KilnDevProcess fromCwd;
+    QVERIFY2(fromCwd.start(QString(), state.path(), {QStringLiteral("--cwd"), hello}),
+             qPrintable(fromCwd.output()));
+    QCOMPARE(httpRequest(fromCwd.port(), "GET", "/").status, 200);
 }
 
 void TestWorker::runawayLoopHitsCpuLimit() {

@@ -17,10 +17,10 @@ bool KilnDevProcess::start(const QString& projectDir, const QString& persistDir,
     m_ready = {};
     m_control = std::make_unique<ControlClient>();
     m_process.setProcessChannelMode(QProcess::MergedChannels);
-    QStringList args{QStringLiteral("dev"),          projectDir,
-                     QStringLiteral("--port"),       QStringLiteral("0"),
-                     QStringLiteral("--persist-to"), persistDir,
-                     QStringLiteral("--control-fd"), QString::number(m_control->childFd())};
+    QStringList args{QStringLiteral("dev")};
+    if (!projectDir.isEmpty()) args << projectDir; // else the caller says where (-c FILE)
+    args << QStringLiteral("--port") << QStringLiteral("0") << QStringLiteral("--persist-to")
+         << persistDir << QStringLiteral("--control-fd") << QString::number(m_control->childFd());
     m_process.start(qEnvironmentVariable("KILN_BIN"), args + extraArgs);
     const bool started = m_process.waitForStarted(10000);
     m_control->closeChildFd(); // the child has its copy: EOF now means the child is gone
