@@ -126,6 +126,11 @@ int runD1Command(const QStringList& args) {
         {QStringLiteral("json"), QStringLiteral("execute: print the results as JSON.")});
     parser.addOption({QStringLiteral("yes"),
                       QStringLiteral("Accepted for wrangler compatibility (never asks).")});
+    parser.addOption({QStringLiteral("table"),
+                      QStringLiteral("export: only this table (repeat for more)."),
+                      QStringLiteral("name")});
+    parser.addOption({QStringLiteral("no-schema"), QStringLiteral("export: rows only.")});
+    parser.addOption({QStringLiteral("no-data"), QStringLiteral("export: schema only.")});
     parser.addOption({QStringLiteral("output"), QStringLiteral("export: the .sql file to write."),
                       QStringLiteral("file")});
     addStoreOptions(parser);
@@ -243,7 +248,14 @@ int runD1Command(const QStringList& args) {
     }
     if (!parser.isSet(QStringLiteral("output")))
         return commandFailed(QStringLiteral("kiln d1 export needs --output FILE"));
-    auto dump = db.dump();
+    D1Database::DumpOptions dumpOptions;
+    dumpOptions.tables = parser.values(QStringLiteral("table"));
+    dumpOptions.schema = !parser.isSet(QStringLiteral("no-schema"));
+    dumpOptions.data = !parser.isSet(QStringLiteral("no-data"));
+    if (!dumpOptions.schema && !dumpOptions.data)
+        return commandFailed(QStringLiteral("--no-schema and --no-data together would export "
+                                            "nothing; give at most one"));
+    auto dump = db.dump(dumpOptions);
     if (!dump) return commandFailed(dump.error());
     QSaveFile out(parser.value(QStringLiteral("output")));
     if (!out.open(QIODevice::WriteOnly) || out.write(dump->toUtf8()) < 0 || !out.commit())

@@ -403,46 +403,59 @@ std::expected<D1ExecResult, QString> D1Database::exec(const QString& sql) {
     return result;
 }
 
-std::expected<QString, QString> D1Database::dump() {
+std::expected<QString, QString> D1Database::dump(const DumpOptions& options) {
     QMutexLocker lock(&m_mutex);
     if (!m_db.isOpen()) return std::unexpected(m_openError);
     m_deadlineNs = std::numeric_limits<qint64>::max(); // an export of any size runs to the end
     QString out = QStringLiteral("PRAGMA defer_foreign_keys=TRUE;\n");
     SqlStatement tables(m_db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name "
                               "NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid");
-    std::vector<QString> names;
+    QStringList seen;
     while (tables.step().value_or(false)) {
-        names.push_back(tables.text(0));
-        out += tables.text(1) + QStringLiteral(";\n");
-    }
-    for (const QString& name : names) {
+        const QString name = tables.text(0);
+        if (!options.tables.isEmpty() && !options.tables.contains(name)) continue;
+        seen << name;
+        if (options.schema) out += tables.text(1) + QStringLiteral(";\n");
+        if (!options.data) continue;
         const QByteArray query = ("SELECT * FROM " + sqlQuoteIdentifier(name)).toUtf8();
         sqlite3_stmt* stmt = nullptr;
         if (sqlite3_prepare_v2(m_db.handle(), query.constData(), -1, &stmt, nullptr) != SQLITE_OK)
             return std::unexpected(d1Error(m_db.handle()));
+        QStringList columns;
+        for (int i = 0; i < sqlite3_column_count(stmt); ++i)
+            columns << sqlQuoteIdentifier(QString::fromUtf8(sqlite3_column_name(stmt, i)));
+        // Built by concatenation: names and values may hold '%', which arg() would read.
+        const QString head = QStringLiteral("INSERT INTO ") + sqlQuoteIdentifier(name) +
+                             QStringLiteral(" (") + columns.join(QLatin1Char(',')) +
+                             QStringLiteral(") VALUES(");
         while (sqlite3_step(stmt) == SQLITE_ROW) {
             QStringList values;
             for (int i = 0; i < sqlite3_column_count(stmt); ++i)
                 values << literal(sqlColumnValue(stmt, i));
-            out += QStringLiteral("INSERT INTO %1 VALUES(%2);\n")
-                       .arg(sqlQuoteIdentifier(name), values.join(QLatin1Char(',')));
+            out += head + values.join(QLatin1Char(',')) + QStringLiteral(");\n");
         }
         sqlite3_finalize(stmt);
     }
+    for (const QString& name : options.tables)
+        if (!seen.contains(name))
+            return std::unexpected(QStringLiteral("no table named \"%1\" to export").arg(name));
+    const bool whole = options.tables.isEmpty();
     // AUTOINCREMENT counters, so ids keep counting up after an import, as sqlite3's .dump does.
     SqlStatement hasSequence(m_db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'");
-    if (hasSequence.step().value_or(false)) {
+    if (whole && options.data && hasSequence.step().value_or(false)) {
         out += QStringLiteral("DELETE FROM sqlite_sequence;\n");
         SqlStatement sequence(m_db, "SELECT name, seq FROM sqlite_sequence");
         while (sequence.step().value_or(false))
-            out += QStringLiteral("INSERT INTO sqlite_sequence VALUES(%1,%2);\n")
-                       .arg(literal(SqlValue(sequence.text(0))))
-                       .arg(sequence.integer(1));
+            out += QStringLiteral("INSERT INTO sqlite_sequence VALUES(") +
+                   literal(SqlValue(sequence.text(0))) + QLatin1Char(',') +
+                   QString::number(sequence.integer(1)) + QStringLiteral(");\n");
     }
-    SqlStatement rest(m_db, "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger', "
-                            "'view') AND sql IS NOT NULL ORDER BY rowid");
-    while (rest.step().value_or(false))
-        out += rest.text(0) + QStringLiteral(";\n");
+    if (options.schema) {
+        SqlStatement rest(m_db, "SELECT sql, tbl_name FROM sqlite_schema WHERE type IN ('index', "
+                                "'trigger', 'view') AND sql IS NOT NULL ORDER BY rowid");
+        while (rest.step().value_or(false))
+            if (whole || seen.contains(rest.text(1))) out += rest.text(0) + QStringLiteral(";\n");
+    }
     return out;
 }
 

@@ -70,8 +70,17 @@ public:
     std::expected<std::vector<D1Result>, QString> runScript(const QString& sql);
     // Several statements separated by semicolons, no parameters (db.exec).
     std::expected<D1ExecResult, QString> exec(const QString& sql);
-    // The whole database as SQL text that rebuilds it (`kiln d1 export`).
-    std::expected<QString, QString> dump();
+    // What `dump` writes, as `wrangler d1 export --table --no-schema --no-data` choose it.
+    struct DumpOptions {
+        QStringList tables; // empty: every table
+        bool schema = true;
+        bool data = true;
+    };
+    // The database as SQL text that rebuilds it (`kiln d1 export`), in wrangler's layout: each
+    // table's CREATE, then its rows as INSERTs with column lists; indexes, triggers and views
+    // last. A named table that does not exist is an error.
+    std::expected<QString, QString> dump(const DumpOptions& options);
+    std::expected<QString, QString> dump() { return dump(DumpOptions{}); }
 
     // Told after a call that ran a writing statement succeeds, on the caller's thread, with the
     // tables whose rows changed (empty for schema changes and WITHOUT ROWID tables, whose row

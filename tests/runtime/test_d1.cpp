@@ -180,7 +180,27 @@ void TestD1::cliSeesTheWorkersData() {
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QByteArray sql = file.readAll();
     QVERIFY(sql.contains("CREATE TABLE items"));
-    QVERIFY(sql.contains("'widget',2.25,7,X'00ff'"));
+    // wrangler's layout: a table's CREATE, then its rows with their column lists.
+    QVERIFY2(sql.contains("INSERT INTO \"items\" (\"id\",\"name\",\"price\",\"qty\",\"data\") "
+                          "VALUES(2,'widget',2.25,7,X'00ff');"),
+             sql.constData());
+    QVERIFY(sql.indexOf("CREATE TABLE items") < sql.indexOf("INSERT INTO \"items\""));
+    const auto exported = [&](const QStringList& extra) {
+        d1(QStringList{QStringLiteral("export"), QStringLiteral("DB"), QStringLiteral("--output"),
+                       dump} +
+               extra,
+           &code);
+        QFile again(dump);
+        return again.open(QIODevice::ReadOnly) ? again.readAll() : QByteArray();
+    };
+    const QByteArray schemaOnly = exported({QStringLiteral("--no-data")});
+    QVERIFY(schemaOnly.contains("CREATE TABLE items") && !schemaOnly.contains("INSERT INTO"));
+    const QByteArray rowsOnly = exported(
+        {QStringLiteral("--no-schema"), QStringLiteral("--table"), QStringLiteral("items")});
+    QVERIFY(!rowsOnly.contains("CREATE") && rowsOnly.contains("INSERT INTO \"items\""));
+    QVERIFY(!rowsOnly.contains("d1_migrations"));
+    exported({QStringLiteral("--table"), QStringLiteral("nope")});
+    QCOMPARE(code, 1);
     d1({QStringLiteral("execute"), QStringLiteral("DB"), QStringLiteral("--command"),
         QStringLiteral("SELEC oops")},
        &code);

@@ -135,6 +135,9 @@ void TestD1Database::exportRebuildsTheDatabase() {
         {SqlValue(QByteArray("\x01\x02", 2)), SqlValue(QStringLiteral("it's"))});
     run(QStringLiteral("INSERT INTO t (a, b) VALUES (?, ?)"), {SqlValue(0.1), SqlValue()});
     QVERIFY(m_db->exec(QStringLiteral("CREATE INDEX t_b ON t(b)")));
+    // Names and values with '%' and quotes survive (the text is not a format string).
+    QVERIFY(m_db->exec(QStringLiteral("CREATE TABLE \"we%2i\"\"rd\" (\"c%1\" TEXT); INSERT INTO "
+                                      "\"we%2i\"\"rd\" VALUES ('%1 %2 it''s')")));
     auto dump = m_db->dump();
     QVERIFY(dump);
     D1Database copy(m_dir->filePath(QStringLiteral("d1/copy.sqlite")));
@@ -151,6 +154,9 @@ void TestD1Database::exportRebuildsTheDatabase() {
     auto next = copy.run({D1Statement{QStringLiteral("INSERT INTO t (a) VALUES (1)"), {}}});
     QCOMPARE(next->front().meta.lastRowId, qint64(3));
     QVERIFY(dump->contains(QLatin1String("CREATE INDEX t_b")));
+    auto odd = copy.run({D1Statement{QStringLiteral("SELECT \"c%1\" FROM \"we%2i\"\"rd\""), {}}});
+    QVERIFY2(odd, qPrintable(*dump));
+    QCOMPARE(odd->front().rows[0][0], SqlValue(QStringLiteral("%1 %2 it's")));
 }
 
 void TestD1Database::errorsCarrySqlitesMessage() {
