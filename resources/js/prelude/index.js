@@ -15,6 +15,7 @@ import { Response } from "./response.js";
 import { installStreams } from "./streams.js";
 import { installURL } from "./url.js";
 import { define } from "./util.js";
+import { WebSocket } from "./websocket.js";
 
 const g = globalThis;
 installEvents(g, ops);
@@ -28,6 +29,7 @@ define(g, "Headers", Headers);
 define(g, "Request", Request);
 define(g, "Response", Response);
 define(g, "fetch", makeFetch(ops));
+define(g, "WebSocket", WebSocket);
 // The boot modules need the file ops; worker code must not see them.
 globalThis.__kiln_boot = {
   ops,

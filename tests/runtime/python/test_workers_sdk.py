@@ -789,6 +789,20 @@ async def test_rpc_conversions():
     assert python_from_rpc(5) == 5
 
 
+async def test_websocket_global_and_header_booleans():
+    # js.WebSocket exists as on Cloudflare; Kiln cannot connect one and says so. Header values
+    # True/False reach JS as booleans and read back "true"/"false", as workerd gives them.
+    assert js.WebSocket.OPEN == 1
+    try:
+        js.WebSocket.new("wss://example.com/")
+    except JsException as exc:
+        assert "Kiln does not open client WebSockets" in str(exc), str(exc)
+    else:
+        raise AssertionError("new WebSocket() must fail with a clear error in Kiln")
+    r = Response("x", headers={"x-yes": True, "x-no": False})
+    assert r.headers["x-yes"] == "true" and r.headers["x-no"] == "false", dict(r.headers)
+
+
 async def test_run_sync_says_jspi_is_missing():
     # Kiln's V8 has no JSPI: run_sync is a clear Python error, not a crash (Cloudflare runs it).
     from pyodide.ffi import can_run_sync, run_sync
