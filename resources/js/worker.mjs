@@ -266,6 +266,11 @@ export async function boot(config) {
     // Also after a restore, which brings the imported modules back but not their files
     // (tracebacks and inspect read them).
     if (snapshot || !tiers.makes("baseline", null)) installSdk();
+    // Pyodide puts "" (the current folder, which is about to be the project's) on sys.path:
+    // off it, so that the SDK imported next and the package tier never see the project's own
+    // modules (a project's workers.py cannot stand in for the SDK); main's folder goes on
+    // sys.path by name when its turn comes, as on Cloudflare.
+    pyodide.runPython("import sys\nwhile '' in sys.path: sys.path.remove('')\ndel sys");
     writeFiles(pyodide.FS, config.projectFiles);
     pyodide.FS.chdir(config.importRoot);
   });

@@ -47,6 +47,7 @@ private Q_SLOTS:
     void allowedAtTopLevelAndEverythingInRequests();
     void nodeProcessGlobal();
     void vendoredModules();
+    void userModuleNamedLikeTheSdk();
 };
 
 void TestTopLevel::entropyAtTopLevelFails_data() {
@@ -220,6 +221,27 @@ void TestTopLevel::vendoredModules() {
     const QByteArray off = run(R"(["python_workers", "disable_python_process_pth_files"])");
     QCOMPARE(QJsonDocument::fromJson(off).object(),
              (QJsonObject{{"shadowed", false}, {"vendored", "vendored"}, {"extra", QJsonValue()}}));
+}
+
+// A project file named workers.py does not stand in for the SDK, in Kiln's glue or in the
+// user's own `from workers import …` (workerd fixed the same), with snapshots and without.
+void TestTopLevel::userModuleNamedLikeTheSdk() {
+    for (const bool snapshots : {true, false}) {
+        QTemporaryDir project, state;
+        QVERIFY(writeProject(project.path(), "", "'ok'"));
+        QFile shadow(project.filePath(QStringLiteral("src/workers.py")));
+        QVERIFY(shadow.open(QIODevice::WriteOnly));
+        shadow.write("raise RuntimeError('the workers.py of the project was imported')\n");
+        shadow.close();
+        if (!snapshots) qputenv("KILN_NO_SNAPSHOT", "1");
+        KilnDevProcess dev;
+        const bool started = dev.start(project.path(), state.path());
+        qunsetenv("KILN_NO_SNAPSHOT");
+        QVERIFY2(started, qPrintable(dev.output()));
+        const HttpResult r = httpRequest(dev.port(), "GET", "/");
+        QVERIFY2(r.status == 200, r.body.constData());
+        QCOMPARE(r.body, QByteArray("\"ok\""));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTopLevel)
