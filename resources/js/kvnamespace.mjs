@@ -34,8 +34,19 @@ async function valueBytes(value) {
   throw new TypeError("KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.");
 }
 
+// workerd takes expiration and expirationTtl as 32-bit integers: a value outside that range
+// (epoch milliseconds by mistake, say) is a TypeError before anything is written.
+function int32Of(value) {
+  const n = Number(value);
+  if (Number.isFinite(n) && (n < -2147483648 || n > 2147483647))
+    throw new TypeError("Value out of range. Must be between -2147483648 and 2147483647 (inclusive).");
+  return value;
+}
+
 function expirationOf(options) {
   const now = Math.floor(Date.now() / 1000);
+  if (options?.expirationTtl != null) int32Of(options.expirationTtl);
+  if (options?.expiration != null) int32Of(options.expiration);
   if (options?.expirationTtl !== undefined && options.expirationTtl !== null) {
     const ttl = Number(options.expirationTtl);
     if (!Number.isFinite(ttl) || ttl < 60)

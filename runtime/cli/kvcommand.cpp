@@ -158,6 +158,16 @@ int runKvCommand(const QStringList& args) {
         } else {
             return commandFailed(QStringLiteral("kiln kv key put needs a VALUE or --path FILE"));
         }
+        // As workerd (and so wrangler): both are 32-bit integers; beyond that, its TypeError.
+        for (const char* name : {"ttl", "expiration"}) {
+            const QString option = QLatin1String(name);
+            if (!parser.isSet(option)) continue;
+            bool number = false;
+            const double value = parser.value(option).toDouble(&number);
+            if (number && (value < -2147483648.0 || value > 2147483647.0))
+                return commandFailed(QStringLiteral("Value out of range. Must be between "
+                                                    "-2147483648 and 2147483647 (inclusive)."));
+        }
         std::optional<qint64> expiration;
         if (parser.isSet(QStringLiteral("ttl"))) {
             const qint64 ttl = parser.value(QStringLiteral("ttl")).toLongLong();

@@ -110,6 +110,10 @@ void TestKv::errors() {
              qPrintable(r.value("get type").toString()));
     QVERIFY2(r.value("limit").toString().contains(QLatin1String("Invalid key_count_limit of 5000")),
              qPrintable(r.value("limit").toString()));
+    // Epoch milliseconds where seconds belong: workerd's 32-bit range check.
+    QCOMPARE(r.value("ms expiration").toString(),
+             QStringLiteral("JsException: TypeError: Value out of range. Must be between "
+                            "-2147483648 and 2147483647 (inclusive)."));
     // The server kept serving.
     QCOMPARE(httpRequest(m_dev.port(), "GET", "/cli").status, 200);
 }
@@ -137,6 +141,10 @@ void TestKv::cliSharesTheData() {
     QCOMPARE(code, 0);
     QCOMPARE(kvCli({QStringLiteral("get"), QStringLiteral("text"), QStringLiteral("--text")}),
              QByteArray("héllo\n"));
+    kvCli({QStringLiteral("put"), QStringLiteral("late"), QStringLiteral("v"),
+           QStringLiteral("--expiration"), QStringLiteral("1675058732043")},
+          &code);
+    QCOMPARE(code, 1); // beyond 32 bits, as wrangler refuses it
 }
 
 // --preview reads the namespace's preview_id, as wrangler does, and fails without one.

@@ -61,6 +61,7 @@ class Default(WorkerEntrypoint):
                 "value type": await error_of(kv.put("k", {"not": "allowed"})),
                 "get type": await error_of(kv.get("k", "xml")),
                 "limit": await error_of(kv.list(limit=5000)),
+                "ms expiration": await error_of(kv.put("k", "v", expiration=1675058732043)),
             })
         if path == "cli":
             return Response(await kv.get("from-cli") or "absent")
