@@ -9,12 +9,46 @@ Calling the decorated function runs the step and returns its result.
 import asyncio
 import inspect
 import sys
+import traceback
 
 import js
-from pyodide.ffi import JsException, create_proxy, to_js
+from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
 
 from .rpc import python_from_rpc, python_to_rpc
-from .utils import _from_js_error, get_compat_flag
+from .utils import _from_js_error, get_compat_flag, jsnull
+
+# Step bodies running as tasks: referenced until done, so none is collected mid-step.
+_running = set()
+
+
+def _step_promise(awaitable):
+    """A JS Promise settled by a step body (a coroutine), as Kiln's engine awaits it: the
+    result as JS, or an Error carrying the Python traceback, named NonRetryableError for that
+    exception (the engine stops retrying) and PythonError otherwise."""
+    task = asyncio.ensure_future(awaitable)
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+    def executor(resolve, reject):
+        def settle(done):
+            if done.cancelled():
+                reject(js.Error.new("Python task was cancelled"))
+                return
+            exc = done.exception()
+            if exc is None:
+                try:
+                    resolve(to_js(done.result(), dict_converter=js.Object.fromEntries))
+                except Exception:  # noqa: BLE001 - a result JS cannot hold
+                    resolve(jsnull)
+                return
+            error = js.Error.new("".join(traceback.format_exception(exc)))
+            name = type(exc).__name__
+            js.Reflect.set(error, "name", name if name == "NonRetryableError" else "PythonError")
+            reject(error)
+
+        task.add_done_callback(settle)
+
+    return js.Promise.new(create_once_callable(executor))
 
 _CTX = object()
 
@@ -141,7 +175,6 @@ class WorkflowStep:
         return result
 
     async def _call_js(self, name, config, func, values):
-        from ._tasks import future_to_promise
 
         async def body(ctx):
             args = [python_from_rpc(ctx) if v is _CTX else v for v in values]
@@ -152,7 +185,7 @@ class WorkflowStep:
             # objects, so a tuple is an array; what JSON cannot hold fails in the engine.
             return to_js(result, dict_converter=js.Object.fromEntries)
 
-        callback = create_proxy(lambda ctx=None: future_to_promise(body(ctx)))
+        callback = create_proxy(lambda ctx=None: _step_promise(body(ctx)))
         code = getattr(func, "__code__", None)
         if code is not None:  # the decorator's line (co_firstlineno counts decorators)
             self._js_step.kilnSource = f"{code.co_filename}:{code.co_firstlineno}"
