@@ -146,12 +146,7 @@ int runD1Command(const QStringList& args) {
             QStringLiteral("usage: kiln d1 execute DB --command SQL | --file F [--json]; kiln d1 "
                            "migrations list|apply DB; kiln d1 export DB --output F"));
 
-    // Not ignored silently: wrangler would switch to the preview resource.
-    if (parser.isSet(QStringLiteral("preview")))
-        return commandFailed(
-            QStringLiteral("--preview is not supported for D1 (preview_database_id) in Kiln yet "
-                           "(it is for KV namespaces)"));
-    auto loaded = loadStoreProject(parser);
+    auto loaded = loadStoreProject(parser, "D1 (preview_database_id)");
     if (!loaded) return commandFailed(loaded.error());
     const D1DatabaseDecl* decl = nullptr;
     QStringList known;

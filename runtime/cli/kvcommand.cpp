@@ -63,7 +63,7 @@ int runKvCommand(const QStringList& args) {
             QStringLiteral("usage: kiln kv key list|get|put|delete [KEY] [VALUE] --binding NAME"));
     const QString action = pos.at(1);
 
-    auto loaded = loadStoreProject(parser);
+    auto loaded = loadStoreProject(parser, nullptr); // --preview: the namespace's preview_id
     if (!loaded) return commandFailed(loaded.error());
     const ProjectConfig* project = &loaded->project;
     QString id = parser.value(QStringLiteral("namespace-id"));

@@ -62,12 +62,7 @@ int runR2Command(const QStringList& args) {
         return commandFailed(
             QStringLiteral("say which object: BUCKET/KEY, not \"%1\"").arg(target));
 
-    // Not ignored silently: wrangler would switch to the preview resource.
-    if (parser.isSet(QStringLiteral("preview")))
-        return commandFailed(
-            QStringLiteral("--preview is not supported for R2 (preview_bucket_name) in Kiln yet "
-                           "(it is for KV namespaces)"));
-    auto loaded = loadStoreProject(parser);
+    auto loaded = loadStoreProject(parser, "R2 (preview_bucket_name)");
     if (!loaded) return commandFailed(loaded.error());
     QString bucketDirName;
     QStringList known;

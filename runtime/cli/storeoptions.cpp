@@ -27,7 +27,13 @@ void addStoreOptions(QCommandLineParser& parser) {
                       QStringLiteral("KV: use the namespace's preview_id, as wrangler does.")});
 }
 
-std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser) {
+std::expected<StoreProject, QString> loadStoreProject(const QCommandLineParser& parser,
+                                                      const char* previewUnsupported) {
+    // Not ignored silently: wrangler would switch to the preview resource.
+    if (previewUnsupported && parser.isSet(QStringLiteral("preview")))
+        return std::unexpected(QStringLiteral("--preview is not supported for %1 in Kiln yet "
+                                              "(it is for KV namespaces)")
+                                   .arg(QLatin1String(previewUnsupported)));
     if (parser.isSet(QStringLiteral("remote")))
         return std::unexpected(
             QStringLiteral("--remote is not available: Kiln works on local data only"));

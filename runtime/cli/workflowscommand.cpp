@@ -398,7 +398,7 @@ int runWorkflowsCommand(const QStringList& args) {
     });
     addStoreOptions(parser);
     parser.process(args);
-    auto loaded = loadStoreProject(parser);
+    auto loaded = loadStoreProject(parser, "Workflows");
     if (!loaded) return commandFailed(loaded.error());
     Workflows workflows(parser, std::move(*loaded));
     return workflows.run(parser.positionalArguments());
