@@ -48,11 +48,7 @@ pyodide.FS.chdir(config.importRoot);
 pyodide.pyimport("sys").path.insert(0, config.importRoot);
 // The host module the SDK imports, as Kiln provides it.
 const { makeEntrypointHelper } = await import("../../resources/js/entrypointhelper.mjs");
-pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
-  env: {},
-  isExecutionContext: () => false,
-  reportWaitUntil: () => {},
-}));
+pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {} }));
 const host = pyodide.pyimport("_kiln_host");
 host.load_main(config.mainModule);
 const trivial = pyodide.runPython("async def _bench_trivial():\n    return 1\n_bench_trivial");

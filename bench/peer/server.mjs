@@ -77,7 +77,6 @@ async function boot() {
   // The host module the SDK imports, as Kiln provides it (cloudflare:workers, patchWaitUntil).
   pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
     env,
-    isExecutionContext: (ctx) => Object.prototype.toString.call(ctx) === "[object ExecutionContext]",
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
   }));
   if (snapshot && !restore) {

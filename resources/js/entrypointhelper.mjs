@@ -5,7 +5,8 @@
 // which this V8 lacks). Its objects live as long as the isolate: a snapshot that holds them
 // names them (see snapshots.mjs), so they are made before Pyodide restores one.
 
-export function makeEntrypointHelper({ env, isExecutionContext, reportWaitUntil }) {
+// `reportWaitUntil(promise)` hands the module-level waitUntil's work to the host.
+export function makeEntrypointHelper({ env, reportWaitUntil }) {
   const patches = []; // patch_env overlays, innermost last
   const cloudflareWorkers = {
     // As workerd's `import { env } from "cloudflare:workers"`: the worker's env, with any
@@ -42,7 +43,14 @@ export function makeEntrypointHelper({ env, isExecutionContext, reportWaitUntil 
       }
     },
     patchWaitUntil(ctx) {
-      if (!isExecutionContext(ctx) || patched.has(ctx)) return;
+      // An ExecutionContext by its tag, as workerd checks it (a test can stand one in).
+      let tag;
+      try {
+        tag = Object.prototype.toString.call(ctx);
+      } catch {
+        return; // a revoked proxy or similar: not a context
+      }
+      if (tag !== "[object ExecutionContext]" || patched.has(ctx)) return;
       const original = ctx.waitUntil.bind(ctx);
       ctx.waitUntil = (promise) => original(awaitPython(promise));
       patched.add(ctx);

@@ -203,8 +203,6 @@ export async function boot(config) {
   env = makeEnv(config);
   const entrypointHelper = makeEntrypointHelper({
     env,
-    // By tag, as workerd checks it (a test can stand in a context of its own).
-    isExecutionContext: (ctx) => Object.prototype.toString.call(ctx) === "[object ExecutionContext]",
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
   });
   const tiers = new SnapshotTiers(ops, config, baselineKey, { compatFlags: config.compatFlags, entrypointHelper, env });
