@@ -8,7 +8,7 @@ mkdir -p "$deps"
 
 apt_pkgs=(build-essential cmake ninja-build pkg-config ccache
           qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqscintilla2-qt6-dev libqt6svg6 libkf5syntaxhighlighting-tools libcurl4-openssl-dev python3-sqlparse
-          libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev libxxhash-dev
+          libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev libxxhash-dev libwslay-dev qt6-websockets-dev
           libuv1 libicu72 libnghttp2-14 libbrotli1 zlib1g
           nodejs npm xvfb xauth wrk hyperfine clang-format)
 

@@ -85,7 +85,10 @@ void HttpConnection::checkDeadline(qint64 now) {
 // --- input -------------------------------------------------------------------------------
 
 void HttpConnection::onReadyRead() {
-    if (m_phase == Phase::Closing)
+    if (m_phase == Phase::WebSocket) {
+        m_session->readable();
+        webSocketProgress();
+    } else if (m_phase == Phase::Closing)
         discardInput();
     else
         pumpInput();
@@ -261,11 +264,13 @@ bool HttpConnection::canKeepAlive() const {
 }
 
 void HttpConnection::exchangeOps(HttpExchange::Inbox& ops) {
+    if (m_phase == Phase::WebSocket) return webSocketOps(ops);
     if (m_phase != Phase::Exchange || !m_exchange || m_writer.finished()) return;
     if (ops.abort) {
         closeNow(QStringLiteral("the exchange was aborted"));
         return;
     }
+    if (ops.upgrade && !m_writer.started()) return startWebSocket(ops);
     if (ops.respond && !m_writer.started()) {
         qint64 hint = -1;
         if (ops.finish) { // the whole body is known: send a Content-Length, not chunks
@@ -413,6 +418,55 @@ void HttpConnection::onBytesWritten() {
     m_output.fireReady();
 }
 
+// --- WebSocket ---------------------------------------------------------------------------
+
+// The 101 goes out as the exchange's whole response (logged as such); from then on the socket
+// carries frames. Pipelined bytes after the handshake are the client's first frames.
+void HttpConnection::startWebSocket(HttpExchange::Inbox& ops) {
+    QByteArray& out = m_output.buffer();
+    out += "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n";
+    for (const auto& [name, value] : ops.headers) {
+        if (httpNameEquals(name, "connection") || httpNameEquals(name, "content-length") ||
+            httpNameEquals(name, "transfer-encoding") || httpNameEquals(name, "keep-alive"))
+            continue;
+        out += name + ": " + value + "\r\n";
+    }
+    out += "\r\n";
+    m_responseEndUs = nowUs();
+    report(101);
+    m_phase = Phase::WebSocket;
+    setDeadline(Deadline::None, 0);
+    m_session = std::make_unique<WebSocketSession>(m_socket, &out, std::exchange(m_leftover, {}),
+                                                   std::move(ops.sink));
+    if (!ops.webSocketOut.empty()) m_session->send(ops.webSocketOut);
+    m_session->readable();
+    webSocketProgress();
+}
+
+void HttpConnection::webSocketOps(HttpExchange::Inbox& ops) {
+    if (ops.abort) {
+        closeNow(QStringLiteral("the WebSocket was aborted"));
+        return;
+    }
+    if (!ops.webSocketOut.empty()) m_session->send(ops.webSocketOut);
+    if (ops.released) { // nobody on the worker's side any more
+        std::vector<WebSocketOutgoing> bye{
+            {WebSocketOutgoing::Kind::Close, "the worker's WebSocket went away", 1011}};
+        m_session->send(bye);
+    }
+    webSocketProgress();
+}
+
+// Sends what the session framed; once both close frames have passed, closes the connection
+// (the server closes TCP first, RFC 6455 7.1.1).
+void HttpConnection::webSocketProgress() {
+    if (m_phase != Phase::WebSocket) return;
+    m_output.flush(); // may tear the connection down
+    if (m_phase != Phase::WebSocket || !m_session->done()) return;
+    if (m_exchange) std::exchange(m_exchange, nullptr)->detach();
+    closeGracefully();
+}
+
 // --- closing -----------------------------------------------------------------------------
 
 void HttpConnection::closeGracefully() {
@@ -452,7 +506,10 @@ void HttpConnection::teardown(const QString& why, bool abortSocket) {
     m_phase = Phase::Dead;
     m_deadline = 0;
     m_output.dropReady();
-    if (m_exchange) {
+    if (m_session) m_session->connectionLost(); // the worker's socket sees 1006
+    if (m_exchange && m_session) {
+        std::exchange(m_exchange, nullptr)->detach(); // its 101 was reported
+    } else if (m_exchange) {
         report(m_writer.started() ? m_writer.status() : 0, !m_writer.bodyComplete());
         const auto exchange = std::exchange(m_exchange, nullptr);
         if (m_writer.finished())

@@ -4,6 +4,7 @@
 #include "server/httpoutput.h"
 #include "server/httprequestparser.h"
 #include "server/httpresponsewriter.h"
+#include "server/websocketsession.h"
 
 #include <QObject>
 
@@ -39,7 +40,7 @@ public:
     void exchangeBodyPulled();
 
 private:
-    enum class Phase { Head, Exchange, Closing, Dead };
+    enum class Phase { Head, Exchange, WebSocket, Closing, Dead };
     enum class Deadline { None, Fresh, KeepAlive, Head, Body, Write, Linger };
 
     void parserMessageBegin() override;
@@ -53,6 +54,10 @@ private:
     bool wantsInput() const;
     void feed(const char* data, qsizetype size);
     void parseFailed(int status, const QByteArray& reason);
+
+    void startWebSocket(HttpExchange::Inbox& ops);
+    void webSocketOps(HttpExchange::Inbox& ops);
+    void webSocketProgress();
 
     bool canKeepAlive() const;
     void startResponse(int status, const QByteArray& reason, const HttpHeaders& headers,
@@ -80,6 +85,7 @@ private:
     HttpResponseWriter m_writer;
     HttpOutput m_output;
     std::shared_ptr<HttpExchange> m_exchange;
+    std::unique_ptr<WebSocketSession> m_session; // after a 101: the connection carries frames
     HttpRequestInfo m_info;
     QString m_peer;
     quint16 m_localPort = 0;

@@ -13,6 +13,7 @@ HttpExchange::HttpExchange(Key, quint64 id, HttpRequestHead head, bool hasBody,
     : m_id(id)
     , m_head(std::move(head))
     , m_hasBody(hasBody)
+    , m_webSocketAccept(webSocketAccept(m_head))
     , m_context(std::move(context))
     , m_bodyEnd(!hasBody) {}
 
@@ -127,6 +128,39 @@ void HttpExchange::finish() {
     post();
 }
 
+void HttpExchange::acceptWebSocket(const HttpHeaders& headers, WebSocketSink sink) {
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed) return;
+        if (m_respondCalled || !wantsWebSocket()) {
+            qWarning("kiln::HttpExchange: acceptWebSocket() after a response or without a "
+                     "handshake; ignored");
+            return;
+        }
+        m_respondCalled = m_finishCalled = m_upgraded = true; // the 101 is the whole response
+        m_inbox.upgrade = true;
+        m_inbox.status = 101;
+        m_inbox.headers = headers;
+        m_inbox.headers.append(qMakePair(QByteArray("Upgrade"), QByteArray("websocket")));
+        m_inbox.headers.append(qMakePair(QByteArray("Sec-WebSocket-Accept"), m_webSocketAccept));
+        m_inbox.sink = std::move(sink);
+        if (m_flushPosted) return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
+void HttpExchange::sendWebSocket(WebSocketOutgoing message) {
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_closed) return;
+        m_inbox.webSocketOut.push_back(std::move(message));
+        if (m_flushPosted) return;
+        m_flushPosted = true;
+    }
+    post();
+}
+
 bool HttpExchange::responseStarted() const {
     QMutexLocker lock(&m_mutex);
     return m_respondCalled;
@@ -159,7 +193,7 @@ void HttpExchange::onClosed(std::function<void()> cb) {
 void HttpExchange::consumerReleased() {
     {
         QMutexLocker lock(&m_mutex);
-        if (m_closed || m_finishCalled) return;
+        if (m_closed || (m_finishCalled && !m_upgraded)) return; // an open WebSocket closes
         m_inbox.released = true;
         if (m_flushPosted) return;
         m_flushPosted = true;
@@ -182,7 +216,8 @@ void HttpExchange::processInbox() {
         }
         serveBody();
     }
-    if (m_conn && (in.respond || !in.writes.empty() || in.finish || in.abort || in.released))
+    if (m_conn && (in.respond || !in.writes.empty() || in.finish || in.abort || in.released ||
+                   in.upgrade || !in.webSocketOut.empty()))
         m_conn->exchangeOps(in);
     serveBody();
 }

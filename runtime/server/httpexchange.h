@@ -1,6 +1,7 @@
 #pragma once
 
 #include "server/httptypes.h"
+#include "server/websocketsession.h"
 
 #include <QMutex>
 
@@ -67,6 +68,15 @@ public:
     void finish();
     // Drops the connection at once.
     void abort();
+
+    // The request is a WebSocket handshake the server can complete (webSocketAccept).
+    bool wantsWebSocket() const { return !m_webSocketAccept.isEmpty(); }
+    // Answers the handshake with 101 Switching Protocols (plus `headers`, e.g. a chosen
+    // Sec-WebSocket-Protocol) and carries WebSocket messages from then on: `sink` gets the
+    // client's, on the server thread. Instead of respond(); only when wantsWebSocket().
+    void acceptWebSocket(const HttpHeaders& headers, WebSocketSink sink);
+    // After acceptWebSocket(): a message for the client, or the close (in call order).
+    void sendWebSocket(WebSocketOutgoing message);
     // Called once if the exchange ends without a finished response: the client went away, the
     // request body turned out malformed (the server then answered 400 itself), or abort().
     // Registered after that moment, it is still called (on the server's thread).
@@ -90,6 +100,9 @@ private:
         bool abort = false;
         bool released = false; // the consumer dropped its last reference
         std::function<void(BodyChunk)> pull;
+        bool upgrade = false; // acceptWebSocket(): headers and sink travel with it
+        WebSocketSink sink;
+        std::vector<WebSocketOutgoing> webSocketOut;
     };
 
     // Server-thread API used by HttpConnection.
@@ -120,6 +133,7 @@ private:
     std::atomic<qint64> m_takenUs{0};
     const HttpRequestHead m_head;
     const bool m_hasBody;
+    const QByteArray m_webSocketAccept;
     const std::shared_ptr<QObject> m_context; // lives on the server thread; target for posts
 
     mutable QMutex m_mutex;
@@ -127,6 +141,7 @@ private:
     bool m_flushPosted = false;
     bool m_respondCalled = false;
     bool m_finishCalled = false;
+    bool m_upgraded = false;
     bool m_pullOutstanding = false;
     bool m_closed = false; // no more ops accepted
     enum class Ending { Open, Finished, Closed } m_ending = Ending::Open;
