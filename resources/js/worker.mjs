@@ -12,7 +12,7 @@ import { R2Bucket } from "./r2bucket.mjs";
 import { SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
 import { Engine as WorkflowEngine } from "./workflows.mjs";
 
-const { ops, bufferedBytes } = globalThis.__kiln_boot;
+const { ops, bufferedBytes, configureWebSockets, coupleWebSocket } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
 const Level = ops.logLevel;   // from the host's LogLevel enum
 const Source = ops.logSource; // and LogSource
@@ -178,6 +178,7 @@ function shareSmallCompiles() {
 
 export async function boot(config) {
   capWasmMemory(config.memoryLimitBytes);
+  configureWebSockets(config.compatFlags);
   shareSmallCompiles();
   mapSnapshotRestores();
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
@@ -468,6 +469,17 @@ function readSoon(reader) {
 
 async function sendResponse(id, response) {
   const headers = [];
+  if (response.webSocket) {
+    // The 101 and what follows it are the server's; only the worker's own headers (a chosen
+    // Sec-WebSocket-Protocol, say) go with it.
+    for (const [name, value] of response.headers) headers.push([name, value]);
+    try {
+      return coupleWebSocket(response.webSocket, id, headers);
+    } catch (e) { // a request without Upgrade: websocket, an end already used: workerd's TypeErrors
+      ops.reportException(errorText(e));
+      return failResponse(id, 500, "Internal Server Error: the worker threw an exception (see the log).\n");
+    }
+  }
   for (const [name, value] of response.headers) {
     if (name === "set-cookie") continue;
     headers.push([name, value]);

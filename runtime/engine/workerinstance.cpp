@@ -81,9 +81,11 @@ v8::Local<v8::Value> jsonToV8(const JsScope& scope, const QJsonObject& object) {
 QJsonObject compatFlags(const ProjectConfig& project) {
     const QDate date = QDate::fromString(project.compatibilityDate, Qt::ISODate);
     QJsonObject out;
-    for (const char* flag : {"python_workflows_implicit_dependencies",
-                             "workflows_preserve_non_retryable_error_message",
-                             "python_dedicated_snapshot", "python_process_pth_files"})
+    for (const char* flag :
+         {"python_workflows_implicit_dependencies",
+          "workflows_preserve_non_retryable_error_message", "python_dedicated_snapshot",
+          "python_process_pth_files", "web_socket_auto_reply_to_close",
+          "websocket_standard_binary_type", "websocket_close_reason_byte_limit"})
         out.insert(QLatin1String(flag),
                    compatibilityFlagEnabled(QLatin1String(flag), date, project.compatibilityFlags));
     return out;
@@ -147,6 +149,12 @@ WorkerInstance::~WorkerInstance() {
     *m_alive = false;
     for (auto& [id, exchange] : m_exchanges)
         exchange->abort();
+    // 1001 "going away": the client may reconnect to the instance that replaces this one (1012,
+    // "service restart", would say it better, but RFC 6455 clients such as Qt refuse it).
+    for (auto& [id, ws] : m_webSockets)
+        ws.exchange->sendWebSocket(
+            {WebSocketOutgoing::Kind::Close, "the worker was reloaded or restarted", 1001});
+    m_webSockets.clear();
     m_resolvers.clear();
     m_module.Reset();
     m_interruptBuffer.Reset();

@@ -241,6 +241,103 @@ void WorkerInstance::opExchangeAbort(Args args) {
     }
 }
 
+// ops.exchangeAcceptWebSocket(id, headers, events): the worker answered with a WebSocket; the
+// server sends the 101 and from then on `events("message", data)` (a string, or a Uint8Array
+// for a binary message) and `events("close", code, reason, wasClean)` carry what the client
+// sends. A request that was not a WebSocket handshake gets workerd's TypeError.
+void WorkerInstance::opExchangeAcceptWebSocket(Args args) {
+    auto* instance = self(args);
+    auto* isolate = args.GetIsolate();
+    auto ctx = isolate->GetCurrentContext();
+    const int id = args[0]->Int32Value(ctx).FromMaybe(0);
+    auto exchange = instance->exchange(args);
+    if (!exchange) return;
+    if (!exchange->wantsWebSocket() || !args[2]->IsFunction()) {
+        isolate->ThrowException(v8::Exception::TypeError(
+            toV8(isolate, "Worker tried to return a WebSocket in a response to a request which "
+                          "did not contain the header \"Upgrade: websocket\".")));
+        return;
+    }
+    instance->dropExchange(id);
+    auto& ws = instance->m_webSockets[id];
+    ws.exchange = exchange;
+    ws.events.Reset(isolate, args[2].As<v8::Function>());
+    EventLoop* loop = &instance->m_loop;
+    std::weak_ptr<bool> alive = instance->m_alive;
+    // Server thread -> engine thread; the JS function is found again by id (it may be gone).
+    auto toWorker =
+        [instance, alive, loop,
+         id](std::function<void(const JsScope&, std::vector<v8::Local<v8::Value>>&)> args,
+             bool last) {
+            loop->post(
+                onEngineThread(instance, alive, [instance, id, args, last](const JsScope& s) {
+                    auto it = instance->m_webSockets.find(id);
+                    if (it == instance->m_webSockets.end()) return;
+                    auto fn = it->second.events.Get(s.isolate);
+                    if (last) instance->m_webSockets.erase(it);
+                    std::vector<v8::Local<v8::Value>> argv;
+                    args(s, argv);
+                    v8::TryCatch tryCatch(s.isolate);
+                    if (fn->Call(s.context, v8::Undefined(s.isolate), int(argv.size()), argv.data())
+                            .IsEmpty())
+                        instance->m_runtime.reportException(s, tryCatch);
+                }));
+        };
+    WebSocketSink sink;
+    sink.message = [toWorker](bool binary, QByteArray data) {
+        toWorker(
+            [binary, data](const JsScope& s, std::vector<v8::Local<v8::Value>>& argv) {
+                argv.push_back(toV8(s.isolate, "message"));
+                if (binary)
+                    argv.push_back(toUint8Array(s.isolate, data));
+                else
+                    argv.push_back(toV8(s.isolate, QString::fromUtf8(data)));
+            },
+            false);
+    };
+    sink.closed = [toWorker](int code, QByteArray reason, bool clean) {
+        toWorker(
+            [code, reason, clean](const JsScope& s, std::vector<v8::Local<v8::Value>>& argv) {
+                argv.push_back(toV8(s.isolate, "close"));
+                argv.push_back(v8::Integer::New(s.isolate, code));
+                argv.push_back(toV8(s.isolate, QString::fromUtf8(reason)));
+                argv.push_back(v8::Boolean::New(s.isolate, clean));
+            },
+            true);
+    };
+    exchange->acceptWebSocket(headerList(isolate, ctx, args[1]), std::move(sink));
+}
+
+// ops.webSocketSend(id, data): a string (a text message) or bytes. Ignored once the
+// WebSocket has closed, as workerd ignores a send after the connection is gone.
+void WorkerInstance::opWebSocketSend(Args args) {
+    auto* instance = self(args);
+    auto* isolate = args.GetIsolate();
+    auto it =
+        instance->m_webSockets.find(args[0]->Int32Value(isolate->GetCurrentContext()).FromMaybe(0));
+    if (it == instance->m_webSockets.end()) return;
+    WebSocketOutgoing out;
+    if (args[1]->IsArrayBufferView()) {
+        out.kind = WebSocketOutgoing::Kind::Binary;
+        out.data = bytesOf(args[1]);
+    } else {
+        out.data = toQString(isolate, args[1]).toUtf8();
+    }
+    it->second.exchange->sendWebSocket(std::move(out));
+}
+
+// ops.webSocketClose(id, code, reason): 1005 sends a close frame without a status.
+void WorkerInstance::opWebSocketClose(Args args) {
+    auto* instance = self(args);
+    auto* isolate = args.GetIsolate();
+    auto ctx = isolate->GetCurrentContext();
+    auto it = instance->m_webSockets.find(args[0]->Int32Value(ctx).FromMaybe(0));
+    if (it == instance->m_webSockets.end()) return;
+    it->second.exchange->sendWebSocket({WebSocketOutgoing::Kind::Close,
+                                        toQString(isolate, args[2]).toUtf8(),
+                                        args[1]->Int32Value(ctx).FromMaybe(1005)});
+}
+
 void WorkerInstance::installOps(const JsScope& scope) {
     auto ops = m_runtime.ops(scope);
     installOpTable(scope, ops, this,
@@ -258,6 +355,9 @@ void WorkerInstance::installOps(const JsScope& scope) {
                        {"exchangeWrite", opExchangeWrite},
                        {"exchangeFinish", opExchangeFinish},
                        {"exchangeAbort", opExchangeAbort},
+                       {"exchangeAcceptWebSocket", opExchangeAcceptWebSocket},
+                       {"webSocketSend", opWebSocketSend},
+                       {"webSocketClose", opWebSocketClose},
                    });
     auto limits = v8::Object::New(scope.isolate);
     limits

@@ -38,6 +38,12 @@ constexpr std::array kImplied{
     ImpliedFlag{"python_dedicated_snapshot", "2025-10-16"},
     // pythonProcessPthFiles: a plain enable date; off switch disable_python_process_pth_files.
     ImpliedFlag{"python_process_pth_files", "2026-05-26"},
+    // WebSockets (compatibility-date.capnp): webSocketAutoReplyToClose (off switch
+    // web_socket_manual_reply_to_close), websocketBinaryTypeDefault ("blob" by default),
+    // websocketCloseReasonByteLimit (a close reason over 123 bytes is a SyntaxError).
+    ImpliedFlag{"web_socket_auto_reply_to_close", "2026-04-07"},
+    ImpliedFlag{"websocket_standard_binary_type", "2026-03-17"},
+    ImpliedFlag{"websocket_close_reason_byte_limit", "2026-03-03"},
 };
 
 struct ReleaseRow {
@@ -76,6 +82,9 @@ bool compatibilityFlagEnabled(const QString& flag, const QDate& date, const QStr
         return false;
     if (flag == QLatin1String("python_process_pth_files") &&
         flags.contains(QLatin1String("disable_python_process_pth_files")))
+        return false;
+    if (flag == QLatin1String("web_socket_auto_reply_to_close") &&
+        flags.contains(QLatin1String("web_socket_manual_reply_to_close")))
         return false;
     if (flag == QLatin1String("workflows_preserve_non_retryable_error_message") &&
         flags.contains(QLatin1String("workflows_replace_non_retryable_error_message")))

@@ -143,7 +143,7 @@ setTag(EventTarget, "EventTarget");
 
 // An `onabort`-style attribute: the listener is registered when first set to a function and
 // keeps its place in the list afterwards, as HTML's event handler processing does.
-function defineHandler(cls, type) {
+export function defineHandler(cls, type) {
   const key = Symbol(`on${type}`);
   Object.defineProperty(cls.prototype, `on${type}`, {
     configurable: true,

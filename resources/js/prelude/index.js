@@ -15,7 +15,7 @@ import { Response } from "./response.js";
 import { installStreams } from "./streams.js";
 import { installURL } from "./url.js";
 import { define } from "./util.js";
-import { WebSocket } from "./websocket.js";
+import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, configureWebSockets, coupleWebSocket } from "./websocket.js";
 
 const g = globalThis;
 installEvents(g, ops);
@@ -30,9 +30,15 @@ define(g, "Request", Request);
 define(g, "Response", Response);
 define(g, "fetch", makeFetch(ops));
 define(g, "WebSocket", WebSocket);
+define(g, "WebSocketPair", WebSocketPair);
+define(g, "MessageEvent", MessageEvent);
+define(g, "CloseEvent", CloseEvent);
 // The boot modules need the file ops; worker code must not see them.
 globalThis.__kiln_boot = {
   ops,
   // The response bytes when the body is already in memory (see worker.mjs sendResponse).
   bufferedBytes: (message) => takeBufferedBytes(message[kBody]),
+  // The compatibility flags WebSocket behaviour depends on; and the 101 coupling.
+  configureWebSockets: (compatFlags) => configureWebSockets(ops, compatFlags),
+  coupleWebSocket,
 };

@@ -1,10 +1,11 @@
 // Response (Fetch Standard) as workerd exposes it: type "default" (or "error"), a `cf`
-// object and `webSocket` (always null here) carried through, status limited to 200-599
-// for constructed responses.
+// object and `webSocket` carried through, status limited to 200-599 for constructed
+// responses, or exactly 101 for one that carries a WebSocket.
 import { cloneBody, extractBody, isUnusable, kBody, mixinBody } from "./body.js";
 import { Headers, getGuard, setGuard } from "./headers.js";
 import { parseURL } from "./url.js";
 import { illegal, setTag, toByteString, utf8Encode } from "./util.js";
+import { WebSocket } from "./websocket.js";
 
 const kResponse = Symbol("response");
 export const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -28,7 +29,10 @@ export class Response {
     if (init === undefined || init === null) init = {};
     else if (typeof init !== "object") throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
     const status = init.status === undefined ? 200 : Number(init.status) | 0;
-    if (status < 200 || status > 599) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
+    const webSocket = init.webSocket ?? null;
+    if (webSocket !== null && !(webSocket instanceof WebSocket)) throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
+    if (webSocket !== null && status !== 101) throw new RangeError("Responses with a WebSocket must have status code 101.");
+    if (webSocket === null && (status < 200 || status > 599)) throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
     const statusText = init.statusText === undefined ? "" : toByteString(init.statusText, "statusText");
     if (!REASON_PHRASE.test(statusText)) throw new TypeError("Failed to construct 'Response': Invalid statusText");
     const headers = new Headers(init.headers);
@@ -38,7 +42,7 @@ export class Response {
       extracted = extractBody(body);
       if (extracted.type !== null && !headers.has("content-type")) headers.append("content-type", extracted.type);
     }
-    initResponse(this, { type: "default", status, statusText, headers, url: "", redirected: false, cf: init.cf }, extracted ? extracted.body : null);
+    initResponse(this, { type: "default", status, statusText, headers, url: "", redirected: false, cf: init.cf, webSocket }, extracted ? extracted.body : null);
   }
 
   static error() {
@@ -76,10 +80,11 @@ export class Response {
   get statusText() { return stateOf(this).statusText; }
   get headers() { return stateOf(this).headers; }
   get cf() { return stateOf(this).cf; }
-  get webSocket() { stateOf(this); return null; }
+  get webSocket() { return stateOf(this).webSocket ?? null; }
 
   clone() {
     const st = stateOf(this);
+    if (st.webSocket) throw new TypeError("Cannot clone a response to a WebSocket handshake.");
     if (isUnusable(this[kBody])) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
     // A clone keeps the original's guard: a fetched response's clone stays immutable.
     const headers = setGuard(new Headers(st.headers), getGuard(st.headers));

@@ -205,13 +205,12 @@ async def _close_quietly(writer):
 
 async def process_websocket(app, req, env=None):
     """Accept a WebSocket and run `app` on it; returns the 101 JS Response."""
-    pair = getattr(js, "WebSocketPair", None)
-    if pair is None:
-        raise RuntimeError(
-            "asgi.websocket needs WebSocketPair, which Kiln does not provide yet (server-side "
-            "WebSockets); this handler runs on Cloudflare")
-    client, server = pair.new().object_values()
+    from js import WebSocketPair
+
+    client, server = WebSocketPair.new().object_values()
     server.accept()
+    # Binary messages arrive as Blobs by default (websocket_standard_binary_type), which the
+    # message callback cannot read synchronously.
     server.binaryType = "arraybuffer"
     inbox = Queue()
     inbox.put_nowait({"type": "websocket.connect"})

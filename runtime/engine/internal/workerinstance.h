@@ -89,6 +89,9 @@ private:
     static void opExchangeWrite(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeFinish(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeAbort(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangeAcceptWebSocket(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opWebSocketSend(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opWebSocketClose(const v8::FunctionCallbackInfo<v8::Value>& args);
     std::shared_ptr<HttpExchange> exchange(const v8::FunctionCallbackInfo<v8::Value>& args);
     QJsonObject bootConfig() const;
     void armInterrupts(const JsScope& scope);
@@ -104,6 +107,13 @@ private:
     std::vector<std::unique_ptr<HostBinding>> m_bindings;
     v8::Global<v8::Object> m_module;
     std::map<int, std::shared_ptr<HttpExchange>> m_exchanges;
+    // Exchanges answered with a 101: open WebSockets (not requests in flight; a reload does not
+    // wait for them). `events` is worker.mjs's function for what the client sends.
+    struct OpenWebSocket {
+        std::shared_ptr<HttpExchange> exchange;
+        v8::Global<v8::Function> events;
+    };
+    std::map<int, OpenWebSocket> m_webSockets;
     std::atomic<int> m_inFlight{0}; // m_exchanges.size(), readable from the watchdog thread
     // Per request in flight: set once it ended without a response (the client went away), so
     // its D1 queries stop. Found through the continuation data serve() gives the request's JS.
