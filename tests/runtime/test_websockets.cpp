@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -77,6 +78,7 @@ private Q_SLOTS:
     void misuseGetsWorkerdErrors();
     void plainRequestCannotGetASocket();
     void oversizedMessageIs1009();
+    void invalidUtf8Is1007();
     void reloadClosesWith1001();
 
 private:
@@ -193,6 +195,31 @@ void TestWebSockets::oversizedMessageIs1009() {
     QVERIFY2(again, qPrintable(why));
     again->sendTextMessage(QStringLiteral("still here"));
     QCOMPARE(messages(*again, 1), QStringList{QStringLiteral("text=still here")});
+}
+
+// QWebSocket cannot send a text message that is not UTF-8: a raw handshake and frame instead.
+void TestWebSockets::invalidUtf8Is1007() {
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_dev.port());
+    QVERIFY(socket.waitForConnected(10000));
+    socket.write(
+        "GET /asgi HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QByteArray in;
+    while (!in.contains("\r\n\r\n") && socket.waitForReadyRead(30000))
+        in += socket.readAll();
+    // RFC 6455's own example key and answer.
+    QVERIFY2(in.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), in.constData());
+    in = in.mid(in.indexOf("\r\n\r\n") + 4);
+    const char mask[4] = {1, 2, 3, 4};
+    QByteArray frame("\x81\x82", 2); // FIN + text, masked, 2 bytes
+    frame.append(mask, 4);
+    frame.append(char(0xff ^ 1)).append(char(0xfe ^ 2)); // 0xff 0xfe: never UTF-8
+    socket.write(frame);
+    while (in.size() < 4 && socket.waitForReadyRead(30000))
+        in += socket.readAll();
+    QCOMPARE(quint8(in[0]), quint8(0x88));              // FIN + close
+    QCOMPARE(in.mid(2, 2).toHex(), QByteArray("03ef")); // status 1007
 }
 
 void TestWebSockets::reloadClosesWith1001() {
