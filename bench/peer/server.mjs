@@ -2,8 +2,9 @@
 // Python Worker over node:http. It installs the same `workers` SDK and host glue Kiln
 // installs (resources/python: `workers/`, `asgi.py`, `_kiln_host.py`), imports the
 // project's main module, and for every request builds a web `Request` (node 20 has the
-// Request/Response/Headers globals), calls `_kiln_host.handle_fetch` — which runs the
-// project's `Default(WorkerEntrypoint).fetch` — and writes the returned Response.
+// Request/Response/Headers globals), calls `_kiln_host.start_fetch` as Kiln's worker.mjs
+// does (the handler started eagerly, awaited only if it waits) — which runs the project's
+// `Default(WorkerEntrypoint).fetch` — and writes the returned Response.
 // Nothing is cached: each request runs the Python handler.
 //
 //   node bench/peer/server.mjs --project DIR --port N [--pyodide DIR] [--sdk DIR]
@@ -62,6 +63,7 @@ function writeTree(FS, srcDir, destDir) {
 }
 
 let host = null;
+let PyProxy = null; // pyodide.ffi.PyProxy: what start_fetch returns for a pending handler
 const env = {};
 
 async function boot() {
@@ -93,6 +95,7 @@ async function boot() {
   pyodide.FS.chdir(importRoot);
   pyodide.pyimport("sys").path.insert(0, importRoot);
   host = pyodide.pyimport("_kiln_host");
+  PyProxy = pyodide.ffi.PyProxy;
   mark("boot sdk-imported");
   host.load_main(main);
   mark("boot main-imported");
@@ -119,7 +122,15 @@ const server = http.createServer(async (req, res) => {
       init.duplex = "half";
     }
     const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, init);
-    const response = await host.handle_fetch(request, env, new ExecutionContext());
+    let response = host.start_fetch(request, env, new ExecutionContext());
+    if (response instanceof PyProxy) {
+      const pending = response;
+      try {
+        response = await pending;
+      } finally {
+        pending.destroy();
+      }
+    }
     const body = Buffer.from(await response.arrayBuffer());
     const out = {};
     for (const [name, value] of response.headers) out[name] = value;

@@ -405,7 +405,14 @@ class ExecutionContext {
 }
 
 export async function dispatchFetch(request) {
-  return await host.handle_fetch(request, env, new ExecutionContext());
+  // Started eagerly: a Response at once, or a PyProxy of the pending Task to await.
+  const started = host.start_fetch(request, env, new ExecutionContext());
+  if (!(started instanceof pyodide.ffi.PyProxy)) return started;
+  try {
+    return await started;
+  } finally {
+    started.destroy();
+  }
 }
 
 export async function dispatchScheduled(cron, scheduledTime) {

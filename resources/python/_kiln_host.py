@@ -5,6 +5,7 @@
     js_globals()                                          -> [(module, file, name, JS value)]
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
+    start_fetch(js_request, js_env, js_ctx)               -> JS Response, or a pending Task
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
     await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
 
@@ -18,13 +19,17 @@ positional parameters gets only those. Sync and async both work. Errors propagat
 host, which prints them.
 """
 
+import asyncio
 import inspect
 import sys
+import weakref
 
 from pyodide.ffi import JsProxy
+from pyodide.webloop import PyodideTask
 
 import _kiln_entropy
 from workers.entrypoints import WorkerEntrypoint, WorkflowEntrypoint
+from workers.request import Request
 from workers.response import FetchResponse
 from workers.rpc import python_from_rpc
 from workers.utils import _get_js_constructor_name, _is_js_instance
@@ -119,20 +124,39 @@ def _default_class(module):
     return None
 
 
+# Per handler function: inspect.signature costs tens of microseconds inside Pyodide, and the
+# handler is the same function on every request (a bound method is made anew each time; its
+# function is not). Weak keys: a function that goes away takes its entry with it.
+_capacities = weakref.WeakKeyDictionary()
+
+
 def _positional_capacity(fn):
     """How many positional arguments `fn` takes (None: any number)."""
+    func = getattr(fn, "__func__", None)
+    key = func if func is not None and getattr(fn, "__self__", None) is not None else fn
     try:
-        sig = inspect.signature(fn)
+        known = _capacities.get(key, _capacities)
+    except TypeError:  # not weakly referenceable (a builtin): not cached
+        known = _capacities
+    if known is not _capacities:
+        return None if known is None else known - (key is not fn)
+    try:
+        sig = inspect.signature(key)
     except (TypeError, ValueError):
         return None
     count = 0
     for param in sig.parameters.values():
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            return None
+            count = None
+            break
         if param.kind in (inspect.Parameter.POSITIONAL_ONLY,
                           inspect.Parameter.POSITIONAL_OR_KEYWORD):
             count += 1
-    return count
+    try:
+        _capacities[key] = count
+    except TypeError:
+        pass
+    return None if count is None else count - (key is not fn)
 
 
 async def _call(fn, args):
@@ -153,7 +177,14 @@ def _resolve(kind, js_event, js_env, js_ctx):
     cls = _default_class(module)
     if cls is not None and callable(getattr(cls, kind, None)):
         instance = cls(js_ctx, js_env)
-        args = (python_from_rpc(js_event),) if kind == "fetch" else (js_event, js_env, js_ctx)
+        if kind != "fetch":
+            args = (js_event, js_env, js_ctx)
+        elif _is_js_instance(js_event, "Request"):
+            # What python_from_rpc makes of a JS Request, without its generic to_py walk
+            # (~35 us of every request inside Pyodide).
+            args = (Request(js_event),)
+        else:
+            args = (python_from_rpc(js_event),)
         return getattr(instance, kind), args, f"{_main_name}.Default.{kind}"
     legacy = getattr(module, "on_" + kind, None)
     if callable(legacy):
@@ -202,6 +233,19 @@ async def handle_fetch(js_request, js_env, js_ctx):
     except BaseException as error:
         raise error.with_traceback(_user_frames(error.__traceback__))
     return _to_js_response(result, label)
+
+
+def start_fetch(js_request, js_env, js_ctx):
+    """handle_fetch started eagerly, as Python 3.12's eager tasks start: it runs in this call
+    until it first waits on something pending, so a handler that never waits answers without
+    a round trip through the event loop (a setTimeout(0) per request). Returns the JS
+    Response when it finished that way; otherwise the Task (a thenable to JS), which also
+    carries a failure, so errors reach the host as they did through handle_fetch."""
+    task = PyodideTask(handle_fetch(js_request, js_env, js_ctx), loop=asyncio.get_event_loop(),
+                       eager_start=True)
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    return task
 
 
 async def handle_scheduled(js_controller, js_env, js_ctx):
