@@ -17,6 +17,8 @@ namespace kiln {
 class TerminalWriter {
 public:
     static constexpr qsizetype kMaxQueuedBytes = 4 * 1024 * 1024;
+    // Written at once, without gathering for a millisecond first.
+    static constexpr qsizetype kBatchBytes = 64 * 1024;
 
     static TerminalWriter& instance();
     ~TerminalWriter();
