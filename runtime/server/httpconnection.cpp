@@ -498,6 +498,13 @@ void HttpConnection::closeNow(const QString& why) {
 
 void HttpConnection::detachFromServer() {
     m_server = nullptr;
+    if (m_phase == Phase::WebSocket) { // best effort: the client learns why, not just EOF
+        std::vector<WebSocketOutgoing> bye{
+            {WebSocketOutgoing::Kind::Close, "kiln is shutting down", 1001}};
+        m_session->send(bye);
+        m_output.flush();
+        m_socket->flush();
+    }
     teardown(QStringLiteral("the server shut down"), true);
 }
 

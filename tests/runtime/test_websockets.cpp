@@ -80,6 +80,7 @@ private Q_SLOTS:
     void oversizedMessageIs1009();
     void invalidUtf8Is1007();
     void reloadClosesWith1001();
+    void shutdownClosesWith1001(); // last: it stops kiln dev
 
 private:
     QString events() { return QString::fromUtf8(httpRequest(m_dev.port(), "GET", "/events").body); }
@@ -238,6 +239,17 @@ void TestWebSockets::reloadClosesWith1001() {
     auto again = connectTo(m_dev.port(), QStringLiteral("/raw"), &why);
     QVERIFY2(again, qPrintable(why));
     QCOMPARE(messages(*again, 1), QStringList{QStringLiteral("hello")});
+}
+
+void TestWebSockets::shutdownClosesWith1001() {
+    QString why;
+    auto ws = connectTo(m_dev.port(), QStringLiteral("/raw"), &why);
+    QVERIFY2(ws, qPrintable(why));
+    QCOMPARE(messages(*ws, 1), QStringList{QStringLiteral("hello")});
+    m_dev.stop(); // SIGTERM, as Ctrl+C: the client hears why instead of a bare EOF
+    QVERIFY(waitClosed(*ws));
+    QCOMPARE(int(ws->closeCode()), 1001);
+    QCOMPARE(ws->closeReason(), QStringLiteral("kiln is shutting down"));
 }
 
 QTEST_GUILESS_MAIN(TestWebSockets)
