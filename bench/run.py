@@ -476,8 +476,9 @@ def to_ms(text):
     return value * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 
 
-def run_wrk(port, threads, conns, duration):
-    argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency", f"http://127.0.0.1:{port}/"]
+def run_wrk(port, threads, conns, duration, path="/", script=None):
+    argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency",
+            *(["-s", script] if script else []), f"http://127.0.0.1:{port}{path}"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     res = {"argv": " ".join(argv[:-1])}
     res["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -537,12 +537,14 @@ const LOCAL_CF = Object.freeze({
   requestPriority: "", tlsVersion: "", tlsCipher: "", edgeRequestKeepAliveStatus: 1,
 });
 
-export async function serveExchange(id, method, url, headers, hasBody) {
+// `body`: the whole request body when it arrived with the head (bytes), else null and the
+// body streams in through pulls.
+export async function serveExchange(id, method, url, headers, hasBody, body) {
   let response;
   try {
     const init = { method, headers, cf: { ...LOCAL_CF } };
     if (hasBody && method !== "GET" && method !== "HEAD") {
-      init.body = requestBody(id);
+      init.body = body ?? requestBody(id);
       init.duplex = "half";
     }
     const request = new Request(url, init);

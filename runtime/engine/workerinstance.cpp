@@ -355,12 +355,15 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         toV8(scope.isolate, QString::fromUtf8(url)),
         headers,
         v8::Boolean::New(scope.isolate, exchange->hasBody()),
+        exchange->prefetchedBody().isNull()
+            ? v8::Local<v8::Value>(v8::Null(scope.isolate))
+            : v8::Local<v8::Value>(toUint8Array(scope.isolate, exchange->prefetchedBody())),
     };
     v8::TryCatch tryCatch(scope.isolate);
     // Everything this request's JS schedules (promise reactions, timers) carries its id, which
     // is how a host op knows which request called it.
     scope.context->SetContinuationPreservedEmbedderData(v8::Integer::New(scope.isolate, id));
-    const bool threw = callExport(scope, "serveExchange", 5, argv).IsEmpty();
+    const bool threw = callExport(scope, "serveExchange", 6, argv).IsEmpty();
     scope.context->SetContinuationPreservedEmbedderData(v8::Undefined(scope.isolate));
     if (threw) {
         m_runtime.reportException(scope, tryCatch);

@@ -18,6 +18,9 @@ constexpr qint64 kSocketReadBuffer = 256 * 1024;
 constexpr qint64 kWriteStallMs = 30000;
 // Input discarded while closing before giving up on a graceful close (bounds CPU, not memory).
 constexpr qint64 kMaxDiscardBytes = 64 << 20;
+// A request body that arrived whole with its head, up to this size, is handed to the handler
+// with the exchange (HttpExchange::prefetchedBody) instead of through pulls.
+constexpr qsizetype kPrefetchBodyBytes = 64 * 1024;
 } // namespace
 
 qint64 HttpConnection::nowUs() {
@@ -166,6 +169,7 @@ void HttpConnection::feed(const char* data, qsizetype size) {
     if (m_dispatchPending) {
         // After execute() returned: no llhttp frame is on the stack while user code runs.
         m_dispatchPending = false;
+        m_exchange->prefetchBody(kPrefetchBodyBytes);
         m_server->m_handler->handle(m_exchange->consumerHandle());
     }
     if (m_draining && m_drained > m_options.maxDrainBytes) m_keepAlive = false;

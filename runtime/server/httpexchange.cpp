@@ -226,6 +226,13 @@ void HttpExchange::setBodyEnd() {
     m_bodyEnd = true;
 }
 
+void HttpExchange::prefetchBody(qsizetype maxBytes) {
+    if (!m_hasBody || !m_bodyEnd || m_body.isEmpty() || m_body.size() > maxBytes) return;
+    // Shared, not moved: a consumer that pulls still gets the body (QByteArray's implicit
+    // sharing is safe across threads, and m_prefetched never changes after this).
+    m_prefetched = m_body;
+}
+
 void HttpExchange::setBodyError(const QString& error, bool discardBuffered) {
     if (m_bodyEnd && !discardBuffered) return; // the body already arrived in full; nothing is lost
     if (discardBuffered) {

@@ -43,6 +43,10 @@ public:
     void markTaken();
     // False when the request has neither a Content-Length > 0 nor a chunked body.
     bool hasBody() const { return m_hasBody; }
+    // The whole request body when it had arrived with the head (a small POST usually does),
+    // taken before the handler saw the exchange: the consumer can use it instead of pulling,
+    // which saves a round trip to the server thread. Null otherwise (then pull).
+    const QByteArray& prefetchedBody() const { return m_prefetched; }
 
     // Pulls the next piece of the request body; `cb` gets exactly one BodyChunk. One pull may be
     // outstanding at a time (a second one gets an error chunk). The server stops reading the
@@ -114,6 +118,8 @@ private:
     void appendBody(const char* data, qsizetype size) { m_body.append(data, size); }
     qsizetype bufferedBody() const { return m_body.size(); }
     void setBodyEnd();
+    // Before dispatch: a complete body of at most `maxBytes` becomes prefetchedBody().
+    void prefetchBody(qsizetype maxBytes);
     void setBodyError(const QString& error, bool discardBuffered);
     // Serves a pending pull if there is something to answer with.
     void serveBody();
@@ -150,6 +156,7 @@ private:
     // Server-thread state.
     HttpConnection* m_conn = nullptr;
     QByteArray m_body;
+    QByteArray m_prefetched; // set before dispatch, read-only after
     QString m_bodyError;
     bool m_bodyEnd = false;
     bool m_pulledOnce = false;
