@@ -15,15 +15,12 @@ Targets: >= 10,000 requests/s for each at -c32.
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import (BENCH, DEFAULT_KILN, PEER, PYODIDE, busy_processes, free_port, http_get, log,  # noqa: E402
-                 machine_line, prime_cache, run_wrk, snapshot_kiln, start_dev)
+from run import (BENCH, DEFAULT_KILN, PEER, PYODIDE, busy_processes, http_get, log,  # noqa: E402
+                 machine_line, prime_cache, run_wrk, snapshot_kiln, start_answering, start_dev)
 
 PROJECT = os.path.join(BENCH, "projects", "handlers")
 POST_JSON = os.path.join(BENCH, "diag", "post_json.lua")
@@ -40,17 +37,7 @@ def measure(port, path, threads, conns, duration, script=None):
 
 
 def start_peer(project):
-    port = free_port()
-    proc = subprocess.Popen(["node", PEER, "--project", project, "--port", str(port), "--pyodide", PYODIDE],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            http_get(port, "/", timeout=60)
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    sys.exit("bench: the peer did not answer")
+    return start_answering(["node", PEER, "--project", project, "--pyodide", PYODIDE], "the peer")
 
 
 def main():

@@ -239,14 +239,12 @@ def cache_complete(cache_dir):
     return bool(cache_files(cache_dir)) and bool(glob.glob(os.path.join(cache_dir, "file-*.bin")))
 
 
-def start_dev(kiln, project, state, cache_dir):
-    """A quiet `kiln dev` of `project` on a free port with `cache_dir` as its cache, returned
-    once it answers HTTP: (process, port)."""
+def start_answering(argv, what, env=None):
+    """Starts a quiet server process on a free port (`argv` gets "--port N" appended) and
+    returns it once it answers HTTP: (process, port)."""
     port = free_port()
-    env = dict(os.environ, KILN_CACHE_DIR=cache_dir)
-    env.pop("KILN_NO_CODE_CACHE", None)
-    proc = subprocess.Popen([kiln, "dev", project, "--port", str(port), "--persist-to", state],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen([*argv, "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
     for _ in range(600):
         try:
             http_get(port, "/", timeout=60)
@@ -254,7 +252,15 @@ def start_dev(kiln, project, state, cache_dir):
         except OSError:
             time.sleep(0.1)
     proc.terminate()
-    sys.exit(f"bench: kiln dev {project} did not answer")
+    sys.exit(f"bench: {what} did not answer")
+
+
+def start_dev(kiln, project, state, cache_dir):
+    """A quiet `kiln dev` of `project` on a free port with `cache_dir` as its cache, returned
+    once it answers HTTP: (process, port)."""
+    env = dict(os.environ, KILN_CACHE_DIR=cache_dir)
+    env.pop("KILN_NO_CODE_CACHE", None)
+    return start_answering([kiln, "dev", project, "--persist-to", state], f"kiln dev {project}", env)
 
 
 def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
