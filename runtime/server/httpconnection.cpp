@@ -428,14 +428,7 @@ void HttpConnection::onBytesWritten() {
 // carries frames. Pipelined bytes after the handshake are the client's first frames.
 void HttpConnection::startWebSocket(HttpExchange::Inbox& ops) {
     QByteArray& out = m_output.buffer();
-    out += "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n";
-    for (const auto& [name, value] : ops.headers) {
-        if (httpNameEquals(name, "connection") || httpNameEquals(name, "content-length") ||
-            httpNameEquals(name, "transfer-encoding") || httpNameEquals(name, "keep-alive"))
-            continue;
-        out += name + ": " + value + "\r\n";
-    }
-    out += "\r\n";
+    HttpResponseWriter::appendSwitchingProtocols(out, ops.headers);
     m_responseEndUs = nowUs();
     report(101);
     m_phase = Phase::WebSocket;
@@ -453,11 +446,8 @@ void HttpConnection::webSocketOps(HttpExchange::Inbox& ops) {
         return;
     }
     if (!ops.webSocketOut.empty()) m_session->send(ops.webSocketOut);
-    if (ops.released) { // nobody on the worker's side any more
-        std::vector<WebSocketOutgoing> bye{
-            {WebSocketOutgoing::Kind::Close, "the worker's WebSocket went away", 1011}};
-        m_session->send(bye);
-    }
+    if (ops.released) // nobody on the worker's side any more
+        m_session->close(1011, "the worker's WebSocket went away");
     webSocketProgress();
 }
 
@@ -503,9 +493,7 @@ void HttpConnection::closeNow(const QString& why) {
 void HttpConnection::detachFromServer() {
     m_server = nullptr;
     if (m_phase == Phase::WebSocket) { // best effort: the client learns why, not just EOF
-        std::vector<WebSocketOutgoing> bye{
-            {WebSocketOutgoing::Kind::Close, "kiln is shutting down", 1001}};
-        m_session->send(bye);
+        m_session->close(1001, "kiln is shutting down");
         m_output.flush();
         m_socket->flush();
     }

@@ -60,6 +60,12 @@ void appendNumber(QByteArray& out, qint64 n) {
     out.append(p, buf + sizeof buf - p);
 }
 
+// Hop-by-hop framing headers belong to the server, never to the handler.
+bool framingHeader(const QByteArray& name) {
+    return httpNameEquals(name, "transfer-encoding") || httpNameEquals(name, "keep-alive") ||
+           httpNameEquals(name, "proxy-connection");
+}
+
 } // namespace
 
 const char* HttpResponseWriter::reasonPhrase(int status) {
@@ -224,11 +230,7 @@ void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& re
             if (hasCloseToken(value)) m_keepAlive = false;
             continue;
         }
-        // Hop-by-hop framing headers belong to the server, never to the handler.
-        if (httpNameEquals(name, "transfer-encoding") || httpNameEquals(name, "keep-alive") ||
-            httpNameEquals(name, "proxy-connection")) {
-            continue;
-        }
+        if (framingHeader(name)) continue;
         if (!hasDate && httpNameEquals(name, "date")) hasDate = true;
         out.append(name);
         out.append(": ");
@@ -344,6 +346,33 @@ void HttpResponseWriter::appendErrorResponse(QByteArray& out, int status,
     appendDate(out);
     out.append("\r\n\r\n");
     out.append(body);
+}
+
+void HttpResponseWriter::appendSwitchingProtocols(QByteArray& out, const HttpHeaders& headers) {
+    out.append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n");
+    bool hasDate = false;
+    for (const auto& [name, value] : headers) {
+        if (!validName(name) || !validValue(value)) {
+            qWarning("kiln::HttpServer: dropping invalid response header %s",
+                     name.left(64).constData());
+            continue;
+        }
+        // No body follows a 101: length and connection are the server's to say.
+        if (framingHeader(name) || httpNameEquals(name, "content-length") ||
+            httpNameEquals(name, "connection"))
+            continue;
+        if (!hasDate && httpNameEquals(name, "date")) hasDate = true;
+        out.append(name);
+        out.append(": ");
+        out.append(value);
+        out.append("\r\n");
+    }
+    if (!hasDate) {
+        out.append("Date: ");
+        appendDate(out);
+        out.append("\r\n");
+    }
+    out.append("\r\n");
 }
 
 } // namespace kiln

@@ -43,6 +43,9 @@ public:
     // A complete server-generated response (4xx/5xx) with a short text body; closes.
     static void appendErrorResponse(QByteArray& out, int status, const QByteArray& detail);
     static const char* reasonPhrase(int status);
+    // The head of a 101 answering a WebSocket handshake: the handler's headers (Upgrade and
+    // Sec-WebSocket-Accept among them), checked as begin() checks them, no framing.
+    static void appendSwitchingProtocols(QByteArray& out, const HttpHeaders& headers);
     // IMF-fixdate of the current second, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
     static void appendDate(QByteArray& out);
 

@@ -70,9 +70,7 @@ struct WebSocketCallbacks {
         case WSLAY_TEXT_FRAME:
             if (!validUtf8(data)) { // RFC 6455 8.1: fail the connection with 1007
                 const QByteArray reason = "invalid UTF-8 in a text message";
-                wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA,
-                                        reinterpret_cast<const uint8_t*>(reason.constData()),
-                                        size_t(reason.size()));
+                self->queueClose(WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, reason);
                 wslay_event_shutdown_read(ctx);
                 self->fireClosed(WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, reason, false);
                 return;
@@ -131,9 +129,7 @@ void WebSocketSession::readable() {
 void WebSocketSession::send(std::vector<WebSocketOutgoing>& messages) {
     for (const auto& m : messages) {
         if (m.kind == WebSocketOutgoing::Kind::Close) {
-            wslay_event_queue_close(m_ctx, m.code == 1005 ? 0 : uint16_t(m.code),
-                                    reinterpret_cast<const uint8_t*>(m.data.constData()),
-                                    size_t(m.data.size()));
+            queueClose(m.code, m.data);
             continue;
         }
         const wslay_event_msg msg{
@@ -143,6 +139,18 @@ void WebSocketSession::send(std::vector<WebSocketOutgoing>& messages) {
         wslay_event_queue_msg(m_ctx, &msg); // refused once a close is queued, as it must be
     }
     pump();
+}
+
+void WebSocketSession::close(int code, const QByteArray& reason) {
+    queueClose(code, reason);
+    pump();
+}
+
+// 1005 ("no status") is sent as a close frame without a body.
+void WebSocketSession::queueClose(int code, const QByteArray& reason) {
+    wslay_event_queue_close(m_ctx, code == 1005 ? 0 : uint16_t(code),
+                            reinterpret_cast<const uint8_t*>(reason.constData()),
+                            size_t(reason.size()));
 }
 
 void WebSocketSession::pump() {

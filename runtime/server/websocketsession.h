@@ -45,6 +45,8 @@ public:
 
     void readable();
     void send(std::vector<WebSocketOutgoing>& messages);
+    // Queues the server's own close frame and sends what is queued (refused once a close is).
+    void close(int code, const QByteArray& reason);
     // The TCP connection ended (or the server is going away): `closed` fires if it has not.
     void connectionLost();
     // Both close frames have passed (or a fatal error): the connection should close now.
@@ -55,6 +57,7 @@ public:
 private:
     friend struct WebSocketCallbacks; // wslay's callbacks, in the .cpp
     void pump();
+    void queueClose(int code, const QByteArray& reason);
     void fireClosed(int code, const QByteArray& reason, bool clean);
 
     QTcpSocket* m_socket;
