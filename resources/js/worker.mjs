@@ -89,12 +89,15 @@ function cacheWasmCompiles(wasmPath) {
   const instantiate = WebAssembly.instantiate;
   WebAssembly.instantiate = async function (source, imports) {
     if (!(ArrayBuffer.isView(source) && tagged.has(source.buffer))) return instantiate.apply(this, arguments);
-    const cacheKey = `${wasmPath}:${ops.fileStamp(wasmPath)}`;
+    const cacheKey = ops.wasmModuleKey(wasmPath);
     const start = ops.now();
-    // A reload takes the module the instance before it compiled (same machine code).
+    // A first start takes the module read ahead from the code cache while this thread loaded
+    // Pyodide's JS (waiting for it if it is still under way); a reload takes the module the
+    // instance before it compiled (same machine code).
     let module = ops.sharedWasmModule(cacheKey);
     if (module) {
-      ops.span("compile wasm (shared in this process)", start, ops.now());
+      const how = ops.wasmReadAhead(cacheKey) ? "code cache, read ahead" : "shared in this process";
+      ops.span(`compile wasm (${how})`, start, ops.now());
     } else {
       module = await WebAssembly.compileStreaming({ bytes: source, cacheKey });
       ops.span(ops.wasmCacheUsed(cacheKey) ? "compile wasm (code cache)" : "compile wasm", start, ops.now());

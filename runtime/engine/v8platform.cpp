@@ -124,6 +124,10 @@ void V8Platform::detach(v8::Isolate* isolate) {
     v8::platform::NotifyIsolateShutdown(d->base.get(), isolate);
 }
 
+bool V8Platform::runForegroundTasks(v8::Isolate* isolate) {
+    return v8::platform::PumpMessageLoop(d->base.get(), isolate);
+}
+
 std::shared_ptr<v8::TaskRunner> V8Platform::GetForegroundTaskRunner(v8::Isolate* isolate) {
     std::lock_guard lock(d->mutex);
     auto it = d->runners.find(isolate);

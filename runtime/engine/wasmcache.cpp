@@ -3,6 +3,7 @@
 #include "engine/cachewrites.h"
 #include "engine/checkedfile.h"
 #include "engine/internal/opstable.h"
+#include "engine/internal/sharedwasmmodules.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -46,7 +47,9 @@ bool cacheEnabled() {
     return qEnvironmentVariable("KILN_NO_CODE_CACHE") != QLatin1String("1");
 }
 
-QString cacheFile(const QString& key) {
+} // namespace
+
+QString wasmCacheFile(const QString& key) {
     // The key names the module; V8's version and our flags are part of the file name so a
     // different build never even tries a foreign cache.
     // KILN_V8_FLAGS is part of it too: V8 rejects a module cached under other flags, and a
@@ -64,6 +67,13 @@ QString cacheFile(const QString& key) {
     return wasmCacheDir() + QStringLiteral("/wasm-") + QString::fromLatin1(id) +
            QStringLiteral(".bin");
 }
+
+QString fileStamp(const QString& path) {
+    const QFileInfo info(path);
+    return QStringLiteral("%1-%2").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+}
+
+namespace {
 
 // The cache folder's size limit: KILN_CACHE_MAX_MB, 1 GiB unless set (a worker's set of files,
 // compiled wasm, compiled stdlib and snapshot, is ~65 MB).
@@ -184,17 +194,29 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
     }
     if (!source->Get(context, toV8(isolate, "cacheKey")).ToLocal(&keyValue))
         keyValue = v8::Undefined(isolate);
+    // A read-ahead takes cached code or nothing (compiling is the engine thread's job).
+    v8::Local<v8::Value> cachedOnly;
+    const bool onlyCached =
+        source->Get(context, toV8(isolate, "cachedOnly")).ToLocal(&cachedOnly) &&
+        cachedOnly->IsTrue();
     auto state = std::make_shared<StreamState>();
     if (cacheEnabled() && keyValue->IsString()) {
-        const QString path = cacheFile(toQString(isolate, keyValue));
+        const QString path = wasmCacheFile(toQString(isolate, keyValue));
         // Checked: V8 trusts the machine code it deserialises, and a flipped bit in it would
         // crash the worker, not fail the load.
         state->cached = CheckedFile::map(path);
         const bool used = state->cached && streaming->SetCompiledModuleBytes(
                                                static_cast<const uint8_t*>(state->cached->data()),
                                                state->cached->size());
+        if (!used && onlyCached) {
+            streaming->Abort(v8::Exception::Error(toV8(isolate, "no usable cached code")));
+            return;
+        }
         if (!used) streaming->SetClient(std::make_shared<CacheOnCompiled>(path)); // (re)write it
         cacheUse().record(toQString(isolate, keyValue), used);
+    } else if (onlyCached) {
+        streaming->Abort(v8::Exception::Error(toV8(isolate, "no usable cached code")));
+        return;
     }
     auto view = bytesValue.As<v8::ArrayBufferView>();
     const auto* data =
@@ -223,10 +245,13 @@ void opAdviseHugePages(Args args) {
 // "size-mtime" of a file: a cheap identity for the cache key (hashing 10 MB of wasm on every
 // start would cost more than the cache saves on small machines).
 void opFileStamp(Args args) {
-    const QFileInfo info(toQString(args.GetIsolate(), args[0]));
-    args.GetReturnValue().Set(toV8(
-        args.GetIsolate(),
-        QStringLiteral("%1-%2").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch())));
+    args.GetReturnValue().Set(
+        toV8(args.GetIsolate(), fileStamp(toQString(args.GetIsolate(), args[0]))));
+}
+
+void opWasmModuleKey(Args args) {
+    args.GetReturnValue().Set(
+        toV8(args.GetIsolate(), wasmModuleKey(toQString(args.GetIsolate(), args[0]))));
 }
 
 // Generic cache files (the compiled stdlib zip, the baseline snapshot), checked as
@@ -333,47 +358,28 @@ void opCacheWrite(Args args) {
     args.GetReturnValue().Set(true);
 }
 
-// Compiled modules shared by the isolates of this process, by cache key: a reload's new
-// instance takes the one its predecessor compiled (V8 shares the machine code, and tier-up
-// still under way carries on for both) instead of deserialising it again.
-class SharedModules {
-public:
-    void put(const QString& key, v8::CompiledWasmModule module) {
-        std::lock_guard lock(m_mutex);
-        m_modules.insert_or_assign(key,
-                                   std::make_shared<v8::CompiledWasmModule>(std::move(module)));
-    }
-    std::shared_ptr<v8::CompiledWasmModule> get(const QString& key) {
-        std::lock_guard lock(m_mutex);
-        auto it = m_modules.find(key);
-        return it == m_modules.end() ? nullptr : it->second;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::map<QString, std::shared_ptr<v8::CompiledWasmModule>> m_modules;
-};
-
-SharedModules& sharedModules() {
-    static SharedModules modules;
-    return modules;
-}
-
 void opShareModule(Args args) {
     if (!cacheEnabled() || !args[1]->IsWasmModuleObject()) return;
-    sharedModules().put(toQString(args.GetIsolate(), args[0]),
-                        args[1].As<v8::WasmModuleObject>()->GetCompiledModule());
+    SharedWasmModules::instance().put(toQString(args.GetIsolate(), args[0]),
+                                      args[1].As<v8::WasmModuleObject>()->GetCompiledModule());
 }
 
 void opSharedModule(Args args) {
     auto* isolate = args.GetIsolate();
+    // Waits for a read-ahead of this module still under way (it started before this engine).
     const auto compiled =
-        cacheEnabled() ? sharedModules().get(toQString(isolate, args[0])) : nullptr;
+        cacheEnabled() ? SharedWasmModules::instance().get(toQString(isolate, args[0]), 10000)
+                       : nullptr;
     v8::Local<v8::WasmModuleObject> module;
     if (compiled && v8::WasmModuleObject::FromCompiledModule(isolate, *compiled).ToLocal(&module))
         args.GetReturnValue().Set(module);
     else
         args.GetReturnValue().SetNull();
+}
+
+void opReadAhead(Args args) {
+    args.GetReturnValue().Set(
+        SharedWasmModules::instance().takeReadAhead(toQString(args.GetIsolate(), args[0])));
 }
 
 void opUsed(Args args) {
@@ -414,6 +420,8 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
                     {"shareWasmModule", opShareModule},
                     {"sharedWasmModule", opSharedModule},
                     {"wasmCacheUsed", opUsed},
+                    {"wasmModuleKey", opWasmModuleKey},
+                    {"wasmReadAhead", opReadAhead},
                     {"adviseHugePages", opAdviseHugePages},
                     {"mapOntoMemory", opMapOntoMemory}});
 }

@@ -1,7 +1,9 @@
 #include "engine/worker.h"
 
 #include "engine/cpuwatchdog.h"
+#include "engine/internal/wasmcache.h"
 #include "engine/internal/workerinstance.h"
+#include "engine/sharedir.h"
 #include "server/httpexchange.h"
 
 #include <QDeadlineTimer>
@@ -251,6 +253,7 @@ Worker::~Worker() {
         });
         d->thread.join();
     }
+    waitForWasmReadAhead(2000);
 }
 
 void Worker::setSinks(WorkerSinks sinks) {
@@ -259,6 +262,7 @@ void Worker::setSinks(WorkerSinks sinks) {
 }
 
 void Worker::start() {
+    readWasmAhead(shareDir() + QStringLiteral("/pyodide/pyodide.asm.wasm"));
     d->thread = std::thread([this] {
         d->loop.post([this] { d->startInstance(); });
         d->loop.run();

@@ -29,6 +29,7 @@ struct Start {
     QString restored;
     QStringList made;
     bool wasmCached = false;
+    bool wasmReadAhead = false; // deserialised on a thread of its own while the engine started
     QString output;
 };
 
@@ -99,7 +100,9 @@ Start TestSnapshot::serve() {
     for (const char* tier : {"baseline", "package", "dedicated"})
         if (out.output.contains(QStringLiteral("boot: make %1 snapshot").arg(QLatin1String(tier))))
             out.made << QLatin1String(tier);
-    out.wasmCached = out.output.contains(QLatin1String("compile wasm (code cache)"));
+    // "(code cache)" on the engine thread, "(code cache, read ahead)" from the start's read-ahead.
+    out.wasmCached = out.output.contains(QLatin1String("compile wasm (code cache"));
+    out.wasmReadAhead = out.output.contains(QLatin1String("compile wasm (code cache, read ahead)"));
     out.body = r.status == 200 ? r.body : "status " + QByteArray::number(r.status) + ": " + r.body;
     return out;
 }
@@ -265,6 +268,7 @@ void TestSnapshot::corruptCodeCacheIsRecompiled() {
     Start s = serve();
     QVERIFY2(s.body.startsWith("0."), s.body.constData());
     QVERIFY(s.wasmCached);
+    QVERIFY(s.wasmReadAhead);
 
     QFile file(module);
     QVERIFY(file.open(QIODevice::ReadWrite));
@@ -277,6 +281,7 @@ void TestSnapshot::corruptCodeCacheIsRecompiled() {
     s = serve();
     QVERIFY2(s.body.startsWith("0."), s.body.constData());
     QVERIFY(!s.wasmCached);
+    QVERIFY(!s.wasmReadAhead);       // the read-ahead refused the damaged file too
     QVERIFY(!QFile::exists(module)); // dropped, to be written again
 }
 

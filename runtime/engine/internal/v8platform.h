@@ -23,6 +23,9 @@ public:
 
     void attach(v8::Isolate* isolate, EventLoop* loop);
     void detach(v8::Isolate* isolate);
+    // Runs one foreground task of an isolate without a loop (a thread's throwaway isolate);
+    // false when none was queued.
+    bool runForegroundTasks(v8::Isolate* isolate);
 
     int NumberOfWorkerThreads() override;
     std::shared_ptr<v8::TaskRunner> GetForegroundTaskRunner(v8::Isolate* isolate) override;

@@ -21,5 +21,20 @@ bool codeCacheEnabled();
 // Writes `bytes` to `path` in the cache folder as CheckedFile does, on a background thread
 // that a normal exit waits for; then prunes the folder.
 void writeCacheInBackground(const QString& path, QByteArray bytes);
+// Where the compiled module cached under `key` is (or would be).
+QString wasmCacheFile(const QString& key);
+// "size-mtime" of a file: a cheap identity for cache keys.
+QString fileStamp(const QString& path);
+// The cache key of the wasm module at `wasmPath` (worker.mjs asks for it by this key).
+QString wasmModuleKey(const QString& wasmPath);
+
+// Starts deserialising the cached module of `wasmPath`, if there is one, on a thread of its
+// own with a throwaway isolate (wasmreadahead.cpp), and shares the result (SharedWasmModules)
+// under wasmModuleKey(): on two cores a cold start's ~100 ms of deserialising then overlaps
+// the engine thread's own start instead of following it. V8 checks the cached code as on the
+// engine thread; a module it refuses is not compiled there (the engine thread does that).
+void readWasmAhead(const QString& wasmPath);
+// A normal exit waits for a read-ahead still running (it uses V8), up to `timeoutMs`.
+void waitForWasmReadAhead(int timeoutMs);
 
 } // namespace kiln

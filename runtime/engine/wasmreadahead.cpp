@@ -1,0 +1,141 @@
+#include "engine/internal/jsruntime.h"
+#include "engine/internal/sharedwasmmodules.h"
+#include "engine/internal/v8platform.h"
+#include "engine/internal/wasmcache.h"
+
+#include <QFile>
+
+#include <v8-array-buffer.h>
+#include <v8-context.h>
+#include <v8-exception.h>
+#include <v8-function.h>
+#include <v8-initialization.h>
+#include <v8-isolate.h>
+#include <v8-microtask-queue.h>
+#include <v8-object.h>
+#include <v8-primitive.h>
+#include <v8-promise.h>
+#include <v8-typed-array.h>
+#include <v8-wasm.h>
+
+#include <QDeadlineTimer>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace kiln {
+
+namespace {
+
+// Read-aheads still running: a normal exit waits for them (they use V8 on their own thread).
+struct Running {
+    std::mutex mutex;
+    std::condition_variable idle;
+    int count = 0;
+};
+
+Running& running() {
+    static Running* r = new Running; // outlives static destruction: a thread may still end
+    return *r;
+}
+
+// In `scope`'s isolate: WebAssembly.compileStreaming with the cached code only (the streaming
+// callback refuses to compile when V8 does not take the cached code), driven to its end.
+std::unique_ptr<v8::CompiledWasmModule> compileFromCache(const JsScope& scope, QFile& wasm,
+                                                         const QString& key) {
+    auto* isolate = scope.isolate;
+    const auto size = static_cast<size_t>(wasm.size());
+    auto buffer = v8::ArrayBuffer::New(isolate, size);
+    if (wasm.read(static_cast<char*>(buffer->Data()), qint64(size)) != qint64(size)) return {};
+    auto source = v8::Object::New(isolate);
+    setField(scope, source, "bytes", v8::Uint8Array::New(buffer, 0, size));
+    setField(scope, source, "cacheKey", toV8(isolate, key));
+    setField(scope, source, "cachedOnly", v8::True(isolate));
+
+    v8::TryCatch tryCatch(isolate);
+    v8::Local<v8::Value> webAssembly, compile, result;
+    if (!scope.context->Global()
+             ->Get(scope.context, toV8(isolate, "WebAssembly"))
+             .ToLocal(&webAssembly) ||
+        !webAssembly->IsObject() ||
+        !webAssembly.As<v8::Object>()
+             ->Get(scope.context, toV8(isolate, "compileStreaming"))
+             .ToLocal(&compile) ||
+        !compile->IsFunction())
+        return {};
+    v8::Local<v8::Value> args[] = {source};
+    if (!compile.As<v8::Function>()->Call(scope.context, webAssembly, 1, args).ToLocal(&result) ||
+        !result->IsPromise())
+        return {};
+    auto promise = result.As<v8::Promise>();
+    // Deserialising settles the promise inside the call; a foreground task may still be owed.
+    const QDeadlineTimer deadline(10000);
+    while (true) {
+        isolate->PerformMicrotaskCheckpoint();
+        if (promise->State() != v8::Promise::kPending || deadline.hasExpired()) break;
+        if (!V8Platform::instance().runForegroundTasks(isolate))
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (promise->State() != v8::Promise::kFulfilled || !promise->Result()->IsWasmModuleObject())
+        return {};
+    return std::make_unique<v8::CompiledWasmModule>(
+        promise->Result().As<v8::WasmModuleObject>()->GetCompiledModule());
+}
+
+std::unique_ptr<v8::CompiledWasmModule> readAhead(const QString& wasmPath, const QString& key) {
+    QFile wasm(wasmPath);
+    if (!wasm.open(QIODevice::ReadOnly)) return {};
+    auto& platform = V8Platform::instance();
+    std::unique_ptr<v8::ArrayBuffer::Allocator> allocator(
+        v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+    v8::Isolate::CreateParams params;
+    params.array_buffer_allocator = allocator.get();
+    v8::Isolate* isolate = v8::Isolate::New(params);
+    std::unique_ptr<v8::CompiledWasmModule> module;
+    {
+        v8::Isolate::Scope isolateScope(isolate);
+        v8::HandleScope handles(isolate);
+        isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+        enableWasmStreaming(isolate);
+        auto context = v8::Context::New(isolate);
+        v8::Context::Scope contextScope(context);
+        module = compileFromCache({isolate, context}, wasm, key);
+    }
+    platform.detach(isolate);
+    isolate->Dispose();
+    return module;
+}
+
+} // namespace
+
+QString wasmModuleKey(const QString& wasmPath) {
+    return wasmPath + QLatin1Char(':') + fileStamp(wasmPath);
+}
+
+void readWasmAhead(const QString& wasmPath) {
+    if (!codeCacheEnabled()) return;
+    const QString key = wasmModuleKey(wasmPath);
+    // Nothing cached (or caching off): the engine thread compiles, as before.
+    if (!QFile::exists(wasmCacheFile(key))) return;
+    if (!SharedWasmModules::instance().beginReadAhead(key)) return;
+    {
+        std::lock_guard lock(running().mutex);
+        ++running().count;
+    }
+    std::thread([wasmPath, key] {
+        SharedWasmModules::instance().endReadAhead(key, readAhead(wasmPath, key));
+        std::lock_guard lock(running().mutex);
+        --running().count;
+        running().idle.notify_all();
+    }).detach();
+}
+
+void waitForWasmReadAhead(int timeoutMs) {
+    std::unique_lock lock(running().mutex);
+    running().idle.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                            [] { return running().count == 0; });
+}
+
+} // namespace kiln
