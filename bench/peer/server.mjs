@@ -76,16 +76,17 @@ async function boot() {
   if (restore) options._loadSnapshot = fs.readFileSync(snapshot);
   else if (snapshot) options._makeSnapshot = true;
   const pyodide = await loadPyodide(options);
-  // The host module the SDK imports, as Kiln provides it (cloudflare:workers, patchWaitUntil).
-  pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
-    env,
-    reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
-  }));
   if (snapshot && !restore) {
     pyodide.runPython("import asyncio, base64, contextlib, datetime, email, functools, http, " +
       "inspect, io, json, random, re, shutil, tempfile, traceback, urllib.parse, zipfile");
     fs.writeFileSync(snapshot, pyodide.makeMemorySnapshot());
   }
+  // The host module the SDK imports, as Kiln provides it (cloudflare:workers, patchWaitUntil);
+  // registered after the snapshot, which cannot hold a JS object.
+  pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
+    env,
+    reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
+  }));
   mark("boot pyodide-loaded");
   const main = mainModule(projectDir);
   const importRoot = `/session/${path.dirname(main)}`.replace(/\/\.$/, "");
