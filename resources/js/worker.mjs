@@ -227,6 +227,8 @@ export async function boot(config) {
   const runtimePhase = snapshot ? `pyodide runtime (${restored} snapshot)`
     : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
   pyodide = await phase(runtimePhase, () => loadPyodide(options));
+  // Restored: the snapshot file's mapping goes now (Pyodide keeps its options for good).
+  if (snapshot) ops.cacheRelease(snapshot.buffer);
   pyodide.registerJsModule("_pyodide_entrypoint_helper", entrypointHelper);
   installNodeProcess(config.nodeProcess);
   const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";

@@ -319,6 +319,17 @@ void opCacheRead(Args args) {
     args.GetReturnValue().Set(v8::ArrayBuffer::New(isolate, std::move(store)));
 }
 
+// Gives back a cacheRead buffer before the collector would: its mapping is unmapped now (the
+// buffer and its views read as empty from here on). A restored snapshot's file is read whole
+// when it is checked, so until then its ~30 MB stay resident; the wasm memory has its own
+// mapping of the pages it uses (opMapOntoMemory), and Pyodide keeps the buffer it was given
+// referenced for the life of the worker.
+void opCacheRelease(Args args) {
+    if (!args[0]->IsArrayBuffer()) return;
+    auto buffer = args[0].As<v8::ArrayBuffer>();
+    if (buffer->IsDetachable() && mappedFiles().fdOf(buffer->Data()) >= 0) buffer->Detach();
+}
+
 // Restores a memory snapshot without copying it: the snapshot's pages of the file behind a
 // cacheRead buffer are mapped (private, copy-on-write) over the start of the wasm memory, so
 // the kernel neither zeroes 31 MB of fresh memory nor copies the snapshot into it, and pages
@@ -416,6 +427,7 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
                    {{"fileStamp", opFileStamp},
                     {"cacheFileName", opCacheFileName},
                     {"cacheRead", opCacheRead},
+                    {"cacheRelease", opCacheRelease},
                     {"cacheWrite", opCacheWrite},
                     {"shareWasmModule", opShareModule},
                     {"sharedWasmModule", opSharedModule},

@@ -10,6 +10,7 @@
 // would run its machine code). The JS glue's code cache is written after the first start.
 
 #include "kilndevprocess.h"
+#include "procstatus.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -31,6 +32,7 @@ struct Start {
     bool wasmCached = false;
     bool wasmReadAhead = false; // deserialised on a thread of its own while the engine started
     QString output;
+    QHash<QString, qint64> residentKiB; // file -> KiB of it resident in kiln, after the request
 };
 
 } // namespace
@@ -92,6 +94,7 @@ Start TestSnapshot::serve() {
         return out;
     }
     const HttpResult r = httpRequest(dev.port(), "GET", "/");
+    out.residentKiB = residentFileKiB(dev.pid());
     dev.stop();
     out.output = dev.output();
     static const QRegularExpression restored(
@@ -155,6 +158,18 @@ void TestSnapshot::restoresAreReseeded() {
     QCOMPARE(first.restored, QStringLiteral("dedicated"));
     QCOMPARE(second.restored, QStringLiteral("dedicated"));
     QVERIFY2(first.body != second.body, first.body.constData()); // same memory, new sequence
+
+    // The restored snapshot is read whole when it is checked; once restored, kiln keeps only
+    // the pages the wasm memory maps (Python's state it has read), not the whole file.
+    const QString snapshot = snapshotFiles().value(0);
+    QVERIFY(!snapshot.isEmpty());
+    const qint64 fileKiB = QFileInfo(snapshot).size() / 1024;
+    const qint64 residentKiB = second.residentKiB.value(snapshot, -1);
+    QVERIFY2(residentKiB >= 0, "the snapshot file is not mapped at all after the restore");
+    QVERIFY2(
+        residentKiB < fileKiB * 6 / 10,
+        qPrintable(
+            QStringLiteral("%1 of the snapshot's %2 KiB resident").arg(residentKiB).arg(fileKiB)));
 }
 
 void TestSnapshot::sourceEditRebuildsOnlyTheDedicatedTier() {

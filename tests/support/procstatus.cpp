@@ -15,4 +15,20 @@ qint64 procStatusKiB(const char* field, qint64 pid) {
     return -1;
 }
 
+QHash<QString, qint64> residentFileKiB(qint64 pid) {
+    QHash<QString, qint64> out;
+    QFile smaps(QStringLiteral("/proc/%1/smaps").arg(pid));
+    if (!smaps.open(QIODevice::ReadOnly)) return out;
+    QString path; // of the mapping whose fields follow
+    for (const QByteArray& line : smaps.readAll().split('\n')) {
+        const QList<QByteArray> words = line.simplified().split(' ');
+        if (words.size() >= 5 && words[0].contains('-') && !line.endsWith(" kB"))
+            path = words.size() >= 6 && words[5].startsWith('/') ? QString::fromUtf8(words[5])
+                                                                 : QString();
+        else if (!path.isEmpty() && words.size() == 3 && words[0] == "Rss:")
+            out[path] += words[1].toLongLong();
+    }
+    return out;
+}
+
 } // namespace kiln::test
