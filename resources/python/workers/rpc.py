@@ -300,13 +300,14 @@ class _EnvWrapper:
 
     def __getattr__(self, name):
         binding = getattr(self._env, name)
-        if _is_js_instance(binding, "Fetcher"):
+        js_type = _get_js_constructor_name(binding)  # asked of JS once, not per check
+        if js_type == "Fetcher":
             result = _FetcherWrapper(binding)
-        elif _is_js_instance(binding, "DurableObjectNamespace"):
+        elif js_type == "DurableObjectNamespace":
             result = _DurableObjectNamespaceWrapper(binding)
-        elif _is_js_instance(binding, "WorkflowImpl"):
+        elif js_type == "WorkflowImpl":
             result = _WorkflowBindingWrapper(binding)
-        elif _is_js_instance(binding, self._BINDING_TYPES):
+        elif js_type in self._BINDING_TYPES:
             result = _BindingWrapper(binding)
         else:
             result = binding

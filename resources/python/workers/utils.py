@@ -33,11 +33,16 @@ def _jsnull_to_none(value):
     return None if value is jsnull else value
 
 
+_NO_CONSTRUCTOR = object()
+
+
 def _get_js_constructor_name(obj):
-    # Anything with a `constructor` attribute counts, as in Cloudflare's SDK.
-    if hasattr(obj, "constructor"):
-        return obj.constructor.name
-    return None
+    # Anything with a `constructor` attribute counts, as in Cloudflare's SDK. One lookup, not
+    # hasattr and then getattr: on a JsProxy each is a trip into JS.
+    constructor = getattr(obj, "constructor", _NO_CONSTRUCTOR)
+    if constructor is _NO_CONSTRUCTOR:
+        return None
+    return constructor.name
 
 
 def _is_js_instance(value, names):
