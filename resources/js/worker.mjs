@@ -410,11 +410,15 @@ class ExecutionContext {
 }
 
 export async function dispatchFetch(request) {
-  // Started eagerly: a Response at once, or a PyProxy of the pending Task to await.
-  const started = host.start_fetch(request, env, new ExecutionContext());
+  // Started eagerly: a Response at once, or a PyProxy of the pending Task. A pending handler
+  // that succeeds hands its Response to `settle`; one that fails (settled with undefined) is
+  // awaited through the Task, whose rejection carries the Python error.
+  let settle;
+  const settled = new Promise((resolve) => { settle = resolve; });
+  const started = host.start_fetch(request, env, new ExecutionContext(), settle);
   if (!(started instanceof pyodide.ffi.PyProxy)) return started;
   try {
-    return await started;
+    return (await settled) ?? await started;
   } finally {
     started.destroy();
   }
