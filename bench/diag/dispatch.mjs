@@ -52,12 +52,15 @@ const { makeEntrypointHelper } = await import("../../resources/js/entrypointhelp
 pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {} }));
 const host = pyodide.pyimport("_kiln_host");
 host.load_main(config.mainModule);
-// As resources/js/worker.mjs dispatchFetch calls the handler: started eagerly.
+// As resources/js/worker.mjs dispatchFetch calls the handler: started eagerly; one that
+// waits settles its Response when it ends.
 async function dispatchFetch(request, ctx) {
-  const started = host.start_fetch(request, env, ctx);
+  let settle;
+  const settled = new Promise((resolve) => { settle = resolve; });
+  const started = host.start_fetch(request, env, ctx, settle);
   if (!(started instanceof pyodide.ffi.PyProxy)) return started;
   try {
-    return await started;
+    return (await settled) ?? await started;
   } finally {
     started.destroy();
   }

@@ -3,8 +3,9 @@
 // installs (resources/python: `workers/`, `asgi.py`, `_kiln_host.py`), imports the
 // project's main module, and for every request builds a web `Request` (node 20 has the
 // Request/Response/Headers globals), calls `_kiln_host.start_fetch` as Kiln's worker.mjs
-// does (the handler started eagerly, awaited only if it waits) — which runs the project's
-// `Default(WorkerEntrypoint).fetch` — and writes the returned Response.
+// does (the handler started eagerly; one that waits settles the Response when it ends) —
+// which runs the project's `Default(WorkerEntrypoint).fetch` — and writes the returned
+// Response.
 // Nothing is cached: each request runs the Python handler.
 //
 //   node bench/peer/server.mjs --project DIR --port N [--pyodide DIR] [--sdk DIR]
@@ -123,11 +124,13 @@ const server = http.createServer(async (req, res) => {
       init.duplex = "half";
     }
     const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, init);
-    let response = host.start_fetch(request, env, new ExecutionContext());
+    let settle;
+    const settled = new Promise((resolve) => { settle = resolve; });
+    let response = host.start_fetch(request, env, new ExecutionContext(), settle);
     if (response instanceof PyProxy) {
       const pending = response;
       try {
-        response = await pending;
+        response = (await settled) ?? await pending;
       } finally {
         pending.destroy();
       }
