@@ -19,8 +19,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import (BENCH, DEFAULT_KILN, PEER, PYODIDE, busy_processes, http_get, log,  # noqa: E402
-                 machine_line, prime_cache, run_wrk, snapshot_kiln, start_answering, start_dev)
+from run import (BENCH, DEFAULT_KILN, PEER, PYODIDE, http_get, log, run_wrk, start_answering,  # noqa: E402
+                 start_primed_dev)
 
 PROJECT = os.path.join(BENCH, "projects", "handlers")
 POST_JSON = os.path.join(BENCH, "diag", "post_json.lua")
@@ -48,11 +48,7 @@ def main():
     args = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="kiln-bench-handlers-") as work:
-        kiln = snapshot_kiln(args.kiln, os.path.join(work, "bin-copy"))
-        cache_dir = os.path.join(work, "cache")
-        prime_cache(kiln, cache_dir)
-        log(f"# Kiln handler throughput\n{machine_line()}\nbusy processes at start: {busy_processes() or 'none'}")
-        proc, port = start_dev(kiln, PROJECT, os.path.join(work, "state"), cache_dir)
+        proc, port = start_primed_dev(args.kiln, PROJECT, work, "Kiln handler throughput")
         try:
             status, body = http_get(port, "/setup", timeout=120)
             assert status == 200, (status, body)

@@ -166,7 +166,7 @@ class Server:
     """One server process; stdout+stderr go to a file (reading them never blocks it)."""
 
     def __init__(self, kind, port, kiln=None, cache_dir=None, no_cache=False, share_dir=None,
-                 extra_args=(), v8_flags=None, snapshot=None):
+                 extra_args=(), v8_flags=None, snapshot=None, project=PROJECT):
         self.kind, self.port = kind, port
         self.logfile = tempfile.NamedTemporaryFile(prefix=f"kiln-bench-{kind}-", suffix=".log", delete=False)
         env = dict(os.environ)
@@ -182,9 +182,9 @@ class Server:
                 env.pop("KILN_NO_CODE_CACHE", None)
             if share_dir:
                 env["KILN_SHARE_DIR"] = share_dir
-            self.argv = [kiln, "dev", PROJECT, "--port", str(port), *extra_args]
+            self.argv = [kiln, "dev", project, "--port", str(port), *extra_args]
         else:
-            self.argv = ["node", PEER, "--project", PROJECT, "--port", str(port), "--pyodide", PYODIDE]
+            self.argv = ["node", PEER, "--project", project, "--port", str(port), "--pyodide", PYODIDE]
             if snapshot:
                 self.argv += ["--snapshot", snapshot]
         self.env = env
@@ -263,7 +263,19 @@ def start_dev(kiln, project, state, cache_dir):
     return start_answering([kiln, "dev", project, "--persist-to", state], f"kiln dev {project}", env)
 
 
-def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
+def start_primed_dev(kiln, project, work, title):
+    """A quiet `kiln dev` of `project` from a copy of `kiln`, its cache (in `work`) primed with
+    that project, so it restores the project's own dedicated snapshot; logs `title` with the
+    machine's state. Returns (process, port)."""
+    kiln = snapshot_kiln(kiln, os.path.join(work, "bin-copy"))
+    cache_dir = os.path.join(work, "cache")
+    prime_cache(kiln, cache_dir, project=project,
+                extra_args=("--persist-to", os.path.join(work, "prime-state")))
+    log(f"# {title}\n{machine_line()}\nbusy processes at start: {busy_processes() or 'none'}")
+    return start_dev(kiln, project, os.path.join(work, "state"), cache_dir)
+
+
+def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None, project=PROJECT):
     """Fills an empty cache dir as a person's second start finds it: boots until the compiled
     wasm, the compiled stdlib and the three snapshot tiers are stored (each file-*.bin with
     its .xxh3 sidecar), then boots once more, since that boot finds the compiled stdlib and
@@ -279,7 +291,7 @@ def prime_cache(kiln, cache_dir, share_dir=None, extra_args=(), info=None):
     snapshots = 0
     for first in (True, False):
         server = Server("kiln", free_port(), kiln=kiln, cache_dir=cache_dir, share_dir=share_dir,
-                        extra_args=extra_args).start()
+                        extra_args=extra_args, project=project).start()
         try:
             t, accept = server.wait_ready()
             if info is not None and first:

@@ -31,4 +31,4 @@ class Default(WorkerEntrypoint):
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
                 " INSERT INTO items SELECT i, 'item ' || i, i * 7 FROM n").bind(ROWS).run()
             return Response("ready")
-        return Response("handlers bench: /kv /d1 /json (POST) /setup")
+        return Response("Hello")  # the hello handler (paths: /kv /d1 /json (POST) /setup)

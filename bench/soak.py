@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Soak (issue 17): a million requests through `kiln dev`, bounded in time, checking that
+resident memory stays flat and that every request was answered once.
+
+    bench/soak.py [--kiln PATH] [--requests N] [--limit S]
+
+Kiln serves bench/projects/handlers (GET / runs the Python handler and counts it) with a
+primed code cache. After a warm-up of ~10,000 requests the RSS is read; then `wrk -t2 -c32`
+runs in 20 s stretches until N requests (default 1,000,000) were answered or S seconds
+(default 300) have passed, and the RSS is read again. Every request must have a 2xx answer
+(wrk counts socket errors and other statuses), and the handler's own count must match what
+wrk counted: at least every answered request, at most one more per connection per stretch
+(a request wrk sent but stopped waiting for when the stretch ended).
+Targets: RSS after the run within 10 MB of RSS after the warm-up; at most 150 MB.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import BENCH, DEFAULT_KILN, handled_count, log, run_wrk, start_primed_dev  # noqa: E402
+
+PROJECT = os.path.join(BENCH, "projects", "handlers")
+CONNS = 32
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kiln", default=os.environ.get("KILN", DEFAULT_KILN))
+    ap.add_argument("--requests", type=int, default=1_000_000)
+    ap.add_argument("--limit", type=int, default=300)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kiln-bench-soak-") as work:
+        proc, port = start_primed_dev(args.kiln, PROJECT, work, "Kiln soak")
+        try:
+            before = handled_count(port)
+            stretches = []
+            while sum(s["requests"] for s in stretches) < 10_000:
+                stretches.append(run_wrk(port, 2, CONNS, 1))
+            rss_warm = rss_mb(proc.pid)
+            log(f"  warm-up: {sum(s['requests'] for s in stretches):,} requests, RSS {rss_warm:.1f} MB")
+            answered, t0 = 0, time.monotonic()
+            while answered < args.requests and time.monotonic() - t0 < args.limit:
+                left = args.limit - (time.monotonic() - t0)
+                s = run_wrk(port, 2, CONNS, max(1, min(20, int(left))))
+                stretches.append(s)
+                answered += s["requests"]
+                log(f"  {answered:>9,} requests, {s['rps']:8.0f} req/s, RSS {rss_mb(proc.pid):.1f} MB")
+            elapsed = time.monotonic() - t0
+            rss_end = rss_mb(proc.pid)
+            counted = sum(s["requests"] for s in stretches)
+            failed = sum(s["socket_errors"] + s["non_2xx"] for s in stretches)
+            handled = handled_count(port) - before - 1  # the count request itself
+        finally:
+            proc.terminate()
+            proc.wait()
+    slack = CONNS * len(stretches)
+    once = counted <= handled <= counted + slack and failed == 0
+    log(f"\n| figure | value |\n|---|---|")
+    log(f"| requests answered (wrk), after the warm-up | {answered:,} in {elapsed:.0f} s |")
+    log(f"| handler runs / requests wrk counted (all stretches) | {handled:,} / {counted:,} "
+        f"(at most {slack} more allowed: requests in flight when a stretch ended) |")
+    log(f"| socket errors + non-2xx answers | {failed} |")
+    log(f"| RSS after the warm-up / after the run | {rss_warm:.1f} / {rss_end:.1f} MB "
+        f"({rss_end - rss_warm:+.1f} MB) |")
+    log(f"target: {args.requests:,} requests within {args.limit} s: "
+        f"{'MET' if answered >= args.requests else 'MISSED'} ({answered:,})")
+    log(f"target: every request answered once: {'MET' if once else 'MISSED'}")
+    log(f"target: RSS within 10 MB of the warm-up's: "
+        f"{'MET' if abs(rss_end - rss_warm) <= 10 else 'MISSED'} ({rss_end - rss_warm:+.1f} MB)")
+    log(f"target: RSS <= 150 MB: {'MET' if rss_end <= 150 else 'MISSED'} ({rss_end:.1f} MB)")
+    sys.exit(0 if once else 1)
+
+
+if __name__ == "__main__":
+    main()
