@@ -27,6 +27,17 @@ export function makeEntrypointHelper({ env, reportWaitUntil }) {
   };
   const patched = new WeakSet();
   return {
+    // Kiln's own (python_from_rpc's fast path): whether Pyodide's to_py would hand `value`
+    // to its default converter, as js2python_convertOther decides it (arrays, Maps, Sets,
+    // plain objects and buffers it converts itself). The SDK then calls its converter
+    // directly instead of a JS -> Python -> JS round trip per binding object.
+    toPyUsesDefaultConverter(value) {
+      const tag = Object.prototype.toString.call(value);
+      if (Array.isArray(value) || tag === "[object HTMLCollection]" || tag === "[object NodeList]") return false;
+      if (tag === "[object Map]" || value instanceof Map || tag === "[object Set]" || value instanceof Set) return false;
+      if (tag === "[object Object]" && (value.constructor === undefined || value.constructor.name === "Object")) return false;
+      return !(tag === "[object ArrayBuffer]" || ArrayBuffer.isView(value));
+    },
     cloudflareWorkersModule: cloudflareWorkers,
     cloudflareSocketsModule: cloudflareSockets,
     doAnImport(name) {

@@ -7,6 +7,7 @@ take and return Python values; every other env value is left as Pyodide hands it
 import datetime
 import inspect
 
+import _pyodide_entrypoint_helper
 import js
 from pyodide.ffi import JsProxy, create_proxy, to_js
 
@@ -84,6 +85,9 @@ def python_from_rpc(obj):
         return obj
     if obj.constructor.name == "TestController":
         return None
+    if _pyodide_entrypoint_helper.toPyUsesDefaultConverter(obj):
+        # What to_py would return for it, without Pyodide calling back into Python.
+        return _null_to_none(_from_rpc_converter(obj, None, None))
     return _null_to_none(obj.to_py(default_converter=_from_rpc_converter))
 
 

@@ -436,6 +436,31 @@ async def test_env_binding_proxy():
     assert isinstance(when, datetime.datetime) and when.tzinfo is None
 
 
+
+async def test_python_from_rpc_kinds():
+    # What to_py converts itself (arrays, Maps, Sets, plain objects, buffers) and what goes to
+    # the SDK's converter (everything else), whichever way python_from_rpc takes to it.
+    assert python_from_rpc(js.JSON.parse('[1, null, {"a": 2}]')) == [1, None, {"a": 2}]
+    mapping = js.Map.new()
+    mapping.set("k", 1)
+    assert python_from_rpc(mapping) == {"k": 1}
+    numbers = js.Set.new()
+    numbers.add(5)
+    assert python_from_rpc(numbers) == {5}
+    bare = js.Object.create(jsnull)
+    js.Reflect.set(bare, "n", jsnull)
+    assert python_from_rpc(bare) == bare  # no `constructor`: handed back as it is, as the SDK does
+    assert bytes(python_from_rpc(js.Uint8Array.of(7, 8))) == b"\x07\x08"
+    error = python_from_rpc(js.Error.new("boom"))
+    assert type(error) is Exception and "boom" in str(error)
+    assert isinstance(python_from_rpc(js.Response.new("r")), workers.Response)
+    assert python_from_rpc(js.Number.new(4)) == 4
+    url = js.URL.new("https://a.example/x")
+    kept = python_from_rpc(url)
+    assert isinstance(kept, JsProxy) and kept.hostname == "a.example" and kept == url
+    assert python_from_rpc(jsnull) is None
+
+
 # --- _kiln_host dispatch ---------------------------------------------------------------------
 
 async def _fetch(name, request=None, env=None, ctx=None):
