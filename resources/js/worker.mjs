@@ -228,6 +228,7 @@ export async function boot(config) {
     : compiledStdlib ? "pyodide runtime (compiled stdlib)" : "pyodide runtime";
   pyodide = await phase(runtimePhase, () => loadPyodide(options));
   // Restored: the snapshot file's mapping goes now (Pyodide keeps its options for good).
+  const snapshotBytes = snapshot?.byteLength ?? 0;
   if (snapshot) ops.cacheRelease(snapshot.buffer);
   pyodide.registerJsModule("_pyodide_entrypoint_helper", entrypointHelper);
   installNodeProcess(config.nodeProcess);
@@ -308,7 +309,7 @@ export async function boot(config) {
   if (!restoredAt("dedicated") && tiers.makes("dedicated", restored))
     await phase("make dedicated snapshot", () => makeSnapshot("dedicated"));
   // For kiln profile: what the restore copied in, and the wasm memory the worker starts with.
-  kilnLog(Level.debug, `boot figures: snapshot ${snapshot?.byteLength ?? 0} bytes, wasm memory ${wasmHeapBytes()} bytes`);
+  kilnLog(Level.debug, `boot figures: snapshot ${snapshotBytes} bytes, wasm memory ${wasmHeapBytes()} bytes`);
   booted = true;
   for (const engine of workflows) engine.start(env, () => new ExecutionContext());
   scheduleStdlibCache(compiledStdlib ? null : stdlibKey);

@@ -200,21 +200,20 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
         source->Get(context, toV8(isolate, "cachedOnly")).ToLocal(&cachedOnly) &&
         cachedOnly->IsTrue();
     auto state = std::make_shared<StreamState>();
+    bool used = false;
     if (cacheEnabled() && keyValue->IsString()) {
         const QString path = wasmCacheFile(toQString(isolate, keyValue));
         // Checked: V8 trusts the machine code it deserialises, and a flipped bit in it would
         // crash the worker, not fail the load.
         state->cached = CheckedFile::map(path);
-        const bool used = state->cached && streaming->SetCompiledModuleBytes(
-                                               static_cast<const uint8_t*>(state->cached->data()),
-                                               state->cached->size());
-        if (!used && onlyCached) {
-            streaming->Abort(v8::Exception::Error(toV8(isolate, "no usable cached code")));
-            return;
-        }
-        if (!used) streaming->SetClient(std::make_shared<CacheOnCompiled>(path)); // (re)write it
+        used = state->cached &&
+               streaming->SetCompiledModuleBytes(static_cast<const uint8_t*>(state->cached->data()),
+                                                 state->cached->size());
+        if (!used && !onlyCached) // (re)write it
+            streaming->SetClient(std::make_shared<CacheOnCompiled>(path));
         cacheUse().record(toQString(isolate, keyValue), used);
-    } else if (onlyCached) {
+    }
+    if (onlyCached && !used) {
         streaming->Abort(v8::Exception::Error(toV8(isolate, "no usable cached code")));
         return;
     }
