@@ -14,6 +14,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
 
 namespace kiln {
 
@@ -51,15 +55,50 @@ bool readChecked(const QString& path, const std::function<char*(qint64)>& alloca
            hexOf(XXH3_128bits_digest(state.get())) == expected;
 }
 
+// Files this process has checked, by identity and the digest that vouched for them: mapped
+// again unchanged (a reload restoring the snapshot its predecessor restored), a file is not
+// read whole a second time. A write changes the modification time, a replacement the inode, a
+// new sidecar the digest (disks and crashes, as above; not someone resetting a time).
+class CheckedIdentities {
+public:
+    // Not the change time: marking a file used (its access time) changes that on every map.
+    using Identity = std::tuple<dev_t, ino_t, off_t, long, long, std::string>;
+    static Identity of(const struct stat& info, const QByteArray& digest) {
+        return {info.st_dev,         info.st_ino,          info.st_size,
+                info.st_mtim.tv_sec, info.st_mtim.tv_nsec, digest.toStdString()};
+    }
+    bool contains(const Identity& id) {
+        std::lock_guard lock(m_mutex);
+        return m_checked.count(id) > 0;
+    }
+    void add(Identity id) {
+        std::lock_guard lock(m_mutex);
+        m_checked.insert(std::move(id));
+    }
+
+private:
+    std::mutex m_mutex;
+    std::set<Identity> m_checked;
+};
+
+CheckedIdentities& checkedIdentities() {
+    static CheckedIdentities identities;
+    return identities;
+}
+
 std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
     QFile sum(CheckedFile::sidecarPath(path));
     if (!sum.open(QIODevice::ReadOnly)) return nullptr;
     const QByteArray expected = sum.readAll().trimmed();
     auto mapping = CheckedFile::Mapping::open(path);
-    if (!mapping) return nullptr;
+    if (!mapping || expected.isEmpty()) return nullptr;
+    struct stat info {};
+    const bool identified = ::fstat(mapping->fd(), &info) == 0;
+    const auto id = CheckedIdentities::of(info, expected);
+    if (identified && checkedIdentities().contains(id)) return mapping;
     ::madvise(mapping->data(), mapping->size(), MADV_WILLNEED);
-    if (expected.isEmpty() || hexOf(XXH3_128bits(mapping->data(), mapping->size())) != expected)
-        return nullptr;
+    if (hexOf(XXH3_128bits(mapping->data(), mapping->size())) != expected) return nullptr;
+    if (identified) checkedIdentities().add(id);
     return mapping;
 }
 

@@ -56,7 +56,8 @@ public:
 
     // The file mapped, when vouched for (checked as `read` checks, deleted when not): no copy
     // of a 31 MB snapshot into fresh memory, only the page cache's pages mapped as they are
-    // read. Null for an empty file too.
+    // read. A file this process has already checked, unchanged since (inode, size,
+    // modification time, sidecar digest), is not read whole again. Null for an empty file too.
     static std::unique_ptr<Mapping> map(const QString& path);
 
     // Keeps the `*.bin` files of `dir` (with their sidecars) under `maxBytes`, dropping the
