@@ -31,6 +31,13 @@ bool validValue(const QByteArray& value) {
     return true;
 }
 
+// A header that may go on the wire; an invalid one is dropped, with a warning.
+bool writable(const QByteArray& name, const QByteArray& value) {
+    if (validName(name) && validValue(value)) return true;
+    qWarning("kiln::HttpServer: dropping invalid response header %s", name.left(64).constData());
+    return false;
+}
+
 // Digits only; -1 if not a valid Content-Length.
 qint64 parseLength(const QByteArray& v) {
     const QByteArray t = v.trimmed();
@@ -215,11 +222,7 @@ void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& re
     bool conflicting = false;
     bool hasDate = false;
     for (const auto& [name, value] : headers) {
-        if (!validName(name) || !validValue(value)) {
-            qWarning("kiln::HttpServer: dropping invalid response header %s",
-                     name.left(64).constData());
-            continue;
-        }
+        if (!writable(name, value)) continue;
         if (httpNameEquals(name, "content-length")) {
             const qint64 n = parseLength(value);
             if (n < 0 || (declared >= 0 && n != declared)) conflicting = true;
@@ -352,11 +355,7 @@ void HttpResponseWriter::appendSwitchingProtocols(QByteArray& out, const HttpHea
     out.append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n");
     bool hasDate = false;
     for (const auto& [name, value] : headers) {
-        if (!validName(name) || !validValue(value)) {
-            qWarning("kiln::HttpServer: dropping invalid response header %s",
-                     name.left(64).constData());
-            continue;
-        }
+        if (!writable(name, value)) continue;
         // No body follows a 101: length and connection are the server's to say.
         if (framingHeader(name) || httpNameEquals(name, "content-length") ||
             httpNameEquals(name, "connection"))
