@@ -5,8 +5,9 @@
 namespace kiln {
 
 SharedWasmModules& SharedWasmModules::instance() {
-    static SharedWasmModules modules;
-    return modules;
+    // Outlives static destruction: a read-ahead thread may still end after main() returns.
+    static auto* modules = new SharedWasmModules;
+    return *modules;
 }
 
 void SharedWasmModules::put(const QString& key, v8::CompiledWasmModule module) {
@@ -24,6 +25,15 @@ std::shared_ptr<v8::CompiledWasmModule> SharedWasmModules::get(const QString& ke
     });
     auto it = m_entries.find(key);
     return it == m_entries.end() ? nullptr : it->second.module;
+}
+
+void SharedWasmModules::waitForReadAheads(int waitMs) {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait_for(lock, std::chrono::milliseconds(waitMs), [this] {
+        for (const auto& [key, entry] : m_entries)
+            if (entry.readingAhead) return false;
+        return true;
+    });
 }
 
 bool SharedWasmModules::beginReadAhead(const QString& key) {

@@ -20,26 +20,12 @@
 
 #include <QDeadlineTimer>
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
 #include <thread>
 
 namespace kiln {
 
 namespace {
-
-// Read-aheads still running: a normal exit waits for them (they use V8 on their own thread).
-struct Running {
-    std::mutex mutex;
-    std::condition_variable idle;
-    int count = 0;
-};
-
-Running& running() {
-    static Running* r = new Running; // outlives static destruction: a thread may still end
-    return *r;
-}
 
 // In `scope`'s isolate: WebAssembly.compileStreaming with the cached code only (the streaming
 // callback refuses to compile when V8 does not take the cached code), driven to its end.
@@ -120,22 +106,15 @@ void readWasmAhead(const QString& wasmPath) {
     // Nothing cached (or caching off): the engine thread compiles, as before.
     if (!QFile::exists(wasmCacheFile(key))) return;
     if (!SharedWasmModules::instance().beginReadAhead(key)) return;
-    {
-        std::lock_guard lock(running().mutex);
-        ++running().count;
-    }
+    // Ends the read-ahead only once its isolate is gone: waitForReadAheads() then means V8 is
+    // no longer used on this thread.
     std::thread([wasmPath, key] {
         SharedWasmModules::instance().endReadAhead(key, readAhead(wasmPath, key));
-        std::lock_guard lock(running().mutex);
-        --running().count;
-        running().idle.notify_all();
     }).detach();
 }
 
 void waitForWasmReadAhead(int timeoutMs) {
-    std::unique_lock lock(running().mutex);
-    running().idle.wait_for(lock, std::chrono::milliseconds(timeoutMs),
-                            [] { return running().count == 0; });
+    SharedWasmModules::instance().waitForReadAheads(timeoutMs);
 }
 
 } // namespace kiln

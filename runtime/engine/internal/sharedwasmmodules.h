@@ -29,6 +29,8 @@ public:
     bool beginReadAhead(const QString& key);
     // It ended, with the module or without it (null: the caller compiles as usual).
     void endReadAhead(const QString& key, std::unique_ptr<v8::CompiledWasmModule> module);
+    // Returns once no read-ahead runs (or after `waitMs`).
+    void waitForReadAheads(int waitMs);
     // Whether `key`'s module came from a read-ahead nobody has asked about yet (once: the
     // instance that took it says so in its boot phases; a later one took a shared module).
     bool takeReadAhead(const QString& key);
