@@ -28,9 +28,9 @@ from .utils import (
 def _from_rpc_converter(value, convert, cache):
     if value is jsnull:
         return None
-    if not hasattr(value, "constructor"):
+    name = _get_js_constructor_name(value)
+    if name is None:
         return value
-    name = value.constructor.name
     if name == "Response":
         return Response(value)
     if name == "FormData":
@@ -81,9 +81,10 @@ def python_from_rpc(obj):
     set, Array a list, objects JsDicts, null None; other JS objects stay proxies."""
     if obj is jsnull:
         return None
-    if not hasattr(obj, "constructor"):
+    name = _get_js_constructor_name(obj)
+    if name is None:
         return obj
-    if obj.constructor.name == "TestController":
+    if name == "TestController":
         return None
     if _pyodide_entrypoint_helper.toPyUsesDefaultConverter(obj):
         # What to_py would return for it, without Pyodide calling back into Python.
