@@ -480,8 +480,15 @@ def summarize_reload(r):
     return "\n".join([
         "| figure | median ms | min | max | target |",
         "|---|---|---|---|---|",
-        row("reload, kiln's own clock (change seen to new instance ready)", r["reload_ms"], "< 150"),
-        row("reload, client side: write to the first 200 showing the edit", r["edit_to_200_ms"], "-"),
+        # The first reload restores the package snapshot itself; from then on the idle lane
+        # holds a spare restored ahead, and a reload only runs the project's files on it.
+        row("first reload, kiln's own clock (no spare instance yet)", r["reload_ms"][:1], "-"),
+        row("reload, kiln's own clock (change seen to new instance ready; spare restored ahead)",
+            r["reload_ms"][1:] or r["reload_ms"], "< 150"),
+        row("first reload, client side: write to the first 200 showing the edit",
+            r["edit_to_200_ms"][:1], "-"),
+        row("reload, client side: write to the first 200 showing the edit (incl. 50 ms debounce)",
+            r["edit_to_200_ms"][1:] or r["edit_to_200_ms"], "-"),
         row("second start after a 5 s first run (spawn to first 200)", r["second_start_ms"], "< 1000"),
     ])
 

@@ -133,8 +133,10 @@ CodeEditor* EditorArea::openFile(const QString& path, int line) {
         }
         const int index = addTab(editor, QFileInfo(absolute).fileName());
         setTabToolTip(index, absolute);
-        connect(editor, &CodeEditor::modificationChanged, this,
-                [this, editor](bool) { updateTitle(editor); });
+        connect(editor, &CodeEditor::modificationChanged, this, [this, editor](bool modified) {
+            updateTitle(editor);
+            if (modified) Q_EMIT editing();
+        });
         connect(editor, &CodeEditor::textChanged, this, [this, editor] {
             m_changed.insert(editor);
             if (!m_autosave.isActive()) m_autosave.start();

@@ -58,6 +58,7 @@ public:
 
 Q_SIGNALS:
     void saved(const QString& path);
+    void editing();                    // an editor went from saved to holding unsaved changes
     void message(const QString& text); // for the status bar
 
 private:

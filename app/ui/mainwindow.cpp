@@ -99,6 +99,9 @@ MainWindow::MainWindow(QWidget* parent)
     connectRuntime();
     connect(m_editors, &EditorArea::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    // The save that follows reloads the worker: kiln restores a spare instance meanwhile.
+    connect(m_editors, &EditorArea::editing, this,
+            [this] { m_kiln->send(QString::fromLatin1(protocol::PrepareReloadCommand::kName)); });
     connect(m_composer, &ComposerPane::saveToProjectRequested, this, [this] {
         const QString path = QDir(m_projectDir).filePath(QStringLiteral("requests.http"));
         if (auto r = m_composer->saveToHttpFile(path, {}); !r)

@@ -145,6 +145,7 @@ export class SnapshotTiers {
   constructor(ops, config, baseKey, named) {
     this.ops = ops;
     this.named = named;
+    this.compatFlags = config.compatFlags ?? {};
     this.keys = { baseline: baseKey, package: null, dedicated: null };
     this.imports = [];
     if (!baseKey) return;

@@ -179,7 +179,46 @@ function shareSmallCompiles() {
   };
 }
 
+// Boots in one go: the first start, a restart after a crash, a reload with no spare ready.
 export async function boot(config) {
+  return finish(await prepare(config), config);
+}
+
+// A spare instance for the next reload: Pyodide restored from the package snapshot (at most)
+// while the current instance serves, so that a reload only has to run the project's files.
+let spare = null;
+
+export async function prepareSpare(config) {
+  spare = await prepare(config);
+  return spare.restored ? `${spare.restored} snapshot` : "";
+}
+
+// Everything a start depends on apart from the project's files, which the snapshot tier's key
+// covers where they matter (python_modules, the modules the files import).
+function spareFingerprint(config) {
+  const { projectFiles, reload, snapshotTier, ...rest } = config;
+  return JSON.stringify(rest);
+}
+
+// Finishes the spare's start with the edited project; null (nothing done, the instance is to
+// be dropped) when the edit changed what the spare was restored from: the config, the
+// bindings, python_modules or the set of modules the project imports.
+export async function activate(config) {
+  const state = spare;
+  spare = null;
+  if (!state || spareFingerprint(state.config) !== spareFingerprint(config)) return null;
+  const tiers = new SnapshotTiers(ops, config, state.tiers.keys.baseline, state.named);
+  if (state.restored && tiers.keys[state.restored] !== state.tiers.keys[state.restored]) return null;
+  return finish({ ...state, tiers }, config, { background: false });
+}
+
+// Workflow runs resume once the instance this one replaced is gone (one engine per store).
+export function startBackground() {
+  for (const engine of workflows) engine.start(env, () => new ExecutionContext());
+}
+
+// Up to Pyodide running (booted or restored), before any of the project's own files.
+async function prepare(config) {
   capWasmMemory(config.memoryLimitBytes);
   configureWebSockets(config.compatFlags);
   shareSmallCompiles();
@@ -209,7 +248,8 @@ export async function boot(config) {
     env,
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
   });
-  const tiers = new SnapshotTiers(ops, config, baselineKey, { compatFlags: config.compatFlags, entrypointHelper, env });
+  const named = { compatFlags: config.compatFlags, entrypointHelper, env };
+  const tiers = new SnapshotTiers(ops, config, baselineKey, named);
   const { tier: restored, bytes: snapshot } = await phase("read snapshot", () => tiers.restore());
   const options = {
     indexURL: dir,
@@ -235,18 +275,6 @@ export async function boot(config) {
   const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
   const installSdk = () =>
     writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
-  // A snapshot that cannot be made is a warning (the next start boots further), except that a
-  // dedicated one failing is what Cloudflare's upload fails on: say so.
-  const makeSnapshot = (tier) => {
-    try {
-      tiers.make(pyodide, tier);
-    } catch (e) {
-      const upload = tier === "dedicated" && config.compatFlags.python_dedicated_snapshot
-        ? " Cloudflare makes this snapshot when the worker is uploaded and would refuse the upload the same way (python_dedicated_snapshot is on at this compatibility date)." : "";
-      const why = e instanceof UnserializableValue ? e.explain(pythonGlobalHolding(e.value)) : e?.message ?? e;
-      kilnLog(Level.warn, `could not make the ${tier} snapshot (the next start imports this part again): ${why}${upload}`);
-    }
-  };
   if (snapshot) {
     pyodide.runPython(`import os; os.environ["HOME"] = ${JSON.stringify(config.importRoot)}; del os`);
   } else if (tiers.makes("baseline", null)) {
@@ -257,7 +285,7 @@ export async function boot(config) {
       // the snapshot can only hold JS references Pyodide knows how to find again.
       installSdk();
       pyodide.pyimport("_kiln_host").destroy();
-      makeSnapshot("baseline");
+      makeSnapshot(tiers, "baseline");
     });
   }
   pyodide._api.on_fatal = onFatal;
@@ -266,11 +294,29 @@ export async function boot(config) {
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
   for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
+  return { config, named, tiers, restored, snapshotBytes, installSdk, compiledStdlib, stdlibKey, restoredSnapshot: !!snapshot };
+}
 
+// A snapshot that cannot be made is a warning (the next start boots further), except that a
+// dedicated one failing is what Cloudflare's upload fails on: say so.
+function makeSnapshot(tiers, tier) {
+  try {
+    tiers.make(pyodide, tier);
+  } catch (e) {
+    const upload = tier === "dedicated" && tiers.compatFlags.python_dedicated_snapshot
+      ? " Cloudflare makes this snapshot when the worker is uploaded and would refuse the upload the same way (python_dedicated_snapshot is on at this compatibility date)." : "";
+    const why = e instanceof UnserializableValue ? e.explain(pythonGlobalHolding(e.value)) : e?.message ?? e;
+    kilnLog(Level.warn, `could not make the ${tier} snapshot (the next start imports this part again): ${why}${upload}`);
+  }
+}
+
+// The project's part of a start: its files, python_modules, the package tier, the main module.
+async function finish(state, config, { background = true } = {}) {
+  const { tiers, restored, installSdk } = state;
   await phase("install sdk and project files", () => {
     // Also after a restore, which brings the imported modules back but not their files
     // (tracebacks and inspect read them).
-    if (snapshot || !tiers.makes("baseline", null)) installSdk();
+    if (state.restoredSnapshot || !tiers.makes("baseline", null)) installSdk();
     // Pyodide puts "" (the current folder, which is about to be the project's) on sys.path:
     // off it, so that the SDK imported next and the package tier never see the project's own
     // modules (a project's workers.py cannot stand in for the SDK); main's folder goes on
@@ -292,7 +338,7 @@ export async function boot(config) {
   });
   if (!restoredAt("package") && tiers.keys.package) {
     await phase("import packages", () => globalScope.run(() => host.import_packages(tiers.imports)));
-    if (tiers.makes("package", restored)) await phase("make package snapshot", () => makeSnapshot("package"));
+    if (tiers.makes("package", restored)) await phase("make package snapshot", () => makeSnapshot(tiers, "package"));
   }
   if (!restoredAt("dedicated")) {
     const sys = pyodide.pyimport("sys");
@@ -307,12 +353,12 @@ export async function boot(config) {
     throw fatalText ? new Error(fatalText) : e;
   }
   if (!restoredAt("dedicated") && tiers.makes("dedicated", restored))
-    await phase("make dedicated snapshot", () => makeSnapshot("dedicated"));
+    await phase("make dedicated snapshot", () => makeSnapshot(tiers, "dedicated"));
   // For kiln profile: what the restore copied in, and the wasm memory the worker starts with.
-  kilnLog(Level.debug, `boot figures: snapshot ${snapshotBytes} bytes, wasm memory ${wasmHeapBytes()} bytes`);
+  kilnLog(Level.debug, `boot figures: snapshot ${state.snapshotBytes} bytes, wasm memory ${wasmHeapBytes()} bytes`);
   booted = true;
-  for (const engine of workflows) engine.start(env, () => new ExecutionContext());
-  scheduleStdlibCache(compiledStdlib ? null : stdlibKey);
+  if (background) startBackground();
+  scheduleStdlibCache(state.compiledStdlib ? null : state.stdlibKey);
   return restored ? `${restored} snapshot` : "";
 }
 

@@ -22,8 +22,12 @@ public:
 
     void start();
     // Replaces the running instance with one built from `project` (files edited, config
-    // changed). Requests arriving meanwhile wait for the new instance; `ready` fires again.
+    // changed). Requests arriving meanwhile wait for the new instance (those in flight finish
+    // on the old one); `ready` fires again.
     void reload(const ProjectConfig& project);
+    // A reload is coming (an editor holds unsaved changes): restore a spare instance now.
+    // Every reload after the first keeps one anyway.
+    void prepareReload();
     void handle(std::shared_ptr<HttpExchange> exchange) override;
     // Runs the scheduled handler for the run due at `scheduledTime` (UTC; invalid: now);
     // `done(ok)` is called on the engine thread when it settles.

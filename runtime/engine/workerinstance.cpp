@@ -190,6 +190,7 @@ QJsonObject WorkerInstance::bootConfig() const {
         workflows.append(QJsonObject{{QStringLiteral("binding"), wf.binding},
                                      {QStringLiteral("name"), wf.name},
                                      {QStringLiteral("className"), wf.className}});
+    const QString tier = qEnvironmentVariable("KILN_SNAPSHOT_TIER", QStringLiteral("dedicated"));
     return QJsonObject{
         {QStringLiteral("pyodideDir"), shareDir() + QStringLiteral("/pyodide/")},
         {QStringLiteral("sdkFiles"), sdkFiles},
@@ -212,9 +213,10 @@ QJsonObject WorkerInstance::bootConfig() const {
                                           qEnvironmentVariableIntValue("KILN_NO_CODE_CACHE") != 1},
         // The highest snapshot tier used and made (kiln profile's modes): baseline, package or
         // dedicated (the default).
+        // A spare restores the package tier at most: a dedicated one holds the old main module.
         {QStringLiteral("snapshotTier"),
-         qEnvironmentVariable("KILN_SNAPSHOT_TIER", QStringLiteral("dedicated"))},
-        {QStringLiteral("reload"), m_reload},
+         m_spare && tier == QLatin1String("dedicated") ? QStringLiteral("package") : tier},
+        {QStringLiteral("reload"), m_reload || m_spare},
         // `kiln profile` times imports: CPython's -X importtime, printed to stderr.
         {QStringLiteral("pythonEnv"),
          qEnvironmentVariableIntValue("KILN_PYTHON_IMPORTTIME") == 1
@@ -264,30 +266,56 @@ void WorkerInstance::boot(std::function<void(const QString&, const QString&)> do
                 return done(
                     QStringLiteral("cannot load worker.mjs: ") + toQString(s.isolate, value), {});
             m_module.Reset(s.isolate, value.As<v8::Object>());
-            v8::Local<v8::Value> argv[] = {jsonToV8(s, bootConfig())};
-            v8::TryCatch tc(s.isolate);
-            v8::Local<v8::Value> booting;
-            if (!callExport(s, "boot", 1, argv).ToLocal(&booting))
-                return done(toQString(s.isolate, tc.Exception()), {});
-            m_runtime.whenSettled(
-                s, booting.As<v8::Promise>(),
-                [this, alive, done](const JsScope& s2, bool ok2, v8::Local<v8::Value> v) {
-                    if (!*alive) return;
-                    if (ok2) {
-                        ModuleLoader::from(s2.isolate)->writeCodeCaches();
-                        return done(QString(),
-                                    v->IsString() ? toQString(s2.isolate, v) : QString());
-                    }
-                    QString text = toQString(s2.isolate, v);
-                    v8::Local<v8::Value> message;
-                    if (v->IsObject() &&
-                        v.As<v8::Object>()
-                            ->Get(s2.context, toV8(s2.isolate, "message"))
-                            .ToLocal(&message) &&
-                        message->IsString())
-                        text = toQString(s2.isolate, message);
-                    done(text.trimmed(), {});
-                });
+            runStart(s, m_spare ? "prepareSpare" : "boot",
+                     [done](bool, const QString& error, const QString& startedFrom) {
+                         done(error, startedFrom);
+                     });
+        });
+}
+
+void WorkerInstance::activate(StartDone done) {
+    v8::HandleScope handles(m_runtime.isolate());
+    JsScope scope{m_runtime.isolate(), m_runtime.context()};
+    v8::Context::Scope contextScope(scope.context);
+    m_spare = false;
+    m_reload = true; // like any reload: no dedicated snapshot per edit
+    runStart(scope, "activate", std::move(done));
+}
+
+void WorkerInstance::startBackground() {
+    v8::HandleScope handles(m_runtime.isolate());
+    JsScope scope{m_runtime.isolate(), m_runtime.context()};
+    v8::Context::Scope contextScope(scope.context);
+    v8::TryCatch tryCatch(scope.isolate);
+    if (callExport(scope, "startBackground", 0, nullptr).IsEmpty())
+        m_runtime.reportException(scope, tryCatch);
+}
+
+// Calls worker.mjs's `entry(config)` and reports how its promise settled: a string names the
+// snapshot restored, null (from `activate`) says the spare no longer fits the project.
+void WorkerInstance::runStart(const JsScope& scope, const char* entry, StartDone done) {
+    v8::Local<v8::Value> argv[] = {jsonToV8(scope, bootConfig())};
+    v8::TryCatch tc(scope.isolate);
+    v8::Local<v8::Value> starting;
+    if (!callExport(scope, entry, 1, argv).ToLocal(&starting))
+        return done(false, toQString(scope.isolate, tc.Exception()), {});
+    auto alive = m_alive;
+    m_runtime.whenSettled(
+        scope, starting.As<v8::Promise>(),
+        [alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> v) {
+            if (!*alive) return;
+            if (ok) {
+                if (v->IsNull()) return done(true, {}, {});
+                ModuleLoader::from(s.isolate)->writeCodeCaches();
+                return done(false, QString(), v->IsString() ? toQString(s.isolate, v) : QString());
+            }
+            QString text = toQString(s.isolate, v);
+            v8::Local<v8::Value> message;
+            if (v->IsObject() &&
+                v.As<v8::Object>()->Get(s.context, toV8(s.isolate, "message")).ToLocal(&message) &&
+                message->IsString())
+                text = toQString(s.isolate, message);
+            done(false, text.trimmed(), {});
         });
 }
 

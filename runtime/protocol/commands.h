@@ -31,6 +31,16 @@ struct ReloadCommand {
     }
 };
 
+// The client is about to change the project (an editor holds unsaved changes): a spare
+// instance is restored now, so that the reload the save brings is quick.
+struct PrepareReloadCommand {
+    static constexpr const char* kName = "prepareReload";
+    QJsonObject toArguments() const { return {}; }
+    static std::expected<PrepareReloadCommand, QString> fromArguments(const QJsonObject&) {
+        return PrepareReloadCommand{};
+    }
+};
+
 struct StopCommand {
     static constexpr const char* kName = "stop";
     QJsonObject toArguments() const { return {}; }

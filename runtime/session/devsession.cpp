@@ -202,6 +202,10 @@ void DevSession::Private::command(const Message& request) {
         channel->respond(request, true);
         return q->reload();
     }
+    if (name == QLatin1String(PrepareReloadCommand::kName)) {
+        channel->respond(request, true);
+        return worker->prepareReload();
+    }
     if (name == QLatin1String(StopCommand::kName)) {
         channel->respond(request, true);
         return Q_EMIT q->stopRequested();

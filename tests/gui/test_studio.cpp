@@ -8,6 +8,7 @@
 #include "kilnprocess.h"
 #include "logfiltermodel.h"
 #include "logmodel.h"
+#include "protocol/commands.h"
 #include "ui/commandpalette.h"
 #include "ui/composerpane.h"
 #include "ui/editorarea.h"
@@ -141,9 +142,26 @@ void TestStudio::exampleAnswersInTheComposer() {
              qPrintable(m_window->statusText()));
 }
 
+// The first unsaved change tells kiln a reload is coming: a spare instance is restored while
+// the person types, so even the first save's reload only runs the project's files.
 void TestStudio::savingReloadsTheWorker() {
+    KilnProcess* kiln = m_window->runtime();
+    QVERIFY(kiln->send(QString::fromLatin1(kiln::protocol::SetLogLevelCommand::kName),
+                       kiln::protocol::SetLogLevelCommand{kiln::LogLevel::Debug}.toArguments()));
+    const int before = m_window->log()->rowCount();
+    const auto logged = [&](const QString& text) {
+        for (int row = before; row < m_window->log()->rowCount(); ++row)
+            if (m_window->log()->index(row).data(LogModel::TextRole).toString().contains(text))
+                return true;
+        return false;
+    };
     replaceInEntry(QStringLiteral("Try /json"), QStringLiteral("Edited in the studio"));
+    QTRY_VERIFY_WITH_TIMEOUT(logged(QStringLiteral("a spare instance waits for the next reload")),
+                             30000);
     saveAndWaitForReload();
+    QTRY_VERIFY(logged(QStringLiteral(" ahead)")));
+    QVERIFY(kiln->send(QString::fromLatin1(kiln::protocol::SetLogLevelCommand::kName),
+                       kiln::protocol::SetLogLevelCommand{kiln::LogLevel::Log}.toArguments()));
     const HttpCallResponse r = send("GET", QStringLiteral("/"));
     QCOMPARE(r.status, 200);
     QVERIFY2(r.body.contains("Edited in the studio"), r.body.constData());

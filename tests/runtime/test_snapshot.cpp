@@ -3,14 +3,17 @@
 // + the main module's top level): the first start makes all three, the next restores the
 // dedicated one and serves; an edit of a source file rebuilds only the dedicated tier, an
 // edit in python_modules the package tier too, an edit of an SDK file the baseline; a reload
-// restores the package tier; a top-level JS object is named as what Cloudflare's upload
-// would refuse; two restored processes do not share a random sequence (reseeded before the
-// first request); a snapshot with a flipped byte or cut short is not trusted (rebuilt, and
-// the worker serves); so is a compiled wasm module in the code cache with a flipped byte (V8
-// would run its machine code). The JS glue's code cache is written after the first start.
+// restores the package tier, and once one has happened the next ones finish a spare instance
+// restored ahead (one that no longer fits the edit is dropped and the reload restarts); a top-level
+// JS object is named as what Cloudflare's upload would refuse; two restored processes do not share
+// a random sequence (reseeded before the first request); a snapshot with a flipped byte or cut
+// short is not trusted (rebuilt, and the worker serves); so is a compiled wasm module in the code
+// cache with a flipped byte (V8 would run its machine code). The JS glue's code cache is written
+// after the first start.
 
 #include "kilndevprocess.h"
 #include "procstatus.h"
+#include "protocol/commands.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -46,6 +49,8 @@ private Q_SLOTS:
     void sourceEditRebuildsOnlyTheDedicatedTier();
     void dependencyEditRebuildsThePackageTier();
     void reloadRestoresThePackageTier();
+    void reloadUsesASpareRestoredAhead();
+    void prepareReloadMakesTheFirstSaveQuick();
     void topLevelJsObjectIsNamed();
     void corruptSnapshotIsRebuilt_data();
     void corruptSnapshotIsRebuilt();
@@ -204,6 +209,68 @@ void TestSnapshot::reloadRestoresThePackageTier() {
              qPrintable(dev.output()));
     const HttpResult r = httpRequest(dev.port(), "GET", "/");
     QVERIFY2(r.body.endsWith(" v2 reloaded [1]"), r.body.constData());
+    dev.stop();
+    write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
+}
+
+void TestSnapshot::reloadUsesASpareRestoredAhead() {
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(m_project.path(), m_state.path(),
+                       {QStringLiteral("--log-level"), QStringLiteral("debug")}),
+             qPrintable(dev.output()));
+    QVERIFY(dev.waitForOutput(QStringLiteral("Worker ready in")));
+    const QString spareReady = QStringLiteral("a spare instance waits for the next reload");
+    QVERIFY(!dev.output().contains(spareReady)); // none before the first reload
+    write(QStringLiteral("src/helper.py"), "NAME = 'one'\n");
+    QVERIFY2(dev.waitForOutput(QStringLiteral("(from the package snapshot)")),
+             qPrintable(dev.output()));
+    QVERIFY2(dev.waitForOutput(spareReady), qPrintable(dev.output()));
+    QVERIFY2(dev.output().contains(QLatin1String("(package snapshot in")),
+             qPrintable(dev.output()));
+    QVERIFY(httpRequest(dev.port(), "GET", "/").body.endsWith(" v2 one [1]"));
+
+    // The spare finishes its start with the edited file: no restore on this reload.
+    const qsizetype before = dev.output().size();
+    write(QStringLiteral("src/helper.py"), "NAME = 'two'\n");
+    QVERIFY2(dev.waitForOutput(QStringLiteral("(from the package snapshot, restored ahead)")),
+             qPrintable(dev.output()));
+    QVERIFY2(!dev.output().mid(before).contains(QLatin1String("pyodide runtime (")),
+             qPrintable(dev.output().mid(before)));
+    HttpResult r = httpRequest(dev.port(), "GET", "/");
+    QVERIFY2(r.body.endsWith(" v2 two [1]"), r.body.constData());
+
+    // A new top-level import changes the package tier the spare was restored from: the spare
+    // is dropped and the reload restores the baseline instead (and makes the new package tier).
+    QTRY_VERIFY_WITH_TIMEOUT(dev.output().mid(before).contains(spareReady), 30000);
+    const qsizetype beforeImport = dev.output().size();
+    write(QStringLiteral("src/helper.py"), "import colorsys\nNAME = 'three'\n");
+    QVERIFY2(dev.waitForOutput(QStringLiteral("(from the baseline snapshot)")),
+             qPrintable(dev.output().mid(beforeImport)));
+    QVERIFY(!dev.output().mid(beforeImport).contains(QLatin1String("restored ahead")));
+    r = httpRequest(dev.port(), "GET", "/");
+    QVERIFY2(r.body.endsWith(" v2 three [1]"), r.body.constData());
+    dev.stop();
+    write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
+}
+
+// The studio's hint that an editor holds unsaved changes: the spare is restored before the
+// first save, so that save's reload is already quick.
+void TestSnapshot::prepareReloadMakesTheFirstSaveQuick() {
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(m_project.path(), m_state.path(),
+                       {QStringLiteral("--log-level"), QStringLiteral("debug")}),
+             qPrintable(dev.output()));
+    QVERIFY(dev.waitForOutput(QStringLiteral("Worker ready in")));
+    const auto reply =
+        dev.control().call(kiln::protocol::makeRequest(kiln::protocol::PrepareReloadCommand{}));
+    QVERIFY(reply && reply->success);
+    QVERIFY2(dev.waitForOutput(QStringLiteral("a spare instance waits for the next reload")),
+             qPrintable(dev.output()));
+    write(QStringLiteral("src/helper.py"), "NAME = 'prepared'\n");
+    QVERIFY2(dev.waitForOutput(QStringLiteral("(from the package snapshot, restored ahead)")),
+             qPrintable(dev.output()));
+    const HttpResult r = httpRequest(dev.port(), "GET", "/");
+    QVERIFY2(r.body.endsWith(" v2 prepared [1]"), r.body.constData());
     dev.stop();
     write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
 }

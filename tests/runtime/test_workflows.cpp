@@ -6,6 +6,7 @@
 #include "kilndevprocess.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void cli();
     void hundredConcurrentInstances();
     void sleepAndStepsSurviveRestart();
+    void runsResumeOnceAcrossReloads();
     void killNineLosesNoCompletedStep();
     void exampleDagRunsUnchanged();
 
@@ -451,6 +453,42 @@ void TestWorkflows::sleepAndStepsSurviveRestart() {
     const qint64 slept = isoMs(sleep.value("end")) - isoMs(sleep.value("start"));
     QVERIFY2(slept >= 4000, qPrintable(QStringLiteral("slept %1 ms").arg(slept)));
     QVERIFY(isoMs(steps.at(2).toObject().value("start")) >= isoMs(sleep.value("end")));
+}
+
+// Saves while a run sleeps: the run goes on in the instance that replaces the old one (the
+// first save restarts in place, the second hands over to a spare restored ahead, with the old
+// instance still alive as it finishes) and no step body runs twice.
+void TestWorkflows::runsResumeOnceAcrossReloads() {
+    QTemporaryDir copy, state;
+    QVERIFY(QDir().mkpath(copy.filePath(QStringLiteral("src"))));
+    for (const char* rel : {"wrangler.jsonc", "src/entry.py"})
+        QVERIFY(QFile::copy(m_project + QLatin1Char('/') + QLatin1String(rel),
+                            copy.filePath(QLatin1String(rel))));
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(copy.path(), state.path(),
+                       {QStringLiteral("--log-level"), QStringLiteral("debug")}),
+             qPrintable(dev.output()));
+    const HttpResult r =
+        httpRequest(dev.port(), "POST", "/create?id=saved", {{"content-type", "application/json"}},
+                    R"({"mode":"replay","sleep":"4 seconds"})");
+    QCOMPARE(r.status, 201);
+    waitFor(QStringLiteral("saved"), QStringLiteral("waiting"), 30000, &dev);
+    QFile entry(copy.filePath(QStringLiteral("src/entry.py")));
+    QVERIFY(entry.open(QIODevice::ReadOnly));
+    const QByteArray source = entry.readAll();
+    entry.close();
+    for (const char* awaited : {"a spare instance waits for the next reload",
+                                "(from the package snapshot, restored ahead)"}) {
+        QVERIFY(entry.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        entry.write(source + "\n# saved: " + awaited + "\n");
+        entry.close();
+        QVERIFY2(dev.waitForOutput(QLatin1String(awaited)), qPrintable(dev.output()));
+    }
+    const QJsonObject done =
+        waitFor(QStringLiteral("saved"), QStringLiteral("complete"), 30000, &dev);
+    QCOMPARE(done.value(QStringLiteral("status")).toString(), QStringLiteral("complete"));
+    QCOMPARE(runs(QStringLiteral("saved:a"), &dev), 1);
+    QCOMPARE(runs(QStringLiteral("saved:b"), &dev), 1);
 }
 
 void TestWorkflows::killNineLosesNoCompletedStep() {

@@ -40,6 +40,16 @@ public:
     void boot(std::function<void(const QString& error, const QString& startedFrom)> done);
     // This start replaces an instance after an edit: it makes no dedicated snapshot.
     void setReload(bool reload) { m_reload = reload; }
+    // boot() stops once Pyodide is up (restored from the package snapshot at most), before the
+    // project's files: the instance waits as a spare until activate() finishes it.
+    void setSpare(bool spare) { m_spare = spare; }
+    // A spare's start with the project as the options now give it. `stale`: the edit changed
+    // what the spare was restored from; nothing ran and the instance is to be dropped.
+    using StartDone =
+        std::function<void(bool stale, const QString& error, const QString& startedFrom)>;
+    void activate(StartDone done);
+    // After activate(), once the instance replaced is gone: workflow runs resume here.
+    void startBackground();
     void serve(std::shared_ptr<HttpExchange> exchange);
     void scheduled(const QString& cron, const QDateTime& scheduledTime,
                    std::function<void(bool ok)> done);
@@ -94,6 +104,7 @@ private:
     static void opWebSocketClose(const v8::FunctionCallbackInfo<v8::Value>& args);
     std::shared_ptr<HttpExchange> exchange(const v8::FunctionCallbackInfo<v8::Value>& args);
     QJsonObject bootConfig() const;
+    void runStart(const JsScope& scope, const char* entry, StartDone done);
     void armInterrupts(const JsScope& scope);
     v8::MaybeLocal<v8::Value> callExport(const JsScope& scope, const char* name, int argc,
                                          v8::Local<v8::Value>* argv);
@@ -132,6 +143,7 @@ private:
     v8::Local<v8::Promise::Resolver> takeResolver(v8::Isolate* isolate, int key);
     int m_nextExchange = 1;
     bool m_reload = false;
+    bool m_spare = false;
     // Why the current run was stopped, for the response (worker.mjs asks via takeLimitHit).
     enum class Limit { None, Cpu, Memory };
     Limit m_limitHit = Limit::None;
