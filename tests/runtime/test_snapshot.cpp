@@ -59,6 +59,8 @@ private Q_SLOTS:
 
 private:
     Start serve();
+    // kiln dev on the project with --log-level debug (boot phases, spares), until it is ready.
+    bool startWithBootPhases(KilnDevProcess& dev);
     void write(const QString& rel, const QByteArray& text);
     QStringList snapshotFiles() const; // newest first
     bool waitForSnapshots(int count);
@@ -213,12 +215,15 @@ void TestSnapshot::reloadRestoresThePackageTier() {
     write(QStringLiteral("src/helper.py"), "NAME = 'second'\n");
 }
 
+bool TestSnapshot::startWithBootPhases(KilnDevProcess& dev) {
+    return dev.start(m_project.path(), m_state.path(),
+                     {QStringLiteral("--log-level"), QStringLiteral("debug")}) &&
+           dev.waitForOutput(QStringLiteral("Worker ready in"));
+}
+
 void TestSnapshot::reloadUsesASpareRestoredAhead() {
     KilnDevProcess dev;
-    QVERIFY2(dev.start(m_project.path(), m_state.path(),
-                       {QStringLiteral("--log-level"), QStringLiteral("debug")}),
-             qPrintable(dev.output()));
-    QVERIFY(dev.waitForOutput(QStringLiteral("Worker ready in")));
+    QVERIFY2(startWithBootPhases(dev), qPrintable(dev.output()));
     const QString spareReady = QStringLiteral("a spare instance waits for the next reload");
     QVERIFY(!dev.output().contains(spareReady)); // none before the first reload
     write(QStringLiteral("src/helper.py"), "NAME = 'one'\n");
@@ -257,10 +262,7 @@ void TestSnapshot::reloadUsesASpareRestoredAhead() {
 // first save, so that save's reload is already quick.
 void TestSnapshot::prepareReloadMakesTheFirstSaveQuick() {
     KilnDevProcess dev;
-    QVERIFY2(dev.start(m_project.path(), m_state.path(),
-                       {QStringLiteral("--log-level"), QStringLiteral("debug")}),
-             qPrintable(dev.output()));
-    QVERIFY(dev.waitForOutput(QStringLiteral("Worker ready in")));
+    QVERIFY2(startWithBootPhases(dev), qPrintable(dev.output()));
     const auto reply =
         dev.control().call(kiln::protocol::makeRequest(kiln::protocol::PrepareReloadCommand{}));
     QVERIFY(reply && reply->success);
