@@ -219,14 +219,10 @@ void WorkerLane::replaceInstance(const QString& reason, unsigned dyingGeneration
 }
 
 void WorkerLane::serve(std::shared_ptr<HttpExchange> exchange) {
-    if (!isActive()) {
-        // Posted here just before a reload made the other lane the active one.
-        WorkerLane* active = m_shared.active.load();
-        active->post([active, exchange = std::move(exchange)]() mutable {
+    if (!isActive())
+        return passOn([exchange = std::move(exchange)](WorkerLane* active) mutable {
             active->serve(std::move(exchange));
         });
-        return;
-    }
     if (m_ready || !m_bootError.isEmpty()) exchange->markTaken();
     if (!m_bootError.isEmpty()) {
         const QByteArray body = "The worker failed to start:\n\n" + m_bootError.toUtf8() + "\n";
@@ -246,13 +242,10 @@ void WorkerLane::serve(std::shared_ptr<HttpExchange> exchange) {
 void WorkerLane::runScheduled(const QString& cron, const QDateTime& time,
                               std::function<void(bool)> done) {
     if (!done) done = [](bool) {};
-    if (!isActive()) {
-        WorkerLane* active = m_shared.active.load();
-        active->post([active, cron, time, done = std::move(done)]() mutable {
+    if (!isActive())
+        return passOn([cron, time, done = std::move(done)](WorkerLane* active) mutable {
             active->runScheduled(cron, time, std::move(done));
         });
-        return;
-    }
     if (!m_ready) {
         if (m_bootError.isEmpty())
             m_queuedCrons.push_back({cron, time, std::move(done)});
@@ -267,11 +260,8 @@ void WorkerLane::runScheduled(const QString& cron, const QDateTime& time,
 // The active lane: the other lane takes over if it holds a spare; meanwhile requests queue
 // here and those in flight run on. Once a handover is under way, a newer reload waits for it.
 void WorkerLane::reload(const ProjectConfig& project, QDeadlineTimer drain) {
-    if (!isActive()) {
-        WorkerLane* active = m_shared.active.load();
-        active->post([active, project, drain] { active->reload(project, drain); });
-        return;
-    }
+    if (!isActive())
+        return passOn([project, drain](WorkerLane* active) { active->reload(project, drain); });
     if (m_handingOver) {
         if (m_pendingReload) m_shared.reloadsPending.fetch_sub(1); // superseded
         m_pendingReload = PendingReload{project, drain};
@@ -388,10 +378,7 @@ void WorkerLane::askForSpare() {
 }
 
 void WorkerLane::prepareNextReload() {
-    if (!isActive()) {
-        WorkerLane* active = m_shared.active.load();
-        return active->post([active] { active->prepareNextReload(); });
-    }
+    if (!isActive()) return passOn([](WorkerLane* active) { active->prepareNextReload(); });
     m_shared.sparesWanted.store(true);
     if (m_ready) askForSpare(); // else once this instance is up
 }

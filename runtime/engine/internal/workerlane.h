@@ -79,6 +79,11 @@ private:
         return m_shared.lanes[0] == this ? m_shared.lanes[1] : m_shared.lanes[0];
     }
     bool isActive() const { return m_shared.active.load() == this; }
+    // What was posted here just before a reload made the other lane the active one: run there.
+    template <typename Call> void passOn(Call call) {
+        WorkerLane* active = m_shared.active.load();
+        active->post([active, call = std::move(call)]() mutable { call(active); });
+    }
     void startInstance(Start kind);
     void booted(Start kind, const QString& error, const QString& startedFrom, double ms);
     void discardInstance(const QString& why);
