@@ -74,43 +74,27 @@ def main():
     args = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="kiln-bench-handlers-") as work:
-        proc, port = start_primed_dev(args.kiln, PROJECT, work, "Kiln handler throughput")
-        try:
-            status, body = http_get(port, "/setup", timeout=120)
-            assert status == 200, (status, body)
-            for name, path, script in HANDLERS:
-                for label, t, c in SETUPS:
-                    r = measure(port, path, t, c, args.duration, script)
-                    results[("kiln", name, label)] = r
-                    log(f"  kiln  {name:16s} {label:9s} {r['rps']:9.1f} req/s  p99 {r['p99_ms']:.3f} ms"
-                        + (f"  !! {r['errors']} errors" if r["errors"] else ""))
-        finally:
-            proc.terminate()
-            proc.wait()
-        proc, port = start_peer(PROJECT)
-        try:
-            for label, t, c in SETUPS:
-                r = measure(port, "/json", t, c, args.duration, POST_JSON)
-                results[("peer", "JSON API", label)] = r
-                log(f"  peer  {'JSON API':16s} {label:9s} {r['rps']:9.1f} req/s  p99 {r['p99_ms']:.3f} ms"
-                    + (f"  !! {r['errors']} errors" if r["errors"] else ""))
-        finally:
-            proc.terminate()
-            proc.wait()
-        if args.wrangler:
-            proc, port = start_wrangler(os.path.join(work, "wrangler-state"))
+        def run_all(who, started, handlers, setup=True):
+            """Measures `handlers` on the server `started` gave ((process, port)), then stops it."""
+            proc, port = started
             try:
-                status, body = http_get(port, "/setup", timeout=120)
-                assert status == 200, (status, body)
-                for name, path, script in HANDLERS:
+                if setup:
+                    status, body = http_get(port, "/setup", timeout=120)
+                    assert status == 200, (status, body)
+                for name, path, script in handlers:
                     for label, t, c in SETUPS:
                         r = measure(port, path, t, c, args.duration, script)
-                        results[("wrangler", name, label)] = r
-                        log(f"  wrangler {name:13s} {label:9s} {r['rps']:9.1f} req/s  p99 {r['p99_ms']:.3f} ms"
+                        results[(who, name, label)] = r
+                        log(f"  {who:8s} {name:16s} {label:9s} {r['rps']:9.1f} req/s  p99 {r['p99_ms']:.3f} ms"
                             + (f"  !! {r['errors']} errors" if r["errors"] else ""))
             finally:
                 proc.terminate()
                 proc.wait()
+
+        run_all("kiln", start_primed_dev(args.kiln, PROJECT, work, "Kiln handler throughput"), HANDLERS)
+        run_all("peer", start_peer(PROJECT), HANDLERS[-1:], setup=False)  # no KV or D1 in the peer
+        if args.wrangler:
+            run_all("wrangler", start_wrangler(os.path.join(work, "wrangler-state")), HANDLERS)
     wr = args.wrangler
     log("\n| handler | wrk | Kiln req/s | Kiln p99 ms | peer req/s | Kiln/peer |"
         + (" wrangler dev req/s | wrangler p99 ms | Kiln/wrangler |" if wr else ""))
