@@ -294,7 +294,7 @@ async function prepare(config) {
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
   for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
-  return { config, named, tiers, restored, snapshotBytes, installSdk, compiledStdlib, stdlibKey, restoredSnapshot: !!snapshot };
+  return { config, named, tiers, restored, snapshotBytes, installSdk, compiledStdlib, stdlibKey };
 }
 
 // A snapshot that cannot be made is a warning (the next start boots further), except that a
@@ -316,7 +316,7 @@ async function finish(state, config, { background = true } = {}) {
   await phase("install sdk and project files", () => {
     // Also after a restore, which brings the imported modules back but not their files
     // (tracebacks and inspect read them).
-    if (state.restoredSnapshot || !tiers.makes("baseline", null)) installSdk();
+    if (restored || !tiers.makes("baseline", null)) installSdk();
     // Pyodide puts "" (the current folder, which is about to be the project's) on sys.path:
     // off it, so that the SDK imported next and the package tier never see the project's own
     // modules (a project's workers.py cannot stand in for the SDK); main's folder goes on
