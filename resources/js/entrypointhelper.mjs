@@ -27,6 +27,16 @@ export function makeEntrypointHelper({ env, reportWaitUntil }) {
   };
   const patched = new WeakSet();
   return {
+    // Kiln's own (workers.utils._get_js_constructor_name's fast path): a JS object's
+    // constructor's name in one call instead of two attribute lookups, each of which makes
+    // Python a proxy. undefined (None) when the object has no `constructor` at all; false when
+    // it is anything but a function with a string name (the SDK then looks the slow way, so
+    // odd objects behave exactly as before).
+    constructorName(value) {
+      const constructor = value.constructor;
+      if (constructor === undefined) return "constructor" in value ? false : undefined;
+      return typeof constructor === "function" && typeof constructor.name === "string" ? constructor.name : false;
+    },
     // Kiln's own (python_from_rpc's fast path): whether Pyodide's to_py would hand `value`
     // to its default converter, as js2python_convertOther decides it (arrays, Maps, Sets,
     // plain objects and buffers it converts itself). The SDK then calls its converter

@@ -182,7 +182,7 @@ def _resolve(kind, js_event, js_env, js_ctx):
         elif _is_js_instance(js_event, "Request"):
             # What python_from_rpc makes of a JS Request, without its generic to_py walk
             # (~35 us of every request inside Pyodide).
-            args = (Request(js_event),)
+            args = (Request._of_js(js_event),)
         else:
             args = (python_from_rpc(js_event),)
         return getattr(instance, kind), args, f"{_main_name}.Default.{kind}"

@@ -54,12 +54,16 @@ def handler(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         if args and _is_js_instance(args[0], "Request"):
-            args = (Request(args[0]), *args[1:])
+            args = (Request._of_js(args[0]), *args[1:])
         if len(args) > 1:
             args = (args[0], _EnvWrapper(args[1]), *args[2:])
         return func(*args, **kwargs)
 
     return wrapper
+
+
+# Held, not looked up on the module per request (each lookup is a trip into JS).
+_patch_wait_until = _pyodide_entrypoint_helper.patchWaitUntil
 
 
 def _wrap_class(cls):
@@ -70,7 +74,7 @@ def _wrap_class(cls):
     def wrapped_init(self, *args, **kwargs):
         args = list(args)
         if args:
-            _pyodide_entrypoint_helper.patchWaitUntil(args[0])
+            _patch_wait_until(args[0])
             if issubclass(cls, DurableObject):
                 args[0] = DurableObjectContext(args[0])
         if len(args) > 1:

@@ -35,6 +35,13 @@ class Request:
         source = input._js_request if isinstance(input, Request) else input
         self._js_request = js.Request.new(source, **other_options)
 
+    @classmethod
+    def _of_js(cls, js_request):
+        """Request(js_request) for a value known to be a JS Request (not asked of JS again)."""
+        self = cls.__new__(cls)
+        self._js_request = js_request
+        return self
+
     def __repr__(self):
         return f"Request(method={self._js_request.method!r}, url={self._js_request.url!r})"
 

@@ -95,7 +95,7 @@ class FetchResponse(pyodide.http.FetchResponse):
                 js_response = js.Response.new(json.dumps(data), **options)
         except JsException as exc:
             raise _to_python_exception(exc) from exc
-        return Response(js_response)
+        return Response._made(js_response)
 
     def json(self, *args, **kwargs):
         # On an instance: parse the body (keyword arguments are ignored, as on Cloudflare).
@@ -113,6 +113,17 @@ class Response(FetchResponse):
     TypeError, as on Cloudflare. headers: a dict, a list of pairs or a JS Headers."""
 
     def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
+        if body is None or type(body) is str or type(body) is bytes:
+            # Nothing to ask JS about (these have no `constructor`); the same Response as below.
+            options = self._create_options(status, status_text, headers, web_socket)
+            if type(body) is bytes:
+                with _lend_buffer(body) as data:
+                    js_response = js.Response.new(data, **options)
+            else:
+                js_response = js.Response.new(body, **options)
+            # A Response made with the constructor has the empty URL (Fetch standard).
+            super().__init__("", js_response)
+            return
         js_type = _get_js_constructor_name(body)
         if js_type:
             if js_type not in RESPONSE_ACCEPTED_TYPES:
@@ -128,6 +139,14 @@ class Response(FetchResponse):
         with _js_body(body) as js_body:
             js_response = js.Response.new(js_body, **options)
         super().__init__(js_response.url, js_response)
+
+    @classmethod
+    def _made(cls, js_response):
+        """A Response around a JS Response this package has just constructed (its URL is the
+        empty one): Response(js_response) without asking JS what it is again."""
+        self = cls.__new__(cls)
+        pyodide.http.FetchResponse.__init__(self, "", js_response)
+        return self
 
     def __repr__(self):
         parts = [f"status={self.status}"]

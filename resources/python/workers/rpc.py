@@ -9,7 +9,7 @@ import inspect
 
 import _pyodide_entrypoint_helper
 import js
-from pyodide.ffi import JsProxy, create_proxy, to_js
+from pyodide.ffi import create_proxy, to_js
 
 from .blob import Blob, File
 from .fetch import fetch
@@ -21,6 +21,7 @@ from .utils import (
     _get_js_constructor_name,
     _is_iterable,
     _is_js_instance,
+    _is_js_proxy,
     jsnull,
 )
 
@@ -28,7 +29,11 @@ from .utils import (
 def _from_rpc_converter(value, convert, cache):
     if value is jsnull:
         return None
-    name = _get_js_constructor_name(value)
+    return _from_rpc_named(value, _get_js_constructor_name(value))
+
+
+def _from_rpc_named(value, name):
+    """_from_rpc_converter for a value whose constructor's name is known already."""
     if name is None:
         return value
     if name == "Response":
@@ -75,21 +80,37 @@ def _null_to_none(obj):
     return obj
 
 
+# Held, not looked up on the module per call (each lookup is a trip into JS).
+_to_py_uses_default_converter = _pyodide_entrypoint_helper.toPyUsesDefaultConverter
+
+
 def python_from_rpc(obj):
     """A JS value received over RPC (or from a binding) as Python: Response, Request, Blob,
     File and FormData become this package's classes, Date a naive datetime, Map a dict, Set a
     set, Array a list, objects JsDicts, null None; other JS objects stay proxies."""
+    return _from_rpc_with_name(obj)[0]
+
+
+def _from_rpc_with_name(obj):
+    """python_from_rpc(obj), and the name of obj's constructor when the result is obj itself
+    (else _UNKNOWN), so a caller that goes on to look at it does not ask JS again."""
     if obj is jsnull:
-        return None
+        return None, _UNKNOWN
     name = _get_js_constructor_name(obj)
     if name is None:
-        return obj
+        return obj, None
     if name == "TestController":
-        return None
-    if _pyodide_entrypoint_helper.toPyUsesDefaultConverter(obj):
+        return None, _UNKNOWN
+    if _to_py_uses_default_converter(obj):
         # What to_py would return for it, without Pyodide calling back into Python.
-        return _null_to_none(_from_rpc_converter(obj, None, None))
-    return _null_to_none(obj.to_py(default_converter=_from_rpc_converter))
+        converted = _from_rpc_named(obj, name)
+        if converted is obj:
+            return obj, name
+        return _null_to_none(converted), _UNKNOWN
+    return _null_to_none(obj.to_py(default_converter=_from_rpc_converter)), _UNKNOWN
+
+
+_UNKNOWN = object()
 
 
 def _raise_on_disabled_type(value):
@@ -135,6 +156,11 @@ def _none_to_null(value):
     return value
 
 
+# Values to_js hands back as they are and the RPC checks let through (exact types: a subclass
+# such as an IntEnum takes the full path).
+_RPC_PRIMITIVES = frozenset({str, int, float, bool})
+
+
 def python_to_rpc(value):
     """A Python value as JS for RPC (and binding arguments): this package's classes become
     their JS objects, dict a plain object, list an Array, set a Set, None null, datetime a
@@ -142,6 +168,8 @@ def python_to_rpc(value):
     are refused with TypeError."""
     if value is None:
         return jsnull
+    if type(value) in _RPC_PRIMITIVES:
+        return value
     if isinstance(value, _BindingWrapper):
         return value._binding
     value = _none_to_null(value)
@@ -172,10 +200,11 @@ class _BindingWrapper:
     def _real_name(self):
         return _get_js_constructor_name(self._binding) or type(self).__name__
 
-    def _wrap_js_value(self, value):
-        if not isinstance(value, JsProxy):
+    def _wrap_js_value(self, value, js_type=_UNKNOWN):
+        if not _is_js_proxy(value):
             return value
-        js_type = _get_js_constructor_name(value)
+        if js_type is _UNKNOWN:
+            js_type = _get_js_constructor_name(value)
         if not js_type or js_type in _JS_PASSTHROUGH_TYPES:
             return value
         if callable(value):  # a function or RpcTarget stub
@@ -183,10 +212,10 @@ class _BindingWrapper:
         return self.__class__(value)
 
     def _convert_result(self, result):
-        converted = python_from_rpc(result)
+        converted, name = _from_rpc_with_name(result)
         if isinstance(converted, list):
             return [self._wrap_js_value(item) for item in converted]
-        return self._wrap_js_value(converted)
+        return self._wrap_js_value(converted, name)
 
     @staticmethod
     def _convert_args(args, kwargs):

@@ -35,10 +35,31 @@ def _jsnull_to_none(value):
 
 _NO_CONSTRUCTOR = object()
 
+# Kiln's host asks JS for a constructor's name in one call (None: no constructor, False: look
+# the slow way); held here so each use is one trip into JS, not a lookup on the module first.
+_js_constructor_name = getattr(_pyodide_entrypoint_helper, "constructorName", None)
+
+
+# The C type every JsProxy's class derives from. pyodide.ffi.JsProxy itself is a stand-in whose
+# metaclass answers isinstance in Python (about as costly as a trip into JS); for JsProxy itself
+# its answer is this type's.
+_JS_PROXY_TYPE = type(js).__mro__[-2]
+
+
+def _is_js_proxy(value):
+    """isinstance(value, JsProxy), without the metaclass's detour."""
+    return isinstance(value, _JS_PROXY_TYPE)
+
 
 def _get_js_constructor_name(obj):
-    # Anything with a `constructor` attribute counts, as in Cloudflare's SDK. One lookup, not
-    # hasattr and then getattr: on a JsProxy each is a trip into JS.
+    # Anything with a `constructor` attribute counts, as in Cloudflare's SDK. A JS object's is
+    # asked of JS in one call (two attribute lookups would each make Python a proxy); anything
+    # else, or a JS object whose constructor is not a function with a string name, is looked up
+    # as Cloudflare's SDK does it.
+    if _js_constructor_name is not None and _is_js_proxy(obj):
+        name = _js_constructor_name(obj)
+        if name is not False:
+            return name
     constructor = getattr(obj, "constructor", _NO_CONSTRUCTOR)
     if constructor is _NO_CONSTRUCTOR:
         return None

@@ -797,6 +797,42 @@ async def test_asgi_errors_and_no_lifespan():
 
 # --- RPC, import_from_javascript, workflows ---------------------------------------------------
 
+async def test_fast_paths_answer_as_the_general_ones():
+    # Kiln asks JS for a constructor's name in one call, skips the conversion walk for str,
+    # int, float and bool, and makes Response(str | bytes | None) without asking JS about the
+    # body: each must answer exactly as the general path does.
+    from workers.utils import _NO_CONSTRUCTOR, _get_js_constructor_name
+
+    def slow(obj):
+        constructor = getattr(obj, "constructor", _NO_CONSTRUCTOR)
+        return None if constructor is _NO_CONSTRUCTOR else constructor.name
+
+    odd = js_json('{"constructor": 1}')  # not a function: the general path's AttributeError
+    for value in (js_request(), js.Object.new(), js.Object.create(jsnull), fake_binding(),
+                  js.Response, js.Uint8Array.of(1), js.Promise, odd):
+        try:
+            expected = ("ok", slow(value))
+        except AttributeError:
+            expected = ("AttributeError", None)
+        try:
+            got = ("ok", _get_js_constructor_name(value))
+        except AttributeError:
+            got = ("AttributeError", None)
+        assert got == expected, (got, expected)
+    for value in ("text", 3, 2**60, 1.5, True):
+        converted = python_to_rpc(value)
+        assert type(converted) is type(value) and converted == value, converted
+    from http import HTTPStatus
+    assert python_to_rpc(HTTPStatus.OK) == 200  # an int subclass takes the general path
+    for body in ("x", b"x", None):
+        r = Response(body, status=201, headers={"x-a": "1"})
+        assert r.url == "" and r.js_object.url == "" and r.status == 201, r
+        assert r.headers.get("x-a") == "1"
+    assert Response.json({"a": 1}).url == ""
+    bound = workers.Request(js_request("https://example.com/z"))
+    assert bound.url == "https://example.com/z" and bound.js_object.constructor.name == "Request"
+
+
 async def test_rpc_conversions():
     value = python_to_rpc({"a": None, "b": [1, "x"], "c": {"d": True}})
     assert js.JSON.stringify(value) == '{"a":null,"b":[1,"x"],"c":{"d":true}}'
