@@ -37,6 +37,12 @@ export function makeEntrypointHelper({ env, reportWaitUntil }) {
       if (constructor === undefined) return "constructor" in value ? false : undefined;
       return typeof constructor === "function" && typeof constructor.name === "string" ? constructor.name : false;
     },
+    // Kiln's own (workers.Response.json's fast path, for JSON text without headers or a
+    // status text): the Response the SDK would otherwise build in three calls into JS.
+    jsonResponse(text, status) {
+      const headers = { "content-type": "application/json" };
+      return new Response(text, status === undefined ? { headers } : { status, headers });
+    },
     // Kiln's own (python_from_rpc's fast path): whether Pyodide's to_py would hand `value`
     // to its default converter, as js2python_convertOther decides it (arrays, Maps, Sets,
     // plain objects and buffers it converts itself). The SDK then calls its converter

@@ -145,8 +145,7 @@ class Request:
         return Request(self.js_object.clone())
 
     async def json(self, **kwargs):
-        self._raise_if_failed()
-        return json.loads(await self.text(), **kwargs)
+        return json.loads(await self.text(), **kwargs)  # text() raises if the body was used
 
     async def text(self):
         self._raise_if_failed()

@@ -801,6 +801,8 @@ async def test_fast_paths_answer_as_the_general_ones():
     # Kiln asks JS for a constructor's name in one call, skips the conversion walk for str,
     # int, float and bool, and makes Response(str | bytes | None) without asking JS about the
     # body: each must answer exactly as the general path does.
+    from http import HTTPStatus
+
     from workers.utils import _NO_CONSTRUCTOR, _get_js_constructor_name
 
     def slow(obj):
@@ -822,13 +824,22 @@ async def test_fast_paths_answer_as_the_general_ones():
     for value in ("text", 3, 2**60, 1.5, True):
         converted = python_to_rpc(value)
         assert type(converted) is type(value) and converted == value, converted
-    from http import HTTPStatus
     assert python_to_rpc(HTTPStatus.OK) == 200  # an int subclass takes the general path
     for body in ("x", b"x", None):
         r = Response(body, status=201, headers={"x-a": "1"})
         assert r.url == "" and r.js_object.url == "" and r.status == 201, r
         assert r.headers.get("x-a") == "1"
     assert Response.json({"a": 1}).url == ""
+    for status, expected in ((None, 200), (0, 200), (201, 201), (HTTPStatus.CREATED, 201)):
+        r = Response.json({"a": [1, None]}, status=status)
+        assert r.status == expected and r.headers.get("content-type") == "application/json", r
+        assert await r.json() == {"a": [1, None]}
+    try:
+        Response.json({}, status=99)
+    except Exception as exc:  # JS's RangeError, as the general path lets it through
+        assert "RangeError" in str(exc) or "status" in str(exc), exc
+    else:
+        raise AssertionError("status 99 must be refused")
     bound = workers.Request(js_request("https://example.com/z"))
     assert bound.url == "https://example.com/z" and bound.js_object.constructor.name == "Request"
 
