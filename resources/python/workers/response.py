@@ -15,9 +15,9 @@ from .blob import Blob
 from .formdata import FormData
 from .utils import (
     RESPONSE_ACCEPTED_TYPES,
-    _is_js_proxy,
     _get_js_constructor_name,
     _is_js_instance,
+    _is_js_proxy,
     _js_headers_to_http_message,
     _jsnull_to_none,
     _lend_buffer,
