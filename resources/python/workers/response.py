@@ -3,20 +3,18 @@ Pyodide's `pyodide.http.FetchResponse` (which brings buffer, bytes, text, json, 
 clone, abort, unpack_archive, raise_for_status, ...)."""
 
 import json
-from contextlib import contextmanager
 from http import HTTPStatus
 
 import _pyodide_entrypoint_helper
 import js
 import pyodide.http
-from pyodide.ffi import JsException, JsProxy
+from pyodide.ffi import JsException
 
 from .blob import Blob
 from .formdata import FormData
 from .utils import (
     RESPONSE_ACCEPTED_TYPES,
     _get_js_constructor_name,
-    _is_js_instance,
     _is_js_proxy,
     _js_headers_to_http_message,
     _jsnull_to_none,
@@ -29,18 +27,6 @@ from .utils import (
 # Kiln's host makes Response.json's plain case in one call (held: a lookup on the module
 # would be a trip into JS of its own).
 _js_json_response = getattr(_pyodide_entrypoint_helper, "jsonResponse", None)
-
-
-@contextmanager
-def _js_body(body):
-    """The body as JS takes it; bytes are lent to JS without a copy for the call only."""
-    if isinstance(body, bytes):
-        with _lend_buffer(body) as data:
-            yield data
-    elif isinstance(body, FormData):
-        yield body.js_object
-    else:
-        yield body
 
 
 class FetchResponse(pyodide.http.FetchResponse):
@@ -101,7 +87,7 @@ class FetchResponse(pyodide.http.FetchResponse):
                 raise _to_python_exception(exc) from exc
         options = Response._create_options(status, status_text, headers)
         try:
-            if isinstance(data, JsProxy):
+            if _is_js_proxy(data):
                 js_response = js.Response.json(data, **options)
             else:
                 if "headers" not in options:
@@ -129,32 +115,28 @@ class Response(FetchResponse):
     TypeError, as on Cloudflare. headers: a dict, a list of pairs or a JS Headers."""
 
     def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
-        if body is None or type(body) is str or type(body) is bytes:
-            # Nothing to ask JS about (these have no `constructor`); the same Response as below.
-            options = self._create_options(status, status_text, headers, web_socket)
-            if type(body) is bytes:
-                with _lend_buffer(body) as data:
-                    js_response = js.Response.new(data, **options)
-            else:
-                js_response = js.Response.new(body, **options)
-            # A Response made with the constructor has the empty URL (Fetch standard).
-            super().__init__("", js_response)
-            return
-        js_type = _get_js_constructor_name(body)
-        if js_type:
-            if js_type not in RESPONSE_ACCEPTED_TYPES:
-                raise TypeError(f"Unsupported type in Response: {js_type}")
-        elif not isinstance(body, str | FormData | bytes) and body is not None:
-            raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
-        if _is_js_instance(body, "Response"):
-            if status is not None or len(status_text) > 0 or headers is not None:
-                raise ValueError("Expected no options when constructing Response from a js.Response")
-            super().__init__(body.url, body)
-            return
+        # None, str and bytes have no `constructor`: nothing to ask JS about them.
+        if not (body is None or type(body) is str or type(body) is bytes):
+            js_type = _get_js_constructor_name(body)
+            if js_type:
+                if js_type not in RESPONSE_ACCEPTED_TYPES:
+                    raise TypeError(f"Unsupported type in Response: {js_type}")
+            elif not isinstance(body, str | FormData | bytes) and body is not None:
+                raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
+            if js_type == "Response":
+                if status is not None or len(status_text) > 0 or headers is not None:
+                    raise ValueError("Expected no options when constructing Response from a js.Response")
+                super().__init__(body.url, body)
+                return
         options = self._create_options(status, status_text, headers, web_socket)
-        with _js_body(body) as js_body:
+        if isinstance(body, bytes):  # lent to JS without a copy, for the call only
+            with _lend_buffer(body) as data:
+                js_response = js.Response.new(data, **options)
+        else:
+            js_body = body.js_object if isinstance(body, FormData) else body
             js_response = js.Response.new(js_body, **options)
-        super().__init__(js_response.url, js_response)
+        # A Response made with the constructor has the empty URL (Fetch standard).
+        super().__init__("", js_response)
 
     @classmethod
     def _made(cls, js_response):
