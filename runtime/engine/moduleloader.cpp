@@ -101,9 +101,10 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
         return {};
     }
     QByteArray source = file.readAll();
-    if (path.endsWith(QLatin1String("/pyodide.asm.mjs"))) {
+    if (path.endsWith(QLatin1String("/pyodide.asm.mjs")))
         patchPyodideGlue(source);
-    }
+    else if (path.endsWith(QLatin1String("/pyodide.mjs")))
+        patchPyodideLoader(source);
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, path), 0, 0, false, -1,
                             v8::Local<v8::Value>(), false, false, true);
     v8::Local<v8::String> text;

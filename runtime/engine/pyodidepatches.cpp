@@ -105,6 +105,19 @@ void patchPyodideRestoreMapping(QByteArray& source) {
 
 } // namespace
 
+// Pyodide writes the standard library zip into MEMFS with FS.writeFile, which copies it
+// (buffer.slice): 13 MB of fresh memory filled at every start, snapshot restores included,
+// when the zip is the compiled one from Kiln's cache. With canOwn the file keeps the bytes it
+// was given: the cache file's private, copy-on-write mapping (worker.mjs serveOnce), whose
+// pages are read from the page cache as zipimport touches them. A later write to the file
+// (nothing in Pyodide does one) lands in that private mapping, or in a copy MEMFS makes
+// when it must grow. A loader that reads differently is left as it is.
+void patchPyodideLoader(QByteArray& source) {
+    static const QByteArray install = "FS.writeFile(`/lib/python${i}${s}.zip`,r)";
+    if (source.count(install) != 1) return;
+    source.replace(install, "FS.writeFile(`/lib/python${i}${s}.zip`,r,{canOwn:!0})");
+}
+
 void patchPyodideGlue(QByteArray& source) {
     patchPyodideRandom(source);
     patchPyodideFunctionWrapping(source);

@@ -11,4 +11,8 @@ namespace kiln {
 // than expected is left as it is, and starts as it did.
 void patchPyodideGlue(QByteArray& source);
 
+// Kiln's edit to Pyodide's loader (pyodide.mjs): the standard library zip (13 MB once
+// compiled) is handed to the in-memory file system to keep instead of copied into it.
+void patchPyodideLoader(QByteArray& source);
+
 } // namespace kiln
