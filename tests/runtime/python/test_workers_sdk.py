@@ -821,6 +821,10 @@ async def test_fast_paths_answer_as_the_general_ones():
         except AttributeError:
             got = ("AttributeError", None)
         assert got == expected, (got, expected)
+    from workers.utils import _is_js_proxy
+    for value in (js_request(), js.Object.new(), js.Response, js.Promise, odd, fake_binding(),
+                  "s", 1, None, {}, [], b"x", Response("x"), create_proxy(lambda: 1)):
+        assert _is_js_proxy(value) == isinstance(value, JsProxy), value
     for value in ("text", 3, 2**60, 1.5, True):
         converted = python_to_rpc(value)
         assert type(converted) is type(value) and converted == value, converted
