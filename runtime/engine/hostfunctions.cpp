@@ -295,23 +295,9 @@ void globalRead(Args args) {
                                       .ToLocalChecked());
 }
 
-// A file of a MB or more (Pyodide's 10 MB wasm) mapped copy-on-write as the buffer's memory,
-// rather than read and then copied into the buffer; an empty handle when it cannot be.
-v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, v8::Local<v8::Value> pathValue) {
-    QString path = toQString(isolate, pathValue);
-    if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
-    auto mapping = CheckedFile::Mapping::open(path, 1 << 20);
-    if (!mapping) return {};
-    auto* owned = mapping.release();
-    auto store = v8::ArrayBuffer::NewBackingStore(
-        owned->data(), owned->size(),
-        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
-        owned);
-    return v8::ArrayBuffer::New(isolate, std::move(store));
-}
-
 void globalReadBuffer(Args args) {
-    if (auto mapped = mappedFile(args.GetIsolate(), args[0]); !mapped.IsEmpty())
+    if (auto mapped = mappedFile(args.GetIsolate(), toQString(args.GetIsolate(), args[0]), 1 << 20);
+        !mapped.IsEmpty())
         return args.GetReturnValue().Set(mapped);
     bool ok;
     const QByteArray bytes = readWholeFile(args.GetIsolate(), args[0], &ok);
@@ -359,6 +345,19 @@ void setFunction(const JsScope& scope, v8::Local<v8::Object> target, const char*
 }
 
 } // namespace
+
+v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& file, qint64 minSize) {
+    QString path = file;
+    if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
+    auto mapping = CheckedFile::Mapping::open(path, minSize);
+    if (!mapping) return {};
+    auto* owned = mapping.release();
+    auto store = v8::ArrayBuffer::NewBackingStore(
+        owned->data(), owned->size(),
+        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
+        owned);
+    return v8::ArrayBuffer::New(isolate, std::move(store));
+}
 
 void clearHostTimers(JsRuntime& runtime) {
     auto it = allTimers().find(runtime.isolate());
