@@ -120,9 +120,7 @@ v8::Local<v8::Object> enumObject(const JsScope& scope, Enum last, QString (*name
 }
 
 void opNow(Args args) {
-    static const auto start = std::chrono::steady_clock::now();
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    args.GetReturnValue().Set(std::chrono::duration<double, std::milli>(elapsed).count());
+    args.GetReturnValue().Set(hostNowMs());
 }
 
 void opTimeOrigin(Args args) {
@@ -345,6 +343,12 @@ void setFunction(const JsScope& scope, v8::Local<v8::Object> target, const char*
 }
 
 } // namespace
+
+double hostNowMs() {
+    static const auto start = std::chrono::steady_clock::now();
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    return std::chrono::duration<double, std::milli>(elapsed).count();
+}
 
 v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& file, qint64 minSize) {
     QString path = file;

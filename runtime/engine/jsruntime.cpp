@@ -1,4 +1,5 @@
 #include "engine/internal/jsruntime.h"
+#include "engine/internal/codecache.h"
 
 #include "engine/internal/hostfunctions.h"
 #include "engine/internal/moduleloader.h"
@@ -89,7 +90,8 @@ JsRuntime::JsRuntime(EventLoop& loop, Options options)
     m_isolate->SetData(kRuntimeSlot, this);
     m_isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
     m_isolate->SetPromiseRejectCallback(&JsRuntime::onPromiseReject);
-    m_modules = std::make_unique<ModuleLoader>(m_isolate);
+    m_codeCache = std::make_unique<CodeCache>(m_isolate);
+    m_modules = std::make_unique<ModuleLoader>(m_isolate, *m_codeCache);
     if (m_options.heapLimitBytes)
         m_isolate->AddNearHeapLimitCallback(&JsRuntime::nearHeapLimit, this);
 
@@ -111,6 +113,7 @@ JsRuntime::~JsRuntime() {
     m_loop.setStillBusy({});
     clearHostTimers(*this);
     m_modules.reset();
+    m_codeCache.reset();
     m_unhandled.clear();
     m_ops.Reset();
     m_context.Reset();
@@ -209,6 +212,23 @@ v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QStri
     if (!v8::Script::Compile(scope.context, toV8(scope.isolate, source), &origin).ToLocal(&script))
         return {};
     return script->Run(scope.context);
+}
+
+v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QByteArray& utf8,
+                                               const QString& name) {
+    v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, name));
+    v8::Local<v8::String> text;
+    v8::Local<v8::Script> script;
+    if (!v8::String::NewFromUtf8(scope.isolate, utf8.constData(), v8::NewStringType::kNormal,
+                                 int(utf8.size()))
+             .ToLocal(&text) ||
+        !m_codeCache->compileScript(scope, utf8, text, origin).ToLocal(&script))
+        return {};
+    return script->Run(scope.context);
+}
+
+void JsRuntime::writeCodeCaches() {
+    m_codeCache->writePending();
 }
 
 void JsRuntime::whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done) {

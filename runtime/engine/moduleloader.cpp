@@ -1,10 +1,8 @@
 #include "engine/internal/moduleloader.h"
 
-#include "engine/checkedfile.h"
+#include "engine/internal/codecache.h"
 #include "engine/internal/pyodidepatches.h"
-#include "engine/internal/wasmcache.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -14,11 +12,6 @@
 #include <v8-function.h>
 #include <v8-primitive.h>
 #include <v8-promise.h>
-#include <v8-version.h>
-#include <xxhash.h>
-
-#include <memory>
-#include <utility>
 
 namespace kiln {
 
@@ -26,42 +19,11 @@ namespace {
 
 constexpr int kLoaderSlot = 1;
 
-constexpr qsizetype kCodeCacheMinBytes = 256 * 1024;
-
-QString codeCacheFile(const QByteArray& source) {
-    const QString key =
-        QStringLiteral("%1|%2.%3.%4.%5|%6")
-            .arg(QString::fromLatin1(QByteArray::number(
-                qulonglong(XXH3_64bits(source.constData(), size_t(source.size()))), 16)))
-            .arg(V8_MAJOR_VERSION)
-            .arg(V8_MINOR_VERSION)
-            .arg(V8_BUILD_NUMBER)
-            .arg(V8_PATCH_LEVEL)
-            .arg(qEnvironmentVariable("KILN_V8_FLAGS"));
-    return wasmCacheDir() + QStringLiteral("/js-") +
-           QString::fromLatin1(QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256)
-                                   .toHex()
-                                   .left(32)) +
-           QStringLiteral(".bin");
-}
-
 } // namespace
 
-void ModuleLoader::writeCodeCaches() {
-    for (const auto& [path, file] : std::exchange(m_codeCacheWanted, {})) {
-        auto it = m_byPath.find(path);
-        if (it == m_byPath.end()) continue;
-        v8::HandleScope handles(m_isolate);
-        std::unique_ptr<v8::ScriptCompiler::CachedData> data(v8::ScriptCompiler::CreateCodeCache(
-            it->second.Get(m_isolate)->GetUnboundModuleScript()));
-        if (data && data->length > 0)
-            writeCacheInBackground(
-                file, QByteArray(reinterpret_cast<const char*>(data->data), data->length));
-    }
-}
-
-ModuleLoader::ModuleLoader(v8::Isolate* isolate)
-    : m_isolate(isolate) {
+ModuleLoader::ModuleLoader(v8::Isolate* isolate, CodeCache& codeCache)
+    : m_isolate(isolate)
+    , m_codeCache(codeCache) {
     isolate->SetData(kLoaderSlot, this);
     isolate->SetHostImportModuleDynamicallyCallback(&ModuleLoader::importDynamic);
     isolate->SetHostInitializeImportMetaObjectCallback(&ModuleLoader::initMeta);
@@ -112,27 +74,8 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
                                  source.size())
              .ToLocal(&text))
         return {};
-    // Large modules compile from V8's code cache, keyed by their text (as patched) and the
-    // V8 build; V8 rejects a cache made under other flags, which is then made again.
-    QString cacheFile;
-    QByteArray cached;
-    v8::ScriptCompiler::CachedData* cachedData = nullptr; // owned by compilerSource
-    if (source.size() > kCodeCacheMinBytes && codeCacheEnabled()) {
-        cacheFile = codeCacheFile(source);
-        if (CheckedFile::readAll(cacheFile, &cached))
-            cachedData = new v8::ScriptCompiler::CachedData(
-                reinterpret_cast<const uint8_t*>(cached.constData()), int(cached.size()),
-                v8::ScriptCompiler::CachedData::BufferNotOwned);
-    }
-    v8::ScriptCompiler::Source compilerSource(text, origin, cachedData);
     v8::Local<v8::Module> module;
-    if (!v8::ScriptCompiler::CompileModule(scope.isolate, &compilerSource,
-                                           cachedData ? v8::ScriptCompiler::kConsumeCodeCache
-                                                      : v8::ScriptCompiler::kNoCompileOptions)
-             .ToLocal(&module))
-        return {};
-    if (!cacheFile.isEmpty() && (!cachedData || compilerSource.GetCachedData()->rejected))
-        m_codeCacheWanted.emplace(path, cacheFile);
+    if (!m_codeCache.compileModule(scope, source, text, origin).ToLocal(&module)) return {};
     m_byPath.emplace(path, v8::Global<v8::Module>(scope.isolate, module));
     m_pathsByHash.emplace(module->GetIdentityHash(), path);
     return module;

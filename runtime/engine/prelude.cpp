@@ -19,7 +19,7 @@ bool installPrelude(const JsScope& scope, JsRuntime& runtime) {
     }
     auto global = scope.context->Global();
     global->Set(scope.context, toV8(scope.isolate, "__kiln_ops"), runtime.ops(scope)).Check();
-    return !runtime.runScript(scope, QString::fromUtf8(file.readAll()), path).IsEmpty();
+    return !runtime.runScript(scope, file.readAll(), path).IsEmpty();
 }
 
 } // namespace kiln

@@ -1,4 +1,5 @@
 #include "engine/internal/workerinstance.h"
+#include "engine/internal/hostfunctions.h"
 
 #include "engine/internal/moduleloader.h"
 
@@ -245,8 +246,11 @@ void WorkerInstance::boot(std::function<void(const QString&, const QString&)> do
         done(what + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail), {});
     };
     installOps(scope);
+    const double preludeStart = hostNowMs();
     if (!installPrelude(scope, m_runtime))
         return fail(QStringLiteral("cannot start the JS prelude"));
+    const double preludeEnd = hostNowMs();
+    m_hooks.span(QStringLiteral("JS prelude"), preludeStart, preludeEnd);
     // A dynamic import hands back the module namespace once it has evaluated.
     const QString path = shareDir() + QStringLiteral("/js/worker.mjs");
     const QString script =
@@ -260,12 +264,13 @@ void WorkerInstance::boot(std::function<void(const QString&, const QString&)> do
     auto alive = m_alive;
     m_runtime.whenSettled(
         scope, importPromise.As<v8::Promise>(),
-        [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> value) {
+        [this, alive, done, preludeEnd](const JsScope& s, bool ok, v8::Local<v8::Value> value) {
             if (!*alive) return;
             if (!ok)
                 return done(
                     QStringLiteral("cannot load worker.mjs: ") + toQString(s.isolate, value), {});
             m_module.Reset(s.isolate, value.As<v8::Object>());
+            m_hooks.span(QStringLiteral("load worker.mjs"), preludeEnd, hostNowMs());
             runStart(s, m_spare ? "prepareSpare" : "boot",
                      [done](bool, const QString& error, const QString& startedFrom) {
                          done(error, startedFrom);
@@ -302,11 +307,11 @@ void WorkerInstance::runStart(const JsScope& scope, const char* entry, StartDone
     auto alive = m_alive;
     m_runtime.whenSettled(
         scope, starting.As<v8::Promise>(),
-        [alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> v) {
+        [this, alive, done](const JsScope& s, bool ok, v8::Local<v8::Value> v) {
             if (!*alive) return;
             if (ok) {
                 if (v->IsNull()) return done(true, {}, {});
-                ModuleLoader::from(s.isolate)->writeCodeCaches();
+                m_runtime.writeCodeCaches();
                 return done(false, QString(), v->IsString() ? toQString(s.isolate, v) : QString());
             }
             QString text = toQString(s.isolate, v);

@@ -12,6 +12,8 @@ namespace kiln {
 void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
 // Cancels the isolate's pending timers; called before the isolate is disposed.
 void clearHostTimers(JsRuntime& runtime);
+// The clock of `ops.now()` (and of the boot spans): ms since this process first read it.
+double hostNowMs();
 // The file mapped copy-on-write as an ArrayBuffer's memory (unmapped when the buffer goes),
 // where reading it would copy it into fresh memory; an empty handle when it cannot be mapped
 // or is shorter than minSize. A "file://" prefix is taken off.

@@ -27,6 +27,7 @@ class Promise;
 
 namespace kiln {
 
+class CodeCache;
 class ModuleLoader;
 
 // Proof that the caller holds a HandleScope and has entered the runtime's context. Functions
@@ -65,6 +66,12 @@ public:
     v8::MaybeLocal<v8::Promise> runModule(const JsScope& scope, const QString& path);
     v8::MaybeLocal<v8::Value> runScript(const JsScope& scope, const QString& source,
                                         const QString& name);
+    // The same for a file's UTF-8 text, compiled through V8's code cache when it is large
+    // (the prelude). writeCodeCaches() stores the caches such compiles (and Pyodide's glue)
+    // lacked, with every function compiled so far: called once the worker has started.
+    v8::MaybeLocal<v8::Value> runScript(const JsScope& scope, const QByteArray& utf8,
+                                        const QString& name);
+    void writeCodeCaches();
 
     // Reports an exception with its JS stack through the log callback.
     void reportException(const JsScope& scope, v8::TryCatch& tryCatch);
@@ -96,7 +103,8 @@ private:
     // Rejections with no handler yet; reported after the checkpoint if still unhandled, since
     // `await` on an already-rejected promise attaches its handler a moment later.
     std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> m_unhandled;
-    std::unique_ptr<ModuleLoader> m_modules;
+    std::unique_ptr<CodeCache> m_codeCache;
+    std::unique_ptr<ModuleLoader> m_modules; // compiles through m_codeCache
 };
 
 // Small conversions used by the host functions and the bridges.

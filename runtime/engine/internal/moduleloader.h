@@ -9,23 +9,21 @@
 
 namespace kiln {
 
+class CodeCache;
+
 // ES modules from files: static imports, dynamic import() and import.meta.url, resolved
 // relative to the importing file. Module resource names are absolute paths, so stack traces
 // name real files.
 class ModuleLoader {
 public:
-    explicit ModuleLoader(v8::Isolate* isolate);
+    // Large modules compile through `codeCache`, which must outlive the loader.
+    ModuleLoader(v8::Isolate* isolate, CodeCache& codeCache);
 
     v8::MaybeLocal<v8::Module> load(const JsScope& scope, const QString& path);
     // Loads, instantiates and evaluates; returns the evaluation promise.
     v8::MaybeLocal<v8::Promise> run(const JsScope& scope, const QString& path);
 
     static ModuleLoader* from(v8::Isolate* isolate);
-
-    // Stores V8's code cache for the large modules that had none (Pyodide's glue, 1.2 MB), with
-    // every function compiled so far: called once the worker has booted, so the next start
-    // neither parses the glue nor compiles the functions its boot runs.
-    void writeCodeCaches();
 
 private:
     static v8::MaybeLocal<v8::Module> resolveStatic(v8::Local<v8::Context> context,
@@ -46,7 +44,7 @@ private:
     v8::Isolate* m_isolate;
     std::map<QString, v8::Global<v8::Module>> m_byPath;
     std::multimap<int, QString> m_pathsByHash;
-    std::map<QString, QString> m_codeCacheWanted; // module path -> cache file to write
+    CodeCache& m_codeCache;
 };
 
 } // namespace kiln

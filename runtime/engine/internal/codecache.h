@@ -1,0 +1,45 @@
+#pragma once
+
+#include "engine/internal/jsruntime.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <v8-script.h>
+
+#include <vector>
+
+namespace kiln {
+
+// V8's code cache for the large scripts every start compiles: Pyodide's glue (1.2 MB) and
+// Kiln's prelude (190 KB). Keyed by the text (as compiled, patches included), the V8 build
+// and KILN_V8_FLAGS; read through a checked mapping, not copied. A compile with no usable
+// cache is remembered, and writePending() stores its cache once the worker has started, with
+// every function compiled by then, so the next start neither parses the text nor compiles the
+// functions its start runs.
+class CodeCache {
+public:
+    explicit CodeCache(v8::Isolate* isolate)
+        : m_isolate(isolate) {}
+
+    v8::MaybeLocal<v8::Module> compileModule(const JsScope& scope, const QByteArray& source,
+                                             v8::Local<v8::String> text,
+                                             const v8::ScriptOrigin& origin);
+    v8::MaybeLocal<v8::Script> compileScript(const JsScope& scope, const QByteArray& source,
+                                             v8::Local<v8::String> text,
+                                             const v8::ScriptOrigin& origin);
+
+    void writePending();
+
+private:
+    struct Pending {
+        QString file;
+        v8::Global<v8::Module> module; // or
+        v8::Global<v8::UnboundScript> script;
+    };
+
+    v8::Isolate* m_isolate;
+    std::vector<Pending> m_pending;
+};
+
+} // namespace kiln
