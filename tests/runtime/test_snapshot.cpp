@@ -147,11 +147,11 @@ void TestSnapshot::firstStartMakesEveryTier() {
     QCOMPARE(s.restored, QString());
     QCOMPARE(s.made, (QStringList{"baseline", "package", "dedicated"}));
     QVERIFY(waitForSnapshots(3));
-    // V8's code cache of Pyodide's JS glue, with the functions the boot compiled, is stored
-    // beside it once the worker is up.
-    const QStringList glue =
+    // V8's code caches of Pyodide's JS glue and of Kiln's prelude, with the functions the boot
+    // compiled, are stored beside it once the worker is up.
+    const QStringList scripts =
         QDir(m_cache.path()).entryList({QStringLiteral("js-*.bin.xxh3")}, QDir::Files);
-    QCOMPARE(glue.size(), 1);
+    QCOMPARE(scripts.size(), 2);
     s = serve();
     QVERIFY2(s.body.startsWith("0.") && s.body.endsWith(" v1 first [1]"), s.body.constData());
     QCOMPARE(s.restored, QStringLiteral("dedicated"));
@@ -331,8 +331,8 @@ void TestSnapshot::corruptSnapshotIsRebuilt() {
 }
 
 void TestSnapshot::corruptCodeCacheIsRecompiled() {
-    // V8 hands the compiled module over once every function has its optimised code, seconds
-    // after the start: keep one kiln dev up until the file and its checksum are there.
+    // The compiled module is written ~1.5 s after the start (what the start ran): keep one
+    // kiln dev up until the file and its checksum are there.
     const auto cached = [this] {
         const auto files =
             QDir(m_cache.path()).entryInfoList({QStringLiteral("wasm-*.bin")}, QDir::Files);
