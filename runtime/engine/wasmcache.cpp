@@ -54,7 +54,7 @@ QString wasmCacheFile(const QString& key) {
     // different build never even tries a foreign cache.
     // KILN_V8_FLAGS is part of it too: V8 rejects a module cached under other flags, and a
     // rejected hit would never be rewritten.
-    const QString build = QStringLiteral("|%1.%2.%3.%4|no-dynamic-tiering|trap-handler|")
+    const QString build = QStringLiteral("|%1.%2.%3.%4|lazy|no-dynamic-tiering|trap-handler|")
                               .arg(V8_MAJOR_VERSION)
                               .arg(V8_MINOR_VERSION)
                               .arg(V8_BUILD_NUMBER)
@@ -138,6 +138,10 @@ public:
         std::lock_guard lock(m_mutex);
         return m_used.value(key);
     }
+    QList<QString> keys() {
+        std::lock_guard lock(m_mutex);
+        return m_used.keys();
+    }
 
 private:
     std::mutex m_mutex;
@@ -152,27 +156,6 @@ CacheUse& cacheUse() {
 // Keeps the cached bytes (the file, mapped) alive until V8 has finished with the stream.
 struct StreamState {
     std::unique_ptr<CheckedFile::Mapping> cached;
-};
-
-// Receives the module once V8 has finished compiling *every* function with the optimising
-// tier (kiln runs with --no-wasm-dynamic-tiering), and only then serialises it. A snapshot
-// taken earlier holds baseline code for the functions not yet optimised, and with tiering
-// off a cache hit would run those at baseline speed for the life of the process (Python's
-// eval loop measured 1.5x slower that way). V8 calls this on one of its worker threads.
-class CacheOnCompiled final : public v8::WasmStreaming::Client {
-public:
-    explicit CacheOnCompiled(QString path)
-        : m_path(std::move(path)) {}
-    void OnModuleCompiled(v8::CompiledWasmModule compiled) override {
-        auto buffer = compiled.Serialize();
-        if (buffer.size == 0) return;
-        writeInBackground(
-            m_path, std::make_shared<QByteArray>(reinterpret_cast<const char*>(buffer.buffer.get()),
-                                                 static_cast<qsizetype>(buffer.size)));
-    }
-
-private:
-    QString m_path;
 };
 
 void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -209,8 +192,6 @@ void onStreaming(const v8::FunctionCallbackInfo<v8::Value>& info) {
         used = state->cached &&
                streaming->SetCompiledModuleBytes(static_cast<const uint8_t*>(state->cached->data()),
                                                  state->cached->size());
-        if (!used && !onlyCached) // (re)write it
-            streaming->SetClient(std::make_shared<CacheOnCompiled>(path));
         cacheUse().record(toQString(isolate, keyValue), used);
     }
     if (onlyCached && !used) {
@@ -397,6 +378,27 @@ void opUsed(Args args) {
 }
 
 } // namespace
+
+bool refreshWasmCaches() {
+    if (!cacheEnabled()) return false;
+    bool wrote = false;
+    for (const QString& key : cacheUse().keys()) {
+        const auto module = SharedWasmModules::instance().get(key, 0);
+        if (!module) continue;
+        const auto buffer = module->Serialize();
+        const QString path = wasmCacheFile(key);
+        // The serialised size grows with every function compiled: the same size as the cached
+        // copy means nothing has been compiled since that copy was written.
+        if (buffer.size == 0 || (QFileInfo(path).size() == qint64(buffer.size) &&
+                                 QFile::exists(CheckedFile::sidecarPath(path))))
+            continue;
+        writeInBackground(
+            path, std::make_shared<QByteArray>(reinterpret_cast<const char*>(buffer.buffer.get()),
+                                               static_cast<qsizetype>(buffer.size)));
+        wrote = true;
+    }
+    return wrote;
+}
 
 bool codeCacheEnabled() {
     return cacheEnabled();

@@ -4,6 +4,7 @@
 #include "engine/internal/moduleloader.h"
 
 #include "engine/internal/prelude.h"
+#include "engine/internal/wasmcache.h"
 #include "engine/sharedir.h"
 #include "project/compatibility.h"
 #include "server/httpexchange.h"
@@ -312,6 +313,10 @@ void WorkerInstance::runStart(const JsScope& scope, const char* entry, StartDone
             if (ok) {
                 if (v->IsNull()) return done(true, {}, {});
                 m_runtime.writeCodeCaches();
+                // Soon, for a first run that is stopped early, then once the optimising tier
+                // has caught up with what the start ran.
+                refreshWasmCacheAfter(kWasmCacheRefreshMs / 5);
+                refreshWasmCacheAfter(kWasmCacheRefreshMs);
                 return done(false, QString(), v->IsString() ? toQString(s.isolate, v) : QString());
             }
             QString text = toQString(s.isolate, v);
@@ -349,11 +354,30 @@ void WorkerInstance::interrupt() {
         __atomic_store_n(word, 2, __ATOMIC_SEQ_CST); // 2 = SIGINT, as Pyodide expects
 }
 
+void WorkerInstance::refreshWasmCacheAfter(double ms) {
+    m_loop.postDelayed(
+        ms,
+        [this, alive = m_alive] {
+            if (!*alive) return;
+            m_hooks.untimed(); // host work, not the worker's CPU time
+            if (refreshWasmCaches())
+                m_hooks.log(LogLevel::Debug, LogSource::Kiln,
+                            QStringLiteral("stored the compiled wasm in the code cache"));
+        },
+        false);
+}
+
 void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
     const int id = m_nextExchange++;
+    // The first request runs code the start did not: cached once it has (and once the
+    // optimising tier, in the background, has caught up with it).
+    if (id == 1) {
+        refreshWasmCacheAfter(kWasmCacheRefreshMs);
+        refreshWasmCacheAfter(4 * kWasmCacheRefreshMs);
+    }
     const auto& head = exchange->head();
     QByteArray host = httpHeaderValue(head.headers, "host");
     if (host.isEmpty()) host = "localhost:" + QByteArray::number(head.localPort);

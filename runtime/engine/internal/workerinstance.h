@@ -106,6 +106,11 @@ private:
     QJsonObject bootConfig() const;
     void runStart(const JsScope& scope, const char* entry, StartDone done);
     void armInterrupts(const JsScope& scope);
+    // Writes the compiled wasm to the code cache `ms` from now if it has grown (wasmcache.h):
+    // after the start and after the first request, by when the optimising tier has compiled
+    // what they ran.
+    void refreshWasmCacheAfter(double ms);
+    static constexpr double kWasmCacheRefreshMs = 1500;
     v8::MaybeLocal<v8::Value> callExport(const JsScope& scope, const char* name, int argc,
                                          v8::Local<v8::Value>* argv);
 
