@@ -1,8 +1,11 @@
 #include "engine/internal/moduleloader.h"
 
+#include "engine/checkedfile.h"
 #include "engine/internal/codecache.h"
 #include "engine/internal/pyodidepatches.h"
+#include "engine/internal/wasmcache.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -13,11 +16,45 @@
 #include <v8-primitive.h>
 #include <v8-promise.h>
 
+#include <algorithm>
+#include <memory>
+
 namespace kiln {
 
 namespace {
 
 constexpr int kLoaderSlot = 1;
+
+// Pyodide's glue (1.2 MB) as V8 compiles it, patched (pyodidepatches.h), kept in the cache
+// folder: a start maps it and hands V8 the mapping as an external string, where reading,
+// patching (several scans of the text) and copying it into the V8 heap took ~13 ms of every
+// start. Keyed by the original file's stamp and this binary's (the patches are code).
+class MappedText final : public v8::String::ExternalOneByteStringResource {
+public:
+    explicit MappedText(std::unique_ptr<CheckedFile::Mapping> mapping)
+        : m_mapping(std::move(mapping)) {}
+    const char* data() const override { return static_cast<const char*>(m_mapping->data()); }
+    size_t length() const override { return m_mapping->size(); }
+
+private:
+    std::unique_ptr<CheckedFile::Mapping> m_mapping;
+};
+
+QString patchedGlueFile(const QString& path) {
+    static const QString binary =
+        fileStamp(QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath());
+    const QString key = path + QLatin1Char('|') + fileStamp(path) + QLatin1Char('|') + binary;
+    return wasmCacheDir() + QStringLiteral("/glue-") +
+           QString::fromLatin1(QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256)
+                                   .toHex()
+                                   .left(32)) +
+           QStringLiteral(".js");
+}
+
+// An external one-byte string is Latin-1: only a text that is all ASCII reads the same.
+bool isAscii(const QByteArray& bytes) {
+    return std::all_of(bytes.begin(), bytes.end(), [](char c) { return uchar(c) < 0x80; });
+}
 
 } // namespace
 
@@ -55,25 +92,40 @@ QString ModuleLoader::resolve(const QString& specifier, const QString& referrerP
 
 v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
     if (auto it = m_byPath.find(path); it != m_byPath.end()) return it->second.Get(scope.isolate);
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        scope.isolate->ThrowException(v8::Exception::Error(
-            toV8(scope.isolate,
-                 QStringLiteral("Cannot load module %1: %2").arg(path, file.errorString()))));
-        return {};
+    const bool glue = path.endsWith(QLatin1String("/pyodide.asm.mjs"));
+    const QString glueFile = glue && codeCacheEnabled() ? patchedGlueFile(path) : QString();
+    QByteArray source;
+    v8::Local<v8::String> text;
+    if (auto mapping = glueFile.isEmpty() ? nullptr : CheckedFile::map(glueFile)) {
+        source = QByteArray::fromRawData(static_cast<const char*>(mapping->data()),
+                                         qsizetype(mapping->size()));
+        auto* resource = new MappedText(std::move(mapping)); // V8 owns it from here
+        if (!v8::String::NewExternalOneByte(scope.isolate, resource).ToLocal(&text)) {
+            source.clear();
+            delete resource;
+        }
     }
-    QByteArray source = file.readAll();
-    if (path.endsWith(QLatin1String("/pyodide.asm.mjs")))
-        patchPyodideGlue(source);
-    else if (path.endsWith(QLatin1String("/pyodide.mjs")))
-        patchPyodideLoader(source);
+    if (text.IsEmpty()) {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            scope.isolate->ThrowException(v8::Exception::Error(
+                toV8(scope.isolate,
+                     QStringLiteral("Cannot load module %1: %2").arg(path, file.errorString()))));
+            return {};
+        }
+        source = file.readAll();
+        if (glue)
+            patchPyodideGlue(source);
+        else if (path.endsWith(QLatin1String("/pyodide.mjs")))
+            patchPyodideLoader(source);
+        if (!glueFile.isEmpty() && isAscii(source)) writeCacheInBackground(glueFile, source);
+        if (!v8::String::NewFromUtf8(scope.isolate, source.constData(), v8::NewStringType::kNormal,
+                                     int(source.size()))
+                 .ToLocal(&text))
+            return {};
+    }
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, path), 0, 0, false, -1,
                             v8::Local<v8::Value>(), false, false, true);
-    v8::Local<v8::String> text;
-    if (!v8::String::NewFromUtf8(scope.isolate, source.constData(), v8::NewStringType::kNormal,
-                                 source.size())
-             .ToLocal(&text))
-        return {};
     v8::Local<v8::Module> module;
     if (!m_codeCache.compileModule(scope, source, text, origin).ToLocal(&module)) return {};
     m_byPath.emplace(path, v8::Global<v8::Module>(scope.isolate, module));

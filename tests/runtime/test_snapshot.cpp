@@ -55,6 +55,7 @@ private Q_SLOTS:
     void corruptSnapshotIsRebuilt_data();
     void corruptSnapshotIsRebuilt();
     void corruptCodeCacheIsRecompiled();
+    void corruptPatchedGlueIsRebuilt();
     void sdkEditMakesANewSnapshot();
 
 private:
@@ -383,6 +384,38 @@ bool copyTree(const QString& from, const QString& to) {
 }
 
 } // namespace
+
+void TestSnapshot::corruptPatchedGlueIsRebuilt() {
+    // Pyodide's glue, as Kiln patches it, is kept in the cache by a start that lacked it and
+    // mapped by later ones. A damaged copy must not reach V8 (it would run it as it is): it is
+    // dropped, the glue patched again from the original, and the copy written anew.
+    const auto glue = [this] {
+        const auto files =
+            QDir(m_cache.path()).entryInfoList({QStringLiteral("glue-*.js")}, QDir::Files);
+        return files.size() == 1 &&
+                       QFile::exists(files.first().absoluteFilePath() + QStringLiteral(".xxh3"))
+                   ? files.first().absoluteFilePath()
+                   : QString();
+    };
+    Start s = serve();
+    QVERIFY2(s.body.startsWith("0."), s.body.constData());
+    const QString path = glue();
+    QVERIFY2(!path.isEmpty(), "no patched glue in the cache after a start");
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray good = file.readAll();
+    file.close();
+    QVERIFY(good.contains("kilnWrapJsFunctions")); // patched, not the npm file
+    // A syntax error in the middle of the glue, were it run.
+    QVERIFY(file.open(QIODevice::ReadWrite) && file.seek(good.size() / 2) &&
+            file.putChar(good.at(good.size() / 2) == '(' ? ')' : '('));
+    file.close();
+    s = serve();
+    QVERIFY2(s.body.startsWith("0."), s.body.constData());
+    QCOMPARE(glue(), path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll() == good);
+}
 
 void TestSnapshot::sdkEditMakesANewSnapshot() {
     // A share folder of its own (Pyodide, the SDK), so the SDK can be edited.
