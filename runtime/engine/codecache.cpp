@@ -94,9 +94,9 @@ v8::MaybeLocal<v8::Script> CodeCache::compileScript(const JsScope& scope, const 
     return script;
 }
 
-void CodeCache::writePending() {
+void CodeCache::writePending(Keep keep) {
     v8::HandleScope handles(m_isolate);
-    for (auto& pending : std::exchange(m_pending, {})) {
+    for (const auto& pending : m_pending) {
         std::unique_ptr<v8::ScriptCompiler::CachedData> data(
             pending.module.IsEmpty()
                 ? v8::ScriptCompiler::CreateCodeCache(pending.script.Get(m_isolate))
@@ -106,6 +106,7 @@ void CodeCache::writePending() {
             writeCacheInBackground(
                 pending.file, QByteArray(reinterpret_cast<const char*>(data->data), data->length));
     }
+    if (keep == Keep::No) m_pending.clear();
 }
 
 } // namespace kiln

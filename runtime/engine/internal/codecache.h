@@ -16,7 +16,7 @@ namespace kiln {
 // and KILN_V8_FLAGS; read through a checked mapping, not copied. A compile with no usable
 // cache is remembered, and writePending() stores its cache once the worker has started, with
 // every function compiled by then, so the next start neither parses the text nor compiles the
-// functions its start runs.
+// functions its start runs; and once more after the first request, with what serving ran.
 class CodeCache {
 public:
     explicit CodeCache(v8::Isolate* isolate)
@@ -29,7 +29,8 @@ public:
                                              v8::Local<v8::String> text,
                                              const v8::ScriptOrigin& origin);
 
-    void writePending();
+    enum class Keep { ForAnotherWrite, No };
+    void writePending(Keep keep);
 
 private:
     struct Pending {
