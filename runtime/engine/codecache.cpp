@@ -94,9 +94,9 @@ v8::MaybeLocal<v8::Script> CodeCache::compileScript(const JsScope& scope, const 
     return script;
 }
 
-void CodeCache::writePending(Keep keep) {
+void CodeCache::writePending() {
     v8::HandleScope handles(m_isolate);
-    for (const auto& pending : m_pending) {
+    for (auto& pending : std::exchange(m_pending, {})) {
         std::unique_ptr<v8::ScriptCompiler::CachedData> data(
             pending.module.IsEmpty()
                 ? v8::ScriptCompiler::CreateCodeCache(pending.script.Get(m_isolate))
@@ -106,7 +106,6 @@ void CodeCache::writePending(Keep keep) {
             writeCacheInBackground(
                 pending.file, QByteArray(reinterpret_cast<const char*>(data->data), data->length));
     }
-    if (keep == Keep::No) m_pending.clear();
 }
 
 } // namespace kiln

@@ -227,8 +227,8 @@ v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QByte
     return script->Run(scope.context);
 }
 
-void JsRuntime::writeCodeCaches(bool last) {
-    m_codeCache->writePending(last ? CodeCache::Keep::No : CodeCache::Keep::ForAnotherWrite);
+void JsRuntime::writeCodeCaches() {
+    m_codeCache->writePending();
 }
 
 void JsRuntime::whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done) {

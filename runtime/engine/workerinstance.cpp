@@ -312,7 +312,7 @@ void WorkerInstance::runStart(const JsScope& scope, const char* entry, StartDone
             if (!*alive) return;
             if (ok) {
                 if (v->IsNull()) return done(true, {}, {});
-                m_runtime.writeCodeCaches(false);
+                m_runtime.writeCodeCaches();
                 // Soon, for a first run that is stopped early, then once the optimising tier
                 // has caught up with what the start ran.
                 refreshWasmCacheAfter(kWasmCacheRefreshMs / 5);
@@ -375,14 +375,6 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     // The first request runs code the start did not: cached once it has (and once the
     // optimising tier, in the background, has caught up with it).
     if (id == 1) {
-        m_loop.postDelayed(
-            kWasmCacheRefreshMs,
-            [this, alive = m_alive] {
-                if (!*alive) return;
-                m_hooks.untimed();
-                m_runtime.writeCodeCaches(true); // JS: now with what serving compiled
-            },
-            false);
         refreshWasmCacheAfter(kWasmCacheRefreshMs);
         refreshWasmCacheAfter(4 * kWasmCacheRefreshMs);
     }

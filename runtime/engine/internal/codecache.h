@@ -16,7 +16,7 @@ namespace kiln {
 // and KILN_V8_FLAGS; read through a checked mapping, not copied. A compile with no usable
 // cache is remembered, and writePending() stores its cache once the worker has started, with
 // every function compiled by then, so the next start neither parses the text nor compiles the
-// functions its start runs; and once more after the first request, with what serving ran.
+// functions its start runs.
 class CodeCache {
 public:
     explicit CodeCache(v8::Isolate* isolate)
@@ -29,8 +29,7 @@ public:
                                              v8::Local<v8::String> text,
                                              const v8::ScriptOrigin& origin);
 
-    enum class Keep { ForAnotherWrite, No };
-    void writePending(Keep keep);
+    void writePending();
 
 private:
     struct Pending {

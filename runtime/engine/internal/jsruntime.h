@@ -71,8 +71,7 @@ public:
     // lacked, with every function compiled so far: called once the worker has started.
     v8::MaybeLocal<v8::Value> runScript(const JsScope& scope, const QByteArray& utf8,
                                         const QString& name);
-    // `last`: no later call will write them again (a first call keeps them for that).
-    void writeCodeCaches(bool last);
+    void writeCodeCaches();
 
     // Reports an exception with its JS stack through the log callback.
     void reportException(const JsScope& scope, v8::TryCatch& tryCatch);
