@@ -64,6 +64,7 @@ private:
     bool startWithBootPhases(KilnDevProcess& dev);
     void write(const QString& rel, const QByteArray& text);
     QStringList snapshotFiles() const; // newest first
+    QString cachedFile(const QString& pattern) const;
     bool waitForSnapshots(int count);
     QTemporaryDir m_cache, m_project, m_state;
 };
@@ -116,6 +117,15 @@ Start TestSnapshot::serve() {
     out.wasmReadAhead = out.output.contains(QLatin1String("compile wasm (code cache, read ahead)"));
     out.body = r.status == 200 ? r.body : "status " + QByteArray::number(r.status) + ": " + r.body;
     return out;
+}
+
+// The one cache file matching `pattern`, once its checksum sidecar is there too; empty if not.
+QString TestSnapshot::cachedFile(const QString& pattern) const {
+    const auto files = QDir(m_cache.path()).entryInfoList({pattern}, QDir::Files);
+    return files.size() == 1 &&
+                   QFile::exists(files.first().absoluteFilePath() + QStringLiteral(".xxh3"))
+               ? files.first().absoluteFilePath()
+               : QString();
 }
 
 QStringList TestSnapshot::snapshotFiles() const {
@@ -334,14 +344,7 @@ void TestSnapshot::corruptSnapshotIsRebuilt() {
 void TestSnapshot::corruptCodeCacheIsRecompiled() {
     // The compiled module is written ~1.5 s after the start (what the start ran): keep one
     // kiln dev up until the file and its checksum are there.
-    const auto cached = [this] {
-        const auto files =
-            QDir(m_cache.path()).entryInfoList({QStringLiteral("wasm-*.bin")}, QDir::Files);
-        return files.size() == 1 &&
-                       QFile::exists(files.first().absoluteFilePath() + QStringLiteral(".xxh3"))
-                   ? files.first().absoluteFilePath()
-                   : QString();
-    };
+    const auto cached = [this] { return cachedFile(QStringLiteral("wasm-*.bin")); };
     {
         KilnDevProcess dev;
         QVERIFY2(dev.start(m_project.path(), m_state.path()), qPrintable(dev.output()));
@@ -389,14 +392,7 @@ void TestSnapshot::corruptPatchedGlueIsRebuilt() {
     // Pyodide's glue, as Kiln patches it, is kept in the cache by a start that lacked it and
     // mapped by later ones. A damaged copy must not reach V8 (it would run it as it is): it is
     // dropped, the glue patched again from the original, and the copy written anew.
-    const auto glue = [this] {
-        const auto files =
-            QDir(m_cache.path()).entryInfoList({QStringLiteral("glue-*.js")}, QDir::Files);
-        return files.size() == 1 &&
-                       QFile::exists(files.first().absoluteFilePath() + QStringLiteral(".xxh3"))
-                   ? files.first().absoluteFilePath()
-                   : QString();
-    };
+    const auto glue = [this] { return cachedFile(QStringLiteral("glue-*.js")); };
     Start s = serve();
     QVERIFY2(s.body.startsWith("0."), s.body.constData());
     const QString path = glue();
