@@ -3,8 +3,6 @@
 #include "engine/checkedfile.h"
 #include "engine/internal/wasmcache.h"
 
-#include <QCryptographicHash>
-
 #include <v8-version.h>
 #include <xxhash.h>
 
@@ -27,11 +25,7 @@ QString cacheFileFor(const QByteArray& source) {
             .arg(V8_BUILD_NUMBER)
             .arg(V8_PATCH_LEVEL)
             .arg(qEnvironmentVariable("KILN_V8_FLAGS"));
-    return wasmCacheDir() + QStringLiteral("/js-") +
-           QString::fromLatin1(QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256)
-                                   .toHex()
-                                   .left(32)) +
-           QStringLiteral(".bin");
+    return cacheFilePath(QStringLiteral("js-"), key, QStringLiteral(".bin"));
 }
 
 // One compile's view of the cache: the file, and its checked mapping when there is one (it

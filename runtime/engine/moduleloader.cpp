@@ -5,7 +5,6 @@
 #include "engine/internal/pyodidepatches.h"
 #include "engine/internal/wasmcache.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -44,11 +43,7 @@ QString patchedGlueFile(const QString& path) {
     static const QString binary =
         fileStamp(QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath());
     const QString key = path + QLatin1Char('|') + fileStamp(path) + QLatin1Char('|') + binary;
-    return wasmCacheDir() + QStringLiteral("/glue-") +
-           QString::fromLatin1(QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256)
-                                   .toHex()
-                                   .left(32)) +
-           QStringLiteral(".js");
+    return cacheFilePath(QStringLiteral("glue-"), key, QStringLiteral(".js"));
 }
 
 // An external one-byte string is Latin-1: only a text that is all ASCII reads the same.

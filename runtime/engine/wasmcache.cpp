@@ -59,13 +59,15 @@ QString wasmCacheFile(const QString& key) {
                               .arg(V8_MINOR_VERSION)
                               .arg(V8_BUILD_NUMBER)
                               .arg(V8_PATCH_LEVEL);
+    return cacheFilePath(QStringLiteral("wasm-"),
+                         key + build + qEnvironmentVariable("KILN_V8_FLAGS"),
+                         QStringLiteral(".bin"));
+}
+
+QString cacheFilePath(const QString& prefix, const QString& key, const QString& suffix) {
     const QByteArray id =
-        QCryptographicHash::hash((key + build + qEnvironmentVariable("KILN_V8_FLAGS")).toUtf8(),
-                                 QCryptographicHash::Sha256)
-            .toHex()
-            .left(32);
-    return wasmCacheDir() + QStringLiteral("/wasm-") + QString::fromLatin1(id) +
-           QStringLiteral(".bin");
+        QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256).toHex().left(32);
+    return wasmCacheDir() + QLatin1Char('/') + prefix + QString::fromLatin1(id) + suffix;
 }
 
 QString fileStamp(const QString& path) {
@@ -237,10 +239,7 @@ void opWasmModuleKey(Args args) {
 // Generic cache files (the compiled stdlib zip, the baseline snapshot), checked as
 // CheckedFile describes.
 QString namedCacheFile(const QString& key) {
-    const QByteArray id =
-        QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256).toHex().left(32);
-    return wasmCacheDir() + QStringLiteral("/file-") + QString::fromLatin1(id) +
-           QStringLiteral(".bin");
+    return cacheFilePath(QStringLiteral("file-"), key, QStringLiteral(".bin"));
 }
 
 // Where a key's file is (or would be); unchecked: cacheRead checks.

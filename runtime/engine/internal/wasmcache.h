@@ -27,6 +27,8 @@ void writeCacheInBackground(const QString& path, QByteArray bytes);
 // Serialises the modules compiled (or read from the cache) in this process and writes each
 // whose machine code outgrew its cached copy; true if any was written. Engine thread.
 bool refreshWasmCaches();
+// A file of the cache folder named `prefix` + a digest of `key` + `suffix`.
+QString cacheFilePath(const QString& prefix, const QString& key, const QString& suffix);
 // Where the compiled module cached under `key` is (or would be).
 QString wasmCacheFile(const QString& key);
 // "size-mtime" of a file: a cheap identity for cache keys.
