@@ -104,6 +104,9 @@ function cacheWasmCompiles(wasmPath) {
       ops.shareWasmModule(cacheKey, module);
     }
     const instance = await phase("instantiate wasm", () => instantiate(module, imports));
+    // The function table's layout as instantiated, for the glue's first lookup in it
+    // (runtime/engine/pyodidepatches.cpp); gone with the other boot globals.
+    globalThis.kilnStartTable = ops.wasmStartTable(source);
     const memory = instance.exports.memory;
     if (memory instanceof WebAssembly.Memory) ops.adviseHugePages(memory.buffer);
     return { module, instance };
@@ -292,7 +295,7 @@ async function prepare(config) {
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
-  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory"]) delete globalThis[name];
+  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory", "kilnStartTable"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
   return { config, named, tiers, restored, snapshotBytes, installSdk, compiledStdlib, stdlibKey };
 }

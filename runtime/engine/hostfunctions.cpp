@@ -5,6 +5,7 @@
 #include "engine/internal/textcodec.h"
 #include "engine/internal/urlops.h"
 #include "engine/internal/wasmcache.h"
+#include "engine/internal/wasmtableops.h"
 
 #include <QByteArray>
 #include <QFile>
@@ -409,6 +410,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     installFetchOps(scope, runtime, ops);
     installWasmCache(scope, runtime, ops);
     installUrlOps(scope, runtime, ops);
+    installWasmTableOps(scope, runtime, ops);
 }
 
 } // namespace kiln

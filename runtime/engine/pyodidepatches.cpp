@@ -52,31 +52,66 @@ var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(k
 }
 
 // Emscripten's dynamic-linking start gives every function the main module exports a GOT entry
-// (updateGOT): a table slot, then a WebAssembly.Global holding it, ~7,700 Globals made at
-// every start (~15 ms) that only a side module importing that symbol (GOT.func / GOT.mem)
-// ever reads. The slots are still given out in the same order; the Global is made when the
-// symbol is first looked up in GOT, with the value it would have held. Entries never looked
-// up are not listed by Object.entries(GOT) — none of them is unresolved (-1), which is all
-// reportUndefinedSymbols looks for there. updateGOT's own "already there?" test reads the
-// table behind the proxy (a waiting entry counts, and is not made for the asking).
-void patchPyodideLazyGot(QByteArray& source) {
+// (updateGOT, ~8,500 exports): a table slot, found with getFunctionAddress — whose first call
+// reads every slot of the table back (~9,000 `table.get`s, each making a JS function, and as
+// many WeakMap entries) — or made with table.grow(1) and table.set, then a WebAssembly.Global
+// holding it, that only a side module importing that symbol (GOT.func / GOT.mem) ever reads.
+//
+// With globalThis.kilnStartTable (the table's layout as instantiated, read from the module's
+// bytes: wasmtablelayout.h), the main module's functions are found by function index (a wasm
+// function's `name`) in that layout, or in the slots given out after it, instead of in the
+// WeakMap; getFunctionAddress checks that the slot it answers holds that very function. The
+// main module's exports get their slots in the same order as before, with one grow for all of
+// them, and an entry's Global is made when the symbol is first looked up in GOT, with the
+// value it would have held (the slot, or the exported Global's value). Entries the main
+// module's own GOT imports made during instantiation are filled at once, as before. Entries
+// never looked up are not listed by Object.entries(GOT) — none of them is unresolved (-1),
+// which is all reportUndefinedSymbols looks for there. Later calls (side modules) keep the
+// loop; their "already there?" test counts a waiting entry without making it. Same table,
+// same GOT values: test_gluelayout compares them with Pyodide's own glue running in node.
+void patchPyodideMainExports(QByteArray& source) {
+    static const QByteArray lookup =
+        "var functionsInTableMap;var getFunctionAddress=func=>{if(!functionsInTableMap){"
+        "functionsInTableMap=new WeakMap;updateTableMap(0,wasmTable.length)}"
+        "return functionsInTableMap.get(func)||0};";
     static const QByteArray got = "var GOT={};";
+    static const QByteArray update = "var updateGOT=(exports,replace)=>{";
     static const QByteArray set =
         R"js(GOT[symName]??=new WebAssembly.Global({value:"i32",mutable:true});GOT[symName].value=newValue)js";
     static const QByteArray exists = "var existingEntry=GOT[symName]&&GOT[symName].value!=-1;";
-    if (source.count(got) != 1 || source.count(set) != 1 || source.count(exists) != 1) return;
-    source.replace(
-        got,
-        R"js(var kilnGotLazy=new Map;var kilnGot={};var GOT=new Proxy(kilnGot,{get(target,name){
-var entry=target[name];if(entry===undefined&&typeof name=="string"&&kilnGotLazy.has(name)){
-entry=target[name]=new WebAssembly.Global({value:"i32",mutable:true},kilnGotLazy.get(name));kilnGotLazy.delete(name)}
-return entry}});)js");
+    for (const QByteArray& piece : {lookup, got, update, set, exists})
+        if (source.count(piece) != 1) return;
+    source.replace(lookup, R"js(var functionsInTableMap;var kilnStartSlots=null,kilnAddedSlots=null;
+var kilnMainSlot=func=>{if(!kilnStartSlots||typeof func!="function")return 0;var f=+func.name;
+var slot=kilnStartSlots[f]||kilnAddedSlots[f];return slot&&getWasmTableEntry(slot)===func?slot:0};
+var getFunctionAddress=func=>{if(!functionsInTableMap){functionsInTableMap=new WeakMap;var t=globalThis.kilnStartTable;
+if(t&&t.length===wasmTable.length){kilnStartSlots=t.slots;kilnAddedSlots=new Int32Array(t.slots.length)}
+else updateTableMap(0,wasmTable.length)}return functionsInTableMap.get(func)||kilnMainSlot(func)};)js");
+    source.replace(got, R"js(var kilnGotLazy=new Map;var kilnMainExports=null;var kilnGot={};
+var kilnMainValue=name=>{if(!kilnMainExports||!Object.prototype.hasOwnProperty.call(kilnMainExports,name)||isInternalSym(name))return;
+var value=kilnMainExports[name];if(typeof value=="function")return getFunctionAddress(value);
+if(value&&typeof value.value=="number")return value};
+var kilnGotWaiting=name=>kilnGotLazy.has(name)||kilnMainValue(name)!==undefined;
+var GOT=new Proxy(kilnGot,{get(target,name){var entry=target[name];if(entry!==undefined||typeof name!="string")return entry;
+var value=kilnGotLazy.has(name)?kilnGotLazy.get(name):kilnMainValue(name);kilnGotLazy.delete(name);
+if(value!==undefined)entry=target[name]=new WebAssembly.Global({value:"i32",mutable:true},value);return entry}});
+var kilnUpdateMainGot=exports=>{kilnMainExports=exports;var names=Object.keys(exports),base=wasmTable.length,added=[];
+for(var i=0;i<names.length;i++){var symName=names[i];if(isInternalSym(symName))continue;var value=exports[symName];
+var entry=kilnGot[symName];if(entry&&entry.value!=-1)continue;var newValue;
+if(typeof value=="function"){var f=+value.name;newValue=kilnStartSlots[f]||kilnAddedSlots[f]||functionsInTableMap.get(value);
+if(!newValue){newValue=base+added.length;added.push(value);if(f>=0&&f<kilnAddedSlots.length)kilnAddedSlots[f]=newValue;
+else functionsInTableMap.set(value,newValue)}}else if(typeof value.value=="number"){newValue=value}else{continue}
+if(entry)entry.value=newValue}
+if(added.length){wasmTable.grow(added.length);for(var k=0;k<added.length;k++){wasmTable.set(base+k,added[k]);
+wasmTableMirror[base+k]=added[k]}}};)js");
+    source.replace(update, R"js(var updateGOT=(exports,replace)=>{
+if(!kilnMainExports&&!replace&&!freeTableIndexes.length&&(getFunctionAddress(null),kilnStartSlots))return kilnUpdateMainGot(exports);)js");
     source.replace(
         set,
         R"js(if(kilnGot[symName]){kilnGot[symName].value=newValue}else{kilnGotLazy.set(symName,newValue)})js");
     source.replace(
         exists,
-        R"js(var existingEntry=kilnGot[symName]?kilnGot[symName].value!=-1:kilnGotLazy.has(symName);)js");
+        R"js(var existingEntry=kilnGot[symName]?kilnGot[symName].value!=-1:kilnGotWaiting(symName);)js");
 }
 
 // mergeLibSymbols makes a closure and an entries array for each of the main module's ~10,000
@@ -121,7 +156,7 @@ void patchPyodideLoader(QByteArray& source) {
 void patchPyodideGlue(QByteArray& source) {
     patchPyodideRandom(source);
     patchPyodideFunctionWrapping(source);
-    patchPyodideLazyGot(source);
+    patchPyodideMainExports(source);
     patchPyodideMergeLoop(source);
     patchPyodideRestoreMapping(source);
 }

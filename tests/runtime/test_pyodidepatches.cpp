@@ -3,6 +3,7 @@
 // upgrade would make one silently stop applying (a slower start, a copied stdlib). This test
 // applies them to the Pyodide that the build ships and checks that every one took.
 #include "engine/internal/pyodidepatches.h"
+#include "engine/internal/wasmtablelayout.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -29,11 +30,11 @@ private Q_SLOTS:
         QByteArray patched = original;
         patchPyodideGlue(patched);
         // One marker of each edit: the entropy branch, the batched JS-function wrapping, the
-        // lazy GOT, the merge loop and the mapped snapshot restore.
+        // main module's GOT and table lookups, the merge loop and the mapped snapshot restore.
         for (const char* marker :
              {"if(false){return view=>{if(!os.system)", "kilnWrapJsFunctions();",
-              "var kilnGotLazy=new Map;", "var names=Object.keys(exports);",
-              "globalThis.kilnRestoreMemory?.("})
+              "var kilnUpdateMainGot=", "var kilnStartSlots=null",
+              "var names=Object.keys(exports);", "globalThis.kilnRestoreMemory?.("})
             QVERIFY2(patched.contains(marker), marker);
         QByteArray twice = patched;
         patchPyodideGlue(twice);
@@ -47,6 +48,62 @@ private Q_SLOTS:
         patchPyodideLoader(patched);
         QCOMPARE(patched.count("{canOwn:!0}"), original.count("{canOwn:!0}") + 1);
         QVERIFY(patched.contains("FS.writeFile(`/lib/python${i}${s}.zip`,r,{canOwn:!0})"));
+    }
+
+    // The table layout the glue's lookups start from (wasmtablelayout.h), read from a module
+    // built here: two imported functions (0, 1) and three of its own (2, 3, 4), a table of
+    // 6, an active segment at 1 putting 2, 3, 2, one with an explicit table index putting 4 at
+    // 4, and a passive segment, which fills nothing.
+    void startTableIsReadFromTheModule() {
+        const QByteArray module =
+            QByteArray::fromHex("0061736d01000000"
+                                "010401600000" // types: () -> ()
+                                "021403016d016100"
+                                "00016d016200"
+                                "00016d0167037f00" // imports: m.a, m.b, global m.g
+                                "030403000000"     // functions: three of type 0
+                                "040401700006"     // table: funcref, 6 slots
+                                "091503"
+                                "0041010b03020302"
+                                "020041040b000104"
+                                "01000100"); // the three segments
+        const auto table = readWasmStartTable(
+            {reinterpret_cast<const uint8_t*>(module.constData()), size_t(module.size())});
+        QVERIFY(table);
+        QCOMPARE(table->length, 6u);
+        QCOMPARE(table->slotOfFunction, (std::vector<int32_t>{0, 0, 3, 2, 4}));
+    }
+
+    void startTableRefusesWhatItDoesNotFollow() {
+        auto read = [](const QByteArray& hex) {
+            const QByteArray bytes = QByteArray::fromHex(hex);
+            return readWasmStartTable(
+                {reinterpret_cast<const uint8_t*>(bytes.constData()), size_t(bytes.size())});
+        };
+        const QByteArray head = "0061736d01000000"
+                                "03020100"
+                                "040401700002";
+        QVERIFY(read(head + "0907010041000b0100"));  // i32.const offset: read
+        QVERIFY(!read(head + "0907010023000b0100")); // global.get offset: not followed
+        QVERIFY(!read(head + "0907010041020b0100")); // past the table's end
+        QVERIFY(!read(head + "0907010041000b01"));   // cut short
+        QVERIFY(!read("0061736d01000000"));          // no table
+        QVERIFY(!read("not wasm at all"));
+    }
+
+    void startTableOfTheShippedPyodide() {
+        const QByteArray wasm = shipped(QStringLiteral("pyodide.asm.wasm"));
+        if (wasm.isEmpty()) QSKIP("KILN_BIN is not set or its share/kiln/pyodide is missing");
+        const auto table = readWasmStartTable(
+            {reinterpret_cast<const uint8_t*>(wasm.constData()), size_t(wasm.size())});
+        QVERIFY(table);
+        QVERIFY(table->length > 1000);
+        qsizetype placed = 0;
+        for (int32_t slot : table->slotOfFunction) {
+            QVERIFY(slot >= 0 && uint32_t(slot) < table->length);
+            placed += slot > 0;
+        }
+        QVERIFY2(placed > 1000, qPrintable(QString::number(placed)));
     }
 
     void anUnexpectedGlueIsLeftAsItIs() {

@@ -1,0 +1,20 @@
+// Pyodide's own glue, unpatched, under node: prints the function table and the GOT value of
+// each symbol the main module exports, as tests/runtime/projects/gluelayout reads them in
+// Kiln. Usage: node gluelayout.mjs PYODIDE_DIR
+import { pathToFileURL } from "node:url";
+
+const dir = process.argv[2].replace(/\/?$/, "/");
+const { loadPyodide } = await import(pathToFileURL(dir + "pyodide.mjs"));
+const pyodide = await loadPyodide({ indexURL: dir });
+const module = pyodide._module;
+const table = [];
+for (let i = 0; i < module.wasmTable.length; i++) {
+  const entry = module.wasmTable.get(i);
+  table.push(entry === null ? "-" : `${entry.name}/${entry.length}`);
+}
+const got = {};
+for (const name of Object.keys(module.LDSO.loadedLibsByName.__main__.exports)) {
+  const entry = module.GOT[name];
+  got[name] = entry === undefined ? null : entry.value;
+}
+process.stdout.write(JSON.stringify({ table, got }));

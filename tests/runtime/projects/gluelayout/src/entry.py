@@ -1,0 +1,27 @@
+# Reads Emscripten's dynamic-linking state out of Pyodide's module object: every function
+# table slot (the function's name, which is its index in the module that made it, and its
+# arity) and the GOT value of each symbol the main module exports.
+# tests/runtime/gluelayout-node.mjs reads the same from Pyodide's own, unpatched glue in node.
+import json
+
+import js
+import pyodide_js
+from workers import Response, WorkerEntrypoint
+
+
+def describe(entry):
+    name = getattr(entry, "name", None)
+    return "-" if name is None else f"{name}/{entry.length}"
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        module = pyodide_js._module
+        table = module.wasmTable
+        slots = [describe(table.get(i)) for i in range(table.length)]
+        main = js.Reflect.get(module.LDSO.loadedLibsByName, "__main__").exports
+        got = {}
+        for name in js.Object.keys(main):
+            entry = js.Reflect.get(module.GOT, name)
+            got[name] = None if entry is None else entry.value
+        return Response(json.dumps({"table": slots, "got": got}))
