@@ -238,12 +238,14 @@ async function prepare(config) {
   if (compiledBytes) serveOnce(compiledStdlib, compiledBytes);
   const stdLibURL = compiledStdlib ?? stdlibPath;
   // The baseline snapshot is keyed by the wasm, the stdlib zip mounted (a restored zipimport
-  // remembers that zip's layout) and every SDK file; the tiers above add the project's parts.
+  // remembers that zip's layout), every SDK file and Pyodide's lock file (a restore keeps the
+  // package map Python made from it: pyodidepatches.cpp); the tiers above add the project's.
   // -X importtime runs boot for real.
   const wasmPath = dir + "pyodide.asm.wasm";
   const sdkStamp = config.sdkFiles.map(([rel, hostPath]) => `${rel}=${ops.fileStamp(hostPath)}`).join(",");
   const baselineKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
-    : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}`;
+    : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}` +
+      `:${ops.fileStamp(dir + "pyodide-lock.json")}`;
   // The env and the SDK's JS helper exist before Pyodide: a snapshot restored inside
   // loadPyodide finds the ones its Python state held (workers.env read at the top level).
   env = makeEnv(config);

@@ -127,6 +127,21 @@ if(sym=="main"&&!isSymbolDefined("__main_argc_argv"))wasmImports["__main_argc_ar
 if(sym=="__main_argc_argv"&&!isSymbolDefined("main"))wasmImports["main"]=exp}};)js");
 }
 
+// Once the package index is read, Pyodide hands Python its import-name -> package-name map
+// (for the note a ModuleNotFoundError gets: "included in the Pyodide distribution, but not
+// installed"), converted entry by entry through JsProxy: ~12 ms of every start, most of it the
+// conversion path's first run. A restored memory snapshot already holds that dict, made from
+// the same lock file (worker.mjs keys the snapshots by its stamp), so a restore keeps it.
+void patchPyodideRestoredImportNotes(QByteArray& source) {
+    static const QByteArray hook =
+        "API.flushPackageManagerBuffers(),API._pyodide._importhook."
+        "register_module_not_found_hook(API._import_name_to_package_name)";
+    if (source.count(hook) != 1) return;
+    source.replace(hook, "API.flushPackageManagerBuffers(),API.config._loadSnapshot||"
+                         "API._pyodide._importhook.register_module_not_found_hook("
+                         "API._import_name_to_package_name)");
+}
+
 // A snapshot's memory is copied into the wasm memory (HEAP8.set); through
 // globalThis.kilnRestoreMemory, when the host offers it, the snapshot file's pages are mapped
 // there instead (opMapOntoMemory). It answers false when it cannot, and the copy runs.
@@ -158,6 +173,7 @@ void patchPyodideGlue(QByteArray& source) {
     patchPyodideFunctionWrapping(source);
     patchPyodideMainExports(source);
     patchPyodideMergeLoop(source);
+    patchPyodideRestoredImportNotes(source);
     patchPyodideRestoreMapping(source);
 }
 

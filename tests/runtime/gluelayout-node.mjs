@@ -1,5 +1,5 @@
 // Pyodide's own glue, unpatched, under node: prints the function table and the GOT value of
-// each symbol the main module exports, as tests/runtime/projects/gluelayout reads them in
+// each symbol the main module exports (and Python's import-name -> package map), as tests/runtime/projects/gluelayout reads them in
 // Kiln. Usage: node gluelayout.mjs PYODIDE_DIR
 import { pathToFileURL } from "node:url";
 
@@ -17,4 +17,6 @@ for (const name of Object.keys(module.LDSO.loadedLibsByName.__main__.exports)) {
   const entry = module.GOT[name];
   got[name] = entry === undefined ? null : entry.value;
 }
-process.stdout.write(JSON.stringify({ table, got }));
+const importNotes = JSON.parse(pyodide.runPython(
+  "import json\nfrom _pyodide import _importhook\njson.dumps(_importhook.REPODATA_PACKAGES_IMPORT_TO_PACKAGE_NAME)"));
+process.stdout.write(JSON.stringify({ table, got, importNotes }));

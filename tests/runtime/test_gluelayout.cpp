@@ -3,7 +3,8 @@
 // table slots as function pointers, and a side module reads GOT values. This runs Pyodide's
 // own, unpatched glue in node (tests/runtime/gluelayout-node.mjs) and a real kiln dev on
 // tests/runtime/projects/gluelayout, booted and then restored from its snapshot, and compares
-// every table slot and the GOT value of every symbol the main module exports. The one allowed
+// every table slot, the GOT value of every symbol the main module exports and the package map
+// Python keeps for ModuleNotFoundError notes (a restore keeps the snapshot's). The one allowed
 // difference: the wrappers of Emscripten's JS library functions, which Pyodide compiles one
 // module each (a function named "0") and Kiln in one module (named by their place in it).
 
@@ -80,6 +81,12 @@ void TestGlueLayout::compareWithNode(const QString& expectRestored) {
         ++wrappers;
     }
     QVERIFY2(wrappers < 1000, qPrintable(QString::number(wrappers)));
+
+    // The import-name -> package map for ModuleNotFoundError notes: converted on a boot, kept
+    // from the snapshot on a restore.
+    const QJsonObject wantNotes = m_node.value(QStringLiteral("importNotes")).toObject();
+    QVERIFY(wantNotes.size() > 100);
+    QCOMPARE(kiln.value(QStringLiteral("importNotes")).toObject(), wantNotes);
 
     const QJsonObject wantGot = m_node.value(QStringLiteral("got")).toObject();
     const QJsonObject gotGot = kiln.value(QStringLiteral("got")).toObject();

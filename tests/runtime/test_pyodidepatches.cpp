@@ -30,7 +30,8 @@ private Q_SLOTS:
         QByteArray patched = original;
         patchPyodideGlue(patched);
         // One marker of each edit: the entropy branch, the batched JS-function wrapping, the
-        // main module's GOT and table lookups, the merge loop and the mapped snapshot restore.
+        // main module's GOT and table lookups, the merge loop, the import notes a restore keeps
+        // and the mapped snapshot restore.
         for (const char* marker :
              {"if(false){return view=>{if(!os.system)", "kilnWrapJsFunctions();",
               "var kilnUpdateMainGot=", "var kilnStartSlots=null",

@@ -1,10 +1,12 @@
 # Reads Emscripten's dynamic-linking state out of Pyodide's module object: every function
 # table slot (the function's name, which is its index in the module that made it, and its
-# arity) and the GOT value of each symbol the main module exports.
+# arity) and the GOT value of each symbol the main module exports; and the import-name ->
+# package-name map Pyodide gives Python for ModuleNotFoundError notes.
 # tests/runtime/gluelayout-node.mjs reads the same from Pyodide's own, unpatched glue in node.
 import json
 
 import js
+from _pyodide import _importhook
 import pyodide_js
 from workers import Response, WorkerEntrypoint
 
@@ -24,4 +26,5 @@ class Default(WorkerEntrypoint):
         for name in js.Object.keys(main):
             entry = js.Reflect.get(module.GOT, name)
             got[name] = None if entry is None else entry.value
-        return Response(json.dumps({"table": slots, "got": got}))
+        notes = _importhook.REPODATA_PACKAGES_IMPORT_TO_PACKAGE_NAME
+        return Response(json.dumps({"table": slots, "got": got, "importNotes": notes}))
