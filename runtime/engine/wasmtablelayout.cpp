@@ -71,8 +71,7 @@ private:
 constexpr uint8_t kImportSection = 2, kFunctionSection = 3, kTableSection = 4, kElementSection = 9,
                   kFuncRef = 0x70, kI32Const = 0x41, kEnd = 0x0b;
 
-// The table section's first table: its initial length (tables imported from outside would
-// come first in the index space; a module that imports its table is not followed).
+// The table section's first table (table 0, as none is imported): its initial length.
 std::optional<uint32_t> firstTableLength(Reader& r) {
     if (r.u32() == 0) return std::nullopt;
     if (r.byte() != kFuncRef) return std::nullopt;
@@ -82,7 +81,8 @@ std::optional<uint32_t> firstTableLength(Reader& r) {
     return r.ok() ? std::optional(initial) : std::nullopt;
 }
 
-// The import section's function imports (they come first in the function index space).
+// The import section's function imports (they come first in the function index space); nothing
+// for a module that imports a table.
 std::optional<uint32_t> importedFunctions(Reader& r) {
     uint32_t functions = 0;
     const uint32_t count = r.u32();
@@ -94,11 +94,8 @@ std::optional<uint32_t> importedFunctions(Reader& r) {
             r.u32();
             ++functions;
             break;
-        case 1: // table: reftype, limits
-            r.byte();
-            if (r.byte() & 1) r.u32();
-            r.u32();
-            break;
+        case 1: // table: an imported one would be table 0, whose contents come from outside
+            return std::nullopt;
         case 2: // memory: limits
             if (r.byte() & 1) r.u32();
             r.u32();

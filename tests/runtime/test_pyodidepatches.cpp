@@ -90,6 +90,9 @@ private Q_SLOTS:
         QVERIFY(!read(head + "0907010041000b01"));   // cut short
         QVERIFY(!read("0061736d01000000"));          // no table
         QVERIFY(!read("not wasm at all"));
+        // An imported table (m.t, funcref, 1 slot) is table 0: its contents are not the module's.
+        QVERIFY(!read(QByteArray("0061736d01000000") + "020901016d017401700001" + "03020100" +
+                      "040401700002" + "0907010041000b0100"));
     }
 
     void startTableOfTheShippedPyodide() {
