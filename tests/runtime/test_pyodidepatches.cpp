@@ -23,6 +23,11 @@ private:
         return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
     }
 
+    static std::optional<WasmStartTable> startTable(const QByteArray& module) {
+        return readWasmStartTable(
+            {reinterpret_cast<const uint8_t*>(module.constData()), size_t(module.size())});
+    }
+
 private Q_SLOTS:
     void everyGluePatchApplies() {
         const QByteArray original = shipped(QStringLiteral("pyodide.asm.mjs"));
@@ -68,19 +73,14 @@ private Q_SLOTS:
                                 "0041010b03020302"
                                 "020041040b000104"
                                 "01000100"); // the three segments
-        const auto table = readWasmStartTable(
-            {reinterpret_cast<const uint8_t*>(module.constData()), size_t(module.size())});
+        const auto table = startTable(module);
         QVERIFY(table);
         QCOMPARE(table->length, 6u);
         QCOMPARE(table->slotOfFunction, (std::vector<int32_t>{0, 0, 3, 2, 4}));
     }
 
     void startTableRefusesWhatItDoesNotFollow() {
-        auto read = [](const QByteArray& hex) {
-            const QByteArray bytes = QByteArray::fromHex(hex);
-            return readWasmStartTable(
-                {reinterpret_cast<const uint8_t*>(bytes.constData()), size_t(bytes.size())});
-        };
+        auto read = [](const QByteArray& hex) { return startTable(QByteArray::fromHex(hex)); };
         const QByteArray head = "0061736d01000000"
                                 "03020100"
                                 "040401700002";
@@ -98,8 +98,7 @@ private Q_SLOTS:
     void startTableOfTheShippedPyodide() {
         const QByteArray wasm = shipped(QStringLiteral("pyodide.asm.wasm"));
         if (wasm.isEmpty()) QSKIP("KILN_BIN is not set or its share/kiln/pyodide is missing");
-        const auto table = readWasmStartTable(
-            {reinterpret_cast<const uint8_t*>(wasm.constData()), size_t(wasm.size())});
+        const auto table = startTable(wasm);
         QVERIFY(table);
         QVERIFY(table->length > 1000);
         qsizetype placed = 0;
