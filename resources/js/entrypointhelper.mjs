@@ -5,9 +5,11 @@
 // which this V8 lacks). Its objects live as long as the isolate: a snapshot that holds them
 // names them (see snapshots.mjs), so they are made before Pyodide restores one.
 
-// `reportWaitUntil(promise)` hands the module-level waitUntil's work to the host.
-export function makeEntrypointHelper({ env, reportWaitUntil }) {
+// `reportWaitUntil(promise)` hands the module-level waitUntil's work to the host;
+// `readyRunner()` gives Python's `_kiln_eventloop.run_ready` (a PyProxy, asked for once).
+export function makeEntrypointHelper({ env, reportWaitUntil, readyRunner }) {
   const patches = []; // patch_env overlays, innermost last
+  let runReady = null;
   const cloudflareWorkers = {
     // As workerd's `import { env } from "cloudflare:workers"`: the worker's env, with any
     // patch_env overlay in force.
@@ -53,6 +55,13 @@ export function makeEntrypointHelper({ env, reportWaitUntil }) {
       if (tag === "[object Map]" || value instanceof Map || tag === "[object Set]" || value instanceof Set) return false;
       if (tag === "[object Object]" && (value.constructor === undefined || value.constructor.name === "Object")) return false;
       return !(tag === "[object ArrayBuffer]" || ArrayBuffer.isView(value));
+    },
+    // Kiln's own (resources/python/_kiln_eventloop.py): the macrotask for Python's queued
+    // callback `n`, through the global setTimeout as Pyodide schedules its own (so the top
+    // level's rules apply to it the same way).
+    scheduleReady(n) {
+      runReady ??= readyRunner();
+      setTimeout(() => runReady(n), 0);
     },
     cloudflareWorkersModule: cloudflareWorkers,
     cloudflareSocketsModule: cloudflareSockets,

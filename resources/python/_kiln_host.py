@@ -28,6 +28,7 @@ from pyodide.ffi import JsProxy
 from pyodide.webloop import PyodideTask
 
 import _kiln_entropy
+import _kiln_eventloop
 from workers.entrypoints import WorkerEntrypoint, WorkflowEntrypoint
 from workers.request import Request
 from workers.response import FetchResponse
@@ -36,6 +37,7 @@ from workers.utils import _get_js_constructor_name, _is_js_instance
 
 _main = None
 _main_name = None
+_kiln_eventloop.install()
 
 
 def load_main(module_name: str) -> None:

@@ -979,6 +979,68 @@ async def test_no_host_environment_or_processes():
         raise AssertionError("subprocess.run started a process")
 
 
+async def _call_soon_order(call_soon):
+    """The order callbacks ran in, with `call_soon` as WebLoop's: Python callbacks (one
+    cancelled, one queued from inside another) among JS promise reactions and JS timers."""
+    from pyodide.ffi import create_once_callable
+    from pyodide.webloop import WebLoop
+
+    saved = WebLoop.call_soon
+    WebLoop.call_soon = call_soon
+    try:
+        loop = asyncio.get_event_loop()
+        order = []
+        done = loop.create_future()
+
+        def a():
+            order.append("a")
+            loop.call_soon(order.append, "e")
+            js.queueMicrotask(create_once_callable(lambda: order.append("microtask in a")))
+
+        loop.call_soon(a)
+        js.queueMicrotask(create_once_callable(lambda: order.append("microtask")))
+        loop.call_soon(order.append, "b")
+        loop.call_soon(order.append, "cancelled").cancel()
+        js.setTimeout(create_once_callable(lambda: order.append("js timer")), 0)
+        loop.call_soon(order.append, "d")
+        js.setTimeout(create_once_callable(lambda: done.set_result(None)), 5)
+        await done
+        return order
+    finally:
+        WebLoop.call_soon = saved
+
+
+async def test_call_soon_orders_callbacks_as_pyodide_does():
+    """Kiln's call_soon (_kiln_eventloop) runs each callback as its own macrotask, FIFO with
+    JS's zero-delay timers and after the microtasks queued before it, as Pyodide's own does;
+    a cancelled one is skipped without shifting the rest."""
+    import _kiln_eventloop
+    from pyodide.webloop import WebLoop
+
+    assert WebLoop.call_soon is _kiln_eventloop._call_soon
+    pyodide_order = await _call_soon_order(_kiln_eventloop.pyodide_call_soon)
+    kiln_order = await _call_soon_order(_kiln_eventloop._call_soon)
+    assert kiln_order == pyodide_order, (kiln_order, pyodide_order)
+    assert kiln_order == ["microtask", "a", "microtask in a", "b", "js timer", "d", "e"], kiln_order
+
+
+async def test_call_soon_passes_over_callbacks_a_snapshot_left():
+    """A callback queued when a snapshot was taken has no timer after the restore; the next
+    macrotask must run its own callback, not that one."""
+    import _kiln_eventloop
+
+    loop = asyncio.get_event_loop()
+    ran = []
+    stale = asyncio.Handle(ran.append, ("stale",), loop)
+    _kiln_eventloop._ready.appendleft((0, loop, stale))  # numbers start at 1
+    await asyncio.sleep(0)
+    loop.call_soon(ran.append, "fresh")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert ran == ["fresh"], ran
+    assert all(number > 0 for number, _, _ in _kiln_eventloop._ready)
+
+
 async def run_all(timeout=20.0):
     """Run every `test_*` coroutine; returns {"passed", "failed", "failures"}."""
     tests = [(name, fn) for name, fn in globals().items()

@@ -1,0 +1,74 @@
+"""Pyodide's event loop with a cheaper call_soon (issue 17).
+
+Pyodide's WebLoop turns every call_soon into its own JS macrotask: `setTimeout(cb, 0)` with
+`cb` a once-callable proxy made for that one call (a new JS object, registered with a
+FinalizationRegistry, destroyed after it runs). Every await that waits a turn pays for one:
+a Task resuming after a Future, `asyncio.sleep(0)`, a JS promise settling.
+
+Here call_soon keeps the same shape, one macrotask per callback in call order, but the
+callbacks wait in a FIFO queue and each macrotask is the same long-lived JS function (made by
+Kiln's JS side, entrypointhelper.mjs `scheduleReady`), which runs the oldest one. Timers are
+FIFO for equal delays, so the n-th macrotask runs the n-th callback, and JS work queued in
+between (promise reactions, other timers) interleaves with Python's callbacks exactly as with
+Pyodide's own call_soon. call_later with a delay keeps Pyodide's path.
+
+Python holds only the JS scheduler, found again by name in a restored snapshot; the proxy of
+run_ready() lives on the JS side, so no snapshot holds it. Each macrotask carries its
+callback's number: a callback queued when a snapshot was taken has no timer after the
+restore, and is passed over (Pyodide's own once-callables are lost the same way).
+"""
+
+import asyncio
+from collections import deque
+
+from pyodide.webloop import WebLoop
+
+_ready = deque()  # (number, loop, asyncio.Handle), oldest first
+_queued = 0  # numbers given so far
+_schedule = None  # entrypoint helper's scheduleReady(n): a macrotask that calls run_ready(n)
+
+
+def run_ready(number):
+    """One macrotask's worth: runs callback `number`, as Pyodide's run_handle runs one."""
+    while _ready and _ready[0][0] < number:
+        _ready.popleft()  # queued before a snapshot was taken: its timer did not survive
+    if not _ready or _ready[0][0] != number:
+        return
+    _, loop, handle = _ready.popleft()
+    loop._install_running_loop()
+    loop._install_asyncgen_hooks()
+    if handle.cancelled():
+        return
+    try:
+        handle._run()
+    except SystemExit as e:
+        if loop._system_exit_handler:
+            loop._system_exit_handler(e.code)
+        else:
+            raise
+    except KeyboardInterrupt:
+        if loop._keyboard_interrupt_handler:
+            loop._keyboard_interrupt_handler()
+        else:
+            raise
+
+
+def _call_soon(self, callback, *args, context=None):
+    global _schedule, _queued
+    handle = asyncio.Handle(callback, args, self, context=context)
+    if _schedule is None:
+        import _pyodide_entrypoint_helper
+
+        _schedule = _pyodide_entrypoint_helper.scheduleReady
+    _schedule(_queued + 1)  # first: if it throws, nothing is queued without its macrotask
+    _queued += 1
+    _ready.append((_queued, self, handle))
+    return handle
+
+
+pyodide_call_soon = WebLoop.call_soon  # Pyodide's own (the tests compare the two)
+
+
+def install():
+    WebLoop.call_soon = _call_soon
+    WebLoop.call_soon_threadsafe = _call_soon
