@@ -17,8 +17,10 @@ namespace kiln {
 class TerminalWriter {
 public:
     static constexpr qsizetype kMaxQueuedBytes = 4 * 1024 * 1024;
-    // Written at once, without gathering for a millisecond first.
+    // Written at once, without gathering first.
     static constexpr qsizetype kBatchBytes = 64 * 1024;
+    // How long a first line waits for others to share its wake-up and write.
+    static constexpr int kGatherMs = 10;
 
     static TerminalWriter& instance();
     ~TerminalWriter();
