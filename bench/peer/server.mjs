@@ -87,6 +87,7 @@ async function boot() {
   pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
     env,
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
+    getPyodide: () => pyodide,
   }));
   mark("boot pyodide-loaded");
   const main = mainModule(projectDir);

@@ -6,10 +6,10 @@
 // names them (see snapshots.mjs), so they are made before Pyodide restores one.
 
 // `reportWaitUntil(promise)` hands the module-level waitUntil's work to the host;
-// `readyRunner()` gives Python's `_kiln_eventloop.run_ready` (a PyProxy, asked for once).
-export function makeEntrypointHelper({ env, reportWaitUntil, readyRunner }) {
+// `getPyodide()` gives the Pyodide instance once it is loaded (for scheduleReady).
+export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
   const patches = []; // patch_env overlays, innermost last
-  let runReady = null;
+  let ready = null; // { run: run_ready's PyProxy, schedule: Pyodide's scheduleCallback }
   const cloudflareWorkers = {
     // As workerd's `import { env } from "cloudflare:workers"`: the worker's env, with any
     // patch_env overlay in force.
@@ -57,11 +57,20 @@ export function makeEntrypointHelper({ env, reportWaitUntil, readyRunner }) {
       return !(tag === "[object ArrayBuffer]" || ArrayBuffer.isView(value));
     },
     // Kiln's own (resources/python/_kiln_eventloop.py): the macrotask for Python's queued
-    // callback `n`, through the global setTimeout as Pyodide schedules its own (so the top
-    // level's rules apply to it the same way).
+    // callback `n`, made the way Pyodide makes its own (scheduleCallback: a zero-delay
+    // setTimeout in Kiln, under the top level's rules; setImmediate in node).
     scheduleReady(n) {
-      runReady ??= readyRunner();
-      setTimeout(() => runReady(n), 0);
+      if (!ready) {
+        const pyodide = getPyodide();
+        const loop = pyodide.pyimport("_kiln_eventloop");
+        try {
+          // copied: an attribute's proxy is destroyed with its module's otherwise
+          ready = { run: loop.run_ready.copy(), schedule: pyodide._api.scheduleCallback };
+        } finally {
+          loop.destroy();
+        }
+      }
+      ready.schedule(() => ready.run(n), 0);
     },
     cloudflareWorkersModule: cloudflareWorkers,
     cloudflareSocketsModule: cloudflareSockets,

@@ -252,14 +252,7 @@ async function prepare(config) {
   const entrypointHelper = makeEntrypointHelper({
     env,
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
-    readyRunner: () => {
-      const loop = pyodide.pyimport("_kiln_eventloop");
-      try {
-        return loop.run_ready.copy(); // an attribute proxy goes with its module's otherwise
-      } finally {
-        loop.destroy();
-      }
-    },
+    getPyodide: () => pyodide,
   });
   const named = { compatFlags: config.compatFlags, entrypointHelper, env };
   const tiers = new SnapshotTiers(ops, config, baselineKey, named);
