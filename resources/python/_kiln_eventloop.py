@@ -55,11 +55,14 @@ def run_ready(number):
 
 def _call_soon(self, callback, *args, context=None):
     global _schedule, _queued
-    handle = asyncio.Handle(callback, args, self, context=context)
     if _schedule is None:
         import _pyodide_entrypoint_helper
 
-        _schedule = _pyodide_entrypoint_helper.scheduleReady
+        # False: a host whose helper has no scheduleReady gets Pyodide's own call_soon.
+        _schedule = getattr(_pyodide_entrypoint_helper, "scheduleReady", None) or False
+    if _schedule is False:
+        return pyodide_call_soon(self, callback, *args, context=context)
+    handle = asyncio.Handle(callback, args, self, context=context)
     _schedule(_queued + 1)  # first: if it throws, nothing is queued without its macrotask
     _queued += 1
     _ready.append((_queued, self, handle))

@@ -1024,6 +1024,23 @@ async def test_call_soon_orders_callbacks_as_pyodide_does():
     assert kiln_order == ["microtask", "a", "microtask in a", "b", "js timer", "d", "e"], kiln_order
 
 
+async def test_call_soon_without_the_hosts_scheduler_is_pyodides():
+    """In a host whose entrypoint helper has no scheduleReady, call_soon is Pyodide's own."""
+    import _kiln_eventloop
+
+    saved = _kiln_eventloop._schedule
+    _kiln_eventloop._schedule = False
+    try:
+        ran = []
+        queued = len(_kiln_eventloop._ready)
+        asyncio.get_event_loop().call_soon(ran.append, "pyodide's")
+        assert len(_kiln_eventloop._ready) == queued
+        await asyncio.sleep(0.001)
+        assert ran == ["pyodide's"], ran
+    finally:
+        _kiln_eventloop._schedule = saved
+
+
 async def test_call_soon_passes_over_callbacks_a_snapshot_left():
     """A callback queued when a snapshot was taken has no timer after the restore; the next
     macrotask must run its own callback, not that one."""
