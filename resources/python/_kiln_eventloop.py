@@ -5,17 +5,20 @@ Pyodide's WebLoop turns every call_soon into its own JS macrotask: `setTimeout(c
 FinalizationRegistry, destroyed after it runs). Every await that waits a turn pays for one:
 a Task resuming after a Future, `asyncio.sleep(0)`, a JS promise settling.
 
-Here call_soon keeps the same shape, one macrotask per callback in call order, but the
-callbacks wait in a FIFO queue and each macrotask is the same long-lived JS function (made by
-Kiln's JS side, entrypointhelper.mjs `scheduleReady`), which runs the oldest one. Timers are
-FIFO for equal delays, so the n-th macrotask runs the n-th callback, and JS work queued in
-between (promise reactions, other timers) interleaves with Python's callbacks exactly as with
-Pyodide's own call_soon. call_later with a delay keeps Pyodide's path.
+Here call_soon keeps the same shape, one macrotask per callback in call order, made by
+Pyodide's own scheduleCallback (a zero-delay setTimeout in Kiln, setImmediate in node), but
+the callbacks wait in a FIFO queue and every macrotask calls the same long-lived proxy of
+run_ready() with its callback's number (Kiln's JS side holds it: entrypointhelper.mjs
+`scheduleReady`). Those macrotasks run in the order they were made, so JS work queued in
+between (microtasks, other timers) interleaves with Python's callbacks exactly as with
+Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. run_ready() does what
+Pyodide's per-call `run_handle` closure does (webloop.py); the SDK suite runs the same
+scenario under both call_soons and requires the same order.
 
 Python holds only the JS scheduler, found again by name in a restored snapshot; the proxy of
-run_ready() lives on the JS side, so no snapshot holds it. Each macrotask carries its
-callback's number: a callback queued when a snapshot was taken has no timer after the
-restore, and is passed over (Pyodide's own once-callables are lost the same way).
+run_ready() lives on the JS side, so no snapshot holds it. A callback queued when a snapshot
+was taken has no macrotask after the restore: run_ready() passes it over by its number
+(Pyodide's own once-callables are lost the same way).
 """
 
 import asyncio
