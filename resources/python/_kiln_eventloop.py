@@ -76,5 +76,4 @@ pyodide_call_soon = WebLoop.call_soon  # Pyodide's own (the tests compare the tw
 
 
 def install():
-    WebLoop.call_soon = _call_soon
-    WebLoop.call_soon_threadsafe = _call_soon
+    WebLoop.call_soon = _call_soon  # call_soon_threadsafe calls self.call_soon: this one

@@ -981,7 +981,7 @@ async def test_no_host_environment_or_processes():
 
 async def _call_soon_order(call_soon):
     """The order callbacks ran in, with `call_soon` as WebLoop's: Python callbacks (one
-    cancelled, one queued from inside another) among JS promise reactions and JS timers."""
+    cancelled, one queued from inside another) among JS microtasks and JS timers."""
     from pyodide.ffi import create_once_callable
     from pyodide.webloop import WebLoop
 
