@@ -1,6 +1,7 @@
 #include "engine/internal/wasmtablelayout.h"
 
 #include "engine/internal/opstable.h"
+#include "engine/internal/wasmreader.h"
 #include "engine/internal/wasmtableops.h"
 
 #include <v8-array-buffer.h>
@@ -14,65 +15,11 @@ namespace kiln {
 
 namespace {
 
-// A bounds-checked cursor over the module's bytes; any overrun marks it failed.
-class Reader {
-public:
-    explicit Reader(std::span<const uint8_t> bytes)
-        : m_bytes(bytes) {}
-
-    bool ok() const { return m_ok; }
-    bool atEnd() const { return m_pos >= m_bytes.size(); }
-    size_t pos() const { return m_pos; }
-
-    uint8_t byte() {
-        if (m_pos >= m_bytes.size()) return fail();
-        return m_bytes[m_pos++];
-    }
-    uint32_t u32() {
-        uint32_t value = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-            const uint8_t b = byte();
-            value |= uint32_t(b & 0x7f) << shift;
-            if (!(b & 0x80)) return value;
-        }
-        return fail();
-    }
-    int32_t i32() { // signed LEB128 (an i32.const operand)
-        int64_t value = 0;
-        int shift = 0;
-        uint8_t b = 0;
-        do {
-            b = byte();
-            value |= int64_t(b & 0x7f) << shift;
-            shift += 7;
-        } while ((b & 0x80) && shift < 35 && m_ok);
-        if (shift < 64 && (b & 0x40)) value |= -(int64_t(1) << shift);
-        return int32_t(value);
-    }
-    void skip(size_t count) {
-        if (count > m_bytes.size() - m_pos) {
-            fail();
-            return;
-        }
-        m_pos += count;
-    }
-    uint8_t fail() {
-        m_ok = false;
-        m_pos = m_bytes.size();
-        return 0;
-    }
-
-private:
-    std::span<const uint8_t> m_bytes;
-    size_t m_pos = 0;
-    bool m_ok = true;
-};
-
 constexpr uint8_t kImportSection = 2, kFunctionSection = 3, kTableSection = 4, kElementSection = 9,
                   kFuncRef = 0x70, kI32Const = 0x41, kEnd = 0x0b;
 
 // The table section's first table (table 0, as none is imported): its initial length.
-std::optional<uint32_t> firstTableLength(Reader& r) {
+std::optional<uint32_t> firstTableLength(WasmReader& r) {
     if (r.u32() == 0) return std::nullopt;
     if (r.byte() != kFuncRef) return std::nullopt;
     const uint8_t limits = r.byte();
@@ -83,7 +30,7 @@ std::optional<uint32_t> firstTableLength(Reader& r) {
 
 // The import section's function imports (they come first in the function index space); nothing
 // for a module that imports a table.
-std::optional<uint32_t> importedFunctions(Reader& r) {
+std::optional<uint32_t> importedFunctions(WasmReader& r) {
     uint32_t functions = 0;
     const uint32_t count = r.u32();
     for (uint32_t i = 0; i < count && r.ok(); ++i) {
@@ -115,7 +62,7 @@ std::optional<uint32_t> importedFunctions(Reader& r) {
 }
 
 // Applies the active segments for table 0 to `table` (slot -> function index + 1).
-bool applySegments(Reader& r, std::vector<uint32_t>& table) {
+bool applySegments(WasmReader& r, std::vector<uint32_t>& table) {
     const uint32_t count = r.u32();
     for (uint32_t s = 0; s < count && r.ok(); ++s) {
         const uint32_t flags = r.u32();
@@ -148,7 +95,7 @@ std::optional<WasmStartTable> readWasmStartTable(std::span<const uint8_t> module
     static const uint8_t magic[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
     if (module.size() < sizeof magic || std::memcmp(module.data(), magic, sizeof magic) != 0)
         return std::nullopt;
-    Reader r(module.subspan(sizeof magic));
+    WasmReader r(module.subspan(sizeof magic));
     std::optional<uint32_t> length;
     uint64_t functions = 0;
     std::vector<uint32_t> table;
