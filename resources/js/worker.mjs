@@ -7,6 +7,7 @@ import { makeEntrypointHelper } from "./entrypointhelper.mjs";
 import { installGlobalScopeRules } from "./globalscope.mjs";
 import { installNodeProcess } from "./nodeprocess.mjs";
 import { KvNamespace } from "./kvnamespace.mjs";
+import { lazyWasmExports } from "./lazyexports.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
 import { SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
@@ -89,7 +90,12 @@ function cacheWasmCompiles(wasmPath) {
   const instantiate = WebAssembly.instantiate;
   WebAssembly.instantiate = async function (source, imports) {
     if (!(ArrayBuffer.isView(source) && tagged.has(source.buffer))) return instantiate.apply(this, arguments);
-    const cacheKey = ops.wasmModuleKey(wasmPath);
+    // Pyodide's module with its exports moved into its function table (lazyexports.mjs says
+    // why), rewritten once and kept in the cache; null (the original is used) when caching is
+    // off or the module cannot be rewritten.
+    const lazy = globalThis.kilnGlueTakesLazyExports ? ops.lazyWasmModule(wasmPath, source) : null;
+    if (lazy) source = lazy.bytes;
+    const cacheKey = lazy ? lazy.key : ops.wasmModuleKey(wasmPath);
     const start = ops.now();
     // A first start takes the module read ahead from the code cache while this thread loaded
     // Pyodide's JS (waiting for it if it is still under way); a reload takes the module the
@@ -109,7 +115,10 @@ function cacheWasmCompiles(wasmPath) {
     globalThis.kilnStartTable = ops.wasmStartTable(source);
     const memory = instance.exports.memory;
     if (memory instanceof WebAssembly.Memory) ops.adviseHugePages(memory.buffer);
-    return { module, instance };
+    if (!lazy) return { module, instance };
+    // The glue reads the exports through this object (and knows it by identity).
+    globalThis.kilnLazyExports = lazyWasmExports(instance, ops.wasmLazyExports(source));
+    return { module, instance: { exports: globalThis.kilnLazyExports.exports } };
   };
 }
 
@@ -298,7 +307,8 @@ async function prepare(config) {
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
-  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory", "kilnStartTable"]) delete globalThis[name];
+  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory", "kilnStartTable",
+    "kilnLazyExports", "kilnGlueTakesLazyExports"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
   return { config, named, tiers, restored, snapshotBytes, installSdk, compiledStdlib, stdlibKey };
 }

@@ -364,6 +364,17 @@ v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& file,
     return v8::ArrayBuffer::New(isolate, std::move(store));
 }
 
+v8::Local<v8::ArrayBuffer> checkedMappedFile(v8::Isolate* isolate, const QString& path) {
+    auto mapping = CheckedFile::map(path);
+    if (!mapping) return {};
+    auto* owned = mapping.release();
+    auto store = v8::ArrayBuffer::NewBackingStore(
+        owned->data(), owned->size(),
+        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
+        owned);
+    return v8::ArrayBuffer::New(isolate, std::move(store));
+}
+
 void clearHostTimers(JsRuntime& runtime) {
     auto it = allTimers().find(runtime.isolate());
     if (it == allTimers().end()) return;
@@ -411,6 +422,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
     installWasmCache(scope, runtime, ops);
     installUrlOps(scope, runtime, ops);
     installWasmTableOps(scope, runtime, ops);
+    installWasmLazyExportOps(scope, runtime, ops);
 }
 
 } // namespace kiln

@@ -69,6 +69,9 @@ var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(k
 // which is all reportUndefinedSymbols looks for there. Later calls (side modules) keep the
 // loop; their "already there?" test counts a waiting entry without making it. Same table,
 // same GOT values: test_gluelayout compares them with Pyodide's own glue running in node.
+// With the exports taken on demand (patchPyodideLazyExports), the rewritten module's table
+// already holds every export in its slot: an entry's value comes from the module's listing,
+// and only the entries the main module's own GOT imports made are filled at once.
 void patchPyodideMainExports(QByteArray& source) {
     static const QByteArray lookup =
         "var functionsInTableMap;var getFunctionAddress=func=>{if(!functionsInTableMap){"
@@ -87,15 +90,19 @@ var slot=kilnStartSlots[f]||kilnAddedSlots[f];return slot&&getWasmTableEntry(slo
 var getFunctionAddress=func=>{if(!functionsInTableMap){functionsInTableMap=new WeakMap;var t=globalThis.kilnStartTable;
 if(t&&t.length===wasmTable.length){kilnStartSlots=t.slots;kilnAddedSlots=new Int32Array(t.slots.length)}
 else updateTableMap(0,wasmTable.length)}return functionsInTableMap.get(func)||kilnMainSlot(func)};)js");
-    source.replace(got, R"js(var kilnGotLazy=new Map;var kilnMainExports=null;var kilnGot={};
-var kilnMainValue=name=>{if(!kilnMainExports||!Object.prototype.hasOwnProperty.call(kilnMainExports,name)||isInternalSym(name))return;
+    source.replace(
+        got, R"js(var kilnGotLazy=new Map;var kilnMainExports=null;var kilnGot={};var kilnLazy=null;
+var kilnMainValue=name=>{if(kilnLazy&&kilnMainExports===kilnLazy.exports&&!isInternalSym(name)){var d=kilnLazy.describe(name);if(!d)return;if(d.kind)return d.value}
+if(!kilnMainExports||!Object.prototype.hasOwnProperty.call(kilnMainExports,name)||isInternalSym(name))return;
 var value=kilnMainExports[name];if(typeof value=="function")return getFunctionAddress(value);
 if(value&&typeof value.value=="number")return value};
 var kilnGotWaiting=name=>kilnGotLazy.has(name)||kilnMainValue(name)!==undefined;
 var GOT=new Proxy(kilnGot,{get(target,name){var entry=target[name];if(entry!==undefined||typeof name!="string")return entry;
 var value=kilnGotLazy.has(name)?kilnGotLazy.get(name):kilnMainValue(name);kilnGotLazy.delete(name);
 if(value!==undefined)entry=target[name]=new WebAssembly.Global({value:"i32",mutable:true},value);return entry}});
-var kilnUpdateMainGot=exports=>{kilnMainExports=exports;var names=Object.keys(exports),base=wasmTable.length,added=[];
+var kilnUpdateMainGot=exports=>{kilnMainExports=exports;if(kilnLazy&&exports===kilnLazy.exports){
+for(var symName of Object.keys(kilnGot)){var entry=kilnGot[symName];if(entry.value!=-1||isInternalSym(symName))continue;
+var newValue=kilnMainValue(symName);if(newValue!==undefined)entry.value=newValue}return}var names=Object.keys(exports),base=wasmTable.length,added=[];
 for(var i=0;i<names.length;i++){var symName=names[i];if(isInternalSym(symName))continue;var value=exports[symName];
 var entry=kilnGot[symName];if(entry&&entry.value!=-1)continue;var newValue;
 if(typeof value=="function"){var f=+value.name;newValue=kilnStartSlots[f]||kilnAddedSlots[f]||functionsInTableMap.get(value);
@@ -121,10 +128,48 @@ void patchPyodideMergeLoop(QByteArray& source) {
         R"js(var mergeLibSymbols=(exports,libName)=>{for(var[sym,exp]of Object.entries(exports)){const setImport=target=>{if(!isSymbolDefined(target)){wasmImports[target]=exp}};setImport(sym);const main_alias="__main_argc_argv";if(sym=="main"){setImport(main_alias)}if(sym==main_alias){setImport("main")}}};)js";
     if (source.count(merge) != 1) return;
     source.replace(merge,
-                   R"js(var mergeLibSymbols=(exports,libName)=>{var names=Object.keys(exports);
+                   R"js(var mergeLibSymbols=(exports,libName)=>{var lazy=globalThis.kilnLazyExports;
+if(lazy&&exports===lazy.exports){kilnLazy=lazy;return kilnLazyMerge(exports)}var names=Object.keys(exports);
 for(var i=0;i<names.length;i++){var sym=names[i],exp=exports[sym];if(!isSymbolDefined(sym))wasmImports[sym]=exp;
 if(sym=="main"&&!isSymbolDefined("__main_argc_argv"))wasmImports["__main_argc_argv"]=exp;
 if(sym=="__main_argc_argv"&&!isSymbolDefined("main"))wasmImports["main"]=exp}};)js");
+}
+
+// With the main module's exports moved into its table (wasmlazyexports.h), the glue is handed
+// an exports object that makes each one when it is first read (resources/js/lazyexports.mjs),
+// and the places that would read them all read only what they use:
+// - mergeLibSymbols puts the main module's exports behind wasmImports as its prototype
+//   instead of copying ~8,500 of them in (a name wasmImports defines itself still wins, as
+//   the copy's "not defined yet" test had it; `in` and lookups reach the rest);
+// - dlsym, which lists a library's symbols by position, copies them in for real first;
+// - applySignatureConversions layers its few wrappers over the exports (Object.create)
+//   instead of copying them all (Object.assign);
+// - the main module's GOT entries take the slots and values from the listing
+//   (patchPyodideMainExports' kilnLazy branches).
+// Each piece is looked for first; without all of them the glue takes no lazy exports (the
+// marker below stays unset and worker.mjs instantiates the original module).
+void patchPyodideLazyExports(QByteArray& source) {
+    static const QByteArray merge = "var mergeLibSymbols=(exports,libName)=>{var lazy=";
+    static const QByteArray got = "if(kilnLazy&&exports===kilnLazy.exports){";
+    static const QByteArray convert =
+        "function "
+        "applySignatureConversions(wasmExports){wasmExports=Object.assign({},wasmExports);";
+    static const QByteArray dlsym = "newSymIndex=Object.keys(lib.exports).indexOf(symbol)";
+    static const QByteArray catchup = "var symName=Object.keys(symDict)[symbolIndex]";
+    for (const QByteArray& piece : {merge, got, convert, dlsym, catchup})
+        if (source.count(piece) != 1) return;
+    source.replace(merge, R"js(var kilnLazyMerge=exports=>{
+for(var[a,b]of[["main","__main_argc_argv"],["__main_argc_argv","main"]])if(a in exports&&!isSymbolDefined(b))wasmImports[b]=exports[a];
+Object.setPrototypeOf(wasmImports,exports)};
+var kilnOwnSymbols=dict=>{if(kilnLazy&&dict===wasmImports&&Object.getPrototypeOf(dict)===kilnLazy.exports){
+Object.setPrototypeOf(dict,Object.prototype);for(var name of kilnLazy.names)if(!isSymbolDefined(name))dict[name]=kilnLazy.exports[name]}
+return Object.keys(dict)};globalThis.kilnGlueTakesLazyExports=true;)js" +
+                              merge);
+    source.replace(convert, "function applySignatureConversions(wasmExports){wasmExports=kilnLazy&&"
+                            "wasmExports===kilnLazy.exports?Object.create(wasmExports):"
+                            "Object.assign({},wasmExports);");
+    source.replace(dlsym, "newSymIndex=kilnOwnSymbols(lib.exports).indexOf(symbol)");
+    source.replace(catchup, "var symName=kilnOwnSymbols(symDict)[symbolIndex]");
 }
 
 // Once the package index is read, Pyodide hands Python its import-name -> package-name map
@@ -173,6 +218,7 @@ void patchPyodideGlue(QByteArray& source) {
     patchPyodideFunctionWrapping(source);
     patchPyodideMainExports(source);
     patchPyodideMergeLoop(source);
+    patchPyodideLazyExports(source);
     patchPyodideRestoredImportNotes(source);
     patchPyodideRestoreMapping(source);
 }

@@ -3,6 +3,7 @@
 #include "engine/internal/sharedwasmmodules.h"
 #include "engine/internal/v8platform.h"
 #include "engine/internal/wasmcache.h"
+#include "engine/internal/wasmlazyexports.h"
 
 #include <QFile>
 
@@ -34,9 +35,9 @@ namespace {
 // fresh pages cost several microseconds each, reading 10 MB into a new buffer first took
 // ~30 ms of a read-ahead the engine thread waits for.
 std::unique_ptr<v8::CompiledWasmModule>
-compileFromCache(const JsScope& scope, const QString& wasmPath, const QString& key) {
+compileFromCache(const JsScope& scope, const QString& wasmPath, bool checked, const QString& key) {
     auto* isolate = scope.isolate;
-    auto buffer = mappedFile(isolate, wasmPath, 1);
+    auto buffer = checked ? checkedMappedFile(isolate, wasmPath) : mappedFile(isolate, wasmPath, 1);
     if (buffer.IsEmpty()) return {};
     const size_t size = buffer->ByteLength();
     auto source = v8::Object::New(isolate);
@@ -74,7 +75,8 @@ compileFromCache(const JsScope& scope, const QString& wasmPath, const QString& k
         promise->Result().As<v8::WasmModuleObject>()->GetCompiledModule());
 }
 
-std::unique_ptr<v8::CompiledWasmModule> readAhead(const QString& wasmPath, const QString& key) {
+std::unique_ptr<v8::CompiledWasmModule> readAhead(const QString& wasmPath, bool checked,
+                                                  const QString& key) {
     auto& platform = V8Platform::instance();
     std::unique_ptr<v8::ArrayBuffer::Allocator> allocator(
         v8::ArrayBuffer::Allocator::NewDefaultAllocator());
@@ -89,7 +91,7 @@ std::unique_ptr<v8::CompiledWasmModule> readAhead(const QString& wasmPath, const
         enableWasmStreaming(isolate);
         auto context = v8::Context::New(isolate);
         v8::Context::Scope contextScope(context);
-        module = compileFromCache({isolate, context}, wasmPath, key);
+        module = compileFromCache({isolate, context}, wasmPath, checked, key);
     }
     platform.detach(isolate);
     isolate->Dispose();
@@ -104,14 +106,21 @@ QString wasmModuleKey(const QString& wasmPath) {
 
 void readWasmAhead(const QString& wasmPath) {
     if (!codeCacheEnabled()) return;
-    const QString key = wasmModuleKey(wasmPath);
+    // The module as worker.mjs instantiates it: rewritten (wasmlazyexports.h) when the
+    // rewrite is cached, else the file itself.
+    QString key = lazyWasmKey(wasmPath), file = lazyWasmFile(wasmPath);
+    const bool rewritten = QFile::exists(file);
+    if (!rewritten) {
+        key = wasmModuleKey(wasmPath);
+        file = wasmPath;
+    }
     // Nothing cached (or caching off): the engine thread compiles, as before.
     if (!QFile::exists(wasmCacheFile(key))) return;
     if (!SharedWasmModules::instance().beginReadAhead(key)) return;
     // Ends the read-ahead only once its isolate is gone: waitForReadAheads() then means V8 is
     // no longer used on this thread.
-    std::thread([wasmPath, key] {
-        SharedWasmModules::instance().endReadAhead(key, readAhead(wasmPath, key));
+    std::thread([file, rewritten, key] {
+        SharedWasmModules::instance().endReadAhead(key, readAhead(file, rewritten, key));
     }).detach();
 }
 

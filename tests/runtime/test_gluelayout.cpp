@@ -26,6 +26,7 @@ private Q_SLOTS:
     void initTestCase();
     void bootMatchesPyodidesOwnGlue();
     void restoreMatchesPyodidesOwnGlue();
+    void sideModuleLinksAgainstTheMainModule();
 
 private:
     void compareWithNode(const QString& expectRestored);
@@ -112,6 +113,40 @@ void TestGlueLayout::restoreMatchesPyodidesOwnGlue() {
          ++i)
         QTest::qWait(100);
     compareWithNode(QStringLiteral("dedicated"));
+}
+
+// A side module (what a package's C extension is) resolves a function, a GOT.func and a
+// GOT.mem import against the main module, on a booted start and on one restored from the
+// dedicated snapshot (tests/runtime/projects/sidemodule).
+void TestGlueLayout::sideModuleLinksAgainstTheMainModule() {
+    QTemporaryDir cache, state;
+    qputenv("KILN_CACHE_DIR", cache.path().toUtf8());
+    const QString project = qEnvironmentVariable("KILN_SOURCE_DIR") +
+                            QStringLiteral("/tests/runtime/projects/sidemodule");
+    for (const QString& expect : {QString(), QStringLiteral("dedicated")}) {
+        KilnDevProcess dev;
+        QVERIFY2(dev.start(project, state.path(),
+                           {QStringLiteral("--log-level"), QStringLiteral("debug")}),
+                 qPrintable(dev.output()));
+        const HttpResult r = httpRequest(dev.port(), "GET", "/");
+        dev.stop();
+        QVERIFY2(r.status == 200, qPrintable(r.body + dev.output()));
+        QCOMPARE(QJsonDocument::fromJson(r.body).object(),
+                 (QJsonObject{{"strlen", 5}, {"long", 41}, {"none", true}}));
+        if (expect.isEmpty()) {
+            // Let the first start's snapshots be written before the second start.
+            for (int i = 0;
+                 i < 100 && QDir(cache.path())
+                                    .entryList({QStringLiteral("file-*.bin.xxh3")}, QDir::Files)
+                                    .size() < 3;
+                 ++i)
+                QTest::qWait(100);
+        } else {
+            QVERIFY2(dev.output().contains(QStringLiteral("pyodide runtime (dedicated snapshot)")),
+                     qPrintable(dev.output()));
+        }
+    }
+    qputenv("KILN_CACHE_DIR", m_cache.path().toUtf8());
 }
 
 QTEST_GUILESS_MAIN(TestGlueLayout)

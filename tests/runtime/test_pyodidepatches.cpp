@@ -35,12 +35,18 @@ private Q_SLOTS:
         QByteArray patched = original;
         patchPyodideGlue(patched);
         // One marker of each edit: the entropy branch, the batched JS-function wrapping, the
-        // main module's GOT and table lookups, the merge loop, the import notes a restore keeps
-        // and the mapped snapshot restore.
+        // main module's GOT and table lookups, the merge loop, the lazy main exports (the
+        // glue's consent, the merge behind wasmImports, dlsym, the signature wrappers), the
+        // import notes a restore keeps and the mapped snapshot restore.
         for (const char* marker :
              {"if(false){return view=>{if(!os.system)", "kilnWrapJsFunctions();",
               "var kilnUpdateMainGot=", "var kilnStartSlots=null",
-              "var names=Object.keys(exports);", "globalThis.kilnRestoreMemory?.("})
+              "var names=Object.keys(exports);", "globalThis.kilnGlueTakesLazyExports=true;",
+              "Object.setPrototypeOf(wasmImports,exports)",
+              "newSymIndex=kilnOwnSymbols(lib.exports).indexOf(symbol)",
+              "var symName=kilnOwnSymbols(symDict)[symbolIndex]",
+              "?Object.create(wasmExports):Object.assign({},wasmExports);",
+              "globalThis.kilnRestoreMemory?.("})
             QVERIFY2(patched.contains(marker), marker);
         QByteArray twice = patched;
         patchPyodideGlue(twice);

@@ -18,5 +18,8 @@ double hostNowMs();
 // where reading it would copy it into fresh memory; an empty handle when it cannot be mapped
 // or is shorter than minSize. A "file://" prefix is taken off.
 v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& path, qint64 minSize);
+// The same for a cache file CheckedFile vouches for; an empty handle (and the file deleted, to
+// be made again) when it does not.
+v8::Local<v8::ArrayBuffer> checkedMappedFile(v8::Isolate* isolate, const QString& path);
 
 } // namespace kiln

@@ -8,4 +8,10 @@ namespace kiln {
 // layout readWasmStartTable (wasmtablelayout.h) finds in a module's bytes.
 void installWasmTableOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
 
+// Ops: lazyWasmModule(wasmPath, bytes: Uint8Array) -> { key, bytes: Uint8Array } | null, the
+// rewritten module (from the cache, or rewritten and cached now; null when caching is off or
+// it cannot be rewritten); wasmLazyExports(bytes) -> { names: string[], codes: Int32Array } |
+// null, its "kiln.exports" listing, codes holding (kind, value) per name.
+void installWasmLazyExportOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
+
 } // namespace kiln

@@ -22,8 +22,15 @@ class Default(WorkerEntrypoint):
         table = module.wasmTable
         slots = [describe(table.get(i)) for i in range(table.length)]
         main = js.Reflect.get(module.LDSO.loadedLibsByName, "__main__").exports
+        # Kiln's glue keeps the main module's exports behind the symbol table as its
+        # prototype (runtime/engine/pyodidepatches.cpp): list both, as one table would.
+        names = list(js.Object.keys(main))
+        behind = js.Object.getPrototypeOf(main)
+        if behind is not None and not getattr(js.Object, "is")(behind, js.Object.prototype):
+            seen = set(names)
+            names += [n for n in js.Object.keys(behind) if n not in seen]
         got = {}
-        for name in js.Object.keys(main):
+        for name in names:
             entry = js.Reflect.get(module.GOT, name)
             got[name] = None if entry is None else entry.value
         notes = _importhook.REPODATA_PACKAGES_IMPORT_TO_PACKAGE_NAME
