@@ -89,6 +89,9 @@ function makeSerializer(named) {
 
 // Thrown while snapshotting for a JS value the snapshot could not name again; `where(value)`
 // (the Python global holding it, if one does) completes the message.
+// A state a snapshot could hold on Cloudflare but that Kiln cannot restore.
+export class NotRestorable extends Error {}
+
 export class UnserializableValue extends Error {
   constructor(value) {
     super(`a JS value that cannot be snapshotted: ${describe(value)}`);
@@ -205,6 +208,11 @@ export class SnapshotTiers {
   make(pyodide, tier) {
     const streams = pyodide.FS.streams.filter(Boolean).length;
     if (streams > 3) throw new Error(`${streams - 3} file(s) are open (a snapshot cannot hold them)`);
+    // A side module's code and table entries live outside the memory a snapshot holds, and
+    // Kiln does not load them again before a restore (Cloudflare does): a restored instance
+    // would call into nothing.
+    const libs = Object.keys(pyodide._module.LDSO?.loadedLibsByName ?? {}).filter((name) => name !== "__main__");
+    if (libs.length) throw new NotRestorable(`${libs.join(", ")} is loaded (a C extension): Kiln cannot restore a snapshot that holds one yet`);
     // Pyodide only serialises with this set; set late, so that the instance serving requests
     // does not see JS globals through the recording proxy the option installs at load.
     pyodide._api.config._makeSnapshot = true;

@@ -10,7 +10,7 @@ import { KvNamespace } from "./kvnamespace.mjs";
 import { lazyWasmExports } from "./lazyexports.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
-import { SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
+import { NotRestorable, SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
 import { Engine as WorkflowEngine } from "./workflows.mjs";
 
 const { ops, bufferedBytes, configureWebSockets, coupleWebSocket } = globalThis.__kiln_boot;
@@ -319,7 +319,7 @@ function makeSnapshot(tiers, tier) {
   try {
     tiers.make(pyodide, tier);
   } catch (e) {
-    const upload = tier === "dedicated" && tiers.compatFlags.python_dedicated_snapshot
+    const upload = tier === "dedicated" && tiers.compatFlags.python_dedicated_snapshot && !(e instanceof NotRestorable)
       ? " Cloudflare makes this snapshot when the worker is uploaded and would refuse the upload the same way (python_dedicated_snapshot is on at this compatibility date)." : "";
     const why = e instanceof UnserializableValue ? e.explain(pythonGlobalHolding(e.value)) : e?.message ?? e;
     kilnLog(Level.warn, `could not make the ${tier} snapshot (the next start imports this part again): ${why}${upload}`);

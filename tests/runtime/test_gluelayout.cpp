@@ -7,6 +7,8 @@
 // Python keeps for ModuleNotFoundError notes (a restore keeps the snapshot's). The one allowed
 // difference: the wrappers of Emscripten's JS library functions, which Pyodide compiles one
 // module each (a function named "0") and Kiln in one module (named by their place in it).
+// Then a side module, linked through ctypes, resolves its imports against the main module,
+// on booted and restored starts.
 
 #include "kilndevprocess.h"
 
@@ -26,6 +28,7 @@ private Q_SLOTS:
     void initTestCase();
     void bootMatchesPyodidesOwnGlue();
     void restoreMatchesPyodidesOwnGlue();
+    void sideModuleLinksAgainstTheMainModule_data();
     void sideModuleLinksAgainstTheMainModule();
 
 private:
@@ -116,34 +119,55 @@ void TestGlueLayout::restoreMatchesPyodidesOwnGlue() {
 }
 
 // A side module (what a package's C extension is) resolves a function, a GOT.func and a
-// GOT.mem import against the main module, on a booted start and on one restored from the
-// dedicated snapshot (tests/runtime/projects/sidemodule).
+// GOT.mem import against the main module (tests/runtime/projects/sidemodule), on a booted
+// start and on a restored one. Linked in the handler, the second start restores the dedicated
+// snapshot; linked at the top level, no dedicated snapshot is made (Kiln would not load the
+// library again on a restore: the instance would call into nothing), and the second start
+// restores the package tier and links it again.
+void TestGlueLayout::sideModuleLinksAgainstTheMainModule_data() {
+    QTest::addColumn<QString>("config");
+    QTest::addColumn<QString>("restored");
+    QTest::newRow("in the handler")
+        << QStringLiteral("wrangler.jsonc") << QStringLiteral("dedicated");
+    QTest::newRow("at the top level")
+        << QStringLiteral("wrangler.toplevel.jsonc") << QStringLiteral("package");
+}
+
 void TestGlueLayout::sideModuleLinksAgainstTheMainModule() {
+    QFETCH(QString, config);
+    QFETCH(QString, restored);
     QTemporaryDir cache, state;
     qputenv("KILN_CACHE_DIR", cache.path().toUtf8());
     const QString project = qEnvironmentVariable("KILN_SOURCE_DIR") +
-                            QStringLiteral("/tests/runtime/projects/sidemodule");
-    for (const QString& expect : {QString(), QStringLiteral("dedicated")}) {
+                            QStringLiteral("/tests/runtime/projects/sidemodule/") + config;
+    const bool topLevel = restored == QLatin1String("package");
+    for (const bool first : {true, false}) {
         KilnDevProcess dev;
-        QVERIFY2(dev.start(project, state.path(),
-                           {QStringLiteral("--log-level"), QStringLiteral("debug")}),
+        QVERIFY2(dev.start({}, state.path(),
+                           {QStringLiteral("-c"), project, QStringLiteral("--log-level"),
+                            QStringLiteral("debug")}),
                  qPrintable(dev.output()));
         const HttpResult r = httpRequest(dev.port(), "GET", "/");
+        // Said before the worker was ready, by each start that tried (both, at the top level).
+        const int refused = dev.countLogs(QStringLiteral("could not make the dedicated snapshot"));
         dev.stop();
-        QVERIFY2(r.status == 200, qPrintable(r.body + dev.output()));
+        const QString output = dev.output();
+        QVERIFY2(r.status == 200, qPrintable(r.body + output));
         QCOMPARE(QJsonDocument::fromJson(r.body).object(),
                  (QJsonObject{{"strlen", 5}, {"long", 41}, {"none", true}}));
-        if (expect.isEmpty()) {
-            // Let the first start's snapshots be written before the second start.
+        QCOMPARE(refused, topLevel ? 1 : 0);
+        if (first) {
+            // The first start's snapshots are written before the second starts.
+            const int want = topLevel ? 2 : 3;
             for (int i = 0;
                  i < 100 && QDir(cache.path())
                                     .entryList({QStringLiteral("file-*.bin.xxh3")}, QDir::Files)
-                                    .size() < 3;
+                                    .size() < want;
                  ++i)
                 QTest::qWait(100);
         } else {
-            QVERIFY2(dev.output().contains(QStringLiteral("pyodide runtime (dedicated snapshot)")),
-                     qPrintable(dev.output()));
+            QVERIFY2(output.contains(QStringLiteral("pyodide runtime (%1 snapshot)").arg(restored)),
+                     qPrintable(output));
         }
     }
     qputenv("KILN_CACHE_DIR", m_cache.path().toUtf8());
