@@ -55,6 +55,25 @@ bool readChecked(const QString& path, const std::function<char*(qint64)>& alloca
            hexOf(XXH3_128bits_digest(state.get())) == expected;
 }
 
+// The digest of a file's first `size` bytes, read through a small buffer that stays in the
+// CPU's cache. Hashing the file's mapping instead faults each page of it into this process
+// (~17 ms for a 31 MB snapshot on this VM, against ~7 ms read this way); the pages a
+// worker then uses are faulted in as it touches them, most of them never.
+QByteArray digestOf(int fd, size_t size) {
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                   &XXH3_freeState);
+    if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) return {};
+    constexpr size_t kChunk = 256 << 10;
+    const std::unique_ptr<char[]> buffer(new char[kChunk]);
+    for (size_t done = 0; done < size;) {
+        const ssize_t got = ::pread(fd, buffer.get(), std::min(kChunk, size - done), off_t(done));
+        if (got <= 0) return {};
+        XXH3_128bits_update(state.get(), buffer.get(), size_t(got));
+        done += size_t(got);
+    }
+    return hexOf(XXH3_128bits_digest(state.get()));
+}
+
 // Files this process has checked, by identity and the digest that vouched for them: mapped
 // again unchanged (a reload restoring the snapshot its predecessor restored), a file is not
 // read whole a second time. A write changes the modification time, a replacement the inode, a
@@ -97,7 +116,7 @@ std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
     const auto id = CheckedIdentities::of(info, expected);
     if (identified && checkedIdentities().contains(id)) return mapping;
     ::madvise(mapping->data(), mapping->size(), MADV_WILLNEED);
-    if (hexOf(XXH3_128bits(mapping->data(), mapping->size())) != expected) return nullptr;
+    if (digestOf(mapping->fd(), mapping->size()) != expected) return nullptr;
     if (identified) checkedIdentities().add(id);
     return mapping;
 }
