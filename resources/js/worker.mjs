@@ -94,6 +94,7 @@ function cacheWasmCompiles(wasmPath) {
     // why), rewritten once and kept in the cache; null (the original is used) when caching is
     // off or the module cannot be rewritten.
     const lazy = globalThis.kilnGlueTakesLazyExports ? ops.lazyWasmModule(wasmPath, source) : null;
+    const original = source;
     if (lazy) source = lazy.bytes;
     const cacheKey = lazy ? lazy.key : ops.wasmModuleKey(wasmPath);
     const start = ops.now();
@@ -116,8 +117,12 @@ function cacheWasmCompiles(wasmPath) {
     const memory = instance.exports.memory;
     if (memory instanceof WebAssembly.Memory) ops.adviseHugePages(memory.buffer);
     if (!lazy) return { module, instance };
+    const listing = ops.wasmLazyExports(source);
+    // Its data segments are the original's, copied now, before any of its code runs.
+    if (listing.dataMoved && !ops.copyDataSegments(memory.buffer, original))
+      throw new Error(`the data segments of ${wasmPath} do not fit its memory`);
     // The glue reads the exports through this object (and knows it by identity).
-    globalThis.kilnLazyExports = lazyWasmExports(instance, ops.wasmLazyExports(source));
+    globalThis.kilnLazyExports = lazyWasmExports(instance, listing);
     return { module, instance: { exports: globalThis.kilnLazyExports.exports } };
   };
 }

@@ -24,9 +24,9 @@ namespace kiln {
 namespace {
 
 constexpr uint8_t kCustomSection = 0, kImportSection = 2, kTableSection = 4, kGlobalSection = 6,
-                  kExportSection = 7, kElementSection = 9, kI32 = 0x7f, kI32Const = 0x41,
-                  kEnd = 0x0b;
-constexpr std::string_view kSectionName = "kiln.exports";
+                  kExportSection = 7, kElementSection = 9, kDataSection = 11, kI32 = 0x7f,
+                  kI32Const = 0x41, kEnd = 0x0b;
+constexpr std::string_view kSectionName = "kiln.exports", kDataMovedName = "kiln.data-moved";
 
 void putU32(QByteArray& out, uint32_t value) {
     do {
@@ -186,6 +186,48 @@ bool readExports(std::span<const uint8_t> body, Layout& layout) {
     return r.ok();
 }
 
+// The data section's segments, when every one is active, in memory 0, at an i32.const
+// offset: (offset in memory, bytes).
+std::optional<std::vector<std::pair<uint32_t, std::span<const uint8_t>>>>
+readDataSegments(std::span<const uint8_t> body) {
+    WasmReader r(body);
+    std::vector<std::pair<uint32_t, std::span<const uint8_t>>> out(r.u32());
+    for (auto& [offset, bytes] : out) {
+        if (r.u32() != 0 || r.byte() != kI32Const) return std::nullopt;
+        offset = uint32_t(r.i32());
+        if (r.byte() != kEnd) return std::nullopt;
+        bytes = r.take(r.u32());
+        if (!r.ok()) return std::nullopt;
+    }
+    if (!r.ok() || !r.atEnd()) return std::nullopt;
+    return out;
+}
+
+// The same segments, each empty: same count (a data count section still holds), same offsets.
+QByteArray
+emptiedDataSection(const std::vector<std::pair<uint32_t, std::span<const uint8_t>>>& segments) {
+    QByteArray body;
+    putU32(body, uint32_t(segments.size()));
+    for (const auto& segment : segments) {
+        body.append(char(0)).append(char(kI32Const));
+        putI32(body, int32_t(segment.first));
+        body.append(char(kEnd)).append(char(0));
+    }
+    return body;
+}
+
+std::span<const uint8_t> sectionOf(std::span<const uint8_t> module, uint8_t wanted) {
+    if (module.size() < 8) return {};
+    WasmReader r(module.subspan(8));
+    while (!r.atEnd()) {
+        const uint8_t id = r.byte();
+        const auto body = r.take(r.u32());
+        if (!r.ok()) return {};
+        if (id == wanted) return body;
+    }
+    return {};
+}
+
 } // namespace
 
 bool isEmscriptenInternalSymbol(std::string_view name) {
@@ -275,6 +317,7 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
     }
 
     QByteArray out(reinterpret_cast<const char*>(magic), sizeof magic);
+    bool dataMoved = false;
     for (const auto& s : sections) {
         QByteArray body;
         if (s.id == kTableSection) {
@@ -296,6 +339,9 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
         } else if (s.id == kExportSection) {
             putU32(body, kept);
             body.append(keptExports);
+        } else if (s.id == kDataSection && readDataSegments(s.body)) {
+            body = emptiedDataSection(*readDataSegments(s.body));
+            dataMoved = true;
         } else if (s.id == kElementSection && !added.empty()) {
             WasmReader el(s.body);
             const uint32_t count = el.u32();
@@ -329,7 +375,40 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
         putI32(listing, e.value);
     }
     putSection(out, kCustomSection, listing);
+    if (dataMoved) {
+        QByteArray marker;
+        putU32(marker, uint32_t(kDataMovedName.size()));
+        marker.append(kDataMovedName.data(), qsizetype(kDataMovedName.size()));
+        putSection(out, kCustomSection, marker);
+    }
     return out;
+}
+
+bool hasMovedData(std::span<const uint8_t> module) {
+    if (module.size() < 8) return false;
+    WasmReader r(module.subspan(8));
+    while (!r.atEnd()) {
+        const uint8_t id = r.byte();
+        const auto body = r.take(r.u32());
+        if (!r.ok()) return false;
+        if (id != kCustomSection) continue;
+        WasmReader s(body);
+        const auto name = s.take(s.u32());
+        if (std::string_view(reinterpret_cast<const char*>(name.data()), name.size()) ==
+            kDataMovedName)
+            return true;
+    }
+    return false;
+}
+
+bool copyDataSegments(std::span<const uint8_t> original, std::span<uint8_t> memory) {
+    const auto segments = readDataSegments(sectionOf(original, kDataSection));
+    if (!segments) return false;
+    for (const auto& [offset, bytes] : *segments)
+        if (uint64_t(offset) + bytes.size() > memory.size()) return false;
+    for (const auto& [offset, bytes] : *segments)
+        if (!bytes.empty()) std::memcpy(memory.data() + offset, bytes.data(), bytes.size());
+    return true;
 }
 
 std::optional<std::vector<LazyExport>> readLazyExports(std::span<const uint8_t> module) {
@@ -362,7 +441,7 @@ std::optional<std::vector<LazyExport>> readLazyExports(std::span<const uint8_t> 
 
 QString lazyWasmKey(const QString& wasmPath) {
     // The suffix names this rewrite's format: a change to it must change the suffix.
-    return wasmModuleKey(wasmPath) + QStringLiteral(":exports-in-table-1");
+    return wasmModuleKey(wasmPath) + QStringLiteral(":exports-in-table-data-moved-1");
 }
 
 QString lazyWasmFile(const QString& wasmPath) {
@@ -435,14 +514,29 @@ void opLazyExports(Args args) {
         .Check();
     out->Set(context, toV8(isolate, "codes"), v8::Int32Array::New(codes, 0, listed->size() * 2))
         .Check();
+    out->Set(context, toV8(isolate, "dataMoved"),
+             v8::Boolean::New(isolate, hasMovedData(bytesOfView(args[0]))))
+        .Check();
     args.GetReturnValue().Set(out);
+}
+
+// The original module's data segments copied into the wasm memory, as instantiating the
+// original would have (the rewritten module's are empty): before any of its code runs.
+void opCopyDataSegments(Args args) {
+    args.GetReturnValue().Set(false);
+    if (!args[0]->IsArrayBuffer() || !args[1]->IsUint8Array()) return;
+    auto store = args[0].As<v8::ArrayBuffer>()->GetBackingStore();
+    args.GetReturnValue().Set(copyDataSegments(
+        bytesOfView(args[1]), {static_cast<uint8_t*>(store->Data()), store->ByteLength()}));
 }
 
 } // namespace
 
 void installWasmLazyExportOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops) {
     installOpTable(scope, ops, &runtime,
-                   {{"lazyWasmModule", opLazyWasmModule}, {"wasmLazyExports", opLazyExports}});
+                   {{"lazyWasmModule", opLazyWasmModule},
+                    {"wasmLazyExports", opLazyExports},
+                    {"copyDataSegments", opCopyDataSegments}});
 }
 
 } // namespace kiln

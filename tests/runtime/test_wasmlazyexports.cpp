@@ -41,7 +41,7 @@ QByteArray exportEntry(const QByteArray& name, uint8_t kind, uint8_t index) {
 
 // One function import (m.a, function 0) and four functions of its own (1-4); a table of 3
 // with function 1 at slot 1; an immutable i32 global (42) and a mutable one; and `exports`.
-QByteArray module(const QList<QByteArray>& exports) {
+QByteArray module(const QList<QByteArray>& exports, const QByteArray& data = {}) {
     QByteArray body = leb(uint32_t(exports.size()));
     for (const QByteArray& e : exports)
         body += e;
@@ -51,8 +51,14 @@ QByteArray module(const QList<QByteArray>& exports) {
            section(4, QByteArray::fromHex("01700003")) + section(5, QByteArray::fromHex("010001")) +
            section(6, QByteArray::fromHex("027f00412a0b7f0141070b")) + section(7, body) +
            section(9, QByteArray::fromHex("010041010b0101")) +
-           section(10, QByteArray::fromHex("0402000b02000b02000b02000b"));
+           section(10, QByteArray::fromHex("0402000b02000b02000b02000b")) +
+           (data.isEmpty() ? QByteArray() : section(11, data));
 }
+
+// Two active segments: "abc" at 16, "xyz" at 100.
+const QByteArray kData = QByteArray::fromHex("02"
+                                             "0041100b03616263"
+                                             "0041e4000b0378797a");
 
 // The body of the module's first section `id`.
 QByteArray sectionBody(const QByteArray& module, uint8_t id) {
@@ -121,6 +127,35 @@ private Q_SLOTS:
         QVERIFY(!readLazyExports(bytesOf(original)));      // no listing in the original
     }
 
+    // The data segments are emptied (same count and offsets) and copied by the host after
+    // instantiation, from the original; a module with a passive segment keeps its data.
+    void dataSegmentsMoveToTheHost() {
+        const QByteArray original = module({exportEntry("b", 0, 2)}, kData);
+        const auto rewritten = rewriteWasmExports(bytesOf(original));
+        QVERIFY(rewritten);
+        QVERIFY(hasMovedData(bytesOf(*rewritten)));
+        QCOMPARE(sectionBody(*rewritten, 11), QByteArray::fromHex("02"
+                                                                  "0041100b00"
+                                                                  "0041e4000b00"));
+        QByteArray memory(128, '\0');
+        QVERIFY(copyDataSegments(
+            bytesOf(original), {reinterpret_cast<uint8_t*>(memory.data()), size_t(memory.size())}));
+        QCOMPARE(memory.mid(16, 3), QByteArray("abc"));
+        QCOMPARE(memory.mid(100, 3), QByteArray("xyz"));
+        QCOMPARE(memory.count('\0'), 128 - 6);
+        QByteArray small(64, '\0'); // "xyz" would not fit: nothing is copied
+        QVERIFY(!copyDataSegments(
+            bytesOf(original), {reinterpret_cast<uint8_t*>(small.data()), size_t(small.size())}));
+        QCOMPARE(small.count('\0'), 64);
+
+        const QByteArray passive =
+            module({exportEntry("b", 0, 2)}, QByteArray::fromHex("010103616263"));
+        const auto kept = rewriteWasmExports(bytesOf(passive));
+        QVERIFY(kept);
+        QVERIFY(!hasMovedData(bytesOf(*kept)));
+        QCOMPARE(sectionBody(*kept, 11), sectionBody(passive, 11));
+    }
+
     void whatItDoesNotFollowIsRefused() {
         // A re-exported import: its slot would come from the glue, not the module.
         QVERIFY(!rewriteWasmExports(bytesOf(module({exportEntry("imp", 0, 0)}))));
@@ -155,6 +190,10 @@ private Q_SLOTS:
             if (before->slotOfFunction[f])
                 QCOMPARE(after->slotOfFunction[f], before->slotOfFunction[f]);
         QVERIFY(after->length > before->length + 1000);
+        QVERIFY(hasMovedData(bytesOf(*rewritten)));
+        QVERIFY2(
+            rewritten->size() < wasm.size() - (2 << 20),
+            qPrintable(QStringLiteral("%1 -> %2 bytes").arg(wasm.size()).arg(rewritten->size())));
     }
 
     // The rewriter decides which exports get a slot by Emscripten's isInternalSym; the glue

@@ -8,10 +8,12 @@ namespace kiln {
 // layout readWasmStartTable (wasmtablelayout.h) finds in a module's bytes.
 void installWasmTableOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
 
-// Ops: lazyWasmModule(wasmPath, bytes: Uint8Array) -> { key, bytes: Uint8Array } | null, the
-// rewritten module (from the cache, or rewritten and cached now; null when caching is off or
-// it cannot be rewritten); wasmLazyExports(bytes) -> { names: string[], codes: Int32Array } |
-// null, its "kiln.exports" listing, codes holding (kind, value) per name.
+// Ops (wasmlazyexports.h): lazyWasmModule(wasmPath, bytes: Uint8Array) -> { key, bytes } |
+// null, the rewritten module (from the cache, or rewritten and cached now; null when caching
+// is off or it cannot be rewritten); wasmLazyExports(bytes) -> { names: string[], codes:
+// Int32Array, dataMoved: boolean } | null, its "kiln.exports" listing (codes: kind, value per
+// name) and whether its data is to be copied; copyDataSegments(memory: ArrayBuffer, original:
+// Uint8Array) -> boolean, that copy.
 void installWasmLazyExportOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
 
 } // namespace kiln
