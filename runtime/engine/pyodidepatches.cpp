@@ -18,7 +18,10 @@ void patchPyodideRandom(QByteArray& source) {
 // address of into the function table, and a table holds only wasm functions: it wraps each one
 // in a wasm module of its own (convertJsFunctionToWasm), ~280 modules compiled and instantiated
 // one by one, ~85 ms of every start on this machine. Before that loop, one module wraps them
-// all (one import and one export per function), and the conversion answers from it. The
+// all (per function an import, and an exported function of its own that calls it), and the
+// conversion answers from it. An export of the import itself would be quicker to write, but
+// V8 compiles a JS-to-wasm wrapper for each signature of an exported import with its
+// optimising compiler (~10 ms a start here), where its own functions share the generic one. The
 // functions land in the same table slots as before, in the same order, so a memory snapshot's
 // function pointers stay valid either way. The module compiles through
 // globalThis.kilnCompileWasm when the host offers it (a reload reuses the compiled module). A
@@ -42,7 +45,10 @@ var sigs=[],typeOf=new Map;for(var f of funcs)if(!typeOf.has(f.sig)){typeOf.set(
 section(1,sigs.length,o=>{for(var sig of sigs){o.push(96);leb(o,sig.length-1);for(var k=1;k<sig.length;k++)o.push(wasmTypeCodes[sig[k]]);
 if(sig[0]==="v")o.push(0);else o.push(1,wasmTypeCodes[sig[0]])}});
 section(2,funcs.length,o=>funcs.forEach((f,i)=>{str(o,"e");str(o,"f"+i);o.push(0);leb(o,typeOf.get(f.sig))}));
-section(7,funcs.length,o=>funcs.forEach((f,i)=>{str(o,"f"+i);o.push(0);leb(o,i)}));
+section(3,funcs.length,o=>funcs.forEach(f=>leb(o,typeOf.get(f.sig))));
+section(7,funcs.length,o=>funcs.forEach((f,i)=>{str(o,"f"+i);o.push(0);leb(o,funcs.length+i)}));
+section(10,funcs.length,o=>funcs.forEach((f,i)=>{var body=[0];for(var k=1;k<f.sig.length;k++){body.push(32);leb(body,k-1)}
+body.push(16);leb(body,i);body.push(11);leb(o,body.length);for(var b of body)o.push(b)}));
 var bytes=new Uint8Array(out);var compile=globalThis.kilnCompileWasm??(b=>new WebAssembly.Module(b));
 var e={};funcs.forEach((f,i)=>{e["f"+i]=f});var instance=new WebAssembly.Instance(compile(bytes),{e});
 funcs.forEach((f,i)=>kilnWrapped.set(f,instance.exports["f"+i]))};
