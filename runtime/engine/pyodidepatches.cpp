@@ -1,5 +1,11 @@
 #include "engine/internal/pyodidepatches.h"
 
+#include <QByteArrayList>
+
+#include <cctype>
+#include <string_view>
+#include <unordered_map>
+
 namespace kiln {
 
 namespace {
@@ -178,6 +184,63 @@ return Object.keys(dict)};globalThis.kilnGlueTakesLazyExports=true;)js" +
     source.replace(catchup, "var symName=kilnOwnSymbols(symDict)[symbolIndex]");
 }
 
+// assignWasmExports copies ~4,900 of the main module's exports into the glue's variables and
+// onto Module (`_X=Module["_X"]=wasmExports["X"]`), so each function is made at every start
+// (~10 ms with the exports taken on demand), though the glue names only ~150 of those
+// variables anywhere else. The statements whose variable the glue never reads (it occurs only
+// in its declaration, this assignment and the Module key: counted over the whole text,
+// strings included, so a doubtful one is kept) are dropped, and Module answers their keys from
+// the exports when asked (a Proxy as its prototype): `Module._X` and `"_X" in Module` give
+// what they gave, the export made on first use. Only Object.keys(Module) and
+// hasOwnProperty no longer list them, which nothing in Pyodide asks.
+void patchPyodideAssignExports(QByteArray& source) {
+    static const QByteArray head = "function assignWasmExports(wasmExports){";
+    if (source.count(head) != 1) return;
+    const qsizetype bodyStart = source.indexOf(head) + head.size();
+    const qsizetype bodyEnd = source.indexOf('}', bodyStart);
+    if (bodyEnd < 0 || source.indexOf('{', bodyStart) < bodyEnd) return;
+    std::unordered_map<std::string_view, int> uses;
+    const auto isWord = [](char c) { return std::isalnum(uchar(c)) || c == '_' || c == '$'; };
+    for (qsizetype i = 0; i < source.size();) {
+        if (!isWord(source.at(i))) {
+            ++i;
+            continue;
+        }
+        qsizetype j = i;
+        while (j < source.size() && isWord(source.at(j)))
+            ++j;
+        ++uses[std::string_view(source.constData() + i, size_t(j - i))];
+        i = j;
+    }
+    QByteArrayList kept;
+    QByteArray lazy;
+    for (const QByteArray& statement : source.mid(bodyStart, bodyEnd - bodyStart).split(';')) {
+        // _X=Module["_X"]=wasmExports["X"], nothing more.
+        const qsizetype eq = statement.indexOf('=');
+        const QByteArray name = statement.left(eq);
+        const QByteArray exportName = name.mid(1);
+        const bool plain =
+            eq > 1 && name.startsWith('_') &&
+            statement == name + "=Module[\"" + name + "\"]=wasmExports[\"" + exportName + "\"]" &&
+            uses[std::string_view(name.constData(), size_t(name.size()))] <= 3;
+        if (!plain) {
+            if (!statement.isEmpty()) kept << statement;
+            continue;
+        }
+        if (!lazy.isEmpty()) lazy += ',';
+        lazy += exportName;
+    }
+    if (lazy.isEmpty()) return;
+    kept << "kilnLazyModule(wasmExports,\"" + lazy + "\")";
+    source.replace(bodyStart, bodyEnd - bodyStart, kept.join(';'));
+    source.replace(head, R"js(var kilnLazyModule=(exports,list)=>{var names=null;
+var listed=name=>typeof name=="string"&&name[0]=="_"&&(names??=new Set(list.split(","))).has(name.slice(1));
+Object.setPrototypeOf(Module,new Proxy(Object.getPrototypeOf(Module)??Object.create(null),{
+get(target,name,receiver){return listed(name)?exports[name.slice(1)]:Reflect.get(target,name,receiver)},
+has(target,name){return listed(name)||Reflect.has(target,name)}}))};)js" +
+                             head);
+}
+
 // Once the package index is read, Pyodide hands Python its import-name -> package-name map
 // (for the note a ModuleNotFoundError gets: "included in the Pyodide distribution, but not
 // installed"), converted entry by entry through JsProxy: ~12 ms of every start, most of it the
@@ -225,6 +288,7 @@ void patchPyodideGlue(QByteArray& source) {
     patchPyodideMainExports(source);
     patchPyodideMergeLoop(source);
     patchPyodideLazyExports(source);
+    patchPyodideAssignExports(source);
     patchPyodideRestoredImportNotes(source);
     patchPyodideRestoreMapping(source);
 }

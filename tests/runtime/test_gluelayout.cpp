@@ -92,6 +92,14 @@ void TestGlueLayout::compareWithNode(const QString& expectRestored) {
     QVERIFY(wantNotes.size() > 100);
     QCOMPARE(kiln.value(QStringLiteral("importNotes")).toObject(), wantNotes);
 
+    // Module's keys for exports: one the glue names itself (_malloc), two it does not (Kiln
+    // answers those when asked).
+    const QJsonObject wantKeys = m_node.value(QStringLiteral("moduleKeys")).toObject();
+    QCOMPARE(wantKeys.size(), 3);
+    for (auto it = wantKeys.begin(); it != wantKeys.end(); ++it)
+        QVERIFY2(it.value().isString(), qPrintable(it.key()));
+    QCOMPARE(kiln.value(QStringLiteral("moduleKeys")).toObject(), wantKeys);
+
     const QJsonObject wantGot = m_node.value(QStringLiteral("got")).toObject();
     const QJsonObject gotGot = kiln.value(QStringLiteral("got")).toObject();
     QCOMPARE(gotGot.size(), wantGot.size());

@@ -36,8 +36,9 @@ private Q_SLOTS:
         patchPyodideGlue(patched);
         // One marker of each edit: the entropy branch, the batched JS-function wrapping, the
         // main module's GOT and table lookups, the merge loop, the lazy main exports (the
-        // glue's consent, the merge behind wasmImports, dlsym, the signature wrappers), the
-        // import notes a restore keeps and the mapped snapshot restore.
+        // glue's consent, the merge behind wasmImports, dlsym, the signature wrappers, Module's
+        // exports answered on demand), the import notes a restore keeps and the mapped
+        // snapshot restore.
         for (const char* marker :
              {"if(false){return view=>{if(!os.system)", "kilnWrapJsFunctions();",
               "var kilnUpdateMainGot=", "var kilnStartSlots=null",
@@ -46,6 +47,7 @@ private Q_SLOTS:
               "newSymIndex=kilnOwnSymbols(lib.exports).indexOf(symbol)",
               "var symName=kilnOwnSymbols(symDict)[symbolIndex]",
               "?Object.create(wasmExports):Object.assign({},wasmExports);",
+              "kilnLazyModule(wasmExports,\"",
               "globalThis.kilnRestoreMemory?.("})
             QVERIFY2(patched.contains(marker), marker);
         QByteArray twice = patched;

@@ -34,4 +34,11 @@ class Default(WorkerEntrypoint):
             entry = js.Reflect.get(module.GOT, name)
             got[name] = None if entry is None else entry.value
         notes = _importhook.REPODATA_PACKAGES_IMPORT_TO_PACKAGE_NAME
-        return Response(json.dumps({"table": slots, "got": got, "importNotes": notes}))
+        # Module keys of exports the glue never names itself (Kiln answers them on demand)
+        # and of one it does: each is the export's function, of its arity.
+        keys = {}
+        for key in ("_PyObject_GetAttrString", "_PyLong_FromLong", "_malloc"):
+            value = getattr(module, key, None)
+            keys[key] = None if value is None else describe(value)
+        return Response(json.dumps({"table": slots, "got": got, "importNotes": notes,
+                                    "moduleKeys": keys}))
