@@ -47,8 +47,7 @@ private Q_SLOTS:
               "newSymIndex=kilnOwnSymbols(lib.exports).indexOf(symbol)",
               "var symName=kilnOwnSymbols(symDict)[symbolIndex]",
               "?Object.create(wasmExports):Object.assign({},wasmExports);",
-              "kilnLazyModule(wasmExports,\"",
-              "globalThis.kilnRestoreMemory?.("})
+              "kilnLazyModule(wasmExports,\"", "globalThis.kilnRestoreMemory?.("})
             QVERIFY2(patched.contains(marker), marker);
         QByteArray twice = patched;
         patchPyodideGlue(twice);
