@@ -351,10 +351,11 @@ double hostNowMs() {
     return std::chrono::duration<double, std::milli>(elapsed).count();
 }
 
-v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& file, qint64 minSize) {
-    QString path = file;
-    if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
-    auto mapping = CheckedFile::Mapping::open(path, minSize);
+namespace {
+
+// An ArrayBuffer over the mapping, which goes (unmapped) with the buffer.
+v8::Local<v8::ArrayBuffer> bufferOver(v8::Isolate* isolate,
+                                      std::unique_ptr<CheckedFile::Mapping> mapping) {
     if (!mapping) return {};
     auto* owned = mapping.release();
     auto store = v8::ArrayBuffer::NewBackingStore(
@@ -364,15 +365,16 @@ v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& file,
     return v8::ArrayBuffer::New(isolate, std::move(store));
 }
 
+} // namespace
+
+v8::Local<v8::ArrayBuffer> mappedFile(v8::Isolate* isolate, const QString& file, qint64 minSize) {
+    QString path = file;
+    if (path.startsWith(QLatin1String("file://"))) path = path.mid(7);
+    return bufferOver(isolate, CheckedFile::Mapping::open(path, minSize));
+}
+
 v8::Local<v8::ArrayBuffer> checkedMappedFile(v8::Isolate* isolate, const QString& path) {
-    auto mapping = CheckedFile::map(path);
-    if (!mapping) return {};
-    auto* owned = mapping.release();
-    auto store = v8::ArrayBuffer::NewBackingStore(
-        owned->data(), owned->size(),
-        [](void*, size_t, void* mapped) { delete static_cast<CheckedFile::Mapping*>(mapped); },
-        owned);
-    return v8::ArrayBuffer::New(isolate, std::move(store));
+    return bufferOver(isolate, CheckedFile::map(path));
 }
 
 void clearHostTimers(JsRuntime& runtime) {
