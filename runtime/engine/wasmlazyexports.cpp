@@ -216,16 +216,36 @@ emptiedDataSection(const std::vector<std::pair<uint32_t, std::span<const uint8_t
     return body;
 }
 
-std::span<const uint8_t> sectionOf(std::span<const uint8_t> module, uint8_t wanted) {
-    if (module.size() < 8) return {};
-    WasmReader r(module.subspan(8));
+// The module's sections in order, or nothing when it is not a wasm module or is cut short.
+std::optional<std::vector<Section>> sectionsOf(std::span<const uint8_t> module) {
+    static const uint8_t magic[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    if (module.size() < sizeof magic || std::memcmp(module.data(), magic, sizeof magic) != 0)
+        return std::nullopt;
+    std::vector<Section> out;
+    WasmReader r(module.subspan(sizeof magic));
     while (!r.atEnd()) {
         const uint8_t id = r.byte();
         const auto body = r.take(r.u32());
-        if (!r.ok()) return {};
-        if (id == wanted) return body;
+        if (!r.ok()) return std::nullopt;
+        out.push_back({id, body});
     }
-    return {};
+    return out;
+}
+
+// The body (after its name) of the custom section `name`, if the module has one.
+std::optional<std::span<const uint8_t>> customSection(std::span<const uint8_t> module,
+                                                      std::string_view name) {
+    const auto sections = sectionsOf(module);
+    if (!sections) return std::nullopt;
+    for (const auto& s : *sections) {
+        if (s.id != kCustomSection) continue;
+        WasmReader r(s.body);
+        const auto text = r.take(r.u32());
+        if (r.ok() &&
+            std::string_view(reinterpret_cast<const char*>(text.data()), text.size()) == name)
+            return s.body.subspan(r.pos());
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -256,31 +276,15 @@ bool isEmscriptenInternalSymbol(std::string_view name) {
 }
 
 std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
-    static const uint8_t magic[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-    if (module.size() < sizeof magic || std::memcmp(module.data(), magic, sizeof magic) != 0)
-        return std::nullopt;
     const auto start = readWasmStartTable(module);
-    if (!start) return std::nullopt;
-
-    std::vector<Section> sections;
+    const auto sections = sectionsOf(module);
+    if (!start || !sections || customSection(module, kSectionName)) return std::nullopt;
     Layout layout;
-    WasmReader r(module.subspan(sizeof magic));
-    while (!r.atEnd()) {
-        const uint8_t id = r.byte();
-        const auto body = r.take(r.u32());
-        if (!r.ok()) return std::nullopt;
-        if (id == kCustomSection) {
-            WasmReader name(body);
-            const auto text = name.take(name.u32());
-            if (std::string_view(reinterpret_cast<const char*>(text.data()), text.size()) ==
-                kSectionName)
-                return std::nullopt; // rewritten already
-        }
-        sections.push_back({id, body});
+    for (const auto& s : *sections) {
         bool ok = true;
-        if (id == kImportSection) ok = readImports(WasmReader(body), layout);
-        if (id == kGlobalSection) ok = readGlobals(WasmReader(body), layout);
-        if (id == kExportSection) ok = readExports(body, layout);
+        if (s.id == kImportSection) ok = readImports(WasmReader(s.body), layout);
+        if (s.id == kGlobalSection) ok = readGlobals(WasmReader(s.body), layout);
+        if (s.id == kExportSection) ok = readExports(s.body, layout);
         if (!ok) return std::nullopt;
     }
 
@@ -316,9 +320,9 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
         listed.push_back(std::move(out));
     }
 
-    QByteArray out(reinterpret_cast<const char*>(magic), sizeof magic);
+    QByteArray out(reinterpret_cast<const char*>(module.data()), 8); // the header, as it was
     bool dataMoved = false;
-    for (const auto& s : sections) {
+    for (const auto& s : *sections) {
         QByteArray body;
         if (s.id == kTableSection) {
             WasmReader t(s.body);
@@ -339,8 +343,9 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
         } else if (s.id == kExportSection) {
             putU32(body, kept);
             body.append(keptExports);
-        } else if (s.id == kDataSection && readDataSegments(s.body)) {
-            body = emptiedDataSection(*readDataSegments(s.body));
+        } else if (const auto segments =
+                       s.id == kDataSection ? readDataSegments(s.body) : std::nullopt) {
+            body = emptiedDataSection(*segments);
             dataMoved = true;
         } else if (s.id == kElementSection && !added.empty()) {
             WasmReader el(s.body);
@@ -360,7 +365,7 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
         putSection(out, s.id, body);
     }
     // An element section is needed to hold the segment: Pyodide's module always has one.
-    if (!added.empty() && std::none_of(sections.begin(), sections.end(),
+    if (!added.empty() && std::none_of(sections->begin(), sections->end(),
                                        [](const Section& s) { return s.id == kElementSection; }))
         return std::nullopt;
 
@@ -385,24 +390,16 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
 }
 
 bool hasMovedData(std::span<const uint8_t> module) {
-    if (module.size() < 8) return false;
-    WasmReader r(module.subspan(8));
-    while (!r.atEnd()) {
-        const uint8_t id = r.byte();
-        const auto body = r.take(r.u32());
-        if (!r.ok()) return false;
-        if (id != kCustomSection) continue;
-        WasmReader s(body);
-        const auto name = s.take(s.u32());
-        if (std::string_view(reinterpret_cast<const char*>(name.data()), name.size()) ==
-            kDataMovedName)
-            return true;
-    }
-    return false;
+    return customSection(module, kDataMovedName).has_value();
 }
 
 bool copyDataSegments(std::span<const uint8_t> original, std::span<uint8_t> memory) {
-    const auto segments = readDataSegments(sectionOf(original, kDataSection));
+    const auto sections = sectionsOf(original);
+    if (!sections) return false;
+    const auto data = std::find_if(sections->begin(), sections->end(),
+                                   [](const Section& s) { return s.id == kDataSection; });
+    if (data == sections->end()) return true; // nothing to copy
+    const auto segments = readDataSegments(data->body);
     if (!segments) return false;
     for (const auto& [offset, bytes] : *segments)
         if (uint64_t(offset) + bytes.size() > memory.size()) return false;
@@ -412,31 +409,22 @@ bool copyDataSegments(std::span<const uint8_t> original, std::span<uint8_t> memo
 }
 
 std::optional<std::vector<LazyExport>> readLazyExports(std::span<const uint8_t> module) {
-    if (module.size() < 8) return std::nullopt;
-    WasmReader r(module.subspan(8));
-    while (!r.atEnd()) {
-        const uint8_t id = r.byte();
-        const auto body = r.take(r.u32());
+    const auto listing = customSection(module, kSectionName);
+    if (!listing) return std::nullopt;
+    WasmReader r(*listing);
+    const uint32_t count = r.u32();
+    if (!r.ok() || count > listing->size()) return std::nullopt;
+    std::vector<LazyExport> out(count);
+    for (auto& e : out) {
+        const auto text = r.take(r.u32());
+        e.name.assign(reinterpret_cast<const char*>(text.data()), text.size());
+        const uint8_t kind = r.byte();
+        if (kind > LazyExport::Global) return std::nullopt;
+        e.kind = LazyExport::Kind(kind);
+        e.value = r.i32();
         if (!r.ok()) return std::nullopt;
-        if (id != kCustomSection) continue;
-        WasmReader s(body);
-        const auto name = s.take(s.u32());
-        if (std::string_view(reinterpret_cast<const char*>(name.data()), name.size()) !=
-            kSectionName)
-            continue;
-        std::vector<LazyExport> out(s.u32());
-        for (auto& e : out) {
-            const auto text = s.take(s.u32());
-            e.name.assign(reinterpret_cast<const char*>(text.data()), text.size());
-            const uint8_t kind = s.byte();
-            if (kind > LazyExport::Global) return std::nullopt;
-            e.kind = LazyExport::Kind(kind);
-            e.value = s.i32();
-            if (!s.ok()) return std::nullopt;
-        }
-        return out;
     }
-    return std::nullopt;
+    return out;
 }
 
 QString lazyWasmKey(const QString& wasmPath) {
