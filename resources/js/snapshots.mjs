@@ -87,11 +87,11 @@ function makeSerializer(named) {
   };
 }
 
-// Thrown while snapshotting for a JS value the snapshot could not name again; `where(value)`
-// (the Python global holding it, if one does) completes the message.
 // A state a snapshot could hold on Cloudflare but that Kiln cannot restore.
 export class NotRestorable extends Error {}
 
+// Thrown while snapshotting for a JS value the snapshot could not name again; `where(value)`
+// (the Python global holding it, if one does) completes the message.
 export class UnserializableValue extends Error {
   constructor(value) {
     super(`a JS value that cannot be snapshotted: ${describe(value)}`);
