@@ -236,6 +236,12 @@ void opWasmModuleKey(Args args) {
         toV8(args.GetIsolate(), wasmModuleKey(toQString(args.GetIsolate(), args[0]))));
 }
 
+// Generic cache files (the compiled stdlib zip, the baseline snapshot), checked as
+// CheckedFile describes.
+QString namedCacheFile(const QString& key) {
+    return cacheFilePath(QStringLiteral("file-"), key, QStringLiteral(".bin"));
+}
+
 // Where a key's file is (or would be); unchecked: cacheRead checks.
 void opCacheFileName(Args args) {
     args.GetReturnValue().Set(
@@ -403,10 +409,6 @@ void writeCacheInBackground(const QString& path, QByteArray bytes) {
 
 void waitForCacheWrites(int timeoutMs) {
     pendingWrites().wait(timeoutMs);
-}
-
-QString namedCacheFile(const QString& key) {
-    return cacheFilePath(QStringLiteral("file-"), key, QStringLiteral(".bin"));
 }
 
 QString wasmCacheDir() {

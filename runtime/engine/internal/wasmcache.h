@@ -29,10 +29,6 @@ void writeCacheInBackground(const QString& path, QByteArray bytes);
 bool refreshWasmCaches();
 // A file of the cache folder named `prefix` + a digest of `key` + `suffix`.
 QString cacheFilePath(const QString& prefix, const QString& key, const QString& suffix);
-// Where the generic cache file of `key` is (or would be): the compiled stdlib zip, the
-// snapshots, the rewritten wasm (JS reads them with cacheRead, checked as CheckedFile
-// describes).
-QString namedCacheFile(const QString& key);
 // Where the compiled module cached under `key` is (or would be).
 QString wasmCacheFile(const QString& key);
 // "size-mtime" of a file: a cheap identity for cache keys.
