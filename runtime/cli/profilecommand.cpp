@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -132,7 +133,13 @@ int runProfileCommand(const QStringList& args) {
     auto project = loadProject(dir, {});
     if (!project) return commandFailed(project.error().toString());
     const int runs = std::clamp(parser.value(QStringLiteral("runs")).toInt(), 1, 100);
-    const QString kiln = QCoreApplication::applicationFilePath();
+    // Started as a person starts it: through bin/kiln, which sets what only a process's start
+    // can set (runtime/launcher), and whose exec is part of the start being timed.
+    const QString launcher =
+        QCoreApplication::applicationDirPath() + QStringLiteral("/../bin/kiln");
+    const QString kiln = QFileInfo(launcher).isExecutable()
+                             ? QFileInfo(launcher).canonicalFilePath()
+                             : QCoreApplication::applicationFilePath();
     const bool quiet = parser.isSet(QStringLiteral("json"));
 
     QTemporaryDir caches;
