@@ -127,6 +127,29 @@ JsRuntime::~JsRuntime() {
     m_isolate->Dispose();
 }
 
+v8::Local<v8::ArrayBuffer> JsRuntime::mappedBuffer(std::unique_ptr<CheckedFile::Mapping> mapping) {
+    // EmptyDeleter is what V8 reads as "not memory a collection would give back".
+    auto store = v8::ArrayBuffer::NewBackingStore(mapping->data(), mapping->size(),
+                                                  v8::BackingStore::EmptyDeleter, nullptr);
+    m_mapped[mapping->data()] = std::move(mapping);
+    return v8::ArrayBuffer::New(m_isolate, std::move(store));
+}
+
+bool JsRuntime::releaseMapped(v8::Local<v8::ArrayBuffer> buffer) {
+    auto it = m_mapped.find(buffer->Data());
+    if (it == m_mapped.end() || !buffer->IsDetachable()) return false;
+    // Detached first: from here on the buffer and its views read as empty, never unmapped
+    // memory.
+    buffer->Detach();
+    m_mapped.erase(it);
+    return true;
+}
+
+int JsRuntime::mappedFd(const void* data) const {
+    auto it = m_mapped.find(data);
+    return it == m_mapped.end() ? -1 : it->second->fd();
+}
+
 size_t JsRuntime::nearHeapLimit(void* data, size_t current, size_t) {
     auto* self = static_cast<JsRuntime*>(data);
     self->m_isolate->TerminateExecution();

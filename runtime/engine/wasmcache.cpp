@@ -248,65 +248,24 @@ void opCacheFileName(Args args) {
         toV8(args.GetIsolate(), namedCacheFile(toQString(args.GetIsolate(), args[0]))));
 }
 
-// The files cacheRead handed out, by the address of their bytes (any thread frees them).
-class MappedFiles {
-public:
-    void add(CheckedFile::Mapping* mapping) {
-        std::lock_guard lock(m_mutex);
-        m_byData[mapping->data()] = mapping;
-    }
-    void release(CheckedFile::Mapping* mapping) {
-        {
-            std::lock_guard lock(m_mutex);
-            m_byData.erase(mapping->data());
-        }
-        delete mapping;
-    }
-    // The descriptor of the file whose mapping starts at `data`, or -1; valid while the
-    // caller holds the buffer.
-    int fdOf(const void* data) {
-        std::lock_guard lock(m_mutex);
-        auto it = m_byData.find(data);
-        return it == m_byData.end() ? -1 : it->second->fd();
-    }
-
-private:
-    std::mutex m_mutex;
-    std::map<const void*, CheckedFile::Mapping*> m_byData;
-};
-
-MappedFiles& mappedFiles() {
-    static MappedFiles files;
-    return files;
-}
-
 // The cached bytes themselves (checked), or null: the file mapped, copy-on-write, as the
-// ArrayBuffer's memory (unmapped when the buffer is collected).
+// ArrayBuffer's memory (JsRuntime::mappedBuffer: unmapped at cacheRelease or with the isolate).
 void opCacheRead(Args args) {
     auto* isolate = args.GetIsolate();
     const QString path = namedCacheFile(toQString(isolate, args[0]));
     auto mapping = cacheEnabled() ? CheckedFile::map(path) : nullptr;
     if (!mapping) return args.GetReturnValue().SetNull();
-    auto* owned = mapping.release();
-    mappedFiles().add(owned);
-    auto store = v8::ArrayBuffer::NewBackingStore(
-        owned->data(), owned->size(),
-        [](void*, size_t, void* mapped) {
-            mappedFiles().release(static_cast<CheckedFile::Mapping*>(mapped));
-        },
-        owned);
-    args.GetReturnValue().Set(v8::ArrayBuffer::New(isolate, std::move(store)));
+    args.GetReturnValue().Set(JsRuntime::from(isolate)->mappedBuffer(std::move(mapping)));
 }
 
-// Gives back a cacheRead buffer before the collector would: its mapping is unmapped now (the
+// Gives back a cacheRead buffer once its bytes are used: its mapping is unmapped now (the
 // buffer and its views read as empty from here on). A restored snapshot's file is read whole
 // when it is checked, so until then its ~30 MB stay resident; the wasm memory has its own
 // mapping of the pages it uses (opMapOntoMemory), and Pyodide keeps the buffer it was given
 // referenced for the life of the worker.
 void opCacheRelease(Args args) {
     if (!args[0]->IsArrayBuffer()) return;
-    auto buffer = args[0].As<v8::ArrayBuffer>();
-    if (buffer->IsDetachable() && mappedFiles().fdOf(buffer->Data()) >= 0) buffer->Detach();
+    JsRuntime::from(args.GetIsolate())->releaseMapped(args[0].As<v8::ArrayBuffer>());
 }
 
 // Restores a memory snapshot without copying it: the snapshot's pages of the file behind a
@@ -321,7 +280,7 @@ void opMapOntoMemory(Args args) {
     auto view = args[1].As<v8::Uint8Array>();
     auto source = view->Buffer()->GetBackingStore();
     auto target = args[0].As<v8::ArrayBuffer>()->GetBackingStore();
-    const int fd = mappedFiles().fdOf(source->Data());
+    const int fd = JsRuntime::from(args.GetIsolate())->mappedFd(source->Data());
     const size_t page = size_t(::sysconf(_SC_PAGESIZE));
     const size_t offset = view->ByteOffset(), length = view->ByteLength();
     auto* into = static_cast<char*>(target->Data());
