@@ -38,7 +38,7 @@ private Q_SLOTS:
         // main module's GOT and table lookups, the merge loop, the lazy main exports (the
         // glue's consent, the merge behind wasmImports, dlsym, the signature wrappers, Module's
         // exports answered on demand), the import notes a restore keeps and the mapped
-        // snapshot restore.
+        // snapshot restore, and the JS functions put on Module in one go.
         for (const char* marker :
              {"if(false){return view=>{if(!os.system)", "kilnWrapJsFunctions();",
               "var kilnUpdateMainGot=", "var kilnStartSlots=null",
@@ -47,7 +47,8 @@ private Q_SLOTS:
               "newSymIndex=kilnOwnSymbols(lib.exports).indexOf(symbol)",
               "var symName=kilnOwnSymbols(symDict)[symbolIndex]",
               "?Object.create(wasmExports):Object.assign({},wasmExports);",
-              "kilnLazyModule(wasmExports,\"", "globalThis.kilnRestoreMemory?.("})
+              "kilnLazyModule(wasmExports,\"", "globalThis.kilnRestoreMemory?.(",
+              "Object.assign(Module,{ERRNO_CODES,DNS,addRunDependency,"})
             QVERIFY2(patched.contains(marker), marker);
         QByteArray twice = patched;
         patchPyodideGlue(twice);
@@ -114,6 +115,39 @@ private Q_SLOTS:
             placed += slot > 0;
         }
         QVERIFY2(placed > 1000, qPrintable(QString::number(placed)));
+    }
+
+    // The one run of `Module["X"]=X;` becomes one Object.assign with the same names in the
+    // same order; anything else in or beside the run stays a statement of its own.
+    void moduleStoresAreAssignedInOneGo() {
+        const QByteArray original = shipped(QStringLiteral("pyodide.asm.mjs"));
+        if (original.isEmpty()) QSKIP("KILN_BIN is not set or its share/kiln/pyodide is missing");
+        QByteArray patched = original;
+        patchPyodideGlue(patched);
+        const qsizetype at = patched.indexOf("Object.assign(Module,{");
+        QVERIFY(at >= 0);
+        const qsizetype end = patched.indexOf("});", at);
+        const QByteArrayList names = patched.mid(at + 22, end - at - 22).split(',');
+        QVERIFY2(names.size() > 1000, qPrintable(QString::number(names.size())));
+        qsizetype from = 0;
+        for (const QByteArray& name : names) { // each was a store, in this order
+            const qsizetype found =
+                original.indexOf("Module[\"" + name + "\"]=" + name + ';', from);
+            QVERIFY2(found >= from, name.constData());
+            from = found;
+        }
+        QCOMPARE(patched.count("Module[\"ERRNO_CODES\"]=ERRNO_CODES;"), 0);
+
+        QByteArray small = "var a;Module[\"x\"]=y;";
+        for (int i = 0; i < 120; ++i)
+            small += "Module[\"f" + QByteArray::number(i) + "\"]=f" + QByteArray::number(i) + ';';
+        small += "Module[\"g\"]=h;";
+        patchPyodideGlue(small);
+        QVERIFY(small.startsWith("var a;Module[\"x\"]=y;Object.assign(Module,{f0,f1,f2,"));
+        QVERIFY(small.endsWith(",f118,f119});Module[\"g\"]=h;"));
+        QByteArray few = "Module[\"a\"]=a;Module[\"b\"]=b;"; // too short a run to bother
+        patchPyodideGlue(few);
+        QCOMPARE(few, QByteArray("Module[\"a\"]=a;Module[\"b\"]=b;"));
     }
 
     void anUnexpectedGlueIsLeftAsItIs() {
