@@ -845,14 +845,15 @@ def busy_processes():
 
 
 def snapshot_kiln(kiln, dest):
-    """Copies the kiln binary, the libraries its run path names (bin/../lib/kiln: libnode and
-    c-ares) and its share dir (bin/../share/kiln) so that a rebuild of the shared tree during
-    the run cannot swap or delete them under the bench."""
+    """Copies the kiln binary (bin/kiln; in builds that have it, the launcher, with the CLI it
+    starts in libexec), the libraries the CLI's run path names (lib/kiln: libnode and c-ares)
+    and its share dir (share/kiln) so that a rebuild of the shared tree during the run cannot
+    swap or delete them under the bench."""
     prefix = os.path.dirname(os.path.dirname(os.path.abspath(kiln)))
     os.makedirs(os.path.join(dest, "bin"))
     copy = os.path.join(dest, "bin", "kiln")
     shutil.copy2(kiln, copy)
-    for part in (("lib", "kiln"), ("share", "kiln")):
+    for part in (("libexec",), ("lib", "kiln"), ("share", "kiln")):
         if os.path.isdir(os.path.join(prefix, *part)):
             shutil.copytree(os.path.join(prefix, *part), os.path.join(dest, *part))
     if subprocess.run([copy, "--version"], capture_output=True).returncode != 0:
