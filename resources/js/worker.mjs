@@ -181,8 +181,10 @@ function mapSnapshotRestores() {
 }
 
 // The glue's one module wrapping Emscripten's JS imports (runtime/engine/pyodidepatches.cpp)
-// compiles through here: a reload's instance takes the one compiled before it in this process.
+// is built by the host (its bytes) and compiled through here: a reload's instance takes the
+// one compiled before it in this process.
 function shareSmallCompiles() {
+  globalThis.kilnImportWrappers = (sigs, typeCodes) => ops.wasmImportWrappers(sigs, typeCodes);
   globalThis.kilnCompileWasm = (bytes) => {
     let hash = 0x811c9dc5;
     for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 16777619);
@@ -312,7 +314,7 @@ async function prepare(config) {
   ops.armInterrupts(); // the project's imports can be stopped (startup CPU limit, reload)
   if (!installFastStrings(pyodide._module)) kilnLog(Level.warn, "Pyodide's string converter not found; strings cross the slow way");
   // Only the shell-path boot needed the d8 file globals; worker code must not see them.
-  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnRestoreMemory", "kilnStartTable",
+  for (const name of ["read", "readbuffer", "load", "print", "printErr", "kilnCompileWasm", "kilnImportWrappers", "kilnRestoreMemory", "kilnStartTable",
     "kilnLazyExports", "kilnGlueTakesLazyExports"]) delete globalThis[name];
   globalThis.navigator.userAgent = "Cloudflare-Workers";
   return { config, named, tiers, restored, snapshotBytes, installSdk, compiledStdlib, stdlibKey };

@@ -32,7 +32,9 @@ void patchPyodideRandom(QByteArray& source) {
 // functions land in the same table slots as before, in the same order, so a memory snapshot's
 // function pointers stay valid either way. The module compiles through
 // globalThis.kilnCompileWasm when the host offers it (a reload reuses the compiled module). A
-// Pyodide whose glue reads differently is left as it is (it starts as it did).
+// Pyodide whose glue reads differently is left as it is (it starts as it did). The module's
+// bytes come from globalThis.kilnImportWrappers when the host offers it (built in C++:
+// wasmimportwrappers.h), else from the same layout written here in JS.
 void patchPyodideFunctionWrapping(QByteArray& source) {
     static const QByteArray report =
         "reportUndefinedSymbols=()=>{for(var[symName,entry]of Object.entries(GOT)){";
@@ -44,7 +46,7 @@ void patchPyodideFunctionWrapping(QByteArray& source) {
 var funcs=[];for(var[name,entry]of Object.entries(GOT)){if(entry.value!=-1)continue;
 var f=resolveGlobalSymbol(name,true).sym;if(typeof f!="function"||typeof f.sig!="string"||kilnWrapped.has(f))continue;
 if(Function.prototype.toString.call(f).includes("[native code]"))continue;kilnWrapped.set(f,null);funcs.push(f)}
-if(!funcs.length)return;var leb=(o,n)=>{do{var b=n&127;n>>>=7;if(n)b|=128;o.push(b)}while(n)};
+if(!funcs.length)return;var bytes=globalThis.kilnImportWrappers?.(funcs.map(f=>f.sig),wasmTypeCodes)??(()=>{var leb=(o,n)=>{do{var b=n&127;n>>>=7;if(n)b|=128;o.push(b)}while(n)};
 var str=(o,s)=>{leb(o,s.length);for(var k=0;k<s.length;k++)o.push(s.charCodeAt(k))};
 var out=[0,97,115,109,1,0,0,0];var section=(id,count,write)=>{var body=[];leb(body,count);write(body);
 out.push(id);leb(out,body.length);for(var k=0;k<body.length;k++)out.push(body[k])};
@@ -56,7 +58,7 @@ section(3,funcs.length,o=>funcs.forEach(f=>leb(o,typeOf.get(f.sig))));
 section(7,funcs.length,o=>funcs.forEach((f,i)=>{str(o,"f"+i);o.push(0);leb(o,funcs.length+i)}));
 section(10,funcs.length,o=>funcs.forEach((f,i)=>{var body=[0];for(var k=1;k<f.sig.length;k++){body.push(32);leb(body,k-1)}
 body.push(16);leb(body,i);body.push(11);leb(o,body.length);for(var b of body)o.push(b)}));
-var bytes=new Uint8Array(out);var compile=globalThis.kilnCompileWasm??(b=>new WebAssembly.Module(b));
+return new Uint8Array(out)})();var compile=globalThis.kilnCompileWasm??(b=>new WebAssembly.Module(b));
 var e={};funcs.forEach((f,i)=>{e["f"+i]=f});var instance=new WebAssembly.Instance(compile(bytes),{e});
 funcs.forEach((f,i)=>kilnWrapped.set(f,instance.exports["f"+i]))};
 var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(kilnDone)return kilnDone;)js";

@@ -6,6 +6,7 @@
 #include "engine/internal/wasmreader.h"
 #include "engine/internal/wasmtablelayout.h"
 #include "engine/internal/wasmtableops.h"
+#include "engine/internal/wasmwriter.h"
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -27,15 +28,6 @@ constexpr uint8_t kCustomSection = 0, kImportSection = 2, kTableSection = 4, kGl
                   kExportSection = 7, kElementSection = 9, kDataSection = 11, kI32 = 0x7f,
                   kI32Const = 0x41, kEnd = 0x0b;
 constexpr std::string_view kSectionName = "kiln.exports", kDataMovedName = "kiln.data-moved";
-
-void putU32(QByteArray& out, uint32_t value) {
-    do {
-        uint8_t b = value & 0x7f;
-        value >>= 7;
-        if (value) b |= 0x80;
-        out.append(char(b));
-    } while (value);
-}
 
 void putI32(QByteArray& out, int32_t value) {
     int64_t v = value;
@@ -370,20 +362,17 @@ std::optional<QByteArray> rewriteWasmExports(std::span<const uint8_t> module) {
         return std::nullopt;
 
     QByteArray listing;
-    putU32(listing, uint32_t(kSectionName.size()));
-    listing.append(kSectionName.data(), qsizetype(kSectionName.size()));
+    putName(listing, kSectionName);
     putU32(listing, uint32_t(listed.size()));
     for (const auto& e : listed) {
-        putU32(listing, uint32_t(e.name.size()));
-        listing.append(e.name.data(), qsizetype(e.name.size()));
+        putName(listing, e.name);
         listing.append(char(e.kind));
         putI32(listing, e.value);
     }
     putSection(out, kCustomSection, listing);
     if (dataMoved) {
         QByteArray marker;
-        putU32(marker, uint32_t(kDataMovedName.size()));
-        marker.append(kDataMovedName.data(), qsizetype(kDataMovedName.size()));
+        putName(marker, kDataMovedName);
         putSection(out, kCustomSection, marker);
     }
     return out;

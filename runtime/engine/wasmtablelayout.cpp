@@ -1,10 +1,12 @@
 #include "engine/internal/wasmtablelayout.h"
 
 #include "engine/internal/opstable.h"
+#include "engine/internal/wasmimportwrappers.h"
 #include "engine/internal/wasmreader.h"
 #include "engine/internal/wasmtableops.h"
 
 #include <v8-array-buffer.h>
+#include <v8-container.h>
 #include <v8-object.h>
 #include <v8-primitive.h>
 #include <v8-typed-array.h>
@@ -161,10 +163,37 @@ void opWasmStartTable(Args args) {
     args.GetReturnValue().Set(out);
 }
 
+void opWasmImportWrappers(Args args) {
+    args.GetReturnValue().SetNull();
+    auto* isolate = args.GetIsolate();
+    auto context = isolate->GetCurrentContext();
+    if (!args[0]->IsArray() || !args[1]->IsObject()) return;
+    auto list = args[0].As<v8::Array>();
+    auto codes = args[1].As<v8::Object>();
+    std::array<uint8_t, 128> typeCodes{};
+    QByteArrayList sigs;
+    for (uint32_t i = 0; i < list->Length(); ++i) {
+        v8::Local<v8::Value> sig;
+        if (!list->Get(context, i).ToLocal(&sig) || !sig->IsString()) return;
+        sigs << toQString(isolate, sig).toLatin1();
+        for (char letter : sigs.back()) {
+            if (uchar(letter) >= typeCodes.size() || typeCodes[uchar(letter)]) continue;
+            v8::Local<v8::Value> value;
+            if (codes->Get(context, toV8(isolate, QString(QLatin1Char(letter)))).ToLocal(&value) &&
+                value->IsUint32() && value.As<v8::Uint32>()->Value() < 256)
+                typeCodes[uchar(letter)] = uint8_t(value.As<v8::Uint32>()->Value());
+        }
+    }
+    if (const auto bytes = importWrapperModule(sigs, typeCodes))
+        args.GetReturnValue().Set(toUint8Array(isolate, *bytes));
+}
+
 } // namespace
 
 void installWasmTableOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops) {
-    installOpTable(scope, ops, &runtime, {{"wasmStartTable", opWasmStartTable}});
+    installOpTable(
+        scope, ops, &runtime,
+        {{"wasmStartTable", opWasmStartTable}, {"wasmImportWrappers", opWasmImportWrappers}});
 }
 
 } // namespace kiln

@@ -3,6 +3,7 @@
 // upgrade would make one silently stop applying (a slower start, a copied stdlib). This test
 // applies them to the Pyodide that the build ships and checks that every one took.
 #include "engine/internal/pyodidepatches.h"
+#include "engine/internal/wasmimportwrappers.h"
 #include "engine/internal/wasmtablelayout.h"
 
 #include <QFile>
@@ -148,6 +149,43 @@ private Q_SLOTS:
         QByteArray few = "Module[\"a\"]=a;Module[\"b\"]=b;"; // too short a run to bother
         patchPyodideGlue(few);
         QCOMPARE(few, QByteArray("Module[\"a\"]=a;Module[\"b\"]=b;"));
+    }
+
+    // The host-built module wrapping JS functions (wasmimportwrappers.h), byte for byte as the
+    // glue's own JS writes it: types in order of first use, imports e.f<i>, exports f<i>
+    // calling them with their arguments.
+    void importWrapperModuleBytes() {
+        std::array<uint8_t, 128> codes{};
+        codes['i'] = 0x7f;
+        codes['j'] = 0x7e;
+        const auto module = importWrapperModule({"vi", "iij", "vi"}, codes);
+        QVERIFY(module);
+        QCOMPARE(module->toHex(), QByteArray("0061736d01000000"
+                                             "010b02"
+                                             "60017f00"
+                                             "60027f7e017f"
+                                             "021603"
+                                             "016502663000"
+                                             "00"
+                                             "016502663100"
+                                             "01"
+                                             "016502663200"
+                                             "00"
+                                             "0304030001"
+                                             "00"
+                                             "071003"
+                                             "0266300003"
+                                             "0266310004"
+                                             "0266320005"
+                                             "0a1803"
+                                             "06002000"
+                                             "10000b"
+                                             "0800200020011001"
+                                             "0b"
+                                             "060020001002"
+                                             "0b"));
+        QVERIFY(!importWrapperModule({"vx"}, codes)); // a letter without a code
+        QVERIFY(!importWrapperModule({""}, codes));
     }
 
     void anUnexpectedGlueIsLeftAsItIs() {

@@ -6,6 +6,8 @@ namespace kiln {
 
 // Op: wasmStartTable(bytes: Uint8Array) -> { length, slots: Int32Array } | null, the table
 // layout readWasmStartTable (wasmtablelayout.h) finds in a module's bytes.
+// wasmImportWrappers(sigs: string[], typeCodes: {letter: code}) -> Uint8Array | null, the module
+// wrapping JS functions for the table (wasmimportwrappers.h).
 void installWasmTableOps(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Object> ops);
 
 // Ops (wasmlazyexports.h): lazyWasmModule(wasmPath, bytes: Uint8Array) -> { key, bytes } |
