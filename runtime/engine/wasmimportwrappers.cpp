@@ -3,6 +3,7 @@
 #include "engine/internal/wasmwriter.h"
 
 #include <map>
+#include <vector>
 
 namespace kiln {
 
@@ -12,13 +13,11 @@ constexpr uint8_t kTypeSection = 1, kImportSection = 2, kFunctionSection = 3, kE
                   kCodeSection = 10, kFuncType = 0x60, kFuncKind = 0, kLocalGet = 0x20,
                   kCall = 0x10, kEnd = 0x0b;
 
-void putSection(QByteArray& out, uint8_t id, uint32_t count, const QByteArray& entries) {
+// A vector section: its entry count, then the entries.
+void putVectorSection(QByteArray& out, uint8_t id, uint32_t count, const QByteArray& entries) {
     QByteArray body;
     putU32(body, count);
-    body += entries;
-    out.append(char(id));
-    putU32(out, uint32_t(body.size()));
-    out += body;
+    putSection(out, id, body + entries);
 }
 
 } // namespace
@@ -74,11 +73,11 @@ std::optional<QByteArray> importWrapperModule(const QByteArrayList& sigs,
         bodies += body;
     }
     QByteArray out("\0asm\1\0\0\0", 8);
-    putSection(out, kTypeSection, uint32_t(typeOf.size()), types);
-    putSection(out, kImportSection, count, imports);
-    putSection(out, kFunctionSection, count, functions);
-    putSection(out, kExportSection, count, exports);
-    putSection(out, kCodeSection, count, bodies);
+    putVectorSection(out, kTypeSection, uint32_t(typeOf.size()), types);
+    putVectorSection(out, kImportSection, count, imports);
+    putVectorSection(out, kFunctionSection, count, functions);
+    putVectorSection(out, kExportSection, count, exports);
+    putVectorSection(out, kCodeSection, count, bodies);
     return out;
 }
 

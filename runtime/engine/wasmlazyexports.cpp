@@ -46,12 +46,6 @@ void putBytes(QByteArray& out, std::span<const uint8_t> bytes) {
     out.append(reinterpret_cast<const char*>(bytes.data()), qsizetype(bytes.size()));
 }
 
-void putSection(QByteArray& out, uint8_t id, const QByteArray& body) {
-    out.append(char(id));
-    putU32(out, uint32_t(body.size()));
-    out.append(body);
-}
-
 // Skips a constant expression (a global's initial value), recording its value when it is a
 // lone i32.const. False on an opcode a constant expression cannot hold.
 bool skipConstExpr(WasmReader& r, std::optional<int32_t>* i32) {

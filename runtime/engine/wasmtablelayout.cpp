@@ -12,6 +12,7 @@
 #include <v8-typed-array.h>
 
 #include <cstring>
+#include <utility>
 
 namespace kiln {
 
@@ -171,13 +172,15 @@ void opWasmImportWrappers(Args args) {
     auto list = args[0].As<v8::Array>();
     auto codes = args[1].As<v8::Object>();
     std::array<uint8_t, 128> typeCodes{};
+    std::array<bool, 128> asked{}; // each letter looked up once, found or not
     QByteArrayList sigs;
     for (uint32_t i = 0; i < list->Length(); ++i) {
         v8::Local<v8::Value> sig;
         if (!list->Get(context, i).ToLocal(&sig) || !sig->IsString()) return;
         sigs << toQString(isolate, sig).toLatin1();
         for (char letter : sigs.back()) {
-            if (uchar(letter) >= typeCodes.size() || typeCodes[uchar(letter)]) continue;
+            if (uchar(letter) >= asked.size() || std::exchange(asked[uchar(letter)], true))
+                continue;
             v8::Local<v8::Value> value;
             if (codes->Get(context, toV8(isolate, QString(QLatin1Char(letter)))).ToLocal(&value) &&
                 value->IsUint32() && value.As<v8::Uint32>()->Value() < 256)
