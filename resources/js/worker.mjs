@@ -245,7 +245,12 @@ async function prepare(config) {
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
   cacheWasmCompiles(dir + "pyodide.asm.wasm");
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
-  const createPyodideModule = (await phase("load pyodide.asm.mjs", () => import(dir + "pyodide.asm.mjs"))).default;
+  const gluePath = dir + "pyodide.asm.mjs";
+  const glueStart = ops.now();
+  const createPyodideModule = (await import(gluePath)).default;
+  // Its code cache is deserialised on a thread of its own from the isolate's start (read ahead).
+  const glueCache = ops.moduleCacheUse(gluePath);
+  ops.span(glueCache ? `load pyodide.asm.mjs (${glueCache})` : "load pyodide.asm.mjs", glueStart, ops.now());
   const stdlibPath = dir + "python_stdlib.zip";
   const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
   // The compiled stdlib (13 MB), checked and mapped once; Pyodide's read of it gets these bytes.

@@ -1,6 +1,7 @@
 #include "engine/internal/hostfunctions.h"
 
 #include "engine/checkedfile.h"
+#include "engine/internal/moduleloader.h"
 #include "engine/internal/outboundfetch.h"
 #include "engine/internal/textcodec.h"
 #include "engine/internal/urlops.h"
@@ -294,6 +295,13 @@ void globalRead(Args args) {
                                       .ToLocalChecked());
 }
 
+// How the module at a path used V8's code cache (ModuleLoader::cacheUse): a boot span's note.
+void opModuleCacheUse(Args args) {
+    auto* isolate = args.GetIsolate();
+    args.GetReturnValue().Set(
+        toV8(isolate, ModuleLoader::from(isolate)->cacheUse(toQString(isolate, args[0]))));
+}
+
 void globalReadBuffer(Args args) {
     if (auto mapped = mappedFile(args.GetIsolate(), toQString(args.GetIsolate(), args[0]), 1 << 20);
         !mapped.IsEmpty())
@@ -404,6 +412,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
         {"deserialize", opDeserialize},
         {"readText", globalRead},
         {"readBytes", globalReadBuffer},
+        {"moduleCacheUse", opModuleCacheUse},
     };
     for (const auto& op : opTable)
         setFunction(scope, ops, op.name, op.fn, data);

@@ -11,6 +11,7 @@
 // cache with a flipped byte (V8 would run its machine code). The JS glue's code cache is written
 // after the first start.
 
+#include "engine/checkedfile.h"
 #include "kilndevprocess.h"
 #include "procstatus.h"
 #include "protocol/commands.h"
@@ -34,6 +35,7 @@ struct Start {
     QStringList made;
     bool wasmCached = false;
     bool wasmReadAhead = false; // deserialised on a thread of its own while the engine started
+    QString glueCache;          // how Pyodide's glue used V8's code cache ("" for not at all)
     QString output;
     QHash<QString, qint64> residentKiB; // file -> KiB of it resident in kiln, after the request
 };
@@ -64,6 +66,7 @@ private Q_SLOTS:
     void corruptSnapshotIsRebuilt();
     void corruptCodeCacheIsRecompiled();
     void corruptPatchedGlueIsRebuilt();
+    void glueCodeCacheIsReadAheadOrRefused();
     void corruptRewrittenModuleIsRebuilt();
     void sdkEditMakesANewSnapshot();
 
@@ -124,6 +127,9 @@ Start TestSnapshot::serve() {
     // "(code cache)" on the engine thread, "(code cache, read ahead)" from the start's read-ahead.
     out.wasmCached = out.output.contains(QLatin1String("compile wasm (code cache"));
     out.wasmReadAhead = out.output.contains(QLatin1String("compile wasm (code cache, read ahead)"));
+    static const QRegularExpression glue(
+        QStringLiteral(R"(boot: load pyodide\.asm\.mjs(?: \(([^)]*)\))? )"));
+    if (const auto m = glue.match(out.output); m.hasMatch()) out.glueCache = m.captured(1);
     out.body = r.status == 200 ? r.body : "status " + QByteArray::number(r.status) + ": " + r.body;
     return out;
 }
@@ -420,6 +426,37 @@ void TestSnapshot::corruptPatchedGlueIsRebuilt() {
     QCOMPARE(glue(), path);
     QVERIFY(file.open(QIODevice::ReadOnly));
     QVERIFY(file.readAll() == good);
+}
+
+void TestSnapshot::glueCodeCacheIsReadAheadOrRefused() {
+    // V8's code cache for Pyodide's glue is deserialised on a thread of its own from the
+    // isolate's start. A damaged file is refused by its checksum before V8 sees it; one that
+    // passes the checksum but is not V8's (another V8 build's, say) V8 refuses on that thread:
+    // either way the glue compiles from its text and the worker serves.
+    Start s = serve();
+    QVERIFY2(startsWithRandom(s.body), s.body.constData());
+    QCOMPARE(s.glueCache, QStringLiteral("code cache, read ahead"));
+    // The glue's is the largest of the JS caches (the prelude's is the other).
+    auto files =
+        QDir(m_cache.path()).entryInfoList({QStringLiteral("js-*.bin")}, QDir::Files, QDir::Size);
+    QVERIFY(!files.isEmpty());
+    const QString path = files.first().absoluteFilePath();
+    QByteArray good;
+    QVERIFY(kiln::CheckedFile::readAll(path, &good));
+
+    QVERIFY(kiln::CheckedFile::write(path, QByteArray(good.size(), 'k')));
+    s = serve();
+    QVERIFY2(startsWithRandom(s.body), s.body.constData());
+    QCOMPARE(s.glueCache, QString());
+
+    QVERIFY(kiln::CheckedFile::write(path, good));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadWrite) && file.seek(good.size() / 2) &&
+            file.putChar(char(good.at(good.size() / 2) ^ 0x5a)));
+    file.close();
+    s = serve();
+    QVERIFY2(startsWithRandom(s.body), s.body.constData());
+    QCOMPARE(s.glueCache, QString());
 }
 
 void TestSnapshot::corruptRewrittenModuleIsRebuilt() {
