@@ -112,18 +112,20 @@ bool isExecutable(const QByteArray& image, const Sections& sections) {
     });
 }
 
-// A global function defined here, with an address only this object can give it.
-bool ownGlobalFunction(const Elf64_Sym& symbol) {
+// A global or weak function defined here, with an address only this object can give it.
+bool ownFunction(const Elf64_Sym& symbol) {
     const int visibility = ELF64_ST_VISIBILITY(symbol.st_other);
+    const int binding = ELF64_ST_BIND(symbol.st_info);
     return symbol.st_shndx != SHN_UNDEF && symbol.st_shndx != SHN_ABS && symbol.st_value != 0 &&
            ELF64_ST_TYPE(symbol.st_info) == STT_FUNC &&
-           ELF64_ST_BIND(symbol.st_info) == STB_GLOBAL &&
+           (binding == STB_GLOBAL || binding == STB_WEAK) &&
            (visibility == STV_DEFAULT || visibility == STV_PROTECTED);
 }
 
 } // namespace
 
-std::expected<PrebindReport, QString> prebindOwnFunctions(QByteArray& image) {
+std::expected<PrebindReport, QString> prebindOwnFunctions(QByteArray& image,
+                                                          const QSet<QByteArray>& keep) {
     const auto sections = readSections(image);
     if (!sections) return std::unexpected(sections.error());
     if (sections->type != ET_DYN || isExecutable(image, *sections))
@@ -147,11 +149,12 @@ std::expected<PrebindReport, QString> prebindOwnFunctions(QByteArray& image) {
             if (!symbol)
                 return std::unexpected(
                     QStringLiteral("a relocation names a symbol past the table's end"));
-            if (!ownGlobalFunction(*symbol)) continue;
+            if (!ownFunction(*symbol)) continue;
             const auto name = nameOf(image, *sections, *symbol);
             if (!name)
                 return std::unexpected(
                     QStringLiteral("a symbol's name lies past the string table's end"));
+            if (keep.contains(*name)) continue;
             // GLOB_DAT and JUMP_SLOT store S, R_X86_64_64 stores S + A; relative stores B + A.
             const qint64 addend = type == R_X86_64_64 ? relocation.r_addend : 0;
             relocation.r_info = ELF64_R_INFO(0, R_X86_64_RELATIVE);
