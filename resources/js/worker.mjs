@@ -248,7 +248,6 @@ async function prepare(config) {
   const gluePath = dir + "pyodide.asm.mjs";
   const glueStart = ops.now();
   const createPyodideModule = (await import(gluePath)).default;
-  // Its code cache is deserialised on a thread of its own from the isolate's start (read ahead).
   const glueCache = ops.moduleCacheUse(gluePath);
   ops.span(glueCache ? `load pyodide.asm.mjs (${glueCache})` : "load pyodide.asm.mjs", glueStart, ops.now());
   const stdlibPath = dir + "python_stdlib.zip";

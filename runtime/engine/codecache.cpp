@@ -28,26 +28,20 @@ QString cacheFileFor(const QByteArray& source) {
     return cacheFilePath(QStringLiteral("js-"), key, QStringLiteral(".bin"));
 }
 
-// One compile's view of the cache: the file, its checked mapping when there is one (it
-// must outlive the compile, which reads the cached data in place), and the task that
-// deserialised it ahead when one did.
+// One compile's view of the cache: the file, and its checked mapping when there is one (it
+// must outlive the compile, which reads the cached data in place).
 struct Lookup {
-    // Takes `prefetched` if it is this source's.
-    Lookup(const QByteArray& source, std::unique_ptr<CodeCache::Prefetch>* prefetched) {
+    explicit Lookup(const QByteArray& source) {
         if (source.size() < kMinBytes || !codeCacheEnabled()) return;
         file = cacheFileFor(source);
-        if (prefetched && *prefetched && (*prefetched)->file == file) {
-            const auto taken = std::move(*prefetched);
-            taken->thread.join();
-            mapping = std::move(taken->mapping);
-            task = std::move(taken->task);
-            readAhead = true;
-        }
-        if (!mapping) mapping = CheckedFile::map(file);
+        mapping = CheckedFile::map(file);
     }
-    // The Source it is given to owns both.
-    v8::ScriptCompiler::CachedData* data() const { return cachedData(mapping.get()); }
-    v8::ScriptCompiler::ConsumeCodeCacheTask* consumeTask() { return task.release(); }
+    v8::ScriptCompiler::CachedData* data() const { // owned by the Source it is given to
+        if (!mapping) return nullptr;
+        return new v8::ScriptCompiler::CachedData(static_cast<const uint8_t*>(mapping->data()),
+                                                  int(mapping->size()),
+                                                  v8::ScriptCompiler::CachedData::BufferNotOwned);
+    }
     v8::ScriptCompiler::CompileOptions options() const {
         return mapping ? v8::ScriptCompiler::kConsumeCodeCache
                        : v8::ScriptCompiler::kNoCompileOptions;
@@ -56,49 +50,28 @@ struct Lookup {
     bool wanted(v8::ScriptCompiler::Source& compiled) const {
         return !file.isEmpty() && (!mapping || compiled.GetCachedData()->rejected);
     }
-    CodeCache::Use use(v8::ScriptCompiler::Source& compiled) const {
-        if (!mapping || compiled.GetCachedData()->rejected) return CodeCache::Use::None;
-        return readAhead ? CodeCache::Use::ReadAhead : CodeCache::Use::Cached;
-    }
-
-    static v8::ScriptCompiler::CachedData* cachedData(const CheckedFile::Mapping* mapping) {
-        if (!mapping) return nullptr;
-        return new v8::ScriptCompiler::CachedData(static_cast<const uint8_t*>(mapping->data()),
-                                                  int(mapping->size()),
-                                                  v8::ScriptCompiler::CachedData::BufferNotOwned);
+    // Whether the compile took the cache (none yet, a damaged one or one V8 refused: not).
+    bool used(v8::ScriptCompiler::Source& compiled) const {
+        return mapping && !compiled.GetCachedData()->rejected;
     }
 
     QString file;
     std::unique_ptr<CheckedFile::Mapping> mapping;
-    std::unique_ptr<v8::ScriptCompiler::ConsumeCodeCacheTask> task;
-    bool readAhead = false;
 };
 
 } // namespace
 
-void CodeCache::prefetch(const QByteArray& source) {
-    if (m_prefetch || source.size() < kMinBytes || !codeCacheEnabled()) return;
-    auto prefetch = std::make_unique<Prefetch>();
-    prefetch->file = cacheFileFor(source);
-    prefetch->mapping = CheckedFile::map(prefetch->file);
-    if (!prefetch->mapping) return;
-    prefetch->task.reset(v8::ScriptCompiler::StartConsumingCodeCache(
-        m_isolate, std::unique_ptr<v8::ScriptCompiler::CachedData>(
-                       Lookup::cachedData(prefetch->mapping.get()))));
-    prefetch->thread = std::thread([task = prefetch->task.get()] { task->Run(); });
-    m_prefetch = std::move(prefetch);
-}
-
 v8::MaybeLocal<v8::Module> CodeCache::compileModule(const JsScope& scope, const QByteArray& source,
                                                     v8::Local<v8::String> text,
-                                                    const v8::ScriptOrigin& origin, Use* use) {
-    Lookup lookup(source, &m_prefetch);
-    v8::ScriptCompiler::Source compilerSource(text, origin, lookup.data(), lookup.consumeTask());
+                                                    const v8::ScriptOrigin& origin,
+                                                    bool* fromCache) {
+    const Lookup lookup(source);
+    v8::ScriptCompiler::Source compilerSource(text, origin, lookup.data());
     v8::Local<v8::Module> module;
     if (!v8::ScriptCompiler::CompileModule(scope.isolate, &compilerSource, lookup.options())
              .ToLocal(&module))
         return {};
-    if (use) *use = lookup.use(compilerSource);
+    if (fromCache) *fromCache = lookup.used(compilerSource);
     if (lookup.wanted(compilerSource))
         m_pending.push_back({lookup.file, v8::Global<v8::Module>(scope.isolate, module), {}});
     return module;
@@ -107,7 +80,7 @@ v8::MaybeLocal<v8::Module> CodeCache::compileModule(const JsScope& scope, const 
 v8::MaybeLocal<v8::Script> CodeCache::compileScript(const JsScope& scope, const QByteArray& source,
                                                     v8::Local<v8::String> text,
                                                     const v8::ScriptOrigin& origin) {
-    Lookup lookup(source, nullptr);
+    const Lookup lookup(source);
     v8::ScriptCompiler::Source compilerSource(text, origin, lookup.data());
     v8::Local<v8::Script> script;
     if (!v8::ScriptCompiler::Compile(scope.context, &compilerSource, lookup.options())

@@ -233,10 +233,6 @@ v8::MaybeLocal<v8::Promise> JsRuntime::runModule(const JsScope& scope, const QSt
     return m_modules->run(scope, path);
 }
 
-void JsRuntime::prefetchModule(const QString& path) {
-    m_modules->prefetch(path);
-}
-
 v8::MaybeLocal<v8::Value> JsRuntime::runScript(const JsScope& scope, const QString& source,
                                                const QString& name) {
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, name));

@@ -85,28 +85,9 @@ QString ModuleLoader::resolve(const QString& specifier, const QString& referrerP
     return {};
 }
 
-void ModuleLoader::prefetch(const QString& path) {
-    if (!path.endsWith(QLatin1String("/pyodide.asm.mjs")) || !codeCacheEnabled()) return;
-    auto mapping = CheckedFile::map(patchedGlueFile(QDir::cleanPath(path)));
-    if (!mapping) return; // made by this start's load; the next start prefetches
-    m_codeCache.prefetch(QByteArray::fromRawData(static_cast<const char*>(mapping->data()),
-                                                 qsizetype(mapping->size())));
-    m_prefetchedPath = QDir::cleanPath(path); // as resolve() names modules
-    m_prefetchedGlue = std::move(mapping);
-}
-
 QString ModuleLoader::cacheUse(const QString& path) const {
-    const auto it = m_cacheUse.find(QDir::cleanPath(path)); // as resolve() names modules
-    if (it == m_cacheUse.end()) return {};
-    switch (it->second) {
-    case CodeCache::Use::None:
-        return {};
-    case CodeCache::Use::Cached:
-        return QStringLiteral("code cache");
-    case CodeCache::Use::ReadAhead:
-        return QStringLiteral("code cache, read ahead");
-    }
-    return {};
+    const auto it = m_fromCache.find(QDir::cleanPath(path)); // as resolve() names modules
+    return it != m_fromCache.end() && it->second ? QStringLiteral("code cache") : QString();
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
@@ -115,10 +96,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
     const QString glueFile = glue && codeCacheEnabled() ? patchedGlueFile(path) : QString();
     QByteArray source;
     v8::Local<v8::String> text;
-    auto mapping = glueFile.isEmpty()         ? nullptr
-                   : m_prefetchedPath == path ? std::move(m_prefetchedGlue)
-                                              : CheckedFile::map(glueFile);
-    if (mapping) {
+    if (auto mapping = glueFile.isEmpty() ? nullptr : CheckedFile::map(glueFile)) {
         source = QByteArray::fromRawData(static_cast<const char*>(mapping->data()),
                                          qsizetype(mapping->size()));
         auto* resource = new MappedText(std::move(mapping)); // V8 owns it from here
@@ -149,9 +127,10 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
     v8::ScriptOrigin origin(scope.isolate, toV8(scope.isolate, path), 0, 0, false, -1,
                             v8::Local<v8::Value>(), false, false, true);
     v8::Local<v8::Module> module;
-    CodeCache::Use use = CodeCache::Use::None;
-    if (!m_codeCache.compileModule(scope, source, text, origin, &use).ToLocal(&module)) return {};
-    m_cacheUse[path] = use;
+    bool fromCache = false;
+    if (!m_codeCache.compileModule(scope, source, text, origin, &fromCache).ToLocal(&module))
+        return {};
+    m_fromCache[path] = fromCache;
     m_byPath.emplace(path, v8::Global<v8::Module>(scope.isolate, module));
     m_pathsByHash.emplace(module->GetIdentityHash(), path);
     return module;

@@ -121,10 +121,7 @@ WorkerInstance::WorkerInstance(EventLoop& loop, const WorkerOptions& options,
                  [this] { m_hooks.died(QStringLiteral("Worker exceeded its memory limit")); }})
     , m_bindings(
           makeHostBindings({m_async, options.persistDir, sinks.storeChanged, sinks.workflowActivity,
-                            [this](const JsScope& scope) { return requestCancel(scope); }})) {
-    // Pyodide's glue is imported ~15 ms into boot(); its code cache deserialises meanwhile.
-    m_runtime.prefetchModule(shareDir() + QStringLiteral("/pyodide/pyodide.asm.mjs"));
-}
+                            [this](const JsScope& scope) { return requestCancel(scope); }})) {}
 
 std::shared_ptr<const std::atomic<bool>> WorkerInstance::requestCancel(const JsScope& scope) const {
     auto data = scope.context->GetContinuationPreservedEmbedderData();

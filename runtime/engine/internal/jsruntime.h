@@ -66,8 +66,6 @@ public:
     // Evaluates the module at `path` (and its imports); returns its evaluation promise, or an
     // empty handle with the exception reported.
     v8::MaybeLocal<v8::Promise> runModule(const JsScope& scope, const QString& path);
-    // Starts loading work for a module a later import will need (ModuleLoader::prefetch).
-    void prefetchModule(const QString& path);
     v8::MaybeLocal<v8::Value> runScript(const JsScope& scope, const QString& source,
                                         const QString& name);
     // The same for a file's UTF-8 text, compiled through V8's code cache when it is large

@@ -1,17 +1,15 @@
 #pragma once
 
-#include "engine/checkedfile.h"
-#include "engine/internal/codecache.h"
 #include "engine/internal/jsruntime.h"
 
 #include <QString>
-
 #include <map>
-#include <memory>
 
 #include <v8-script.h>
 
 namespace kiln {
+
+class CodeCache;
 
 // ES modules from files: static imports, dynamic import() and import.meta.url, resolved
 // relative to the importing file. Module resource names are absolute paths, so stack traces
@@ -21,13 +19,9 @@ public:
     // Large modules compile through `codeCache`, which must outlive the loader.
     ModuleLoader(v8::Isolate* isolate, CodeCache& codeCache);
 
-    // Starts what load() would do first for the module at `path` that can begin before the
-    // engine thread needs it: for Pyodide's glue, mapping its patched text and deserialising
-    // its code cache on another thread (CodeCache::prefetch). Other paths: nothing.
-    void prefetch(const QString& path);
     v8::MaybeLocal<v8::Module> load(const JsScope& scope, const QString& path);
-    // How the module at `path` used V8's code cache: "code cache", "code cache, read ahead"
-    // (prefetched) or "" (compiled from its text, or not loaded).
+    // How the module at `path` used V8's code cache: "code cache", or "" (compiled from its
+    // text, or not loaded).
     QString cacheUse(const QString& path) const;
     // Loads, instantiates and evaluates; returns the evaluation promise.
     v8::MaybeLocal<v8::Promise> run(const JsScope& scope, const QString& path);
@@ -54,9 +48,7 @@ private:
     std::map<QString, v8::Global<v8::Module>> m_byPath;
     std::multimap<int, QString> m_pathsByHash;
     CodeCache& m_codeCache;
-    std::map<QString, CodeCache::Use> m_cacheUse;
-    QString m_prefetchedPath;
-    std::unique_ptr<CheckedFile::Mapping> m_prefetchedGlue;
+    std::map<QString, bool> m_fromCache; // by path: compiled from V8's code cache
 };
 
 } // namespace kiln
