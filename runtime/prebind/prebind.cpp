@@ -22,11 +22,14 @@ template <typename T> void writeAt(QByteArray& image, quint64 offset, const T& v
     std::memcpy(image.data() + offset, &value, sizeof(T));
 }
 
+// Indices, not pointers, into `headers`: the struct is moved around.
 struct Sections {
     Elf64_Half type = 0;
     std::vector<Elf64_Shdr> headers;
-    const Elf64_Shdr* dynsym = nullptr;
-    const Elf64_Shdr* dynstr = nullptr;
+    size_t dynsymIndex = 0;
+    size_t dynstrIndex = 0;
+    const Elf64_Shdr& dynsym() const { return headers[dynsymIndex]; }
+    const Elf64_Shdr& dynstr() const { return headers[dynstrIndex]; }
 };
 
 bool inFile(const QByteArray& image, const Elf64_Shdr& section) {
@@ -56,26 +59,29 @@ std::expected<Sections, QString> readSections(const QByteArray& image) {
                 QStringLiteral("section %1 lies past the end of the file").arg(i));
         sections.headers.push_back(*section);
     }
-    for (const Elf64_Shdr& section : sections.headers) {
+    bool found = false;
+    for (size_t i = 0; i < sections.headers.size(); ++i) {
+        const Elf64_Shdr& section = sections.headers[i];
         if (section.sh_type != SHT_DYNSYM) continue;
         if (section.sh_link >= sections.headers.size() || section.sh_entsize != sizeof(Elf64_Sym))
             return std::unexpected(QStringLiteral("malformed dynamic symbol table"));
-        sections.dynsym = &section;
-        sections.dynstr = &sections.headers[section.sh_link];
+        sections.dynsymIndex = i;
+        sections.dynstrIndex = section.sh_link;
+        found = true;
     }
-    if (!sections.dynsym) return std::unexpected(QStringLiteral("no dynamic symbol table"));
+    if (!found) return std::unexpected(QStringLiteral("no dynamic symbol table"));
     return sections;
 }
 
 std::optional<Elf64_Sym> symbolAt(const QByteArray& image, const Sections& sections,
                                   quint64 index) {
-    if (index >= sections.dynsym->sh_size / sizeof(Elf64_Sym)) return std::nullopt;
-    return readAt<Elf64_Sym>(image, sections.dynsym->sh_offset + index * sizeof(Elf64_Sym));
+    if (index >= sections.dynsym().sh_size / sizeof(Elf64_Sym)) return std::nullopt;
+    return readAt<Elf64_Sym>(image, sections.dynsym().sh_offset + index * sizeof(Elf64_Sym));
 }
 
 std::optional<QByteArray> nameOf(const QByteArray& image, const Sections& sections,
                                  const Elf64_Sym& symbol) {
-    const Elf64_Shdr& strings = *sections.dynstr;
+    const Elf64_Shdr& strings = sections.dynstr();
     if (symbol.st_name >= strings.sh_size) return std::nullopt;
     const char* begin = image.constData() + strings.sh_offset + symbol.st_name;
     const void* end = std::memchr(begin, '\0', strings.sh_size - symbol.st_name);
@@ -135,9 +141,8 @@ std::expected<PrebindReport, QString> prebindOwnFunctions(QByteArray& image,
             QStringLiteral("not bound at load time (no BIND_NOW): its PLT is bound lazily"));
     QByteArray result = image;
     PrebindReport report;
-    const quint64 dynsymIndex = quint64(sections->dynsym - sections->headers.data());
     for (const Elf64_Shdr& section : sections->headers) {
-        if (section.sh_type != SHT_RELA || section.sh_link != dynsymIndex) continue;
+        if (section.sh_type != SHT_RELA || section.sh_link != sections->dynsymIndex) continue;
         if (section.sh_entsize != sizeof(Elf64_Rela))
             return std::unexpected(QStringLiteral("malformed relocation table"));
         for (quint64 at = 0; at + sizeof(Elf64_Rela) <= section.sh_size; at += sizeof(Elf64_Rela)) {
@@ -172,7 +177,7 @@ std::expected<QSet<QByteArray>, QString> exportedSymbols(const QByteArray& image
     const auto sections = readSections(image);
     if (!sections) return std::unexpected(sections.error());
     QSet<QByteArray> names;
-    const quint64 count = sections->dynsym->sh_size / sizeof(Elf64_Sym);
+    const quint64 count = sections->dynsym().sh_size / sizeof(Elf64_Sym);
     for (quint64 i = 1; i < count; ++i) {
         const auto symbol = symbolAt(image, *sections, i);
         if (!symbol || (symbol->st_shndx == SHN_UNDEF && symbol->st_value == 0)) continue;
