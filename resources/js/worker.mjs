@@ -245,11 +245,17 @@ async function prepare(config) {
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
   cacheWasmCompiles(dir + "pyodide.asm.wasm");
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
+  // As phase() would, the span recorded even when the import fails; its name says whether the
+  // glue came from V8's code cache.
   const gluePath = dir + "pyodide.asm.mjs";
   const glueStart = ops.now();
-  const createPyodideModule = (await import(gluePath)).default;
-  const glueCache = ops.moduleCacheUse(gluePath);
-  ops.span(glueCache ? `load pyodide.asm.mjs (${glueCache})` : "load pyodide.asm.mjs", glueStart, ops.now());
+  let createPyodideModule;
+  try {
+    createPyodideModule = (await import(gluePath)).default;
+  } finally {
+    const how = ops.moduleCacheUse(gluePath);
+    ops.span(how ? `load pyodide.asm.mjs (${how})` : "load pyodide.asm.mjs", glueStart, ops.now());
+  }
   const stdlibPath = dir + "python_stdlib.zip";
   const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
   // The compiled stdlib (13 MB), checked and mapped once; Pyodide's read of it gets these bytes.
