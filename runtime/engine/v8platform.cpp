@@ -1,6 +1,7 @@
 #include "engine/internal/v8platform.h"
 
 #include "engine/eventloop.h"
+#include "engine/internal/populatingpageallocator.h"
 
 #include <libplatform/libplatform.h>
 #include <v8-initialization.h>
@@ -78,12 +79,18 @@ struct V8Platform::Private {
     std::unique_ptr<v8::Platform> base;
     std::mutex mutex;
     std::map<v8::Isolate*, std::shared_ptr<LoopTaskRunner>> runners;
+    std::unique_ptr<PopulatingPageAllocator> pages;
 };
 
 V8Platform::V8Platform()
     : d(std::make_unique<Private>()) {
     d->base =
         v8::platform::NewDefaultPlatform(workerThreads(), v8::platform::IdleTaskSupport::kDisabled);
+    // Heap pages and code spaces, not the wasm memory (30 MB for Pyodide) or reservations.
+    // KILN_POPULATE_PAGES=0 turns it off, for measuring.
+    constexpr size_t kMaxPopulateBytes = size_t(8) << 20;
+    if (auto* base = d->base->GetPageAllocator(); base && qgetenv("KILN_POPULATE_PAGES") != "0")
+        d->pages = std::make_unique<PopulatingPageAllocator>(*base, kMaxPopulateBytes);
 }
 
 V8Platform& V8Platform::instance() {
@@ -166,6 +173,7 @@ v8::TracingController* V8Platform::GetTracingController() {
     return d->base->GetTracingController();
 }
 v8::PageAllocator* V8Platform::GetPageAllocator() {
+    if (d->pages) return d->pages.get();
     return d->base->GetPageAllocator();
 }
 
