@@ -214,6 +214,12 @@ void CheckedFile::prune(const QString& dir, qint64 maxBytes) {
         QFile::remove(path);
         QFile::remove(sidecarPath(path));
     }
+    // A snapshot's list of touched pages (SnapshotPages) goes with its snapshot.
+    for (const QFileInfo& list :
+         folder.entryInfoList({QStringLiteral("*.bin.pages")}, QDir::Files)) {
+        const QString path = list.absoluteFilePath();
+        if (!QFile::exists(path.chopped(6))) QFile::remove(path);
+    }
 }
 
 } // namespace kiln

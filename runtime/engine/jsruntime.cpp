@@ -3,6 +3,7 @@
 
 #include "engine/internal/hostfunctions.h"
 #include "engine/internal/moduleloader.h"
+#include "engine/internal/snapshotpages.h"
 #include "engine/internal/v8platform.h"
 #include "engine/internal/wasmcache.h"
 
@@ -143,6 +144,17 @@ bool JsRuntime::releaseMapped(v8::Local<v8::ArrayBuffer> buffer) {
     buffer->Detach();
     m_mapped.erase(it);
     return true;
+}
+
+void JsRuntime::noteSnapshotMapping(const QString& file, void* base, size_t length) {
+    m_snapshotMapping = SnapshotMapping{file, base, length};
+}
+
+void JsRuntime::recordSnapshotPages() {
+    if (!m_snapshotMapping) return;
+    SnapshotPages::record(m_snapshotMapping->file, m_snapshotMapping->base,
+                          m_snapshotMapping->length);
+    m_snapshotMapping.reset();
 }
 
 int JsRuntime::mappedFd(const void* data) const {

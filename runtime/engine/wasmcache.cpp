@@ -4,6 +4,7 @@
 #include "engine/checkedfile.h"
 #include "engine/internal/opstable.h"
 #include "engine/internal/sharedwasmmodules.h"
+#include "engine/internal/snapshotpages.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -296,6 +297,13 @@ void opMapOntoMemory(Args args) {
         return;
     }
     memcpy(into + whole, static_cast<const char*>(source->Data()) + offset + whole, length - whole);
+    // The pages the last start from this snapshot touched, populated now in a few calls; the
+    // runtime lists them for the next start once this one has served (JsRuntime).
+    const QString file = QFile::symLinkTarget(QStringLiteral("/proc/self/fd/%1").arg(fd));
+    if (whole && !file.isEmpty()) {
+        SnapshotPages::prefetch(file, into, whole);
+        JsRuntime::from(args.GetIsolate())->noteSnapshotMapping(file, into, whole);
+    }
     args.GetReturnValue().Set(true);
 }
 

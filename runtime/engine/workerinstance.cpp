@@ -149,6 +149,7 @@ void WorkerInstance::failInFlight(const QString& why) {
 
 WorkerInstance::~WorkerInstance() {
     *m_alive = false;
+    m_runtime.recordSnapshotPages(); // stopped before its first request was over
     for (auto& [id, exchange] : m_exchanges)
         exchange->abort();
     // 1001 "going away": the client may reconnect to the instance that replaces this one (1012,
@@ -357,9 +358,10 @@ void WorkerInstance::interrupt() {
 void WorkerInstance::refreshWasmCacheAfter(double ms) {
     m_loop.postDelayed(
         ms,
-        [this, alive = m_alive] {
+        [this, ms, alive = m_alive] {
             if (!*alive) return;
             m_hooks.untimed(); // host work, not the worker's CPU time
+            if (ms >= kWasmCacheRefreshMs) m_runtime.recordSnapshotPages(); // no request yet
             if (refreshWasmCaches())
                 m_hooks.log(LogLevel::Debug, LogSource::Kiln,
                             QStringLiteral("stored the compiled wasm in the code cache"));
@@ -377,6 +379,11 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     if (id == 1) {
         refreshWasmCacheAfter(kWasmCacheRefreshMs);
         refreshWasmCacheAfter(4 * kWasmCacheRefreshMs);
+        // The snapshot pages this start and its first request touched, listed for the next
+        // start from the same snapshot (once this request's turn is over).
+        m_loop.post([this, alive = m_alive] {
+            if (*alive) m_runtime.recordSnapshotPages();
+        });
     }
     const auto& head = exchange->head();
     QByteArray host = httpHeaderValue(head.headers, "host");

@@ -151,12 +151,16 @@ void TestCheckedFile::pruneKeepsTheRecentlyUsed() {
     QVERIFY(makeFile(dir.filePath(QStringLiteral("file-unchecked.bin")), 10, now.addDays(-1)));
     QVERIFY(makeFile(dir.filePath(QStringLiteral("file-being-written.bin")), 10, now));
     QVERIFY(makeFile(dir.filePath(QStringLiteral("file-x.bin.Ab12Cd")), 10, now)); // a temp
+    // Snapshots' lists of touched pages (SnapshotPages) go with their snapshots.
+    QVERIFY(makeFile(dir.filePath(QStringLiteral("file-mid.bin.pages")), 10, now));
+    QVERIFY(makeFile(dir.filePath(QStringLiteral("file-old.bin.pages")), 10, now));
 
     CheckedFile::prune(dir.path(), 3000); // room for three of the four
     QStringList left = QDir(dir.path()).entryList(QDir::Files, QDir::Name);
     QCOMPARE(left, (QStringList{
                        QStringLiteral("file-being-written.bin"),
                        QStringLiteral("file-mid.bin"),
+                       QStringLiteral("file-mid.bin.pages"),
                        QStringLiteral("file-mid.bin.xxh3"),
                        QStringLiteral("file-older.bin"),
                        QStringLiteral("file-older.bin.xxh3"),

@@ -56,6 +56,7 @@ private Q_SLOTS:
     void initTestCase();
     void firstStartMakesEveryTier();
     void restoresAreReseeded();
+    void restoredPagesAreListedForTheNextStart();
     void sourceEditRebuildsOnlyTheDedicatedTier();
     void dependencyEditRebuildsThePackageTier();
     void reloadRestoresThePackageTier();
@@ -203,6 +204,41 @@ void TestSnapshot::restoresAreReseeded() {
         residentKiB < fileKiB * 6 / 10,
         qPrintable(
             QStringLiteral("%1 of the snapshot's %2 KiB resident").arg(residentKiB).arg(fileKiB)));
+}
+
+// After its first request a restore lists the snapshot pages it touched beside the snapshot
+// (engine/internal/snapshotpages.h), for the next start to populate at once; a damaged list is
+// ignored (and made again), never trusted.
+void TestSnapshot::restoredPagesAreListedForTheNextStart() {
+    Start s = serve();
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+    const QDir cache(m_cache.path());
+    QStringList lists = cache.entryList({QStringLiteral("file-*.bin.pages")}, QDir::Files);
+    QVERIFY2(!lists.isEmpty(), "no list of touched pages beside the restored snapshot");
+    const auto checkList = [&](const QString& name) {
+        QFile list(cache.filePath(name));
+        QFile digest(cache.filePath(name.chopped(6) + QStringLiteral(".xxh3")));
+        if (!list.open(QIODevice::ReadOnly) || !digest.open(QIODevice::ReadOnly)) return false;
+        const QList<QByteArray> lines = list.readAll().split('\n');
+        return lines.size() > 4 && lines[0] == "kiln-snapshot-pages 1" &&
+               lines[1] == digest.readAll().trimmed() &&
+               std::any_of(lines.begin(), lines.end(),
+                           [](const QByteArray& l) { return l.startsWith("w "); });
+    };
+    for (const QString& name : lists)
+        QVERIFY2(checkList(name), qPrintable(name));
+    for (const QString& name : lists) {
+        QFile list(cache.filePath(name));
+        QVERIFY(list.open(QIODevice::WriteOnly));
+        list.write("kiln-snapshot-pages 1\nnot the digest\n1\nw 0 999999\n");
+    }
+    s = serve();
+    QCOMPARE(s.restored, QStringLiteral("dedicated"));
+    QVERIFY2(s.body.endsWith(" v1 first [1]"), s.body.constData());
+    lists = cache.entryList({QStringLiteral("file-*.bin.pages")}, QDir::Files);
+    QVERIFY(!lists.isEmpty());
+    for (const QString& name : lists)
+        QVERIFY2(checkList(name), qPrintable(name + QStringLiteral(" was not made again")));
 }
 
 void TestSnapshot::sourceEditRebuildsOnlyTheDedicatedTier() {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -98,6 +99,10 @@ public:
     bool releaseMapped(v8::Local<v8::ArrayBuffer> buffer);
     // The mapped file's descriptor for a mappedBuffer's bytes, or -1.
     int mappedFd(const void* data) const;
+    // A memory snapshot's file mapped over [base, base + length) of the wasm memory, and the
+    // list of the pages touched since, written beside the file once (SnapshotPages).
+    void noteSnapshotMapping(const QString& file, void* base, size_t length);
+    void recordSnapshotPages();
 
     // Runs `done` on this thread when `promise` settles (ok=false: rejected, value = reason).
     using Settled = std::function<void(const JsScope&, bool ok, v8::Local<v8::Value> value)>;
@@ -122,6 +127,12 @@ private:
     std::unique_ptr<ModuleLoader> m_modules; // compiles through m_codeCache
     // mappedBuffer's files by their bytes' address; destroyed after the isolate.
     std::map<const void*, std::unique_ptr<CheckedFile::Mapping>> m_mapped;
+    struct SnapshotMapping {
+        QString file;
+        void* base = nullptr;
+        size_t length = 0;
+    };
+    std::optional<SnapshotMapping> m_snapshotMapping; // reset once its pages are listed
 };
 
 // Small conversions used by the host functions and the bridges.
