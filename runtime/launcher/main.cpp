@@ -1,10 +1,13 @@
-// bin/kiln: starts libexec/kiln (the real CLI) with glibc's malloc told to ask for transparent
-// huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), in the same process (exec, so the pid a
-// supervisor holds is the worker's). A start spends much of its time filling fresh memory: V8
-// copies Pyodide's 6 MB module twice while deserialising it, and code caches and snapshots are
-// read into new buffers; in a VM each 4 KB page's first touch costs microseconds, a 2 MB
-// page's about as much. glibc reads tunables only when a process starts, so kiln cannot set
-// them for itself. A tunable the user set (hugetlb included) is kept; ours follows theirs.
+// bin/kiln: starts libexec/kiln (the real CLI) with glibc's malloc tuned for a quick start
+// (GLIBC_TUNABLES), in the same process (exec, so the pid a supervisor holds is the worker's).
+// A start spends much of its time filling fresh memory: V8 copies Pyodide's 6 MB module twice
+// while deserialising it, and code caches and snapshots are read into new buffers; in a VM
+// each 4 KB page's first touch costs ~10 us. glibc.malloc.hugetlb=1 has malloc ask for
+// transparent huge pages (a 2 MB page's first touch costs about as much as a 4 KB one's), and
+// glibc.malloc.top_pad=4 MiB grows each arena by 4 MiB at a time instead of 128 KiB, so that
+// its growth is huge-page sized at all (a start: ~1,900 fewer page faults, ~2 MB more
+// resident). glibc reads tunables only when a process starts, so kiln cannot set them for
+// itself. A tunable the user set is kept; ours follow theirs.
 // libc only and no allocation: this process lives for one exec.
 
 #include <cerrno>
@@ -17,7 +20,12 @@
 
 namespace {
 
-constexpr char kTunable[] = "glibc.malloc.hugetlb";
+struct Tunable {
+    const char* name;
+    const char* value;
+};
+constexpr Tunable kTunables[] = {{"glibc.malloc.hugetlb", "1"},
+                                 {"glibc.malloc.top_pad", "4194304"}};
 
 // GLIBC_TUNABLES is a colon-separated list of name=value.
 bool namesTunable(const char* list, const char* name) {
@@ -51,14 +59,19 @@ int main(int, char** argv) {
     std::memcpy(slash, kReal, sizeof kReal);
 
     const char* current = std::getenv("GLIBC_TUNABLES");
-    if (!namesTunable(current, kTunable)) {
-        static char value[4096];
-        const int written = current && *current
-                                ? std::snprintf(value, sizeof value, "%s:%s=1", current, kTunable)
-                                : std::snprintf(value, sizeof value, "%s=1", kTunable);
-        // A list too long to extend is passed on as the user wrote it.
-        if (written > 0 && size_t(written) < sizeof value) setenv("GLIBC_TUNABLES", value, 1);
+    static char value[4096];
+    size_t used = 0;
+    bool added = false;
+    if (current && *current) used = size_t(std::snprintf(value, sizeof value, "%s", current));
+    for (const Tunable& t : kTunables) {
+        if (used >= sizeof value || namesTunable(current, t.name)) continue;
+        const int n = std::snprintf(value + used, sizeof value - used, "%s%s=%s", used ? ":" : "",
+                                    t.name, t.value);
+        used += n > 0 ? size_t(n) : sizeof value;
+        added = true;
     }
+    // A list too long to extend is passed on as the user wrote it.
+    if (added && used < sizeof value) setenv("GLIBC_TUNABLES", value, 1);
     execv(real, argv);
     return fail("start", real);
 }

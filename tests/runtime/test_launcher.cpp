@@ -1,5 +1,5 @@
 // bin/kiln, the launcher (runtime/launcher): it execs libexec/kiln in place with glibc's
-// malloc tunable added, passes arguments and the exit status through untouched, keeps what
+// malloc tunables added, passes arguments and the exit status through untouched, keeps what
 // the user set, and says clearly when the real binary is missing.
 #include "kilndevprocess.h"
 
@@ -14,7 +14,7 @@ using namespace kiln::test;
 
 namespace {
 
-const QByteArray kTunable = "glibc.malloc.hugetlb=1";
+const QByteArray kTunable = "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=4194304";
 
 QString launcherPath() {
     return qEnvironmentVariable("KILN_BIN");
@@ -92,10 +92,18 @@ private Q_SLOTS:
             << QByteArray("glibc.malloc.arena_max=2")
             << QByteArray("glibc.malloc.arena_max=2:") + kTunable;
         QTest::newRow("the user's hugetlb wins")
-            << QByteArray("glibc.malloc.hugetlb=0") << QByteArray("glibc.malloc.hugetlb=0");
+            << QByteArray("glibc.malloc.hugetlb=0")
+            << QByteArray("glibc.malloc.hugetlb=0:glibc.malloc.top_pad=4194304");
         QTest::newRow("after others too")
             << QByteArray("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0")
-            << QByteArray("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0");
+            << QByteArray(
+                   "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=0:glibc.malloc.top_pad=4194304");
+        QTest::newRow("the user's top_pad wins")
+            << QByteArray("glibc.malloc.top_pad=0")
+            << QByteArray("glibc.malloc.top_pad=0:glibc.malloc.hugetlb=1");
+        QTest::newRow("both the user's")
+            << QByteArray("glibc.malloc.top_pad=1:glibc.malloc.hugetlb=0")
+            << QByteArray("glibc.malloc.top_pad=1:glibc.malloc.hugetlb=0");
         QTest::newRow("a prefix is another name")
             << QByteArray("glibc.malloc.hugetlbx=1")
             << QByteArray("glibc.malloc.hugetlbx=1:") + kTunable;
@@ -138,7 +146,11 @@ private Q_SLOTS:
                           .canonicalFilePath());
         QFile environ(QStringLiteral("/proc/%1/environ").arg(kiln.pid()));
         QVERIFY(environ.open(QIODevice::ReadOnly));
-        QVERIFY(environ.readAll().split('\0').contains("GLIBC_TUNABLES=" + kTunable));
+        // glibc parses the list in place at start, a NUL where each ':' was.
+        const QByteArray passed = environ.readAll();
+        QVERIFY2(passed.contains(QByteArray("\0GLIBC_TUNABLES=", 16) +
+                                 QByteArray(kTunable).replace(':', '\0') + '\0'),
+                 passed.constData());
         const HttpResult hello = httpRequest(kiln.port(), "GET", "/");
         QCOMPARE(hello.status, 200);
         kiln.stop();
