@@ -44,13 +44,16 @@ std::optional<std::vector<SnapshotPages::Run>> readList(const QString& file, siz
     if (lines.size() < 3 || lines[0] != kHeader || lines[1] != digest ||
         lines[2].toULongLong() != pages)
         return std::nullopt;
+    // Any line out of shape makes the whole list damaged: ignored, and made again.
     std::vector<SnapshotPages::Run> runs;
     for (qsizetype i = 3; i < lines.size(); ++i) {
+        if (lines[i].isEmpty() && i == lines.size() - 1) break; // the last line's newline
         const QList<QByteArray> f = lines[i].split(' ');
-        if (f.size() != 3 || (f[0] != "w" && f[0] != "r")) continue;
         bool ok1 = false, ok2 = false;
-        const qulonglong first = f[1].toULongLong(&ok1), count = f[2].toULongLong(&ok2);
-        if (!ok1 || !ok2 || count == 0 || first >= pages || count > pages - first) continue;
+        const qulonglong first = f.value(1).toULongLong(&ok1), count = f.value(2).toULongLong(&ok2);
+        if (f.size() != 3 || (f[0] != "w" && f[0] != "r") || !ok1 || !ok2 || count == 0 ||
+            first >= pages || count > pages - first)
+            return std::nullopt;
         runs.push_back({uint32_t(first), uint32_t(count), f[0] == "w"});
     }
     return runs;

@@ -133,6 +133,13 @@ private Q_SLOTS:
         char* next = mapPrivate(m_file);
         QVERIFY(next);
         QCOMPARE(SnapshotPages::prefetch(m_file, next, kPages * kPage), size_t(0));
+        // One good line among bad ones does not make the list trusted; it is made again.
+        QVERIFY(writeFile(SnapshotPages::listPath(m_file),
+                          "kiln-snapshot-pages 1\n0123456789abcdef0123456789abcdef\n64\n"
+                          "w 3 1\nw 60 100\n"));
+        QCOMPARE(SnapshotPages::prefetch(m_file, next, kPages * kPage), size_t(0));
+        next[9 * kPage] = 'y';
+        QVERIFY(SnapshotPages::record(m_file, next, kPages * kPage));
         munmap(next, kPages * kPage);
     }
 };

@@ -13,15 +13,15 @@ namespace kiln {
 // one by one. A restore maps the snapshot copy-on-write (wasmcache.cpp, opMapOntoMemory); a
 // start then writes ~800 of its pages and reads ~150 more, and in a VM each of those faults
 // costs ~10 us against ~0.7 us a page populated in bulk. The list is a hint: it names the
-// snapshot it was made from (the file's digest), a list for another snapshot is ignored, and
-// a wrong one costs memory for pages populated in vain, never a wrong byte.
+// snapshot it was made from (the file's digest), a list for another snapshot or a damaged one
+// is ignored (and made again), and a wrong one costs memory for pages populated in vain, never a
+// wrong byte.
 class SnapshotPages {
 public:
     struct Run {
         uint32_t first = 0; // page index from the mapping's start
         uint32_t count = 0;
         bool written = false; // written (a private copy) rather than only read
-        bool operator==(const Run&) const = default;
     };
 
     // The runs of pages in [base, base + length) that are present in this process, from
