@@ -35,9 +35,10 @@ QByteArray digestOf(const QString& file) {
     return sidecar.read(256).trimmed();
 }
 
-// The list beside `file` if it was made from the file as it is now, for a mapping of `pages`.
-std::optional<std::vector<SnapshotPages::Run>> readList(const QString& file, size_t pages) {
-    const QByteArray digest = digestOf(file);
+// The list beside `file` if it was made from the file as it is now (`digest`, its sidecar's),
+// for a mapping of `pages`.
+std::optional<std::vector<SnapshotPages::Run>> readList(const QString& file,
+                                                        const QByteArray& digest, size_t pages) {
     QFile list(SnapshotPages::listPath(file));
     if (digest.isEmpty() || !list.open(QIODevice::ReadOnly)) return std::nullopt;
     const QList<QByteArray> lines = list.read(1 << 20).split('\n');
@@ -88,7 +89,7 @@ std::vector<SnapshotPages::Run> SnapshotPages::touched(const void* base, size_t 
 
 size_t SnapshotPages::prefetch(const QString& file, void* base, size_t length) {
     const size_t page = pageSize();
-    const auto runs = readList(file, length / page);
+    const auto runs = readList(file, digestOf(file), length / page);
     if (!runs) return 0;
     size_t populated = 0;
     for (const Run& run : *runs) {
@@ -102,10 +103,10 @@ size_t SnapshotPages::prefetch(const QString& file, void* base, size_t length) {
 
 bool SnapshotPages::record(const QString& file, const void* base, size_t length) {
     const size_t pages = length / pageSize();
-    if (readList(file, pages)) return false;
     const QByteArray digest = digestOf(file);
+    if (digest.isEmpty() || readList(file, digest, pages)) return false;
     const auto runs = touched(base, length);
-    if (digest.isEmpty() || runs.empty()) return false;
+    if (runs.empty()) return false;
     QByteArray text = QByteArray(kHeader) + '\n' + digest + '\n' + QByteArray::number(pages) + '\n';
     for (const Run& run : runs)
         text += (run.written ? "w " : "r ") + QByteArray::number(run.first) + ' ' +

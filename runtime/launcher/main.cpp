@@ -5,10 +5,11 @@
 // each 4 KB page's first touch costs ~10 us. glibc.malloc.hugetlb=1 has malloc ask for
 // transparent huge pages (a 2 MB page's first touch costs about as much as a 4 KB one's), and
 // glibc.malloc.top_pad=4 MiB grows each arena by 4 MiB at a time instead of 128 KiB, so that
-// its growth is huge-page sized at all (a start: ~1,900 fewer page faults); kiln sets the pad
-// back to glibc's 128 KiB once its worker is up (KILN_START_TOP_PAD says the pad was ours). glibc
-// reads tunables only when a process starts, so kiln cannot set them for itself. A tunable the user
-// set is kept; ours follow theirs. libc only and no allocation: this process lives for one exec.
+// its growth is huge-page sized at all (a start: ~1,900 fewer page faults). kiln sets the pad
+// back to glibc's 128 KiB once its worker is up (KILN_START_TOP_PAD says the pad was ours).
+// glibc reads tunables only when a process starts, so kiln cannot set them for itself. A
+// tunable the user set is kept; ours follow theirs.
+// libc only and no allocation: this process lives for one exec.
 
 #include <cerrno>
 #include <climits>
@@ -24,8 +25,8 @@ struct Tunable {
     const char* name;
     const char* value;
 };
-constexpr Tunable kTunables[] = {{"glibc.malloc.hugetlb", "1"},
-                                 {"glibc.malloc.top_pad", "4194304"}};
+constexpr char kTopPad[] = "glibc.malloc.top_pad";
+constexpr Tunable kTunables[] = {{"glibc.malloc.hugetlb", "1"}, {kTopPad, "4194304"}};
 
 // GLIBC_TUNABLES is a colon-separated list of name=value.
 bool namesTunable(const char* list, const char* name) {
@@ -75,7 +76,7 @@ int main(int, char** argv) {
         setenv("GLIBC_TUNABLES", value, 1);
         // Ours, not the user's: kiln puts the pad back to glibc's default once its worker is
         // up (runtime/session), so that serving does not keep arenas 4 MiB ahead.
-        if (!namesTunable(current, "glibc.malloc.top_pad")) setenv("KILN_START_TOP_PAD", "1", 1);
+        if (!namesTunable(current, kTopPad)) setenv("KILN_START_TOP_PAD", "1", 1);
     }
     execv(real, argv);
     return fail("start", real);
