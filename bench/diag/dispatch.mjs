@@ -57,7 +57,7 @@ host.load_main(config.mainModule);
 async function dispatchFetch(request, ctx) {
   let settle;
   const settled = new Promise((resolve) => { settle = resolve; });
-  const started = host.start_fetch(request, env, ctx, settle);
+  const started = host.start_fetch(request, env, ctx, settle, true);
   if (!(started instanceof pyodide.ffi.PyProxy)) return started;
   try {
     return (await settled) ?? await started;

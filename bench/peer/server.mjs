@@ -127,7 +127,8 @@ const server = http.createServer(async (req, res) => {
     const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, init);
     let settle;
     const settled = new Promise((resolve) => { settle = resolve; });
-    let response = host.start_fetch(request, env, new ExecutionContext(), settle);
+    // true: the request is a Request, as worker.mjs tells the SDK.
+    let response = host.start_fetch(request, env, new ExecutionContext(), settle, true);
     if (response instanceof PyProxy) {
       const pending = response;
       try {

@@ -45,6 +45,11 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
       const headers = { "content-type": "application/json" };
       return new Response(text, status === undefined ? { headers } : { status, headers });
     },
+    // Kiln's own (workers.Response's fast path, for a str body or none without options): the
+    // Response `js.Response.new(body)` makes, without looking up the class from Python.
+    textResponse(body) {
+      return new Response(body);
+    },
     // Kiln's own (python_from_rpc's fast path): whether Pyodide's to_py would hand `value`
     // to its default converter, as js2python_convertOther decides it (arrays, Maps, Sets,
     // plain objects and buffers it converts itself). The SDK then calls its converter

@@ -495,7 +495,9 @@ export async function dispatchFetch(request) {
   // awaited through the Task, whose rejection carries the Python error.
   let settle;
   const settled = new Promise((resolve) => { settle = resolve; });
-  const started = host.start_fetch(request, env, new ExecutionContext(), settle);
+  // What the SDK would ask JS in a trip of its own: whether the constructor is named Request.
+  const isRequest = typeof request?.constructor === "function" && request.constructor.name === "Request";
+  const started = host.start_fetch(request, env, new ExecutionContext(), settle, isRequest);
   if (!(started instanceof pyodide.ffi.PyProxy)) return started;
   try {
     return (await settled) ?? await started;

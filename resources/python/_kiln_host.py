@@ -5,7 +5,7 @@
     js_globals()                                          -> [(module, file, name, JS value)]
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
-    start_fetch(js_request, js_env, js_ctx[, settle])     -> JS Response, or a pending Task
+    start_fetch(js_request, js_env, js_ctx[, settle, is_request]) -> JS Response, or a pending Task
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
     await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
 
@@ -128,19 +128,26 @@ def _default_class(module):
 
 # Per handler function: inspect.signature costs tens of microseconds inside Pyodide, and the
 # handler is the same function on every request (a bound method is made anew each time; its
-# function is not). Weak keys: a function that goes away takes its entry with it.
+# function is not). Weak keys: a function that goes away takes its entry with it. The last
+# answer is also held as is: a weak dictionary's lookup makes a weak reference each time.
 _capacities = weakref.WeakKeyDictionary()
+_last_capacity = (None, None)  # (function, count)
 
 
 def _positional_capacity(fn):
     """How many positional arguments `fn` takes (None: any number)."""
+    global _last_capacity
     func = getattr(fn, "__func__", None)
     key = func if func is not None and getattr(fn, "__self__", None) is not None else fn
+    if key is _last_capacity[0]:
+        known = _last_capacity[1]
+        return None if known is None else known - (key is not fn)
     try:
         known = _capacities.get(key, _capacities)
     except TypeError:  # not weakly referenceable (a builtin): not cached
         known = _capacities
     if known is not _capacities:
+        _last_capacity = (key, known)
         return None if known is None else known - (key is not fn)
     try:
         sig = inspect.signature(key)
@@ -156,32 +163,38 @@ def _positional_capacity(fn):
             count += 1
     try:
         _capacities[key] = count
+        _last_capacity = (key, count)
     except TypeError:
         pass
     return None if count is None else count - (key is not fn)
 
 
-async def _call(fn, args):
+def _relaxed_call(fn, args):
     capacity = _positional_capacity(fn)
-    result = fn(*(args if capacity is None else args[:capacity]))
+    return fn(*(args if capacity is None else args[:capacity]))
+
+
+async def _call(fn, args):
+    result = _relaxed_call(fn, args)
     if inspect.isawaitable(result):
         result = await result
     return result
 
 
-def _resolve(kind, js_event, js_env, js_ctx):
+def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
     """(function, arguments, label) for the handler of `kind` ("fetch" / "scheduled"), as
     workerd calls them: `Default(ctx, env)` (its __init__ wraps env and patches ctx's
     waitUntil) then `fetch(request)` with the request as a workers Request, or
     `scheduled(controller, env, ctx)` with the JS objects; module-level `on_<kind>` gets
-    (event, env, ctx) as JS objects."""
+    (event, env, ctx) as JS objects. `is_request`: the caller already knows js_event's
+    constructor is named Request (JS asks that for less than a trip from Python costs)."""
     module = _module()
     cls = _default_class(module)
     if cls is not None and callable(getattr(cls, kind, None)):
         instance = cls(js_ctx, js_env)
         if kind != "fetch":
             args = (js_event, js_env, js_ctx)
-        elif _is_js_instance(js_event, "Request"):
+        elif is_request or _is_js_instance(js_event, "Request"):
             # What python_from_rpc makes of a JS Request, without its generic to_py walk
             # (~35 us of every request inside Pyodide).
             args = (Request._of_js(js_event),)
@@ -228,16 +241,32 @@ def _to_js_response(result, label):
 
 async def handle_fetch(js_request, js_env, js_ctx):
     """Run the worker's fetch handler for one JS Request; returns a JS Response."""
-    _kiln_entropy.enter_request_context()
-    fn, args, label = _resolve("fetch", js_request, js_env, js_ctx)
+    return await _fetch(js_request, js_env, js_ctx, False, None)
+
+
+async def _fetch(js_request, js_env, js_ctx, is_request, pending):
+    # handle_fetch's work in one coroutine: each awaited layer costs a send() and a
+    # StopIteration inside Pyodide on every request. `pending` is start_fetch's (or None).
     try:
-        result = await _call(fn, args)
-    except BaseException as error:
-        raise error.with_traceback(_user_frames(error.__traceback__))
-    return _to_js_response(result, label)
+        _kiln_entropy.enter_request_context()
+        fn, args, label = _resolve("fetch", js_request, js_env, js_ctx, is_request)
+        try:
+            result = _relaxed_call(fn, args)
+            if inspect.isawaitable(result):
+                result = await result
+        except BaseException as error:
+            raise error.with_traceback(_user_frames(error.__traceback__))
+        response = _to_js_response(result, label)
+    except BaseException:
+        if pending:
+            pending[0](None)
+        raise
+    if pending:
+        pending[0](response)
+    return response
 
 
-def start_fetch(js_request, js_env, js_ctx, settle=None):
+def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
     """handle_fetch started eagerly, as Python 3.12's eager tasks start: it runs in this call
     until it first waits on something pending, so a handler that never waits answers without
     a round trip through the event loop (a setTimeout(0) per request). Returns the JS
@@ -247,21 +276,11 @@ def start_fetch(js_request, js_env, js_ctx, settle=None):
     `settle` (a JS function), when given, is called once a pending handler ends: with the JS
     Response, or with None when it failed or was cancelled (the host then awaits the Task for
     the error). Awaiting the Task itself costs a done callback, an event-loop round trip and
-    Pyodide's thenable machinery (~75 us a request); a handler that succeeds skips all that."""
+    Pyodide's thenable machinery (~75 us a request); a handler that succeeds skips all that.
+    `is_request`: as _resolve's."""
     pending = []  # `settle`, once the eager start has left the handler waiting
-
-    async def run():
-        try:
-            response = await handle_fetch(js_request, js_env, js_ctx)
-        except BaseException:
-            if pending:
-                pending[0](None)
-            raise
-        if pending:
-            pending[0](response)
-        return response
-
-    task = PyodideTask(run(), loop=asyncio.get_event_loop(), eager_start=True)
+    task = PyodideTask(_fetch(js_request, js_env, js_ctx, is_request, pending),
+                       loop=asyncio.get_event_loop(), eager_start=True)
     if task.done() and not task.cancelled() and task.exception() is None:
         return task.result()
     if settle is not None:

@@ -27,6 +27,7 @@ from .utils import (
 # Kiln's host makes Response.json's plain case in one call (held: a lookup on the module
 # would be a trip into JS of its own).
 _js_json_response = getattr(_pyodide_entrypoint_helper, "jsonResponse", None)
+_js_text_response = getattr(_pyodide_entrypoint_helper, "textResponse", None)
 
 
 class FetchResponse(pyodide.http.FetchResponse):
@@ -115,6 +116,11 @@ class Response(FetchResponse):
     TypeError, as on Cloudflare. headers: a dict, a list of pairs or a JS Headers."""
 
     def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
+        if (type(body) is str or body is None) and _js_text_response is not None \
+                and not (status or status_text or headers or web_socket):
+            # What the general path below makes, in one call into JS.
+            super().__init__("", _js_text_response(body))
+            return
         # None, str and bytes have no `constructor`: nothing to ask JS about them.
         if not (body is None or type(body) is str or type(body) is bytes):
             js_type = _get_js_constructor_name(body)

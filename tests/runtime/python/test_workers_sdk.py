@@ -834,6 +834,18 @@ async def test_fast_paths_answer_as_the_general_ones():
         assert r.url == "" and r.js_object.url == "" and r.status == 201, r
         assert r.headers.get("x-a") == "1"
     assert Response.json({"a": 1}).url == ""
+    # Response(str | None) without options is made in one call into JS: as js.Response.new.
+    from workers.response import _js_text_response
+    assert _js_text_response is not None  # Kiln's helper has it: the fast path is what runs
+    for body, kwargs in (("x", {}), ("", {}), (None, {}), ("y", {"status": 0}), ("z", {"status_text": ""})):
+        fast, general = Response(body, **kwargs), Response(js.Response.new(body))
+        for name in ("status", "statusText", "url", "type", "redirected", "ok", "bodyUsed"):
+            assert getattr(fast.js_object, name) == getattr(general.js_object, name), (body, name)
+        pairs = [[list(pair) for pair in r.js_object.headers] for r in (fast, general)]
+        assert pairs[0] == pairs[1], (body, pairs)
+        assert (fast.body is None) == (general.body is None), body
+        assert await fast.text() == await general.text(), body
+        assert type(fast) is Response and fast.url == "", fast
     for status, expected in ((None, 200), (0, 200), (201, 201), (HTTPStatus.CREATED, 201)):
         r = Response.json({"a": [1, None]}, status=status)
         assert r.status == expected and r.headers.get("content-type") == "application/json", r
