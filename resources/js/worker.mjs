@@ -489,21 +489,29 @@ class ExecutionContext {
   get props() { return {}; }
 }
 
-export async function dispatchFetch(request) {
-  // Started eagerly: a Response at once, or a PyProxy of the pending Task. A pending handler
-  // that succeeds hands its Response to `settle`; one that fails (settled with undefined) is
-  // awaited through the Task, whose rejection carries the Python error.
+// The fetch handler, started eagerly: its JS Response when it finished at once (a handler that
+// never waits, so no promise hop is paid), else a promise of it.
+function startFetch(request) {
+  // A pending handler that succeeds hands its Response to `settle`; one that fails (settled
+  // with undefined) is awaited through the Task, whose rejection carries the Python error.
   let settle;
   const settled = new Promise((resolve) => { settle = resolve; });
   // What the SDK would ask JS in a trip of its own: whether the constructor is named Request.
   const isRequest = typeof request?.constructor === "function" && request.constructor.name === "Request";
   const started = host.start_fetch(request, env, new ExecutionContext(), settle, isRequest);
-  if (!(started instanceof pyodide.ffi.PyProxy)) return started;
+  return started instanceof pyodide.ffi.PyProxy ? settleFetch(started, settled) : started;
+}
+
+async function settleFetch(task, settled) {
   try {
-    return (await settled) ?? await started;
+    return (await settled) ?? await task;
   } finally {
-    started.destroy();
+    task.destroy();
   }
+}
+
+export async function dispatchFetch(request) {
+  return startFetch(request);
 }
 
 export async function dispatchScheduled(cron, scheduledTime) {
@@ -565,7 +573,9 @@ function readSoon(reader) {
   });
 }
 
-async function sendResponse(id, response) {
+// Sends `response` for exchange `id`: at once when its body is in memory (undefined is
+// returned, no promise hop is paid); otherwise a promise that settles once it has streamed.
+function sendResponse(id, response) {
   const headers = [];
   if (response.webSocket) {
     // The 101 and what follows it are the server's; only the worker's own headers (a chosen
@@ -590,10 +600,15 @@ async function sendResponse(id, response) {
   if (whole !== undefined || !response.body) {
     const bytes = whole ?? new Uint8Array(0);
     if (!hasLength) headers.push(["content-length", String(bytes.byteLength)]);
-    return ops.exchangeComplete(id, response.status, response.statusText ?? "", headers, bytes);
+    ops.exchangeComplete(id, response.status, response.statusText ?? "", headers, bytes);
+    return undefined;
   }
-  // A body that is complete at once (bytes, text, JSON) goes out with a Content-Length, as
-  // workerd sends it; anything still producing streams chunked without waiting for it.
+  return streamResponse(id, response, headers, hasLength);
+}
+
+// A body still producing streams chunked without waiting for it; one that turns out complete
+// at once (bytes, text, JSON behind a stream) goes out with a Content-Length, as workerd sends it.
+async function streamResponse(id, response, headers, hasLength) {
   const reader = response.body.getReader();
   const first = await reader.read();
   let next = first.done ? first : await readSoon(reader);
@@ -639,7 +654,8 @@ export async function serveExchange(id, method, url, headers, hasBody, body) {
       init.duplex = "half";
     }
     const request = new Request(url, init);
-    response = await dispatchFetch(request);
+    response = startFetch(request);
+    if (response instanceof Promise) response = await response;
   } catch (e) {
     if (fatalText) return; // the instance is over: the host answers what it had in flight
     const limit = ops.takeLimitHit(); // {text, retire} or null
@@ -653,7 +669,8 @@ export async function serveExchange(id, method, url, headers, hasBody, body) {
     return failResponse(id, 500, "Internal Server Error: the worker threw an exception (see the log).\n");
   }
   try {
-    await sendResponse(id, response);
+    const streaming = sendResponse(id, response);
+    if (streaming) await streaming;
   } catch (e) {
     kilnLog(Level.error, `Error while sending the response: ${errorText(e)}`);
     ops.exchangeAbort(id);

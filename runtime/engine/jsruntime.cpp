@@ -49,11 +49,31 @@ v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1) {
     return v8::String::NewFromUtf8(isolate, latin1).ToLocalChecked();
 }
 
+v8::Local<v8::String> latin1ToV8(v8::Isolate* isolate, const QByteArray& latin1) {
+    return v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(latin1.constData()),
+                                      v8::NewStringType::kNormal, static_cast<int>(latin1.size()))
+        .ToLocalChecked();
+}
+
+QByteArray toLatin1(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+    v8::Local<v8::String> text;
+    if (value.IsEmpty() || !value->ToString(isolate->GetCurrentContext()).ToLocal(&text)) return {};
+    if (!text->IsOneByte() && !text->ContainsOnlyOneByte())
+        return toQString(isolate, text).toLatin1();
+    QByteArray out(text->Length(), Qt::Uninitialized);
+    text->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(out.data()), 0, text->Length(),
+                       v8::String::NO_NULL_TERMINATION);
+    return out;
+}
+
 QByteArray bytesOf(v8::Local<v8::Value> value) {
     if (value->IsArrayBufferView()) {
+        // CopyContents: a small typed array lives on V8's heap, and asking for its buffer
+        // would move it out (an allocation) only to copy it here.
         auto view = value.As<v8::ArrayBufferView>();
-        return QByteArray(static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset(),
-                          static_cast<qsizetype>(view->ByteLength()));
+        QByteArray out(static_cast<qsizetype>(view->ByteLength()), Qt::Uninitialized);
+        view->CopyContents(out.data(), view->ByteLength());
+        return out;
     }
     if (value->IsArrayBuffer()) {
         auto buffer = value.As<v8::ArrayBuffer>();

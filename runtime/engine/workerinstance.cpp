@@ -400,12 +400,8 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     auto headers = v8::Array::New(scope.isolate, static_cast<int>(requestHeaders.size()));
     for (int i = 0; i < requestHeaders.size(); ++i) {
         auto pair = v8::Array::New(scope.isolate, 2);
-        pair->Set(scope.context, 0,
-                  toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].first)))
-            .Check();
-        pair->Set(scope.context, 1,
-                  toV8(scope.isolate, QString::fromLatin1(requestHeaders[i].second)))
-            .Check();
+        pair->Set(scope.context, 0, latin1ToV8(scope.isolate, requestHeaders[i].first)).Check();
+        pair->Set(scope.context, 1, latin1ToV8(scope.isolate, requestHeaders[i].second)).Check();
         headers->Set(scope.context, static_cast<uint32_t>(i), pair).Check();
     }
     m_exchanges.emplace(id, exchange);
@@ -415,8 +411,10 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     exchange->onClosed([cancel] { cancel->store(true); });
     v8::Local<v8::Value> argv[] = {
         v8::Integer::New(scope.isolate, id),
-        toV8(scope.isolate, QString::fromLatin1(head.method)),
-        toV8(scope.isolate, QString::fromUtf8(url)),
+        latin1ToV8(scope.isolate, head.method),
+        v8::String::NewFromUtf8(scope.isolate, url.constData(), v8::NewStringType::kNormal,
+                                static_cast<int>(url.size()))
+            .ToLocalChecked(),
         headers,
         v8::Boolean::New(scope.isolate, exchange->hasBody()),
         exchange->prefetchedBody().isNull()

@@ -31,8 +31,8 @@ HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx,
     headers.reserve(list->Length());
     for (uint32_t i = 0; i < list->Length(); ++i) {
         auto pair = list->Get(ctx, i).ToLocalChecked().As<v8::Array>();
-        headers.append({toQString(isolate, pair->Get(ctx, 0).ToLocalChecked()).toLatin1(),
-                        toQString(isolate, pair->Get(ctx, 1).ToLocalChecked()).toLatin1()});
+        headers.append({toLatin1(isolate, pair->Get(ctx, 0).ToLocalChecked()),
+                        toLatin1(isolate, pair->Get(ctx, 1).ToLocalChecked())});
     }
     return headers;
 }
@@ -172,8 +172,8 @@ void WorkerInstance::opExchangeRespond(Args args) {
     if (!exchange) return;
     auto* isolate = args.GetIsolate();
     auto ctx = isolate->GetCurrentContext();
-    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500),
-                      toQString(isolate, args[2]).toLatin1(), headerList(isolate, ctx, args[3]));
+    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toLatin1(isolate, args[2]),
+                      headerList(isolate, ctx, args[3]));
 }
 
 // A whole response whose body is already in memory (bytes, text, JSON): respond, write and
@@ -191,8 +191,8 @@ void WorkerInstance::opExchangeComplete(Args args) {
         return;
     }
     const QByteArray body = bytesOf(args[4]);
-    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500),
-                      toQString(isolate, args[2]).toLatin1(), headerList(isolate, ctx, args[3]));
+    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toLatin1(isolate, args[2]),
+                      headerList(isolate, ctx, args[3]));
     if (!body.isEmpty()) exchange->write(body);
     exchange->finish();
     instance->dropExchange(args[0]->Int32Value(ctx).FromMaybe(0));

@@ -123,7 +123,21 @@ const ENCODING_LABELS = new Map([
 function makeTextCodecs(ops) {
   class TextEncoder {
     get encoding() { return "utf-8"; }
-    encode(input = "") { return ops.encodeUtf8(String(input)); }
+    encode(input = "") {
+      const text = String(input);
+      // Short ASCII text (a typical small body) is encoded here, into a typed array on V8's
+      // heap: the op's ArrayBuffer costs an allocation outside it.
+      if (text.length <= 64) {
+        const out = new Uint8Array(text.length);
+        for (let i = 0; i < text.length; i++) {
+          const unit = text.charCodeAt(i);
+          if (unit > 0x7f) return ops.encodeUtf8(text);
+          out[i] = unit;
+        }
+        return out;
+      }
+      return ops.encodeUtf8(text);
+    }
     encodeInto(source, destination) {
       const bytes = ops.encodeUtf8(String(source));
       // Only whole code points fit: back off to a UTF-8 boundary.

@@ -139,6 +139,11 @@ private:
 QString toQString(v8::Isolate* isolate, v8::Local<v8::Value> value);
 v8::Local<v8::String> toV8(v8::Isolate* isolate, const QString& text);
 v8::Local<v8::String> toV8(v8::Isolate* isolate, const char* latin1);
+// Latin-1 text (HTTP heads) as a one-byte V8 string, and back: no QString between, and JS
+// works on one-byte strings faster than on two-byte ones. toLatin1 of a string with code
+// units above 0xFF gives what QString::toLatin1 gives ('?' for them).
+v8::Local<v8::String> latin1ToV8(v8::Isolate* isolate, const QByteArray& latin1);
+QByteArray toLatin1(v8::Isolate* isolate, v8::Local<v8::Value> value);
 // A copy of the bytes of an ArrayBufferView or ArrayBuffer (empty for anything else).
 QByteArray bytesOf(v8::Local<v8::Value> value);
 // A fresh Uint8Array holding a copy of `bytes`.

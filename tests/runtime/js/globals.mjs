@@ -21,4 +21,25 @@ await test("globals", () => {
   equal("fetch arity", fetch.length, 1);
 });
 
+await test("TextEncoder", () => {
+  // Short ASCII text is encoded in JS and the rest by the host: both give UTF-8, lone
+  // surrogates as U+FFFD, at every length around the switch-over.
+  const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const encoder = new TextEncoder();
+  equal("empty", encoder.encode("").length, 0);
+  equal("no argument", encoder.encode().length, 0);
+  equal("null is a string", hex(encoder.encode(null)), "6e756c6c");
+  equal("ASCII", hex(encoder.encode("Hi~\x7f")), "48697e7f");
+  equal("two-byte", hex(encoder.encode("é")), "c3a9");
+  equal("after ASCII", hex(encoder.encode("ab\u20ac")), "6162e282ac");
+  equal("astral", hex(encoder.encode("\ud83d\ude00")), "f09f9880");
+  equal("lone surrogate", hex(encoder.encode("a\ud800")), "61efbfbd");
+  for (const n of [63, 64, 65, 200]) {
+    const ascii = "x".repeat(n), mixed = "x".repeat(n - 1) + "é";
+    equal(`${n} ASCII`, hex(encoder.encode(ascii)), "78".repeat(n));
+    equal(`${n} with é last`, hex(encoder.encode(mixed)), "78".repeat(n - 1) + "c3a9");
+    check(`${n}: a Uint8Array`, encoder.encode(ascii) instanceof Uint8Array);
+  }
+});
+
 done();
