@@ -44,6 +44,7 @@ public:
 private:
     void watch();
     long long engineCpuNs() const;
+    static long long wallNs();
 
     clockid_t m_clock;
     std::atomic<long long> m_limitNs;
@@ -53,7 +54,7 @@ private:
     std::function<void()> m_clearInterrupt;
     std::function<void()> m_eachPoll;
     std::atomic<bool> m_delivered{false};    // an interrupt was sent since the last runBegins
-    std::atomic<long long> m_runStartNs{-1}; // -1: idle
+    std::atomic<long long> m_runStartNs{-1}; // the run's start on the wall clock; -1: idle
     std::atomic<unsigned> m_runId{0};
     std::mutex m_mutex;
     std::condition_variable m_stop;

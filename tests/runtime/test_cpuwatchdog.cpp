@@ -11,6 +11,8 @@
 #include <future>
 #include <thread>
 
+#include <time.h>
+
 using namespace kiln;
 
 class TestCpuWatchdog : public QObject {
@@ -18,6 +20,7 @@ class TestCpuWatchdog : public QObject {
 private Q_SLOTS:
     void aLostInterruptIsSentAgain();
     void anEndlessRunIsTerminated();
+    void waitingIsNotCpuTime();
 };
 
 namespace {
@@ -76,6 +79,30 @@ void TestCpuWatchdog::anEndlessRunIsTerminated() {
     QVERIFY(terminated.load());
     // Re-sent about every 100 ms of CPU through the 1 s grace period, then given up on.
     QVERIFY2(interrupts.load() >= 5, qPrintable(QString::number(interrupts.load())));
+}
+
+void TestCpuWatchdog::waitingIsNotCpuTime() {
+    // A run that waits four times its limit (a blocking call) and then spins half of it has
+    // used half its CPU limit: no interrupt. The engine reads only the wall clock when a run
+    // begins; the watchdog's bound must still count CPU, not the wait.
+    std::atomic<int> interrupts{0};
+    std::atomic<bool> terminated{false};
+    Engine engine([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        timespec start{}, now{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+        do {
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec) <
+                     50000000LL &&
+                 !terminated.load());
+    });
+    CpuWatchdog dog(
+        engine.handle(), 100, [&] { interrupts.fetch_add(1); }, [&] { terminated.store(true); });
+    engine.watchdog.set_value(&dog);
+    engine.thread.join();
+    QCOMPARE(interrupts.load(), 0);
+    QVERIFY(!terminated.load());
 }
 
 QTEST_GUILESS_MAIN(TestCpuWatchdog)
