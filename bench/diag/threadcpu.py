@@ -35,16 +35,17 @@ def snapshot(pid):
     return threads
 
 
-def main():
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    port, path = sys.argv[1], sys.argv[2]
-    seconds = sys.argv[3] if len(sys.argv) > 3 else "5"
-    wrk_args = sys.argv[4:] or ["-t1", "-c1"]
+def find_pid(port):
     found = subprocess.run(["pgrep", "-f", f"kiln.* dev .*--port {port}"], capture_output=True, text=True)
     if not found.stdout.split():
         sys.exit(f"no `kiln dev --port {port}` process found")
-    pid = found.stdout.split()[0]
+    return found.stdout.split()[0]
+
+
+def measure(port, path, seconds="5", wrk_args=("-t1", "-c1")):
+    """wrk against the kiln dev serving `port`: (requests/s, {thread: (us CPU, switches) per
+    request}) for every thread that ran, the server's thread named "main"."""
+    pid = find_pid(port)
     script = ["-s", os.path.join(HERE, "post_json.lua")] if path == "/json" else []
     tick = os.sysconf("SC_CLK_TCK")
     before = snapshot(pid)
@@ -53,15 +54,27 @@ def main():
     after = snapshot(pid)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total, parts = 0.0, []
+    threads = {}
     for tid, (cpu, switches) in after.items():
         if tid not in before:
             continue
         us = (cpu - before[tid][0]) / tick * 1e6 / max(requests, 1)
         per = (switches - before[tid][1]) / max(requests, 1)
+        threads["main" if tid == pid else tid] = (us, per)
+    return rate, threads
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    port, path = sys.argv[1], sys.argv[2]
+    seconds = sys.argv[3] if len(sys.argv) > 3 else "5"
+    rate, threads = measure(port, path, seconds, sys.argv[4:] or ["-t1", "-c1"])
+    total, parts = 0.0, []
+    for name, (us, per) in threads.items():
         total += us
         if us >= 1 or per >= 0.05:
-            parts.append(f"{'main' if tid == pid else tid}: {us:.0f} us, {per:.2f} switches")
+            parts.append(f"{name}: {us:.0f} us, {per:.2f} switches")
     print(f"{path}  {rate:.0f} requests/s  {total:.0f} us CPU per request  |  " + "  ".join(parts))
 
 
