@@ -12,7 +12,7 @@
 //   web    new Request(url) + new Response("Hello") + await response.arrayBuffer()  (JS only)
 //   requestWithHeaders / walkHeaders / readBodyStream: the Web API pieces of `serve` alone
 //   ffi    await an `async def` Python function that returns 1 (JS -> Python -> JS, webloop)
-//   fetch  the hello handler as worker.mjs dispatchFetch runs it (_kiln_host.start_fetch,
+//   fetch  the hello handler as worker.mjs startFetch runs it (_kiln_host.start_fetch,
 //          awaited only if it waits on something) + arrayBuffer()
 //   serve  the same with what resources/js/worker.mjs serveExchange adds (request headers,
 //          response headers walked) and the body read through a stream reader, which is
@@ -52,7 +52,7 @@ const { makeEntrypointHelper } = await import("../../resources/js/entrypointhelp
 pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {} }));
 const host = pyodide.pyimport("_kiln_host");
 host.load_main(config.mainModule);
-// As resources/js/worker.mjs dispatchFetch calls the handler: started eagerly; one that
+// As resources/js/worker.mjs startFetch calls the handler: started eagerly; one that
 // waits settles its Response when it ends.
 async function dispatchFetch(request, ctx) {
   let settle;

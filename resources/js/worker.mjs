@@ -510,10 +510,6 @@ async function settleFetch(task, settled) {
   }
 }
 
-export async function dispatchFetch(request) {
-  return startFetch(request);
-}
-
 export async function dispatchScheduled(cron, scheduledTime) {
   let retry = true;
   const controller = { cron, scheduledTime, type: "scheduled", noRetry() { retry = false; } };

@@ -309,8 +309,8 @@ v8::Local<v8::Array> flatHeaders(v8::Isolate* isolate, v8::Local<v8::Context> co
     uint32_t i = 0;
     for (const auto& [name, value] : headers) {
         // Header bytes are latin1 as far as JS (ByteString) is concerned.
-        array->Set(context, i++, toV8(isolate, QString::fromLatin1(name))).Check();
-        array->Set(context, i++, toV8(isolate, QString::fromLatin1(value))).Check();
+        array->Set(context, i++, latin1ToV8(isolate, name)).Check();
+        array->Set(context, i++, latin1ToV8(isolate, value)).Check();
     }
     return array;
 }
@@ -341,8 +341,8 @@ void FetchHost::dispatch(int id, FetchEvent event) {
     case FetchEvent::Response: {
         auto object = v8::Object::New(isolate);
         set(object, "status", v8::Integer::New(isolate, event.status));
-        set(object, "statusText", toV8(isolate, QString::fromLatin1(event.statusText)));
-        set(object, "url", toV8(isolate, QString::fromLatin1(event.url)));
+        set(object, "statusText", latin1ToV8(isolate, event.statusText));
+        set(object, "url", latin1ToV8(isolate, event.url));
         set(object, "headers", flatHeaders(isolate, context, event.headers));
         payload = object;
         break;
@@ -357,7 +357,7 @@ void FetchHost::dispatch(int id, FetchEvent event) {
     case FetchEvent::Error: {
         auto object = v8::Object::New(isolate);
         set(object, "message", toV8(isolate, event.message));
-        set(object, "code", toV8(isolate, QString::fromLatin1(event.code)));
+        set(object, "code", latin1ToV8(isolate, event.code));
         payload = object;
         break;
     }
@@ -383,10 +383,6 @@ void throwTypeError(v8::Isolate* isolate, const QString& message) {
     isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, message)));
 }
 
-QByteArray latin1Of(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-    return toQString(isolate, value).toLatin1();
-}
-
 void opFetchSetHandler(Args args) {
     auto* isolate = args.GetIsolate();
     if (!args[0]->IsFunction())
@@ -401,7 +397,7 @@ void opFetchStart(Args args) {
     auto* isolate = args.GetIsolate();
     auto context = isolate->GetCurrentContext();
     RequestSpec spec;
-    spec.method = latin1Of(isolate, args[0]);
+    spec.method = toLatin1(isolate, args[0]);
     spec.url = QUrl(toQString(isolate, args[1]), QUrl::StrictMode);
     const QString scheme = spec.url.scheme();
     if (!spec.url.isValid() ||
@@ -412,8 +408,8 @@ void opFetchStart(Args args) {
     if (args[2]->IsArray()) {
         auto list = args[2].As<v8::Array>();
         for (uint32_t i = 0; i + 1 < list->Length(); i += 2) {
-            spec.headers.append({latin1Of(isolate, list->Get(context, i).ToLocalChecked()),
-                                 latin1Of(isolate, list->Get(context, i + 1).ToLocalChecked())});
+            spec.headers.append({toLatin1(isolate, list->Get(context, i).ToLocalChecked()),
+                                 toLatin1(isolate, list->Get(context, i + 1).ToLocalChecked())});
         }
     }
     if (args[3]->IsArrayBufferView()) {

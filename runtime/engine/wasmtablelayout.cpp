@@ -177,7 +177,7 @@ void opWasmImportWrappers(Args args) {
     for (uint32_t i = 0; i < list->Length(); ++i) {
         v8::Local<v8::Value> sig;
         if (!list->Get(context, i).ToLocal(&sig) || !sig->IsString()) return;
-        sigs << toQString(isolate, sig).toLatin1();
+        sigs << toLatin1(isolate, sig);
         for (char letter : sigs.back()) {
             if (uchar(letter) >= asked.size() || std::exchange(asked[uchar(letter)], true))
                 continue;
