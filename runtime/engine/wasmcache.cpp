@@ -98,20 +98,16 @@ public:
                         [this] { return m_active == 0; });
     }
     void run(std::function<void()> work) {
-        begin();
+        {
+            std::lock_guard lock(m_mutex);
+            ++m_active;
+        }
         std::thread([this, work = std::move(work)] {
             work();
-            end();
+            std::lock_guard lock(m_mutex); // notified under the lock: the waiter may be exiting
+            --m_active;
+            m_idle.notify_all();
         }).detach();
-    }
-    void begin() {
-        std::lock_guard lock(m_mutex);
-        ++m_active;
-    }
-    void end() {
-        std::lock_guard lock(m_mutex); // notified under the lock: the waiter may be exiting
-        --m_active;
-        m_idle.notify_all();
     }
 
 private:
@@ -376,14 +372,6 @@ bool codeCacheEnabled() {
 
 void writeCacheInBackground(const QString& path, QByteArray bytes) {
     writeInBackground(path, std::make_shared<QByteArray>(std::move(bytes)));
-}
-
-PendingCacheWrite::PendingCacheWrite() {
-    pendingWrites().begin();
-}
-
-PendingCacheWrite::~PendingCacheWrite() {
-    pendingWrites().end();
 }
 
 void waitForCacheWrites(int timeoutMs) {

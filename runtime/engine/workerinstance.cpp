@@ -381,7 +381,7 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         refreshWasmCacheAfter(4 * kWasmCacheRefreshMs);
         // The snapshot pages this start and its first request touched, listed for the next
         // start from the same snapshot (once this request's turn is over).
-        m_loop.post([this, alive = m_alive, pending = std::make_shared<PendingCacheWrite>()] {
+        m_loop.post([this, alive = m_alive] {
             if (*alive) m_runtime.recordSnapshotPages();
         });
     }

@@ -24,17 +24,6 @@ bool codeCacheEnabled();
 // Writes `bytes` to `path` in the cache folder as CheckedFile does, on a background thread
 // that a normal exit waits for; then prunes the folder.
 void writeCacheInBackground(const QString& path, QByteArray bytes);
-// A cache write made elsewhere than on a write thread (the snapshot page list, on the engine
-// thread once the first request's turn is over), counted from when it is planned until this
-// object goes: `kiln dev` stopped in between (it exits without tearing isolates down) waits
-// for it, as for the other writes, instead of losing it.
-class PendingCacheWrite {
-public:
-    PendingCacheWrite();
-    ~PendingCacheWrite();
-    PendingCacheWrite(const PendingCacheWrite&) = delete;
-    PendingCacheWrite& operator=(const PendingCacheWrite&) = delete;
-};
 // Serialises the modules compiled (or read from the cache) in this process and writes each
 // whose machine code outgrew its cached copy; true if any was written. Engine thread.
 bool refreshWasmCaches();
