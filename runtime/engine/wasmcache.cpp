@@ -88,7 +88,9 @@ qint64 cacheLimitBytes() {
 
 // Cache writes run on threads of their own (files are tens of MB); a normal exit (Ctrl+C,
 // SIGTERM, the studio stopping kiln) waits for those under way, up to 10 s, so a start that
-// ends soon after booting still leaves its cache behind.
+// ends soon after booting still leaves its cache behind. Writes of one path go one at a time,
+// and one overtaken by a later write of the same path is dropped: interleaved, two writers
+// could leave one's file beside the other's checksum.
 class PendingWrites {
 public:
     ~PendingWrites() { wait(10000); }
@@ -97,13 +99,27 @@ public:
         m_idle.wait_for(lock, std::chrono::milliseconds(timeoutMs),
                         [this] { return m_active == 0; });
     }
-    void run(std::function<void()> work) {
+    void run(const QString& path, std::function<void()> work) {
+        std::shared_ptr<PathState> state;
+        quint64 ticket;
         {
             std::lock_guard lock(m_mutex);
             ++m_active;
+            auto& slot = m_paths[path];
+            if (!slot) slot = std::make_shared<PathState>();
+            state = slot;
+            ticket = ++state->latest;
         }
-        std::thread([this, work = std::move(work)] {
-            work();
+        std::thread([this, state, ticket, work = std::move(work)] {
+            {
+                std::lock_guard one(state->writing);
+                bool latest;
+                {
+                    std::lock_guard lock(m_mutex);
+                    latest = state->latest == ticket;
+                }
+                if (latest) work();
+            }
             std::lock_guard lock(m_mutex); // notified under the lock: the waiter may be exiting
             --m_active;
             m_idle.notify_all();
@@ -111,9 +127,15 @@ public:
     }
 
 private:
+    struct PathState {
+        std::mutex writing;
+        quint64 latest = 0; // under m_mutex
+    };
+
     std::mutex m_mutex;
     std::condition_variable m_idle;
     int m_active = 0;
+    QHash<QString, std::shared_ptr<PathState>> m_paths;
 };
 
 PendingWrites& pendingWrites() {
@@ -123,7 +145,7 @@ PendingWrites& pendingWrites() {
 
 // Atomically (temp file + rename) with its checksum, off the isolate thread.
 void writeInBackground(const QString& path, std::shared_ptr<QByteArray> bytes) {
-    pendingWrites().run([path, bytes] {
+    pendingWrites().run(path, [path, bytes] {
         if (CheckedFile::write(path, *bytes))
             CheckedFile::prune(QFileInfo(path).absolutePath(), cacheLimitBytes());
     });

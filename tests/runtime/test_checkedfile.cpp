@@ -3,6 +3,7 @@
 // the file removed, by a read or a map; prune keeps the most recently used files under the
 // limit and clears what older versions left.
 
+#include "engine/cachewrites.h"
 #include "engine/checkedfile.h"
 
 #include <QDateTime>
@@ -22,6 +23,7 @@ private Q_SLOTS:
     void damagedFilesAreRefusedAndRemoved_data();
     void damagedFilesAreRefusedAndRemoved();
     void pruneKeepsTheRecentlyUsed();
+    void backgroundWritesOfOnePathKeepTheLast();
 };
 
 namespace {
@@ -174,4 +176,23 @@ void TestCheckedFile::pruneKeepsTheRecentlyUsed() {
 }
 
 QTEST_GUILESS_MAIN(TestCheckedFile)
+// The code cache is written once a worker is up and again after its first request, each on a
+// thread of its own: writers of one file must not interleave (one's file beside the other's
+// checksum reads as damaged, and is deleted), and the last one queued must win.
+void TestCheckedFile::backgroundWritesOfOnePathKeepTheLast() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("js-cache.bin"));
+    QByteArray last;
+    for (int i = 0; i < 24; ++i) {
+        last = pattern((24 - i) * (512 << 10) + i); // the later, the sooner done
+        last[0] = char(i);
+        kiln::writeCacheInBackground(path, last);
+    }
+    kiln::waitForCacheWrites(30000);
+    QByteArray back;
+    QVERIFY(CheckedFile::readAll(path, &back));
+    QCOMPARE(back.size(), last.size());
+    QCOMPARE(back, last);
+}
+
 #include "test_checkedfile.moc"

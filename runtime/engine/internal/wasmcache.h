@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine/cachewrites.h"
 #include "engine/internal/jsruntime.h"
 
 namespace kiln {
@@ -21,9 +22,6 @@ void enableWasmStreaming(v8::Isolate* isolate);
 QString wasmCacheDir();
 // Whether caching is on (KILN_NO_CODE_CACHE is not 1).
 bool codeCacheEnabled();
-// Writes `bytes` to `path` in the cache folder as CheckedFile does, on a background thread
-// that a normal exit waits for; then prunes the folder.
-void writeCacheInBackground(const QString& path, QByteArray bytes);
 // Serialises the modules compiled (or read from the cache) in this process and writes each
 // whose machine code outgrew its cached copy; true if any was written. Engine thread.
 bool refreshWasmCaches();
