@@ -12,7 +12,7 @@
 //   web    new Request(url) + new Response("Hello") + await response.arrayBuffer()  (JS only)
 //   requestWithHeaders / walkHeaders / readBodyStream: the Web API pieces of `serve` alone
 //   ffi    await an `async def` Python function that returns 1 (JS -> Python -> JS, webloop)
-//   fetch  the hello handler as worker.mjs startFetch runs it (_kiln_host.start_fetch,
+//   fetch  the hello handler as worker.mjs startFetch runs it (_kiln_host.fetch_starter,
 //          awaited only if it waits on something) + arrayBuffer()
 //   serve  the same with what resources/js/worker.mjs serveExchange adds (request headers,
 //          response headers walked) and the body read through a stream reader, which is
@@ -49,19 +49,27 @@ pyodide.FS.chdir(config.importRoot);
 pyodide.pyimport("sys").path.insert(0, config.importRoot);
 // The host module the SDK imports, as Kiln provides it.
 const { makeEntrypointHelper } = await import("../../resources/js/entrypointhelper.mjs");
-pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {} }));
+pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {}, getPyodide: () => pyodide }));
 const host = pyodide.pyimport("_kiln_host");
 host.load_main(config.mainModule);
 // As resources/js/worker.mjs startFetch calls the handler: started eagerly; one that
 // waits settles its Response when it ends.
+let starter = null;
+const settling = new Map();
+let nextToken = 0;
 async function dispatchFetch(request, ctx) {
-  let settle;
-  const settled = new Promise((resolve) => { settle = resolve; });
-  const started = host.start_fetch(request, env, ctx, settle, true);
+  starter ??= host.fetch_starter(env, (token, response) => {
+    const resolve = settling.get(token);
+    settling.delete(token);
+    resolve?.(response ?? undefined);
+  });
+  const token = nextToken++;
+  const started = starter(request, ctx, token);
   if (!(started instanceof pyodide.ffi.PyProxy)) return started;
   try {
-    return (await settled) ?? await started;
+    return (await new Promise((resolve) => settling.set(token, resolve))) ?? await started;
   } finally {
+    settling.delete(token);
     started.destroy();
   }
 }

@@ -2,7 +2,7 @@
 // Python Worker over node:http. It installs the same `workers` SDK and host glue Kiln
 // installs (resources/python: `workers/`, `asgi.py`, `_kiln_host.py`), imports the
 // project's main module, and for every request builds a web `Request` (node 20 has the
-// Request/Response/Headers globals), calls `_kiln_host.start_fetch` as Kiln's worker.mjs
+// Request/Response/Headers globals), calls `_kiln_host.fetch_starter` as Kiln's worker.mjs
 // does (the handler started eagerly; one that waits settles the Response when it ends) —
 // which runs the project's `Default(WorkerEntrypoint).fetch` — and writes the returned
 // Response.
@@ -19,7 +19,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
-import { makeEntrypointHelper } from "../../resources/js/entrypointhelper.mjs";
+import { awaitPython, makeEntrypointHelper, takesPythonAwaitables } from "../../resources/js/entrypointhelper.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -64,7 +64,7 @@ function writeTree(FS, srcDir, destDir) {
 }
 
 let host = null;
-let PyProxy = null; // pyodide.ffi.PyProxy: what start_fetch returns for a pending handler
+let PyProxy = null; // pyodide.ffi.PyProxy: what a start returns for a pending handler
 const env = {};
 
 async function boot() {
@@ -104,11 +104,24 @@ async function boot() {
   mark("boot main-imported");
 }
 
+// As worker.mjs's: its waitUntil takes Python awaitables, so patchWaitUntil leaves it be.
 class ExecutionContext {
   get [Symbol.toStringTag]() { return "ExecutionContext"; }
-  waitUntil(promise) { Promise.resolve(promise).catch((e) => console.error("waitUntil:", e)); }
+  waitUntil(promise) { awaitPython(promise).catch((e) => console.error("waitUntil:", e)); }
   passThroughOnException() {}
   get props() { return {}; }
+}
+ExecutionContext.prototype[takesPythonAwaitables] = true;
+
+// As worker.mjs starts a handler: through _kiln_host.fetch_starter, a pending one settling
+// its Response by token when it ends.
+let starter = null;
+const settling = new Map();
+let nextToken = 0;
+function settleToken(token, response) {
+  const resolve = settling.get(token);
+  settling.delete(token);
+  resolve?.(response ?? undefined);
 }
 
 const booted = boot();
@@ -125,15 +138,15 @@ const server = http.createServer(async (req, res) => {
       init.duplex = "half";
     }
     const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, init);
-    let settle;
-    const settled = new Promise((resolve) => { settle = resolve; });
-    // true: the request is a Request, as worker.mjs tells the SDK.
-    let response = host.start_fetch(request, env, new ExecutionContext(), settle, true);
+    starter ??= host.fetch_starter(env, settleToken);
+    const token = nextToken++;
+    let response = starter(request, new ExecutionContext(), token);
     if (response instanceof PyProxy) {
       const pending = response;
       try {
-        response = (await settled) ?? await pending;
+        response = (await new Promise((resolve) => settling.set(token, resolve))) ?? await pending;
       } finally {
+        settling.delete(token);
         pending.destroy();
       }
     }

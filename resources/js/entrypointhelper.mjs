@@ -93,6 +93,8 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
       }
     },
     patchWaitUntil(ctx) {
+      // Kiln's own contexts take Python awaitables already (worker.mjs): nothing to patch.
+      if (ctx instanceof Object && ctx[takesPythonAwaitables]) return;
       // An ExecutionContext by its tag, as workerd checks it (a test can stand one in).
       let tag;
       try {
@@ -108,9 +110,13 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
   };
 }
 
+// What an ExecutionContext whose waitUntil runs awaitPython itself has (on its prototype):
+// patchWaitUntil leaves it as it is, instead of adding a patched waitUntil to every request's.
+export const takesPythonAwaitables = Symbol("kiln.takesPythonAwaitables");
+
 // A promise for a JS promise or a Python awaitable handed over as a proxy (kept alive with a
 // copy of the proxy until it settles, as workerd does).
-async function awaitPython(value) {
+export async function awaitPython(value) {
   if (value && typeof value === "object" && "copy" in value) value = value.copy();
   try {
     return await value;

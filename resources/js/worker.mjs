@@ -3,7 +3,7 @@
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
 import { D1Database } from "./d1database.mjs";
-import { makeEntrypointHelper } from "./entrypointhelper.mjs";
+import { awaitPython, makeEntrypointHelper, takesPythonAwaitables } from "./entrypointhelper.mjs";
 import { installGlobalScopeRules } from "./globalscope.mjs";
 import { installNodeProcess } from "./nodeprocess.mjs";
 import { KvNamespace } from "./kvnamespace.mjs";
@@ -481,31 +481,45 @@ function makeEnv(config) {
 class ExecutionContext {
   get [Symbol.toStringTag]() { return "ExecutionContext"; }
   // The server's loop never exits on its own, so waitUntil work needs no keep-alive: it
-  // only needs its failures reported.
+  // only needs its failures reported. It takes Python awaitables too, as the entrypoint
+  // helper's patchWaitUntil makes a context's waitUntil do (which then leaves this one be).
   waitUntil(promise) {
-    Promise.resolve(promise).catch((e) => ops.reportException(`Uncaught (in waitUntil) ${errorText(e)}`));
+    awaitPython(promise).catch((e) => ops.reportException(`Uncaught (in waitUntil) ${errorText(e)}`));
   }
   passThroughOnException() {}
   get props() { return {}; }
 }
+ExecutionContext.prototype[takesPythonAwaitables] = true;
 
 // The fetch handler, started eagerly: its JS Response when it finished at once (a handler that
 // never waits, so no promise hop is paid), else a promise of it.
-function startFetch(request) {
-  // A pending handler that succeeds hands its Response to `settle`; one that fails (settled
-  // with undefined) is awaited through the Task, whose rejection carries the Python error.
-  let settle;
-  const settled = new Promise((resolve) => { settle = resolve; });
-  // What the SDK would ask JS in a trip of its own: whether the constructor is named Request.
-  const isRequest = typeof request?.constructor === "function" && request.constructor.name === "Request";
-  const started = host.start_fetch(request, env, new ExecutionContext(), settle, isRequest);
-  return started instanceof pyodide.ffi.PyProxy ? settleFetch(started, settled) : started;
+let starter = null; // _kiln_host.fetch_starter's start(request, ctx, token), made at the first request
+const settling = new Map(); // token -> resolve of a pending handler's Response (undefined: it failed)
+let nextToken = 0;
+function settleToken(token, response) {
+  const resolve = settling.get(token);
+  settling.delete(token);
+  resolve?.(response ?? undefined);
 }
 
-async function settleFetch(task, settled) {
+function startFetch(request) {
+  starter ??= host.fetch_starter(env, settleToken);
+  const token = nextToken++;
+  const started = typeof request?.constructor === "function" && request.constructor.name === "Request"
+    ? starter(request, new ExecutionContext(), token)
+    : host.start_fetch(request, env, new ExecutionContext(), (response) => settleToken(token, response), false);
+  if (!(started instanceof pyodide.ffi.PyProxy)) return started;
+  // A pending handler that succeeds hands its Response to settleToken; one that fails (settled
+  // with undefined) is awaited through the Task, whose rejection carries the Python error.
+  const settled = new Promise((resolve) => settling.set(token, resolve));
+  return settleFetch(started, settled, token);
+}
+
+async function settleFetch(task, settled, token) {
   try {
     return (await settled) ?? await task;
   } finally {
+    settling.delete(token);
     task.destroy();
   }
 }

@@ -6,6 +6,7 @@
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
     start_fetch(js_request, js_env, js_ctx[, settle, is_request]) -> JS Response, or a pending Task
+    fetch_starter(js_env, settle)                         -> start(js_request, js_ctx, token)
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
     await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
 
@@ -181,6 +182,9 @@ async def _call(fn, args):
     return result
 
 
+_last_default = [None, None]  # [the main module's Default class, its fetch's label]
+
+
 def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
     """(function, arguments, label) for the handler of `kind` ("fetch" / "scheduled"), as
     workerd calls them: `Default(ctx, env)` (its __init__ wraps env and patches ctx's
@@ -189,6 +193,15 @@ def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
     (event, env, ctx) as JS objects. `is_request`: the caller already knows js_event's
     constructor is named Request (JS asks that for less than a trip from Python costs)."""
     module = _module()
+    cls = module.__dict__.get("Default")
+    if kind == "fetch" and cls is not None and _last_default[0] is cls \
+            and callable(getattr(cls, "fetch", None)):
+        # The Default class checked last time, still the module's: as below, without checking
+        # it again.
+        instance = cls(js_ctx, js_env)
+        if is_request or _is_js_instance(js_event, "Request"):
+            return instance.fetch, (Request._of_js(js_event),), _last_default[1]
+        return instance.fetch, (python_from_rpc(js_event),), _last_default[1]
     cls = _default_class(module)
     if cls is not None and callable(getattr(cls, kind, None)):
         instance = cls(js_ctx, js_env)
@@ -200,7 +213,10 @@ def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
             args = (Request._of_js(js_event),)
         else:
             args = (python_from_rpc(js_event),)
-        return getattr(instance, kind), args, f"{_main_name}.Default.{kind}"
+        label = f"{_main_name}.Default.{kind}"
+        if kind == "fetch":
+            _last_default[:] = [cls, label]
+        return getattr(instance, kind), args, label
     legacy = getattr(module, "on_" + kind, None)
     if callable(legacy):
         return legacy, (js_event, js_env, js_ctx), f"{_main_name}.on_{kind}"
@@ -289,6 +305,28 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
         else:
             pending.append(settle)
     return task
+
+
+def fetch_starter(js_env, settle):
+    """start_fetch for one instance's requests: `start(js_request, js_ctx, token)` is
+    start_fetch(js_request, js_env, js_ctx, ...) with a JS Request (worker.mjs makes it), where a
+    pending handler's end calls `settle(token, response)` (None when it failed). The env and
+    `settle` become Python proxies once here instead of on every request. Made after any
+    snapshot is taken (a snapshot cannot hold the JS objects it keeps)."""
+
+    def start(js_request, js_ctx, token):
+        pending = []
+        task = PyodideTask(_fetch(js_request, js_env, js_ctx, True, pending),
+                           loop=asyncio.get_event_loop(), eager_start=True)
+        if task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
+        if task.done():  # failed or cancelled before it first waited: JS then awaits the Task
+            task.get_loop().call_soon(settle, token, None)  # once JS is listening for `token`
+        else:
+            pending.append(lambda response: settle(token, response))
+        return task
+
+    return start
 
 
 async def handle_scheduled(js_controller, js_env, js_ctx):

@@ -184,10 +184,11 @@ void TestSnapshot::firstStartMakesEveryTier() {
         QDir(m_cache.path()).entryList({QStringLiteral("js-*.bin.xxh3")}, QDir::Files);
     QCOMPARE(scripts.size(), 2);
     // ... and once more after the first request, with the functions serving it compiled (the
-    // request path: Request, Response, Pyodide's calls between JS and Python).
-    QVERIFY2(s.output.contains(QLatin1String(
-                 "stored 2 JS code caches again, with the first request's functions")),
-             qPrintable(s.output));
+    // request path: Request, Response, Pyodide's calls between JS and Python). One that did not
+    // grow is left as it was (V8 may have dropped the bytecode of functions the boot ran).
+    static const QRegularExpression again(
+        QStringLiteral("stored [12] JS code caches again, with the first request's functions"));
+    QVERIFY2(again.match(s.output).hasMatch(), qPrintable(s.output));
     s = serve();
     QVERIFY2(startsWithRandom(s.body) && s.body.endsWith(" v1 first [1]"), s.body.constData());
     QCOMPARE(s.restored, QStringLiteral("dedicated"));
