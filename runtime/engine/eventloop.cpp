@@ -54,6 +54,12 @@ void EventLoop::run() {
             m_aliveTimers -= m_timers.begin()->second.keepAlive;
             m_timers.erase(m_timers.begin());
         } else {
+            if (m_beforeWait) {
+                lock.unlock();
+                m_beforeWait();
+                lock.lock();
+                if (!m_tasks.empty()) continue;
+            }
             if (m_exitWhenIdle && m_aliveTimers == 0 && m_refs <= 0) {
                 lock.unlock();
                 const bool busy = m_stillBusy && m_stillBusy();

@@ -39,6 +39,8 @@ public:
         m_taskBegin = std::move(begin);
         m_taskEnd = std::move(end);
     }
+    // Runs on the loop's thread when nothing is ready and the loop is about to wait (or end).
+    void setBeforeWait(std::function<void()> hook) { m_beforeWait = std::move(hook); }
     // Work the loop cannot see (e.g. background wasm compiles) that should keep it alive.
     void setStillBusy(std::function<bool()> probe) { m_stillBusy = std::move(probe); }
     void setExitWhenIdle(bool exit) { m_exitWhenIdle = exit; }
@@ -62,6 +64,7 @@ private:
     std::function<void()> m_afterTask;
     std::function<void()> m_taskBegin;
     std::function<void()> m_taskEnd;
+    std::function<void()> m_beforeWait;
     std::function<bool()> m_stillBusy;
 };
 

@@ -3,10 +3,16 @@
 #include "engine/cpuwatchdog.h"
 #include "engine/internal/workerinstance.h"
 #include "server/httpexchange.h"
+#include "server/postbatch.h"
 
 #include <QElapsedTimer>
 
 namespace kiln {
+
+namespace {
+// A task at least this long flushes the responses held before the next task runs (PostBatch).
+constexpr auto kLongTaskForBatching = std::chrono::microseconds(200);
+} // namespace
 
 WorkerLane::WorkerLane(WorkerShared& shared, WorkerOptions options)
     : m_shared(shared)
@@ -24,7 +30,14 @@ void WorkerLane::start(bool serving) {
             startInstance(Start::First);
         });
     }
-    m_thread = std::thread([this] { m_loop.run(); });
+    m_thread = std::thread([this] {
+        PostBatch batch;
+        m_batch = &batch;
+        m_loop.setBeforeWait([&batch] { batch.flush(); });
+        m_loop.run();
+        m_loop.setBeforeWait({});
+        m_batch = nullptr;
+    });
 }
 
 void WorkerLane::stop() {
@@ -131,10 +144,13 @@ void WorkerLane::startInstance(Start kind) {
     m_watchdog->setEachPoll([booting] { booting->interruptIfAbandoned(); });
     m_loop.setTaskHooks(
         [this] {
+            if (m_batch && m_lastTaskLong) m_batch->flush();
+            m_taskStart = std::chrono::steady_clock::now();
             if (m_watchdog && m_timed) m_watchdog->runBegins();
         },
         [this] {
             if (m_watchdog) m_watchdog->runEnds();
+            m_lastTaskLong = std::chrono::steady_clock::now() - m_taskStart >= kLongTaskForBatching;
         });
     m_instance->setReload(kind == Start::Reload);
     m_instance->setSpare(kind == Start::Spare);

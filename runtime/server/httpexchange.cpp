@@ -1,6 +1,7 @@
 #include "server/httpexchange.h"
 
 #include "server/httpconnection.h"
+#include "server/postbatch.h"
 
 #include <QMetaObject>
 #include <QObject>
@@ -41,6 +42,7 @@ std::shared_ptr<HttpExchange> HttpExchange::consumerHandle() {
 }
 
 void HttpExchange::invokeOnServerThread(std::function<void()> fn) const {
+    if (PostBatch* batch = PostBatch::current()) return batch->hold(m_context.get(), std::move(fn));
     QMetaObject::invokeMethod(m_context.get(), std::move(fn), Qt::QueuedConnection);
 }
 

@@ -17,8 +17,9 @@ namespace kiln {
 class HttpConnection;
 
 // One request/response pair. Thread-safe: every public method may be called from any thread.
-// Calls are queued and carried out on the server's thread, in the order they were made; every
-// callback (pullBody, write's `ready`, onClosed) is invoked on the server's thread.
+// Calls are queued and carried out on the server's thread, in the order they were made (a
+// thread with a PostBatch installed hands them over when it flushes); every callback
+// (pullBody, write's `ready`, onClosed) is invoked on the server's thread.
 //
 // The exchange is held by std::shared_ptr. Dropping the last reference before finish() is
 // treated as a handler bug: the server answers 500 (or closes the connection if the response had

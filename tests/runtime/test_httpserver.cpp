@@ -3,6 +3,7 @@
 
 #include "server/requestlog.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 
 using namespace testutil;
@@ -381,6 +382,26 @@ void TestHttpServer::handlerAbort() {
     c.send(get("/abort"));
     QVERIFY(c.waitClosed());
     QVERIFY(c.buffer.isEmpty());
+}
+
+// A thread with a PostBatch hands its calls to the server when the batch flushes, not before;
+// they then arrive whole and in order.
+void TestHttpServer::postBatchHoldsCallsUntilItFlushes() {
+    Client c(port());
+    QVERIFY(c.connected());
+    QElapsedTimer clock;
+    clock.start();
+    c.send(get("/batched"));
+    const auto r = c.read();
+    QVERIFY(r && r->complete);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, QByteArray("hello GET /batched"));
+    QVERIFY2(clock.elapsed() >= 250, qPrintable(QString::number(clock.elapsed())));
+    // The connection goes on as usual.
+    c.send(get("/hello"));
+    const auto next = c.read();
+    QVERIFY(next && next->complete);
+    QCOMPARE(next->body, QByteArray("hello GET /hello"));
 }
 
 QTEST_GUILESS_MAIN(TestHttpServer)

@@ -133,6 +133,7 @@ private Q_SLOTS:
     void droppedExchangeGets500();
     void callbacksMayHoldTheExchange();
     void handlerAbort();
+    void postBatchHoldsCallsUntilItFlushes();
 
     // test_httpserver_errors.cpp
     void malformedRequestGets400();

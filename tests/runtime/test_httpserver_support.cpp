@@ -2,6 +2,7 @@
 #include "test_httpserver.h"
 
 #include "procstatus.h"
+#include "server/postbatch.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -268,6 +269,12 @@ void TestHandler::route(const std::shared_ptr<HttpExchange>& ex) {
 
     if (path == "/hello") {
         hello();
+    } else if (path == "/batched") {
+        // As the engine thread does: the response waits in the thread's batch until it flushes
+        // (here when the batch goes out of scope, 300 ms later).
+        kiln::PostBatch batch;
+        hello();
+        QThread::msleep(300);
     } else if (path == "/fixed") {
         ex->respond(200, "OK", {{"Content-Length", "11"}});
         ex->write("fixed body!");

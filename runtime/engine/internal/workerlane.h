@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,8 @@
 #include <thread>
 
 namespace kiln {
+
+class PostBatch;
 
 class CpuWatchdog;
 class HttpExchange;
@@ -115,6 +118,12 @@ private:
     bool m_ready = false;
     bool m_timed = false; // runs are watched: the project's code runs (startup limit) or booted
     bool m_handingOver = false; // asked the other lane to take over; requests queue here
+    // Responses this thread posts to the server wait in a batch while more work is ready: it
+    // flushes before the loop waits, and before a task follows one that ran long (then a
+    // response would wait on work it does not need), so only a run of short tasks batches.
+    PostBatch* m_batch = nullptr;
+    std::chrono::steady_clock::time_point m_taskStart;
+    bool m_lastTaskLong = false;
     std::optional<PendingReload> m_pendingReload; // came while handing over
     QString m_bootError;
     std::deque<std::shared_ptr<HttpExchange>> m_queued;
