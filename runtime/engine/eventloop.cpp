@@ -34,6 +34,11 @@ void EventLoop::cancel(std::uint64_t timerId) {
     }
 }
 
+bool EventLoop::hasReadyTask() {
+    std::lock_guard lock(m_mutex);
+    return !m_tasks.empty() || (!m_timers.empty() && m_timers.begin()->first <= Clock::now());
+}
+
 void EventLoop::quit() {
     {
         std::lock_guard lock(m_mutex);

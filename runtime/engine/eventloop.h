@@ -29,6 +29,8 @@ public:
     // pending, no ref is held and stillBusy() says false.
     void run();
     void quit();
+    // Whether a task or a due timer waits to run (any thread).
+    bool hasReadyTask();
 
     void ref() { ++m_refs; }
     void unref() { --m_refs; }

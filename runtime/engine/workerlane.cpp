@@ -32,6 +32,8 @@ void WorkerLane::start(bool serving) {
     }
     m_thread = std::thread([this] {
         PostBatch batch;
+        // With nothing else ready the response goes now, while this task finishes.
+        batch.setWorthHolding([this] { return m_loop.hasReadyTask(); });
         m_batch = &batch;
         m_loop.setBeforeWait([&batch] { batch.flush(); });
         m_loop.run();

@@ -25,7 +25,7 @@ PostBatch* PostBatch::current() {
 
 void PostBatch::hold(QObject* receiver, std::function<void()> fn) {
     m_held.emplace_back(receiver, std::move(fn));
-    if (qsizetype(m_held.size()) >= kMaxHeld) flush();
+    if (qsizetype(m_held.size()) >= kMaxHeld || (m_worthHolding && !m_worthHolding())) flush();
 }
 
 void PostBatch::flush() {

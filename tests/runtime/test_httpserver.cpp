@@ -402,6 +402,13 @@ void TestHttpServer::postBatchHoldsCallsUntilItFlushes() {
     const auto next = c.read();
     QVERIFY(next && next->complete);
     QCOMPARE(next->body, QByteArray("hello GET /hello"));
+    // A batch whose thread has nothing else ready to do holds nothing.
+    clock.restart();
+    c.send(get("/batched-idle"));
+    const auto idle = c.read();
+    QVERIFY(idle && idle->complete);
+    QCOMPARE(idle->body, QByteArray("hello GET /batched-idle"));
+    QVERIFY2(clock.elapsed() < 800, qPrintable(QString::number(clock.elapsed())));
 }
 
 QTEST_GUILESS_MAIN(TestHttpServer)

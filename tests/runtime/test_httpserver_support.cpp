@@ -275,6 +275,12 @@ void TestHandler::route(const std::shared_ptr<HttpExchange>& ex) {
         kiln::PostBatch batch;
         hello();
         QThread::msleep(300);
+    } else if (path == "/batched-idle") {
+        // ... unless the thread has nothing else ready: then they go at once.
+        kiln::PostBatch batch;
+        batch.setWorthHolding([] { return false; });
+        hello();
+        QThread::msleep(1000);
     } else if (path == "/fixed") {
         ex->respond(200, "OK", {{"Content-Length", "11"}});
         ex->write("fixed body!");

@@ -119,8 +119,9 @@ private:
     bool m_timed = false; // runs are watched: the project's code runs (startup limit) or booted
     bool m_handingOver = false; // asked the other lane to take over; requests queue here
     // Responses this thread posts to the server wait in a batch while more work is ready: it
-    // flushes before the loop waits, and before a task follows one that ran long (then a
-    // response would wait on work it does not need), so only a run of short tasks batches.
+    // flushes when nothing else is, before the loop waits, and before a task that follows one
+    // that ran long (then a response would wait on work it does not need), so only a run of
+    // short tasks batches.
     PostBatch* m_batch = nullptr;
     std::chrono::steady_clock::time_point m_taskStart;
     bool m_lastTaskLong = false;
