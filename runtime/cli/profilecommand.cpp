@@ -40,12 +40,12 @@ void requestOnce(const QByteArray& output) {
         socket.readAll();
 }
 
-// Fills `cacheDir` as a person's second start finds it: boots (and serves one request) until the
-// compiled wasm (written ~1.5 s after the start), the compiled stdlib and the snapshots are
-// there, then once more, since the snapshots are made again for the compiled stdlib that boot
-// finds (baseline and package at least; the dedicated one too unless the top level holds a JS
-// object, which the report's notes then show), and that start serves one request, whose
-// compiled wasm the cache then keeps as well.
+// Fills `cacheDir` as a person's second start finds it: boots until the compiled wasm (written
+// ~1.5 s after the start), the compiled stdlib and the snapshots are there, then once more,
+// since the snapshots are made again for the compiled stdlib that boot finds (baseline and
+// package at least; the dedicated one too unless the top level holds a JS object, which the
+// report's notes then show), and that start serves one request, whose compiled wasm the cache
+// then keeps as well.
 bool primeCodeCache(const QString& kiln, const QString& project, const QString& cacheDir) {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("KILN_CACHE_DIR"), cacheDir);
@@ -83,12 +83,6 @@ bool primeCodeCache(const QString& kiln, const QString& project, const QString& 
             process.waitForReadyRead(0);
             output += process.readAll();
             if (round == 0) {
-                // One request once up: the JS code caches this round writes are written again
-                // after it, with the request path compiled (CodeCache::rewriteWritten).
-                if (!requested.isValid() && output.contains("Ready on http")) {
-                    requestOnce(output);
-                    requested.start();
-                }
                 done = wasm() && output.contains("stored the compiled stdlib");
             } else if (output.contains("Worker ready in")) {
                 // One request, so the compiled wasm the cache keeps covers serving too (it is

@@ -94,34 +94,18 @@ v8::MaybeLocal<v8::Script> CodeCache::compileScript(const JsScope& scope, const 
     return script;
 }
 
-bool CodeCache::write(Pending& pending) {
-    std::unique_ptr<v8::ScriptCompiler::CachedData> data(
-        pending.module.IsEmpty()
-            ? v8::ScriptCompiler::CreateCodeCache(pending.script.Get(m_isolate))
-            : v8::ScriptCompiler::CreateCodeCache(
-                  pending.module.Get(m_isolate)->GetUnboundModuleScript()));
-    // The cache holds the functions compiled so far; one no larger than the stored one adds
-    // none (V8 may also have flushed the bytecode of some the start ran: not worth losing).
-    if (!data || data->length <= pending.written) return false;
-    pending.written = data->length;
-    writeCacheInBackground(pending.file,
-                           QByteArray(reinterpret_cast<const char*>(data->data), data->length));
-    return true;
-}
-
 void CodeCache::writePending() {
     v8::HandleScope handles(m_isolate);
     for (auto& pending : std::exchange(m_pending, {})) {
-        if (write(pending)) m_written.push_back(std::move(pending));
+        std::unique_ptr<v8::ScriptCompiler::CachedData> data(
+            pending.module.IsEmpty()
+                ? v8::ScriptCompiler::CreateCodeCache(pending.script.Get(m_isolate))
+                : v8::ScriptCompiler::CreateCodeCache(
+                      pending.module.Get(m_isolate)->GetUnboundModuleScript()));
+        if (data && data->length > 0)
+            writeCacheInBackground(
+                pending.file, QByteArray(reinterpret_cast<const char*>(data->data), data->length));
     }
-}
-
-int CodeCache::rewriteWritten() {
-    v8::HandleScope handles(m_isolate);
-    int count = 0;
-    for (auto& written : std::exchange(m_written, {}))
-        count += write(written);
-    return count;
 }
 
 } // namespace kiln

@@ -291,10 +291,6 @@ void JsRuntime::writeCodeCaches() {
     m_codeCache->writePending();
 }
 
-int JsRuntime::rewriteCodeCaches() {
-    return m_codeCache->rewriteWritten();
-}
-
 void JsRuntime::whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done) {
     // Both reactions share one heap copy of `done`; whichever runs frees it. (A promise that
     // never settles leaks it, which only happens when the isolate is being thrown away.)

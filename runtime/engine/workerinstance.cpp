@@ -380,16 +380,9 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         refreshWasmCacheAfter(kWasmCacheRefreshMs);
         refreshWasmCacheAfter(4 * kWasmCacheRefreshMs);
         // The snapshot pages this start and its first request touched, listed for the next
-        // start from the same snapshot, and the JS code caches this start wrote, with the
-        // request path compiled (once this request's turn is over).
+        // start from the same snapshot (once this request's turn is over).
         m_loop.post([this, alive = m_alive] {
-            if (!*alive) return;
-            m_runtime.recordSnapshotPages();
-            if (const int count = m_runtime.rewriteCodeCaches())
-                m_hooks.log(LogLevel::Debug, LogSource::Kiln,
-                            QStringLiteral("stored %1 JS code caches again, with the first "
-                                           "request's functions")
-                                .arg(count));
+            if (*alive) m_runtime.recordSnapshotPages();
         });
     }
     const auto& head = exchange->head();

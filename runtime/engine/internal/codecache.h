@@ -16,9 +16,7 @@ namespace kiln {
 // and KILN_V8_FLAGS; read through a checked mapping, not copied. A compile with no usable
 // cache is remembered, and writePending() stores its cache once the worker has started, with
 // every function compiled by then, so the next start neither parses the text nor compiles the
-// functions its start runs. rewriteWritten() stores those caches once more after the first
-// request, which compiles the request path (Request, Headers, Response, Pyodide's calls
-// between JS and Python): otherwise every start would compile it again for its first request.
+// functions its start runs.
 class CodeCache {
 public:
     explicit CodeCache(v8::Isolate* isolate)
@@ -33,23 +31,16 @@ public:
                                              const v8::ScriptOrigin& origin);
 
     void writePending();
-    // Once: the caches writePending() stored, again, where they have grown since; answers how
-    // many it wrote.
-    int rewriteWritten();
 
 private:
     struct Pending {
         QString file;
         v8::Global<v8::Module> module; // or
         v8::Global<v8::UnboundScript> script;
-        int written = 0; // bytes of the cache stored
     };
-
-    bool write(Pending& pending);
 
     v8::Isolate* m_isolate;
     std::vector<Pending> m_pending;
-    std::vector<Pending> m_written;
 };
 
 } // namespace kiln

@@ -71,12 +71,10 @@ public:
                                         const QString& name);
     // The same for a file's UTF-8 text, compiled through V8's code cache when it is large
     // (the prelude). writeCodeCaches() stores the caches such compiles (and Pyodide's glue)
-    // lacked, with every function compiled so far: called once the worker has started;
-    // rewriteCodeCaches() once more after its first request (CodeCache::rewriteWritten).
+    // lacked, with every function compiled so far: called once the worker has started.
     v8::MaybeLocal<v8::Value> runScript(const JsScope& scope, const QByteArray& utf8,
                                         const QString& name);
     void writeCodeCaches();
-    int rewriteCodeCaches();
 
     // Reports an exception with its JS stack through the log callback.
     void reportException(const JsScope& scope, v8::TryCatch& tryCatch);
