@@ -6,6 +6,7 @@ take and return Python values; every other env value is left as Pyodide hands it
 
 import datetime
 import inspect
+import json
 
 import _pyodide_entrypoint_helper
 import js
@@ -82,6 +83,7 @@ def _null_to_none(obj):
 
 # Held, not looked up on the module per call (each lookup is a trip into JS).
 _to_py_uses_default_converter = _pyodide_entrypoint_helper.toPyUsesDefaultConverter
+_plain_json = getattr(_pyodide_entrypoint_helper, "plainJson", None)
 
 
 def python_from_rpc(obj):
@@ -107,6 +109,10 @@ def _from_rpc_with_name(obj):
         if converted is obj:
             return obj, name
         return _null_to_none(converted), _UNKNOWN
+    if _plain_json is not None:
+        text = _plain_json(obj)  # plain data: JSON text that json.loads turns into what to_py would
+        if text is not None:
+            return _null_to_none(json.loads(text)), _UNKNOWN
     return _null_to_none(obj.to_py(default_converter=_from_rpc_converter)), _UNKNOWN
 
 
@@ -177,6 +183,15 @@ def python_to_rpc(value):
     return to_js(value, default_converter=_to_rpc_converter, dict_converter=js.Object.fromEntries)
 
 
+def _is_thenable(value):
+    """Whether `value` has a `then` method. A JS object's proxy knows: Pyodide gives the proxy of
+    an object whose `then` is a function an awaitable class when it makes it, so no trip into
+    JS (two, with the proxy of `then` made in between) is needed to ask."""
+    if _is_js_proxy(value):
+        return hasattr(type(value), "__await__")
+    return hasattr(value, "then") and callable(value.then)
+
+
 def _idempotent_new(cls, obj):
     # `Wrapper(w) is w` for a wrapper already made; __init__ returns early then.
     if isinstance(obj, cls):
@@ -225,7 +240,7 @@ class _BindingWrapper:
     def _convert_and_invoke(self, fn, args, kwargs):
         js_args, js_kwargs = self._convert_args(args, kwargs)
         result = fn(*js_args, **js_kwargs)
-        if hasattr(result, "then") and callable(result.then):
+        if _is_thenable(result):
             async def converted():
                 return self._convert_result(await result)
             return converted()

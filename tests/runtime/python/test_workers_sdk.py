@@ -461,6 +461,49 @@ async def test_python_from_rpc_kinds():
     assert python_from_rpc(jsnull) is None
 
 
+async def test_python_from_rpc_plain_data_as_to_py():
+    # Plain data (arrays and plain objects of strings, numbers, booleans and nulls) takes a JSON
+    # path; it must give exactly what to_py gives: the same values of the same types (safe
+    # integers int, other numbers float, -0 the int 0), JsDicts for objects. What it cannot
+    # carry (NaN, unsafe integers' kind, undefined, shared objects, escapes) goes to to_py.
+    import math
+
+    def reference(value):
+        converter = workers.rpc._from_rpc_converter
+        return workers.rpc._null_to_none(value.to_py(default_converter=converter))
+
+    def same(a, b):
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if isinstance(a, float) and math.isnan(a):
+            return math.isnan(b)
+        return a == b
+
+    plain = [js_json('{"id": 3, "name": "item 3", "value": 21}'),
+             js_json('[1.5, -2, 0, -0, 1e-7, 1.25e-300, "é😀", null, true, {"x": [{}]}]'),
+             js_json('{"nested": {"a": [1, 2, {"b": null}]}, "empty": []}')]
+    shared = js_json('{"a": 1}')
+    with_undefined = js_json('{"a": 1}')
+    js.Reflect.set(with_undefined, "u", None)  # None becomes undefined
+    other = [js_json('[1e21]'), js_json('[9007199254740993]'), js_json('["a\\u0001b"]'),
+             js_json('["\\ud800"]'), js.Array.of(js.Number.NaN, 1), js.Array.of(shared, shared),
+             with_undefined, js.Array.of(js.Date.new(0))]
+    for value in plain:
+        assert workers.rpc._plain_json(value) is not None
+        got = python_from_rpc(value)
+        assert same(got, reference(value)), (got, reference(value))
+    assert type(python_from_rpc(plain[0])) is workers.rpc.JsDict
+    assert python_from_rpc(plain[0]).name == "item 3"
+    for value in other:
+        assert workers.rpc._plain_json(value) is None
+        got = python_from_rpc(value)
+        assert same(got, reference(value)), (got, reference(value))
+
+
 # --- _kiln_host dispatch ---------------------------------------------------------------------
 
 async def _fetch(name, request=None, env=None, ctx=None):
