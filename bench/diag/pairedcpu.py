@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Two `kiln dev` builds compared under the same load at the same time (issue 17).
 
-    bench/diag/pairedcpu.py PORT_A PORT_B PATH [--rounds N] [--seconds S] [WRK ARGS...]
+    bench/diag/pairedcpu.py PORT_A PORT_B PATH [--rounds N] [--seconds S] [--alternate] [WRK ARGS...]
 
 Each round runs wrk against both ports at once (default -t1 -c1, 3 s) and reads each
 process's per-thread CPU per request as threadcpu.py does. On this noisy VM two runs one
 after the other can differ by 30 %; run side by side they see the same machine, so the ratio
 B/A of each round's engine CPU is steadier than either figure. Prints each round and the
 medians; the engine is the thread with the most CPU other than the server's ("main").
+--alternate runs them one after the other instead (order flipped each round): at -t2 -c32 two
+loads at once share two cores with four busy threads, and where each lands moved a round's
+ratio by up to 40 % (session of 2026-12-05, from 11:13); one at a time, each has the machine
+to itself, and the medians of enough rounds compare.
 """
 
 import argparse
@@ -30,6 +34,8 @@ def main():
     ap.add_argument("path")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", default="3")
+    ap.add_argument("--alternate", action="store_true",
+                    help="one build after the other (order flipped each round), not both at once")
     args, wrk_args = ap.parse_known_args()
     wrk_args = wrk_args or ["-t1", "-c1"]
     rows = []
@@ -39,11 +45,15 @@ def main():
         def run(port):
             results[port] = measure(port, args.path, args.seconds, wrk_args)
 
-        workers = [threading.Thread(target=run, args=(port,)) for port in (args.port_a, args.port_b)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        if args.alternate:
+            for port in (args.port_a, args.port_b)[::1 if n % 2 == 0 else -1]:
+                run(port)
+        else:
+            workers = [threading.Thread(target=run, args=(port,)) for port in (args.port_a, args.port_b)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
         if len(results) != 2:
             sys.exit("a measurement failed")
         (rate_a, threads_a), (rate_b, threads_b) = results[args.port_a], results[args.port_b]
