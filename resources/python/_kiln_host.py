@@ -182,7 +182,7 @@ async def _call(fn, args):
     return result
 
 
-_last_default = [None, None]  # [the main module's Default class, its fetch's label]
+_last_default = [None, None]  # [the main module's Default class, checked; its label]
 
 
 def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
@@ -194,15 +194,8 @@ def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
     constructor is named Request (JS asks that for less than a trip from Python costs)."""
     module = _module()
     cls = module.__dict__.get("Default")
-    if kind == "fetch" and cls is not None and _last_default[0] is cls \
-            and callable(getattr(cls, "fetch", None)):
-        # The Default class checked last time, still the module's: as below, without checking
-        # it again.
-        instance = cls(js_ctx, js_env)
-        if is_request or _is_js_instance(js_event, "Request"):
-            return instance.fetch, (Request._of_js(js_event),), _last_default[1]
-        return instance.fetch, (python_from_rpc(js_event),), _last_default[1]
-    cls = _default_class(module)
+    if cls is None or cls is not _last_default[0]:  # the class checked last time is not again
+        cls = _default_class(module)
     if cls is not None and callable(getattr(cls, kind, None)):
         instance = cls(js_ctx, js_env)
         if kind != "fetch":
@@ -213,10 +206,9 @@ def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
             args = (Request._of_js(js_event),)
         else:
             args = (python_from_rpc(js_event),)
-        label = f"{_main_name}.Default.{kind}"
-        if kind == "fetch":
-            _last_default[:] = [cls, label]
-        return getattr(instance, kind), args, label
+        if cls is not _last_default[0]:
+            _last_default[:] = [cls, f"{_main_name}.Default"]
+        return getattr(instance, kind), args, f"{_last_default[1]}.{kind}"
     legacy = getattr(module, "on_" + kind, None)
     if callable(legacy):
         return legacy, (js_event, js_env, js_ctx), f"{_main_name}.on_{kind}"
