@@ -283,8 +283,9 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
 
     `settle` (a JS function), when given, is called once a pending handler ends: with the JS
     Response, or with None when it failed or was cancelled (the host then awaits the Task for
-    the error). Awaiting the Task itself costs a done callback, an event-loop round trip and
-    Pyodide's thenable machinery (~75 us a request); a handler that succeeds skips all that.
+    the error); never during this call, so a caller may start listening once it returns.
+    Awaiting the Task itself costs a done callback, an event-loop round trip and Pyodide's
+    thenable machinery (~75 us a request); a handler that succeeds skips all that.
     `is_request`: as _resolve's."""
     pending = []  # `settle`, once the eager start has left the handler waiting
     task = PyodideTask(_fetch(js_request, js_env, js_ctx, is_request, pending),
@@ -293,7 +294,7 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
         return task.result()
     if settle is not None:
         if task.done():  # failed or cancelled before it first waited
-            settle(None)
+            task.get_loop().call_soon(settle, None)
         else:
             pending.append(settle)
     return task
@@ -307,16 +308,8 @@ def fetch_starter(js_env, settle):
     snapshot is taken (a snapshot cannot hold the JS objects it keeps)."""
 
     def start(js_request, js_ctx, token):
-        pending = []
-        task = PyodideTask(_fetch(js_request, js_env, js_ctx, True, pending),
-                           loop=asyncio.get_event_loop(), eager_start=True)
-        if task.done() and not task.cancelled() and task.exception() is None:
-            return task.result()
-        if task.done():  # failed or cancelled before it first waited: JS then awaits the Task
-            task.get_loop().call_soon(settle, token, None)  # once JS is listening for `token`
-        else:
-            pending.append(lambda response: settle(token, response))
-        return task
+        return start_fetch(js_request, js_env, js_ctx, lambda response: settle(token, response),
+                           True)
 
     return start
 

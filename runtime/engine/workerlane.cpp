@@ -34,11 +34,9 @@ void WorkerLane::start(bool serving) {
         PostBatch batch;
         // With nothing else ready the response goes now, while this task finishes.
         batch.setWorthHolding([this] { return m_loop.hasReadyTask(); });
-        m_batch = &batch;
         m_loop.setBeforeWait([&batch] { batch.flush(); });
         m_loop.run();
         m_loop.setBeforeWait({});
-        m_batch = nullptr;
     });
 }
 
@@ -146,7 +144,7 @@ void WorkerLane::startInstance(Start kind) {
     m_watchdog->setEachPoll([booting] { booting->interruptIfAbandoned(); });
     m_loop.setTaskHooks(
         [this] {
-            if (m_batch && m_lastTaskLong) m_batch->flush();
+            if (PostBatch* batch = PostBatch::current(); batch && m_lastTaskLong) batch->flush();
             m_taskStart = std::chrono::steady_clock::now();
             if (m_watchdog && m_timed) m_watchdog->runBegins();
         },

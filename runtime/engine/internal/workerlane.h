@@ -17,8 +17,6 @@
 
 namespace kiln {
 
-class PostBatch;
-
 class CpuWatchdog;
 class HttpExchange;
 class WorkerInstance;
@@ -122,7 +120,6 @@ private:
     // flushes when nothing else is, before the loop waits, and before a task that follows one
     // that ran long (then a response would wait on work it does not need), so only a run of
     // short tasks batches.
-    PostBatch* m_batch = nullptr;
     std::chrono::steady_clock::time_point m_taskStart;
     bool m_lastTaskLong = false;
     std::optional<PendingReload> m_pendingReload; // came while handing over
