@@ -11,7 +11,8 @@ the callbacks wait in a FIFO queue and every macrotask calls the same long-lived
 run_ready() with its callback's number (Kiln's JS side holds it: entrypointhelper.mjs
 `scheduleReady`). Those macrotasks run in the order they were made, so JS work queued in
 between (microtasks, other timers) interleaves with Python's callbacks exactly as with
-Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. run_ready() does what
+Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. One callback gets no macrotask: the count-down
+every create_future() future carries (_only_counts below), which runs when its future settles. run_ready() does what
 Pyodide's per-call `run_handle` closure does (webloop.py); the SDK suite runs the same
 scenario under both call_soons and requires the same order.
 
@@ -66,6 +67,9 @@ def _call_soon(self, callback, *args, context=None):
     if _schedule is False:
         return pyodide_call_soon(self, callback, *args, context=context)
     handle = asyncio.Handle(callback, args, self, context=context)
+    if getattr(callback, "__func__", None) is _decrement_in_progress and _only_counts(self, args):
+        callback(*args)  # bookkeeping nothing observes: no macrotask of its own (below)
+        return handle
     _schedule(_queued + 1)  # first: if it throws, nothing is queued without its macrotask
     _queued += 1
     _ready.append((_queued, self, handle))
@@ -73,6 +77,20 @@ def _call_soon(self, callback, *args, context=None):
 
 
 pyodide_call_soon = WebLoop.call_soon  # Pyodide's own (the tests compare the two)
+
+# Every future create_future() makes (one per awaited JS promise: a binding call, a body read)
+# carries this done callback, so settling it queued two macrotasks: this one, and the awaiting
+# Task's wake-up. For a future that is not a Task, and with no "nothing in progress" handler
+# set (Kiln sets none), all it does is count down loop._in_progress, which nothing else reads:
+# it runs when the future settles instead, and the wake-up keeps its place in the queue.
+_decrement_in_progress = WebLoop._decrement_in_progress
+
+
+def _only_counts(loop, args):
+    # A Task's (create_task's) may report its unhandled exception, which depends on what is
+    # attached to it by the time the callback runs: that one keeps its macrotask.
+    return (loop._no_in_progress_handler is None and len(args) == 1
+            and getattr(args[0], "_num_done_callbacks", None) is None)
 
 
 def install():

@@ -1113,6 +1113,25 @@ async def test_call_soon_passes_over_callbacks_a_snapshot_left():
     assert all(number > 0 for number, _, _ in _kiln_eventloop._ready)
 
 
+async def test_awaited_promise_queues_only_the_wake_up():
+    """Settling the future of an awaited JS promise queues one macrotask, the awaiting Task's
+    wake-up: the loop's count-down that every create_future() future carries runs at once (it
+    is bookkeeping only). A Task's count-down keeps its macrotask (it may report an unhandled
+    exception); either way the count comes back to where it was."""
+    import _kiln_eventloop
+
+    loop = asyncio.get_event_loop()
+    before = loop._in_progress
+    queued = _kiln_eventloop._queued
+    assert await js.Promise.resolve(7) == 7
+    assert _kiln_eventloop._queued - queued == 1, _kiln_eventloop._queued - queued
+    assert loop._in_progress == before, (loop._in_progress, before)
+    queued = _kiln_eventloop._queued
+    await loop.create_task(asyncio.sleep(0))
+    assert _kiln_eventloop._queued - queued >= 3, _kiln_eventloop._queued - queued  # step, sleep, count-down
+    assert loop._in_progress == before, (loop._in_progress, before)
+
+
 async def run_all(timeout=20.0):
     """Run every `test_*` coroutine; returns {"passed", "failed", "failures"}."""
     tests = [(name, fn) for name, fn in globals().items()
