@@ -29,9 +29,38 @@ async function phase(name, fn) {
 }
 
 function writeFiles(FS, files) {
+  const made = new Set(); // each folder once (a restore writes ~20 files into a few)
   for (const [fsPath, hostPath] of files) {
-    FS.mkdirTree(fsPath.slice(0, fsPath.lastIndexOf("/")) || "/");
+    const folder = fsPath.slice(0, fsPath.lastIndexOf("/")) || "/";
+    if (!made.has(folder)) {
+      FS.mkdirTree(folder);
+      made.add(folder);
+    }
     FS.writeFile(fsPath, ops.readBytes(hostPath));
+  }
+}
+
+// These two do what a line of Python would, through the objects' proxies: runPython compiles
+// its text first, ~1 ms each the first time after a restore.
+function setPythonEnv(name, value) {
+  const os = pyodide.pyimport("os");
+  const environ = os.environ;
+  try {
+    environ.set(name, value); // os.environ[name] = value: putenv too
+  } finally {
+    environ.destroy();
+    os.destroy();
+  }
+}
+
+function removeFromSysPath(entry) {
+  const sys = pyodide.pyimport("sys");
+  const path = sys.path;
+  try {
+    for (let i = path.length - 1; i >= 0; i--) if (path.get(i) === entry) path.delete(i);
+  } finally {
+    path.destroy();
+    sys.destroy();
   }
 }
 
@@ -308,7 +337,7 @@ async function prepare(config) {
   const installSdk = () =>
     writeFiles(pyodide.FS, config.sdkFiles.map(([rel, hostPath]) => [`${sitePackages}/${rel}`, hostPath]));
   if (snapshot) {
-    pyodide.runPython(`import os; os.environ["HOME"] = ${JSON.stringify(config.importRoot)}; del os`);
+    setPythonEnv("HOME", config.importRoot); // the snapshot's environment is the maker's
   } else if (tiers.makes("baseline", null)) {
     await phase("make baseline snapshot", () => {
       pyodide.runPython(SNAPSHOT_IMPORTS);
@@ -354,7 +383,7 @@ async function finish(state, config, { background = true } = {}) {
     // off it, so that the SDK imported next and the package tier never see the project's own
     // modules (a project's workers.py cannot stand in for the SDK); main's folder goes on
     // sys.path by name when its turn comes, as on Cloudflare.
-    pyodide.runPython("import sys\nwhile '' in sys.path: sys.path.remove('')\ndel sys");
+    removeFromSysPath("");
     writeFiles(pyodide.FS, config.projectFiles);
     pyodide.FS.chdir(config.importRoot);
   });

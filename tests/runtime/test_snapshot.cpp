@@ -102,9 +102,11 @@ void TestSnapshot::initTestCase() {
     write(QStringLiteral("src/helper.py"), "NAME = 'first'\n");
     // A JS global imported at top level: the snapshot names it again in the new isolate.
     write(QStringLiteral("src/entry.py"),
-          "import random\nimport fractions\nimport vendored\nfrom js import JSON\n"
-          "from workers import Response, WorkerEntrypoint\nimport helper\n\n\n"
+          "import os\nimport random\nimport sys\nimport fractions\nimport vendored\n"
+          "from js import JSON\nfrom workers import Response, WorkerEntrypoint\nimport helper\n\n\n"
           "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+          // Restored or not: HOME is the project's folder, which is not on sys.path as "".
+          "        assert os.path.expanduser('~') == os.getcwd() and '' not in sys.path\n"
           "        return Response(f'{random.random()!r} {vendored.VERSION} {helper.NAME} '\n"
           "                        f'{JSON.stringify([1])}')\n");
 }
