@@ -182,6 +182,13 @@ export class SnapshotTiers {
     return !!restored && TIERS.indexOf(restored) >= TIERS.indexOf(tier);
   }
 
+  // Starts the check of the snapshot restore() will most likely read, the highest tier whose
+  // file is there (ops.cacheCheckAhead), so that restore() finds it checked.
+  checkAhead() {
+    for (const tier of [...TIERS].reverse())
+      if (this.keys[tier] && this.ops.cacheCheckAhead(this.keys[tier])) return;
+  }
+
   // The highest tier in the cache: { tier, bytes }, or { tier: null } for a full boot.
   restore() {
     for (const tier of [...TIERS].reverse()) {

@@ -273,6 +273,33 @@ async function prepare(config) {
   mapSnapshotRestores();
   const dir = config.pyodideDir.endsWith("/") ? config.pyodideDir : config.pyodideDir + "/";
   cacheWasmCompiles(dir + "pyodide.asm.wasm");
+  // The env and the SDK's JS helper exist before Pyodide: a snapshot restored inside
+  // loadPyodide finds the ones its Python state held (workers.env read at the top level).
+  env = makeEnv(config);
+  const entrypointHelper = makeEntrypointHelper({
+    env,
+    reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
+    getPyodide: () => pyodide,
+  });
+  const named = { compatFlags: config.compatFlags, entrypointHelper, env };
+  const stdlibPath = dir + "python_stdlib.zip";
+  const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
+  // The baseline snapshot is keyed by the wasm, the stdlib zip mounted (a restored zipimport
+  // remembers that zip's layout), every SDK file and Pyodide's lock file (a restore keeps the
+  // package map Python made from it: pyodidepatches.cpp); the tiers above add the project's.
+  // -X importtime runs boot for real.
+  const wasmPath = dir + "pyodide.asm.wasm";
+  const sdkStamp = config.sdkFiles.map(([rel, hostPath]) => `${rel}=${ops.fileStamp(hostPath)}`).join(",");
+  const tiersFor = (stdLibURL) => new SnapshotTiers(ops, config,
+    !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
+      : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}` +
+        `:${ops.fileStamp(dir + "pyodide-lock.json")}`,
+    named);
+  // The compiled stdlib and the snapshot this start will most likely restore (13 and ~31 MB,
+  // each read whole to be checked) are checked on threads of their own while Pyodide's JS loads.
+  const likelyStdLibURL = ops.cacheCheckAhead(stdlibKey) ? ops.cacheFileName(stdlibKey) : stdlibPath;
+  let tiers = tiersFor(likelyStdLibURL);
+  tiers.checkAhead();
   const { loadPyodide } = await phase("load pyodide.mjs", () => import(dir + "pyodide.mjs"));
   // As phase() would, the span recorded even when the import fails; its name says whether the
   // glue came from V8's code cache.
@@ -285,32 +312,12 @@ async function prepare(config) {
     const how = ops.moduleCacheUse(gluePath);
     ops.span(how ? `load pyodide.asm.mjs (${how})` : "load pyodide.asm.mjs", glueStart, ops.now());
   }
-  const stdlibPath = dir + "python_stdlib.zip";
-  const stdlibKey = `stdlib-pyc:${stdlibPath}:${ops.fileStamp(stdlibPath)}`;
   // The compiled stdlib (13 MB), checked and mapped once; Pyodide's read of it gets these bytes.
   const compiledBytes = ops.cacheRead(stdlibKey);
   const compiledStdlib = compiledBytes ? ops.cacheFileName(stdlibKey) : null;
   if (compiledBytes) serveOnce(compiledStdlib, compiledBytes);
   const stdLibURL = compiledStdlib ?? stdlibPath;
-  // The baseline snapshot is keyed by the wasm, the stdlib zip mounted (a restored zipimport
-  // remembers that zip's layout), every SDK file and Pyodide's lock file (a restore keeps the
-  // package map Python made from it: pyodidepatches.cpp); the tiers above add the project's.
-  // -X importtime runs boot for real.
-  const wasmPath = dir + "pyodide.asm.wasm";
-  const sdkStamp = config.sdkFiles.map(([rel, hostPath]) => `${rel}=${ops.fileStamp(hostPath)}`).join(",");
-  const baselineKey = !config.snapshots || Object.keys(config.pythonEnv ?? {}).length ? null
-    : `baseline-snapshot:${wasmPath}:${ops.fileStamp(wasmPath)}:${stdLibURL}:${ops.fileStamp(stdLibURL)}:${sdkStamp}` +
-      `:${ops.fileStamp(dir + "pyodide-lock.json")}`;
-  // The env and the SDK's JS helper exist before Pyodide: a snapshot restored inside
-  // loadPyodide finds the ones its Python state held (workers.env read at the top level).
-  env = makeEnv(config);
-  const entrypointHelper = makeEntrypointHelper({
-    env,
-    reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
-    getPyodide: () => pyodide,
-  });
-  const named = { compatFlags: config.compatFlags, entrypointHelper, env };
-  const tiers = new SnapshotTiers(ops, config, baselineKey, named);
+  if (stdLibURL !== likelyStdLibURL) tiers = tiersFor(stdLibURL); // the compiled one was damaged
   const { tier: restored, bytes: snapshot } = await phase("read snapshot", () => tiers.restore());
   const options = {
     indexURL: dir,

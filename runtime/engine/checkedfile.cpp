@@ -13,6 +13,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -105,19 +107,69 @@ CheckedIdentities& checkedIdentities() {
     return identities;
 }
 
-std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
+// checkAhead()'s checks, by path: a map() of a path asked for waits for its check first. The
+// futures' destructors wait for checks still running when the process exits normally.
+class AheadChecks {
+public:
+    // False if `path` was asked for already.
+    bool start(const std::string& path, std::function<void()> check) {
+        std::lock_guard lock(m_mutex);
+        if (m_checks.count(path)) return false;
+        m_checks.emplace(path, std::async(std::launch::async, std::move(check)).share());
+        return true;
+    }
+    void waitFor(const std::string& path) {
+        std::shared_future<void> check;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = m_checks.find(path);
+            if (it == m_checks.end()) return;
+            check = it->second;
+        }
+        check.wait();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, std::shared_future<void>> m_checks;
+};
+
+AheadChecks& aheadChecks() {
+    // Made after the identities the checks add to, so destroyed (waiting for them) before.
+    checkedIdentities();
+    static AheadChecks checks;
+    return checks;
+}
+
+// The sidecar's digest and the file's identity, and whether this process has checked it.
+struct Vouched {
+    QByteArray expected;
+    CheckedIdentities::Identity id;
+    bool identified = false;
+    bool checked() const { return identified && checkedIdentities().contains(id); }
+};
+
+Vouched vouchedFor(const QString& path, int fd) {
+    Vouched out;
     QFile sum(CheckedFile::sidecarPath(path));
-    if (!sum.open(QIODevice::ReadOnly)) return nullptr;
-    const QByteArray expected = sum.readAll().trimmed();
-    auto mapping = CheckedFile::Mapping::open(path);
-    if (!mapping || expected.isEmpty()) return nullptr;
+    if (!sum.open(QIODevice::ReadOnly)) return out;
+    out.expected = sum.readAll().trimmed();
     struct stat info {};
-    const bool identified = ::fstat(mapping->fd(), &info) == 0;
-    const auto id = CheckedIdentities::of(info, expected);
-    if (identified && checkedIdentities().contains(id)) return mapping;
+    out.identified = !out.expected.isEmpty() && ::fstat(fd, &info) == 0;
+    out.id = CheckedIdentities::of(info, out.expected);
+    return out;
+}
+
+std::unique_ptr<CheckedFile::Mapping> mapChecked(const QString& path) {
+    aheadChecks().waitFor(path.toStdString());
+    auto mapping = CheckedFile::Mapping::open(path);
+    if (!mapping) return nullptr;
+    const Vouched vouched = vouchedFor(path, mapping->fd());
+    if (vouched.expected.isEmpty()) return nullptr;
+    if (vouched.checked()) return mapping;
     ::madvise(mapping->data(), mapping->size(), MADV_WILLNEED);
-    if (digestOf(mapping->fd(), mapping->size()) != expected) return nullptr;
-    if (identified) checkedIdentities().add(id);
+    if (digestOf(mapping->fd(), mapping->size()) != vouched.expected) return nullptr;
+    if (vouched.identified) checkedIdentities().add(vouched.id);
     return mapping;
 }
 
@@ -160,6 +212,19 @@ std::unique_ptr<CheckedFile::Mapping> CheckedFile::map(const QString& path) {
     QFile::remove(path);
     QFile::remove(sidecarPath(path));
     return nullptr;
+}
+
+void CheckedFile::checkAhead(const QString& path) {
+    aheadChecks().start(path.toStdString(), [path] {
+        const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        struct stat info {};
+        const Vouched vouched = vouchedFor(path, fd);
+        if (vouched.identified && !vouched.checked() && ::fstat(fd, &info) == 0 &&
+            digestOf(fd, size_t(info.st_size)) == vouched.expected)
+            checkedIdentities().add(vouched.id);
+        ::close(fd);
+    });
 }
 
 bool CheckedFile::write(const QString& path, const QByteArray& bytes) {

@@ -60,6 +60,13 @@ public:
     // modification time, sidecar digest), is not read whole again. Null for an empty file too.
     static std::unique_ptr<Mapping> map(const QString& path);
 
+    // Checks the file at `path` on a thread of its own, as map() would, so that a map() of it
+    // later in this process finds it checked (or waits for the check under way) instead of
+    // reading it whole itself: a start asks for its snapshot and compiled stdlib this way while
+    // it loads Pyodide's JS. A file that fails is left for map() to find so (and remove). Any
+    // thread; a second call for a path already asked for does nothing.
+    static void checkAhead(const QString& path);
+
     // Keeps the `*.bin` files of `dir` (with their sidecars) under `maxBytes`, dropping the
     // least recently used first (a successful read sets a file's access time), plus what older
     // versions left: SHA-256 sidecars, and files without a sidecar for over a minute (a

@@ -281,6 +281,15 @@ void opCacheRead(Args args) {
     args.GetReturnValue().Set(JsRuntime::from(isolate)->mappedBuffer(std::move(mapping)));
 }
 
+// Whether the key's file is there (unchecked); if so, its check starts now on a thread of its
+// own (CheckedFile::checkAhead), and the cacheRead of it that follows need not read it whole.
+void opCacheCheckAhead(Args args) {
+    const QString path = namedCacheFile(toQString(args.GetIsolate(), args[0]));
+    const bool there = cacheEnabled() && QFile::exists(path);
+    if (there) CheckedFile::checkAhead(path);
+    args.GetReturnValue().Set(there);
+}
+
 // Gives back a cacheRead buffer once its bytes are used: its mapping is unmapped now (the
 // buffer and its views read as empty from here on). A restored snapshot's file is read whole
 // when it is checked, so until then its ~30 MB stay resident; the wasm memory has its own
@@ -415,6 +424,7 @@ void installWasmCache(const JsScope& scope, JsRuntime& runtime, v8::Local<v8::Ob
     installOpTable(scope, ops, &runtime,
                    {{"fileStamp", opFileStamp},
                     {"cacheFileName", opCacheFileName},
+                    {"cacheCheckAhead", opCacheCheckAhead},
                     {"cacheRead", opCacheRead},
                     {"cacheRelease", opCacheRelease},
                     {"cacheWrite", opCacheWrite},

@@ -1,7 +1,7 @@
 // CheckedFile, the code cache's files: a write reads back, and maps back (a write into the
 // mapping stays out of the file); a flipped byte, a cut or a missing sidecar is refused and
-// the file removed, by a read or a map; prune keeps the most recently used files under the
-// limit and clears what older versions left.
+// the file removed, by a read or a map, also after a check ahead on another thread; prune keeps the
+// most recently used files under the limit and clears what older versions left.
 
 #include "engine/cachewrites.h"
 #include "engine/checkedfile.h"
@@ -24,6 +24,7 @@ private Q_SLOTS:
     void damagedFilesAreRefusedAndRemoved();
     void pruneKeepsTheRecentlyUsed();
     void backgroundWritesOfOnePathKeepTheLast();
+    void checkedAheadFilesMapAsChecked();
 };
 
 namespace {
@@ -175,7 +176,6 @@ void TestCheckedFile::pruneKeepsTheRecentlyUsed() {
     QCOMPARE(left, QStringList{QStringLiteral("file-older.bin.xxh3")});
 }
 
-QTEST_GUILESS_MAIN(TestCheckedFile)
 // The code cache is written once a worker is up and again after its first request, each on a
 // thread of its own: writers of one file must not interleave (one's file beside the other's
 // checksum reads as damaged, and is deleted), and the last one queued must win.
@@ -195,4 +195,43 @@ void TestCheckedFile::backgroundWritesOfOnePathKeepTheLast() {
     QCOMPARE(back, last);
 }
 
+void TestCheckedFile::checkedAheadFilesMapAsChecked() {
+    QTemporaryDir dir;
+    const auto flip = [](const QString& path) {
+        QFile file(path);
+        char c = 0;
+        return file.open(QIODevice::ReadWrite) && file.seek(4321) && file.getChar(&c) &&
+               file.seek(4321) && file.putChar(char(c ^ 1));
+    };
+    // Whole: the map after the check ahead gives the bytes.
+    const QString good = dir.filePath(QStringLiteral("file-good.bin"));
+    const QByteArray bytes = pattern(5 << 20);
+    QVERIFY(CheckedFile::write(good, bytes));
+    CheckedFile::checkAhead(good);
+    {
+        auto mapping = CheckedFile::map(good);
+        QVERIFY(mapping);
+        QCOMPARE(QByteArray(static_cast<const char*>(mapping->data()), qsizetype(mapping->size())),
+                 bytes);
+    }
+    // Damaged since it was checked ahead (a later modification time): read again, refused.
+    QTest::qSleep(20);
+    QVERIFY(flip(good));
+    CheckedFile::checkAhead(good); // asked for already: nothing new
+    QVERIFY(!CheckedFile::map(good));
+    QVERIFY(!QFile::exists(good));
+    // Damaged before: the check ahead does not vouch for it, and leaves it for map to remove.
+    const QString bad = dir.filePath(QStringLiteral("file-bad.bin"));
+    QVERIFY(CheckedFile::write(bad, pattern(100000)));
+    QVERIFY(flip(bad));
+    CheckedFile::checkAhead(bad);
+    QVERIFY(!CheckedFile::map(bad));
+    QVERIFY(!QFile::exists(bad) && !QFile::exists(CheckedFile::sidecarPath(bad)));
+    // Absent: nothing to check, nothing mapped.
+    const QString absent = dir.filePath(QStringLiteral("file-absent.bin"));
+    CheckedFile::checkAhead(absent);
+    QVERIFY(!CheckedFile::map(absent));
+}
+
+QTEST_GUILESS_MAIN(TestCheckedFile)
 #include "test_checkedfile.moc"
