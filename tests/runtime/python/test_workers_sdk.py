@@ -1113,6 +1113,28 @@ async def test_call_soon_passes_over_callbacks_a_snapshot_left():
     assert all(number > 0 for number, _, _ in _kiln_eventloop._ready)
 
 
+async def test_default_class_is_prepared_as_the_main_module_loads():
+    """load_main checks the Default class and sizes its fetch's arguments before any request,
+    so that a dedicated snapshot holds both; a Default it cannot size is left for the request."""
+    module = types.ModuleType("prepared_main")
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request, extra=None):
+            return Response("x")
+
+    module.Default = Default
+    saved = list(_kiln_host._last_default)
+    try:
+        _kiln_host._prepare_default(module)
+        assert _kiln_host._last_default[0] is Default, _kiln_host._last_default
+        assert _kiln_host._capacities.get(Default.fetch) == 3
+        module.Default = type("Default", (WorkerEntrypoint,), {"fetch": staticmethod(len)})
+        _kiln_host._prepare_default(module)  # a builtin: not sized, no error
+        assert _kiln_host._last_default[0] is module.Default
+    finally:
+        _kiln_host._last_default[:] = saved
+
+
 async def test_awaited_promise_queues_only_the_wake_up():
     """Settling the future of an awaited JS promise queues one macrotask, the awaiting Task's
     wake-up: the loop's count-down that every create_future() future carries runs at once (it
