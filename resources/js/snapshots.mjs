@@ -182,18 +182,21 @@ export class SnapshotTiers {
     return !!restored && TIERS.indexOf(restored) >= TIERS.indexOf(tier);
   }
 
+  // [tier, key] of each tier this start could restore, highest first.
+  *#restorable() {
+    for (const tier of [...TIERS].reverse()) if (this.keys[tier]) yield [tier, this.keys[tier]];
+  }
+
   // Starts the check of the snapshot restore() will most likely read, the highest tier whose
   // file is there (ops.cacheCheckAhead), so that restore() finds it checked.
   checkAhead() {
-    for (const tier of [...TIERS].reverse())
-      if (this.keys[tier] && this.ops.cacheCheckAhead(this.keys[tier])) return;
+    for (const [, key] of this.#restorable()) if (this.ops.cacheCheckAhead(key)) return;
   }
 
   // The highest tier in the cache: { tier, bytes }, or { tier: null } for a full boot.
   restore() {
-    for (const tier of [...TIERS].reverse()) {
-      const key = this.keys[tier];
-      const bytes = key ? this.ops.cacheRead(key) : null; // checked; null if absent or corrupt
+    for (const [tier, key] of this.#restorable()) {
+      const bytes = this.ops.cacheRead(key); // checked; null if absent or corrupt
       if (bytes) return { tier, bytes: new Uint8Array(bytes) };
     }
     return { tier: null, bytes: null };
