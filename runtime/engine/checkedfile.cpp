@@ -218,10 +218,10 @@ void CheckedFile::checkAhead(const QString& path) {
     aheadChecks().start(path.toStdString(), [path] {
         const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return;
-        struct stat info {};
         const Vouched vouched = vouchedFor(path, fd);
-        if (vouched.identified && !vouched.checked() && ::fstat(fd, &info) == 0 &&
-            digestOf(fd, size_t(info.st_size)) == vouched.expected)
+        const off_t size = std::get<2>(vouched.id); // the file's, as fstat gave it
+        if (vouched.identified && !vouched.checked() &&
+            digestOf(fd, size_t(size)) == vouched.expected)
             checkedIdentities().add(vouched.id);
         ::close(fd);
     });
