@@ -19,6 +19,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <system_error>
 #include <tuple>
 
 namespace kiln {
@@ -111,11 +112,15 @@ CheckedIdentities& checkedIdentities() {
 // futures' destructors wait for checks still running when the process exits normally.
 class AheadChecks {
 public:
-    // False if `path` was asked for already.
+    // False if `path` was asked for already, or no thread could be had (map() then checks).
     bool start(const std::string& path, std::function<void()> check) {
         std::lock_guard lock(m_mutex);
         if (m_checks.count(path)) return false;
-        m_checks.emplace(path, std::async(std::launch::async, std::move(check)).share());
+        try {
+            m_checks.emplace(path, std::async(std::launch::async, std::move(check)).share());
+        } catch (const std::system_error&) {
+            return false; // out of threads: not worth failing a start over
+        }
         return true;
     }
     void waitFor(const std::string& path) {
