@@ -11,10 +11,11 @@ the callbacks wait in a FIFO queue and every macrotask calls the same long-lived
 run_ready() with its callback's number (Kiln's JS side holds it: entrypointhelper.mjs
 `scheduleReady`). Those macrotasks run in the order they were made, so JS work queued in
 between (microtasks, other timers) interleaves with Python's callbacks exactly as with
-Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. One callback gets no macrotask: the count-down
-every create_future() future carries (_only_counts below), which runs when its future settles. run_ready() does what
-Pyodide's per-call `run_handle` closure does (webloop.py); the SDK suite runs the same
-scenario under both call_soons and requires the same order.
+Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. One callback gets no
+macrotask: the count-down every create_future() future carries (_only_counts below), which
+runs when its future settles. run_ready() does what Pyodide's per-call `run_handle` closure
+does (webloop.py); the SDK suite runs the same scenario under both call_soons and requires
+the same order.
 
 Python holds only the JS scheduler, found again by name in a restored snapshot; the proxy of
 run_ready() lives on the JS side, so no snapshot holds it. A callback queued when a snapshot

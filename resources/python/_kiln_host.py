@@ -74,7 +74,7 @@ def _prepare_default(module):
         fetch = getattr(cls, "fetch", None)
         if inspect.isfunction(fetch):
             _positional_capacity(fetch)
-        _last_default[:] = [cls, f"{_main_name}.Default"]
+        _remember_default(cls)
     except Exception:  # noqa: BLE001 - the request that needs it reports it
         pass
 
@@ -203,6 +203,11 @@ async def _call(fn, args):
 _last_default = [None, None]  # [the main module's Default class, checked; its label]
 
 
+def _remember_default(cls):
+    if cls is not _last_default[0]:
+        _last_default[:] = [cls, f"{_main_name}.Default"]
+
+
 def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
     """(function, arguments, label) for the handler of `kind` ("fetch" / "scheduled"), as
     workerd calls them: `Default(ctx, env)` (its __init__ wraps env and patches ctx's
@@ -224,8 +229,7 @@ def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
             args = (Request._of_js(js_event),)
         else:
             args = (python_from_rpc(js_event),)
-        if cls is not _last_default[0]:
-            _last_default[:] = [cls, f"{_main_name}.Default"]
+        _remember_default(cls)
         return getattr(instance, kind), args, f"{_last_default[1]}.{kind}"
     legacy = getattr(module, "on_" + kind, None)
     if callable(legacy):
