@@ -17,6 +17,7 @@ namespace {
 constexpr qsizetype kMinBytes = 4 * 1024;
 
 QString cacheFileFor(const QByteArray& source) {
+    if (source.size() < kMinBytes || !codeCacheEnabled()) return {};
     const QString key =
         QStringLiteral("%1|%2.%3.%4.%5|%6")
             .arg(QString::fromLatin1(QByteArray::number(
@@ -30,12 +31,14 @@ QString cacheFileFor(const QByteArray& source) {
 }
 
 // One compile's view of the cache: the file, and its checked mapping when there is one (it
-// must outlive the compile, which reads the cached data in place).
+// must outlive the compile, which reads the cached data in place), with the deserialisation
+// begun on another thread when the cache was prepared ahead.
 struct Lookup {
-    explicit Lookup(const QByteArray& source) {
-        if (source.size() < kMinBytes || !codeCacheEnabled()) return;
-        file = cacheFileFor(source);
-        mapping = CheckedFile::map(file);
+    Lookup(const QByteArray& source, CodeCache::Prepared prepared = {})
+        : file(cacheFileFor(source))
+        , mapping(std::move(prepared.mapping))
+        , task(std::move(prepared.task)) {
+        if (!file.isEmpty() && !mapping) mapping = CheckedFile::map(file);
     }
     v8::ScriptCompiler::CachedData* data() const { // owned by the Source it is given to
         if (!mapping) return nullptr;
@@ -58,16 +61,32 @@ struct Lookup {
 
     QString file;
     std::unique_ptr<CheckedFile::Mapping> mapping;
+    std::unique_ptr<v8::ScriptCompiler::ConsumeCodeCacheTask> task; // the Source takes it
 };
 
 } // namespace
 
+CodeCache::Prepared CodeCache::prepare(v8::Isolate* isolate, const QByteArray& source) {
+    Prepared prepared;
+    const QString file = cacheFileFor(source);
+    if (file.isEmpty() || !(prepared.mapping = CheckedFile::map(file))) return prepared;
+    // Null when V8 runs without concurrent cache deserialisation: the compile then reads the
+    // mapping itself.
+    prepared.task.reset(v8::ScriptCompiler::StartConsumingCodeCache(
+        isolate,
+        std::make_unique<v8::ScriptCompiler::CachedData>(
+            static_cast<const uint8_t*>(prepared.mapping->data()), int(prepared.mapping->size()),
+            v8::ScriptCompiler::CachedData::BufferNotOwned)));
+    if (prepared.task) prepared.task->Run();
+    return prepared;
+}
+
 v8::MaybeLocal<v8::Module> CodeCache::compileModule(const JsScope& scope, const QByteArray& source,
                                                     v8::Local<v8::String> text,
-                                                    const v8::ScriptOrigin& origin,
-                                                    bool* fromCache) {
-    const Lookup lookup(source);
-    v8::ScriptCompiler::Source compilerSource(text, origin, lookup.data());
+                                                    const v8::ScriptOrigin& origin, bool* fromCache,
+                                                    Prepared prepared) {
+    Lookup lookup(source, std::move(prepared));
+    v8::ScriptCompiler::Source compilerSource(text, origin, lookup.data(), lookup.task.release());
     v8::Local<v8::Module> module;
     if (!v8::ScriptCompiler::CompileModule(scope.isolate, &compilerSource, lookup.options())
              .ToLocal(&module))

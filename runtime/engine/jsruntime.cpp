@@ -117,7 +117,7 @@ JsRuntime::JsRuntime(EventLoop& loop, Options options)
     m_isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
     m_isolate->SetPromiseRejectCallback(&JsRuntime::onPromiseReject);
     m_codeCache = std::make_unique<CodeCache>(m_isolate);
-    m_modules = std::make_unique<ModuleLoader>(m_isolate, *m_codeCache);
+    m_modules = std::make_unique<ModuleLoader>(m_isolate, *m_codeCache, m_loop);
     if (m_options.heapLimitBytes)
         m_isolate->AddNearHeapLimitCallback(&JsRuntime::nearHeapLimit, this);
 

@@ -1,7 +1,9 @@
 #include "engine/internal/moduleloader.h"
 
 #include "engine/checkedfile.h"
+#include "engine/eventloop.h"
 #include "engine/internal/codecache.h"
+#include "engine/internal/moduleahead.h"
 #include "engine/internal/pyodidepatches.h"
 #include "engine/internal/wasmcache.h"
 
@@ -53,12 +55,54 @@ bool isAscii(const QByteArray& bytes) {
 
 } // namespace
 
-ModuleLoader::ModuleLoader(v8::Isolate* isolate, CodeCache& codeCache)
+ModuleLoader::ModuleLoader(v8::Isolate* isolate, CodeCache& codeCache, EventLoop& loop)
     : m_isolate(isolate)
-    , m_codeCache(codeCache) {
+    , m_codeCache(codeCache)
+    , m_loop(loop) {
     isolate->SetData(kLoaderSlot, this);
     isolate->SetHostImportModuleDynamicallyCallback(&ModuleLoader::importDynamic);
     isolate->SetHostInitializeImportMetaObjectCallback(&ModuleLoader::initMeta);
+}
+
+ModuleLoader::~ModuleLoader() {
+    *m_alive = false;
+    for (auto& [path, ahead] : m_ahead)
+        if (!ahead.done) m_loop.unref();
+    m_ahead.clear(); // joins the threads while the isolate their results belong to lives
+}
+
+void ModuleLoader::loadAhead(const QString& file) {
+    const QString path = QDir::cleanPath(file); // as resolve() names modules
+    if (!path.endsWith(QLatin1String("/pyodide.asm.mjs")) || !codeCacheEnabled() ||
+        m_byPath.count(path) || m_ahead.count(path))
+        return;
+    const QString glueFile = patchedGlueFile(path);
+    if (!QFile::exists(glueFile)) return; // the first start patches it on the engine thread
+    m_loop.ref();                         // until the thread reports
+    EventLoop* loop = &m_loop; // outlives the loader; a report after it is gone is dropped
+    std::weak_ptr<bool> alive = m_alive;
+    m_ahead[path].work =
+        std::make_unique<ModuleAhead>(m_isolate, glueFile, [loop, alive, this, path] {
+            loop->post([alive, this, path] {
+                if (auto flag = alive.lock(); flag && *flag) aheadDone(path);
+            });
+        });
+}
+
+void ModuleLoader::aheadDone(const QString& path) {
+    auto it = m_ahead.find(path);
+    if (it == m_ahead.end() || it->second.done) return; // loaded in place meanwhile
+    it->second.done = true;
+    m_loop.unref();
+    auto imports = std::move(it->second.imports);
+    if (imports.empty()) return;
+    v8::HandleScope handles(m_isolate);
+    for (auto& held : imports) {
+        auto resolver = held.Get(m_isolate);
+        auto context = resolver->GetCreationContext().ToLocalChecked();
+        v8::Context::Scope contextScope(context);
+        finishImport({m_isolate, context}, resolver, path);
+    }
 }
 
 ModuleLoader* ModuleLoader::from(v8::Isolate* isolate) {
@@ -86,17 +130,29 @@ QString ModuleLoader::resolve(const QString& specifier, const QString& referrerP
 }
 
 QString ModuleLoader::cacheUse(const QString& path) const {
-    const auto it = m_fromCache.find(QDir::cleanPath(path)); // as resolve() names modules
-    return it != m_fromCache.end() && it->second ? QStringLiteral("code cache") : QString();
+    const auto it = m_cacheUse.find(QDir::cleanPath(path)); // as resolve() names modules
+    return it != m_cacheUse.end() ? it->second : QString();
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
     if (auto it = m_byPath.find(path); it != m_byPath.end()) return it->second.Get(scope.isolate);
     const bool glue = path.endsWith(QLatin1String("/pyodide.asm.mjs"));
     const QString glueFile = glue && codeCacheEnabled() ? patchedGlueFile(path) : QString();
+    std::unique_ptr<CheckedFile::Mapping> aheadText;
+    CodeCache::Prepared prepared;
+    bool readAhead = false;
+    if (auto node = m_ahead.extract(path)) {
+        if (!node.mapped().done) m_loop.unref();
+        node.mapped().work->wait(); // at once when done; a static import waits for it here
+        aheadText = node.mapped().work->takeText();
+        prepared = node.mapped().work->takeCache();
+        readAhead = prepared.mapping != nullptr;
+    }
     QByteArray source;
     v8::Local<v8::String> text;
-    if (auto mapping = glueFile.isEmpty() ? nullptr : CheckedFile::map(glueFile)) {
+    if (auto mapping = aheadText            ? std::move(aheadText)
+                       : glueFile.isEmpty() ? nullptr
+                                            : CheckedFile::map(glueFile)) {
         source = QByteArray::fromRawData(static_cast<const char*>(mapping->data()),
                                          qsizetype(mapping->size()));
         auto* resource = new MappedText(std::move(mapping)); // V8 owns it from here
@@ -128,9 +184,12 @@ v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QStrin
                             v8::Local<v8::Value>(), false, false, true);
     v8::Local<v8::Module> module;
     bool fromCache = false;
-    if (!m_codeCache.compileModule(scope, source, text, origin, &fromCache).ToLocal(&module))
+    if (!m_codeCache.compileModule(scope, source, text, origin, &fromCache, std::move(prepared))
+             .ToLocal(&module))
         return {};
-    m_fromCache[path] = fromCache;
+    m_cacheUse[path] = !fromCache  ? QString()
+                       : readAhead ? QStringLiteral("code cache, read ahead")
+                                   : QStringLiteral("code cache");
     m_byPath.emplace(path, v8::Global<v8::Module>(scope.isolate, module));
     m_pathsByHash.emplace(module->GetIdentityHash(), path);
     return module;
@@ -178,14 +237,25 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::importDynamic(v8::Local<v8::Context> c
         resolver->Reject(context, v8::Exception::Error(toV8(isolate, error))).Check();
         return resolver->GetPromise();
     }
-    v8::TryCatch tryCatch(isolate);
-    JsScope scope{isolate, context};
-    v8::Local<v8::Promise> evaluation;
-    if (!self->run(scope, path).ToLocal(&evaluation)) {
-        resolver->Reject(context, tryCatch.Exception()).Check();
+    if (auto it = self->m_ahead.find(path); it != self->m_ahead.end() && !it->second.done) {
+        it->second.imports.emplace_back(isolate, resolver); // aheadDone() goes on
         return resolver->GetPromise();
     }
-    auto module = self->m_byPath.at(path).Get(isolate);
+    self->finishImport({isolate, context}, resolver, path);
+    return resolver->GetPromise();
+}
+
+void ModuleLoader::finishImport(const JsScope& scope, v8::Local<v8::Promise::Resolver> resolver,
+                                const QString& path) {
+    auto* isolate = scope.isolate;
+    auto context = scope.context;
+    v8::TryCatch tryCatch(isolate);
+    v8::Local<v8::Promise> evaluation;
+    if (!run(scope, path).ToLocal(&evaluation)) {
+        resolver->Reject(context, tryCatch.Exception()).Check();
+        return;
+    }
+    auto module = m_byPath.at(path).Get(isolate);
     // Resolve with the namespace once evaluation (which may await at top level) settles.
     auto data = v8::Array::New(isolate, 2);
     data->Set(context, 0, resolver).Check();
@@ -217,7 +287,6 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::importDynamic(v8::Local<v8::Context> c
                           data)
                           .ToLocalChecked();
     evaluation->Then(context, onFulfilled, onRejected).ToLocalChecked();
-    return resolver->GetPromise();
 }
 
 void ModuleLoader::initMeta(v8::Local<v8::Context> context, v8::Local<v8::Module> module,

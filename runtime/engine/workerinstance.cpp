@@ -247,6 +247,10 @@ void WorkerInstance::boot(std::function<void(const QString&, const QString&)> do
             tryCatch.HasCaught() ? toQString(scope.isolate, tryCatch.Exception()) : QString();
         done(what + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail), {});
     };
+    // Pyodide's glue and its code cache get ready on another thread while the prelude and
+    // worker.mjs load (worker.mjs imports the glue ~13 ms from now).
+    ModuleLoader::from(scope.isolate)
+        ->loadAhead(shareDir() + QStringLiteral("/pyodide/pyodide.asm.mjs"));
     installOps(scope);
     const double preludeStart = hostNowMs();
     if (!installPrelude(scope, m_runtime))

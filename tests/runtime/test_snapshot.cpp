@@ -489,9 +489,11 @@ void TestSnapshot::glueCodeCacheIsUsedOrRefused() {
     // V8's code cache for Pyodide's glue: a damaged file is refused by its checksum before V8
     // sees it; one that passes the checksum but is not V8's (another V8 build's, say) V8
     // refuses: either way the glue compiles from its text and the worker serves.
+    // A start reads the glue and its cache ahead, on a thread of its own, while the prelude
+    // and worker.mjs load: the same checks and refusals apply there.
     Start s = serve();
     QVERIFY2(startsWithRandom(s.body), s.body.constData());
-    QCOMPARE(s.glueCache, QStringLiteral("code cache"));
+    QCOMPARE(s.glueCache, QStringLiteral("code cache, read ahead"));
     // The glue's is the largest of the JS caches (the prelude's and the modules' are smaller).
     auto files =
         QDir(m_cache.path()).entryInfoList({QStringLiteral("js-*.bin")}, QDir::Files, QDir::Size);

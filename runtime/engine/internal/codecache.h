@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine/checkedfile.h"
 #include "engine/internal/jsruntime.h"
 
 #include <QByteArray>
@@ -7,6 +8,7 @@
 
 #include <v8-script.h>
 
+#include <memory>
 #include <vector>
 
 namespace kiln {
@@ -22,10 +24,21 @@ public:
     explicit CodeCache(v8::Isolate* isolate)
         : m_isolate(isolate) {}
 
+    // A script's cache found, checked and deserialised before the script is compiled, off the
+    // engine thread (V8's ConsumeCodeCacheTask; moduleahead.h runs it). Empty: no usable cache.
+    struct Prepared {
+        std::unique_ptr<CheckedFile::Mapping> mapping; // the cache file; the task reads it
+        std::unique_ptr<v8::ScriptCompiler::ConsumeCodeCacheTask> task; // run already, or null
+    };
+    // Any thread, while `isolate` lives: the cache of `source` mapped and, where V8 can,
+    // deserialised here (the compile then only finishes the work on the engine thread).
+    static Prepared prepare(v8::Isolate* isolate, const QByteArray& source);
+
+    // `prepared`: what prepare() made of the same source, or empty (the cache is read now).
     v8::MaybeLocal<v8::Module> compileModule(const JsScope& scope, const QByteArray& source,
                                              v8::Local<v8::String> text,
                                              const v8::ScriptOrigin& origin,
-                                             bool* fromCache = nullptr);
+                                             bool* fromCache = nullptr, Prepared prepared = {});
     v8::MaybeLocal<v8::Script> compileScript(const JsScope& scope, const QByteArray& source,
                                              v8::Local<v8::String> text,
                                              const v8::ScriptOrigin& origin);
