@@ -21,7 +21,7 @@ std::shared_ptr<v8::CompiledWasmModule> SharedWasmModules::get(const QString& ke
     std::unique_lock lock(m_mutex);
     m_changed.wait_for(lock, std::chrono::milliseconds(waitMs), [this, &key] {
         auto it = m_entries.find(key);
-        return it == m_entries.end() || !it->second.readingAhead;
+        return it == m_entries.end() || !it->second.readingAhead || it->second.module;
     });
     auto it = m_entries.find(key);
     return it == m_entries.end() ? nullptr : it->second.module;
@@ -44,16 +44,23 @@ bool SharedWasmModules::beginReadAhead(const QString& key) {
     return true;
 }
 
-void SharedWasmModules::endReadAhead(const QString& key,
-                                     std::unique_ptr<v8::CompiledWasmModule> module) {
+void SharedWasmModules::publishReadAhead(const QString& key,
+                                         std::unique_ptr<v8::CompiledWasmModule> module) {
     {
         std::lock_guard lock(m_mutex);
         Entry& entry = m_entries[key];
-        entry.readingAhead = false;
         if (module && !entry.module) {
             entry.module = std::shared_ptr<v8::CompiledWasmModule>(std::move(module));
             entry.readAhead = true;
         }
+    }
+    m_changed.notify_all();
+}
+
+void SharedWasmModules::endReadAhead(const QString& key) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_entries[key].readingAhead = false;
     }
     m_changed.notify_all();
 }

@@ -3,6 +3,7 @@
 #include "engine/internal/sharedwasmmodules.h"
 #include "engine/internal/v8platform.h"
 #include "engine/internal/wasmcache.h"
+#include "engine/internal/wasmimportprimer.h"
 #include "engine/internal/wasmlazyexports.h"
 
 #include <QFile>
@@ -34,11 +35,13 @@ namespace {
 // wasm file is mapped, not read: V8 copies the bytes it is given anyway, and in a VM whose
 // fresh pages cost several microseconds each, reading 10 MB into a new buffer first took
 // ~30 ms of a read-ahead the engine thread waits for.
-std::unique_ptr<v8::CompiledWasmModule>
-compileFromCache(const JsScope& scope, const QString& wasmPath, bool checked, const QString& key) {
+v8::MaybeLocal<v8::WasmModuleObject> compileFromCache(const JsScope& scope, const QString& wasmPath,
+                                                      bool checked, const QString& key,
+                                                      v8::Local<v8::ArrayBuffer>* bytes) {
     auto* isolate = scope.isolate;
     auto buffer = checked ? checkedMappedFile(isolate, wasmPath) : mappedFile(isolate, wasmPath, 1);
     if (buffer.IsEmpty()) return {};
+    *bytes = buffer;
     const size_t size = buffer->ByteLength();
     auto source = v8::Object::New(isolate);
     setField(scope, source, "bytes", v8::Uint8Array::New(buffer, 0, size));
@@ -71,19 +74,16 @@ compileFromCache(const JsScope& scope, const QString& wasmPath, bool checked, co
     }
     if (promise->State() != v8::Promise::kFulfilled || !promise->Result()->IsWasmModuleObject())
         return {};
-    return std::make_unique<v8::CompiledWasmModule>(
-        promise->Result().As<v8::WasmModuleObject>()->GetCompiledModule());
+    return promise->Result().As<v8::WasmModuleObject>();
 }
 
-std::unique_ptr<v8::CompiledWasmModule> readAhead(const QString& wasmPath, bool checked,
-                                                  const QString& key) {
+void readAhead(const QString& wasmPath, bool checked, const QString& key) {
     auto& platform = V8Platform::instance();
     std::unique_ptr<v8::ArrayBuffer::Allocator> allocator(
         v8::ArrayBuffer::Allocator::NewDefaultAllocator());
     v8::Isolate::CreateParams params;
     params.array_buffer_allocator = allocator.get();
     v8::Isolate* isolate = v8::Isolate::New(params);
-    std::unique_ptr<v8::CompiledWasmModule> module;
     {
         v8::Isolate::Scope isolateScope(isolate);
         v8::HandleScope handles(isolate);
@@ -91,11 +91,21 @@ std::unique_ptr<v8::CompiledWasmModule> readAhead(const QString& wasmPath, bool 
         enableWasmStreaming(isolate);
         auto context = v8::Context::New(isolate);
         v8::Context::Scope contextScope(context);
-        module = compileFromCache({isolate, context}, wasmPath, checked, key);
+        v8::Local<v8::ArrayBuffer> bytes;
+        v8::Local<v8::WasmModuleObject> object;
+        const bool ok =
+            compileFromCache({isolate, context}, wasmPath, checked, key, &bytes).ToLocal(&object);
+        // The engine may take the module now; its instance finds the import wrappers primed
+        // below, or (V8 compiles them under one lock per module) waits for them.
+        SharedWasmModules::instance().publishReadAhead(
+            key,
+            ok ? std::make_unique<v8::CompiledWasmModule>(object->GetCompiledModule()) : nullptr);
+        if (ok)
+            primeImportWrappers({isolate, context}, object,
+                                {static_cast<const uint8_t*>(bytes->Data()), bytes->ByteLength()});
     }
     platform.detach(isolate);
     isolate->Dispose();
-    return module;
 }
 
 } // namespace
@@ -120,7 +130,8 @@ void readWasmAhead(const QString& wasmPath) {
     // Ends the read-ahead only once its isolate is gone: waitForReadAheads() then means V8 is
     // no longer used on this thread.
     std::thread([file, rewritten, key] {
-        SharedWasmModules::instance().endReadAhead(key, readAhead(file, rewritten, key));
+        readAhead(file, rewritten, key);
+        SharedWasmModules::instance().endReadAhead(key);
     }).detach();
 }
 

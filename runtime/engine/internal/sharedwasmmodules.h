@@ -22,13 +22,16 @@ public:
 
     void put(const QString& key, v8::CompiledWasmModule module);
     // The module under `key`, or null. A read-ahead of that key still running is waited for
-    // (up to `waitMs`): it is further along than a compile started now would be.
+    // until it has the module (up to `waitMs`): it is further along than a compile started
+    // now would be.
     std::shared_ptr<v8::CompiledWasmModule> get(const QString& key, int waitMs);
 
     // A read-ahead of `key` starts (false: one ran or runs already, or the module is here).
     bool beginReadAhead(const QString& key);
-    // It ended, with the module or without it (null: the caller compiles as usual).
-    void endReadAhead(const QString& key, std::unique_ptr<v8::CompiledWasmModule> module);
+    // It has the module, or will have none (null: the caller compiles as usual)...
+    void publishReadAhead(const QString& key, std::unique_ptr<v8::CompiledWasmModule> module);
+    // ... and it ended: its thread no longer uses V8.
+    void endReadAhead(const QString& key);
     // Returns once no read-ahead runs (or after `waitMs`).
     void waitForReadAheads(int waitMs);
     // Whether `key`'s module came from a read-ahead nobody has asked about yet (once: the
