@@ -30,10 +30,13 @@ void patchPyodideRandom(QByteArray& source) {
 // V8 compiles a JS-to-wasm wrapper for each signature of an exported import with its
 // optimising compiler (~10 ms a start here), where its own functions share the generic one. The
 // functions land in the same table slots as before, in the same order, so a memory snapshot's
-// function pointers stay valid either way. The module compiles through
-// globalThis.kilnCompileWasm when the host offers it (a reload reuses the compiled module). A
-// Pyodide whose glue reads differently is left as it is (it starts as it did). The module's
-// bytes come from globalThis.kilnImportWrappers when the host offers it (built in C++:
+// function pointers stay valid either way: kilnReserveSlots gives the wrapped functions the
+// slots addFunction would give them one by one (table.grow(1) each, after a TypeError from
+// table.set of the bare JS function: ~27 us a function, ~7.5 ms for Pyodide's 280), with one
+// grow, in GOT order, up to the first function it has no wrapper for (the loop adds the rest). The
+// module compiles through globalThis.kilnCompileWasm when the host offers it (a reload reuses the
+// compiled module). A Pyodide whose glue reads differently is left as it is (it starts as it did).
+// The module's bytes come from globalThis.kilnImportWrappers when the host offers it (built in C++:
 // wasmimportwrappers.h), else from the same layout written here in JS.
 void patchPyodideFunctionWrapping(QByteArray& source) {
     static const QByteArray report =
@@ -41,7 +44,7 @@ void patchPyodideFunctionWrapping(QByteArray& source) {
     static const QByteArray convert = "var convertJsFunctionToWasm=(func,sig)=>{";
     if (source.count(report) != 1 || source.count(convert) != 1) return;
     static const QByteArray wrapAll =
-        R"js(reportUndefinedSymbols=()=>{kilnWrapJsFunctions();for(var[symName,entry]of Object.entries(GOT)){)js";
+        R"js(reportUndefinedSymbols=()=>{kilnWrapJsFunctions();kilnReserveSlots();for(var[symName,entry]of Object.entries(GOT)){)js";
     static const QByteArray helper = R"js(var kilnWrapped=new Map;var kilnWrapJsFunctions=()=>{
 var funcs=[];for(var[name,entry]of Object.entries(GOT)){if(entry.value!=-1)continue;
 var f=resolveGlobalSymbol(name,true).sym;if(typeof f!="function"||typeof f.sig!="string"||kilnWrapped.has(f))continue;
@@ -61,6 +64,11 @@ body.push(16);leb(body,i);body.push(11);leb(o,body.length);for(var b of body)o.p
 return new Uint8Array(out)})();var compile=globalThis.kilnCompileWasm??(b=>new WebAssembly.Module(b));
 var e={};funcs.forEach((f,i)=>{e["f"+i]=f});var instance=new WebAssembly.Instance(compile(bytes),{e});
 funcs.forEach((f,i)=>kilnWrapped.set(f,instance.exports["f"+i]))};
+var kilnReserveSlots=()=>{if(freeTableIndexes.length)return;getFunctionAddress(null);var add=[],seen=new Set;
+for(var[name,entry]of Object.entries(GOT)){if(entry.value!=-1)continue;var f=resolveGlobalSymbol(name,true).sym;
+if(typeof f!="function"||seen.has(f)||getFunctionAddress(f))continue;var w=kilnWrapped.get(f);if(!w)break;seen.add(f);add.push(f)}
+if(!add.length)return;var base=wasmTable.grow(add.length);for(var k=0;k<add.length;k++){var w=kilnWrapped.get(add[k]);
+wasmTable.set(base+k,w);wasmTableMirror[base+k]=w;functionsInTableMap.set(add[k],base+k)}};
 var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(kilnDone)return kilnDone;)js";
     source.replace(report, wrapAll);
     source.replace(convert, helper);
