@@ -21,6 +21,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -71,6 +72,7 @@ private Q_SLOTS:
     void glueCodeCacheIsUsedOrRefused();
     void corruptRewrittenModuleIsRebuilt();
     void sdkEditMakesANewSnapshot();
+    void sigtermDuringBootEndsTheProcess();
 
 private:
     // `requests` GETs of "/"; the result is the first's. A second one also means the loop
@@ -579,4 +581,33 @@ void TestSnapshot::sdkEditMakesANewSnapshot() {
 }
 
 QTEST_GUILESS_MAIN(TestSnapshot)
+
+// Ctrl+C (SIGTERM) in the middle of a boot: the process ends at once, not when the boot does.
+// With an empty cache a boot runs Pyodide's own start (~5 s here): the signal comes while it
+// is under way, and the process must be gone long before the boot could have finished.
+void TestSnapshot::sigtermDuringBootEndsTheProcess() {
+    QTemporaryDir emptyCache, state;
+    QProcess dev;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KILN_CACHE_DIR"), emptyCache.path());
+    dev.setProcessEnvironment(env);
+    dev.setProcessChannelMode(QProcess::MergedChannels);
+    dev.start(qEnvironmentVariable("KILN_BIN"),
+              {QStringLiteral("dev"), m_project.path(), QStringLiteral("--port"),
+               QStringLiteral("0"), QStringLiteral("--persist-to"), state.path(),
+               QStringLiteral("--log-level"), QStringLiteral("debug")});
+    QVERIFY(dev.waitForStarted(10000));
+    QByteArray output;
+    // Pyodide's glue has loaded: the runtime's own start (seconds, with nothing cached) follows.
+    QTRY_VERIFY_WITH_TIMEOUT((output += dev.readAll()).contains("boot: load pyodide.asm.mjs"),
+                             30000);
+    QTest::qWait(300);
+    QVERIFY2(dev.state() == QProcess::Running, output.constData());
+    dev.terminate();
+    QVERIFY2(dev.waitForFinished(2000), "still running 2 s after SIGTERM, mid-boot");
+    output += dev.readAll();
+    QCOMPARE(dev.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(!output.contains("Worker ready in"), output.constData()); // it was mid-boot
+}
+
 #include "test_snapshot.moc"
