@@ -27,6 +27,7 @@ public:
     // A script's cache found, checked and deserialised before the script is compiled, off the
     // engine thread (V8's ConsumeCodeCacheTask; moduleahead.h runs it). Empty: no usable cache.
     struct Prepared {
+        QString file;                                  // the cache file's name (source's key)
         std::unique_ptr<CheckedFile::Mapping> mapping; // the cache file; the task reads it
         std::unique_ptr<v8::ScriptCompiler::ConsumeCodeCacheTask> task; // run already, or null
     };
