@@ -48,6 +48,11 @@ QString patchedGlueFile(const QString& path) {
     return cacheFilePath(QStringLiteral("glue-"), key, QStringLiteral(".js"));
 }
 
+// Pyodide's glue: patched as it loads, kept patched in the cache, loaded ahead.
+bool isGlue(const QString& path) {
+    return path.endsWith(QLatin1String("/pyodide.asm.mjs"));
+}
+
 // An external one-byte string is Latin-1: only a text that is all ASCII reads the same.
 bool isAscii(const QByteArray& bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](char c) { return uchar(c) < 0x80; });
@@ -73,9 +78,7 @@ ModuleLoader::~ModuleLoader() {
 
 void ModuleLoader::loadAhead(const QString& file) {
     const QString path = QDir::cleanPath(file); // as resolve() names modules
-    if (!path.endsWith(QLatin1String("/pyodide.asm.mjs")) || !codeCacheEnabled() ||
-        m_byPath.count(path) || m_ahead.count(path))
-        return;
+    if (!isGlue(path) || !codeCacheEnabled() || m_byPath.count(path) || m_ahead.count(path)) return;
     const QString glueFile = patchedGlueFile(path);
     if (!QFile::exists(glueFile)) return; // the first start patches it on the engine thread
     m_loop.ref();                         // until the thread reports
@@ -136,7 +139,7 @@ QString ModuleLoader::cacheUse(const QString& path) const {
 
 v8::MaybeLocal<v8::Module> ModuleLoader::load(const JsScope& scope, const QString& path) {
     if (auto it = m_byPath.find(path); it != m_byPath.end()) return it->second.Get(scope.isolate);
-    const bool glue = path.endsWith(QLatin1String("/pyodide.asm.mjs"));
+    const bool glue = isGlue(path);
     const QString glueFile = glue && codeCacheEnabled() ? patchedGlueFile(path) : QString();
     std::unique_ptr<CheckedFile::Mapping> aheadText;
     CodeCache::Prepared prepared;

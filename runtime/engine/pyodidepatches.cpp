@@ -66,9 +66,9 @@ var e={};funcs.forEach((f,i)=>{e["f"+i]=f});var instance=new WebAssembly.Instanc
 funcs.forEach((f,i)=>kilnWrapped.set(f,instance.exports["f"+i]))};
 var kilnReserveSlots=()=>{if(freeTableIndexes.length)return;getFunctionAddress(null);var add=[],seen=new Set;
 for(var[name,entry]of Object.entries(GOT)){if(entry.value!=-1)continue;var f=resolveGlobalSymbol(name,true).sym;
-if(typeof f!="function"||seen.has(f)||getFunctionAddress(f))continue;var w=kilnWrapped.get(f);if(!w)break;seen.add(f);add.push(f)}
-if(!add.length)return;var base=wasmTable.grow(add.length);for(var k=0;k<add.length;k++){var w=kilnWrapped.get(add[k]);
-wasmTable.set(base+k,w);wasmTableMirror[base+k]=w;functionsInTableMap.set(add[k],base+k)}};
+if(typeof f!="function"||seen.has(f)||getFunctionAddress(f))continue;var w=kilnWrapped.get(f);if(!w)break;seen.add(f);add.push([f,w])}
+if(!add.length)return;var base=wasmTable.grow(add.length);for(var k=0;k<add.length;k++){var[f,w]=add[k];
+wasmTable.set(base+k,w);wasmTableMirror[base+k]=w;functionsInTableMap.set(f,base+k)}};
 var convertJsFunctionToWasm=(func,sig)=>{var kilnDone=kilnWrapped.get(func);if(kilnDone)return kilnDone;)js";
     source.replace(report, wrapAll);
     source.replace(convert, helper);

@@ -40,9 +40,9 @@ std::optional<WasmImports> wasmImports(std::span<const uint8_t> module);
 // signature has for each function import (what Emscripten's JS functions take) and a mutable
 // i32 for each global (the GOT), leaves those wrappers for the engine's instance to find.
 // A stand-in whose arity differs from the real function's only misses: the engine compiles
-// that wrapper itself. Instantiating runs none of the module's code (it has no start function;
-// one with imports this cannot stand in for fails to link, and nothing is primed). False when
-// nothing was.
+// that wrapper itself. Instantiating runs none of the module's code: a module with a start
+// function is not primed, nor one with imports this cannot stand in for (a memory, a table:
+// it fails to link). False when nothing was primed.
 bool primeImportWrappers(const JsScope& scope, v8::Local<v8::WasmModuleObject> module,
                          std::span<const uint8_t> bytes);
 
