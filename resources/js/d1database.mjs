@@ -1,6 +1,8 @@
 // The JS half of a D1 binding (`env.DB`), shaped like workerd's D1Database and
 // D1PreparedStatement: prepare/bind/first/all/run/raw, batch, exec. SQL runs in the host
 // (runtime/bindings/d1binding.cpp over runtime/stores/d1database.cpp) on a plain SQLite file.
+import { promised, thenNow } from "./settled.mjs";
+
 const kDb = Symbol("db");
 
 function checkValue(value) {
@@ -32,33 +34,34 @@ export class D1PreparedStatement {
     return new D1PreparedStatement(db, sql, values.map(checkValue));
   }
 
-  async #run() {
+  // A promise of f(the statement's result), any throw a rejection. Not `async`: a lone read
+  // answers a promise already fulfilled (settled.mjs).
+  #run(f) {
     const { db, sql, params } = this[kDb];
-    const [result] = await db[kDb].ops.d1Run(db[kDb].handle, [[sql, params]]);
-    return result;
+    const { ops, handle } = db[kDb];
+    return thenNow(ops, ops.d1Run(handle, [[sql, params]]), ([result]) => f(result));
   }
 
-  async first(column = undefined) {
-    const result = await this.#run();
-    if (result.rows.length === 0) return null;
-    if (column === undefined) return objects(result)[0];
-    const index = result.columns.lastIndexOf(String(column));
-    if (index === -1) throw new Error(`D1_COLUMN_NOTFOUND: Column not found (${column})`);
-    return result.rows[0][index];
+  first(column = undefined) {
+    return promised(() => this.#run((result) => {
+      if (result.rows.length === 0) return null;
+      if (column === undefined) return objects(result)[0];
+      const index = result.columns.lastIndexOf(String(column));
+      if (index === -1) throw new Error(`D1_COLUMN_NOTFOUND: Column not found (${column})`);
+      return result.rows[0][index];
+    }));
   }
 
-  async all() {
-    const result = await this.#run();
-    return { success: true, results: objects(result), meta: result.meta };
+  all() {
+    return promised(() => this.#run((result) => ({ success: true, results: objects(result), meta: result.meta })));
   }
 
-  async run() {
-    return this.all();
+  run() {
+    return promised(() => this.all());
   }
 
-  async raw(options = undefined) {
-    const result = await this.#run();
-    return options?.columnNames ? [result.columns, ...result.rows] : result.rows;
+  raw(options = undefined) {
+    return promised(() => this.#run((result) => options?.columnNames ? [result.columns, ...result.rows] : result.rows));
   }
 
   get statement() { return this[kDb].sql; }

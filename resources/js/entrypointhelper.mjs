@@ -6,8 +6,9 @@
 // names them (see snapshots.mjs), so they are made before Pyodide restores one.
 
 // `reportWaitUntil(promise)` hands the module-level waitUntil's work to the host;
-// `getPyodide()` gives the Pyodide instance once it is loaded (for scheduleReady).
-export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
+// `getPyodide()` gives the Pyodide instance once it is loaded (for scheduleReady);
+// `promiseResult(promise, otherwise)` (optional: Kiln's host op) a fulfilled promise's value.
+export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promiseResult }) {
   const patches = []; // patch_env overlays, innermost last
   let ready = null; // { run: run_ready's PyProxy, schedule: Pyodide's scheduleCallback }
   const cloudflareWorkers = {
@@ -61,34 +62,33 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
       if (tag === "[object Object]" && (value.constructor === undefined || value.constructor.name === "Object")) return false;
       return !(tag === "[object ArrayBuffer]" || ArrayBuffer.isView(value));
     },
-    // Kiln's own (python_from_rpc's fast path for what to_py converts itself): the JSON text
-    // of `value` when it is a tree of arrays and plain objects holding strings, booleans,
-    // nulls and numbers that json.loads gives back as to_py would (safe integers as int, other
-    // finite numbers as float), each object reached once; undefined for anything else. Parsing
-    // that text in Python is several times quicker than to_py's walk of a small row.
-    plainJson(value) {
-      const seen = new Set();
-      const plain = (v, depth) => {
-        if (v === null || typeof v === "boolean") return true;
-        if (typeof v === "string") return true;
-        if (typeof v === "number") return Number.isSafeInteger(v) || (Number.isFinite(v) && !Number.isInteger(v));
-        if (typeof v !== "object" || depth > 32 || seen.has(v)) return false;
-        seen.add(v);
-        if (Array.isArray(v)) {
-          for (let i = 0; i < v.length; i++) if (!(i in v) || !plain(v[i], depth + 1)) return false;
-          return Object.keys(v).length === v.length;
-        }
-        const proto = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) return false;
-        if (Object.getOwnPropertySymbols(v).length) return false;
-        for (const key in v) if (!Object.hasOwn(v, key) || !plain(v[key], depth + 1)) return false;
-        return true;
-      };
-      if (!plain(value, 0)) return undefined; // None in Python (null would be jsnull)
-      const text = JSON.stringify(value);
-      // Escapes (control characters, lone surrogates) are left to to_py.
-      return text.includes("\\u") ? undefined : text;
-    },
+    // Kiln's own (python_from_rpc's fast path for what to_py converts itself): see plainJson.
+    plainJson,
+    // Kiln's own (the binding wrapper's fast path, workers/rpc.py): `object[name](...args)`
+    // for Kiln's own binding classes, whose reads answer promises already fulfilled
+    // (settled.mjs), with such a promise's value in the same trip: a string as "s" + it, plain
+    // data (as plainJson takes it; undefined as null) as "j" + its JSON text. Pyodide would
+    // make a Future and two then() callbacks for the promise. A string answered at once comes
+    // as "r" + it; any other answer, and a promise pending, rejected or fulfilled with
+    // anything else, as it is.
+    ...(promiseResult && {
+      callRpc(object, name, ...args) {
+        const result = object[name](...args);
+        if (typeof result === "string") return "r" + result;
+        if (!(result instanceof Promise)) return result;
+        const value = promiseResult(result, result);
+        if (value === result) return result;
+        if (typeof value === "string") return "s" + value;
+        if (value === undefined) return "jnull";
+        // At the top, python_from_rpc leaves an object without the constructor Object as a
+        // proxy (a null prototype, an own "constructor" key): those take the general path.
+        if (value !== null && typeof value === "object" && !Array.isArray(value) &&
+            (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, "constructor")))
+          return result;
+        const text = plainJson(value);
+        return text === undefined ? result : "j" + text;
+      },
+    }),
     // Kiln's own (resources/python/_kiln_eventloop.py): the macrotask for Python's queued
     // callback `n`, made the way Pyodide makes its own (scheduleCallback: a zero-delay
     // setTimeout in Kiln, under the top level's rules; setImmediate in node).
@@ -136,6 +136,35 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide }) {
       patched.add(ctx);
     },
   };
+}
+
+// python_from_rpc's fast path for what to_py converts itself: the JSON text
+// of `value` when it is a tree of arrays and plain objects holding strings, booleans,
+// nulls and numbers that json.loads gives back as to_py would (safe integers as int, other
+// finite numbers as float), each object reached once; undefined for anything else. Parsing
+// that text in Python is several times quicker than to_py's walk of a small row.
+function plainJson(value) {
+  const seen = new Set();
+  const plain = (v, depth) => {
+    if (v === null || typeof v === "boolean") return true;
+    if (typeof v === "string") return true;
+    if (typeof v === "number") return Number.isSafeInteger(v) || (Number.isFinite(v) && !Number.isInteger(v));
+    if (typeof v !== "object" || depth > 32 || seen.has(v)) return false;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!(i in v) || !plain(v[i], depth + 1)) return false;
+      return Object.keys(v).length === v.length;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return false;
+    if (Object.getOwnPropertySymbols(v).length) return false;
+    for (const key in v) if (!Object.hasOwn(v, key) || !plain(v[key], depth + 1)) return false;
+    return true;
+  };
+  if (!plain(value, 0)) return undefined; // None in Python (null would be jsnull)
+  const text = JSON.stringify(value);
+  // Escapes (control characters, lone surrogates) are left to to_py.
+  return text.includes("\\u") ? undefined : text;
 }
 
 // What an ExecutionContext whose waitUntil runs awaitPython itself has (on its prototype):

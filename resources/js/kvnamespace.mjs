@@ -1,6 +1,8 @@
 // The JS half of a KV binding (`env.NS`), shaped like workerd's KVNamespace: argument
 // checks and their TypeErrors, value types in and out, result objects. Storage is the host's
 // (runtime/bindings/kvbinding.cpp over runtime/stores/kvstore.cpp): ops.kvGet/kvPut/...
+import { promised, thenNow } from "./settled.mjs";
+
 const TYPES = new Set(["text", "json", "arrayBuffer", "stream"]);
 const MAX_BULK_KEYS = 100;
 const encoder = new TextEncoder();
@@ -69,21 +71,26 @@ export class KvNamespace {
     Object.defineProperty(this, kHandle, { value: { ops, handle: ops.kvOpen(id) } });
   }
 
-  async get(key, options = undefined) {
-    if (Array.isArray(key)) return this.#getMany(key, options, false);
-    const type = typeOf(options);
-    const { ops, handle } = this[kHandle];
-    const hit = await ops.kvGet(handle, keyOf(key));
-    return hit === null ? null : decode(hit.value, type);
+  // Not `async`: a single-key read answers a promise already fulfilled (settled.mjs).
+  get(key, options = undefined) {
+    return promised(() => {
+      if (Array.isArray(key)) return this.#getMany(key, options, false);
+      const type = typeOf(options);
+      const { ops, handle } = this[kHandle];
+      return thenNow(ops, ops.kvGet(handle, keyOf(key)), (hit) => hit === null ? null : decode(hit.value, type));
+    });
   }
 
-  async getWithMetadata(key, options = undefined) {
-    if (Array.isArray(key)) return this.#getMany(key, options, true);
-    const type = typeOf(options);
-    const { ops, handle } = this[kHandle];
-    const hit = await ops.kvGet(handle, keyOf(key));
-    if (hit === null) return { value: null, metadata: null, cacheStatus: null };
-    return { value: decode(hit.value, type), metadata: hit.metadata === null ? null : JSON.parse(hit.metadata), cacheStatus: null };
+  getWithMetadata(key, options = undefined) {
+    return promised(() => {
+      if (Array.isArray(key)) return this.#getMany(key, options, true);
+      const type = typeOf(options);
+      const { ops, handle } = this[kHandle];
+      return thenNow(ops, ops.kvGet(handle, keyOf(key)), (hit) => {
+        if (hit === null) return { value: null, metadata: null, cacheStatus: null };
+        return { value: decode(hit.value, type), metadata: hit.metadata === null ? null : JSON.parse(hit.metadata), cacheStatus: null };
+      });
+    });
   }
 
   // Bulk reads (up to 100 keys) answer a Map, text or json only, as workerd's do.

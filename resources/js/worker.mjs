@@ -280,6 +280,7 @@ async function prepare(config) {
     env,
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
     getPyodide: () => pyodide,
+    promiseResult: ops.promiseResult,
   });
   const named = { compatFlags: config.compatFlags, entrypointHelper, env };
   const stdlibPath = dir + "python_stdlib.zip";

@@ -260,6 +260,18 @@ void opQueueMicrotask(Args args) {
     args.GetIsolate()->EnqueueMicrotask(args[0].As<v8::Function>());
 }
 
+// ops.promiseResult(promise, otherwise): the value of a promise that is already fulfilled,
+// else `otherwise` (pending, rejected, or not a promise). Lets Python take a binding read's
+// result (answered in place, so settled on return) without Pyodide's then() machinery.
+void opPromiseResult(Args args) {
+    if (args[0]->IsPromise()) {
+        auto promise = args[0].As<v8::Promise>();
+        if (promise->State() == v8::Promise::kFulfilled)
+            return args.GetReturnValue().Set(promise->Result());
+    }
+    args.GetReturnValue().Set(args[1]);
+}
+
 void opSerialize(Args args) {
     auto* isolate = args.GetIsolate();
     v8::ValueSerializer serializer(isolate);
@@ -408,6 +420,7 @@ void installHostFunctions(const JsScope& scope, JsRuntime& runtime, v8::Local<v8
         {"timerStart", opTimerStart},
         {"timerCancel", opTimerCancel},
         {"queueMicrotask", opQueueMicrotask},
+        {"promiseResult", opPromiseResult},
         {"serialize", opSerialize},
         {"deserialize", opDeserialize},
         {"readText", globalRead},

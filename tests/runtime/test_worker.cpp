@@ -83,7 +83,7 @@ void TestWorker::sdkSuiteInsideKiln() {
     QVERIFY(QFile::copy(suite, project.filePath(QStringLiteral("src/test_workers_sdk.py"))));
     QVERIFY(writeFile(
         project.filePath(QStringLiteral("wrangler.jsonc")),
-        R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"], "vars": {"GREETING_FOR_TESTS": "hello"}})"));
+        R"({"name": "sdk", "main": "src/entry.py", "compatibility_date": "2026-09-08", "compatibility_flags": ["python_workers"], "vars": {"GREETING_FOR_TESTS": "hello"}, "kv_namespaces": [{"binding": "KV", "id": "sdk-kv"}], "d1_databases": [{"binding": "DB", "database_name": "sdk", "database_id": "sdk-d1"}]})"));
     // workers.env works at the top level, as on Cloudflare (and survives the dedicated
     // snapshot that holds this module imported).
     QVERIFY(writeFile(project.filePath(QStringLiteral("src/entry.py")), R"(import json

@@ -7,6 +7,7 @@ take and return Python values; every other env value is left as Pyodide hands it
 import datetime
 import inspect
 import json
+import types
 
 import _pyodide_entrypoint_helper
 import js
@@ -84,6 +85,22 @@ def _null_to_none(obj):
 # Held, not looked up on the module per call (each lookup is a trip into JS).
 _to_py_uses_default_converter = _pyodide_entrypoint_helper.toPyUsesDefaultConverter
 _plain_json = getattr(_pyodide_entrypoint_helper, "plainJson", None)
+_call_rpc = getattr(_pyodide_entrypoint_helper, "callRpc", None)
+
+# Kiln's own binding classes (resources/js: kvnamespace.mjs, d1database.mjs, r2bucket.mjs) by
+# JS class name: their methods (plain prototype methods, whose reads answer promises already
+# fulfilled) are called through the entrypoint helper's callRpc, without looking each up in JS
+# first; a method's result known to be one of these classes is wrapped without asking JS what
+# it is. The SDK suite checks both tables against the JS classes.
+_KILN_METHODS = {
+    "KvNamespace": frozenset({"get", "getWithMetadata", "put", "delete", "list"}),
+    "D1Database": frozenset({"prepare", "batch", "exec", "dump", "withSession"}),
+    "D1PreparedStatement": frozenset({"bind", "first", "all", "run", "raw"}),
+}
+_KILN_RESULTS = {
+    ("D1Database", "prepare"): "D1PreparedStatement",
+    ("D1PreparedStatement", "bind"): "D1PreparedStatement",
+}
 
 
 def python_from_rpc(obj):
@@ -192,6 +209,18 @@ def _is_thenable(value):
     return hasattr(value, "then") and callable(value.then)
 
 
+@types.coroutine
+def _one_turn():
+    yield  # a bare yield: the Task goes round the event loop once, as for any awaited I/O
+
+
+async def _after_one_turn(convert, value):
+    """What awaiting a fulfilled JS promise gives (`convert(value)`), after the same one turn
+    of the event loop, without Pyodide's future, then() callbacks and proxies per await."""
+    await _one_turn()
+    return convert(value)
+
+
 def _idempotent_new(cls, obj):
     # `Wrapper(w) is w` for a wrapper already made; __init__ returns early then.
     if isinstance(obj, cls):
@@ -205,6 +234,7 @@ class _BindingWrapper:
     promise; objects with methods among the results are wrapped again."""
 
     __new__ = _idempotent_new
+    _kiln_class = None  # the JS object's class name when it is one of _KILN_METHODS' (set where made)
 
     def __init__(self, binding):
         if binding is self:
@@ -224,7 +254,13 @@ class _BindingWrapper:
             return value
         if callable(value):  # a function or RpcTarget stub
             return _RpcStubWrapper(value)
-        return self.__class__(value)
+        return self._wrap_as(value, js_type)
+
+    def _wrap_as(self, value, js_type):
+        wrapper = self.__class__(value)
+        if js_type in _KILN_METHODS:
+            wrapper._kiln_class = js_type
+        return wrapper
 
     def _convert_result(self, result):
         converted, name = _from_rpc_with_name(result)
@@ -237,9 +273,28 @@ class _BindingWrapper:
         return ([python_to_rpc(arg) for arg in args],
                 {key: python_to_rpc(value) for key, value in kwargs.items()})
 
-    def _convert_and_invoke(self, fn, args, kwargs):
+    def _convert_settled(self, settled):
+        """_convert_result for a fulfilled promise's value as callRpc encodes it."""
+        if settled[0] == "s":
+            return settled[1:]
+        return _null_to_none(json.loads(settled[1:]))  # "j": plain data, as python_from_rpc
+
+    def _convert_and_invoke(self, fn, args, kwargs, name=None):
+        # fn: the JS function (its `this` bound), or None for `name` called through callRpc.
         js_args, js_kwargs = self._convert_args(args, kwargs)
-        result = fn(*js_args, **js_kwargs)
+        if fn is None:  # a method of one of _KILN_METHODS' classes
+            result = _call_rpc(self._binding, name, *js_args, **js_kwargs)
+            if type(result) is str:
+                if result[0] == "r":
+                    return result[1:]
+                # A read answered in place: its value came in this trip; the caller still
+                # waits one turn of the event loop for it, as for any awaited promise.
+                return _after_one_turn(self._convert_settled, result)
+            known = _KILN_RESULTS.get((self._kiln_class, name))
+            if known is not None and _is_js_proxy(result) and not _is_thenable(result):
+                return self._wrap_as(result, known)
+        else:
+            result = fn(*js_args, **js_kwargs)
         if _is_thenable(result):
             async def converted():
                 return self._convert_result(await result)
@@ -247,6 +302,12 @@ class _BindingWrapper:
         return self._convert_result(result)
 
     def __getattr__(self, name):
+        methods = _KILN_METHODS.get(self._kiln_class)
+        if methods is not None and name in methods and _call_rpc is not None:
+            def method(*args, **kwargs):
+                return self._convert_and_invoke(None, args, kwargs, name)
+            setattr(self, name, method)
+            return method
         attr = getattr(self._binding, name)
         if callable(attr):
             def method(*args, **kwargs):
@@ -347,9 +408,21 @@ class _EnvWrapper:
             return
         self._env = env
 
+    # The host hands every request the same env (one proxy of it): what its names hold, and
+    # their classes, are asked of JS once per name, not on every request. Each _EnvWrapper
+    # still makes its own wrappers, so nothing set on one reaches another request's.
+    _seen_env = None
+    _seen = {}  # name -> (value, its JS class name) in _seen_env
+
     def __getattr__(self, name):
-        binding = getattr(self._env, name)
-        js_type = _get_js_constructor_name(binding)  # asked of JS once, not per check
+        if self._env is not _EnvWrapper._seen_env:
+            _EnvWrapper._seen_env = self._env
+            _EnvWrapper._seen = {}
+        known = _EnvWrapper._seen.get(name)
+        if known is None:
+            binding = getattr(self._env, name)
+            known = _EnvWrapper._seen[name] = (binding, _get_js_constructor_name(binding))
+        binding, js_type = known
         if js_type == "Fetcher":
             result = _FetcherWrapper(binding)
         elif js_type == "DurableObjectNamespace":
@@ -358,6 +431,8 @@ class _EnvWrapper:
             result = _WorkflowBindingWrapper(binding)
         elif js_type in self._BINDING_TYPES:
             result = _BindingWrapper(binding)
+            if js_type in _KILN_METHODS:
+                result._kiln_class = js_type
         else:
             result = binding
         setattr(self, name, result)

@@ -504,6 +504,138 @@ async def test_python_from_rpc_plain_data_as_to_py():
         assert same(got, reference(value)), (got, reference(value))
 
 
+# --- Kiln's own bindings through callRpc (issue 17) -------------------------------------------
+# The SDK calls the methods of Kiln's KV and D1 classes through the entrypoint helper's callRpc,
+# which takes a read's value from its promise (fulfilled on return) in the same trip. Each test
+# compares that path with the general one (the same JS object wrapped without the class name,
+# so every call goes through Pyodide's own promise machinery).
+
+def _real_bindings():
+    env = workers.import_from_javascript("cloudflare:workers").env
+    if not (hasattr(env, "KV") and hasattr(env, "DB")):
+        return None
+    return env
+
+
+def _general(wrapper):
+    plain = workers.rpc._BindingWrapper.__new__(workers.rpc._BindingWrapper, None)
+    plain._binding = wrapper._binding
+    return plain
+
+
+async def _outcome(make):
+    """What `await make()` gives, or its exception as text."""
+    try:
+        return await make()
+    except Exception as exc:  # noqa: BLE001 - compared by the caller
+        return f"{type(exc).__name__}: {exc}"
+
+
+async def _both(fast, general, method, *args):
+    """(fast path's outcome, general path's outcome) of `await target.method(*args)`."""
+    return [await _outcome(lambda t=target: getattr(t, method)(*args)) for target in (fast, general)]
+
+
+async def test_kiln_binding_tables_match_the_js_classes():
+    env = _real_bindings()
+    if env is None:
+        return  # a host without Kiln's KV and D1 (the bench peer)
+    statement = env.DB.prepare("SELECT 1")
+    for obj, name in ((env.KV, "KvNamespace"), (env.DB, "D1Database"),
+                      (statement, "D1PreparedStatement")):
+        assert obj.constructor.name == name
+        proto = js.Object.getPrototypeOf(obj)
+        methods = {key for key in js.Object.getOwnPropertyNames(proto)
+                   if key != "constructor" and not key.startswith("_kiln")
+                   and callable(getattr(js.Object.getOwnPropertyDescriptor(proto, key), "value", None))}
+        assert methods == set(workers.rpc._KILN_METHODS[name]), (name, methods)
+    for (cls, method), result in workers.rpc._KILN_RESULTS.items():
+        target = {"D1Database": env.DB, "D1PreparedStatement": statement}[cls]
+        assert getattr(target, method)("SELECT 1" if method == "prepare" else 1).constructor.name == result
+
+
+async def test_kiln_kv_reads_match_the_general_path():
+    env = _real_bindings()
+    if env is None:
+        return
+    kv = workers.rpc._EnvWrapper(env).KV
+    assert kv._kiln_class == "KvNamespace"
+    await kv.put("sdk-text", "héllo")
+    await kv.put("sdk-json", '{"a": [1, 2.5, null], "b": "x"}', metadata={"m": 1})
+    pending = kv.get("sdk-text")
+    assert inspect.iscoroutine(pending) and pending.cr_code.co_name == "_after_one_turn"
+    assert await pending == "héllo"
+    general = _general(kv)
+    for args in (("sdk-text",), ("sdk-json", "json"), ("sdk-json", {"type": "json"}),
+                 ("missing",), ("missing", "json"), ("sdk-text", "arrayBuffer"),
+                 (["sdk-text", "missing"],), ("sdk-text", "bogus"), (None,)):
+        fast, slow = await _both(kv, general, "get", *args)
+        if args[1:] == ("arrayBuffer",):
+            assert bytes(fast) == bytes(slow)
+        elif isinstance(fast, JsProxy):
+            assert fast.constructor.name == slow.constructor.name == "Map"
+            assert fast.to_py() == slow.to_py()
+        else:
+            assert type(fast) is type(slow) and fast == slow, (args, fast, slow)
+    for key in ("sdk-json", "missing"):
+        fast, slow = await _both(kv, general, "getWithMetadata", key, "json")
+        assert fast == slow and type(fast) is type(slow), (fast, slow)
+
+
+async def test_kiln_d1_reads_match_the_general_path():
+    env = _real_bindings()
+    if env is None:
+        return
+    db = workers.rpc._EnvWrapper(env).DB
+    await db.exec("DROP TABLE IF EXISTS sdk_t; CREATE TABLE sdk_t (id INTEGER PRIMARY KEY, name TEXT, v REAL, b BLOB)")
+    await db.prepare("INSERT INTO sdk_t VALUES (1, 'one', 1.5, NULL), (2, 'two', NULL, x'00ff')").run()
+    sql = "SELECT id, name, v FROM sdk_t WHERE id = ?"
+    statement = db.prepare(sql).bind(1)
+    assert statement._kiln_class == "D1PreparedStatement"
+    pending = statement.first()
+    assert pending.cr_code.co_name == "_after_one_turn"
+    assert await pending == {"id": 1, "name": "one", "v": 1.5}
+    general_db = _general(db)
+    general = general_db.prepare(sql).bind(1)
+    for method, args in (("first", ()), ("first", ("name",)), ("first", ("nope",)), ("all", ()),
+                         ("raw", ()), ("raw", ({"columnNames": True},)), ("run", ())):
+        fast, slow = await _both(statement, general, method, *args)
+        if method in ("all", "run"):
+            for result in (fast, slow):  # timings differ between two runs
+                result["meta"] = {k: v for k, v in result["meta"].items() if "duration" not in k}
+        assert type(fast) is type(slow) and fast == slow, (method, args, fast, slow)
+    for bad in ({"a": 1}, 2**60):  # bind() throws
+        fast, slow = [await _outcome(lambda d=d: d.prepare(sql).bind(bad).first()) for d in (db, general_db)]
+        assert isinstance(fast, str) and fast == slow, (fast, slow)
+    fast, slow = await _both(db.prepare("SELECT b FROM sdk_t WHERE id = ?").bind(2),
+                             general_db.prepare("SELECT b FROM sdk_t WHERE id = ?").bind(2), "first")
+    assert fast == slow, (fast, slow)
+    for bad_sql in ("SELEC 1", "SELECT * FROM no_such_table"):
+        fast, slow = await _both(db.prepare(bad_sql), general_db.prepare(bad_sql), "first")
+        assert isinstance(fast, str) and fast == slow, (fast, slow)
+    assert await db.prepare("SELECT id FROM sdk_t WHERE id = 99").first() is None
+
+
+async def test_kiln_binding_read_waits_one_turn():
+    # An awaited read gives the event loop one turn, as Pyodide's await of a promise does: a
+    # task scheduled before it runs first, on both paths.
+    env = _real_bindings()
+    if env is None:
+        return
+    kv = workers.rpc._EnvWrapper(env).KV
+    for target in (kv, _general(kv)):
+        order = []
+
+        async def other():
+            order.append("other")
+
+        task = asyncio.ensure_future(other())
+        await target.get("sdk-text")
+        order.append("after")
+        await task
+        assert order == ["other", "after"], order
+
+
 # --- _kiln_host dispatch ---------------------------------------------------------------------
 
 async def _fetch(name, request=None, env=None, ctx=None):
