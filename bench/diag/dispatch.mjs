@@ -65,12 +65,13 @@ async function dispatchFetch(request, ctx) {
   });
   const token = nextToken++;
   const started = starter(request, ctx, token);
-  if (!(started instanceof pyodide.ffi.PyProxy)) return started;
+  if (started !== undefined) return started;
+  let failed = null;
   try {
-    return (await new Promise((resolve) => settling.set(token, resolve))) ?? await started;
+    return (await new Promise((resolve) => settling.set(token, resolve))) ?? await (failed = host.failed_fetch(token));
   } finally {
     settling.delete(token);
-    started.destroy();
+    failed?.destroy();
   }
 }
 const trivial = pyodide.runPython("async def _bench_trivial():\n    return 1\n_bench_trivial");

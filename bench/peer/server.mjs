@@ -64,7 +64,6 @@ function writeTree(FS, srcDir, destDir) {
 }
 
 let host = null;
-let PyProxy = null; // pyodide.ffi.PyProxy: what a start returns for a pending handler
 const env = {};
 
 async function boot() {
@@ -98,7 +97,6 @@ async function boot() {
   pyodide.FS.chdir(importRoot);
   pyodide.pyimport("sys").path.insert(0, importRoot);
   host = pyodide.pyimport("_kiln_host");
-  PyProxy = pyodide.ffi.PyProxy;
   mark("boot sdk-imported");
   host.load_main(main);
   mark("boot main-imported");
@@ -141,13 +139,13 @@ const server = http.createServer(async (req, res) => {
     starter ??= host.fetch_starter(env, settleToken);
     const token = nextToken++;
     let response = starter(request, new ExecutionContext(), token);
-    if (response instanceof PyProxy) {
-      const pending = response;
+    if (response === undefined) { // waiting: its Task stays in Python unless it fails
+      let failed = null;
       try {
-        response = (await new Promise((resolve) => settling.set(token, resolve))) ?? await pending;
+        response = (await new Promise((resolve) => settling.set(token, resolve))) ?? await (failed = host.failed_fetch(token));
       } finally {
         settling.delete(token);
-        pending.destroy();
+        failed?.destroy();
       }
     }
     const body = Buffer.from(await response.arrayBuffer());

@@ -542,22 +542,23 @@ function settleToken(token, response) {
 function startFetch(request) {
   starter ??= host.fetch_starter(env, settleToken);
   const token = nextToken++;
-  const started = typeof request?.constructor === "function" && request.constructor.name === "Request"
-    ? starter(request, new ExecutionContext(), token)
-    : host.start_fetch(request, env, new ExecutionContext(), (response) => settleToken(token, response), false);
-  if (!(started instanceof pyodide.ffi.PyProxy)) return started;
   // A pending handler that succeeds hands its Response to settleToken; one that fails (settled
-  // with undefined) is awaited through the Task, whose rejection carries the Python error.
-  const settled = new Promise((resolve) => settling.set(token, resolve));
-  return settleFetch(started, settled, token);
+  // with undefined) is awaited through its Task, whose rejection carries the Python error:
+  // start_fetch answers the Task itself, fetch_starter's start undefined (Python keeps it).
+  if (typeof request?.constructor === "function" && request.constructor.name === "Request") {
+    const started = starter(request, new ExecutionContext(), token);
+    return started === undefined ? settleFetch(null, token) : started;
+  }
+  const started = host.start_fetch(request, env, new ExecutionContext(), (response) => settleToken(token, response), false);
+  return started instanceof pyodide.ffi.PyProxy ? settleFetch(started, token) : started;
 }
 
-async function settleFetch(task, settled, token) {
+async function settleFetch(task, token) {
   try {
-    return (await settled) ?? await task;
+    return (await new Promise((resolve) => settling.set(token, resolve))) ?? await (task ??= host.failed_fetch(token));
   } finally {
     settling.delete(token);
-    task.destroy();
+    task?.destroy();
   }
 }
 

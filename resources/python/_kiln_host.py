@@ -7,6 +7,7 @@
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
     start_fetch(js_request, js_env, js_ctx[, settle, is_request]) -> JS Response, or a pending Task
     fetch_starter(js_env, settle)                         -> start(js_request, js_ctx, token)
+    failed_fetch(token)                                   -> the failed Task of start's token
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
     await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
 
@@ -30,6 +31,7 @@ from pyodide.webloop import PyodideTask
 
 import _kiln_entropy
 import _kiln_eventloop
+from workers import entrypoints
 from workers.entrypoints import WorkerEntrypoint, WorkflowEntrypoint
 from workers.request import Request
 from workers.response import FetchResponse
@@ -213,14 +215,21 @@ def _resolve(kind, js_event, js_env, js_ctx, is_request=False):
     workerd calls them: `Default(ctx, env)` (its __init__ wraps env and patches ctx's
     waitUntil) then `fetch(request)` with the request as a workers Request, or
     `scheduled(controller, env, ctx)` with the JS objects; module-level `on_<kind>` gets
-    (event, env, ctx) as JS objects. `is_request`: the caller already knows js_event's
-    constructor is named Request (JS asks that for less than a trip from Python costs)."""
+    (event, env, ctx) as JS objects. `is_request` (fetch_starter's calls): the caller already
+    knows js_event's constructor is named Request (JS asks that for less than a trip from
+    Python costs), and js_ctx is the host's own ExecutionContext, whose waitUntil takes Python
+    awaitables (so the SDK does not ask patchWaitUntil about it)."""
     module = _module()
     cls = module.__dict__.get("Default")
     if cls is None or cls is not _last_default[0]:  # the class checked last time is not again
         cls = _default_class(module)
     if cls is not None and callable(getattr(cls, kind, None)):
-        instance = cls(js_ctx, js_env)
+        if is_request:  # worker.mjs made js_ctx: an ExecutionContext of Kiln's own
+            entrypoints._host_context = js_ctx
+        try:
+            instance = cls(js_ctx, js_env)
+        finally:
+            entrypoints._host_context = None
         if kind != "fetch":
             args = (js_event, js_env, js_ctx)
         elif is_request or _is_js_instance(js_event, "Request"):
@@ -325,15 +334,36 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
 def fetch_starter(js_env, settle):
     """start_fetch for one instance's requests: `start(js_request, js_ctx, token)` is
     start_fetch(js_request, js_env, js_ctx, ...) with a JS Request (worker.mjs makes it), where a
-    pending handler's end calls `settle(token, response)` (None when it failed). The env and
-    `settle` become Python proxies once here instead of on every request. Made after any
-    snapshot is taken (a snapshot cannot hold the JS objects it keeps)."""
+    pending handler's end calls `settle(token, response)` (None when it failed). start answers
+    the JS Response, or None while the handler waits: its Task stays here (no Python proxy is
+    made for JS), and a failed one is handed over by failed_fetch(token), whose rejection
+    carries the error. The env and `settle` become Python proxies once here instead of on every
+    request. Made after any snapshot is taken (a snapshot cannot hold the JS objects it keeps)."""
 
+    def end(token, response):
+        if response is not None:
+            _waiting.pop(token, None)
+        settle(token, response)
+
+    # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
     def start(js_request, js_ctx, token):
-        return start_fetch(js_request, js_env, js_ctx, lambda response: settle(token, response),
-                           True)
+        started = start_fetch(js_request, js_env, js_ctx, lambda response: end(token, response),
+                              True)
+        if isinstance(started, PyodideTask):
+            _waiting[token] = started
+            return None
+        return started
 
     return start
+
+
+_waiting = {}  # token -> the Task of a handler fetch_starter's start left waiting, until it ends
+
+
+def failed_fetch(token):
+    """The Task of a fetch_starter handler that ended with `settle(token, None)`: JS awaits it
+    for the error."""
+    return _waiting.pop(token)
 
 
 async def handle_scheduled(js_controller, js_env, js_ctx):

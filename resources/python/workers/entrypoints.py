@@ -65,6 +65,11 @@ def handler(func):
 # Held, not looked up on the module per request (each lookup is a trip into JS).
 _patch_wait_until = _pyodide_entrypoint_helper.patchWaitUntil
 
+# Kiln's host sets this to the ctx it is handing to a class it instantiates when that ctx is an
+# ExecutionContext of Kiln's own, whose waitUntil takes Python awaitables already: patchWaitUntil
+# would leave it as it is, so it is not asked (a trip into JS per request).
+_host_context = None
+
 
 def _wrap_class(cls):
     original_init = cls.__dict__.get("__init__")
@@ -74,7 +79,8 @@ def _wrap_class(cls):
     def wrapped_init(self, *args, **kwargs):
         args = list(args)
         if args:
-            _patch_wait_until(args[0])
+            if args[0] is not _host_context:
+                _patch_wait_until(args[0])
             if issubclass(cls, DurableObject):
                 args[0] = DurableObjectContext(args[0])
         if len(args) > 1:
