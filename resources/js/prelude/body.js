@@ -73,6 +73,27 @@ export function consumeBytes(body) {
   return readAll(body.stream).then((bytes) => ({ bytes, owned: true }));
 }
 
+// consumeBytes(body).then(({ bytes, owned }) => f(bytes, owned)), with `f` run at once for a
+// body already in memory: the promise answered is fulfilled (or rejected) on return, so the
+// Python SDK takes a body read's value in the same trip (the entrypoint helper's callRpc).
+function consumeThen(body, f) {
+  if (!body || (!body.stream && !isUnusable(body))) {
+    let bytes = new Uint8Array(0);
+    let owned = true;
+    if (body) {
+      body.used = true;
+      bytes = body.bytes ?? blobBytes(body.blob);
+      owned = false;
+    }
+    try {
+      return Promise.resolve(f(bytes, owned));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return consumeBytes(body).then(({ bytes, owned }) => f(bytes, owned));
+}
+
 export async function readAll(stream) {
   const reader = stream.getReader();
   const chunks = [];
@@ -114,21 +135,21 @@ export function mixinBody(cls) {
   };
   const methods = {
     arrayBuffer() {
-      return consumeBytes(bodyOf(this)).then(({ bytes, owned }) =>
+      return consumeThen(bodyOf(this), (bytes, owned) =>
         owned && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer);
     },
     bytes() {
-      return consumeBytes(bodyOf(this)).then(({ bytes, owned }) => (owned ? bytes : bytes.slice()));
+      return consumeThen(bodyOf(this), (bytes, owned) => (owned ? bytes : bytes.slice()));
     },
     text() {
-      return consumeBytes(bodyOf(this)).then(({ bytes }) => utf8Decode(bytes));
+      return consumeThen(bodyOf(this), (bytes) => utf8Decode(bytes));
     },
     json() {
-      return consumeBytes(bodyOf(this)).then(({ bytes }) => JSON.parse(utf8Decode(bytes)));
+      return consumeThen(bodyOf(this), (bytes) => JSON.parse(utf8Decode(bytes)));
     },
     blob() {
       const type = this.headers.get("content-type") || "";
-      return consumeBytes(bodyOf(this)).then(({ bytes, owned }) => blobFromBytes(owned ? bytes : bytes.slice(), type));
+      return consumeThen(bodyOf(this), (bytes, owned) => blobFromBytes(owned ? bytes : bytes.slice(), type));
     },
     formData() {
       const contentType = this.headers.get("content-type") || "";

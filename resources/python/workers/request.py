@@ -9,12 +9,18 @@ from pyodide.ffi import JsException
 from .blob import Blob
 from .formdata import FormData
 from .utils import (
+    _after_one_turn,
+    _call_rpc,
     _is_js_instance,
     _js_headers_to_http_message,
     _jsnull_to_none,
     _to_js_headers,
     _to_python_exception,
 )
+
+
+def _strip_tag(text):
+    return text[1:]
 
 
 class Request:
@@ -149,4 +155,9 @@ class Request:
 
     async def text(self):
         self._raise_if_failed()
+        if _call_rpc is not None:
+            result = _call_rpc(self._js_request, "text")
+            if type(result) is str:  # "s" + the text of a body in memory, read in that trip
+                return await _after_one_turn(_strip_tag, result)
+            return await result
         return await self.js_object.text()

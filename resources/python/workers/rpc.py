@@ -7,7 +7,6 @@ take and return Python values; every other env value is left as Pyodide hands it
 import datetime
 import inspect
 import json
-import types
 
 import _pyodide_entrypoint_helper
 import js
@@ -20,6 +19,8 @@ from .request import Request
 from .response import Response
 from .utils import (
     _JS_PASSTHROUGH_TYPES,
+    _after_one_turn,
+    _call_rpc,
     _get_js_constructor_name,
     _is_iterable,
     _is_js_instance,
@@ -85,7 +86,6 @@ def _null_to_none(obj):
 # Held, not looked up on the module per call (each lookup is a trip into JS).
 _to_py_uses_default_converter = _pyodide_entrypoint_helper.toPyUsesDefaultConverter
 _plain_json = getattr(_pyodide_entrypoint_helper, "plainJson", None)
-_call_rpc = getattr(_pyodide_entrypoint_helper, "callRpc", None)
 
 # Kiln's own binding classes (resources/js: kvnamespace.mjs, d1database.mjs, r2bucket.mjs) by
 # JS class name: their methods (plain prototype methods, whose reads answer promises already
@@ -207,18 +207,6 @@ def _is_thenable(value):
     if _is_js_proxy(value):
         return hasattr(type(value), "__await__")
     return hasattr(value, "then") and callable(value.then)
-
-
-@types.coroutine
-def _one_turn():
-    yield  # a bare yield: the Task goes round the event loop once, as for any awaited I/O
-
-
-async def _after_one_turn(convert, value):
-    """What awaiting a fulfilled JS promise gives (`convert(value)`), after the same one turn
-    of the event loop, without Pyodide's future, then() callbacks and proxies per await."""
-    await _one_turn()
-    return convert(value)
 
 
 def _idempotent_new(cls, obj):

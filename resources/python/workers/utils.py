@@ -2,6 +2,7 @@
 JS type checks, header conversion, JS-to-Python exception mapping, compat flags,
 `import_from_javascript` and `patch_env`."""
 
+import types
 from contextlib import contextmanager
 
 import _pyodide_entrypoint_helper
@@ -44,6 +45,24 @@ _js_constructor_name = getattr(_pyodide_entrypoint_helper, "constructorName", No
 # metaclass answers isinstance in Python (about as costly as a trip into JS); for JsProxy itself
 # its answer is this type's.
 _JS_PROXY_TYPE = type(js).__mro__[-2]
+
+
+# Kiln's host: `callRpc(object, name, ...args)` calls a method and, when it answers a promise
+# fulfilled already, hands its value over in the same trip ("s" + a string, "j" + JSON text);
+# None under a host without it. See entrypointhelper.mjs.
+_call_rpc = getattr(_pyodide_entrypoint_helper, "callRpc", None)
+
+
+@types.coroutine
+def _one_turn():
+    yield  # a bare yield: the Task goes round the event loop once, as for any awaited I/O
+
+
+async def _after_one_turn(convert, value):
+    """What awaiting a fulfilled JS promise gives (`convert(value)`), after the same one turn
+    of the event loop, without Pyodide's future, then() callbacks and proxies per await."""
+    await _one_turn()
+    return convert(value)
 
 
 def _is_js_proxy(value):
