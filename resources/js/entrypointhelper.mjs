@@ -73,20 +73,15 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
     // anything else, as it is.
     ...(promiseResult && {
       callRpc(object, name, ...args) {
-        const result = object[name](...args);
-        if (typeof result === "string") return "r" + result;
-        if (!(result instanceof Promise)) return result;
-        const value = promiseResult(result, result);
-        if (value === result) return result;
-        if (typeof value === "string") return "s" + value;
-        if (value === undefined) return "jnull";
-        // At the top, python_from_rpc leaves an object without the constructor Object as a
-        // proxy (a null prototype, an own "constructor" key): those take the general path.
-        if (value !== null && typeof value === "object" && !Array.isArray(value) &&
-            (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, "constructor")))
-          return result;
-        const text = plainJson(value);
-        return text === undefined ? result : "j" + text;
+        return encodeAnswer(object[name](...args), promiseResult);
+      },
+      // Kiln's own (workers/rpc.py's D1 statements): `db.prepare(sql)`, bound to the first
+      // `count` of `rest` when there are any, then `[name](...the others)`, answered as callRpc
+      // answers: a D1 query from Python in one trip.
+      callStatement(db, sql, name, count, ...rest) {
+        let statement = db.prepare(sql);
+        if (count) statement = statement.bind(...rest.slice(0, count));
+        return encodeAnswer(statement[name](...rest.slice(count)), promiseResult);
       },
     }),
     // Kiln's own (resources/python/_kiln_eventloop.py): the macrotask for Python's queued
@@ -136,6 +131,23 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
       patched.add(ctx);
     },
   };
+}
+
+// callRpc's answer for `result` (see there).
+function encodeAnswer(result, promiseResult) {
+  if (typeof result === "string") return "r" + result;
+  if (!(result instanceof Promise)) return result;
+  const value = promiseResult(result, result);
+  if (value === result) return result;
+  if (typeof value === "string") return "s" + value;
+  if (value === undefined) return "jnull";
+  // At the top, python_from_rpc leaves an object without the constructor Object as a proxy (a
+  // null prototype, an own "constructor" key): those take the general path.
+  if (value !== null && typeof value === "object" && !Array.isArray(value) &&
+      (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, "constructor")))
+    return result;
+  const text = plainJson(value);
+  return text === undefined ? result : "j" + text;
 }
 
 // python_from_rpc's fast path for what to_py converts itself: the JSON text

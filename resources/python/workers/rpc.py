@@ -21,6 +21,7 @@ from .utils import (
     _JS_PASSTHROUGH_TYPES,
     _after_one_turn,
     _call_rpc,
+    _call_statement,
     _get_js_constructor_name,
     _is_iterable,
     _is_js_instance,
@@ -223,6 +224,7 @@ class _BindingWrapper:
 
     __new__ = _idempotent_new
     _kiln_class = None  # the JS object's class name when it is one of _KILN_METHODS' (set where made)
+    _wraps_alike = True  # objects among the results are wrapped in this class (else the base)
 
     def __init__(self, binding):
         if binding is self:
@@ -245,7 +247,7 @@ class _BindingWrapper:
         return self._wrap_as(value, js_type)
 
     def _wrap_as(self, value, js_type):
-        wrapper = self.__class__(value)
+        wrapper = (self.__class__ if self._wraps_alike else _BindingWrapper)(value)
         if js_type in _KILN_METHODS:
             wrapper._kiln_class = js_type
         return wrapper
@@ -271,29 +273,38 @@ class _BindingWrapper:
         # fn: the JS function (its `this` bound), or None for `name` called through callRpc.
         js_args, js_kwargs = self._convert_args(args, kwargs)
         if fn is None:  # a method of one of _KILN_METHODS' classes
-            result = _call_rpc(self._binding, name, *js_args, **js_kwargs)
-            if type(result) is str:
-                if result[0] == "r":
-                    return result[1:]
-                # A read answered in place: its value came in this trip; the caller still
-                # waits one turn of the event loop for it, as for any awaited promise.
-                return _after_one_turn(self._convert_settled, result)
-            known = _KILN_RESULTS.get((self._kiln_class, name))
-            if known is not None and _is_js_proxy(result) and not _is_thenable(result):
-                return self._wrap_as(result, known)
-        else:
-            result = fn(*js_args, **js_kwargs)
+            return self._rpc_answer(_call_rpc(self._binding, name, *js_args, **js_kwargs), name)
+        return self._answer(fn(*js_args, **js_kwargs))
+
+    def _rpc_answer(self, result, name):
+        """The result of method `name` from what callRpc (or callStatement) answered."""
+        if type(result) is str:
+            if result[0] == "r":
+                return result[1:]
+            # A read answered in place: its value came in this trip; the caller still waits
+            # one turn of the event loop for it, as for any awaited promise.
+            return _after_one_turn(self._convert_settled, result)
+        known = _KILN_RESULTS.get((self._kiln_class, name))
+        if known is not None and _is_js_proxy(result) and not _is_thenable(result):
+            return self._wrap_as(result, known)
+        return self._answer(result)
+
+    def _answer(self, result):
         if _is_thenable(result):
             async def converted():
                 return self._convert_result(await result)
             return converted()
         return self._convert_result(result)
 
+    def _kiln_method(self, name):
+        def method(*args, **kwargs):
+            return self._convert_and_invoke(None, args, kwargs, name)
+        return method
+
     def __getattr__(self, name):
         methods = _KILN_METHODS.get(self._kiln_class)
         if methods is not None and name in methods and _call_rpc is not None:
-            def method(*args, **kwargs):
-                return self._convert_and_invoke(None, args, kwargs, name)
+            method = self._kiln_method(name)
             setattr(self, name, method)
             return method
         attr = getattr(self._binding, name)
@@ -325,6 +336,78 @@ class _BindingWrapper:
         if not isinstance(length, int):
             raise TypeError(f"'{self._real_name}' object has no len()")
         return length
+
+
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _plain_param(value):
+    """Whether D1's bind() takes `value` as it is (its checkValue cannot refuse it)."""
+    kind = type(value)
+    return (value is None or kind is str or kind is float or kind is bool
+            or (kind is int and -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER))
+
+
+class _D1DatabaseWrapper(_BindingWrapper):
+    """env.DB (one of Kiln's own D1Database objects): prepare(sql) with a str answers a
+    _D1StatementWrapper; everything else as any binding wrapper."""
+
+    _kiln_class = "D1Database"
+    _wraps_alike = False
+
+    def prepare(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and type(args[0]) is str:
+            return _D1StatementWrapper._of(self._binding, args[0], ())
+        return self._kiln_method("prepare")(*args, **kwargs)
+
+
+class _D1StatementWrapper(_BindingWrapper):
+    """A D1PreparedStatement as its SQL text and parameters (bind() with values its checkValue
+    takes as they are) until first(), all(), run() or raw(), which make and run it in one trip
+    (the entrypoint helper's callStatement): the same JS calls, in the same order, as the
+    general path makes one by one. Anything else makes the JS statement (`_binding`) at once
+    and goes on as any binding wrapper."""
+
+    _kiln_class = "D1PreparedStatement"
+    _wraps_alike = False
+    _made = None  # the JS statement, once something needed it
+
+    @classmethod
+    def _of(cls, db, sql, params):
+        self = object.__new__(cls)
+        self._db, self._sql, self._params = db, sql, params
+        return self
+
+    @property
+    def _binding(self):
+        if self._made is None:
+            made = self._db.prepare(self._sql)
+            self._made = made.bind(*self._params) if self._params else made
+        return self._made
+
+    def bind(self, *values, **kwargs):
+        if self._made is None and not kwargs and all(map(_plain_param, values)):
+            return _D1StatementWrapper._of(self._db, self._sql, tuple(map(python_to_rpc, values)))
+        return self._kiln_method("bind")(*values, **kwargs)
+
+    def _run(self, name, args, kwargs):
+        if self._made is not None or kwargs:
+            return self._kiln_method(name)(*args, **kwargs)
+        result = _call_statement(self._db, self._sql, name, len(self._params), *self._params,
+                                 *map(python_to_rpc, args))
+        return self._rpc_answer(result, name)
+
+    def first(self, *args, **kwargs):
+        return self._run("first", args, kwargs)
+
+    def all(self, *args, **kwargs):
+        return self._run("all", args, kwargs)
+
+    def run(self, *args, **kwargs):
+        return self._run("run", args, kwargs)
+
+    def raw(self, *args, **kwargs):
+        return self._run("raw", args, kwargs)
 
 
 class _RpcStubWrapper(_BindingWrapper):
@@ -417,6 +500,8 @@ class _EnvWrapper:
             result = _DurableObjectNamespaceWrapper(binding)
         elif js_type == "WorkflowImpl":
             result = _WorkflowBindingWrapper(binding)
+        elif js_type == "D1Database" and _call_statement is not None:
+            result = _D1DatabaseWrapper(binding)
         elif js_type in self._BINDING_TYPES:
             result = _BindingWrapper(binding)
             if js_type in _KILN_METHODS:

@@ -51,6 +51,8 @@ _JS_PROXY_TYPE = type(js).__mro__[-2]
 # fulfilled already, hands its value over in the same trip ("s" + a string, "j" + JSON text);
 # None under a host without it. See entrypointhelper.mjs.
 _call_rpc = getattr(_pyodide_entrypoint_helper, "callRpc", None)
+# callStatement(db, sql, name, count, ...params, ...args): a D1 statement made and run in one trip.
+_call_statement = getattr(_pyodide_entrypoint_helper, "callStatement", None)
 
 
 @types.coroutine

@@ -628,6 +628,15 @@ async def test_kiln_d1_reads_match_the_general_path():
         fast, slow = await _both(db.prepare(bad_sql), general_db.prepare(bad_sql), "first")
         assert isinstance(fast, str) and fast == slow, (fast, slow)
     assert await db.prepare("SELECT id FROM sdk_t WHERE id = 99").first() is None
+    # A statement kept as its text and values (Kiln's) becomes the JS one when it is needed.
+    assert type(db).__name__ == "_D1DatabaseWrapper"
+    insert = db.prepare("INSERT INTO sdk_t (id, name) VALUES (?, ?)").bind(3, None)
+    assert type(insert).__name__ == "_D1StatementWrapper"
+    assert insert.statement == "INSERT INTO sdk_t (id, name) VALUES (?, ?)"
+    check = db.prepare("SELECT id, name FROM sdk_t WHERE id = ?").bind(3)
+    results = await db.batch([insert, check])
+    assert results[1]["results"] == [{"id": 3, "name": None}], results
+    assert await check.first("id") == 3 and await check.bind(3.0).first("id") == 3
 
 
 async def test_kiln_binding_read_waits_one_turn():
