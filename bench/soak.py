@@ -2,10 +2,10 @@
 """Soak (issue 17): a million requests through `kiln dev`, bounded in time, checking that
 resident memory stays flat and that every request was answered once.
 
-    bench/soak.py [--kiln PATH] [--requests N] [--limit S]
+    bench/soak.py [--kiln PATH] [--requests N] [--limit S] [--path / | /kv | /d1 | /json]
 
-Kiln serves bench/projects/handlers (GET / runs the Python handler and counts it) with a
-primed code cache. After a warm-up of ~10,000 requests the RSS is read; then `wrk -t2 -c32`
+Kiln serves bench/projects/handlers (each request runs the Python handler, which counts it)
+with a primed code cache; --path picks the handler (default the hello one, /). After a warm-up of ~10,000 requests the RSS is read; then `wrk -t2 -c32`
 runs in 20 s stretches until N requests (default 1,000,000) were answered or S seconds
 (default 300) have passed, and the RSS is read again. Every request must have a 2xx answer
 (wrk counts socket errors and other statuses), and the handler's own count must match what
@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, DEFAULT_KILN, handled_count, log, run_wrk, start_primed_dev  # noqa: E402
+from run import BENCH, DEFAULT_KILN, handled_count, http_get, log, run_wrk, start_primed_dev  # noqa: E402
 
 PROJECT = os.path.join(BENCH, "projects", "handlers")
 CONNS = 32
@@ -40,20 +40,29 @@ def main():
     ap.add_argument("--kiln", default=os.environ.get("KILN", DEFAULT_KILN))
     ap.add_argument("--requests", type=int, default=1_000_000)
     ap.add_argument("--limit", type=int, default=300)
+    ap.add_argument("--path", default="/", choices=["/", "/kv", "/d1", "/json"])
     args = ap.parse_args()
+    script = os.path.join(BENCH, "diag", "post_json.lua") if args.path == "/json" else None
+
+    def load(seconds):
+        return run_wrk(port, 2, CONNS, seconds, path=args.path, script=script)
+
     with tempfile.TemporaryDirectory(prefix="kiln-bench-soak-") as work:
         proc, port = start_primed_dev(args.kiln, PROJECT, work, "Kiln soak")
         try:
+            if args.path != "/":
+                status, body = http_get(port, "/setup", timeout=120)
+                assert status == 200, (status, body)
             before = handled_count(port)
             stretches = []
             while sum(s["requests"] for s in stretches) < 10_000:
-                stretches.append(run_wrk(port, 2, CONNS, 1))
+                stretches.append(load(1))
             rss_warm = rss_mb(proc.pid)
             log(f"  warm-up: {sum(s['requests'] for s in stretches):,} requests, RSS {rss_warm:.1f} MB")
             answered, t0 = 0, time.monotonic()
             while answered < args.requests and time.monotonic() - t0 < args.limit:
                 left = args.limit - (time.monotonic() - t0)
-                s = run_wrk(port, 2, CONNS, max(1, min(20, int(left))))
+                s = load(max(1, min(20, int(left))))
                 stretches.append(s)
                 answered += s["requests"]
                 log(f"  {answered:>9,} requests, {s['rps']:8.0f} req/s, RSS {rss_mb(proc.pid):.1f} MB")
@@ -67,7 +76,7 @@ def main():
             proc.wait()
     slack = CONNS * len(stretches)
     once = counted <= handled <= counted + slack and failed == 0
-    log(f"\n| figure | value |\n|---|---|")
+    log(f"\n| figure ({args.path}) | value |\n|---|---|")
     log(f"| requests answered (wrk), after the warm-up | {answered:,} in {elapsed:.0f} s |")
     log(f"| handler runs / requests wrk counted (all stretches) | {handled:,} / {counted:,} "
         f"(at most {slack} more allowed: requests in flight when a stretch ended) |")
