@@ -100,21 +100,5 @@ export class D1Database {
   withSession() {
     return this; // one local copy: every session sees every write
   }
-
-  // Statements in and results out as JSON text, one crossing each way (runtime/stores/d1json.h
-  // has the format); a lone SELECT answers a string at once.
-  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
-  _kilnRunJson(text, withMeta) {
-    const { ops, handle } = this[kDb];
-    return ops.d1RunJson(handle, text, withMeta);
-  }
-
-  // One statement: d1Query(handle, sql | d1Prepare(sql), withMeta, ...params) -> the same
-  // JSON text, called by Python itself with no JS in between.
-  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
-  _kilnQueryOps() {
-    const { ops, handle } = this[kDb];
-    return [ops.d1Query, ops.d1Prepare, handle];
-  }
 }
 Object.defineProperty(D1Database.prototype, Symbol.toStringTag, { value: "D1Database" });

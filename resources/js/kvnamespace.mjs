@@ -108,13 +108,6 @@ export class KvNamespace {
     return out;
   }
 
-  // A single-key text read answered at once, no promise; null when absent.
-  // Unused since the SDK wraps bindings as Cloudflare's (see runtime/engine/OPS.md).
-  _kilnGetText(key) {
-    const { ops, handle } = this[kHandle];
-    return ops.kvGetText(handle, keyOf(key));
-  }
-
   async put(key, value, options = undefined) {
     const name = keyOf(key);
     const bytes = await valueBytes(value);

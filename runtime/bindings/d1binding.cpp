@@ -2,7 +2,6 @@
 
 #include "engine/internal/opstable.h"
 #include "engine/internal/textcodec.h"
-#include "stores/d1json.h"
 #include "stores/statelayout.h"
 
 #include <v8-array-buffer.h>
@@ -104,12 +103,6 @@ v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& 
     return out;
 }
 
-v8::Local<v8::String> utf8String(v8::Isolate* isolate, const QByteArray& utf8) {
-    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal,
-                                   static_cast<int>(utf8.size()))
-        .ToLocalChecked();
-}
-
 // Lone SELECTs are microseconds of SQLite: done in place rather than on a pool thread
 // (two thread hops cost more). Anything that may write goes to the pool, so an fsync
 // never stalls the event loop. (Misjudging only moves work between threads.)
@@ -191,66 +184,6 @@ void D1Binding::opRun(Args args) {
         settle));
 }
 
-void D1Binding::opRunJson(Args args) {
-    auto statements = D1Json::parseStatements(encodeUtf8(args.GetIsolate(), args[1]));
-    if (!statements)
-        return void(args.GetIsolate()->ThrowException(
-            v8::Exception::TypeError(toV8(args.GetIsolate(), statements.error()))));
-    runAsJson(args, std::move(*statements), args[2]->IsTrue());
-}
-
-void D1Binding::opPrepare(Args args) {
-    auto* binding = self(args);
-    if (binding->m_sqlTexts.size() >= kMaxSqlTexts)
-        return args.GetReturnValue().Set(-1); // the caller passes the text instead
-    binding->m_sqlTexts.push_back(toQString(args.GetIsolate(), args[0]));
-    args.GetReturnValue().Set(static_cast<int>(binding->m_sqlTexts.size() - 1));
-}
-
-void D1Binding::opQuery(Args args) {
-    auto* binding = self(args);
-    std::vector<D1Statement> statements(1);
-    if (args[1]->IsInt32()) {
-        const int id = args[1].As<v8::Int32>()->Value();
-        if (id < 0 || id >= static_cast<int>(binding->m_sqlTexts.size()))
-            return void(args.GetIsolate()->ThrowException(
-                v8::Exception::TypeError(toV8(args.GetIsolate(), "Illegal invocation"))));
-        statements[0].sql = binding->m_sqlTexts[static_cast<size_t>(id)];
-    } else {
-        statements[0].sql = toQString(args.GetIsolate(), args[1]);
-    }
-    for (int i = 3; i < args.Length(); ++i)
-        statements[0].params.push_back(fromJs(args.GetIsolate(), args[i]));
-    runAsJson(args, std::move(statements), args[2]->IsTrue());
-}
-
-void D1Binding::runAsJson(Args args, std::vector<D1Statement>&& statements, bool withMeta) {
-    auto db = self(args)->database(args);
-    if (!db) return;
-    auto* isolate = args.GetIsolate();
-    const JsScope scope{isolate, isolate->GetCurrentContext()};
-    auto cancel = self(args)->cancelFlag(scope);
-    if (isLoneRead(statements)) {
-        auto r = db->runJson(statements, withMeta, cancel);
-        if (!r)
-            return void(isolate->ThrowException(v8::Exception::Error(toV8(isolate, r.error()))));
-        return args.GetReturnValue().Set(utf8String(isolate, *r));
-    }
-    args.GetReturnValue().Set(self(args)->m_async.run(
-        scope,
-        [db, withMeta, statements = std::move(statements), cancel = std::move(cancel)] {
-            return db->runJson(statements, withMeta, cancel);
-        },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
-           std::expected<QByteArray, QString>&& r) {
-            if (!r)
-                return void(
-                    resolver->Reject(s.context, v8::Exception::Error(toV8(s.isolate, r.error())))
-                        .Check());
-            resolver->Resolve(s.context, utf8String(s.isolate, *r)).Check();
-        }));
-}
-
 void D1Binding::opExec(Args args) {
     auto db = self(args)->database(args);
     if (!db) return;
@@ -277,9 +210,6 @@ void D1Binding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
                    {
                        {"d1Open", opOpen},
                        {"d1Run", opRun},
-                       {"d1RunJson", opRunJson},
-                       {"d1Prepare", opPrepare},
-                       {"d1Query", opQuery},
                        {"d1Exec", opExec},
                    });
 }

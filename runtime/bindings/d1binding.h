@@ -13,13 +13,6 @@ namespace kiln {
 //   d1Open(databaseId) -> handle
 //   d1Run(handle, [[sql, [params]], ...]) -> Promise<[{columns, rows: [[...]], meta}, ...]>
 //     (several statements: one transaction, rolled back whole on error)
-//   d1RunJson(handle, statementsJson, withMeta) -> results JSON text, or a promise of it
-//     (d1Run's work with statements and results as JSON text, see stores/d1json.h; a lone
-//     SELECT answers at once; for the Python SDK, one string each way)
-//   d1Prepare(sql) -> id: SQL text kept by the host, so a statement run again need not
-//     cross as text (-1 once kMaxSqlTexts are kept)
-//   d1Query(handle, sql | id, withMeta, ...params) -> the same for one statement, its
-//     parameters given as arguments (no JSON to build or parse for them)
 //   d1Exec(handle, sql) -> {count, duration}
 // Parameters: null/undefined -> NULL, boolean -> 0/1, integral number -> INTEGER, other
 // number -> REAL, BigInt -> INTEGER (REAL beyond 64 bits), string -> TEXT, ArrayBuffer or
@@ -36,11 +29,6 @@ public:
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opRun(const v8::FunctionCallbackInfo<v8::Value>& args);
-    static void opRunJson(const v8::FunctionCallbackInfo<v8::Value>& args);
-    static void opPrepare(const v8::FunctionCallbackInfo<v8::Value>& args);
-    static void opQuery(const v8::FunctionCallbackInfo<v8::Value>& args);
-    static void runAsJson(const v8::FunctionCallbackInfo<v8::Value>& args,
-                          std::vector<D1Statement>&& statements, bool withMeta);
     static void opExec(const v8::FunctionCallbackInfo<v8::Value>& args);
     std::shared_ptr<D1Database> database(const v8::FunctionCallbackInfo<v8::Value>& args);
 
@@ -53,8 +41,6 @@ private:
         return m_requestCancel ? m_requestCancel(scope) : nullptr;
     }
     std::vector<std::shared_ptr<D1Database>> m_databases;
-    static constexpr size_t kMaxSqlTexts = 10000;
-    std::vector<QString> m_sqlTexts; // by d1Prepare id
 };
 
 } // namespace kiln

@@ -116,28 +116,6 @@ void KvBinding::opGet(Args args) {
         }));
 }
 
-// The value as TextDecoder would give it (a leading BOM dropped, bad bytes as U+FFFD, which
-// V8's UTF-8 decoder writes as TextDecoder does), or null: what a text get from the Python
-// SDK returns, without a Uint8Array and a decode in JS on the way.
-void KvBinding::opGetText(Args args) {
-    auto kv = self(args)->store(args);
-    if (!kv) return;
-    auto* isolate = args.GetIsolate();
-    auto r = kv->get(encodeUtf8(isolate, args[1]), nowSeconds());
-    if (!r)
-        return void(isolate->ThrowException(
-            v8::Exception::Error(toV8(isolate, errorText("GET", r.error())))));
-    if (!*r) return args.GetReturnValue().SetNull();
-    const QByteArray& value = (*r)->value;
-    const qsizetype bom = value.startsWith("\xEF\xBB\xBF") ? 3 : 0;
-    v8::Local<v8::String> text;
-    if (!v8::String::NewFromUtf8(isolate, value.constData() + bom, v8::NewStringType::kNormal,
-                                 static_cast<int>(value.size() - bom))
-             .ToLocal(&text))
-        return; // too long for a JS string: V8 has thrown
-    args.GetReturnValue().Set(text);
-}
-
 void KvBinding::opPut(Args args) {
     auto kv = self(args)->store(args);
     if (!kv) return;
@@ -212,7 +190,6 @@ void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
                    {
                        {"kvOpen", opOpen},
                        {"kvGet", opGet},
-                       {"kvGetText", opGetText},
                        {"kvPut", opPut},
                        {"kvDelete", opDelete},
                        {"kvList", opList},

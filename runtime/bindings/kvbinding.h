@@ -14,7 +14,6 @@ namespace kiln {
 //   kvOpen(namespaceId) -> handle
 //   kvGet(handle, key) -> Promise<{value: Uint8Array, metadata: string | null, expiration} | null>
 //     (read in place: the promise is already settled when it is returned)
-//   kvGetText(handle, key) -> string | null, at once (the Python SDK's text get)
 //   kvPut(handle, key, value: Uint8Array, expiration | null, metadataJson | null)
 //   kvDelete(handle, key)
 //   kvList(handle, prefix, limit, cursor) -> {keys: [{name, expiration?, metadata?}],
@@ -31,7 +30,6 @@ public:
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opGet(const v8::FunctionCallbackInfo<v8::Value>& args);
-    static void opGetText(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opPut(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opDelete(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opList(const v8::FunctionCallbackInfo<v8::Value>& args);

@@ -1,7 +1,5 @@
 #include "stores/d1database.h"
 
-#include "stores/d1json.h"
-
 #include <QElapsedTimer>
 
 #include <chrono>
@@ -175,8 +173,7 @@ qint64 D1Database::sizeBytes(bool wrote) {
     return m_sizeBytes;
 }
 
-std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement, QByteArray* json,
-                                                    bool withMeta) {
+std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement) {
     QElapsedTimer timer;
     timer.start();
     sqlite3* db = m_db.handle();
@@ -203,21 +200,14 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
         bindValue(stmt, i + 1, statement.params[static_cast<size_t>(i)]);
     D1Result result;
     const int columns = sqlite3_column_count(stmt);
-    if (json)
-        D1Json::beginResult(*json, stmt);
-    else
-        for (int i = 0; i < columns; ++i)
-            result.columns << QString::fromUtf8(sqlite3_column_name(stmt, i));
+    for (int i = 0; i < columns; ++i)
+        result.columns << QString::fromUtf8(sqlite3_column_name(stmt, i));
     const qint64 totalBefore = sqlite3_total_changes64(db);
     qint64 rows = 0;
     for (;; ++rows) {
         const int rc = sqlite3_step(stmt);
         if (rc == SQLITE_DONE) break;
         if (rc != SQLITE_ROW) return std::unexpected(d1Error(db));
-        if (json) {
-            D1Json::appendRow(*json, stmt, rows == 0);
-            continue;
-        }
         std::vector<SqlValue> row;
         row.reserve(size_t(columns));
         for (int i = 0; i < columns; ++i)
@@ -235,7 +225,6 @@ std::expected<D1Result, QString> D1Database::runOne(const D1Statement& statement
     result.meta.rowsRead = rows + scanned;
     result.meta.sizeAfter = sizeBytes(!readOnly);
     result.meta.durationMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
-    if (json) D1Json::endResult(*json, withMeta ? &result.meta : nullptr);
     return result;
 }
 
@@ -280,43 +269,9 @@ D1Database::runLocked(const std::vector<D1Statement>& statements) {
     return results;
 }
 
-std::expected<QByteArray, QString> D1Database::runJson(const std::vector<D1Statement>& statements,
-                                                       bool withMeta, const QueryCancel& cancel) {
-    return cancellable(cancel, [&] { return runJsonLocked(statements, withMeta); });
-}
-
 QString D1Database::cancelledError() {
     return QStringLiteral("D1_ERROR: the query was stopped because the request that issued it "
                           "ended (its client went away): SQLITE_INTERRUPT");
-}
-
-std::expected<QByteArray, QString>
-D1Database::runJsonLocked(const std::vector<D1Statement>& statements, bool withMeta) {
-    if (!m_db.isOpen())
-        return std::unexpected(m_openError.isEmpty() ? QStringLiteral("D1_ERROR: database not open")
-                                                     : m_openError);
-    beginCall();
-    QByteArray json;
-    json.reserve(256);
-    json.append('[');
-    SqlTransaction transaction(m_db);
-    const bool batch = statements.size() > 1;
-    if (batch) {
-        if (auto r = transaction.begin(); !r)
-            return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
-    }
-    for (size_t i = 0; i < statements.size(); ++i) {
-        if (i) json.append(',');
-        if (auto one = runOne(statements[i], &json, withMeta); !one)
-            return std::unexpected(one.error()); // the transaction rolls back
-    }
-    if (batch) {
-        if (auto r = transaction.commit(); !r)
-            return std::unexpected(QStringLiteral("D1_ERROR: %1").arg(r.error()));
-    }
-    json.append(']');
-    notifyChanged();
-    return json;
 }
 
 std::expected<std::vector<D1Result>, QString> D1Database::runScript(const QString& sql) {

@@ -62,9 +62,6 @@ public:
     // rolls back whole if any fails; a single one commits on its own.
     std::expected<std::vector<D1Result>, QString> run(const std::vector<D1Statement>& statements,
                                                       const QueryCancel& cancel = {});
-    // The same, the results written as JSON text (stores/d1json.h) as the statements step.
-    std::expected<QByteArray, QString> runJson(const std::vector<D1Statement>& statements,
-                                               bool withMeta, const QueryCancel& cancel = {});
     // Several statements separated by semicolons, each with its own result, in one
     // transaction (`kiln d1 execute --command/--file`, migrations).
     std::expected<std::vector<D1Result>, QString> runScript(const QString& sql);
@@ -95,19 +92,15 @@ public:
     void setTimeLimit(int ms) { m_timeLimitMs = ms; }
 
 private:
-    // run() and runJson() with m_mutex held.
+    // run() with m_mutex held.
     std::expected<std::vector<D1Result>, QString>
     runLocked(const std::vector<D1Statement>& statements);
-    std::expected<QByteArray, QString> runJsonLocked(const std::vector<D1Statement>& statements,
-                                                     bool withMeta);
     static QString cancelledError();
     // Runs `run` (a *Locked call) with m_mutex held and `cancel` watched by the progress
     // handler; a call stopped by it reports why.
     template <typename Run>
     auto cancellable(const QueryCancel& cancel, Run&& run) -> decltype(run());
-    // With json, columns and rows go there (result.columns/rows stay empty).
-    std::expected<D1Result, QString> runOne(const D1Statement& statement,
-                                            QByteArray* json = nullptr, bool withMeta = true);
+    std::expected<D1Result, QString> runOne(const D1Statement& statement);
     qint64 sizeBytes(bool wrote);
     // Prepared statements by SQL text, reused across calls as D1 does (a point select spent
     // more time preparing than running); cleared when it grows past a bound.

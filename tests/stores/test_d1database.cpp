@@ -212,7 +212,6 @@ void TestD1Database::runawayQueryIsInterrupted() {
     QVERIFY2(r.error().startsWith(QLatin1String("D1_ERROR: the query ran past the time limit")) &&
                  r.error().endsWith(QLatin1String("SQLITE_INTERRUPT")),
              qPrintable(r.error()));
-    QVERIFY(!m_db->runJson({{forever, {}}}, true));
     QVERIFY(!m_db->exec(forever));
     QVERIFY(!m_db->runScript(forever));
     // The limit is per call: the next statements run, however many came before.
@@ -231,7 +230,7 @@ void TestD1Database::cancelledQueryStops() {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         cancel->store(true);
     });
-    auto r = m_db->runJson({{forever, {}}}, true, cancel);
+    auto r = m_db->run({{forever, {}}}, cancel);
     canceller.join();
     QVERIFY(!r);
     QVERIFY2(r.error().contains(QLatin1String("the request that issued it ended")),
