@@ -11,13 +11,18 @@ runs in 20 s stretches until N requests (default 1,000,000) were answered or S s
 (wrk counts socket errors and other statuses), and the handler's own count must match what
 wrk counted: at least every answered request, at most one more per connection per stretch
 (a request wrk sent but stopped waiting for when the stretch ended).
-Targets: RSS after the run within 10 MB of RSS after the warm-up; at most 150 MB.
+Targets: RSS after the run within 10 MB of RSS after the warm-up; at most 150 MB. The RSS is
+also sampled every second: a worker whose requests allocate much JS garbage (the KV and D1
+handlers) swings by ~35 MB between major collections, so a single reading lands anywhere on
+that saw; the lowest reading of the run's first and last quarters (the floor) says whether
+memory grows under it.
 """
 
 import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +65,14 @@ def main():
             rss_warm = rss_mb(proc.pid)
             log(f"  warm-up: {sum(s['requests'] for s in stretches):,} requests, RSS {rss_warm:.1f} MB")
             answered, t0 = 0, time.monotonic()
+            samples, stop = [], threading.Event()  # (seconds since t0, RSS MB), every second
+
+            def sample():
+                while not stop.wait(1.0):
+                    samples.append((time.monotonic() - t0, rss_mb(proc.pid)))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
             while answered < args.requests and time.monotonic() - t0 < args.limit:
                 left = args.limit - (time.monotonic() - t0)
                 s = load(max(1, min(20, int(left))))
@@ -67,6 +80,8 @@ def main():
                 answered += s["requests"]
                 log(f"  {answered:>9,} requests, {s['rps']:8.0f} req/s, RSS {rss_mb(proc.pid):.1f} MB")
             elapsed = time.monotonic() - t0
+            stop.set()
+            sampler.join()
             rss_end = rss_mb(proc.pid)
             counted = sum(s["requests"] for s in stretches)
             failed = sum(s["socket_errors"] + s["non_2xx"] for s in stretches)
@@ -83,12 +98,22 @@ def main():
     log(f"| socket errors + non-2xx answers | {failed} |")
     log(f"| RSS after the warm-up / after the run | {rss_warm:.1f} / {rss_end:.1f} MB "
         f"({rss_end - rss_warm:+.1f} MB) |")
+    quarter = elapsed / 4
+    first = [mb for t, mb in samples if t <= quarter]
+    last = [mb for t, mb in samples if t >= elapsed - quarter]
+    floor_growth = min(last) - min(first) if first and last else float("nan")
+    if first and last:
+        log(f"| RSS floor (lowest reading) in the first / last quarter of the run | "
+            f"{min(first):.1f} / {min(last):.1f} MB ({floor_growth:+.1f} MB); readings "
+            f"{min(mb for _, mb in samples):.1f}–{max(mb for _, mb in samples):.1f} MB |")
     log(f"target: {args.requests:,} requests within {args.limit} s: "
         f"{'MET' if answered >= args.requests else 'MISSED'} ({answered:,})")
     log(f"target: every request answered once: {'MET' if once else 'MISSED'}")
     log(f"target: RSS within 10 MB of the warm-up's: "
         f"{'MET' if abs(rss_end - rss_warm) <= 10 else 'MISSED'} ({rss_end - rss_warm:+.1f} MB)")
     log(f"target: RSS <= 150 MB: {'MET' if rss_end <= 150 else 'MISSED'} ({rss_end:.1f} MB)")
+    log(f"no growth under the saw: the last quarter's RSS floor within 10 MB of the first's: "
+        f"{'MET' if abs(floor_growth) <= 10 else 'MISSED'} ({floor_growth:+.1f} MB)")
     sys.exit(0 if once else 1)
 
 

@@ -88,8 +88,8 @@ def _null_to_none(obj):
 _to_py_uses_default_converter = _pyodide_entrypoint_helper.toPyUsesDefaultConverter
 _plain_json = getattr(_pyodide_entrypoint_helper, "plainJson", None)
 
-# Kiln's own binding classes (resources/js: kvnamespace.mjs, d1database.mjs, r2bucket.mjs) by
-# JS class name: their methods (plain prototype methods, whose reads answer promises already
+# Kiln's own KV and D1 classes (resources/js: kvnamespace.mjs, d1database.mjs) by JS class
+# name: their methods (plain prototype methods, whose reads answer promises already
 # fulfilled) are called through the entrypoint helper's callRpc, without looking each up in JS
 # first; a method's result known to be one of these classes is wrapped without asking JS what
 # it is. The SDK suite checks both tables against the JS classes.
