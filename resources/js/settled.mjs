@@ -7,12 +7,7 @@
 // `promise.then(f)`, with `f` run at once when `promise` is fulfilled already.
 export function thenNow(ops, promise, f) {
   const value = ops.promiseResult(promise, promise);
-  if (value === promise) return promise.then(f);
-  try {
-    return Promise.resolve(f(value));
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  return value === promise ? promise.then(f) : promised(() => f(value));
 }
 
 // `fn()` as an async function's body would give it: a synchronous throw as a rejection.

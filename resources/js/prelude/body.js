@@ -74,24 +74,14 @@ export function consumeBytes(body) {
 }
 
 // consumeBytes(body).then(({ bytes, owned }) => f(bytes, owned)), with `f` run at once for a
-// body already in memory: the promise answered is fulfilled (or rejected) on return, so the
-// Python SDK takes a body read's value in the same trip (the entrypoint helper's callRpc).
+// body already in memory: the promise answered is fulfilled on return, so the Python SDK takes
+// a body read's value in the same trip (the entrypoint helper's callRpc). The body mixin's
+// methods are promising(): what `f` throws becomes their rejection.
 function consumeThen(body, f) {
-  if (!body || (!body.stream && !isUnusable(body))) {
-    let bytes = new Uint8Array(0);
-    let owned = true;
-    if (body) {
-      body.used = true;
-      bytes = body.bytes ?? blobBytes(body.blob);
-      owned = false;
-    }
-    try {
-      return Promise.resolve(f(bytes, owned));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  return consumeBytes(body).then(({ bytes, owned }) => f(bytes, owned));
+  if (!body) return Promise.resolve(f(new Uint8Array(0), true));
+  if (body.stream || isUnusable(body)) return consumeBytes(body).then(({ bytes, owned }) => f(bytes, owned));
+  body.used = true;
+  return Promise.resolve(f(body.bytes ?? blobBytes(body.blob), false));
 }
 
 export async function readAll(stream) {
