@@ -6,8 +6,9 @@ server with wrk.
     bench/handlers.py [--kiln PATH] [--duration S] [--json FILE] [--wrangler]
 
 Kiln serves bench/projects/handlers with a primed code cache. The peer (node 20 + the same
-Pyodide and the same SDK glue, bench/peer/server.mjs) runs the same project but has no KV or
-D1, so it is measured on the JSON handler only. With --wrangler (npm installs
+Pyodide and the same SDK glue, bench/peer/server.mjs) runs the same project, its KV and D1
+Kiln's own binding classes over better-sqlite3 (bench/peer/sqlite, npm-installed on first
+use). With --wrangler (npm installs
 bench/peer/wrangler: wrangler and Node 22, ~400 MB, once), `wrangler dev` serves the same
 four handlers written in JavaScript (bench/projects/handlers-js) as a second peer. Each figure is the median of 3 wrk runs
 (`-t1 -c1` and `-t2 -c32`) after a warm-up; non-2xx answers are counted and reported.
@@ -41,8 +42,16 @@ def measure(port, path, threads, conns, duration, script=None):
     return mid
 
 
-def start_peer(project):
-    return start_answering(["node", PEER, "--project", project, "--pyodide", PYODIDE], "the peer")
+SQLITE_DIR = os.path.join(BENCH, "peer", "sqlite")
+
+
+def start_peer(project, state):
+    if not os.path.isdir(os.path.join(SQLITE_DIR, "node_modules")):
+        log("  installing better-sqlite3 for the peer's bindings (npm ci in bench/peer/sqlite)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=SQLITE_DIR, check=True,
+                       stdout=subprocess.DEVNULL)
+    return start_answering(["node", PEER, "--project", project, "--pyodide", PYODIDE,
+                            "--state", state], "the peer")
 
 
 WRANGLER_DIR = os.path.join(BENCH, "peer", "wrangler")
@@ -92,7 +101,7 @@ def main():
                 proc.wait()
 
         run_all("kiln", start_primed_dev(args.kiln, PROJECT, work, "Kiln handler throughput"), HANDLERS)
-        run_all("peer", start_peer(PROJECT), HANDLERS[-1:], setup=False)  # no KV or D1 in the peer
+        run_all("peer", start_peer(PROJECT, os.path.join(work, "peer-state")), HANDLERS)
         if args.wrangler:
             run_all("wrangler", start_wrangler(os.path.join(work, "wrangler-state")), HANDLERS)
     wr = args.wrangler
@@ -103,8 +112,7 @@ def main():
         for label, _, _ in SETUPS:
             k = results[("kiln", name, label)]
             p = results.get(("peer", name, label))
-            missing = "– (bench/run.py) | –" if name == "hello" else "– (no KV or D1 in the peer) | –"
-            peer = f"{p['rps']:.0f} | {k['rps'] / p['rps']:.2f}" if p else missing
+            peer = f"{p['rps']:.0f} | {k['rps'] / p['rps']:.2f}" if p else "– | –"
             w = results.get(("wrangler", name, label))
             second = f" {w['rps']:.0f} | {w['p99_ms']:.2f} | {k['rps'] / w['rps']:.1f} |" if w else ""
             log(f"| {name} | `{label}` | {k['rps']:.0f} | {k['p99_ms']:.2f} | {peer} |{second}")

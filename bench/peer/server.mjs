@@ -6,9 +6,11 @@
 // does (the handler started eagerly; one that waits settles the Response when it ends) —
 // which runs the project's `Default(WorkerEntrypoint).fetch` — and writes the returned
 // Response.
-// Nothing is cached: each request runs the Python handler.
+// Nothing is cached: each request runs the Python handler. A project's KV namespaces and D1
+// databases are Kiln's own binding classes (resources/js) over better-sqlite3
+// (bindingops.mjs; `npm ci` in bench/peer/sqlite first), their files in --state DIR.
 //
-//   node bench/peer/server.mjs --project DIR --port N [--pyodide DIR] [--sdk DIR]
+//   node bench/peer/server.mjs --project DIR --port N [--pyodide DIR] [--sdk DIR] [--state DIR]
 //
 // Like `kiln dev` it listens at once and holds requests that arrive during boot. On stderr
 // it prints `[peer] listening` and `[peer] boot <phase> <ms>` lines (milliseconds since
@@ -19,6 +21,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
+import os from "node:os";
 import { awaitPython, makeEntrypointHelper, takesPythonAwaitables } from "../../resources/js/entrypointhelper.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,11 +40,24 @@ const sdkDir = path.resolve(arg("sdk", path.join(repo, "resources/python")));
 // performance.now() counts from process start (timeOrigin), so these are whole-process times.
 const mark = (what) => process.stderr.write(`[peer] ${what} ${performance.now().toFixed(1)}\n`);
 
-// The project's `main` from wrangler.jsonc (comments stripped: enough for the bench projects).
-function mainModule(dir) {
+// The project's wrangler.jsonc (comments stripped: enough for the bench projects).
+function projectConfig(dir) {
   const text = fs.readFileSync(path.join(dir, "wrangler.jsonc"), "utf8")
     .replace(/^\s*\/\/.*$/gm, "").replace(/,(\s*[}\]])/g, "$1");
-  return JSON.parse(text).main;
+  return JSON.parse(text);
+}
+
+// KV and D1 bindings as Kiln makes them (worker.mjs makeEnv), over bindingops.mjs.
+async function addBindings(config) {
+  const kvs = config.kv_namespaces ?? [];
+  const dbs = config.d1_databases ?? [];
+  if (!kvs.length && !dbs.length) return;
+  const { makeBindingOps } = await import("./bindingops.mjs");
+  const { KvNamespace } = await import("../../resources/js/kvnamespace.mjs");
+  const { D1Database } = await import("../../resources/js/d1database.mjs");
+  const ops = makeBindingOps(arg("state", "") || fs.mkdtempSync(path.join(os.tmpdir(), "kiln-peer-state-")));
+  for (const { binding, id } of kvs) env[binding] = new KvNamespace(ops, id);
+  for (const { binding, database_id: id } of dbs) env[binding] = new D1Database(ops, id);
 }
 
 function walk(dir, rel = "") {
@@ -81,6 +97,8 @@ async function boot() {
       "inspect, io, json, random, re, shutil, tempfile, traceback, urllib.parse, zipfile");
     fs.writeFileSync(snapshot, pyodide.makeMemorySnapshot());
   }
+  const config = projectConfig(projectDir);
+  await addBindings(config);
   // The host module the SDK imports, as Kiln provides it (cloudflare:workers, patchWaitUntil);
   // registered after the snapshot, which cannot hold a JS object.
   pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({
@@ -89,7 +107,7 @@ async function boot() {
     getPyodide: () => pyodide,
   }));
   mark("boot pyodide-loaded");
-  const main = mainModule(projectDir);
+  const main = config.main;
   const importRoot = `/session/${path.dirname(main)}`.replace(/\/\.$/, "");
   const sitePackages = pyodide._api.sitePackages ?? "/lib/python3.14/site-packages";
   writeTree(pyodide.FS, sdkDir, sitePackages);
