@@ -32,22 +32,19 @@ export function makeBindingOps(stateDir) {
   };
   const param = (v) => (typeof v === "boolean" ? Number(v) : ArrayBuffer.isView(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
   const cell = (v) => (Buffer.isBuffer(v) ? [...v] : v); // BLOBs as arrays of byte values, as D1's
+  // One statement's result in ops.d1Run's shape: [columns, rows, [duration, changes,
+  // last_row_id, changed_db, size_after, rows_read, rows_written]].
   const runOne = (handle, sql, params) => {
     const started = performance.now();
     const statement = prepared(handle, sql);
-    const meta = { served_by: "bench-peer", duration: 0, changes: 0, last_row_id: 0, changed_db: false, size_after: 0, rows_read: 0, rows_written: 0 };
-    let columns = [];
-    let rows = [];
     if (statement.reader) {
-      columns = statement.columns().map((c) => c.name);
-      rows = statement.raw(true).all(...params.map(param)).map((row) => row.map(cell));
-      meta.rows_read = rows.length;
-    } else {
-      const info = statement.run(...params.map(param));
-      Object.assign(meta, { changes: info.changes, last_row_id: Number(info.lastInsertRowid), changed_db: info.changes > 0, rows_written: info.changes });
+      const columns = statement.columns().map((c) => c.name);
+      const rows = statement.raw(true).all(...params.map(param)).map((row) => row.map(cell));
+      return [columns, rows, [performance.now() - started, 0, 0, false, 0, rows.length, 0]];
     }
-    meta.duration = performance.now() - started;
-    return { columns, rows, meta };
+    const info = statement.run(...params.map(param));
+    return [[], [], [performance.now() - started, info.changes, Number(info.lastInsertRowid),
+      info.changes > 0, 0, 0, info.changes]];
   };
   return {
     promiseResult: (promise, otherwise) => otherwise,

@@ -16,12 +16,24 @@ function checkValue(value) {
   throw new Error(`D1_TYPE_ERROR: Type '${type}' not supported for value '${String(value)}'`);
 }
 
-function objects(result) {
-  return result.rows.map((row) => {
-    const out = {};
-    result.columns.forEach((name, i) => { out[name] = row[i]; });
-    return out;
-  });
+// ops.d1Run answers each statement's result as [columns, rows, meta numbers] (arrays are
+// what the host makes quickest); these make workerd's shapes from it.
+function objectOf(columns, row) {
+  const out = {};
+  columns.forEach((name, i) => { out[name] = row[i]; });
+  return out;
+}
+
+function objects([columns, rows]) {
+  return rows.map((row) => objectOf(columns, row));
+}
+
+function metaOf([, , [duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written]]) {
+  return { served_by: "kiln", duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written };
+}
+
+function resultOf(result) {
+  return { success: true, results: objects(result), meta: metaOf(result) };
 }
 
 export class D1PreparedStatement {
@@ -43,17 +55,17 @@ export class D1PreparedStatement {
   }
 
   first(column = undefined) {
-    return promised(() => this.#run((result) => {
-      if (result.rows.length === 0) return null;
-      if (column === undefined) return objects(result)[0];
-      const index = result.columns.lastIndexOf(String(column));
+    return promised(() => this.#run(([columns, rows]) => {
+      if (rows.length === 0) return null;
+      if (column === undefined) return objectOf(columns, rows[0]);
+      const index = columns.lastIndexOf(String(column));
       if (index === -1) throw new Error(`D1_COLUMN_NOTFOUND: Column not found (${column})`);
-      return result.rows[0][index];
+      return rows[0][index];
     }));
   }
 
   all() {
-    return promised(() => this.#run((result) => ({ success: true, results: objects(result), meta: result.meta })));
+    return promised(() => this.#run(resultOf));
   }
 
   run() {
@@ -61,7 +73,7 @@ export class D1PreparedStatement {
   }
 
   raw(options = undefined) {
-    return promised(() => this.#run((result) => options?.columnNames ? [result.columns, ...result.rows] : result.rows));
+    return promised(() => this.#run(([columns, rows]) => options?.columnNames ? [columns, ...rows] : rows));
   }
 
   get statement() { return this[kDb].sql; }
@@ -85,7 +97,7 @@ export class D1Database {
     if (statements.length === 0) return [];
     const { ops, handle } = this[kDb];
     const results = await ops.d1Run(handle, statements.map((s) => [s[kDb].sql, s[kDb].params]));
-    return results.map((r) => ({ success: true, results: objects(r), meta: r.meta }));
+    return results.map(resultOf);
   }
 
   async exec(query) {

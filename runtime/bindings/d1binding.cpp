@@ -45,62 +45,59 @@ SqlValue fromJs(v8::Isolate* isolate, v8::Local<v8::Value> value) {
     return SqlValue(toQString(isolate, value));
 }
 
+// An array made in one call from its elements (no per-index Set through the API).
+v8::Local<v8::Array> arrayOf(v8::Isolate* isolate, std::vector<v8::Local<v8::Value>>& elements) {
+    return v8::Array::New(isolate, elements.data(), elements.size());
+}
+
 v8::Local<v8::Value> toJs(v8::Isolate* isolate, const SqlValue& value) {
     if (const auto* i = std::get_if<qint64>(&value))
         return v8::Number::New(isolate, static_cast<double>(*i));
     if (const auto* d = std::get_if<double>(&value)) return v8::Number::New(isolate, *d);
     if (const auto* s = std::get_if<QString>(&value)) return toV8(isolate, *s);
     if (const auto* b = std::get_if<QByteArray>(&value)) {
-        auto array = v8::Array::New(isolate, static_cast<int>(b->size()));
-        auto context = isolate->GetCurrentContext();
-        for (qsizetype i = 0; i < b->size(); ++i)
-            array
-                ->Set(context, static_cast<uint32_t>(i),
-                      v8::Integer::New(isolate, static_cast<unsigned char>(b->at(i))))
-                .Check();
-        return array;
+        std::vector<v8::Local<v8::Value>> bytes;
+        bytes.reserve(static_cast<size_t>(b->size()));
+        for (const char byte : *b)
+            bytes.push_back(v8::Integer::New(isolate, static_cast<unsigned char>(byte)));
+        return arrayOf(isolate, bytes);
     }
     return v8::Null(isolate);
 }
 
-v8::Local<v8::Object> metaOf(const JsScope& s, const D1Meta& meta) {
-    auto out = v8::Object::New(s.isolate);
-    setField(s, out, "served_by", toV8(s.isolate, "kiln"));
-    setField(s, out, "duration", v8::Number::New(s.isolate, meta.durationMs));
-    setField(s, out, "changes", v8::Number::New(s.isolate, double(meta.changes)));
-    setField(s, out, "last_row_id", v8::Number::New(s.isolate, double(meta.lastRowId)));
-    setField(s, out, "changed_db", v8::Boolean::New(s.isolate, meta.changedDb));
-    setField(s, out, "size_after", v8::Number::New(s.isolate, double(meta.sizeAfter)));
-    setField(s, out, "rows_read", v8::Number::New(s.isolate, double(meta.rowsRead)));
-    setField(s, out, "rows_written", v8::Number::New(s.isolate, double(meta.rowsWritten)));
-    return out;
-}
-
-// [{columns, rows: [[...]], meta}, ...]
+// [[columns, rows: [[...]], [duration, changes, last_row_id, changed_db, size_after,
+// rows_read, rows_written]], ...]: arrays only, each made whole. d1database.mjs makes the
+// meta object itself, for the methods that answer it (objects with named fields cost a
+// property transition per field through the API: most of a point select's host time).
 v8::Local<v8::Array> resultsToJs(const JsScope& s, const std::vector<D1Result>& results) {
-    auto out = v8::Array::New(s.isolate, static_cast<int>(results.size()));
-    for (size_t i = 0; i < results.size(); ++i) {
-        const D1Result& result = results[i];
-        auto columns = v8::Array::New(s.isolate, static_cast<int>(result.columns.size()));
-        for (int c = 0; c < result.columns.size(); ++c)
-            columns->Set(s.context, static_cast<uint32_t>(c), toV8(s.isolate, result.columns[c]))
-                .Check();
-        auto rows = v8::Array::New(s.isolate, static_cast<int>(result.rows.size()));
-        for (size_t row = 0; row < result.rows.size(); ++row) {
-            auto values = v8::Array::New(s.isolate, static_cast<int>(result.rows[row].size()));
-            for (size_t c = 0; c < result.rows[row].size(); ++c)
-                values
-                    ->Set(s.context, static_cast<uint32_t>(c), toJs(s.isolate, result.rows[row][c]))
-                    .Check();
-            rows->Set(s.context, static_cast<uint32_t>(row), values).Check();
+    v8::Isolate* isolate = s.isolate;
+    std::vector<v8::Local<v8::Value>> out, columns, rows, values;
+    out.reserve(results.size());
+    for (const D1Result& result : results) {
+        columns.clear();
+        for (const QString& column : result.columns)
+            columns.push_back(toV8(isolate, column));
+        rows.clear();
+        rows.reserve(result.rows.size());
+        for (const auto& row : result.rows) {
+            values.clear();
+            for (const SqlValue& value : row)
+                values.push_back(toJs(isolate, value));
+            rows.push_back(arrayOf(isolate, values));
         }
-        auto item = v8::Object::New(s.isolate);
-        setField(s, item, "columns", columns);
-        setField(s, item, "rows", rows);
-        setField(s, item, "meta", metaOf(s, result.meta));
-        out->Set(s.context, static_cast<uint32_t>(i), item).Check();
+        const D1Meta& m = result.meta;
+        std::vector<v8::Local<v8::Value>> meta{v8::Number::New(isolate, m.durationMs),
+                                               v8::Number::New(isolate, double(m.changes)),
+                                               v8::Number::New(isolate, double(m.lastRowId)),
+                                               v8::Boolean::New(isolate, m.changedDb),
+                                               v8::Number::New(isolate, double(m.sizeAfter)),
+                                               v8::Number::New(isolate, double(m.rowsRead)),
+                                               v8::Number::New(isolate, double(m.rowsWritten))};
+        std::vector<v8::Local<v8::Value>> item{arrayOf(isolate, columns), arrayOf(isolate, rows),
+                                               arrayOf(isolate, meta)};
+        out.push_back(arrayOf(isolate, item));
     }
-    return out;
+    return arrayOf(isolate, out);
 }
 
 // Lone SELECTs are microseconds of SQLite: done in place rather than on a pool thread

@@ -11,7 +11,8 @@ namespace kiln {
 // The host half of `env.<D1 binding>`: ops over D1Database, settled from a pool thread.
 // The JS half (resources/js/d1database.mjs) is workerd's D1Database / D1PreparedStatement.
 //   d1Open(databaseId) -> handle
-//   d1Run(handle, [[sql, [params]], ...]) -> Promise<[{columns, rows: [[...]], meta}, ...]>
+//   d1Run(handle, [[sql, [params]], ...]) -> Promise<[[columns, rows: [[...]], meta], ...]>
+//     (meta: [duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written])
 //     (several statements: one transaction, rolled back whole on error)
 //   d1Exec(handle, sql) -> {count, duration}
 // Parameters: null/undefined -> NULL, boolean -> 0/1, integral number -> INTEGER, other

@@ -84,6 +84,25 @@ def _null_to_none(obj):
     return obj
 
 
+_JSON_CONTAINERS = frozenset({dict, list})
+
+
+def _from_json(text):
+    """_null_to_none(json.loads(text)): json.loads makes no jsnull, so only containers are
+    walked (a D1 row's fields are not called on one by one)."""
+    return _json_containers(json.loads(text))
+
+
+def _json_containers(obj):
+    if type(obj) is dict:
+        return JsDict({key: value if type(value) not in _JSON_CONTAINERS else _json_containers(value)
+                       for key, value in obj.items()})
+    if type(obj) is list:
+        return [value if type(value) not in _JSON_CONTAINERS else _json_containers(value)
+                for value in obj]
+    return obj
+
+
 # Held, not looked up on the module per call (each lookup is a trip into JS).
 _to_py_uses_default_converter = _pyodide_entrypoint_helper.toPyUsesDefaultConverter
 _plain_json = getattr(_pyodide_entrypoint_helper, "plainJson", None)
@@ -130,7 +149,7 @@ def _from_rpc_with_name(obj):
     if _plain_json is not None:
         text = _plain_json(obj)  # plain data: JSON text that json.loads turns into what to_py would
         if text is not None:
-            return _null_to_none(json.loads(text)), _UNKNOWN
+            return _from_json(text), _UNKNOWN
     return _null_to_none(obj.to_py(default_converter=_from_rpc_converter)), _UNKNOWN
 
 
@@ -267,7 +286,7 @@ class _BindingWrapper:
         """_convert_result for a fulfilled promise's value as callRpc encodes it."""
         if settled[0] == "s":
             return settled[1:]
-        return _null_to_none(json.loads(settled[1:]))  # "j": plain data, as python_from_rpc
+        return _from_json(settled[1:])  # "j": plain data, as python_from_rpc
 
     def _convert_and_invoke(self, fn, args, kwargs, name=None):
         # fn: the JS function (its `this` bound), or None for `name` called through callRpc.
