@@ -800,7 +800,7 @@ def summarize_dispatch(results, throughput=None):
         "walkHeaders": "`new Response(\"Hello\")` + iterate its headers (JS only)",
         "readBodyStream": "`new Response(\"Hello\").body.getReader()` read to the end (JS only)",
         "ffi": "await a trivial `async def` (JS -> Python -> JS)",
-        "fetch": "the hello handler as `serveExchange` starts it (`fetch_starter`) + `arrayBuffer()`",
+        "fetch": "the hello handler as `serveExchange` starts it (`fetch_starter`) + its body's bytes",
         "serve": "the same as `serveExchange` does it: request headers, response headers, body via a stream reader",
     }
     lines = ["| step (per call) | Kiln (`kiln js`) us, median / best round | peer (node) us, median / best round | Kiln/peer (median) |",

@@ -13,7 +13,7 @@
 //   requestWithHeaders / walkHeaders / readBodyStream: the Web API pieces of `serve` alone
 //   ffi    await an `async def` Python function that returns 1 (JS -> Python -> JS, webloop)
 //   fetch  the hello handler as worker.mjs startFetch runs it (_kiln_host.fetch_starter,
-//          awaited only if it waits on something) + arrayBuffer()
+//          awaited only if it waits on something) + its body's bytes
 //   serve  the same with what resources/js/worker.mjs serveExchange adds (request headers,
 //          response headers walked) and the body read through a stream reader, which is
 //          the path a streamed response takes (buffered ones skip the stream in Kiln)
@@ -84,6 +84,12 @@ class ExecutionContext {
 const env = {};
 const url = "http://127.0.0.1:8787/";
 
+// A handler's answer as bytes: fetch_starter hands a Response made from text alone over as
+// "t" + its body (no JS Response is made; worker.mjs has the host encode it).
+function bodyOf(answer) {
+  return typeof answer === "string" ? new TextEncoder().encode(answer.slice(1)) : answer.arrayBuffer();
+}
+
 const steps = {
   async web() {
     const request = new Request(url);
@@ -115,7 +121,7 @@ const steps = {
   },
   async fetch() {
     const response = await dispatchFetch(new Request(url), new ExecutionContext());
-    const body = await response.arrayBuffer();
+    const body = await bodyOf(response);
     if (body.byteLength !== 5) throw new Error("unexpected body");
   },
   // What resources/js/worker.mjs serveExchange does, minus the host ops: a Request with the
@@ -123,6 +129,11 @@ const steps = {
   async serve() {
     const request = new Request(url, { method: "GET", headers: [["host", "127.0.0.1:8787"], ["user-agent", "wrk"]] });
     const response = await dispatchFetch(request, new ExecutionContext());
+    if (typeof response === "string") { // what worker.mjs hands the host for it
+      const headers = [["content-type", "text/plain;charset=UTF-8"]];
+      if (new TextEncoder().encode(response.slice(1)).byteLength !== 5) throw new Error("unexpected body");
+      return headers;
+    }
     const headers = [];
     for (const [name, value] of response.headers) headers.push([name, value]);
     let n = 0;

@@ -166,6 +166,13 @@ const server = http.createServer(async (req, res) => {
         failed?.destroy();
       }
     }
+    if (typeof response === "string") { // fetch_starter's answer for a Response made from text alone
+      const type = response.startsWith("j") ? "application/json" : "text/plain;charset=UTF-8";
+      const body = Buffer.from(response.slice(1));
+      res.writeHead(200, { "content-type": type, "content-length": body.byteLength });
+      res.end(body);
+      return;
+    }
     const body = Buffer.from(await response.arrayBuffer());
     const out = {};
     for (const [name, value] of response.headers) out[name] = value;

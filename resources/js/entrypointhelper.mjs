@@ -42,14 +42,15 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
     },
     // Kiln's own (workers.Response.json's fast path, for JSON text without headers or a
     // status text): the Response the SDK would otherwise build in three calls into JS.
-    jsonResponse(text, status) {
+    // `used`: its body read already (a Response the host has sent: workers/response.py).
+    jsonResponse(text, status, used) {
       const headers = { "content-type": "application/json" };
-      return new Response(text, status === undefined ? { headers } : { status, headers });
+      return usedIf(new Response(text, status === undefined ? { headers } : { status, headers }), used);
     },
     // Kiln's own (workers.Response's fast path, for a str body or none without options): the
     // Response `js.Response.new(body)` makes, without looking up the class from Python.
-    textResponse(body) {
-      return new Response(body);
+    textResponse(body, used) {
+      return usedIf(new Response(body), used);
     },
     // Kiln's own (python_from_rpc's fast path): whether Pyodide's to_py would hand `value`
     // to its default converter, as js2python_convertOther decides it (arrays, Maps, Sets,
@@ -131,6 +132,11 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
       patched.add(ctx);
     },
   };
+}
+
+function usedIf(response, used) {
+  if (used) response.arrayBuffer(); // marks the body used at once; its bytes are not wanted
+  return response;
 }
 
 // callRpc's answer for `result` (see there).

@@ -623,7 +623,13 @@ function readSoon(reader) {
 
 // Sends `response` for exchange `id`: at once when its body is in memory (undefined is
 // returned, no promise hop is paid); otherwise a promise that settles once it has streamed.
+// A string is fetch_starter's answer for a Response Python made from text alone: "t" + a
+// text/plain body or "j" + a JSON one, status 200 (no JS Response was made for it).
 function sendResponse(id, response) {
+  if (typeof response === "string") {
+    const type = response.startsWith("j") ? "application/json" : "text/plain;charset=UTF-8";
+    return ops.exchangeCompleteText(id, type, response.slice(1));
+  }
   const headers = [];
   if (response.webSocket) {
     // The 101 and what follows it are the server's; only the worker's own headers (a chosen

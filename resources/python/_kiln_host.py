@@ -7,6 +7,7 @@
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
     start_fetch(js_request, js_env, js_ctx[, settle, is_request]) -> JS Response, or a pending Task
     fetch_starter(js_env, settle)                         -> start(js_request, js_ctx, token)
+                                    (start and settle's response: JS Response, or str "t"/"j" + body)
     failed_fetch(token)                                   -> the failed Task of start's token
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
     await run_workflow(class_name, js_event, js_step, js_env, js_ctx) -> JS value
@@ -265,8 +266,14 @@ def _describe(value):
     return f"a {type(value).__module__}.{type(value).__qualname__}".replace("a builtins.", "a ")
 
 
-def _to_js_response(result, label):
+def _to_js_response(result, label, compact=False):
+    """The JS Response a fetch handler's `result` stands for; with `compact`, a Response whose
+    JS Response is not made yet comes as the string workers.Response._send_unmade gives."""
     if isinstance(result, FetchResponse):  # workers.Response, or what workers.fetch gave
+        if compact and result._unmade is not None:
+            unmade = result._send_unmade()
+            if unmade is not None:
+                return unmade
         return result.js_object
     if isinstance(result, JsProxy) and _is_js_instance(result, "Response"):
         return result
@@ -295,7 +302,7 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
                 result = await result
         except BaseException as error:
             raise error.with_traceback(_user_frames(error.__traceback__))
-        response = _to_js_response(result, label)
+        response = _to_js_response(result, label, is_request)
     except BaseException:
         if pending:
             pending[0](None)
@@ -317,7 +324,7 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
     the error); never during this call, so a caller may start listening once it returns.
     Awaiting the Task itself costs a done callback, an event-loop round trip and Pyodide's
     thenable machinery (~75 us a request); a handler that succeeds skips all that.
-    `is_request`: as _resolve's."""
+    `is_request`: as _resolve's; the answer (and `settle`'s) may then be fetch_starter's str."""
     pending = []  # `settle`, once the eager start has left the handler waiting
     task = PyodideTask(_fetch(js_request, js_env, js_ctx, is_request, pending),
                        loop=asyncio.get_event_loop(), eager_start=True)
@@ -337,7 +344,9 @@ def fetch_starter(js_env, settle):
     pending handler's end calls `settle(token, response)` (None when it failed). start answers
     the JS Response, or None while the handler waits: its Task stays here (no Python proxy is
     made for JS), and a failed one is handed over by failed_fetch(token), whose rejection
-    carries the error. The env and `settle` become Python proxies once here instead of on every
+    carries the error. A Response the handler made from text alone, whose JS Response nothing
+    asked for, comes (from start and to settle) as a str instead: "t" + a text/plain;charset=UTF-8
+    body or "j" + an application/json one, status 200 (workers.Response._send_unmade). The env and `settle` become Python proxies once here instead of on every
     request. Made after any snapshot is taken (a snapshot cannot hold the JS objects it keeps)."""
 
     def end(token, response):

@@ -3,6 +3,7 @@
 #include "engine/internal/workerinstance.h"
 
 #include "engine/internal/opstable.h"
+#include "engine/internal/textcodec.h"
 
 #include "server/httpexchange.h"
 
@@ -198,6 +199,28 @@ void WorkerInstance::opExchangeComplete(Args args) {
     instance->dropExchange(args[0]->Int32Value(ctx).FromMaybe(0));
 }
 
+// A 200 whose body is text (UTF-8 encoded here, lone surrogates as U+FFFD, as a JS Response
+// encodes a string body): what worker.mjs sends for a Response Python made from text alone,
+// without a JS Response being made for it.
+void WorkerInstance::opExchangeCompleteText(Args args) {
+    auto* instance = self(args);
+    auto exchange = instance->exchange(args);
+    if (!exchange) return;
+    auto* isolate = args.GetIsolate();
+    if (!args[2]->IsString()) {
+        isolate->ThrowException(
+            v8::Exception::TypeError(toV8(isolate, "response text must be a string")));
+        return;
+    }
+    const QByteArray body = encodeUtf8(isolate, args[2]);
+    exchange->respond(200, {},
+                      {{QByteArrayLiteral("content-type"), toLatin1(isolate, args[1])},
+                       {QByteArrayLiteral("content-length"), QByteArray::number(body.size())}});
+    if (!body.isEmpty()) exchange->write(body);
+    exchange->finish();
+    instance->dropExchange(args[0]->Int32Value(isolate->GetCurrentContext()).FromMaybe(0));
+}
+
 void WorkerInstance::opExchangeWrite(Args args) {
     auto* instance = self(args);
     auto exchange = instance->exchange(args);
@@ -352,6 +375,7 @@ void WorkerInstance::installOps(const JsScope& scope) {
                        {"exchangePull", opExchangePull},
                        {"exchangeRespond", opExchangeRespond},
                        {"exchangeComplete", opExchangeComplete},
+                       {"exchangeCompleteText", opExchangeCompleteText},
                        {"exchangeWrite", opExchangeWrite},
                        {"exchangeFinish", opExchangeFinish},
                        {"exchangeAbort", opExchangeAbort},

@@ -33,6 +33,8 @@ _js_text_response = getattr(_pyodide_entrypoint_helper, "textResponse", None)
 class FetchResponse(pyodide.http.FetchResponse):
     """What `fetch()` returns; Response adds the constructor."""
 
+    _unmade = None  # Response's: see there
+
     @property
     def body(self):
         """The body as a JS ReadableStream, or None."""
@@ -82,8 +84,10 @@ class FetchResponse(pyodide.http.FetchResponse):
             # The same Response as below, made in one call into JS.
             text = json.dumps(data)
             code = status.value if isinstance(status, HTTPStatus) else status
+            if not code or (code == 200 and type(code) is int):
+                return Response._unmade_as("j" + text)
             try:
-                return Response._made(_js_json_response(text, code or None))
+                return Response._made(_js_json_response(text, code))
             except JsException as exc:
                 raise _to_python_exception(exc) from exc
         options = Response._create_options(status, status_text, headers)
@@ -115,11 +119,24 @@ class Response(FetchResponse):
     URLSearchParams / Response. Anything else (bytearray, memoryview, int, ...) is a
     TypeError, as on Cloudflare. headers: a dict, a list of pairs or a JS Headers."""
 
+    # A Response made from text alone (a str body with no options; Response.json's plain
+    # case) keeps "t" or "j" + the body in _unmade and makes its JS Response only when
+    # something asks for it (__getattr__). A fetch handler's answer that nothing asked about
+    # goes to the host as that string (_kiln_host): no JS Response is made for it at all.
+    # Until then it has what pyodide.http.FetchResponse.__init__("", ...) sets:
+    js_request = None
+    _url = ""
+    abort_controller = None
+    abort_signal = None
+    _sent = False  # handed to the host: a JS Response made afterwards has its body used
+
     def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
         if (type(body) is str or body is None) and _js_text_response is not None \
                 and not (status or status_text or headers or web_socket):
-            # What the general path below makes, in one call into JS.
-            super().__init__("", _js_text_response(body))
+            if body is None:  # What the general path below makes, in one call into JS.
+                super().__init__("", _js_text_response(body))
+            else:
+                self._unmade = "t" + body
             return
         # None, str and bytes have no `constructor`: nothing to ask JS about them.
         if not (body is None or type(body) is str or type(body) is bytes):
@@ -143,6 +160,36 @@ class Response(FetchResponse):
             js_response = js.Response.new(js_body, **options)
         # A Response made with the constructor has the empty URL (Fetch standard).
         super().__init__("", js_response)
+
+    @classmethod
+    def _unmade_as(cls, unmade):
+        self = cls.__new__(cls)
+        self._unmade = unmade
+        return self
+
+    def __getattr__(self, name):
+        # Only for what normal lookup did not find: js_response of a Response not made yet.
+        unmade = self._unmade
+        if name == "js_response" and unmade is not None:
+            if unmade[0] == "j":
+                made = _js_json_response(unmade[1:], None, self._sent)
+            else:
+                made = _js_text_response(unmade[1:], self._sent)
+            self.js_response = made
+            self._unmade = None
+            return made
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}",
+                             name=name, obj=self)
+
+    def _send_unmade(self):
+        """What the host sends for this Response when its JS Response is not made yet ("t" or
+        "j" + the body, as fetch_starter answers it), else None. The body counts as read from
+        then on, as a sent Response's does."""
+        unmade = self._unmade
+        if unmade is None or self._sent:  # a second time: sent as a JS Response whose body is used
+            return None
+        self._sent = True
+        return unmade
 
     @classmethod
     def _made(cls, js_response):

@@ -96,6 +96,7 @@ private:
     static void opExchangePull(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeRespond(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeComplete(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opExchangeCompleteText(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeWrite(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeFinish(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExchangeAbort(const v8::FunctionCallbackInfo<v8::Value>& args);

@@ -659,6 +659,34 @@ async def test_kiln_binding_read_waits_one_turn():
         assert order == ["other", "after"], order
 
 
+async def test_kiln_text_response_made_when_asked():
+    # Kiln's own: Response(text) and Response.json(data)'s plain case make their JS Response
+    # only when something asks for it; fetch_starter's path hands one nothing asked about to
+    # the host as "t"/"j" + the body, and from then on it reads as a sent Response: body used.
+    lazy, eager = Response("héllo"), Response._made(js.Response.new("héllo"))
+    assert lazy._unmade == "théllo"
+    assert repr(lazy) == repr(eager) and lazy.url == eager.url == "" and lazy.ok
+    assert lazy._unmade is None and await lazy.text() == await eager.text() == "héllo"
+    try:
+        lazy.no_such_thing
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc), str(exc)
+    else:
+        raise AssertionError("a missing attribute must raise AttributeError")
+    sent = Response("sent")
+    assert _kiln_host._to_js_response(sent, "t", True) == "tsent"
+    assert sent.body_used and sent.status == 200 and sent.headers["content-type"].startswith("text/plain")
+    again = _kiln_host._to_js_response(sent, "t", True)  # sent twice: as the used JS Response
+    assert again.constructor.name == "Response" and again.bodyUsed
+    assert _kiln_host._to_js_response(Response.json({"a": [1, None]}), "t", True) == 'j{"a": [1, null]}'
+    made = _kiln_host._to_js_response(Response.json({"a": 1}), "t", False)  # handle_fetch's path
+    assert made.constructor.name == "Response" and made.headers.get("content-type") == "application/json"
+    # Anything else is made at once, as before: other statuses, headers, a None body.
+    assert Response.json({"a": 1}, status=201)._unmade is None
+    assert Response("x", status=200)._unmade is None and Response(None)._unmade is None
+    assert _kiln_host._to_js_response(Response(None), "t", True).constructor.name == "Response"
+
+
 # --- _kiln_host dispatch ---------------------------------------------------------------------
 
 async def _fetch(name, request=None, env=None, ctx=None):
