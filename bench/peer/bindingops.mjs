@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const decoder = new TextDecoder();
 
 export function makeBindingOps(stateDir) {
   const Database = createRequire(path.join(here, "sqlite", "package.json"))("better-sqlite3");
@@ -58,9 +59,10 @@ export function makeBindingOps(stateDir) {
       });
       return kv.length - 1;
     },
-    kvGet(handle, key) {
+    kvGet(handle, key, text) {
       const row = kv[handle].get.get(key);
-      return Promise.resolve(row ? { value: new Uint8Array(row.value), metadata: row.metadata, expiration: row.expiration } : null);
+      const value = row && (text ? decoder.decode(row.value) : new Uint8Array(row.value));
+      return Promise.resolve(row ? [value, row.metadata, row.expiration] : null);
     },
     kvPut(handle, key, bytes, expiration, metadata) {
       kv[handle].put.run(key, Buffer.from(bytes), metadata, expiration);

@@ -77,7 +77,8 @@ export class KvNamespace {
       if (Array.isArray(key)) return this.#getMany(key, options, false);
       const type = typeOf(options);
       const { ops, handle } = this[kHandle];
-      return thenNow(ops, ops.kvGet(handle, keyOf(key)), (hit) => hit === null ? null : decode(hit.value, type));
+      const text = type === "text"; // the host decodes it
+      return thenNow(ops, ops.kvGet(handle, keyOf(key), text), (hit) => hit === null ? null : typeof hit[0] === "string" ? hit[0] : decode(hit[0], type));
     });
   }
 
@@ -88,7 +89,8 @@ export class KvNamespace {
       const { ops, handle } = this[kHandle];
       return thenNow(ops, ops.kvGet(handle, keyOf(key)), (hit) => {
         if (hit === null) return { value: null, metadata: null, cacheStatus: null };
-        return { value: decode(hit.value, type), metadata: hit.metadata === null ? null : JSON.parse(hit.metadata), cacheStatus: null };
+        const [value, metadata] = hit;
+        return { value: decode(value, type), metadata: metadata === null ? null : JSON.parse(metadata), cacheStatus: null };
       });
     });
   }
@@ -102,8 +104,8 @@ export class KvNamespace {
     const out = new Map();
     for (const key of keys) {
       const hit = await ops.kvGet(handle, keyOf(key));
-      const value = hit === null ? null : decode(hit.value, type);
-      out.set(String(key), withMetadata ? { value, metadata: hit?.metadata ? JSON.parse(hit.metadata) : null } : value);
+      const value = hit === null ? null : decode(hit[0], type);
+      out.set(String(key), withMetadata ? { value, metadata: hit?.[1] ? JSON.parse(hit[1]) : null } : value);
     }
     return out;
   }

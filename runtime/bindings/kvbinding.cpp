@@ -83,18 +83,33 @@ void KvBinding::opOpen(Args args) {
     args.GetReturnValue().Set(static_cast<int>(binding->m_stores.size() - 1));
 }
 
-// {value: Uint8Array, metadata: string | null, expiration: number | null}
-static v8::Local<v8::Object> entryToJs(const JsScope& s, const KvEntry& entry) {
-    auto out = v8::Object::New(s.isolate);
-    setField(s, out, "value", toUint8Array(s.isolate, entry.value));
-    setField(s, out, "metadata",
-             entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate))
-                                      : v8::Local<v8::Value>(str(s.isolate, entry.metadata)));
-    setField(s, out, "expiration",
-             entry.expiration
-                 ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
-                 : v8::Local<v8::Value>(v8::Null(s.isolate)));
-    return out;
+// [value, metadata: string | null, expiration: number | null]: an array made whole (named
+// fields cost a property transition each through the API). `value` is a Uint8Array, or with
+// `text` the string TextDecoder("utf-8").decode would give (a leading BOM dropped, ill-formed
+// sequences as U+FFFD): a text read makes no buffer for JS to decode.
+static v8::Local<v8::Array> entryToJs(const JsScope& s, const KvEntry& entry, bool text) {
+    v8::Local<v8::Value> value;
+    if (text) {
+        const bool bom = entry.value.startsWith("\xEF\xBB\xBF");
+        const qsizetype skip = bom ? 3 : 0;
+        v8::Local<v8::String> decoded;
+        if (v8::String::NewFromUtf8(s.isolate, entry.value.constData() + skip,
+                                    v8::NewStringType::kNormal,
+                                    static_cast<int>(entry.value.size() - skip))
+                .ToLocal(&decoded))
+            value = decoded;
+    }
+    if (value.IsEmpty()) // bytes asked for, or text past V8's longest string: JS decodes (and
+                         // throws)
+        value = toUint8Array(s.isolate, entry.value);
+    v8::Local<v8::Value> fields[] = {
+        value,
+        entry.metadata.isEmpty() ? v8::Local<v8::Value>(v8::Null(s.isolate))
+                                 : v8::Local<v8::Value>(str(s.isolate, entry.metadata)),
+        entry.expiration
+            ? v8::Local<v8::Value>(v8::Number::New(s.isolate, double(*entry.expiration)))
+            : v8::Local<v8::Value>(v8::Null(s.isolate))};
+    return v8::Array::New(s.isolate, fields, 3);
 }
 
 // A read is a few microseconds of SQLite: done in place, not on a pool thread; the promise
@@ -104,13 +119,14 @@ void KvBinding::opGet(Args args) {
     if (!kv) return;
     const JsScope scope{args.GetIsolate(), args.GetIsolate()->GetCurrentContext()};
     const QByteArray key = encodeUtf8(args.GetIsolate(), args[1]);
+    const bool text = args[2]->IsTrue();
     args.GetReturnValue().Set(self(args)->m_async.runNow(
         scope, [kv, key] { return kv->get(key, nowSeconds()); },
-        [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
-           std::expected<std::optional<KvEntry>, KvError>&& r) {
+        [text](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
+               std::expected<std::optional<KvEntry>, KvError>&& r) {
             if (!r) return reject(s, resolver, "GET", r.error());
             resolver
-                ->Resolve(s.context, *r ? v8::Local<v8::Value>(entryToJs(s, **r))
+                ->Resolve(s.context, *r ? v8::Local<v8::Value>(entryToJs(s, **r, text))
                                         : v8::Local<v8::Value>(v8::Null(s.isolate)))
                 .Check();
         }));

@@ -66,7 +66,7 @@ QByteArray TestKv::kvCli(const QStringList& args, int* exitCode) {
 void TestKv::roundtrip() {
     const QJsonObject r = getJson("/roundtrip").toObject();
     QCOMPARE(r.value("text").toString(), QStringLiteral("héllo"));
-    // Decoded by the host for Python's text get, by TextDecoder for the JS binding's: alike.
+    // Decoded by the host for a text get, by TextDecoder from the bytes: alike.
     QCOMPARE(r.value("odd").toString(),
              QString::fromUtf8("hi €\uFFFD\uFFFD( 😀\uFFFD\uFFFD\uFFFD."));
     QCOMPARE(r.value("odd_js").toString(), r.value("odd").toString());

@@ -1,5 +1,7 @@
 import time
 
+import js
+
 from workers import Response, WorkerEntrypoint
 
 
@@ -12,9 +14,9 @@ async def error_of(awaitable):
 
 
 async def _js_text(kv, key):
-    # The same value decoded by the JS binding's own get(key, "text"), without the SDK's
-    # wrapper (its `_binding` is the JS object, in Cloudflare's SDK as in Kiln's).
-    return await kv._binding.get(key, "text")
+    # The same value's bytes decoded by JS's TextDecoder (the host decodes a text get itself),
+    # without the SDK's wrapper (its `_binding` is the JS object, in Cloudflare's SDK as in Kiln's).
+    return js.TextDecoder.new().decode(await kv._binding.get(key, "arrayBuffer"))
 
 
 class Default(WorkerEntrypoint):
