@@ -65,6 +65,19 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
     },
     // Kiln's own (python_from_rpc's fast path for what to_py converts itself): see plainJson.
     plainJson,
+    // Kiln's own (workers' header copies, utils._js_header_pairs): the entries a for-of over
+    // `headers` gives, as "name:value" lines in one string, so Python reads them in one trip
+    // instead of one per entry and per pair. null when a name holds ":" or "\n", or a value
+    // "\n" (Headers refuses those; an object standing in for one may not).
+    headerLines(headers) {
+      let out = "";
+      for (const [name, value] of headers) {
+        const n = String(name), v = String(value);
+        if (n.includes(":") || n.includes("\n") || v.includes("\n")) return null;
+        out += out ? "\n" + n + ":" + v : n + ":" + v;
+      }
+      return out;
+    },
     // Kiln's own (the binding wrapper's fast path, workers/rpc.py): `object[name](...args)`
     // for Kiln's own binding classes, whose reads answer promises already fulfilled
     // (settled.mjs), with such a promise's value in the same trip: a string as "s" + it, plain

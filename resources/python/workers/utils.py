@@ -53,6 +53,17 @@ _JS_PROXY_TYPE = type(js).__mro__[-2]
 _call_rpc = getattr(_pyodide_entrypoint_helper, "callRpc", None)
 # callStatement(db, sql, name, count, ...params, ...args): a D1 statement made and run in one trip.
 _call_statement = getattr(_pyodide_entrypoint_helper, "callStatement", None)
+_header_lines = getattr(_pyodide_entrypoint_helper, "headerLines", None)
+
+
+def _js_header_pairs(js_headers):
+    """What `for key, value in js_headers` gives, as [key, value] lists: in one trip into JS
+    when the host's helper can put them in one string (a trip per entry and pair otherwise)."""
+    if _header_lines is not None:
+        text = _header_lines(js_headers)
+        if type(text) is str:
+            return [line.split(":", 1) for line in text.split("\n")] if text else []
+    return [(key, value) for key, value in js_headers]
 
 
 @types.coroutine
@@ -217,12 +228,12 @@ def _js_headers_to_http_message(js_headers):
         return js_headers
     result = http.client.HTTPMessage()
     if not get_compat_flag("python_request_headers_preserve_commas"):
-        for key, value in js_headers:
+        for key, value in _js_header_pairs(js_headers):
             result[key] = value.strip()
         return result
     for value in js_headers.getSetCookie() or ():
         result.add_header("Set-Cookie", value.strip())
-    for key, value in js_headers:
+    for key, value in _js_header_pairs(js_headers):
         if key.lower() != "set-cookie":
             result.add_header(key, value.strip())
     return result

@@ -659,6 +659,21 @@ async def test_kiln_binding_read_waits_one_turn():
         assert order == ["other", "after"], order
 
 
+async def test_kiln_header_pairs_match_the_general_path():
+    # Kiln's own: header copies read a Headers' entries in one trip (utils._js_header_pairs);
+    # they must be what iterating it from Python gives, and an object standing in for Headers
+    # whose entries one string cannot carry takes the general path.
+    from workers.utils import _js_header_pairs
+    headers = js.Headers.new(to_js([["X-Time", "12:30:00"], ["set-cookie", "a=1"],
+                                    ["set-cookie", "b=2"], ["x-empty", ""], ["accept", "*/*"]]))
+    assert [tuple(p) for p in _js_header_pairs(headers)] == [(k, v) for k, v in headers]
+    assert _js_header_pairs(js.Headers.new()) == []
+    odd = to_js([["x-a", "one\ntwo"], ["x:b", "c"]])  # an array of pairs iterates as Headers does
+    assert [tuple(p) for p in _js_header_pairs(odd)] == [("x-a", "one\ntwo"), ("x:b", "c")]
+    message = Response("x", headers={"X-Time": "12:30:00"}).headers
+    assert message["x-time"] == "12:30:00" and message["content-type"].startswith("text/plain")
+
+
 async def test_kiln_text_response_made_when_asked():
     # Kiln's own: Response(text) and Response.json(data)'s plain case make their JS Response
     # only when something asks for it; fetch_starter's path hands one nothing asked about to
