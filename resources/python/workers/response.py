@@ -121,7 +121,7 @@ class Response(FetchResponse):
 
     # A Response made from text alone (a str body with no options; Response.json's plain
     # case) keeps "t" or "j" + the body in _unmade and makes its JS Response only when
-    # something asks for it (__getattr__). A fetch handler's answer that nothing asked about
+    # something asks for it (js_response). A fetch handler's answer that nothing asked about
     # goes to the host as that string (_kiln_host): no JS Response is made for it at all.
     # Until then it has what pyodide.http.FetchResponse.__init__("", ...) sets:
     js_request = None
@@ -129,6 +129,7 @@ class Response(FetchResponse):
     abort_controller = None
     abort_signal = None
     _sent = False  # handed to the host: a JS Response made afterwards has its body used
+    _js_response = None
 
     def __init__(self, body=None, status=None, status_text="", headers=None, web_socket=None):
         if (type(body) is str or body is None) and _js_text_response is not None \
@@ -167,19 +168,23 @@ class Response(FetchResponse):
         self._unmade = unmade
         return self
 
-    def __getattr__(self, name):
-        # Only for what normal lookup did not find: js_response of a Response not made yet.
-        unmade = self._unmade
-        if name == "js_response" and unmade is not None:
+    # A property, not __getattr__: a subclass's own __getattr__ cannot come between.
+    @property
+    def js_response(self):
+        made = self._js_response
+        if made is None and self._unmade is not None:
+            unmade = self._unmade
             if unmade[0] == "j":
                 made = _js_json_response(unmade[1:], None, self._sent)
             else:
                 made = _js_text_response(unmade[1:], self._sent)
-            self.js_response = made
+            self._js_response = made
             self._unmade = None
-            return made
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}",
-                             name=name, obj=self)
+        return made
+
+    @js_response.setter
+    def js_response(self, value):  # pyodide.http.FetchResponse.__init__ sets it
+        self._js_response = value
 
     def _send_unmade(self):
         """What the host sends for this Response when its JS Response is not made yet ("t" or

@@ -688,6 +688,10 @@ async def test_kiln_text_response_made_when_asked():
         assert "no_such_thing" in str(exc), str(exc)
     else:
         raise AssertionError("a missing attribute must raise AttributeError")
+    class Strict(Response):  # a subclass's own __getattr__ does not stand in the way
+        def __getattr__(self, name):
+            raise AttributeError(name)
+    assert await Strict("sub").text() == "sub" and Strict("sub").status == 200
     sent = Response("sent")
     assert _kiln_host._to_js_response(sent, "t", True) == "tsent"
     assert sent.body_used and sent.status == 200 and sent.headers["content-type"].startswith("text/plain")
