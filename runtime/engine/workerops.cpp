@@ -38,6 +38,12 @@ HttpHeaders headerList(v8::Isolate* isolate, v8::Local<v8::Context> ctx,
     return headers;
 }
 
+// `ok`, throwing a TypeError with `message` when it is false.
+bool typeChecked(v8::Isolate* isolate, bool ok, const char* message) {
+    if (!ok) isolate->ThrowException(v8::Exception::TypeError(toV8(isolate, message)));
+    return ok;
+}
+
 // Runs `fn` on the engine thread if the instance still exists, inside handle and context scopes.
 template <typename Fn>
 std::function<void()> onEngineThread(WorkerInstance* instance, std::weak_ptr<bool> alive, Fn fn) {
@@ -186,17 +192,10 @@ void WorkerInstance::opExchangeComplete(Args args) {
     if (!exchange) return;
     auto* isolate = args.GetIsolate();
     auto ctx = isolate->GetCurrentContext();
-    if (!args[4]->IsArrayBufferView()) {
-        isolate->ThrowException(
-            v8::Exception::TypeError(toV8(isolate, "response body must be bytes")));
-        return;
-    }
-    const QByteArray body = bytesOf(args[4]);
-    exchange->respond(args[1]->Int32Value(ctx).FromMaybe(500), toLatin1(isolate, args[2]),
-                      headerList(isolate, ctx, args[3]));
-    if (!body.isEmpty()) exchange->write(body);
-    exchange->finish();
-    instance->dropExchange(args[0]->Int32Value(ctx).FromMaybe(0));
+    if (!typeChecked(isolate, args[4]->IsArrayBufferView(), "response body must be bytes")) return;
+    instance->completeExchange(args, *exchange, args[1]->Int32Value(ctx).FromMaybe(500),
+                               toLatin1(isolate, args[2]), headerList(isolate, ctx, args[3]),
+                               bytesOf(args[4]));
 }
 
 // A 200 whose body is text (UTF-8 encoded here, lone surrogates as U+FFFD, as a JS Response
@@ -207,18 +206,22 @@ void WorkerInstance::opExchangeCompleteText(Args args) {
     auto exchange = instance->exchange(args);
     if (!exchange) return;
     auto* isolate = args.GetIsolate();
-    if (!args[2]->IsString()) {
-        isolate->ThrowException(
-            v8::Exception::TypeError(toV8(isolate, "response text must be a string")));
-        return;
-    }
+    if (!typeChecked(isolate, args[2]->IsString(), "response text must be a string")) return;
     const QByteArray body = encodeUtf8(isolate, args[2]);
-    exchange->respond(200, {},
-                      {{QByteArrayLiteral("content-type"), toLatin1(isolate, args[1])},
-                       {QByteArrayLiteral("content-length"), QByteArray::number(body.size())}});
-    if (!body.isEmpty()) exchange->write(body);
-    exchange->finish();
-    instance->dropExchange(args[0]->Int32Value(isolate->GetCurrentContext()).FromMaybe(0));
+    instance->completeExchange(
+        args, *exchange, 200, {},
+        {{QByteArrayLiteral("content-type"), toLatin1(isolate, args[1])},
+         {QByteArrayLiteral("content-length"), QByteArray::number(body.size())}},
+        body);
+}
+
+void WorkerInstance::completeExchange(Args args, HttpExchange& exchange, int status,
+                                      const QByteArray& reason, const HttpHeaders& headers,
+                                      const QByteArray& body) {
+    exchange.respond(status, reason, headers);
+    if (!body.isEmpty()) exchange.write(body);
+    exchange.finish();
+    dropExchange(args[0]->Int32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0));
 }
 
 void WorkerInstance::opExchangeWrite(Args args) {
@@ -226,11 +229,8 @@ void WorkerInstance::opExchangeWrite(Args args) {
     auto exchange = instance->exchange(args);
     if (!exchange) return;
     auto* isolate = args.GetIsolate();
-    if (!args[1]->IsArrayBufferView()) {
-        isolate->ThrowException(
-            v8::Exception::TypeError(toV8(isolate, "response body chunks must be bytes")));
+    if (!typeChecked(isolate, args[1]->IsArrayBufferView(), "response body chunks must be bytes"))
         return;
-    }
     const QByteArray chunk = bytesOf(args[1]);
     auto resolver = v8::Promise::Resolver::New(isolate->GetCurrentContext()).ToLocalChecked();
     args.GetReturnValue().Set(resolver->GetPromise());

@@ -4,6 +4,7 @@
 #include "engine/internal/asyncops.h"
 #include "engine/internal/jsruntime.h"
 #include "engine/worker.h"
+#include "server/httptypes.h"
 
 #include <v8-promise.h>
 
@@ -136,6 +137,10 @@ private:
     // its D1 queries stop. Found through the continuation data serve() gives the request's JS.
     std::map<int, std::shared_ptr<std::atomic<bool>>> m_cancels;
     std::shared_ptr<const std::atomic<bool>> requestCancel(const JsScope& scope) const;
+    // Respond, write and finish in one go (one wake-up of the server thread); forgets args[0].
+    void completeExchange(const v8::FunctionCallbackInfo<v8::Value>& args, HttpExchange& exchange,
+                          int status, const QByteArray& reason, const HttpHeaders& headers,
+                          const QByteArray& body);
     void dropExchange(int id) {
         m_cancels.erase(id);
         m_exchanges.erase(id);
