@@ -164,6 +164,7 @@ class Response(FetchResponse):
 
     @classmethod
     def _unmade_as(cls, unmade):
+        """A Response of `unmade` ("t"/"j" + the body) whose JS Response is not made yet."""
         self = cls.__new__(cls)
         self._unmade = unmade
         return self
