@@ -48,7 +48,7 @@ writeFiles(config.projectFiles);
 pyodide.FS.chdir(config.importRoot);
 pyodide.pyimport("sys").path.insert(0, config.importRoot);
 // The host module the SDK imports, as Kiln provides it.
-const { makeEntrypointHelper } = await import("../../resources/js/entrypointhelper.mjs");
+const { makeEntrypointHelper, textAnswer } = await import("../../resources/js/entrypointhelper.mjs");
 pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {}, getPyodide: () => pyodide }));
 const host = pyodide.pyimport("_kiln_host");
 host.load_main(config.mainModule);
@@ -87,7 +87,7 @@ const url = "http://127.0.0.1:8787/";
 // A handler's answer as bytes: fetch_starter hands a Response made from text alone over as
 // "t" + its body (no JS Response is made; worker.mjs has the host encode it).
 function bodyOf(answer) {
-  return typeof answer === "string" ? new TextEncoder().encode(answer.slice(1)) : answer.arrayBuffer();
+  return typeof answer === "string" ? new TextEncoder().encode(textAnswer(answer)[1]) : answer.arrayBuffer();
 }
 
 const steps = {
@@ -130,9 +130,9 @@ const steps = {
     const request = new Request(url, { method: "GET", headers: [["host", "127.0.0.1:8787"], ["user-agent", "wrk"]] });
     const response = await dispatchFetch(request, new ExecutionContext());
     if (typeof response === "string") { // what worker.mjs hands the host for it
-      const headers = [["content-type", "text/plain;charset=UTF-8"]];
-      if (new TextEncoder().encode(response.slice(1)).byteLength !== 5) throw new Error("unexpected body");
-      return headers;
+      const [type, text] = textAnswer(response);
+      if (new TextEncoder().encode(text).byteLength !== 5) throw new Error("unexpected body");
+      return [["content-type", type]];
     }
     const headers = [];
     for (const [name, value] of response.headers) headers.push([name, value]);

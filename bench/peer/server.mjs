@@ -22,7 +22,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 import os from "node:os";
-import { awaitPython, makeEntrypointHelper, takesPythonAwaitables } from "../../resources/js/entrypointhelper.mjs";
+import { awaitPython, makeEntrypointHelper, takesPythonAwaitables, textAnswer } from "../../resources/js/entrypointhelper.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
@@ -167,8 +167,8 @@ const server = http.createServer(async (req, res) => {
       }
     }
     if (typeof response === "string") { // fetch_starter's answer for a Response made from text alone
-      const type = response.startsWith("j") ? "application/json" : "text/plain;charset=UTF-8";
-      const body = Buffer.from(response.slice(1));
+      const [type, text] = textAnswer(response);
+      const body = Buffer.from(text);
       res.writeHead(200, { "content-type": type, "content-length": body.byteLength });
       res.end(body);
       return;

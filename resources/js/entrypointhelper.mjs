@@ -198,6 +198,12 @@ function plainJson(value) {
   return text.includes("\\u") ? undefined : text;
 }
 
+// fetch_starter's answer for a Response Python made from text alone ("t" + a text/plain
+// body or "j" + a JSON one, status 200; workers/response.py) as [content type, body text].
+export function textAnswer(answer) {
+  return [answer.startsWith("j") ? "application/json" : "text/plain;charset=UTF-8", answer.slice(1)];
+}
+
 // What an ExecutionContext whose waitUntil runs awaitPython itself has (on its prototype):
 // patchWaitUntil leaves it as it is, instead of adding a patched waitUntil to every request's.
 export const takesPythonAwaitables = Symbol("kiln.takesPythonAwaitables");

@@ -3,7 +3,7 @@
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
 import { D1Database } from "./d1database.mjs";
-import { awaitPython, makeEntrypointHelper, takesPythonAwaitables } from "./entrypointhelper.mjs";
+import { awaitPython, makeEntrypointHelper, takesPythonAwaitables, textAnswer } from "./entrypointhelper.mjs";
 import { installGlobalScopeRules } from "./globalscope.mjs";
 import { installNodeProcess } from "./nodeprocess.mjs";
 import { KvNamespace } from "./kvnamespace.mjs";
@@ -623,13 +623,10 @@ function readSoon(reader) {
 
 // Sends `response` for exchange `id`: at once when its body is in memory (undefined is
 // returned, no promise hop is paid); otherwise a promise that settles once it has streamed.
-// A string is fetch_starter's answer for a Response Python made from text alone: "t" + a
-// text/plain body or "j" + a JSON one, status 200 (no JS Response was made for it).
+// A string is fetch_starter's answer for a Response Python made from text alone (textAnswer):
+// no JS Response was made for it.
 function sendResponse(id, response) {
-  if (typeof response === "string") {
-    const type = response.startsWith("j") ? "application/json" : "text/plain;charset=UTF-8";
-    return ops.exchangeCompleteText(id, type, response.slice(1));
-  }
+  if (typeof response === "string") return ops.exchangeCompleteText(id, ...textAnswer(response));
   const headers = [];
   if (response.webSocket) {
     // The 101 and what follows it are the server's; only the worker's own headers (a chosen

@@ -324,10 +324,7 @@ class _BindingWrapper:
                     if type(arg) not in _RPC_PRIMITIVES:
                         break
                 else:  # python_to_rpc would hand every argument over as it is
-                    result = _call_rpc(binding, name, *args)
-                    if type(result) is str and result[0] != "r":  # a read answered in place
-                        return _after_one_turn(self._convert_settled, result)
-                    return self._rpc_answer(result, name)
+                    return self._rpc_answer(_call_rpc(binding, name, *args), name)
             return self._convert_and_invoke(None, args, kwargs, name)
         return method
 
