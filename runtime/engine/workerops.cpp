@@ -275,12 +275,10 @@ void WorkerInstance::opExchangeAcceptWebSocket(Args args) {
     const int id = args[0]->Int32Value(ctx).FromMaybe(0);
     auto exchange = instance->exchange(args);
     if (!exchange) return;
-    if (!exchange->wantsWebSocket() || !args[2]->IsFunction()) {
-        isolate->ThrowException(v8::Exception::TypeError(
-            toV8(isolate, "Worker tried to return a WebSocket in a response to a request which "
-                          "did not contain the header \"Upgrade: websocket\".")));
+    if (!typeChecked(isolate, exchange->wantsWebSocket() && args[2]->IsFunction(),
+                     "Worker tried to return a WebSocket in a response to a request which did "
+                     "not contain the header \"Upgrade: websocket\"."))
         return;
-    }
     instance->dropExchange(id);
     auto& ws = instance->m_webSockets[id];
     ws.exchange = exchange;
