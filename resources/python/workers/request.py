@@ -6,6 +6,7 @@ from http import HTTPMethod
 import js
 from pyodide.ffi import JsException
 
+from . import _json
 from .blob import Blob
 from .formdata import FormData
 from .utils import (
@@ -151,7 +152,8 @@ class Request:
         return Request(self.js_object.clone())
 
     async def json(self, **kwargs):
-        return json.loads(await self.text(), **kwargs)  # text() raises if the body was used
+        text = await self.text()  # raises if the body was used
+        return json.loads(text, **kwargs) if kwargs else _json.loads(text)
 
     async def text(self):
         self._raise_if_failed()

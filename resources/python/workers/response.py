@@ -2,7 +2,6 @@
 Pyodide's `pyodide.http.FetchResponse` (which brings buffer, bytes, text, json, memoryview,
 clone, abort, unpack_archive, raise_for_status, ...)."""
 
-import json
 from http import HTTPStatus
 
 import _pyodide_entrypoint_helper
@@ -10,6 +9,7 @@ import js
 import pyodide.http
 from pyodide.ffi import JsException
 
+from . import _json
 from .blob import Blob
 from .formdata import FormData
 from .utils import (
@@ -82,7 +82,7 @@ class FetchResponse(pyodide.http.FetchResponse):
         if headers is None and not status_text and _js_json_response is not None \
                 and not _is_js_proxy(data):
             # The same Response as below, made in one call into JS.
-            text = json.dumps(data)
+            text = _json.dumps(data)
             code = status.value if isinstance(status, HTTPStatus) else status
             if not code or (code == 200 and type(code) is int):
                 return Response._unmade_as("j" + text)
@@ -99,7 +99,7 @@ class FetchResponse(pyodide.http.FetchResponse):
                     options["headers"] = _to_js_headers({"content-type": "application/json"})
                 elif not options["headers"].has("content-type"):
                     options["headers"].set("content-type", "application/json")
-                js_response = js.Response.new(json.dumps(data), **options)
+                js_response = js.Response.new(_json.dumps(data), **options)
         except JsException as exc:
             raise _to_python_exception(exc) from exc
         return Response._made(js_response)

@@ -6,12 +6,12 @@ take and return Python values; every other env value is left as Pyodide hands it
 
 import datetime
 import inspect
-import json
 
 import _pyodide_entrypoint_helper
 import js
 from pyodide.ffi import create_proxy, to_js
 
+from . import _json
 from .blob import Blob, File
 from .fetch import fetch
 from .formdata import FormData
@@ -90,7 +90,7 @@ _JSON_CONTAINERS = frozenset({dict, list})
 def _from_json(text):
     """_null_to_none(json.loads(text)): json.loads makes no jsnull, so only containers are
     walked (a D1 row's fields are not called on one by one)."""
-    return _json_containers(json.loads(text))
+    return _json_containers(_json.loads(text))
 
 
 def _json_containers(obj):

@@ -706,6 +706,55 @@ async def test_kiln_text_response_made_when_asked():
     assert _kiln_host._to_js_response(Response(None), "t", True).constructor.name == "Response"
 
 
+async def test_kiln_json_helpers_match_the_stdlib():
+    # Kiln's own (workers/_json.py): json.dumps and json.loads without the stdlib's Python
+    # layers must give what those give, errors included.
+    import json
+    from workers import _json
+
+    class Sub(dict):
+        pass
+
+    values = [{"id": 5, "name": "item 5", "value": 35.5}, [1, None, True, "é\u2028\n"], "s\u00e9",
+              3, 2.5, None, float("nan"), float("inf"), {1: "a", 2.0: "b", None: "c", True: "d"},
+              Sub(a=[{}]), (1, 2), {"deep": [[[[{"x": -0.0}]]]]}]
+    for value in values:
+        assert _json.dumps(value) == json.dumps(value), value
+    for bad in [{"k": {1, 2}}, {("a",): 1}, object()]:
+        try:
+            json.dumps(bad)
+        except TypeError as exc:
+            expected = str(exc)
+        try:
+            _json.dumps(bad)
+        except TypeError as exc:
+            assert str(exc) == expected, (str(exc), expected)
+        else:
+            raise AssertionError(f"{bad!r} must not encode")
+    circular = []
+    circular.append(circular)
+    for attempt in range(2):  # a failure leaves nothing behind for the next call
+        try:
+            _json.dumps(circular)
+        except ValueError as exc:
+            assert "Circular reference" in str(exc)
+        else:
+            raise AssertionError("a circular list must not encode")
+        assert _json.dumps([[1], [1]]) == "[[1], [1]]"
+    texts = ['{"id":5,"name":"item 5","value":35}', '[1,2.5,"\\u00e9",null,true]', '"x"', "3",
+             " {} ", "{}\n", "\ufeff{}", "[1] [2]", '{"a": }', "", "[1,", "NaN", '{"a":1,"a":2}']
+    for text in texts:
+        try:
+            expected = ("ok", json.loads(text))
+        except json.JSONDecodeError as exc:
+            expected = ("error", str(exc), exc.pos)
+        try:
+            got = ("ok", _json.loads(text))
+        except json.JSONDecodeError as exc:
+            got = ("error", str(exc), exc.pos)
+        assert repr(got) == repr(expected), (text, got, expected)
+
+
 # --- _kiln_host dispatch ---------------------------------------------------------------------
 
 async def _fetch(name, request=None, env=None, ctx=None):
