@@ -11,11 +11,13 @@ the callbacks wait in a FIFO queue and every macrotask calls the same long-lived
 run_ready() with its callback's number (Kiln's JS side holds it: entrypointhelper.mjs
 `scheduleReady`). Those macrotasks run in the order they were made, so JS work queued in
 between (microtasks, other timers) interleaves with Python's callbacks exactly as with
-Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. One callback gets no
-macrotask: the count-down every create_future() future carries (_only_counts below), which
-runs when its future settles. run_ready() does what Pyodide's per-call `run_handle` closure
-does (webloop.py); the SDK suite runs the same scenario under both call_soons and requires
-the same order.
+Pyodide's own call_soon. call_later with a delay keeps Pyodide's path. A Task's next step
+(what asyncio's C Task queues whenever it waits a turn) is queued without an asyncio.Handle:
+the Task drops the one call_soon returns, so none is made, and run_ready runs the step as
+Handle._run would. One callback gets no macrotask: the count-down every create_future()
+future carries (_only_counts below), which runs when its future settles. run_ready() does
+what Pyodide's per-call `run_handle` closure does (webloop.py); the SDK suite runs the same
+scenario under both call_soons and requires the same order.
 
 Python holds only the JS scheduler, found again by name in a restored snapshot; the proxy of
 run_ready() lives on the JS side, so no snapshot holds it. A callback queued when a snapshot
@@ -24,11 +26,12 @@ was taken has no macrotask after the restore: run_ready() passes it over by its 
 """
 
 import asyncio
+from asyncio import _get_running_loop, format_helpers
 from collections import deque
 
 from pyodide.webloop import WebLoop
 
-_ready = deque()  # (number, loop, asyncio.Handle), oldest first
+_ready = deque()  # (number, loop, asyncio.Handle, _HANDLE) or (number, loop, a Task's step, its context)
 _queued = 0  # numbers given so far
 _schedule = None  # entrypoint helper's scheduleReady(n): a macrotask that calls run_ready(n)
 
@@ -39,13 +42,21 @@ def run_ready(number):
         _ready.popleft()  # queued before a snapshot was taken: its timer did not survive
     if not _ready or _ready[0][0] != number:
         return
-    _, loop, handle = _ready.popleft()
-    loop._install_running_loop()
+    _, loop, handle, context = _ready.popleft()
+    if _get_running_loop() is not loop:
+        loop._install_running_loop()
     loop._install_asyncgen_hooks()
-    if handle.cancelled():
-        return
+    if context is _HANDLE:
+        if handle.cancelled():
+            return
+        run = handle._run
+    else:
+        run = None
     try:
-        handle._run()
+        if run is not None:
+            run()
+        else:
+            _run_step(loop, handle, context)
     except SystemExit as e:
         if loop._system_exit_handler:
             loop._system_exit_handler(e.code)
@@ -58,6 +69,41 @@ def run_ready(number):
             raise
 
 
+def _run_step(loop, step, context):
+    # What asyncio.Handle(step, (), loop, context=context)._run() does outside debug mode; the
+    # Handle is made only to report an error (a step hands its coroutine's errors to its Task,
+    # so only asyncio's own bookkeeping can raise here).
+    try:
+        context.run(step)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        source = format_helpers._format_callback_source(step, (), debug=False)
+        loop.call_exception_handler({
+            "message": f"Exception in callback {source}",
+            "exception": exc,
+            "handle": asyncio.Handle(step, (), loop, context=context),
+        })
+
+
+# Marks a _ready entry that holds an asyncio.Handle (its context is the Handle's own).
+_HANDLE = object()
+# The type of the callback asyncio's C Task passes to call_soon for its next step (it drops
+# the Handle call_soon returns): found from the first one seen.
+_step_type = None
+
+
+def _is_step(callback):
+    global _step_type
+    kind = type(callback)
+    if kind is _step_type:
+        return True
+    if _step_type is None and kind.__module__ == "_asyncio" and kind.__qualname__ == "TaskStepMethWrapper":
+        _step_type = kind
+        return True
+    return False
+
+
 def _call_soon(self, callback, *args, context=None):
     global _schedule, _queued
     if _schedule is None:
@@ -67,13 +113,19 @@ def _call_soon(self, callback, *args, context=None):
         _schedule = getattr(_pyodide_entrypoint_helper, "scheduleReady", None) or False
     if _schedule is False:
         return pyodide_call_soon(self, callback, *args, context=context)
+    if not args and context is not None and _is_step(callback) and not self._debug:
+        # A Task's next step: no Handle (nothing would see it), run as Handle._run would.
+        _schedule(_queued + 1)
+        _queued += 1
+        _ready.append((_queued, self, callback, context))
+        return None
     handle = asyncio.Handle(callback, args, self, context=context)
     if getattr(callback, "__func__", None) is _decrement_in_progress and _only_counts(self, args):
         callback(*args)  # bookkeeping nothing observes: no macrotask of its own (below)
         return handle
     _schedule(_queued + 1)  # first: if it throws, nothing is queued without its macrotask
     _queued += 1
-    _ready.append((_queued, self, handle))
+    _ready.append((_queued, self, handle, _HANDLE))
     return handle
 
 

@@ -1287,7 +1287,8 @@ async def test_no_host_environment_or_processes():
 
 async def _call_soon_order(call_soon):
     """The order callbacks ran in, with `call_soon` as WebLoop's: Python callbacks (one
-    cancelled, one queued from inside another) among JS microtasks and JS timers."""
+    cancelled, one queued from inside another) and a Task's steps among JS microtasks and JS
+    timers."""
     from pyodide.ffi import create_once_callable
     from pyodide.webloop import WebLoop
 
@@ -1306,6 +1307,13 @@ async def _call_soon_order(call_soon):
         loop.call_soon(a)
         js.queueMicrotask(create_once_callable(lambda: order.append("microtask")))
         loop.call_soon(order.append, "b")
+
+        async def stepper():  # a Task's steps: Kiln queues those without a Handle
+            order.append("t1")
+            await asyncio.sleep(0)
+            order.append("t2")
+
+        loop.create_task(stepper())
         loop.call_soon(order.append, "cancelled").cancel()
         js.setTimeout(create_once_callable(lambda: order.append("js timer")), 0)
         loop.call_soon(order.append, "d")
@@ -1327,7 +1335,7 @@ async def test_call_soon_orders_callbacks_as_pyodide_does():
     pyodide_order = await _call_soon_order(_kiln_eventloop.pyodide_call_soon)
     kiln_order = await _call_soon_order(_kiln_eventloop._call_soon)
     assert kiln_order == pyodide_order, (kiln_order, pyodide_order)
-    assert kiln_order == ["microtask", "a", "microtask in a", "b", "js timer", "d", "e"], kiln_order
+    assert kiln_order == ["microtask", "a", "microtask in a", "b", "t1", "js timer", "d", "e", "t2"], kiln_order
 
 
 async def test_call_soon_without_the_hosts_scheduler_is_pyodides():
@@ -1355,13 +1363,38 @@ async def test_call_soon_passes_over_callbacks_a_snapshot_left():
     loop = asyncio.get_event_loop()
     ran = []
     stale = asyncio.Handle(ran.append, ("stale",), loop)
-    _kiln_eventloop._ready.appendleft((0, loop, stale))  # numbers start at 1
+    _kiln_eventloop._ready.appendleft((0, loop, stale, _kiln_eventloop._HANDLE))  # numbers start at 1
     await asyncio.sleep(0)
     loop.call_soon(ran.append, "fresh")
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert ran == ["fresh"], ran
-    assert all(number > 0 for number, _, _ in _kiln_eventloop._ready)
+    assert all(number > 0 for number, _, _, _ in _kiln_eventloop._ready)
+
+
+async def test_task_step_errors_reported_as_a_handles():
+    """Kiln runs a Task's step without an asyncio.Handle; should the step itself raise, the
+    loop's exception handler hears what Handle._run would have told it."""
+    import contextvars
+    import _kiln_eventloop
+
+    loop = asyncio.get_event_loop()
+    heard = []
+    saved = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: heard.append(context))
+    try:
+        def step():
+            raise RuntimeError("inside the step")
+        context = contextvars.copy_context()
+        asyncio.Handle(step, (), loop, context=context)._run()
+        _kiln_eventloop._run_step(loop, step, context)
+    finally:
+        loop.set_exception_handler(saved)
+    assert len(heard) == 2, heard
+    handle_said, step_said = heard
+    assert step_said["message"] == handle_said["message"] and "step" in step_said["message"]
+    assert str(step_said["exception"]) == "inside the step"
+    assert isinstance(step_said["handle"], asyncio.Handle) and step_said["handle"]._callback is step
 
 
 async def test_default_class_is_prepared_as_the_main_module_loads():
