@@ -128,3 +128,22 @@ export class D1Database {
   }
 }
 Object.defineProperty(D1Database.prototype, Symbol.toStringTag, { value: "D1Database" });
+
+const SHAPES = { first: 0, all: 1, run: 1, raw: 2 };
+
+// Kiln's own (the entrypoint helper's callStatement, for the Python SDK): what
+// `db.prepare(sql).bind(...params)[name]()` answers, for first/all/run/raw without arguments
+// over values bind() takes as they are, as callRpc would encode it ("j" + JSON text), written by
+// the host from the result in one op (ops.d1Answer). undefined, with nothing run, for anything
+// else; undefined too when the host has no such answer (an integer past 2^53, say), having run
+// a lone read once: the caller then runs the statement itself, which answers as always.
+export function statementAnswer(db, sql, name, params) {
+  const shape = SHAPES[name];
+  if (shape === undefined || !(db instanceof D1Database) || typeof sql !== "string") return undefined;
+  for (const value of params) {
+    const type = typeof value;
+    if (value !== null && type !== "string" && type !== "number" && type !== "boolean") return undefined;
+  }
+  const { ops, handle } = db[kDb];
+  return ops.d1Answer(handle, sql, params, shape);
+}

@@ -7,8 +7,10 @@
 
 // `reportWaitUntil(promise)` hands the module-level waitUntil's work to the host;
 // `getPyodide()` gives the Pyodide instance once it is loaded (for scheduleReady);
-// `promiseResult(promise, otherwise)` (optional: Kiln's host op) a fulfilled promise's value.
-export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promiseResult }) {
+// `promiseResult(promise, otherwise)` (optional: Kiln's host op) a fulfilled promise's value;
+// `statementAnswer(db, sql, name, params)` (optional: d1database.mjs's) a D1 statement's
+// answer for callStatement in one host op, or undefined.
+export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promiseResult, statementAnswer }) {
   const patches = []; // patch_env overlays, innermost last
   let ready = null; // { run: run_ready's PyProxy, schedule: Pyodide's scheduleCallback }
   const cloudflareWorkers = {
@@ -91,8 +93,13 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
       },
       // Kiln's own (workers/rpc.py's D1 statements): `db.prepare(sql)`, bound to the first
       // `count` of `rest` when there are any, then `[name](...the others)`, answered as callRpc
-      // answers: a D1 query from Python in one trip.
+      // answers: a D1 query from Python in one trip. A method called without arguments may
+      // be answered by statementAnswer instead, the same answer written by the host.
       callStatement(db, sql, name, count, ...rest) {
+        if (statementAnswer && count === rest.length) {
+          const answer = statementAnswer(db, sql, name, rest);
+          if (answer !== undefined) return answer;
+        }
         let statement = db.prepare(sql);
         if (count) statement = statement.bind(...rest.slice(0, count));
         return encodeAnswer(statement[name](...rest.slice(count)), promiseResult);

@@ -2,7 +2,7 @@
 // main module. The engine calls `boot(config)` once and then `dispatch*` per event. Every
 // phase is reported through `ops.span` so the cold-start profiler can see where time goes.
 
-import { D1Database } from "./d1database.mjs";
+import { D1Database, statementAnswer } from "./d1database.mjs";
 import { awaitPython, makeEntrypointHelper, takesPythonAwaitables, textAnswer } from "./entrypointhelper.mjs";
 import { installGlobalScopeRules } from "./globalscope.mjs";
 import { installNodeProcess } from "./nodeprocess.mjs";
@@ -281,6 +281,7 @@ async function prepare(config) {
     reportWaitUntil: (promise) => new ExecutionContext().waitUntil(promise),
     getPyodide: () => pyodide,
     promiseResult: ops.promiseResult,
+    statementAnswer,
   });
   const named = { compatFlags: config.compatFlags, entrypointHelper, env };
   const stdlibPath = dir + "python_stdlib.zip";

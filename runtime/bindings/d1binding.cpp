@@ -2,6 +2,7 @@
 
 #include "engine/internal/opstable.h"
 #include "engine/internal/textcodec.h"
+#include "stores/d1answer.h"
 #include "stores/statelayout.h"
 
 #include <v8-array-buffer.h>
@@ -181,6 +182,34 @@ void D1Binding::opRun(Args args) {
         settle));
 }
 
+// d1Answer(handle, sql, params, shape): a lone read run at once, its answer for the Python SDK
+// as D1Answer writes it ("j" + JSON text; shape 0 first, 1 all/run, 2 raw). undefined, with
+// nothing run, for anything but a lone read; undefined too when it fails or D1Answer has no
+// answer for it: the caller then runs the statement the JS way, which answers that itself.
+void D1Binding::opAnswer(Args args) {
+    auto db = self(args)->database(args);
+    if (!db) return;
+    auto* isolate = args.GetIsolate();
+    const JsScope scope{isolate, isolate->GetCurrentContext()};
+    std::vector<D1Statement> statements(1);
+    statements[0].sql = toQString(isolate, args[1]);
+    if (!isLoneRead(statements) || !args[2]->IsArray()) return;
+    auto params = args[2].As<v8::Array>();
+    for (uint32_t i = 0; i < params->Length(); ++i)
+        statements[0].params.push_back(
+            fromJs(isolate, params->Get(scope.context, i).ToLocalChecked()));
+    const int shape = args[3]->Int32Value(scope.context).FromMaybe(-1);
+    if (shape < 0 || shape > 2) return;
+    auto results = db->run(statements, self(args)->cancelFlag(scope));
+    if (!results || results->size() != 1) return;
+    const auto answer = D1Answer::encode(results->front(), static_cast<D1Answer::Shape>(shape));
+    if (!answer) return;
+    args.GetReturnValue().Set(v8::String::NewFromUtf8(isolate, answer->constData(),
+                                                      v8::NewStringType::kNormal,
+                                                      static_cast<int>(answer->size()))
+                                  .ToLocalChecked());
+}
+
 void D1Binding::opExec(Args args) {
     auto db = self(args)->database(args);
     if (!db) return;
@@ -207,6 +236,7 @@ void D1Binding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
                    {
                        {"d1Open", opOpen},
                        {"d1Run", opRun},
+                       {"d1Answer", opAnswer},
                        {"d1Exec", opExec},
                    });
 }

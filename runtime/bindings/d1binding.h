@@ -14,6 +14,9 @@ namespace kiln {
 //   d1Run(handle, [[sql, [params]], ...]) -> Promise<[[columns, rows: [[...]], meta], ...]>
 //     (meta: [duration, changes, last_row_id, changed_db, size_after, rows_read, rows_written])
 //     (several statements: one transaction, rolled back whole on error)
+//   d1Answer(handle, sql, [params], shape) -> "j" + JSON text | undefined (a lone read run at
+//     once, answered for the Python SDK as stores/d1answer.h writes it; undefined: not run,
+//     or no such answer: take d1Run)
 //   d1Exec(handle, sql) -> {count, duration}
 // Parameters: null/undefined -> NULL, boolean -> 0/1, integral number -> INTEGER, other
 // number -> REAL, BigInt -> INTEGER (REAL beyond 64 bits), string -> TEXT, ArrayBuffer or
@@ -30,6 +33,7 @@ public:
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opRun(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opAnswer(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opExec(const v8::FunctionCallbackInfo<v8::Value>& args);
     std::shared_ptr<D1Database> database(const v8::FunctionCallbackInfo<v8::Value>& args);
 

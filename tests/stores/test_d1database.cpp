@@ -1,5 +1,6 @@
 // D1Database on real SQLite files: parameters of every type, results and meta, batches that
 // roll back whole, exec and its line numbers, scripts, and an export that rebuilds the data.
+#include "stores/d1answer.h"
 #include "stores/d1database.h"
 
 #include <QFile>
@@ -27,6 +28,9 @@ private Q_SLOTS:
     void noOtherFileIsReachable();
     void runawayQueryIsInterrupted();
     void cancelledQueryStops();
+    void answersForPython_data();
+    void answersForPython();
+    void answersForPythonCarryMeta();
 
 private:
     std::vector<D1Result> run(const QString& sql, std::vector<SqlValue> params = {});
@@ -240,6 +244,54 @@ void TestD1Database::cancelledQueryStops() {
     auto next =
         m_db->run({{QStringLiteral("SELECT 42"), {}}}, std::make_shared<std::atomic<bool>>(false));
     QVERIFY2(next, next ? "" : qPrintable(next.error()));
+}
+
+// D1Answer: the JSON the Python SDK reads; the SDK suite compares it with the JS path's.
+void TestD1Database::answersForPython_data() {
+    QTest::addColumn<QString>("sql");
+    QTest::addColumn<int>("shape");
+    QTest::addColumn<QByteArray>("expected"); // empty: no answer (the JS path's)
+    const int first = int(D1Answer::Shape::First), raw = int(D1Answer::Shape::Raw);
+    QTest::newRow("row") << "SELECT 1 AS a, 'x' AS b, NULL AS c" << first
+                         << QByteArray(R"(j{"a":1,"b":"x","c":null})");
+    QTest::newRow("none") << "SELECT 1 AS a WHERE 0" << first << QByteArray("jnull");
+    QTest::newRow("numbers") << "SELECT 3.0 AS r, -0.0 AS z, 2.5 AS h, 1e-7 AS t" << first
+                             << QByteArray(R"(j{"r":3,"z":0,"h":2.5,"t":1e-07})");
+    QTest::newRow("escapes") << "SELECT 'q\"b\\' || char(10, 9, 1) || '\u00e9' AS s" << first
+                             << QByteArray("j{\"s\":\"q\\\"b\\\\\\n\\t\\u0001\xc3\xa9\"}");
+    QTest::newRow("blob") << "SELECT x'00ff' AS b" << raw << QByteArray("j[[[0,255]]]");
+    QTest::newRow("raw") << "SELECT 1, 2 UNION ALL SELECT 3, 4" << raw
+                         << QByteArray("j[[1,2],[3,4]]");
+    QTest::newRow("one index key") << "SELECT 7 AS \"1\"" << first << QByteArray(R"(j{"1":7})");
+    QTest::newRow("index keys") << "SELECT 1 AS b, 2 AS \"1\"" << first << QByteArray();
+    QTest::newRow("twice") << "SELECT 1 AS a, 2 AS a" << first << QByteArray();
+    QTest::newRow("proto") << "SELECT 1 AS __proto__" << first << QByteArray();
+    QTest::newRow("unsafe") << "SELECT 9007199254740993 AS n" << raw << QByteArray();
+    QTest::newRow("infinite") << "SELECT 1e300 * 1e300 AS n" << raw << QByteArray();
+}
+
+void TestD1Database::answersForPython() {
+    QFETCH(QString, sql);
+    QFETCH(int, shape);
+    QFETCH(QByteArray, expected);
+    const auto results = run(sql);
+    QCOMPARE(results.size(), size_t(1));
+    const auto answer = D1Answer::encode(results.front(), D1Answer::Shape(shape));
+    QCOMPARE(answer.value_or(QByteArray()), expected);
+}
+
+void TestD1Database::answersForPythonCarryMeta() {
+    const auto results = run(QStringLiteral("INSERT INTO t (a, b) VALUES (1, 'x') RETURNING id"));
+    QCOMPARE(results.size(), size_t(1));
+    const auto answer = D1Answer::encode(results.front(), D1Answer::Shape::All);
+    QVERIFY(answer);
+    QVERIFY2(answer->startsWith(
+                 R"(j{"success":true,"results":[{"id":1}],"meta":{"served_by":"kiln","duration":)"),
+             answer->constData());
+    QVERIFY2(answer->endsWith(R"(,"changes":1,"last_row_id":1,"changed_db":true,"size_after":)" +
+                              QByteArray::number(results.front().meta.sizeAfter) +
+                              R"(,"rows_read":1,"rows_written":1}})"),
+             answer->constData());
 }
 
 QTEST_GUILESS_MAIN(TestD1Database)
