@@ -38,25 +38,23 @@ _schedule = None  # entrypoint helper's scheduleReady(n): a macrotask that calls
 
 def run_ready(number):
     """One macrotask's worth: runs callback `number`, as Pyodide's run_handle runs one."""
-    while _ready and _ready[0][0] < number:
-        _ready.popleft()  # queued before a snapshot was taken: its timer did not survive
-    if not _ready or _ready[0][0] != number:
+    if not _ready:
         return
-    _, loop, handle, context = _ready.popleft()
+    if _ready[0][0] != number:
+        while _ready and _ready[0][0] < number:
+            _ready.popleft()  # queued before a snapshot was taken: its timer did not survive
+        if not _ready or _ready[0][0] != number:
+            return
+    _, loop, callback, context = _ready.popleft()
     if _get_running_loop() is not loop:
         loop._install_running_loop()
     loop._install_asyncgen_hooks()
-    if context is _HANDLE:
-        if handle.cancelled():
-            return
-        run = handle._run
-    else:
-        run = None
     try:
-        if run is not None:
-            run()
+        if context is _HANDLE:  # an asyncio.Handle
+            if not callback.cancelled():
+                callback._run()
         else:
-            _run_step(loop, handle, context)
+            _run_step(loop, callback, context)
     except SystemExit as e:
         if loop._system_exit_handler:
             loop._system_exit_handler(e.code)
@@ -93,12 +91,9 @@ _HANDLE = object()
 _step_type = None
 
 
-def _is_step(callback):
+def _is_step_type(kind):
     global _step_type
-    kind = type(callback)
-    if kind is _step_type:
-        return True
-    if _step_type is None and kind.__module__ == "_asyncio" and kind.__qualname__ == "TaskStepMethWrapper":
+    if kind.__module__ == "_asyncio" and kind.__qualname__ == "TaskStepMethWrapper":
         _step_type = kind
         return True
     return False
@@ -113,7 +108,8 @@ def _call_soon(self, callback, *args, context=None):
         _schedule = getattr(_pyodide_entrypoint_helper, "scheduleReady", None) or False
     if _schedule is False:
         return pyodide_call_soon(self, callback, *args, context=context)
-    if not args and context is not None and _is_step(callback) and not self._debug:
+    if not args and context is not None and not self._debug and (
+            type(callback) is _step_type or (_step_type is None and _is_step_type(type(callback)))):
         # A Task's next step: no Handle (nothing would see it), run as Handle._run would.
         _schedule(_queued + 1)
         _queued += 1

@@ -26,6 +26,7 @@ import asyncio
 import inspect
 import sys
 import weakref
+from functools import partial
 
 from pyodide.ffi import JsProxy
 from pyodide.webloop import PyodideTask
@@ -358,8 +359,7 @@ def fetch_starter(js_env, settle):
 
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
     def start(js_request, js_ctx, token):
-        started = start_fetch(js_request, js_env, js_ctx, lambda response: end(token, response),
-                              True)
+        started = start_fetch(js_request, js_env, js_ctx, partial(end, token), True)
         if isinstance(started, PyodideTask):
             _waiting[token] = started
             return None

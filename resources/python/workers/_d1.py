@@ -2,17 +2,31 @@
 Python (`await env.DB.prepare(sql).bind(...).first()`) is then one trip into JS, where the
 general binding wrapper makes three, each answering a JS object Python must wrap."""
 
-from .rpc import _BindingWrapper, python_to_rpc
-from .utils import _call_statement
+from .rpc import _BindingWrapper, _from_json, python_to_rpc
+from .utils import _after_one_turn, _call_statement, jsnull
 
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
-def _plain_param(value):
-    """Whether D1's bind() takes `value` as it is (its checkValue cannot refuse it)."""
-    kind = type(value)
-    return (value is None or kind is str or kind is float or kind is bool
-            or (kind is int and -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER))
+def _plain_params(values):
+    """`values` as bind() hands them to JS (python_to_rpc: None as null), when D1's bind() takes
+    each as it is (its checkValue cannot refuse it); else None."""
+    params = []
+    for value in values:
+        kind = type(value)
+        if kind is str or kind is float or kind is bool or (
+                kind is int and -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER):
+            params.append(value)
+        elif value is None:
+            params.append(jsnull)
+        else:
+            return None
+    return tuple(params)
+
+
+def _from_answer(answer):
+    """A statement's value from callStatement's "j" + JSON answer, as _rpc_answer converts it."""
+    return _from_json(answer[1:])
 
 
 class _D1DatabaseWrapper(_BindingWrapper):
@@ -21,6 +35,13 @@ class _D1DatabaseWrapper(_BindingWrapper):
 
     _kiln_class = "D1Database"
     _wraps_alike = False
+
+    @classmethod
+    def _of(cls, binding):
+        """cls(binding), without the idempotent __new__ and __init__ a JS object never needs."""
+        self = object.__new__(cls)
+        self._binding = binding
+        return self
 
     def prepare(self, *args, **kwargs):
         if len(args) == 1 and not kwargs and type(args[0]) is str:
@@ -53,15 +74,23 @@ class _D1StatementWrapper(_BindingWrapper):
         return self._made
 
     def bind(self, *values, **kwargs):
-        if self._made is None and not kwargs and all(map(_plain_param, values)):
-            return _D1StatementWrapper._of(self._db, self._sql, tuple(map(python_to_rpc, values)))
+        if self._made is None and not kwargs:
+            params = _plain_params(values)
+            if params is not None:
+                return _D1StatementWrapper._of(self._db, self._sql, params)
         return self._kiln_method("bind")(*values, **kwargs)
 
     def _run(self, name, args, kwargs):
         if self._made is not None or kwargs:
             return self._kiln_method(name)(*args, **kwargs)
-        result = _call_statement(self._db, self._sql, name, len(self._params), *self._params,
-                                 *map(python_to_rpc, args))
+        params = self._params
+        if args:
+            result = _call_statement(self._db, self._sql, name, len(params), *params,
+                                     *map(python_to_rpc, args))
+        else:
+            result = _call_statement(self._db, self._sql, name, len(params), *params)
+        if type(result) is str and result[0] == "j":  # plain data, read in that trip
+            return _after_one_turn(_from_answer, result)
         return self._rpc_answer(result, name)
 
     def first(self, *args, **kwargs):

@@ -7,10 +7,12 @@ import json
 from json import encoder as _encoder
 from json import scanner as _scanner
 
-_default_encoder = json._default_encoder  # what json.dumps(obj) uses, keyword-free
 _c_make_encoder = _encoder.c_make_encoder
-_scan_once = json._default_decoder.scan_once  # the C scanner when the stdlib has one
 _c_scanner = _scanner.c_make_scanner is not None
+# json._default_encoder's settings, as its iterencode hands them to the C encoder.
+_enc = json._default_encoder
+_ENCODER_ARGS = (_enc.default, _encoder.encode_basestring_ascii, None, _enc.key_separator,
+                 _enc.item_separator, _enc.sort_keys, _enc.skipkeys, _enc.allow_nan)
 
 
 def dumps(obj):
@@ -18,21 +20,27 @@ def dumps(obj):
     a new dict each call as there."""
     if _c_make_encoder is None or type(obj) is str:
         return json.dumps(obj)
-    enc = _default_encoder
-    return "".join(_c_make_encoder(
-        {}, enc.default, _encoder.encode_basestring_ascii, None, enc.key_separator,
-        enc.item_separator, enc.sort_keys, enc.skipkeys, enc.allow_nan)(obj, 0))
+    return "".join(_c_make_encoder({}, *_ENCODER_ARGS)(obj, 0))
 
 
-def loads(text):
-    """json.loads(text) for a str: one value with nothing around it is scanned at once; leading
-    or trailing whitespace, a BOM, extra data and malformed text go through json.loads (its
-    errors, positions and all)."""
-    if _c_scanner and type(text) is str:
-        try:
-            value, end = _scan_once(text, 0)
-        except Exception:  # json.loads raises it again (or its own error for what is around)
-            return json.loads(text)
-        if end == len(text):
-            return value
-    return json.loads(text)
+def make_loads(object_pairs_hook=None):
+    """json.loads(text, object_pairs_hook=...) for a str: one value with nothing around it is
+    scanned at once; leading or trailing whitespace, a BOM, extra data and malformed text go
+    through json.loads (its errors, positions and all)."""
+    decoder = json.JSONDecoder(object_pairs_hook=object_pairs_hook)
+    scan_once = decoder.scan_once  # the C scanner when the stdlib has one
+
+    def loads(text):
+        if _c_scanner and type(text) is str:
+            try:
+                value, end = scan_once(text, 0)
+            except Exception:  # json.loads raises it again (or its own error for what is around)
+                return json.loads(text, object_pairs_hook=object_pairs_hook)
+            if end == len(text):
+                return value
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
+
+    return loads
+
+
+loads = make_loads()  # json.loads(text)

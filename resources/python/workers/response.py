@@ -83,6 +83,8 @@ class FetchResponse(pyodide.http.FetchResponse):
                 and not _is_js_proxy(data):
             # The same Response as below, made in one call into JS.
             text = _json.dumps(data)
+            if status is HTTPStatus.OK:  # the default, without the enum's value property
+                return Response._unmade_as("j" + text)
             code = status.value if isinstance(status, HTTPStatus) else status
             if not code or (code == 200 and type(code) is int):
                 return Response._unmade_as("j" + text)

@@ -84,23 +84,9 @@ def _null_to_none(obj):
     return obj
 
 
-_JSON_CONTAINERS = frozenset({dict, list})
-
-
-def _from_json(text):
-    """_null_to_none(json.loads(text)): json.loads makes no jsnull, so only containers are
-    walked (a D1 row's fields are not called on one by one)."""
-    return _json_containers(_json.loads(text))
-
-
-def _json_containers(obj):
-    if type(obj) is dict:
-        return JsDict({key: value if type(value) not in _JSON_CONTAINERS else _json_containers(value)
-                       for key, value in obj.items()})
-    if type(obj) is list:
-        return [value if type(value) not in _JSON_CONTAINERS else _json_containers(value)
-                for value in obj]
-    return obj
+# _null_to_none(json.loads(text)): json.loads makes no jsnull, so only its objects need to
+# become JsDicts, which the scanner makes as it goes.
+_from_json = _json.make_loads(JsDict)
 
 
 # Held, not looked up on the module per call (each lookup is a trip into JS).
@@ -249,6 +235,10 @@ class _BindingWrapper:
         if binding is self:
             return
         self._binding = binding
+
+    def _as_kiln(self, js_type):
+        self._kiln_class = js_type
+        return self
 
     @property
     def _real_name(self):
@@ -438,7 +428,7 @@ class _EnvWrapper:
     # their classes, are asked of JS once per name, not on every request. Each _EnvWrapper
     # still makes its own wrappers, so nothing set on one reaches another request's.
     _seen_env = None
-    _seen = {}  # name -> (value, its JS class name) in _seen_env
+    _seen = {}  # name -> (value, what wraps it: _maker of its JS class) in _seen_env
 
     def __getattr__(self, name):
         if self._env is not _EnvWrapper._seen_env:
@@ -447,24 +437,28 @@ class _EnvWrapper:
         known = _EnvWrapper._seen.get(name)
         if known is None:
             binding = getattr(self._env, name)
-            known = _EnvWrapper._seen[name] = (binding, _get_js_constructor_name(binding))
-        binding, js_type = known
-        if js_type == "Fetcher":
-            result = _FetcherWrapper(binding)
-        elif js_type == "DurableObjectNamespace":
-            result = _DurableObjectNamespaceWrapper(binding)
-        elif js_type == "WorkflowImpl":
-            result = _WorkflowBindingWrapper(binding)
-        elif js_type == "D1Database" and _call_statement is not None:
-            result = _D1DatabaseWrapper(binding)
-        elif js_type in self._BINDING_TYPES:
-            result = _BindingWrapper(binding)
-            if js_type in _KILN_METHODS:
-                result._kiln_class = js_type
-        else:
-            result = binding
-        setattr(self, name, result)
+            known = _EnvWrapper._seen[name] = (binding, self._maker(_get_js_constructor_name(binding)))
+        binding, make = known
+        result = binding if make is None else make(binding)
+        self.__dict__[name] = result
         return result
+
+    @classmethod
+    def _maker(cls, js_type):
+        """What makes an env value of JS class `js_type` the SDK's (None: it stays as it is)."""
+        if js_type == "Fetcher":
+            return _FetcherWrapper
+        if js_type == "DurableObjectNamespace":
+            return _DurableObjectNamespaceWrapper
+        if js_type == "WorkflowImpl":
+            return _WorkflowBindingWrapper
+        if js_type == "D1Database" and _call_statement is not None:
+            return _D1DatabaseWrapper._of
+        if js_type in cls._BINDING_TYPES:
+            if js_type in _KILN_METHODS:
+                return lambda binding: _BindingWrapper(binding)._as_kiln(js_type)
+            return _BindingWrapper
+        return None
 
 
 from ._d1 import _D1DatabaseWrapper  # noqa: E402 - it builds on this module's classes

@@ -789,6 +789,9 @@ async def test_kiln_json_helpers_match_the_stdlib():
         assert _json.dumps([[1], [1]]) == "[[1], [1]]"
     texts = ['{"id":5,"name":"item 5","value":35}', '[1,2.5,"\\u00e9",null,true]', '"x"', "3",
              " {} ", "{}\n", "\ufeff{}", "[1] [2]", '{"a": }', "", "[1,", "NaN", '{"a":1,"a":2}']
+    nested = workers.rpc._from_json('{"a": [{"b": {"c": null}}], "d": []}')  # JsDicts throughout
+    assert nested == {"a": [{"b": {"c": None}}], "d": []} and type(nested) is workers.rpc.JsDict
+    assert type(nested["a"][0]) is type(nested.a[0].b) is workers.rpc.JsDict, nested
     for text in texts:
         try:
             expected = ("ok", json.loads(text))
