@@ -46,6 +46,17 @@ SqlValue fromJs(v8::Isolate* isolate, v8::Local<v8::Value> value) {
     return SqlValue(toQString(isolate, value));
 }
 
+// A statement's parameters from a JS array of values (anything else: none).
+std::vector<SqlValue> paramsFromJs(const JsScope& scope, v8::Local<v8::Value> list) {
+    std::vector<SqlValue> params;
+    if (!list->IsArray()) return params;
+    auto array = list.As<v8::Array>();
+    params.reserve(array->Length());
+    for (uint32_t i = 0; i < array->Length(); ++i)
+        params.push_back(fromJs(scope.isolate, array->Get(scope.context, i).ToLocalChecked()));
+    return params;
+}
+
 // An array made in one call from its elements (no per-index Set through the API).
 v8::Local<v8::Array> arrayOf(v8::Isolate* isolate, std::vector<v8::Local<v8::Value>>& elements) {
     return v8::Array::New(isolate, elements.data(), elements.size());
@@ -149,16 +160,9 @@ void D1Binding::opRun(Args args) {
         auto list = args[1].As<v8::Array>();
         for (uint32_t i = 0; i < list->Length(); ++i) {
             auto pair = list->Get(scope.context, i).ToLocalChecked().As<v8::Array>();
-            D1Statement statement{toQString(isolate, pair->Get(scope.context, 0).ToLocalChecked()),
-                                  {}};
-            auto params = pair->Get(scope.context, 1).ToLocalChecked();
-            if (params->IsArray()) {
-                auto p = params.As<v8::Array>();
-                for (uint32_t j = 0; j < p->Length(); ++j)
-                    statement.params.push_back(
-                        fromJs(isolate, p->Get(scope.context, j).ToLocalChecked()));
-            }
-            statements.push_back(std::move(statement));
+            statements.push_back(
+                {toQString(isolate, pair->Get(scope.context, 0).ToLocalChecked()),
+                 paramsFromJs(scope, pair->Get(scope.context, 1).ToLocalChecked())});
         }
     }
     auto settle = [](const JsScope& s, v8::Local<v8::Promise::Resolver> resolver,
@@ -193,21 +197,20 @@ void D1Binding::opAnswer(Args args) {
     const JsScope scope{isolate, isolate->GetCurrentContext()};
     std::vector<D1Statement> statements(1);
     statements[0].sql = toQString(isolate, args[1]);
-    if (!isLoneRead(statements) || !args[2]->IsArray()) return;
-    auto params = args[2].As<v8::Array>();
-    for (uint32_t i = 0; i < params->Length(); ++i)
-        statements[0].params.push_back(
-            fromJs(isolate, params->Get(scope.context, i).ToLocalChecked()));
     const int shape = args[3]->Int32Value(scope.context).FromMaybe(-1);
-    if (shape < 0 || shape > 2) return;
+    if (!isLoneRead(statements) || !args[2]->IsArray() || shape < 0 || shape > 2) return;
+    statements[0].params = paramsFromJs(scope, args[2]);
     auto results = db->run(statements, self(args)->cancelFlag(scope));
     if (!results || results->size() != 1) return;
     const auto answer = D1Answer::encode(results->front(), static_cast<D1Answer::Shape>(shape));
-    if (!answer) return;
-    args.GetReturnValue().Set(v8::String::NewFromUtf8(isolate, answer->constData(),
-                                                      v8::NewStringType::kNormal,
-                                                      static_cast<int>(answer->size()))
-                                  .ToLocalChecked());
+    // Past V8's longest string too: the JS path then meets that limit in its own way.
+    v8::Local<v8::String> text;
+    if (!answer || answer->size() > v8::String::kMaxLength ||
+        !v8::String::NewFromUtf8(isolate, answer->constData(), v8::NewStringType::kNormal,
+                                 static_cast<int>(answer->size()))
+             .ToLocal(&text))
+        return;
+    args.GetReturnValue().Set(text);
 }
 
 void D1Binding::opExec(Args args) {

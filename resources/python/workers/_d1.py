@@ -2,8 +2,8 @@
 Python (`await env.DB.prepare(sql).bind(...).first()`) is then one trip into JS, where the
 general binding wrapper makes three, each answering a JS object Python must wrap."""
 
-from .rpc import _BindingWrapper, _from_json, python_to_rpc
-from .utils import _after_one_turn, _call_statement, jsnull
+from .rpc import _BindingWrapper, python_to_rpc
+from .utils import _call_statement, jsnull
 
 _MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -22,11 +22,6 @@ def _plain_params(values):
         else:
             return None
     return tuple(params)
-
-
-def _from_answer(answer):
-    """A statement's value from callStatement's "j" + JSON answer, as _rpc_answer converts it."""
-    return _from_json(answer[1:])
 
 
 class _D1DatabaseWrapper(_BindingWrapper):
@@ -83,14 +78,8 @@ class _D1StatementWrapper(_BindingWrapper):
     def _run(self, name, args, kwargs):
         if self._made is not None or kwargs:
             return self._kiln_method(name)(*args, **kwargs)
-        params = self._params
-        if args:
-            result = _call_statement(self._db, self._sql, name, len(params), *params,
-                                     *map(python_to_rpc, args))
-        else:
-            result = _call_statement(self._db, self._sql, name, len(params), *params)
-        if type(result) is str and result[0] == "j":  # plain data, read in that trip
-            return _after_one_turn(_from_answer, result)
+        result = _call_statement(self._db, self._sql, name, len(self._params), *self._params,
+                                 *map(python_to_rpc, args))
         return self._rpc_answer(result, name)
 
     def first(self, *args, **kwargs):
