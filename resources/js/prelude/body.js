@@ -9,21 +9,7 @@ import { ReadableStream, isDisturbed } from "./streams.js";
 import { isURLSearchParams } from "./url.js";
 import { concat, copyOf, illegal, isBufferSource, promising, rejectLater, toUSVString, utf8Decode, utf8Encode, viewOf } from "./util.js";
 
-// Request and Response keep their body state in a private field; each registers how to read
-// it (mixinBody), which is how the Body methods and bodyOf() reach it.
-const NOT_A_MESSAGE = Symbol("not a Request or Response");
-const readers = []; // per class: (value, otherwise) => value's body state, or otherwise
-
-// The body state of a Request or Response (null: no body); for anything else a TypeError,
-// or `otherwise` when one is given.
-export function bodyOf(message, otherwise = NOT_A_MESSAGE) {
-  for (const read of readers) {
-    const body = read(message, NOT_A_MESSAGE);
-    if (body !== NOT_A_MESSAGE) return body;
-  }
-  if (otherwise !== NOT_A_MESSAGE) return otherwise;
-  throw illegal();
-}
+export const kBody = Symbol("body");
 
 // state: null (no body) or { stream, bytes, blob, used }: exactly one of stream / bytes /
 // blob is the source until a stream is made from the others.
@@ -131,14 +117,11 @@ function essence(contentType) {
   return (contentType || "").split(";")[0].trim().toLowerCase();
 }
 
-// Installs body, bodyUsed, arrayBuffer(), bytes(), text(), json(), blob(), formData() on
-// `cls`, whose instances' body state `read(value, otherwise)` gives (otherwise: not one).
-export function mixinBody(cls, read) {
-  readers.push(read);
+// Installs body, bodyUsed, arrayBuffer(), bytes(), text(), json(), blob(), formData().
+export function mixinBody(cls) {
   const bodyOf = (self) => {
-    const body = read(self, NOT_A_MESSAGE);
-    if (body === NOT_A_MESSAGE) throw illegal();
-    return body;
+    if (!self || !(kBody in self)) throw illegal();
+    return self[kBody];
   };
   const methods = {
     arrayBuffer() {

@@ -6,6 +6,7 @@ import { define, illegal, setTag } from "./util.js";
 
 const kEvent = Symbol("event");
 const kListeners = Symbol("listeners");
+const kSignal = Symbol("signal");
 const kCreate = Symbol("create");
 
 let reportError = (error) => { throw error; };
@@ -166,9 +167,11 @@ function defaultAbortReason() {
   return new DOMException("The operation was aborted", "AbortError");
 }
 
-// An AbortSignal's state; set in its class body (a private field: every Request makes a
-// signal, and Object.defineProperty was a measurable part of that).
-let signalState;
+function signalState(signal) {
+  const st = signal?.[kSignal];
+  if (!st) throw illegal();
+  return st;
+}
 
 export function createSignal() {
   return new AbortSignal(kCreate);
@@ -206,18 +209,10 @@ export function releaseSignal(signal) {
 }
 
 export class AbortSignal extends EventTarget {
-  #state = { aborted: false, reason: undefined, algorithms: new Set(), dependents: new Set(), sources: [] };
-
-  static {
-    signalState = (signal) => {
-      if (typeof signal !== "object" || signal === null || !(#state in signal)) throw illegal();
-      return signal.#state;
-    };
-  }
-
   constructor(key = undefined) {
     if (key !== kCreate) throw new TypeError("Illegal constructor");
     super();
+    Object.defineProperty(this, kSignal, { value: { aborted: false, reason: undefined, algorithms: new Set(), dependents: new Set(), sources: [] } });
   }
 
   static abort(reason = undefined) {
@@ -271,11 +266,12 @@ defineHandler(AbortSignal, "abort");
 setTag(AbortSignal, "AbortSignal");
 
 export class AbortController {
-  #signal = createSignal();
-
+  constructor() {
+    Object.defineProperty(this, kSignal, { value: createSignal() });
+  }
   get signal() {
-    if (typeof this !== "object" || this === null || !(#signal in this)) throw illegal();
-    return this.#signal;
+    if (!this?.[kSignal]) throw illegal();
+    return this[kSignal];
   }
   abort(reason = undefined) {
     signalAbort(this.signal, reason);

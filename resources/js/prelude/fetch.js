@@ -7,7 +7,7 @@
 //  - network failures reject with TypeError("fetch failed") whose `cause` says why;
 //  - the response body is a byte stream that asks the host for one chunk per pull, so a
 //    large body is never held in memory.
-import { bodyOf, consumeBytes, streamBody } from "./body.js";
+import { consumeBytes, kBody, streamBody } from "./body.js";
 import { addAbortAlgorithm, releaseSignal } from "./events.js";
 import { headerPairs, headersFromHost } from "./headers.js";
 import { listen, unlisten } from "./hostevents.js";
@@ -31,7 +31,7 @@ function networkError(message, code = undefined) {
 // The request body, read to the end: the host sends bodies from one buffer for now.
 // Streaming request bodies would need a pull-based upload device on the network thread.
 function requestBytes(request) {
-  const body = bodyOf(request);
+  const body = request[kBody];
   if (!body) return Promise.resolve(null);
   return consumeBytes(body).then(({ bytes }) => bytes);
 }

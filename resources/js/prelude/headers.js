@@ -5,14 +5,17 @@
 // apply on a server.
 import { illegal, setTag, toByteString } from "./util.js";
 
+const kHeaders = Symbol("headers");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[\0\r\n]/;
 const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 
-// A Headers' state ({map, guard, sorted}); set in its class body (a private field: the
-// constructor runs per request, and Object.defineProperty was a measurable part of it).
-let stateOf;
+function stateOf(headers) {
+  const st = headers?.[kHeaders];
+  if (!st) throw illegal();
+  return st;
+}
 
 function checkName(name) {
   name = toByteString(name, "Header name");
@@ -63,16 +66,8 @@ export function fillHeaders(headers, init) {
 }
 
 export class Headers {
-  #state = { map: new Map(), guard: "none", sorted: null };
-
-  static {
-    stateOf = (headers) => {
-      if (typeof headers !== "object" || headers === null || !(#state in headers)) throw illegal();
-      return headers.#state;
-    };
-  }
-
   constructor(init = undefined) {
+    Object.defineProperty(this, kHeaders, { value: { map: new Map(), guard: "none", sorted: null } });
     if (init !== undefined) fillHeaders(this, init);
   }
 

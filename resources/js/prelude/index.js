@@ -4,7 +4,7 @@
 // that the polyfills imported below read from globalThis while they load.
 import { ops } from "./ops.js";
 import { Blob, File } from "./blob.js";
-import { bodyOf, takeBufferedBytes } from "./body.js";
+import { kBody, takeBufferedBytes } from "./body.js";
 import { installEvents } from "./events.js";
 import { makeFetch } from "./fetch.js";
 import { FormData } from "./formdata.js";
@@ -37,7 +37,7 @@ define(g, "CloseEvent", CloseEvent);
 globalThis.__kiln_boot = {
   ops,
   // The response bytes when the body is already in memory (see worker.mjs sendResponse).
-  bufferedBytes: (message) => takeBufferedBytes(bodyOf(message, undefined)),
+  bufferedBytes: (message) => takeBufferedBytes(message[kBody]),
   // The compatibility flags WebSocket behaviour depends on; and the 101 coupling.
   configureWebSockets: (compatFlags) => configureWebSockets(ops, compatFlags),
   coupleWebSocket,

@@ -1,12 +1,13 @@
 // Request (Fetch Standard), with workerd's server-side shape: no mode/credentials/cache
 // machinery, a `cf` object carried through untouched, and `redirect` limited to "follow",
 // "error" and "manual". Unknown RequestInit members are ignored.
-import { cloneBody, extractBody, isUnusable, mixinBody } from "./body.js";
+import { kBody, cloneBody, extractBody, isUnusable, mixinBody } from "./body.js";
 import { AbortSignal, createSignal } from "./events.js";
 import { Headers } from "./headers.js";
 import { parseURL } from "./url.js";
 import { illegal, setTag, toByteString, toUSVString } from "./util.js";
 
+const kRequest = Symbol("request");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -20,23 +21,13 @@ function normalizeMethod(method) {
   return NORMALIZED.has(upper) ? upper : method;
 }
 
-// A Request's state and body; set in its class body (private fields: a Request is made per
-// request served, and Object.defineProperty was a measurable part of that).
-let stateOf, bodyOf;
+function stateOf(request) {
+  const st = request?.[kRequest];
+  if (!st) throw illegal();
+  return st;
+}
 
 export class Request {
-  #state;
-  #body = null;
-
-  static {
-    const isRequest = (value) => typeof value === "object" && value !== null && #state in value;
-    stateOf = (request) => {
-      if (!isRequest(request)) throw illegal();
-      return request.#state;
-    };
-    bodyOf = (value, otherwise) => (isRequest(value) ? value.#body : otherwise);
-  }
-
   constructor(input, init = undefined) {
     if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
     if (init === undefined || init === null) init = {};
@@ -68,7 +59,7 @@ export class Request {
 
     const headers = new Headers(init.headers !== undefined ? init.headers : source ? source.headers : undefined);
 
-    const inputBody = source ? input.#body : null;
+    const inputBody = input instanceof Request ? input[kBody] : null;
     const initBody = init.body !== undefined && init.body !== null ? init.body : null;
     if ((initBody !== null || inputBody) && (method === "GET" || method === "HEAD"))
       throw new TypeError("Request with a GET or HEAD method cannot have a body.");
@@ -87,8 +78,8 @@ export class Request {
     const cf = init.cf !== undefined ? init.cf : source ? source.cf : undefined;
     const keepalive = Boolean(init.keepalive ?? source?.keepalive);
     const integrity = init.integrity !== undefined ? String(init.integrity) : source ? source.integrity : "";
-    this.#state = { method, url, headers, redirect, signal, cf, keepalive, integrity };
-    this.#body = body;
+    Object.defineProperty(this, kRequest, { value: { method, url, headers, redirect, signal, cf, keepalive, integrity } });
+    Object.defineProperty(this, kBody, { value: body, writable: true });
   }
 
   get method() { return stateOf(this).method; }
@@ -103,13 +94,13 @@ export class Request {
 
   clone() {
     const st = stateOf(this);
-    if (isUnusable(this.#body)) throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
+    if (isUnusable(this[kBody])) throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
     const copy = new Request(st.url, { method: st.method, headers: st.headers, redirect: st.redirect, signal: st.signal, cf: st.cf, integrity: st.integrity, keepalive: st.keepalive });
-    copy.#body = cloneBody(this.#body);
+    copy[kBody] = cloneBody(this[kBody]);
     return copy;
   }
 }
-mixinBody(Request, bodyOf);
+mixinBody(Request);
 setTag(Request, "Request");
 
 export function requestState(request) {

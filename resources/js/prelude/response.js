@@ -1,47 +1,31 @@
 // Response (Fetch Standard) as workerd exposes it: type "default" (or "error"), a `cf`
 // object and `webSocket` carried through, status limited to 200-599 for constructed
 // responses, or exactly 101 for one that carries a WebSocket.
-import { cloneBody, extractBody, isUnusable, mixinBody } from "./body.js";
+import { cloneBody, extractBody, isUnusable, kBody, mixinBody } from "./body.js";
 import { Headers, getGuard, setGuard } from "./headers.js";
 import { parseURL } from "./url.js";
 import { illegal, setTag, toByteString, utf8Encode } from "./util.js";
 import { WebSocket } from "./websocket.js";
 
-// new Response(MADE, state, body): a Response from state the caller made (error, redirect,
-// clone, fetch's), which no script can ask for.
-const MADE = Symbol("made");
+const kResponse = Symbol("response");
 export const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
 // eslint-disable-next-line no-control-regex
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-// A Response's state and body; set in its class body (private fields, as Request's).
-let stateOf, bodyOf;
+function stateOf(response) {
+  const st = response?.[kResponse];
+  if (!st) throw illegal();
+  return st;
+}
 
 export function isRedirectStatus(status) {
   return REDIRECT_STATUS.has(status);
 }
 
 export class Response {
-  #state;
-  #body = null;
-
-  static {
-    const isResponse = (value) => typeof value === "object" && value !== null && #state in value;
-    stateOf = (response) => {
-      if (!isResponse(response)) throw illegal();
-      return response.#state;
-    };
-    bodyOf = (value, otherwise) => (isResponse(value) ? value.#body : otherwise);
-  }
-
   constructor(body = null, init = undefined) {
-    if (body === MADE) {
-      this.#state = init;
-      this.#body = arguments[2];
-      return;
-    }
     if (init === undefined || init === null) init = {};
     else if (typeof init !== "object") throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
     const status = init.status === undefined ? 200 : Number(init.status) | 0;
@@ -58,12 +42,13 @@ export class Response {
       extracted = extractBody(body);
       if (extracted.type !== null && !headers.has("content-type")) headers.append("content-type", extracted.type);
     }
-    this.#state = { type: "default", status, statusText, headers, url: "", redirected: false, cf: init.cf, webSocket };
-    this.#body = extracted ? extracted.body : null;
+    initResponse(this, { type: "default", status, statusText, headers, url: "", redirected: false, cf: init.cf, webSocket }, extracted ? extracted.body : null);
   }
 
   static error() {
-    return new Response(MADE, { type: "error", status: 0, statusText: "", headers: setGuard(new Headers(), "immutable"), url: "", redirected: false }, null);
+    const response = Object.create(Response.prototype);
+    initResponse(response, { type: "error", status: 0, statusText: "", headers: setGuard(new Headers(), "immutable"), url: "", redirected: false }, null);
+    return response;
   }
 
   static redirect(url, status = 302) {
@@ -73,7 +58,9 @@ export class Response {
     const parsed = parseURL(String(url));
     if (!parsed) throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${String(url)}`);
     const headers = setGuard(new Headers({ location: parsed.href }), "immutable");
-    return new Response(MADE, { type: "default", status, statusText: "", headers, url: "", redirected: false }, null);
+    const response = Object.create(Response.prototype);
+    initResponse(response, { type: "default", status, statusText: "", headers, url: "", redirected: false }, null);
+    return response;
   }
 
   static json(data, init = undefined) {
@@ -98,16 +85,25 @@ export class Response {
   clone() {
     const st = stateOf(this);
     if (st.webSocket) throw new TypeError("Cannot clone a response to a WebSocket handshake.");
-    if (isUnusable(this.#body)) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
+    if (isUnusable(this[kBody])) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
     // A clone keeps the original's guard: a fetched response's clone stays immutable.
     const headers = setGuard(new Headers(st.headers), getGuard(st.headers));
-    return new Response(MADE, { ...st, headers }, cloneBody(this.#body));
+    const copy = Object.create(Response.prototype);
+    initResponse(copy, { ...st, headers }, cloneBody(this[kBody]));
+    return copy;
   }
 }
-mixinBody(Response, bodyOf);
+mixinBody(Response);
 setTag(Response, "Response");
+
+function initResponse(response, state, body) {
+  Object.defineProperty(response, kResponse, { value: state });
+  Object.defineProperty(response, kBody, { value: body, writable: true });
+}
 
 // fetch()'s responses: any status the server sent, immutable headers, a streamed body.
 export function responseFromNetwork({ status, statusText, headers, url, redirected, body }) {
-  return new Response(MADE, { type: "default", status, statusText, headers, url, redirected, cf: undefined }, NULL_BODY_STATUS.has(status) ? null : body);
+  const response = Object.create(Response.prototype);
+  initResponse(response, { type: "default", status, statusText, headers, url, redirected, cf: undefined }, NULL_BODY_STATUS.has(status) ? null : body);
+  return response;
 }
