@@ -38,13 +38,10 @@ _schedule = None  # entrypoint helper's scheduleReady(n): a macrotask that calls
 
 def run_ready(number):
     """One macrotask's worth: runs callback `number`, as Pyodide's run_handle runs one."""
-    if not _ready:
+    while _ready and _ready[0][0] < number:
+        _ready.popleft()  # queued before a snapshot was taken: its timer did not survive
+    if not _ready or _ready[0][0] != number:
         return
-    if _ready[0][0] != number:
-        while _ready and _ready[0][0] < number:
-            _ready.popleft()  # queued before a snapshot was taken: its timer did not survive
-        if not _ready or _ready[0][0] != number:
-            return
     _, loop, callback, context = _ready.popleft()
     if _get_running_loop() is not loop:
         loop._install_running_loop()

@@ -5,10 +5,8 @@ give the same text, objects and errors; anything the C parts do not take goes th
 
 import json
 from json import encoder as _encoder
-from json import scanner as _scanner
 
 _c_make_encoder = _encoder.c_make_encoder
-_c_scanner = _scanner.c_make_scanner is not None
 # json._default_encoder's settings, as its iterencode hands them to the C encoder.
 _enc = json._default_encoder
 _ENCODER_ARGS = (_enc.default, _encoder.encode_basestring_ascii, None, _enc.key_separator,
@@ -31,7 +29,7 @@ def make_loads(object_pairs_hook=None):
     scan_once = decoder.scan_once  # the C scanner when the stdlib has one
 
     def loads(text):
-        if _c_scanner and type(text) is str:
+        if type(text) is str:
             try:
                 value, end = scan_once(text, 0)
             except Exception:  # json.loads raises it again (or its own error for what is around)
