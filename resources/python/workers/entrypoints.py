@@ -71,17 +71,26 @@ _patch_wait_until = _pyodide_entrypoint_helper.patchWaitUntil
 _host_context = None
 
 
-def _wrap_class(cls):
+def _wrap_class(cls, durable=False):
+    """`durable`: cls is DurableObject or a subclass (said by the caller: the decorator runs
+    before the name DurableObject is bound)."""
     original_init = cls.__dict__.get("__init__")
     if original_init is None:
         return cls
 
     def wrapped_init(self, *args, **kwargs):
+        if len(args) == 2 and not durable:  # (ctx, env), as the host and workerd call it
+            ctx, env = args
+            if ctx is not _host_context:
+                _patch_wait_until(ctx)
+            original_init(self, ctx, env if isinstance(env, _EnvWrapper) else _EnvWrapper._of(env),
+                          **kwargs)
+            return
         args = list(args)
         if args:
             if args[0] is not _host_context:
                 _patch_wait_until(args[0])
-            if issubclass(cls, DurableObject):
+            if durable:
                 args[0] = DurableObjectContext(args[0])
         if len(args) > 1:
             args[1] = _EnvWrapper(args[1])
@@ -127,7 +136,7 @@ def _wrap_queue_handler(cls):
     cls.queue = wrapped_queue
 
 
-@_wrap_class
+@functools.partial(_wrap_class, durable=True)
 class DurableObject:
     """Base class of a Durable Object: `__init__(self, ctx, env)`."""
 
@@ -136,7 +145,7 @@ class DurableObject:
         self.env = env
 
     def __init_subclass__(cls, **_kwargs):
-        _wrap_class(cls)
+        _wrap_class(cls, durable=True)  # cls subclasses DurableObject
 
 
 @_wrap_class
@@ -149,7 +158,7 @@ class WorkerEntrypoint:
         self.env = env
 
     def __init_subclass__(cls, **_kwargs):
-        _wrap_class(cls)
+        _wrap_class(cls, durable=issubclass(cls, DurableObject))
         _wrap_queue_handler(cls)
 
 
@@ -162,5 +171,5 @@ class WorkflowEntrypoint:
         self.env = env
 
     def __init_subclass__(cls, **_kwargs):
-        _wrap_class(cls)
+        _wrap_class(cls, durable=issubclass(cls, DurableObject))
         _wrap_workflow_run(cls)

@@ -101,7 +101,7 @@ class Request:
     @property
     def method(self):
         # HTTPMethod[...]: a method outside the standard set is a KeyError, as on Cloudflare.
-        return HTTPMethod[self.js_object.method]
+        return HTTPMethod[self._js_request.method]
 
     @property
     def mode(self):
@@ -121,7 +121,7 @@ class Request:
 
     @property
     def url(self):
-        return self.js_object.url
+        return self._js_request.url  # what js_object gives, without its call (read on most requests)
 
     def _raise_if_failed(self):
         if self.body_used:

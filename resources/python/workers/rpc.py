@@ -424,6 +424,13 @@ class _EnvWrapper:
             return
         self._env = env
 
+    @classmethod
+    def _of(cls, env):
+        """_EnvWrapper(env) for an `env` known not to be one already (one call, not two)."""
+        self = object.__new__(cls)
+        self._env = env
+        return self
+
     # The host hands every request the same env (one proxy of it): what its names hold, and
     # their classes, are asked of JS once per name, not on every request. Each _EnvWrapper
     # still makes its own wrappers, so nothing set on one reaches another request's.

@@ -852,6 +852,80 @@ async def test_host_signature_arity():
     assert await body_text(await _fetch("e")) == "1"
 
 
+async def test_fetch_starter_answers_as_handle_fetch():
+    """fetch_starter's requests skip _resolve for the Default class checked last; a fetch
+    replaced on the class, one without the request, one shadowed on the instance, a class
+    replaced and a handler that waits all answer as through handle_fetch."""
+    settled = []
+    start = _kiln_host.fetch_starter(make_env(), lambda token, response: settled.append((token, response)))
+
+    def started(token=0):
+        return start(js_request("https://example.com/p?q=1"), js_obj(), token)
+
+    seen = []
+
+    class Default(WorkerEntrypoint):
+        def __init__(self, ctx, env):
+            super().__init__(ctx, env)
+            seen.append(self)
+
+        async def fetch(self, request):
+            assert isinstance(request, Request) and isinstance(self.env, workers._EnvWrapper)
+            return Response(f"one {request.url} {self.env.MODE}")
+
+    install_main("kiln_test_starter", Default=Default)
+    assert _kiln_host._last_default[2] is Default.__dict__["fetch"], _kiln_host._last_default
+    assert started() == started() == "tone https://example.com/p?q=1 development"
+    assert len(seen) == 2 and seen[0] is not seen[1] and seen[0].env is not seen[1].env
+
+    async def two(self, request, extra="x"):
+        return Response(f"two {extra}")
+
+    Default.fetch = two
+    assert started() == "ttwo x"
+
+    async def bare(self):
+        return Response("three")
+
+    Default.fetch = bare
+    assert started() == "tthree"
+
+    class Default(WorkerEntrypoint):
+        def __init__(self, ctx, env):
+            super().__init__(ctx, env)
+            self.fetch = lambda: Response("four")  # called relaxed: no request
+
+        async def fetch(self, request):
+            return Response("never")
+
+    install_main("kiln_test_starter_shadowed", Default=Default)
+    assert started() == started() == "tfour"
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            await asyncio.sleep(0)
+            return Response("five")
+
+    install_main("kiln_test_starter_waits", Default=Default)
+    assert started(7) is None and not settled
+    for _ in range(20):
+        if settled:
+            break
+        await asyncio.sleep(0)
+    assert settled == [(7, "tfive")], settled
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            raise ValueError("six")
+
+    install_main("kiln_test_starter_fails", Default=Default)
+    assert started(8) is None
+    failed = _kiln_host._waiting[8]
+    await asyncio.sleep(0)
+    assert settled[-1] == (8, None) and _kiln_host.failed_fetch(8) is failed
+    assert isinstance(failed.exception(), ValueError)
+
+
 async def test_host_legacy_handlers():
     async def on_fetch(request):
         assert isinstance(request, JsProxy)  # undecorated: the JS Request as it is
