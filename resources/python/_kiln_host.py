@@ -27,6 +27,7 @@ import inspect
 import sys
 import weakref
 from functools import partial
+from types import CoroutineType
 
 from pyodide.ffi import JsProxy
 from pyodide.webloop import PyodideTask
@@ -36,7 +37,7 @@ import _kiln_eventloop
 from workers import entrypoints
 from workers.entrypoints import WorkerEntrypoint, WorkflowEntrypoint
 from workers.request import Request
-from workers.response import FetchResponse
+from workers.response import FetchResponse, Response
 from workers.rpc import python_from_rpc
 from workers.utils import _get_js_constructor_name, _is_js_instance
 
@@ -324,11 +325,16 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
             relaxed = True
         try:
             result = _relaxed_call(fn, args) if relaxed else fn(*args)
-            if inspect.isawaitable(result):
+            if type(result) is CoroutineType or inspect.isawaitable(result):
                 result = await result
         except BaseException as error:
             raise error.with_traceback(_user_frames(error.__traceback__))
-        response = _to_js_response(result, label, is_request)
+        if is_request and type(result) is Response and result._unmade is not None \
+                and not result._sent:  # _to_js_response's first case, without its two calls
+            result._sent = True
+            response = result._unmade
+        else:
+            response = _to_js_response(result, label, is_request)
     except BaseException:
         if pending:
             pending[0](None)
