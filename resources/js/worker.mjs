@@ -13,7 +13,7 @@ import { R2Bucket } from "./r2bucket.mjs";
 import { NotRestorable, SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
 import { Engine as WorkflowEngine } from "./workflows.mjs";
 
-const { ops, bufferedBytes, configureWebSockets, coupleWebSocket } = globalThis.__kiln_boot;
+const { ops, bufferedBytes, configureWebSockets, coupleWebSocket, incomingRequest } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
 const Level = ops.logLevel;   // from the host's LogLevel enum
 const Source = ops.logSource; // and LogSource
@@ -695,17 +695,26 @@ const LOCAL_CF = Object.freeze({
   requestPriority: "", tlsVersion: "", tlsCipher: "", edgeRequestKeepAliveStatus: 1,
 });
 
-// `body`: the whole request body when it arrived with the head (bytes), else null and the
-// body streams in through pulls.
-export async function serveExchange(id, method, url, headers, hasBody, body) {
+// `headers`: [name, value, ...]. `body`: the whole request body when it arrived with the head
+// (bytes), else null and the body streams in through pulls. `checked`: the host has checked
+// the URL, method and headers as `new Request` would (IncomingHead), so they go in as they are.
+export async function serveExchange(id, method, url, headers, hasBody, body, checked) {
   let response;
   try {
-    const init = { method, headers, cf: { ...LOCAL_CF } };
-    if (hasBody && method !== "GET" && method !== "HEAD") {
-      init.body = body ?? requestBody(id);
-      init.duplex = "half";
+    const withBody = hasBody && method !== "GET" && method !== "HEAD";
+    let request;
+    if (checked) {
+      request = incomingRequest(url, method, headers, withBody ? body ?? requestBody(id) : null, { ...LOCAL_CF });
+    } else {
+      const pairs = [];
+      for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
+      const init = { method, headers: pairs, cf: { ...LOCAL_CF } };
+      if (withBody) {
+        init.body = body ?? requestBody(id);
+        init.duplex = "half";
+      }
+      request = new Request(url, init);
     }
-    const request = new Request(url, init);
     response = startFetch(request);
     if (response instanceof Promise) response = await response;
   } catch (e) {

@@ -1,4 +1,6 @@
 #include "engine/internal/workerinstance.h"
+
+#include "engine/incominghead.h"
 #include "engine/internal/hostfunctions.h"
 
 #include "engine/internal/moduleloader.h"
@@ -390,24 +392,12 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         });
     }
     const auto& head = exchange->head();
-    QByteArray host = httpHeaderValue(head.headers, "host");
-    if (host.isEmpty()) host = "localhost:" + QByteArray::number(head.localPort);
-    const QByteArray url =
-        "http://" + host + (head.target.startsWith('/') ? head.target : "/" + head.target);
-    // Cloudflare's edge adds the client's address; so does wrangler dev.
-    HttpHeaders requestHeaders = head.headers;
-    if (httpHeaderValue(requestHeaders, "cf-connecting-ip").isNull()) {
-        QString peer = head.peerAddress;
-        if (peer.startsWith(QLatin1String("::ffff:"))) peer = peer.mid(7);
-        requestHeaders.append({"CF-Connecting-IP", peer.toLatin1()});
-    }
-    auto headers = v8::Array::New(scope.isolate, static_cast<int>(requestHeaders.size()));
-    for (int i = 0; i < requestHeaders.size(); ++i) {
-        auto pair = v8::Array::New(scope.isolate, 2);
-        pair->Set(scope.context, 0, latin1ToV8(scope.isolate, requestHeaders[i].first)).Check();
-        pair->Set(scope.context, 1, latin1ToV8(scope.isolate, requestHeaders[i].second)).Check();
-        headers->Set(scope.context, static_cast<uint32_t>(i), pair).Check();
-    }
+    const IncomingHead incoming = IncomingHead::from(head);
+    std::vector<v8::Local<v8::Value>> headerValues;
+    headerValues.reserve(static_cast<size_t>(incoming.headers.size()));
+    for (const QByteArray& text : incoming.headers)
+        headerValues.push_back(latin1ToV8(scope.isolate, text));
+    auto headers = v8::Array::New(scope.isolate, headerValues.data(), headerValues.size());
     m_exchanges.emplace(id, exchange);
     m_inFlight.store(int(m_exchanges.size()), std::memory_order_relaxed);
     auto cancel = std::make_shared<std::atomic<bool>>(false);
@@ -416,20 +406,21 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
     v8::Local<v8::Value> argv[] = {
         v8::Integer::New(scope.isolate, id),
         latin1ToV8(scope.isolate, head.method),
-        v8::String::NewFromUtf8(scope.isolate, url.constData(), v8::NewStringType::kNormal,
-                                static_cast<int>(url.size()))
+        v8::String::NewFromUtf8(scope.isolate, incoming.url.constData(), v8::NewStringType::kNormal,
+                                static_cast<int>(incoming.url.size()))
             .ToLocalChecked(),
         headers,
         v8::Boolean::New(scope.isolate, exchange->hasBody()),
         exchange->prefetchedBody().isNull()
             ? v8::Local<v8::Value>(v8::Null(scope.isolate))
             : v8::Local<v8::Value>(toUint8Array(scope.isolate, exchange->prefetchedBody())),
+        v8::Boolean::New(scope.isolate, incoming.checked),
     };
     v8::TryCatch tryCatch(scope.isolate);
     // Everything this request's JS schedules (promise reactions, timers) carries its id, which
     // is how a host op knows which request called it.
     scope.context->SetContinuationPreservedEmbedderData(v8::Integer::New(scope.isolate, id));
-    const bool threw = callExport(scope, "serveExchange", 6, argv).IsEmpty();
+    const bool threw = callExport(scope, "serveExchange", 7, argv).IsEmpty();
     scope.context->SetContinuationPreservedEmbedderData(v8::Undefined(scope.isolate));
     if (threw) {
         m_runtime.reportException(scope, tryCatch);

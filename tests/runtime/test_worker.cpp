@@ -54,6 +54,7 @@ private Q_SLOTS:
     void nonResponseReturnIsExplained();
     void sleepingRequestDoesNotBlockOthers();
     void largeBodyRoundTrip();
+    void incomingRequestsAsTheConstructorMakesThem();
     void gigabyteUploadStreamsThrough();
     void outboundFetchFromPython();
     void savingAFileReloads();
@@ -276,6 +277,73 @@ void TestWorker::sleepingRequestDoesNotBlockOthers() {
     slowReply += slow.readAll();
     QVERIFY2(slowReply.startsWith("HTTP/1.1 200") && slowReply.contains("slept 3000"),
              slowReply.constData());
+}
+
+// The Request a handler gets is what `new Request(url, {method, headers, body})` makes of the
+// head, whether the engine checked the head itself (IncomingHead: the constructor's checks
+// skipped) or left it to the constructor (bytes outside ASCII, a forbidden method).
+void TestWorker::incomingRequestsAsTheConstructorMakesThem() {
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    QVERIFY2(dev.start(projectDir("incoming"), state.path()), qPrintable(dev.output()));
+    const QByteArray port = QByteArray::number(dev.port());
+    auto send = [&](const QByteArray& request) {
+        QTcpSocket socket;
+        socket.connectToHost(QStringLiteral("127.0.0.1"), dev.port());
+        if (!socket.waitForConnected(5000)) return QByteArray("no connection");
+        socket.write(request);
+        QByteArray reply;
+        while (socket.state() == QAbstractSocket::ConnectedState && socket.waitForReadyRead(10000))
+            reply += socket.readAll();
+        return reply + socket.readAll();
+    };
+    auto seen = [&](const QByteArray& request) {
+        const QByteArray reply = send(request);
+        return QJsonDocument::fromJson(reply.mid(reply.indexOf("\r\n\r\n") + 4)).object();
+    };
+    auto headers = [](const QJsonObject& seen) {
+        QStringList out;
+        for (const QJsonValue& pair : seen.value(QStringLiteral("headers")).toArray())
+            out << pair[0].toString() + QLatin1Char('=') + pair[1].toString();
+        return out.join(QLatin1Char(' '));
+    };
+
+    QJsonObject got = seen("GET /a/../b?x=1 HTTP/1.1\r\nHost: LocalHost:" + port +
+                           "\r\nX-Mixed-Case:   padded value  \r\nConnection: close\r\n\r\n");
+    QCOMPARE(got.value(QStringLiteral("url")).toString(),
+             QStringLiteral("http://localhost:%1/b?x=1").arg(dev.port()));
+    QCOMPARE(headers(got), QStringLiteral("cf-connecting-ip=127.0.0.1 connection=close "
+                                          "host=LocalHost:%1 x-mixed-case=padded value")
+                               .arg(dev.port()));
+    QCOMPARE(got.value(QStringLiteral("method")).toString(), QStringLiteral("GET"));
+    QCOMPARE(got.value(QStringLiteral("cf")).toString(), QStringLiteral("DFW"));
+    QCOMPARE(got.value(QStringLiteral("redirect")).toString(), QStringLiteral("follow"));
+    QCOMPARE(got.value(QStringLiteral("aborted")).toBool(), false);
+
+    got = seen("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Type: text/x\r\n"
+               "Connection: close\r\n\r\nhello");
+    QCOMPARE(got.value(QStringLiteral("body")).toString(), QStringLiteral("hello"));
+    QCOMPARE(headers(got), QStringLiteral("cf-connecting-ip=127.0.0.1 connection=close "
+                                          "content-length=5 content-type=text/x host=h"));
+
+    got = seen("PATCH /x%20y HTTP/1.1\r\nHost: h:80\r\nX-Latin: caf\xe9\r\n"
+               "CF-Connecting-IP: 1.2.3.4\r\nConnection: close\r\n\r\n");
+    QCOMPARE(got.value(QStringLiteral("url")).toString(), QStringLiteral("http://h/x%20y"));
+    QCOMPARE(got.value(QStringLiteral("method")).toString(), QStringLiteral("PATCH"));
+    QCOMPARE(headers(got), QStringLiteral("cf-connecting-ip=1.2.3.4 connection=close host=h:80 "
+                                          "x-latin=caf\u00e9"));
+
+    // Left to the constructor: UTF-8 in the target, a method it refuses.
+    got =
+        seen("GET /caf\xc3\xa9?\xff HTTP/1.1\r\nHost: h\r\nX-Case: 1\r\nConnection: close\r\n\r\n");
+    QCOMPARE(got.value(QStringLiteral("url")).toString(),
+             QStringLiteral("http://h/caf%C3%A9?%EF%BF%BD"));
+    QCOMPARE(headers(got), QStringLiteral("cf-connecting-ip=127.0.0.1 connection=close host=h "
+                                          "x-case=1"));
+    const QByteArray trace = send("TRACE / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    QVERIFY2(trace.startsWith("HTTP/1.1 500"), trace.constData());
+    QVERIFY2(dev.waitForLog(QStringLiteral("HTTP method is unsupported")),
+             qPrintable(dev.output()));
 }
 
 void TestWorker::largeBodyRoundTrip() {

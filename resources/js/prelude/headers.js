@@ -65,6 +65,15 @@ export function fillHeaders(headers, init) {
   }
 }
 
+// A Headers over pairs the server has checked already (names lower-case tokens, values
+// trimmed and free of CR, LF and NUL): `flat` is [name, value, name, value, ...].
+export function checkedHeaders(flat) {
+  const headers = new Headers();
+  const st = headers[kHeaders];
+  for (let i = 0; i < flat.length; i += 2) appendPair(st, flat[i], flat[i + 1]);
+  return headers;
+}
+
 export class Headers {
   constructor(init = undefined) {
     Object.defineProperty(this, kHeaders, { value: { map: new Map(), guard: "none", sorted: null } });

@@ -10,7 +10,7 @@ import { makeFetch } from "./fetch.js";
 import { FormData } from "./formdata.js";
 import { Headers } from "./headers.js";
 import { initHostEvents } from "./hostevents.js";
-import { Request } from "./request.js";
+import { Request, incomingRequest } from "./request.js";
 import { Response } from "./response.js";
 import { installStreams } from "./streams.js";
 import { installURL } from "./url.js";
@@ -38,6 +38,8 @@ globalThis.__kiln_boot = {
   ops,
   // The response bytes when the body is already in memory (see worker.mjs sendResponse).
   bufferedBytes: (message) => takeBufferedBytes(message[kBody]),
+  // The server's request from the parts it has checked (see worker.mjs serveExchange).
+  incomingRequest,
   // The compatibility flags WebSocket behaviour depends on; and the 101 coupling.
   configureWebSockets: (compatFlags) => configureWebSockets(ops, compatFlags),
   coupleWebSocket,

@@ -3,7 +3,7 @@
 // "error" and "manual". Unknown RequestInit members are ignored.
 import { kBody, cloneBody, extractBody, isUnusable, mixinBody } from "./body.js";
 import { AbortSignal, createSignal } from "./events.js";
-import { Headers } from "./headers.js";
+import { Headers, checkedHeaders } from "./headers.js";
 import { parseURL } from "./url.js";
 import { illegal, setTag, toByteString, toUSVString } from "./util.js";
 
@@ -27,8 +27,31 @@ function stateOf(request) {
   return st;
 }
 
+// incomingRequest's mark: the state comes made (a third argument, which Request.length,
+// counting up to the first default, leaves out).
+const kIncoming = Symbol("incoming");
+
+// The Request the server hands a worker, from parts it has checked (see the engine's
+// IncomingHead): the state `new Request(url, {method, headers, body, cf})` would make, without
+// its checks. `headers`: [name, value, ...]; `body`: null, bytes or a stream.
+export function incomingRequest(url, method, headers, body, cf) {
+  let extracted = null;
+  const checked = checkedHeaders(headers);
+  if (body !== null) {
+    extracted = extractBody(body);
+    if (extracted.type !== null && !checked.has("content-type")) checked.append("content-type", extracted.type);
+  }
+  const state = { method, url, headers: checked, redirect: "follow", signal: createSignal(), cf, keepalive: false, integrity: "" };
+  return new Request(kIncoming, state, extracted ? extracted.body : null);
+}
+
 export class Request {
-  constructor(input, init = undefined) {
+  constructor(input, init = undefined, incomingBody = null) {
+    if (input === kIncoming) {
+      Object.defineProperty(this, kRequest, { value: init });
+      Object.defineProperty(this, kBody, { value: incomingBody, writable: true });
+      return;
+    }
     if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
     if (init === undefined || init === null) init = {};
     else if (typeof init !== "object") throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
