@@ -5,7 +5,11 @@
 #include <QByteArray>
 #include <QList>
 
+#include <memory>
+
 namespace kiln {
+
+class HttpExchange;
 
 // A request's head as worker.mjs builds its Request from it: the absolute URL and the headers
 // as [name, value, name, value, ...], with the CF-Connecting-IP header Cloudflare's edge adds.
@@ -20,6 +24,13 @@ struct IncomingHead {
     bool checked = false;
 
     static IncomingHead from(const HttpRequestHead& head);
+};
+
+// An exchange on its way to the engine, its head prepared on the server's thread (Worker::handle:
+// the engine thread is the one a busy worker waits on).
+struct IncomingRequest {
+    std::shared_ptr<HttpExchange> exchange;
+    IncomingHead head;
 };
 
 } // namespace kiln

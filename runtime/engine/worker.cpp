@@ -74,10 +74,12 @@ void Worker::prepareReload() {
 void Worker::handle(std::shared_ptr<HttpExchange> exchange) {
     d->shared.waitingRequests.fetch_add(1, std::memory_order_relaxed);
     WorkerLane* lane = d->shared.active.load();
-    lane->post([this, lane, exchange = std::move(exchange)]() mutable {
-        d->shared.waitingRequests.fetch_sub(1, std::memory_order_relaxed);
-        lane->serve(std::move(exchange));
-    });
+    IncomingHead head = IncomingHead::from(exchange->head());
+    lane->post(
+        [this, lane, request = IncomingRequest{std::move(exchange), std::move(head)}]() mutable {
+            d->shared.waitingRequests.fetch_sub(1, std::memory_order_relaxed);
+            lane->serve(std::move(request));
+        });
 }
 
 void Worker::triggerScheduled(const QString& cron, std::function<void(bool)> done,

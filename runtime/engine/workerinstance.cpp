@@ -375,7 +375,9 @@ void WorkerInstance::refreshWasmCacheAfter(double ms) {
         false);
 }
 
-void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
+void WorkerInstance::serve(IncomingRequest request) {
+    std::shared_ptr<HttpExchange> exchange = std::move(request.exchange);
+    const IncomingHead& incoming = request.head;
     v8::HandleScope handles(m_runtime.isolate());
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
@@ -392,7 +394,6 @@ void WorkerInstance::serve(std::shared_ptr<HttpExchange> exchange) {
         });
     }
     const auto& head = exchange->head();
-    const IncomingHead incoming = IncomingHead::from(head);
     std::vector<v8::Local<v8::Value>> headerValues;
     headerValues.reserve(static_cast<size_t>(incoming.headers.size()));
     for (const QByteArray& text : incoming.headers)

@@ -206,8 +206,8 @@ void WorkerLane::booted(Start kind, const QString& error, const QString& started
 
 void WorkerLane::serveQueued() {
     auto pending = std::move(m_queued);
-    for (auto& exchange : pending)
-        serve(std::move(exchange));
+    for (auto& request : pending)
+        serve(std::move(request));
     auto crons = std::move(m_queuedCrons);
     for (auto& queuedCron : crons)
         runScheduled(queuedCron.cron, queuedCron.time, std::move(queuedCron.done));
@@ -234,11 +234,12 @@ void WorkerLane::replaceInstance(const QString& reason, unsigned dyingGeneration
     startInstance(Start::Restart);
 }
 
-void WorkerLane::serve(std::shared_ptr<HttpExchange> exchange) {
+void WorkerLane::serve(IncomingRequest request) {
     if (!isActive())
-        return passOn([exchange = std::move(exchange)](WorkerLane* active) mutable {
-            active->serve(std::move(exchange));
+        return passOn([request = std::move(request)](WorkerLane* active) mutable {
+            active->serve(std::move(request));
         });
+    HttpExchange* exchange = request.exchange.get();
     if (m_ready || !m_bootError.isEmpty()) exchange->markTaken();
     if (!m_bootError.isEmpty()) {
         const QByteArray body = "The worker failed to start:\n\n" + m_bootError.toUtf8() + "\n";
@@ -249,10 +250,10 @@ void WorkerLane::serve(std::shared_ptr<HttpExchange> exchange) {
         return;
     }
     if (!m_ready) {
-        m_queued.push_back(std::move(exchange));
+        m_queued.push_back(std::move(request));
         return;
     }
-    m_instance->serve(std::move(exchange));
+    m_instance->serve(std::move(request));
 }
 
 void WorkerLane::runScheduled(const QString& cron, const QDateTime& time,
@@ -335,8 +336,8 @@ void WorkerLane::retire(QDeadlineTimer drain, WorkerLane* next) {
         m_role = Role::Retiring;
         m_handingOver = false;
         m_ready = false;
-        for (auto& exchange : std::exchange(m_queued, {}))
-            next->post([next, exchange]() mutable { next->serve(std::move(exchange)); });
+        for (auto& request : std::exchange(m_queued, {}))
+            next->post([next, request]() mutable { next->serve(std::move(request)); });
         for (auto& cron : std::exchange(m_queuedCrons, {}))
             next->post([next, cron]() mutable {
                 next->runScheduled(cron.cron, cron.time, std::move(cron.done));

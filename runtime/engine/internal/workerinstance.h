@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bindings/hostbinding.h"
+#include "engine/incominghead.h"
 #include "engine/internal/asyncops.h"
 #include "engine/internal/jsruntime.h"
 #include "engine/worker.h"
@@ -51,7 +52,7 @@ public:
     void activate(StartDone done);
     // After activate(), once the instance replaced is gone: workflow runs resume here.
     void startBackground();
-    void serve(std::shared_ptr<HttpExchange> exchange);
+    void serve(IncomingRequest request);
     void scheduled(const QString& cron, const QDateTime& scheduledTime,
                    std::function<void(bool ok)> done);
 

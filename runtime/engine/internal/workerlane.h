@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/eventloop.h"
+#include "engine/incominghead.h"
 #include "engine/worker.h"
 
 #include <QDateTime>
@@ -58,7 +59,7 @@ public:
     void stop();              // drops the instance (requests in flight get a 500), joins
     void post(EventLoop::Task task) { m_loop.post(std::move(task)); }
 
-    void serve(std::shared_ptr<HttpExchange> exchange);
+    void serve(IncomingRequest request);
     void runScheduled(const QString& cron, const QDateTime& time, std::function<void(bool)> done);
     void reload(const ProjectConfig& project, QDeadlineTimer drain);
     void prepareNextReload();
@@ -124,7 +125,7 @@ private:
     bool m_lastTaskLong = false;
     std::optional<PendingReload> m_pendingReload; // came while handing over
     QString m_bootError;
-    std::deque<std::shared_ptr<HttpExchange>> m_queued;
+    std::deque<IncomingRequest> m_queued;
     std::deque<QueuedCron> m_queuedCrons;
     unsigned m_generation = 0; // of m_instance: a "replace me" for an older one is moot
 };
