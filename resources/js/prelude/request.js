@@ -33,16 +33,26 @@ const kIncoming = Symbol("incoming");
 
 // The Request the server hands a worker, from parts it has checked (see the engine's
 // IncomingHead): the state `new Request(url, {method, headers, body, cf})` would make, without
-// its checks. `headers`: [name, value, ...]; `body`: null, bytes or a stream.
+// its checks. `headers`: [name, value, ...]; `body`: null, bytes or a stream. Its Headers and
+// AbortSignal are made when first asked for (most handlers ask for neither): until then the
+// state holds the server's list and null (headersOf, signalOf).
 export function incomingRequest(url, method, headers, body, cf) {
+  const state = { method, url, headers, redirect: "follow", signal: null, cf, keepalive: false, integrity: "" };
   let extracted = null;
-  const checked = checkedHeaders(headers);
   if (body !== null) {
     extracted = extractBody(body);
-    if (extracted.type !== null && !checked.has("content-type")) checked.append("content-type", extracted.type);
+    if (extracted.type !== null && !headersOf(state).has("content-type")) state.headers.append("content-type", extracted.type);
   }
-  const state = { method, url, headers: checked, redirect: "follow", signal: createSignal(), cf, keepalive: false, integrity: "" };
   return new Request(kIncoming, state, extracted ? extracted.body : null);
+}
+
+function headersOf(st) {
+  const headers = st.headers;
+  return Array.isArray(headers) ? (st.headers = checkedHeaders(headers)) : headers;
+}
+
+function signalOf(st) {
+  return st.signal ?? (st.signal = createSignal());
 }
 
 export class Request {
@@ -72,7 +82,7 @@ export class Request {
     if (!REDIRECT_MODES.has(redirect)) throw new TypeError(`Failed to construct 'Request': Invalid redirect value: '${redirect}'. Must be one of 'follow', 'error' or 'manual'.`);
 
     // The request's signal follows the given one (or the input request's) as a dependent.
-    let parentSignal = source ? source.signal : null;
+    let parentSignal = source ? signalOf(source) : null;
     if ("signal" in init) {
       if (init.signal !== null && init.signal !== undefined && !(init.signal instanceof AbortSignal))
         throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
@@ -80,7 +90,7 @@ export class Request {
     }
     const signal = parentSignal ? AbortSignal.any([parentSignal]) : createSignal();
 
-    const headers = new Headers(init.headers !== undefined ? init.headers : source ? source.headers : undefined);
+    const headers = new Headers(init.headers !== undefined ? init.headers : source ? headersOf(source) : undefined);
 
     const inputBody = input instanceof Request ? input[kBody] : null;
     const initBody = init.body !== undefined && init.body !== null ? init.body : null;
@@ -107,9 +117,9 @@ export class Request {
 
   get method() { return stateOf(this).method; }
   get url() { return stateOf(this).url; }
-  get headers() { return stateOf(this).headers; }
+  get headers() { return headersOf(stateOf(this)); }
   get redirect() { return stateOf(this).redirect; }
-  get signal() { return stateOf(this).signal; }
+  get signal() { return signalOf(stateOf(this)); }
   get cf() { return stateOf(this).cf; }
   get integrity() { return stateOf(this).integrity; }
   get keepalive() { return stateOf(this).keepalive; }
@@ -118,7 +128,7 @@ export class Request {
   clone() {
     const st = stateOf(this);
     if (isUnusable(this[kBody])) throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
-    const copy = new Request(st.url, { method: st.method, headers: st.headers, redirect: st.redirect, signal: st.signal, cf: st.cf, integrity: st.integrity, keepalive: st.keepalive });
+    const copy = new Request(st.url, { method: st.method, headers: headersOf(st), redirect: st.redirect, signal: signalOf(st), cf: st.cf, integrity: st.integrity, keepalive: st.keepalive });
     copy[kBody] = cloneBody(this[kBody]);
     return copy;
   }
@@ -126,6 +136,10 @@ export class Request {
 mixinBody(Request);
 setTag(Request, "Request");
 
+// The state with its Headers and AbortSignal made (fetch reads them).
 export function requestState(request) {
-  return stateOf(request);
+  const st = stateOf(request);
+  headersOf(st);
+  signalOf(st);
+  return st;
 }

@@ -197,4 +197,33 @@ await test("Request body types", async () => {
   equal("null body", post(null).body, null);
 });
 
+await test("the server's Request (incomingRequest): as the constructor's, headers and signal made when asked", async () => {
+  const { incomingRequest } = globalThis.__kiln_boot;
+  const flat = ["accept", "*/*", "x-two", "a", "x-two", "b"];
+  const made = () => incomingRequest("http://h/p?q=1", "POST", flat.slice(), new Uint8Array([104, 105]), { colo: "DFW" });
+  const built = new Request("http://h/p?q=1", { method: "POST", headers: [["accept", "*/*"], ["x-two", "a"], ["x-two", "b"]], body: new Uint8Array([104, 105]), cf: { colo: "DFW" } });
+  const r = made();
+  check("a Request", r instanceof Request && Object.prototype.toString.call(r) === "[object Request]");
+  for (const field of ["url", "method", "redirect", "integrity", "keepalive", "bodyUsed"]) equal(field, r[field], built[field]);
+  same("headers", [...r.headers], [...built.headers]);
+  equal("the same Headers each time", r.headers, r.headers);
+  equal("the same signal each time", r.signal, r.signal);
+  check("a signal not aborted", r.signal instanceof AbortSignal && !r.signal.aborted);
+  equal("cf", r.cf.colo, "DFW");
+  equal("body", await r.text(), "hi");
+  same("no own string keys", Object.keys(r), []);
+  const untouched = made();
+  const copy = new Request(untouched);
+  same("new Request(incoming) before its headers were asked for", [...copy.headers], [...built.headers]);
+  equal("its body moved", await copy.text(), "hi");
+  const cloned = made().clone();
+  same("clone() before its headers were asked for", [...cloned.headers], [...built.headers]);
+  equal("clone()'s body", await cloned.text(), "hi");
+  const typed = incomingRequest("http://h/", "POST", [], new Blob(["x"], { type: "text/x" }), {});
+  equal("a body's type as content-type", typed.headers.get("content-type"), "text/x");
+  const get = incomingRequest("http://h/", "GET", [], null, {});
+  equal("no body", get.body, null);
+  equal("headers of none", [...get.headers].length, 0);
+});
+
 done();
