@@ -162,6 +162,7 @@ WorkerInstance::~WorkerInstance() {
     m_webSockets.clear();
     m_resolvers.clear();
     m_module.Reset();
+    m_serveExchange.Reset();
     m_interruptBuffer.Reset();
 }
 
@@ -231,12 +232,16 @@ QJsonObject WorkerInstance::bootConfig() const {
     };
 }
 
+v8::Local<v8::Function> WorkerInstance::exported(const JsScope& scope, const char* name) {
+    auto module = m_module.Get(scope.isolate);
+    return module->Get(scope.context, toV8(scope.isolate, name))
+        .ToLocalChecked()
+        .As<v8::Function>();
+}
+
 v8::MaybeLocal<v8::Value> WorkerInstance::callExport(const JsScope& scope, const char* name,
                                                      int argc, v8::Local<v8::Value>* argv) {
-    auto module = m_module.Get(scope.isolate);
-    auto fn =
-        module->Get(scope.context, toV8(scope.isolate, name)).ToLocalChecked().As<v8::Function>();
-    return fn->Call(scope.context, v8::Undefined(scope.isolate), argc, argv);
+    return exported(scope, name)->Call(scope.context, v8::Undefined(scope.isolate), argc, argv);
 }
 
 void WorkerInstance::boot(std::function<void(const QString&, const QString&)> done) {
@@ -421,7 +426,11 @@ void WorkerInstance::serve(IncomingRequest request) {
     // Everything this request's JS schedules (promise reactions, timers) carries its id, which
     // is how a host op knows which request called it.
     scope.context->SetContinuationPreservedEmbedderData(v8::Integer::New(scope.isolate, id));
-    const bool threw = callExport(scope, "serveExchange", 7, argv).IsEmpty();
+    if (m_serveExchange.IsEmpty())
+        m_serveExchange.Reset(scope.isolate, exported(scope, "serveExchange"));
+    const bool threw = m_serveExchange.Get(scope.isolate)
+                           ->Call(scope.context, v8::Undefined(scope.isolate), 7, argv)
+                           .IsEmpty();
     scope.context->SetContinuationPreservedEmbedderData(v8::Undefined(scope.isolate));
     if (threw) {
         m_runtime.reportException(scope, tryCatch);
