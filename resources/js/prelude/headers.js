@@ -3,7 +3,7 @@
 // ("sort and combine"). Guards: "none" and "immutable" (fetch() responses,
 // Response.redirect/error), as in workerd; the browser-only forbidden-header lists do not
 // apply on a server.
-import { illegal, setTag, toByteString } from "./util.js";
+import { illegal, setSlot, setTag, toByteString } from "./util.js";
 
 const kHeaders = Symbol("headers");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -76,7 +76,7 @@ export function checkedHeaders(flat) {
 
 export class Headers {
   constructor(init = undefined) {
-    Object.defineProperty(this, kHeaders, { value: { map: new Map(), guard: "none", sorted: null } });
+    setSlot(this, kHeaders, { map: new Map(), guard: "none", sorted: null });
     if (init !== undefined) fillHeaders(this, init);
   }
 

@@ -5,7 +5,7 @@ import { kBody, cloneBody, extractBody, isUnusable, mixinBody } from "./body.js"
 import { AbortSignal, createSignal } from "./events.js";
 import { Headers, checkedHeaders } from "./headers.js";
 import { parseURL } from "./url.js";
-import { illegal, setTag, toByteString, toUSVString } from "./util.js";
+import { illegal, setSlot, setTag, toByteString, toUSVString } from "./util.js";
 
 const kRequest = Symbol("request");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -58,8 +58,8 @@ function signalOf(st) {
 export class Request {
   constructor(input, init = undefined, incomingBody = null) {
     if (input === kIncoming) {
-      Object.defineProperty(this, kRequest, { value: init });
-      Object.defineProperty(this, kBody, { value: incomingBody, writable: true });
+      setSlot(this, kRequest, init);
+      setSlot(this, kBody, incomingBody);
       return;
     }
     if (arguments.length < 1) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
@@ -111,8 +111,8 @@ export class Request {
     const cf = init.cf !== undefined ? init.cf : source ? source.cf : undefined;
     const keepalive = Boolean(init.keepalive ?? source?.keepalive);
     const integrity = init.integrity !== undefined ? String(init.integrity) : source ? source.integrity : "";
-    Object.defineProperty(this, kRequest, { value: { method, url, headers, redirect, signal, cf, keepalive, integrity } });
-    Object.defineProperty(this, kBody, { value: body, writable: true });
+    setSlot(this, kRequest, { method, url, headers, redirect, signal, cf, keepalive, integrity });
+    setSlot(this, kBody, body);
   }
 
   get method() { return stateOf(this).method; }

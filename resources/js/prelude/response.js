@@ -4,7 +4,7 @@
 import { cloneBody, extractBody, isUnusable, kBody, mixinBody } from "./body.js";
 import { Headers, getGuard, setGuard } from "./headers.js";
 import { parseURL } from "./url.js";
-import { illegal, setTag, toByteString, utf8Encode } from "./util.js";
+import { illegal, setSlot, setTag, toByteString, utf8Encode } from "./util.js";
 import { WebSocket } from "./websocket.js";
 
 const kResponse = Symbol("response");
@@ -97,8 +97,8 @@ mixinBody(Response);
 setTag(Response, "Response");
 
 function initResponse(response, state, body) {
-  Object.defineProperty(response, kResponse, { value: state });
-  Object.defineProperty(response, kBody, { value: body, writable: true });
+  setSlot(response, kResponse, state);
+  setSlot(response, kBody, body);
 }
 
 // fetch()'s responses: any status the server sent, immutable headers, a streamed body.

@@ -48,6 +48,17 @@ export function promising(fn) {
   return wrapper;
 }
 
+// Sets the internal slot of a Request, Response or Headers (the objects every request makes): a
+// property under a module-private symbol, stored as a plain property. Object.defineProperty, which
+// would make it non-enumerable, is a runtime call V8 never caches: ~2 us each, ~10 % of a hello
+// request's engine time for the Request's two. (Private fields measured slower still in this
+// V8.) What enumerable changes: a spread or Object.assign copy of such an object carries the
+// symbol-keyed slots (as getOwnPropertySymbols lists them either way); the copy is still no
+// Request (instanceof, fetch, new Request treat it as the plain object it is).
+export function setSlot(object, key, value) {
+  object[key] = value;
+}
+
 export function illegal() {
   return new TypeError("Illegal invocation");
 }

@@ -212,6 +212,11 @@ await test("the server's Request (incomingRequest): as the constructor's, header
   equal("cf", r.cf.colo, "DFW");
   equal("body", await r.text(), "hi");
   same("no own string keys", Object.keys(r), []);
+  equal("JSON of a Request", JSON.stringify(built), "{}");
+  const spread = { ...built };
+  check("a spread copy is no Request", !(spread instanceof Request) && Object.keys(spread).length === 0);
+  await throws("a spread copy is not taken for a Request", () => new Request(spread), TypeError);
+  same("nor are a Response's or Headers' slots string keys", [Object.keys(new Response("x")), Object.keys(new Headers({ a: "1" }))], [[], []]);
   const untouched = made();
   const copy = new Request(untouched);
   same("new Request(incoming) before its headers were asked for", [...copy.headers], [...built.headers]);
