@@ -704,7 +704,7 @@ export async function serveExchange(id, method, url, headers, hasBody, body, che
     const withBody = hasBody && method !== "GET" && method !== "HEAD";
     let request;
     if (checked) {
-      request = incomingRequest(url, method, headers, withBody ? body ?? requestBody(id) : null, { ...LOCAL_CF });
+      request = incomingRequest(url, method, headers, withBody ? body ?? requestBody(id) : null, LOCAL_CF);
     } else {
       const pairs = [];
       for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);

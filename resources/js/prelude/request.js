@@ -33,10 +33,12 @@ const kIncoming = Symbol("incoming");
 
 // The Request the server hands a worker, from parts it has checked (see the engine's
 // IncomingHead): the state `new Request(url, {method, headers, body, cf})` would make, without
-// its checks. `headers`: [name, value, ...]; `body`: null, bytes or a stream. Its Headers and
-// AbortSignal are made when first asked for (most handlers ask for neither): until then the
-// state holds the server's list and null (headersOf, signalOf).
+// its checks. `headers`: [name, value, ...]; `body`: null, bytes or a stream; `cf`: the object
+// whose copy is the request's `cf` (worker.mjs passes the same one every time). Its Headers,
+// AbortSignal and `cf` copy are made when first asked for (most handlers ask for none): until
+// then the state holds the server's list, null and `cf` itself (headersOf, signalOf, cfOf).
 export function incomingRequest(url, method, headers, body, cf) {
+  if (cf !== lastCf) cfTemplates.add(lastCf = cf);
   const state = { method, url, headers, redirect: "follow", signal: null, cf, keepalive: false, integrity: "" };
   let extracted = null;
   if (body !== null) {
@@ -53,6 +55,15 @@ function headersOf(st) {
 
 function signalOf(st) {
   return st.signal ?? (st.signal = createSignal());
+}
+
+// What incomingRequest's requests copy their `cf` from (never handed out themselves).
+const cfTemplates = new WeakSet();
+let lastCf = null;
+
+function cfOf(st) {
+  const cf = st.cf;
+  return cf !== null && typeof cf === "object" && cfTemplates.has(cf) ? (st.cf = { ...cf }) : cf;
 }
 
 export class Request {
@@ -108,7 +119,7 @@ export class Request {
       inputBody.used = true;
     }
 
-    const cf = init.cf !== undefined ? init.cf : source ? source.cf : undefined;
+    const cf = init.cf !== undefined ? init.cf : source ? cfOf(source) : undefined;
     const keepalive = Boolean(init.keepalive ?? source?.keepalive);
     const integrity = init.integrity !== undefined ? String(init.integrity) : source ? source.integrity : "";
     setSlot(this, kRequest, { method, url, headers, redirect, signal, cf, keepalive, integrity });
@@ -120,7 +131,7 @@ export class Request {
   get headers() { return headersOf(stateOf(this)); }
   get redirect() { return stateOf(this).redirect; }
   get signal() { return signalOf(stateOf(this)); }
-  get cf() { return stateOf(this).cf; }
+  get cf() { return cfOf(stateOf(this)); }
   get integrity() { return stateOf(this).integrity; }
   get keepalive() { return stateOf(this).keepalive; }
   get fetcher() { stateOf(this); return null; }
@@ -128,7 +139,7 @@ export class Request {
   clone() {
     const st = stateOf(this);
     if (isUnusable(this[kBody])) throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
-    const copy = new Request(st.url, { method: st.method, headers: headersOf(st), redirect: st.redirect, signal: signalOf(st), cf: st.cf, integrity: st.integrity, keepalive: st.keepalive });
+    const copy = new Request(st.url, { method: st.method, headers: headersOf(st), redirect: st.redirect, signal: signalOf(st), cf: cfOf(st), integrity: st.integrity, keepalive: st.keepalive });
     copy[kBody] = cloneBody(this[kBody]);
     return copy;
   }
@@ -136,10 +147,11 @@ export class Request {
 mixinBody(Request);
 setTag(Request, "Request");
 
-// The state with its Headers and AbortSignal made (fetch reads them).
+// The state with its Headers, AbortSignal and `cf` made (fetch reads them).
 export function requestState(request) {
   const st = stateOf(request);
   headersOf(st);
   signalOf(st);
+  cfOf(st);
   return st;
 }

@@ -210,6 +210,13 @@ await test("the server's Request (incomingRequest): as the constructor's, header
   equal("the same signal each time", r.signal, r.signal);
   check("a signal not aborted", r.signal instanceof AbortSignal && !r.signal.aborted);
   equal("cf", r.cf.colo, "DFW");
+  equal("the same cf each time", r.cf, r.cf);
+  r.cf.colo = "LHR";
+  equal("a cf of its own", r.cf.colo, "LHR");
+  const template = Object.freeze({ colo: "DFW" });
+  const [one, two] = [0, 1].map(() => incomingRequest("http://h/", "GET", [], null, template));
+  check("cf copied, not shared", one.cf !== template && one.cf !== two.cf && !Object.isFrozen(one.cf) && two.cf.colo === "DFW");
+  equal("new Request(incoming) copies the copy", new Request(incomingRequest("http://h/", "GET", [], null, template)).cf.colo, "DFW");
   equal("body", await r.text(), "hi");
   same("no own string keys", Object.keys(r), []);
   equal("JSON of a Request", JSON.stringify(built), "{}");
