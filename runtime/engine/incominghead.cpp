@@ -8,15 +8,6 @@ namespace kiln {
 
 namespace {
 
-bool isTokenChar(char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool isToken(const QByteArray& name) {
-    return !name.isEmpty() && std::all_of(name.begin(), name.end(), isTokenChar);
-}
-
 // The Fetch Standard's header value normalization: HTTP whitespace trimmed at both ends.
 QByteArray trimmed(const QByteArray& value) {
     auto white = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
@@ -61,12 +52,11 @@ IncomingHead IncomingHead::from(const HttpRequestHead& head) {
         headers.append({"CF-Connecting-IP", peer.toLatin1()});
     }
     const QByteArray method = head.method;
-    bool checked = isToken(method) && method != "CONNECT" && method != "TRACE" && method != "TRACK";
+    bool checked =
+        isHttpToken(method) && method != "CONNECT" && method != "TRACE" && method != "TRACK";
     out.headers.reserve(headers.size() * 2);
     for (const auto& [name, value] : headers) {
-        if (checked && (!isToken(name) || value.contains('\0') || value.contains('\r') ||
-                        value.contains('\n')))
-            checked = false;
+        if (checked && !(isHttpToken(name) && isSafeHttpValue(value))) checked = false;
         out.headers.append(name);
         out.headers.append(value);
     }

@@ -9,31 +9,10 @@ namespace kiln {
 
 namespace {
 
-bool isTokenChar(uchar c) {
-    if (c >= '0' && c <= '9') return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-    return c && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
-bool validName(const QByteArray& name) {
-    if (name.isEmpty()) return false;
-    for (char c : name) {
-        if (!isTokenChar(uchar(c))) return false;
-    }
-    return true;
-}
-
-// CR, LF or NUL in a value would let a handler inject headers or split the response.
-bool validValue(const QByteArray& value) {
-    for (char c : value) {
-        if (c == '\r' || c == '\n' || c == '\0') return false;
-    }
-    return true;
-}
-
-// A header that may go on the wire; an invalid one is dropped, with a warning.
+// A header that may go on the wire; an invalid one is dropped, with a warning (CR, LF or NUL
+// in a value would let a handler inject headers or split the response).
 bool writable(const QByteArray& name, const QByteArray& value) {
-    if (validName(name) && validValue(value)) return true;
+    if (isHttpToken(name) && isSafeHttpValue(value)) return true;
     qWarning("kiln::HttpServer: dropping invalid response header %s", name.left(64).constData());
     return false;
 }
@@ -208,7 +187,8 @@ void HttpResponseWriter::begin(QByteArray& out, int status, const QByteArray& re
     }
     m_status = status;
 
-    const char* phrase = reason.isEmpty() || !validValue(reason) ? reasonPhrase(status) : nullptr;
+    const char* phrase =
+        reason.isEmpty() || !isSafeHttpValue(reason) ? reasonPhrase(status) : nullptr;
     out.append("HTTP/1.1 ");
     appendNumber(out, status);
     out.append(' ');

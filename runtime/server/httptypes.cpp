@@ -23,4 +23,22 @@ QByteArray httpHeaderValue(const HttpHeaders& headers, const char* lowerCaseName
     return {};
 }
 
+bool isHttpToken(const QByteArray& text) {
+    if (text.isEmpty()) return false;
+    for (char c : text) {
+        const auto u = uchar(c);
+        const bool ok = (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') ||
+                        (u && std::strchr("!#$%&'*+-.^_`|~", u) != nullptr);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool isSafeHttpValue(const QByteArray& value) {
+    for (char c : value) {
+        if (c == '\r' || c == '\n' || c == '\0') return false;
+    }
+    return true;
+}
+
 } // namespace kiln

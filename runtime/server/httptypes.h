@@ -48,5 +48,9 @@ struct HttpExchangeRecord {
 bool httpNameEquals(const QByteArray& name, const char* lowerCaseName);
 // First value of `name`, or a null QByteArray.
 QByteArray httpHeaderValue(const HttpHeaders& headers, const char* lowerCaseName);
+// RFC 9110's token (a method, a header name): one or more of its characters.
+bool isHttpToken(const QByteArray& text);
+// A header value that cannot inject headers or split a message: no CR, LF or NUL.
+bool isSafeHttpValue(const QByteArray& value);
 
 } // namespace kiln
