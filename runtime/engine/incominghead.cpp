@@ -45,6 +45,7 @@ IncomingHead IncomingHead::from(const HttpRequestHead& head) {
     if (host.isEmpty()) host = "localhost:" + QByteArray::number(head.localPort);
     out.url = "http://" + host + (head.target.startsWith('/') ? head.target : "/" + head.target);
 
+    // Cloudflare's edge adds the client's address; so does wrangler dev.
     HttpHeaders headers = head.headers;
     if (httpHeaderValue(headers, "cf-connecting-ip").isNull()) {
         QString peer = head.peerAddress;
@@ -60,17 +61,14 @@ IncomingHead IncomingHead::from(const HttpRequestHead& head) {
         out.headers.append(name);
         out.headers.append(value);
     }
-    if (checked) {
-        const QByteArray href = checkedUrl(out.url, host);
-        checked = !href.isEmpty();
-        if (checked) out.url = href;
+    const QByteArray href = checked ? checkedUrl(out.url, host) : QByteArray();
+    out.checked = !href.isEmpty();
+    if (!out.checked) return out;
+    out.url = href;
+    for (qsizetype i = 0; i < out.headers.size(); i += 2) {
+        out.headers[i] = out.headers[i].toLower();
+        out.headers[i + 1] = trimmed(out.headers[i + 1]);
     }
-    if (checked)
-        for (qsizetype i = 0; i < out.headers.size(); i += 2) {
-            out.headers[i] = out.headers[i].toLower();
-            out.headers[i + 1] = trimmed(out.headers[i + 1]);
-        }
-    out.checked = checked;
     return out;
 }
 
