@@ -344,7 +344,7 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
     return response
 
 
-def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
+def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False, settle_args=()):
     """handle_fetch started eagerly, as Python 3.12's eager tasks start: it runs in this call
     until it first waits on something pending, so a handler that never waits answers without
     a round trip through the event loop (a setTimeout(0) per request). Returns the JS
@@ -356,17 +356,19 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False):
     the error); never during this call, so a caller may start listening once it returns.
     Awaiting the Task itself costs a done callback, an event-loop round trip and Pyodide's
     thenable machinery (~75 us a request); a handler that succeeds skips all that.
-    `is_request`: as _resolve's; the answer (and `settle`'s) may then be fetch_starter's str."""
+    `is_request`: as _resolve's; the answer (and `settle`'s) may then be fetch_starter's str.
+    `settle_args` go before the response (`settle(*settle_args, response)`); the callback that
+    binds them is made only for a handler that waits."""
     pending = []  # `settle`, once the eager start has left the handler waiting
     task = PyodideTask(_fetch(js_request, js_env, js_ctx, is_request, pending),
                        loop=asyncio.get_event_loop(), eager_start=True)
-    if task.done() and not task.cancelled() and task.exception() is None:
+    if not task.done():
+        if settle is not None:
+            pending.append(partial(settle, *settle_args) if settle_args else settle)
+    elif not task.cancelled() and task.exception() is None:
         return task.result()
-    if settle is not None:
-        if task.done():  # failed or cancelled before it first waited
-            task.get_loop().call_soon(settle, None)
-        else:
-            pending.append(settle)
+    elif settle is not None:  # failed or cancelled before it first waited
+        task.get_loop().call_soon(settle, *settle_args, None)
     return task
 
 
@@ -389,19 +391,12 @@ def fetch_starter(js_env, settle):
         settle(token, response)
 
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
-    # start_fetch's work, without its call and with `settle` made only for a handler that waits.
     def start(js_request, js_ctx, token):
-        pending = []
-        task = PyodideTask(_fetch(js_request, js_env, js_ctx, True, pending),
-                           loop=asyncio.get_event_loop(), eager_start=True)
-        if not task.done():
-            pending.append(partial(end, token))
-        elif not task.cancelled() and task.exception() is None:
-            return task.result()
-        else:  # failed or cancelled before it first waited
-            task.get_loop().call_soon(end, token, None)
-        _waiting[token] = task
-        return None
+        started = start_fetch(js_request, js_env, js_ctx, end, True, (token,))
+        if type(started) is PyodideTask:  # an answer is a JS Response or a str
+            _waiting[token] = started
+            return None
+        return started
 
     return start
 
