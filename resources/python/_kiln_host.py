@@ -5,7 +5,7 @@
     js_globals()                                          -> [(module, file, name, JS value)]
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
-    start_fetch(js_request, js_env, js_ctx[, settle, is_request]) -> JS Response, or a pending Task
+    start_fetch(js_request, js_env, js_ctx[, settle, is_request, settle_args]) -> JS Response, or a pending Task
     fetch_starter(js_env, settle)                         -> start(js_request, js_ctx, token)
                                     (start and settle's response: JS Response, or str "t"/"j" + body)
     failed_fetch(token)                                   -> the failed Task of start's token
