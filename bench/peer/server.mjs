@@ -130,14 +130,25 @@ class ExecutionContext {
 ExecutionContext.prototype[takesPythonAwaitables] = true;
 
 // As worker.mjs starts a handler: through _kiln_host.fetch_starter, a pending one settling
-// its Response by token when it ends.
+// its Response by token when it ends; a request without a body is made only if Python asks
+// for it (requestOf, its Headers alone for request.headers).
 let starter = null;
 const settling = new Map();
+const underWay = new Map(); // token -> a Request, or () => one
 let nextToken = 0;
 function settleToken(token, response) {
   const resolve = settling.get(token);
   settling.delete(token);
   resolve?.(response ?? undefined);
+}
+function requestOf(token, headersOnly) {
+  let request = underWay.get(token);
+  if (request === undefined) throw new Error("this request has ended");
+  if (typeof request === "function") {
+    if (headersOnly) return request(true);
+    underWay.set(token, request = request(false));
+  }
+  return headersOnly ? request.headers : request;
 }
 
 const booted = boot();
@@ -146,25 +157,40 @@ booted.catch((e) => { console.error(e); process.exit(1); });
 const server = http.createServer(async (req, res) => {
   try {
     await booted;
-    const headers = new Headers();
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    const init = { method: req.method, headers };
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      init.body = req;
-      init.duplex = "half";
-    }
-    const request = new Request(`http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`, init);
-    starter ??= host.fetch_starter(env, settleToken);
-    const token = nextToken++;
-    let response = starter(request, new ExecutionContext(), token);
-    if (response === undefined) { // waiting: its Task stays in Python unless it fails
-      let failed = null;
-      try {
-        response = (await new Promise((resolve) => settling.set(token, resolve))) ?? await (failed = host.failed_fetch(token));
-      } finally {
-        settling.delete(token);
-        failed?.destroy();
+    const makeHeaders = () => {
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      return headers;
+    };
+    const url = `http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`;
+    const withBody = req.method !== "GET" && req.method !== "HEAD";
+    const makeRequest = (headersOnly) => {
+      if (headersOnly) return makeHeaders();
+      const init = { method: req.method, headers: makeHeaders() };
+      if (withBody) {
+        init.body = req;
+        init.duplex = "half";
       }
+      return new Request(url, init);
+    };
+    const request = withBody ? makeRequest(false) : undefined;
+    starter ??= host.fetch_starter(env, settleToken, requestOf);
+    const token = nextToken++;
+    underWay.set(token, request ?? makeRequest);
+    let response;
+    try {
+      response = starter(request?.url ?? new URL(url).href, req.method, new ExecutionContext(), token, request);
+      if (response === undefined) { // waiting: its Task stays in Python unless it fails
+        let failed = null;
+        try {
+          response = (await new Promise((resolve) => settling.set(token, resolve))) ?? await (failed = host.failed_fetch(token));
+        } finally {
+          settling.delete(token);
+          failed?.destroy();
+        }
+      }
+    } finally {
+      underWay.delete(token);
     }
     if (typeof response === "string") { // fetch_starter's answer for a Response made from text alone
       const [type, text] = textAnswer(response);

@@ -13,7 +13,7 @@ import { R2Bucket } from "./r2bucket.mjs";
 import { NotRestorable, SnapshotTiers, UnserializableValue } from "./snapshots.mjs";
 import { Engine as WorkflowEngine } from "./workflows.mjs";
 
-const { ops, bufferedBytes, configureWebSockets, coupleWebSocket, incomingRequest } = globalThis.__kiln_boot;
+const { ops, bufferedBytes, configureWebSockets, coupleWebSocket, incomingRequest, checkedHeaders } = globalThis.__kiln_boot;
 delete globalThis.__kiln_boot;
 const Level = ops.logLevel;   // from the host's LogLevel enum
 const Source = ops.logSource; // and LogSource
@@ -530,9 +530,16 @@ class ExecutionContext {
 ExecutionContext.prototype[takesPythonAwaitables] = true;
 
 // The fetch handler, started eagerly: its JS Response when it finished at once (a handler that
-// never waits, so no promise hop is paid), else a promise of it.
-let starter = null; // _kiln_host.fetch_starter's start(request, ctx, token), made at the first request
+// never waits, so no promise hop is paid), else a promise of it. Python gets the request's URL
+// and method, and its JS Request when made already (`request`: one with a body, which handlers
+// mostly read, and asking for it later costs a trip from Python on top of the proxy); for one
+// without a body, only if it asks (requestOf), so a handler that reads no more, or only the
+// headers, costs Pyodide no proxy of it and this side no Request. `source`: what requestOf
+// answers from, the JS Request or what incomingRequest makes it of ([url, method, headers,
+// null, cf]).
+let starter = null; // _kiln_host.fetch_starter's start(url, method, ctx, token[, request]), made at the first request
 const settling = new Map(); // token -> resolve of a pending handler's Response (undefined: it failed)
+const underWay = new Map(); // token -> its request's `source`, then its JS Request once made
 let nextToken = 0;
 function settleToken(token, response) {
   const resolve = settling.get(token);
@@ -540,18 +547,36 @@ function settleToken(token, response) {
   resolve?.(response ?? undefined);
 }
 
-function startFetch(request) {
-  starter ??= host.fetch_starter(env, settleToken);
-  const token = nextToken++;
-  // A pending handler that succeeds hands its Response to settleToken; one that fails (settled
-  // with undefined) is awaited through its Task, whose rejection carries the Python error:
-  // start_fetch answers the Task itself, fetch_starter's start undefined (Python keeps it).
-  if (typeof request?.constructor === "function" && request.constructor.name === "Request") {
-    const started = starter(request, new ExecutionContext(), token);
-    return started === undefined ? settleFetch(null, token) : started;
+// Answers only while the request is under way: Python asks for it before its handler ends if
+// anything still holds the request (_kiln_host._hand_over). With `headersOnly`, the request's
+// Headers (what Python's request.headers copies), without making a Request for them.
+function requestOf(token, headersOnly) {
+  let request = underWay.get(token);
+  if (request === undefined) throw new Error("Kiln: this request has ended; its JS Request is gone");
+  if (Array.isArray(request)) {
+    if (headersOnly) return checkedHeaders(request[2]); // a request without a body: the same
+    underWay.set(token, request = incomingRequest(...request));
   }
-  const started = host.start_fetch(request, env, new ExecutionContext(), (response) => settleToken(token, response), false);
-  return started instanceof pyodide.ffi.PyProxy ? settleFetch(started, token) : started;
+  return headersOnly ? request.headers : request;
+}
+
+function startFetch(url, method, source, request) {
+  starter ??= host.fetch_starter(env, settleToken, requestOf);
+  const token = nextToken++;
+  underWay.set(token, source);
+  // A pending handler that succeeds hands its Response to settleToken; one that fails (settled
+  // with undefined) is awaited through its Task, whose rejection carries the Python error
+  // (fetch_starter's start answers undefined for both: Python keeps the Task).
+  let started;
+  try {
+    started = starter(url, method, new ExecutionContext(), token, request);
+  } catch (e) {
+    underWay.delete(token);
+    throw e;
+  }
+  if (started === undefined) return settleFetch(null, token);
+  underWay.delete(token);
+  return started;
 }
 
 async function settleFetch(task, token) {
@@ -559,6 +584,7 @@ async function settleFetch(task, token) {
     return (await new Promise((resolve) => settling.set(token, resolve))) ?? await (task ??= host.failed_fetch(token));
   } finally {
     settling.delete(token);
+    underWay.delete(token);
     task?.destroy();
   }
 }
@@ -702,9 +728,11 @@ export async function serveExchange(id, method, url, headers, hasBody, body, che
   let response;
   try {
     const withBody = hasBody && method !== "GET" && method !== "HEAD";
-    let request;
-    if (checked) {
-      request = incomingRequest(url, method, headers, withBody ? body ?? requestBody(id) : null, LOCAL_CF);
+    if (checked && !withBody) {
+      response = startFetch(url, method, [url, method, headers, null, LOCAL_CF]);
+    } else if (checked) {
+      const request = incomingRequest(url, method, headers, body ?? requestBody(id), LOCAL_CF);
+      response = startFetch(url, method, request, request);
     } else {
       const pairs = [];
       for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
@@ -713,9 +741,9 @@ export async function serveExchange(id, method, url, headers, hasBody, body, che
         init.body = body ?? requestBody(id);
         init.duplex = "half";
       }
-      request = new Request(url, init);
+      const request = new Request(url, init); // throws here for what the constructor refuses
+      response = startFetch(request.url, request.method, request, request);
     }
-    response = startFetch(request);
     if (response instanceof Promise) response = await response;
   } catch (e) {
     if (fatalText) return; // the instance is over: the host answers what it had in flight

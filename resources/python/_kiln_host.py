@@ -6,7 +6,7 @@
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
     start_fetch(js_request, js_env, js_ctx[, settle, is_request, settle_args]) -> JS Response, or a pending Task
-    fetch_starter(js_env, settle)                         -> start(js_request, js_ctx, token)
+    fetch_starter(js_env, settle, request_of)             -> start(url, method, js_ctx, token[, js_request])
                                     (start and settle's response: JS Response, or str "t"/"j" + body)
     failed_fetch(token)                                   -> the failed Task of start's token
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
@@ -306,6 +306,7 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
         if not _kiln_entropy._in_request_context:
             _kiln_entropy.enter_request_context()
         cls, label, function, takes_request = _last_default
+        incoming = False  # args[0] is a request made without its JS Request (held there alone)
         if is_request and function is not None and _main.__dict__.get("Default") is cls \
                 and cls.fetch is function:
             # _resolve's work for the class checked last, whose fetch is still the function
@@ -316,11 +317,14 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
             finally:
                 entrypoints._host_context = None
             fn = instance.fetch
-            args = (Request._of_js(js_request),)
+            args = (Request._of_incoming(*js_request),)
+            incoming = True
             label += ".fetch"
             # Sized already, unless the instance holds a fetch of its own.
             relaxed = not takes_request or getattr(fn, "__func__", None) is not function
         else:
+            if is_request:  # _resolve's handlers get the JS Request itself: asked for now
+                js_request = js_request[4] if js_request[4] is not None else js_request[3](js_request[2])
             fn, args, label = _resolve("fetch", js_request, js_env, js_ctx, is_request)
             relaxed = True
         try:
@@ -335,13 +339,36 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
             response = result._unmade
         else:
             response = _to_js_response(result, label, is_request)
+        if incoming:
+            _hand_over(args)
     except BaseException:
+        if incoming:
+            _hand_over(args)
         if pending:
             pending[0](None)
         raise
     if pending:
         pending[0](response)
     return response
+
+
+def _references(args):
+    return sys.getrefcount(args[0])
+
+
+# What _references counts for a request that only its arguments tuple holds.
+_UNHELD = _references((Request.__new__(Request),))
+
+
+def _hand_over(args):
+    """At its handler's end, the JS Request of an incoming request (args[0], made by
+    Request._of_incoming) that something still holds (a global, a task, a traceback, a
+    closure): JS keeps what makes it only while the request is under way."""
+    if _references(args) > _UNHELD and "_js_request" not in args[0].__dict__:
+        try:
+            args[0]._js_request  # noqa: B018 - asked for now
+        except Exception:  # noqa: BLE001 - the instance is ending (a limit hit): nothing to keep
+            pass
 
 
 def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False, settle_args=()):
@@ -356,7 +383,9 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False, settl
     the error); never during this call, so a caller may start listening once it returns.
     Awaiting the Task itself costs a done callback, an event-loop round trip and Pyodide's
     thenable machinery (~75 us a request); a handler that succeeds skips all that.
-    `is_request`: as _resolve's; the answer (and `settle`'s) may then be fetch_starter's str.
+    `is_request`: fetch_starter's call, js_request then (url, method, token, request_of,
+    js_request or None) (Request._of_incoming's); the answer (and `settle`'s) may then be
+    fetch_starter's str.
     `settle_args` go before the response (`settle(*settle_args, response)`); the callback that
     binds them is made only for a handler that waits."""
     pending = []  # `settle`, once the eager start has left the handler waiting
@@ -372,9 +401,10 @@ def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False, settl
     return task
 
 
-def fetch_starter(js_env, settle):
-    """start_fetch for one instance's requests: `start(js_request, js_ctx, token)` is
-    start_fetch(js_request, js_env, js_ctx, ...) with a JS Request (worker.mjs makes it), where a
+def fetch_starter(js_env, settle, request_of):
+    """start_fetch for one instance's requests: `start(url, method, js_ctx, token[, js_request])`
+    is start_fetch for the request whose JS Request comes with the call or else
+    `request_of(token)` answers while it is under way (worker.mjs makes it when first asked), where a
     pending handler's end calls `settle(token, response)` (None when it failed). start answers
     the JS Response, or None while the handler waits: its Task stays here (no Python proxy is
     made for JS), and a failed one is handed over by failed_fetch(token), whose rejection
@@ -391,8 +421,9 @@ def fetch_starter(js_env, settle):
         settle(token, response)
 
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
-    def start(js_request, js_ctx, token):
-        started = start_fetch(js_request, js_env, js_ctx, end, True, (token,))
+    def start(url, method, js_ctx, token, js_request=None):
+        started = start_fetch((url, method, token, request_of, js_request), js_env, js_ctx, end,
+                              True, (token,))
         if type(started) is PyodideTask:  # an answer is a JS Response or a str
             _waiting[token] = started
             return None

@@ -8,7 +8,7 @@ import { kBody, takeBufferedBytes } from "./body.js";
 import { installEvents } from "./events.js";
 import { makeFetch } from "./fetch.js";
 import { FormData } from "./formdata.js";
-import { Headers } from "./headers.js";
+import { Headers, checkedHeaders } from "./headers.js";
 import { initHostEvents } from "./hostevents.js";
 import { Request, incomingRequest } from "./request.js";
 import { Response } from "./response.js";
@@ -38,8 +38,10 @@ globalThis.__kiln_boot = {
   ops,
   // The response bytes when the body is already in memory (see worker.mjs sendResponse).
   bufferedBytes: (message) => takeBufferedBytes(message[kBody]),
-  // The server's request from the parts it has checked (see worker.mjs serveExchange).
+  // The server's request from the parts it has checked (see worker.mjs serveExchange), and
+  // its headers alone (worker.mjs requestOf).
   incomingRequest,
+  checkedHeaders,
   // The compatibility flags WebSocket behaviour depends on; and the 101 coupling.
   configureWebSockets: (compatFlags) => configureWebSockets(ops, compatFlags),
   coupleWebSocket,

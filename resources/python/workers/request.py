@@ -24,10 +24,29 @@ def _strip_tag(text):
     return text[1:]
 
 
+class _AskedForWhenRead:
+    """Request._js_request of an _of_incoming request made without it: asked of JS when first
+    read, then held in the instance's dict, which a lookup finds first from then on (this
+    descriptor has no __set__), as it does for every other Request."""
+
+    def __get__(self, request, owner=None):
+        if request is None:
+            return self
+        try:
+            request_of, token = request.__dict__["_incoming"]
+        except KeyError:
+            raise AttributeError(f"'{type(request).__name__}' object has no attribute "
+                                 "'_js_request'", name="_js_request", obj=request) from None
+        js_request = request.__dict__["_js_request"] = request_of(token)
+        return js_request
+
+
 class Request:
     """`Request(input, **options)`: input is a URL, a Request or a JS Request; options are
     RequestInit's (method, headers, body, redirect, cf, ...). A JS Request takes no options
     (ValueError)."""
+
+    _js_request = _AskedForWhenRead()
 
     def __init__(self, input, **other_options):  # noqa: A002 - the documented name
         if _is_js_instance(input, "Request"):
@@ -42,12 +61,37 @@ class Request:
         source = input._js_request if isinstance(input, Request) else input
         self._js_request = js.Request.new(source, **other_options)
 
+    # An incoming request's URL and method as worker.mjs gave them (_of_incoming); None else.
+    _url = None
+    _method = None
+
     @classmethod
     def _of_js(cls, js_request):
         """Request(js_request) for a value known to be a JS Request (not asked of JS again)."""
         self = cls.__new__(cls)
         self._js_request = js_request
         return self
+
+    @classmethod
+    def _of_incoming(cls, url, method, token, request_of, js_request=None):
+        """The request fetch_starter's start was given the URL and method of, and its JS
+        Request when JS had made it: otherwise `request_of(token)` is asked for it only when
+        something needs more than those two, so a handler that reads no more makes Pyodide no
+        proxy for it. request_of answers only while the request is under way: its handler's
+        end asks for it first when something still holds this request (_kiln_host._hand_over)."""
+        self = cls.__new__(cls)
+        self._url = url
+        self._method = method
+        if js_request is None:
+            self._incoming = (request_of, token)
+        else:
+            self._js_request = js_request
+        return self
+
+    def __reduce_ex__(self, protocol):
+        # copy and pickle see the JS Request, as for any other: a copy outlives the request.
+        self._js_request  # noqa: B018 - asked for now, while JS still has it
+        return super().__reduce_ex__(protocol)
 
     def __repr__(self):
         return f"Request(method={self._js_request.method!r}, url={self._js_request.url!r})"
@@ -84,6 +128,11 @@ class Request:
     @property
     def headers(self):
         """A copy, as an http.client.HTTPMessage: changing it changes no request."""
+        incoming = self.__dict__.get("_incoming")
+        if incoming is not None and "_js_request" not in self.__dict__:
+            # The JS Request not made yet: JS answers its Headers alone (in the same trip
+            # that reading them off the JS Request would take).
+            return _js_headers_to_http_message(incoming[0](incoming[1], True))
         return _js_headers_to_http_message(self.js_object.headers)
 
     @property
@@ -101,7 +150,7 @@ class Request:
     @property
     def method(self):
         # HTTPMethod[...]: a method outside the standard set is a KeyError, as on Cloudflare.
-        return HTTPMethod[self._js_request.method]
+        return HTTPMethod[self._method or self._js_request.method]
 
     @property
     def mode(self):
@@ -121,7 +170,8 @@ class Request:
 
     @property
     def url(self):
-        return self._js_request.url  # what js_object gives, without its call (read on most requests)
+        url = self._url  # read on most requests: no trip to JS for it
+        return url if url is not None else self._js_request.url
 
     def _raise_if_failed(self):
         if self.body_used:

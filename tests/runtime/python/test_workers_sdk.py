@@ -857,10 +857,17 @@ async def test_fetch_starter_answers_as_handle_fetch():
     replaced on the class, one without the request, one shadowed on the instance, a class
     replaced and a handler that waits all answer as through handle_fetch."""
     settled = []
-    start = _kiln_host.fetch_starter(make_env(), lambda token, response: settled.append((token, response)))
+    asked = []  # tokens whose JS Request Python asked for
+
+    def request_of(token, headers_only=False):
+        asked.append(token)
+        return js_request("https://example.com/p?q=1")
+
+    start = _kiln_host.fetch_starter(make_env(), lambda token, response: settled.append((token, response)),
+                                     request_of)
 
     def started(token=0):
-        return start(js_request("https://example.com/p?q=1"), js_obj(), token)
+        return start("https://example.com/p?q=1", "GET", js_obj(), token)
 
     seen = []
 
@@ -877,6 +884,7 @@ async def test_fetch_starter_answers_as_handle_fetch():
     assert _kiln_host._last_default[2] is Default.__dict__["fetch"], _kiln_host._last_default
     assert started() == started() == "tone https://example.com/p?q=1 development"
     assert len(seen) == 2 and seen[0] is not seen[1] and seen[0].env is not seen[1].env
+    assert not asked, asked  # the URL came with the call: no JS Request was asked for
 
     async def two(self, request, extra="x"):
         return Response(f"two {extra}")
@@ -924,6 +932,79 @@ async def test_fetch_starter_answers_as_handle_fetch():
     await asyncio.sleep(0)
     assert settled[-1] == (8, None) and _kiln_host.failed_fetch(8) is failed
     assert isinstance(failed.exception(), ValueError)
+
+
+async def test_fetch_starter_asks_for_the_js_request_only_when_needed():
+    """fetch_starter's start gets the URL and method, and the JS Request when JS made it
+    already: otherwise that is asked of JS (once) when the handler reads more, and at the
+    handler's end when anything still holds the request (JS answers only while it is under
+    way); a request nothing holds is never asked for."""
+    asked = []
+    headers_asked = []
+    made = {}
+
+    def request_of(token, headers_only=False):
+        if headers_only:  # as worker.mjs: the Headers alone, no Request made for them
+            headers_asked.append(token)
+            return js_request("https://example.com/h", headers={"x-kind": str(token)}).headers
+        asked.append(token)
+        if token not in made:
+            made[token] = js_request("https://example.com/h", "POST", {"x-kind": str(token)}, "body")
+        return made[token]
+
+    settled = []
+    start = _kiln_host.fetch_starter(make_env(), lambda token, response: settled.append((token, response)),
+                                     request_of)
+    kept = []
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            route = request.url.rsplit("/", 1)[1]
+            if route == "method":
+                return Response(f"{request.method}")
+            if route == "header":
+                return Response(request.headers["x-kind"] + request.headers["x-kind"])
+            if route == "kept":
+                kept.append(request)
+            if route == "waits":
+                kept.append(request)
+                await asyncio.sleep(0)
+            if route == "task":
+                asyncio.ensure_future(asyncio.sleep(0, request))
+            if route == "fails":
+                raise ValueError(request.url)
+            return Response("ok")
+
+    install_main("kiln_test_starter_lazy", Default=Default)
+    assert start("https://example.com/method", "POST", js_obj(), 1) == "tPOST" and asked == []
+    assert start("https://example.com/header", "GET", js_obj(), 2) == "t22"
+    assert asked == [] and headers_asked == [2, 2]  # a copy each time, as from the JS Request
+    given = js_request("https://example.com/h", "POST", {"x-kind": "g"}, "body")
+    assert start("https://example.com/header", "POST", js_obj(), 9, given) == "tgg" and asked == []
+    assert start("https://example.com/kept", "GET", js_obj(), 3) == "tok" and asked == [3]
+    assert kept[0].js_object is made[3] and kept[0].url == "https://example.com/kept"
+    assert kept[0].headers["x-kind"] == "3" and asked == [3]  # asked for once, held since
+    assert headers_asked == [2, 2]  # a JS Request once made gives its own Headers
+    assert start("https://example.com/task", "GET", js_obj(), 4) == "tok" and asked[-1] == 4
+    assert start("https://example.com/waits", "GET", js_obj(), 5) is None and asked[-1] == 4
+    for _ in range(20):
+        if settled:
+            break
+        await asyncio.sleep(0)
+    assert settled == [(5, "tok")] and asked[-1] == 5, (settled, asked)
+    assert start("https://example.com/fails", "GET", js_obj(), 6) is None
+    assert asked[-1] == 6  # the traceback holds it
+    await asyncio.sleep(0)
+    assert isinstance(_kiln_host.failed_fetch(6).exception(), ValueError)
+    copied = __import__("copy").copy(Request._of_incoming("https://example.com/c", "GET", 7, request_of))
+    assert asked[-1] == 7 and copied.js_object is made[7]
+    try:
+        Request.__new__(Request)._js_request  # noqa: B018 - made by neither
+    except AttributeError as error:
+        assert str(error) == "'Request' object has no attribute '_js_request'", error
+    else:
+        raise AssertionError("no AttributeError")
+    assert asked[-1] == 7
 
 
 async def test_host_legacy_handlers():
