@@ -886,6 +886,13 @@ async def test_fetch_starter_answers_as_handle_fetch():
     assert len(seen) == 2 and seen[0] is not seen[1] and seen[0].env is not seen[1].env
     assert not asked, asked  # the URL came with the call: no JS Request was asked for
 
+    class Default(WorkerEntrypoint):  # WorkerEntrypoint's __init__: made without calling it
+        async def fetch(self, request):
+            return Response(f"{list(vars(self))} {type(self.env).__name__} {self.ctx.marker}")
+
+    install_main("kiln_test_starter_plain", Default=Default)
+    assert start("https://example.com/", "GET", js_obj(marker="m"), 0) == "t['ctx', 'env'] _EnvWrapper m"
+
     async def two(self, request, extra="x"):
         return Response(f"two {extra}")
 
