@@ -332,6 +332,20 @@ void TestWorker::incomingRequestsAsTheConstructorMakesThem() {
     QCOMPARE(got.value(QStringLiteral("redirect")).toString(), QStringLiteral("follow"));
     QCOMPARE(got.value(QStringLiteral("aborted")).toBool(), false);
 
+    got = seen("GET /wait HTTP/1.1\r\nHost: h\r\nX-Late: 1\r\nConnection: close\r\n\r\n");
+    QCOMPARE(headers(got),
+             QStringLiteral("cf-connecting-ip=127.0.0.1 connection=close host=h x-late=1"));
+
+    // A request something still holds when its handler ends stays whole: its JS Request is
+    // made then, while it can be.
+    QVERIFY(send("GET /keep HTTP/1.1\r\nHost: h\r\nX-Kept: yes\r\nConnection: close\r\n\r\n")
+                .endsWith("kept"));
+    got = seen("GET /kept HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    QCOMPARE(got.value(QStringLiteral("js_url")).toString(), QStringLiteral("http://h/keep"));
+    QCOMPARE(got.value(QStringLiteral("url")).toString(), QStringLiteral("http://h/keep"));
+    QCOMPARE(pairs(got, QStringLiteral("headers")),
+             QStringLiteral("cf-connecting-ip=127.0.0.1 connection=close host=h x-kept=yes"));
+
     got = seen("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Type: text/x\r\n"
                "Connection: close\r\n\r\nhello");
     QCOMPARE(got.value(QStringLiteral("body")).toString(), QStringLiteral("hello"));
