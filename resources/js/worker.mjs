@@ -539,7 +539,12 @@ ExecutionContext.prototype[takesPythonAwaitables] = true;
 // null, cf]).
 let starter = null; // _kiln_host.fetch_starter's start(url, method, ctx, token[, request]), made at the first request
 const settling = new Map(); // token -> resolve of a pending handler's Response (undefined: it failed)
-const underWay = new Map(); // token -> its request's `source`, then its JS Request once made
+// token -> its request's `source`, then its JS Request once made: for a handler that waits.
+// The one being started is held apart (`starting`): most end within that call, and a Map that
+// a key is added to and taken from on every request shrinks and regrows its table (~1 % of a
+// hello request, perf).
+const underWay = new Map();
+const starting = { token: -1, source: null };
 let nextToken = 0;
 function settleToken(token, response) {
   const resolve = settling.get(token);
@@ -551,11 +556,14 @@ function settleToken(token, response) {
 // anything still holds the request (_kiln_host._hand_over). With `headersOnly`, the request's
 // Headers (what Python's request.headers copies), without making a Request for them.
 function requestOf(token, headersOnly) {
-  let request = underWay.get(token);
+  const isStarting = token === starting.token;
+  let request = isStarting ? starting.source : underWay.get(token);
   if (request === undefined) throw new Error("Kiln: this request has ended; its JS Request is gone");
   if (Array.isArray(request)) {
     if (headersOnly) return checkedHeaders(request[2]); // a request without a body: the same
-    underWay.set(token, request = incomingRequest(...request));
+    request = incomingRequest(...request);
+    if (isStarting) starting.source = request;
+    else underWay.set(token, request);
   }
   return headersOnly ? request.headers : request;
 }
@@ -563,20 +571,20 @@ function requestOf(token, headersOnly) {
 function startFetch(url, method, source, request) {
   starter ??= host.fetch_starter(env, settleToken, requestOf);
   const token = nextToken++;
-  underWay.set(token, source);
+  starting.token = token;
+  starting.source = source;
   // A pending handler that succeeds hands its Response to settleToken; one that fails (settled
   // with undefined) is awaited through its Task, whose rejection carries the Python error
   // (fetch_starter's start answers undefined for both: Python keeps the Task).
   let started;
   try {
     started = starter(url, method, new ExecutionContext(), token, request);
-  } catch (e) {
-    underWay.delete(token);
-    throw e;
+    if (started === undefined) underWay.set(token, starting.source); // it waits
+  } finally {
+    starting.token = -1;
+    starting.source = null;
   }
-  if (started === undefined) return settleFetch(null, token);
-  underWay.delete(token);
-  return started;
+  return started === undefined ? settleFetch(null, token) : started;
 }
 
 async function settleFetch(task, token) {
