@@ -52,8 +52,8 @@ const { makeEntrypointHelper, textAnswer } = await import("../../resources/js/en
 pyodide.registerJsModule("_pyodide_entrypoint_helper", makeEntrypointHelper({ env: {}, reportWaitUntil: () => {}, getPyodide: () => pyodide }));
 const host = pyodide.pyimport("_kiln_host");
 host.load_main(config.mainModule);
-// As resources/js/worker.mjs startFetch calls the handler: started eagerly; one that
-// waits settles its Response when it ends.
+// As resources/js/worker.mjs startFetch calls the handler (with its JS Request, as for a request
+// with a body): started eagerly; one that waits settles its Response when it ends.
 let starter = null;
 const settling = new Map();
 let nextToken = 0;
@@ -62,9 +62,9 @@ async function dispatchFetch(request, ctx) {
     const resolve = settling.get(token);
     settling.delete(token);
     resolve?.(response ?? undefined);
-  });
+  }, () => { throw new Error("the request comes with the call"); });
   const token = nextToken++;
-  const started = starter(request, ctx, token);
+  const started = starter(request.url, request.method, ctx, token, request);
   if (started !== undefined) return started;
   let failed = null;
   try {
