@@ -5,8 +5,8 @@
     js_globals()                                          -> [(module, file, name, JS value)]
     load_main(module_name)                                -> None
     await handle_fetch(js_request, js_env, js_ctx)        -> JS Response
-    start_fetch(js_request, js_env, js_ctx[, settle, is_request, settle_args]) -> JS Response, or a pending Task
-    fetch_starter(js_env, settle, request_of)             -> start(url, method, js_ctx, token[, js_request])
+    fetch_starter(js_env, settle, request_of)
+                            -> start(url, method, js_ctx, token[, js_request])
                                     (start and settle's response: JS Response, or str "t"/"j" + body)
     failed_fetch(token)                                   -> the failed Task of start's token
     await handle_scheduled(js_controller, js_env, js_ctx) -> None
@@ -304,7 +304,8 @@ async def handle_fetch(js_request, js_env, js_ctx):
 
 async def _fetch(js_request, js_env, js_ctx, is_request, pending):
     # handle_fetch's work in one coroutine: each awaited layer costs a send() and a
-    # StopIteration inside Pyodide on every request. `pending` is start_fetch's (or None).
+    # StopIteration inside Pyodide on every request. `pending` is _start_fetch's (or None); with
+    # `is_request` (fetch_starter's), js_request is Request._of_incoming's arguments.
     try:
         if not _kiln_entropy._in_request_context:
             _kiln_entropy.enter_request_context()
@@ -334,7 +335,7 @@ async def _fetch(js_request, js_env, js_ctx, is_request, pending):
             relaxed = not takes_request or getattr(fn, "__func__", None) is not function
         else:
             if is_request:  # _resolve's handlers get the JS Request itself: asked for now
-                js_request = js_request[4] if js_request[4] is not None else js_request[3](js_request[2])
+                js_request = Request._of_incoming(*js_request).js_object
             fn, args, label = _resolve("fetch", js_request, js_env, js_ctx, is_request)
             relaxed = True
         try:
@@ -381,44 +382,40 @@ def _hand_over(args):
             pass
 
 
-def start_fetch(js_request, js_env, js_ctx, settle=None, is_request=False, settle_args=()):
-    """handle_fetch started eagerly, as Python 3.12's eager tasks start: it runs in this call
-    until it first waits on something pending, so a handler that never waits answers without
-    a round trip through the event loop (a setTimeout(0) per request). Returns the JS
-    Response when it finished that way; otherwise the Task (a thenable to JS), which also
-    carries a failure, so errors reach the host as they did through handle_fetch.
+def _start_fetch(parts, js_env, js_ctx, settle, settle_args):
+    """handle_fetch started eagerly, as Python 3.12's eager tasks start, for fetch_starter's
+    request `parts` (Request._of_incoming's arguments): it runs in this call until it first
+    waits on something pending, so a handler that never waits answers without a round trip
+    through the event loop (a setTimeout(0) per request). Returns the answer (a JS Response
+    or fetch_starter's str) when it finished that way; otherwise the Task, which also carries
+    a failure, so errors reach the host as they did through handle_fetch.
 
-    `settle` (a JS function), when given, is called once a pending handler ends: with the JS
-    Response, or with None when it failed or was cancelled (the host then awaits the Task for
-    the error); never during this call, so a caller may start listening once it returns.
-    Awaiting the Task itself costs a done callback, an event-loop round trip and Pyodide's
-    thenable machinery (~75 us a request); a handler that succeeds skips all that.
-    `is_request`: fetch_starter's call, js_request then (url, method, token, request_of,
-    js_request or None) (Request._of_incoming's); the answer (and `settle`'s) may then be
-    fetch_starter's str.
-    `settle_args` go before the response (`settle(*settle_args, response)`); the callback that
-    binds them is made only for a handler that waits."""
+    `settle(*settle_args, response)` (a JS function) is called once a pending handler ends:
+    with the answer, or with None when it failed or was cancelled (the host then asks for the
+    Task for the error); never during this call, so a caller may start listening once it
+    returns. Awaiting the Task itself costs a done callback, an event-loop round trip and
+    Pyodide's thenable machinery (~75 us a request); a handler that succeeds skips all that.
+    The callback that binds `settle_args` is made only for a handler that waits."""
     pending = []  # `settle`, once the eager start has left the handler waiting
-    task = PyodideTask(_fetch(js_request, js_env, js_ctx, is_request, pending),
+    task = PyodideTask(_fetch(parts, js_env, js_ctx, True, pending),
                        loop=asyncio.get_event_loop(), eager_start=True)
     if not task.done():
-        if settle is not None:
-            pending.append(partial(settle, *settle_args) if settle_args else settle)
+        pending.append(partial(settle, *settle_args))
     elif not task.cancelled() and task.exception() is None:
         return task.result()
-    elif settle is not None:  # failed or cancelled before it first waited
+    else:  # failed or cancelled before it first waited
         task.get_loop().call_soon(settle, *settle_args, None)
     return task
 
 
 def fetch_starter(js_env, settle, request_of):
-    """start_fetch for one instance's requests: `start(url, method, js_ctx, token[, js_request])`
-    is start_fetch for the request whose JS Request comes with the call or else
-    `request_of(token)` answers while it is under way (worker.mjs makes it when first asked), where a
-    pending handler's end calls `settle(token, response)` (None when it failed). start answers
-    the JS Response, or None while the handler waits: its Task stays here (no Python proxy is
-    made for JS), and a failed one is handed over by failed_fetch(token), whose rejection
-    carries the error. A Response the handler made from text alone, whose JS Response nothing
+    """_start_fetch for one instance's requests: `start(url, method, js_ctx, token[, js_request])`
+    is _start_fetch for the request whose JS Request comes with the call or else
+    `request_of(token)` answers while it is under way (worker.mjs makes it when first asked),
+    where a pending handler's end calls `settle(token, response)` (None when it failed). start
+    answers the JS Response, or None while the handler waits: its Task stays here (no Python
+    proxy is made for JS), and a failed one is handed over by failed_fetch(token), whose
+    rejection carries the error. A Response the handler made from text alone, whose JS Response nothing
     asked for, comes (from start and to settle) as a str instead: "t" + a
     text/plain;charset=UTF-8 body or "j" + an application/json one, status 200
     (workers.Response._send_unmade). The env and `settle` become Python proxies once here
@@ -432,8 +429,8 @@ def fetch_starter(js_env, settle, request_of):
 
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
     def start(url, method, js_ctx, token, js_request=None):
-        started = start_fetch((url, method, token, request_of, js_request), js_env, js_ctx, end,
-                              True, (token,))
+        started = _start_fetch((url, method, token, request_of, js_request), js_env, js_ctx, end,
+                               (token,))
         if type(started) is PyodideTask:  # an answer is a JS Response or a str
             _waiting[token] = started
             return None
