@@ -415,8 +415,8 @@ def fetch_starter(js_env, settle, request_of):
     where a pending handler's end calls `settle(token, response)` (None when it failed). start
     answers the JS Response, or None while the handler waits: its Task stays here (no Python
     proxy is made for JS), and a failed one is handed over by failed_fetch(token), whose
-    rejection carries the error. A Response the handler made from text alone, whose JS Response nothing
-    asked for, comes (from start and to settle) as a str instead: "t" + a
+    rejection carries the error. A Response the handler made from text alone, whose JS
+    Response nothing asked for, comes (from start and to settle) as a str instead: "t" + a
     text/plain;charset=UTF-8 body or "j" + an application/json one, status 200
     (workers.Response._send_unmade). The env and `settle` become Python proxies once here
     instead of on every request. Made after any snapshot is taken (a snapshot cannot hold the
