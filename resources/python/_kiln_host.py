@@ -304,13 +304,13 @@ async def handle_fetch(js_request, js_env, js_ctx):
 
 async def _fetch(js_request, js_env, js_ctx, is_request, pending):
     # handle_fetch's work in one coroutine: each awaited layer costs a send() and a
-    # StopIteration inside Pyodide on every request. `pending` is _start_fetch's (or None); with
+    # StopIteration inside Pyodide on every request. `pending` is fetch_starter's (or None); with
     # `is_request` (fetch_starter's), js_request is Request._of_incoming's arguments.
+    incoming = False  # args[0] is a request made without its JS Request (held there alone)
     try:
         if not _kiln_entropy._in_request_context:
             _kiln_entropy.enter_request_context()
         cls, label, function, takes_request = _last_default
-        incoming = False  # args[0] is a request made without its JS Request (held there alone)
         if is_request and function is not None and _main.__dict__.get("Default") is cls \
                 and cls.fetch is function:
             # _resolve's work for the class checked last, whose fetch is still the function
@@ -382,42 +382,20 @@ def _hand_over(args):
             pass
 
 
-def _start_fetch(parts, js_env, js_ctx, settle, settle_args):
-    """handle_fetch started eagerly, as Python 3.12's eager tasks start, for fetch_starter's
-    request `parts` (Request._of_incoming's arguments): it runs in this call until it first
-    waits on something pending, so a handler that never waits answers without a round trip
-    through the event loop (a setTimeout(0) per request). Returns the answer (a JS Response
-    or fetch_starter's str) when it finished that way; otherwise the Task, which also carries
-    a failure, so errors reach the host as they did through handle_fetch.
-
-    `settle(*settle_args, response)` (a JS function) is called once a pending handler ends:
-    with the answer, or with None when it failed or was cancelled (the host then asks for the
-    Task for the error); never during this call, so a caller may start listening once it
-    returns. Awaiting the Task itself costs a done callback, an event-loop round trip and
-    Pyodide's thenable machinery (~75 us a request); a handler that succeeds skips all that.
-    The callback that binds `settle_args` is made only for a handler that waits."""
-    pending = []  # `settle`, once the eager start has left the handler waiting
-    task = PyodideTask(_fetch(parts, js_env, js_ctx, True, pending),
-                       loop=asyncio.get_event_loop(), eager_start=True)
-    if not task.done():
-        pending.append(partial(settle, *settle_args))
-    elif not task.cancelled() and task.exception() is None:
-        return task.result()
-    else:  # failed or cancelled before it first waited
-        task.get_loop().call_soon(settle, *settle_args, None)
-    return task
-
-
 def fetch_starter(js_env, settle, request_of):
-    """_start_fetch for one instance's requests: `start(url, method, js_ctx, token[, js_request])`
-    is _start_fetch for the request whose JS Request comes with the call or else
-    `request_of(token)` answers while it is under way (worker.mjs makes it when first asked),
-    where a pending handler's end calls `settle(token, response)` (None when it failed). start
-    answers the JS Response, or None while the handler waits: its Task stays here (no Python
-    proxy is made for JS), and a failed one is handed over by failed_fetch(token), whose
-    rejection carries the error. A Response the handler made from text alone, whose JS
-    Response nothing asked for, comes (from start and to settle) as a str instead: "t" + a
-    text/plain;charset=UTF-8 body or "j" + an application/json one, status 200
+    """handle_fetch for one instance's requests, started eagerly as Python 3.12's eager tasks
+    start: `start(url, method, js_ctx, token[, js_request])` runs the handler of the request
+    whose JS Request comes with the call or else `request_of(token)` answers while it is under
+    way (worker.mjs makes it when first asked), in that call until it first waits on something
+    pending, so a handler that never waits answers without a round trip through the event loop
+    (a setTimeout(0) per request). A pending handler's end calls `settle(token, response)`
+    (None when it failed or was cancelled), never during start. start answers the JS Response,
+    or None while the handler waits: its Task stays here (no Python proxy is made for JS;
+    awaiting the Task from JS would cost a done callback, an event-loop round trip and
+    Pyodide's thenable machinery, ~75 us a request), and a failed one is handed over by
+    failed_fetch(token), whose rejection carries the error. A Response the handler made from
+    text alone, whose JS Response nothing asked for, comes (from start and to settle) as a str
+    instead: "t" + a text/plain;charset=UTF-8 body or "j" + an application/json one, status 200
     (workers.Response._send_unmade). The env and `settle` become Python proxies once here
     instead of on every request. Made after any snapshot is taken (a snapshot cannot hold the
     JS objects it keeps)."""
@@ -429,12 +407,18 @@ def fetch_starter(js_env, settle, request_of):
 
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
     def start(url, method, js_ctx, token, js_request=None):
-        started = _start_fetch((url, method, token, request_of, js_request), js_env, js_ctx, end,
-                               (token,))
-        if type(started) is PyodideTask:  # an answer is a JS Response or a str
-            _waiting[token] = started
-            return None
-        return started
+        pending = []  # `end` for this token, once the eager start has left the handler waiting
+        task = PyodideTask(_fetch((url, method, token, request_of, js_request), js_env, js_ctx,
+                                  True, pending),
+                           loop=asyncio.get_event_loop(), eager_start=True)
+        if not task.done():
+            pending.append(partial(end, token))
+        elif not task.cancelled() and task.exception() is None:
+            return task.result()
+        else:  # failed or cancelled before it first waited
+            task.get_loop().call_soon(end, token, None)
+        _waiting[token] = task
+        return None
 
     return start
 
