@@ -1,9 +1,10 @@
 // The benchmark peer: node 20 + the same Pyodide npm package Kiln uses, serving the same
 // Python Worker over node:http. It installs the same `workers` SDK and host glue Kiln
 // installs (resources/python: `workers/`, `asgi.py`, `_kiln_host.py`), imports the
-// project's main module, and for every request builds a web `Request` (node 20 has the
-// Request/Response/Headers globals), calls `_kiln_host.fetch_starter` as Kiln's worker.mjs
-// does (the handler started eagerly; one that waits settles the Response when it ends) —
+// project's main module, and for every request calls `_kiln_host.fetch_starter` as Kiln's
+// worker.mjs does (the URL, method and a body read whole; a web `Request`, node 20 having the
+// Request/Response/Headers globals, made only if Python asks; the handler started eagerly, one
+// that waits settling the Response when it ends) —
 // which runs the project's `Default(WorkerEntrypoint).fetch` — and writes the returned
 // Response.
 // Nothing is cached: each request runs the Python handler. A project's KV namespaces and D1
@@ -130,8 +131,9 @@ class ExecutionContext {
 ExecutionContext.prototype[takesPythonAwaitables] = true;
 
 // As worker.mjs starts a handler: through _kiln_host.fetch_starter, a pending one settling
-// its Response by token when it ends; a request without a body is made only if Python asks
-// for it (requestOf, its Headers alone for request.headers).
+// its Response by token when it ends; a request is made only if Python asks for it (requestOf,
+// its Headers alone for request.headers), its body read whole first (as Kiln's server reads a
+// small one with the head) and its text read by Python itself.
 let starter = null;
 const settling = new Map();
 const underWay = new Map(); // token -> a Request, or () => one
@@ -141,12 +143,13 @@ function settleToken(token, response) {
   settling.delete(token);
   resolve?.(response ?? undefined);
 }
-function requestOf(token, headersOnly) {
+function requestOf(token, headersOnly, bodyUsed) {
   let request = underWay.get(token);
   if (request === undefined) throw new Error("this request has ended");
   if (typeof request === "function") {
     if (headersOnly) return request(true);
     underWay.set(token, request = request(false));
+    if (bodyUsed) request.arrayBuffer();
   }
   return headersOnly ? request.headers : request;
 }
@@ -164,22 +167,25 @@ const server = http.createServer(async (req, res) => {
     };
     const url = `http://${req.headers.host ?? `127.0.0.1:${port}`}${req.url}`;
     const withBody = req.method !== "GET" && req.method !== "HEAD";
+    let requestBody;
+    if (withBody) {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const whole = Buffer.concat(chunks);
+      requestBody = new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
+    }
     const makeRequest = (headersOnly) => {
       if (headersOnly) return makeHeaders();
       const init = { method: req.method, headers: makeHeaders() };
-      if (withBody) {
-        init.body = req;
-        init.duplex = "half";
-      }
+      if (withBody) init.body = requestBody;
       return new Request(url, init);
     };
-    const request = withBody ? makeRequest(false) : undefined;
     starter ??= host.fetch_starter(env, settleToken, requestOf);
     const token = nextToken++;
-    underWay.set(token, request ?? makeRequest);
+    underWay.set(token, makeRequest);
     let response;
     try {
-      response = starter(request?.url ?? new URL(url).href, req.method, new ExecutionContext(), token, request);
+      response = starter(new URL(url).href, req.method, new ExecutionContext(), token, undefined, requestBody);
       if (response === undefined) { // waiting: its Task stays in Python unless it fails
         let failed = null;
         try {

@@ -13,6 +13,7 @@
 export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promiseResult, statementAnswer }) {
   const patches = []; // patch_env overlays, innermost last
   let ready = null; // { run: run_ready's PyProxy, schedule: Pyodide's scheduleCallback }
+  let textDecoder = null;
   const cloudflareWorkers = {
     // As workerd's `import { env } from "cloudflare:workers"`: the worker's env, with any
     // patch_env overlay in force.
@@ -53,6 +54,12 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
     // Response `js.Response.new(body)` makes, without looking up the class from Python.
     textResponse(body, used) {
       return usedIf(new Response(body), used);
+    },
+    // Kiln's own (workers.Request.text() of an incoming request whose body came whole with
+    // its head, while no JS Request is made for it): the text `request.text()` would answer,
+    // decoded as the Body mixin decodes it (UTF-8, a leading BOM dropped, bad bytes replaced).
+    bodyText(bytes) {
+      return (textDecoder ??= new TextDecoder()).decode(bytes);
     },
     // Kiln's own (python_from_rpc's fast path): whether Pyodide's to_py would hand `value`
     // to its default converter, as js2python_convertOther decides it (arrays, Maps, Sets,

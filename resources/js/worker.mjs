@@ -531,13 +531,13 @@ ExecutionContext.prototype[takesPythonAwaitables] = true;
 
 // The fetch handler, started eagerly: its JS Response when it finished at once (a handler that
 // never waits, so no promise hop is paid), else a promise of it. Python gets the request's URL
-// and method, and its JS Request when made already (`request`: one with a body, which handlers
-// mostly read, and asking for it later costs a trip from Python on top of the proxy); for one
-// without a body, only if it asks (requestOf), so a handler that reads no more, or only the
-// headers, costs Pyodide no proxy of it and this side no Request. `source`: what requestOf
-// answers from, the JS Request or what incomingRequest makes it of ([url, method, headers,
-// null, cf]).
-let starter = null; // _kiln_host.fetch_starter's start(url, method, ctx, token[, request]), made at the first request
+// and method, and its JS Request when made already (`request`: one whose body streams in); for
+// one without a body, or whose body came whole with its head (`body`, bytes Python reads the
+// text of itself: workers.Request.text()), only if it asks (requestOf), so a handler that
+// reads no more, or only the headers or the body's text, costs Pyodide no proxy of it and
+// this side no Request. `source`: what requestOf answers from, the JS Request or what
+// incomingRequest makes it of ([url, method, headers, body or null, cf]).
+let starter = null; // _kiln_host.fetch_starter's start(url, method, ctx, token[, request[, body]]), made at the first request
 const settling = new Map(); // token -> resolve of a pending handler's Response (undefined: it failed)
 // token -> its request's `source`, then its JS Request once made: for a handler that waits.
 // The one being started is held apart (`starting`): most end within that call, and a Map that
@@ -554,21 +554,23 @@ function settleToken(token, response) {
 
 // Answers only while the request is under way: Python asks for it before its handler ends if
 // anything still holds the request (_kiln_host._hand_over). With `headersOnly`, the request's
-// Headers (what Python's request.headers copies), without making a Request for them.
-function requestOf(token, headersOnly) {
+// Headers (what Python's request.headers copies), without making a Request for them. With
+// `bodyUsed`, Python has read the whole body it was given: the Request made now has it used.
+function requestOf(token, headersOnly, bodyUsed) {
   const isStarting = token === starting.token;
   let request = isStarting ? starting.source : underWay.get(token);
   if (request === undefined) throw new Error("Kiln: this request has ended; its JS Request is gone");
   if (Array.isArray(request)) {
     if (headersOnly) return checkedHeaders(request[2]); // a request without a body: the same
     request = incomingRequest(...request);
+    if (bodyUsed) request.arrayBuffer(); // marks it used at once; its bytes are not wanted
     if (isStarting) starting.source = request;
     else underWay.set(token, request);
   }
   return headersOnly ? request.headers : request;
 }
 
-function startFetch(url, method, source, request) {
+function startFetch(url, method, source, request, body) {
   starter ??= host.fetch_starter(env, settleToken, requestOf);
   const token = nextToken++;
   starting.token = token;
@@ -578,7 +580,7 @@ function startFetch(url, method, source, request) {
   // (fetch_starter's start answers undefined for both: Python keeps the Task).
   let started;
   try {
-    started = starter(url, method, new ExecutionContext(), token, request);
+    started = starter(url, method, new ExecutionContext(), token, request, body);
     if (started === undefined) underWay.set(token, starting.source); // it waits
   } finally {
     starting.token = -1;
@@ -738,6 +740,8 @@ export async function serveExchange(id, method, url, headers, hasBody, body, che
     const withBody = hasBody && method !== "GET" && method !== "HEAD";
     if (checked && !withBody) {
       response = startFetch(url, method, [url, method, headers, null, LOCAL_CF]);
+    } else if (checked && body) {
+      response = startFetch(url, method, [url, method, headers, body, LOCAL_CF], undefined, body);
     } else if (checked) {
       const request = incomingRequest(url, method, headers, body ?? requestBody(id), LOCAL_CF);
       response = startFetch(url, method, request, request);

@@ -384,9 +384,10 @@ def _hand_over(args):
 
 def fetch_starter(js_env, settle, request_of):
     """handle_fetch for one instance's requests, started eagerly as Python 3.12's eager tasks
-    start: `start(url, method, js_ctx, token[, js_request])` runs the handler of the request
-    whose JS Request comes with the call or else `request_of(token)` answers while it is under
-    way (worker.mjs makes it when first asked), in that call until it first waits on something
+    start: `start(url, method, js_ctx, token[, js_request[, body]])` runs the handler of the
+    request whose JS Request comes with the call or else `request_of(token)` answers while it is
+    under way (worker.mjs makes it when first asked; `body`: the bytes of a body that came whole,
+    whose text Python reads itself), in that call until it first waits on something
     pending, so a handler that never waits answers without a round trip through the event loop
     (a setTimeout(0) per request). A pending handler's end calls `settle(token, response)`
     (None when it failed or was cancelled), never during start. start answers the JS Response,
@@ -406,9 +407,9 @@ def fetch_starter(js_env, settle, request_of):
         settle(token, response)
 
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
-    def start(url, method, js_ctx, token, js_request=None):
+    def start(url, method, js_ctx, token, js_request=None, body=None):
         pending = []  # `end` for this token, once the eager start has left the handler waiting
-        task = PyodideTask(_fetch((url, method, token, request_of, js_request), js_env, js_ctx,
+        task = PyodideTask(_fetch((url, method, token, request_of, js_request, body), js_env, js_ctx,
                                   True, pending),
                            loop=asyncio.get_event_loop(), eager_start=True)
         if not task.done():

@@ -11,6 +11,7 @@ from .blob import Blob
 from .formdata import FormData
 from .utils import (
     _after_one_turn,
+    _body_text,
     _call_rpc,
     _is_js_instance,
     _js_headers_to_http_message,
@@ -32,13 +33,21 @@ class _AskedForWhenRead:
     def __get__(self, request, owner=None):
         if request is None:
             return self
+        state = request.__dict__
         try:
-            request_of, token = request.__dict__["_incoming"]
+            request_of, token = state["_incoming"]
         except KeyError:
             raise AttributeError(f"'{type(request).__name__}' object has no attribute "
                                  "'_js_request'", name="_js_request", obj=request) from None
-        js_request = request.__dict__["_js_request"] = request_of(token)
+        # A whole body whose text Python has read: the JS Request is made with its body used.
+        used = state.get("_whole_body") is _BODY_READ
+        js_request = state["_js_request"] = request_of(token, False, True) if used \
+            else request_of(token)
         return js_request
+
+
+# Request._whole_body once Python has read it.
+_BODY_READ = object()
 
 
 class Request:
@@ -64,6 +73,10 @@ class Request:
     # An incoming request's URL and method as worker.mjs gave them (_of_incoming); None else.
     _url = None
     _method = None
+    # An incoming request's body (a JS Uint8Array) when it came whole and the JS Request is not
+    # made yet, _BODY_READ once text() has read it; None else. While "_js_request" is not in
+    # the instance's dict, this is the request's body; from then on the JS Request's.
+    _whole_body = None
 
     @classmethod
     def _of_js(cls, js_request):
@@ -73,17 +86,20 @@ class Request:
         return self
 
     @classmethod
-    def _of_incoming(cls, url, method, token, request_of, js_request=None):
+    def _of_incoming(cls, url, method, token, request_of, js_request=None, body=None):
         """The request fetch_starter's start was given the URL and method of, and its JS
         Request when JS had made it: otherwise `request_of(token)` is asked for it only when
-        something needs more than those two, so a handler that reads no more makes Pyodide no
-        proxy for it. request_of answers only while the request is under way: its handler's
-        end asks for it first when something still holds this request (_kiln_host._hand_over)."""
+        something needs more than those two (or `body`'s text: a body that came whole), so a
+        handler that reads no more makes Pyodide no proxy for it. request_of answers only while
+        the request is under way: its handler's end asks for it first when something still
+        holds this request (_kiln_host._hand_over)."""
         self = cls.__new__(cls)
         self._url = url
         self._method = method
         if js_request is None:
             self._incoming = (request_of, token)
+            if body is not None:
+                self._whole_body = body
         else:
             self._js_request = js_request
         return self
@@ -106,6 +122,9 @@ class Request:
 
     @property
     def body_used(self):
+        body = self._whole_body
+        if body is not None and "_js_request" not in self.__dict__:
+            return body is _BODY_READ
         return self.js_object.bodyUsed
 
     @property
@@ -206,6 +225,14 @@ class Request:
         return json.loads(text, **kwargs) if kwargs else _json.loads(text)
 
     async def text(self):
+        body = self._whole_body
+        if body is not None and "_js_request" not in self.__dict__:
+            if body is _BODY_READ:
+                raise OSError("Body already used")
+            # The JS Request's text() would decode the same bytes the same way: used at once,
+            # its text after one turn of the event loop.
+            self._whole_body = _BODY_READ
+            return await _after_one_turn(str, _body_text(body))
         self._raise_if_failed()
         if _call_rpc is not None:
             result = _call_rpc(self._js_request, "text")

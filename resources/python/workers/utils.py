@@ -54,6 +54,8 @@ _call_rpc = getattr(_pyodide_entrypoint_helper, "callRpc", None)
 # callStatement(db, sql, name, count, ...params, ...args): a D1 statement made and run in one trip.
 _call_statement = getattr(_pyodide_entrypoint_helper, "callStatement", None)
 _header_lines = getattr(_pyodide_entrypoint_helper, "headerLines", None)
+# bodyText(bytes): an incoming request's whole body decoded as its JS Request's text() would.
+_body_text = getattr(_pyodide_entrypoint_helper, "bodyText", None)
 
 
 def _js_header_pairs(js_headers):

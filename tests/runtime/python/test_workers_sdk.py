@@ -1014,6 +1014,73 @@ async def test_fetch_starter_asks_for_the_js_request_only_when_needed():
     assert asked[-1] == 7
 
 
+async def test_fetch_starter_reads_a_whole_body_without_the_js_request():
+    """A body that came whole with its head (start's `body`, bytes): Python reads its text (and
+    json) itself, decoded as the JS Request's text() decodes it, after one turn, and marks it
+    used; the JS Request, when something asks for it afterwards (or holds the request past its
+    handler's end), is made with its body used. Anything else reads the JS Request's body."""
+    asked = []
+    made = {}
+    sent = "\ufeff{\"name\": \"caf\u00e9\", \"n\": [1, 2]}"
+
+    def request_of(token, headers_only=False, body_used=False):
+        assert not headers_only
+        asked.append((token, bool(body_used)))
+        if token not in made:
+            made[token] = js_request("https://example.com/b", "POST", {}, sent)
+            if body_used:
+                made[token].arrayBuffer()  # as worker.mjs: used at once
+        return made[token]
+
+    settled = {}
+    start = _kiln_host.fetch_starter(make_env(), settled.__setitem__, request_of)
+    kept = []
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            route = request.url.rsplit("/", 1)[1]
+            if route == "js-first":  # the JS Request made first: its body is read there
+                request.js_object  # noqa: B018
+                return Response(await request.text())
+            if route == "bytes":
+                return Response(str(len(await request.bytes())))
+            before = request.body_used
+            data = await request.json()
+            try:
+                await request.text()
+                again = "read twice"
+            except OSError as error:
+                again = str(error)
+            if route == "kept":
+                kept.append(request)
+            elif route == "asks":
+                again += str(request.js_object.bodyUsed)
+            return Response(f"{before} {data['name']} {data['n']} {request.body_used} {again}")
+
+    install_main("kiln_test_starter_body", Default=Default)
+
+    def body():
+        return js.TextEncoder.new().encode(sent)
+
+    async def answer(path, token):
+        started = start(f"https://example.com/{path}", "POST", js_obj(), token, None, body())
+        assert started is None  # the body's text waits one turn
+        for _ in range(20):
+            if token in settled:
+                break
+            await asyncio.sleep(0)
+        return settled.pop(token)
+
+    expected = "tFalse caf\u00e9 [1, 2] True Body already used"
+    assert await answer("read", 1) == expected and asked == []
+    assert await answer("asks", 2) == expected + "True" and asked == [(2, True)]
+    assert await answer("kept", 3) == expected and asked[-1] == (3, True)
+    assert kept[0].js_object is made[3] and kept[0].js_object.bodyUsed and kept[0].body_used
+    # The JS Request's own text() decodes the same bytes to the same text (the BOM dropped).
+    assert await answer("js-first", 4) == "t" + sent[1:] and asked[-1] == (4, False)
+    assert await answer("bytes", 5) == "t" + str(len(sent.encode())) and asked[-1] == (5, False)
+
+
 async def test_host_legacy_handlers():
     async def on_fetch(request):
         assert isinstance(request, JsProxy)  # undecorated: the JS Request as it is
