@@ -6,6 +6,7 @@ take and return Python values; every other env value is left as Pyodide hands it
 
 import datetime
 import inspect
+from types import MethodType
 
 import _pyodide_entrypoint_helper
 import js
@@ -306,17 +307,7 @@ class _BindingWrapper:
         return self._convert_result(result)
 
     def _kiln_method(self, name):
-        binding = self._binding
-
-        def method(*args, **kwargs):
-            if not kwargs:
-                for arg in args:
-                    if type(arg) not in _RPC_PRIMITIVES:
-                        break
-                else:  # python_to_rpc would hand every argument over as it is
-                    return self._rpc_answer(_call_rpc(binding, name, *args), name)
-            return self._convert_and_invoke(None, args, kwargs, name)
-        return method
+        return MethodType(_kiln_class_method(name), self)
 
     def __getattr__(self, name):
         methods = _KILN_METHODS.get(self._kiln_class)
@@ -353,6 +344,40 @@ class _BindingWrapper:
         if not isinstance(length, int):
             raise TypeError(f"'{self._real_name}' object has no len()")
         return length
+
+
+def _kiln_class_method(name):
+    """Method `name` of one of _KILN_METHODS' classes, called through callRpc."""
+    def method(self, *args, **kwargs):
+        if not kwargs:
+            for arg in args:
+                if type(arg) not in _RPC_PRIMITIVES:
+                    break
+            else:  # python_to_rpc would hand every argument over as it is
+                return self._rpc_answer(_call_rpc(self._binding, name, *args), name)
+        return self._convert_and_invoke(None, args, kwargs, name)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+class _KvNamespaceWrapper(_BindingWrapper):
+    """env.KV (one of Kiln's own KvNamespace objects): its methods are this class's, so a
+    request's `env.KV.get` is found without __getattr__ making it for each new wrapper."""
+
+    _kiln_class = "KvNamespace"
+    _wraps_alike = False
+
+    @classmethod
+    def _of(cls, binding):
+        """cls(binding), without the idempotent __new__ and __init__ a JS object never needs."""
+        self = object.__new__(cls)
+        self._binding = binding
+        return self
+
+
+for _name in _KILN_METHODS["KvNamespace"]:
+    setattr(_KvNamespaceWrapper, _name, _kiln_class_method(_name))
+del _name
 
 
 class _RpcStubWrapper(_BindingWrapper):
@@ -461,6 +486,8 @@ class _EnvWrapper:
             return _WorkflowBindingWrapper
         if js_type == "D1Database" and _call_statement is not None:
             return _D1DatabaseWrapper._of
+        if js_type == "KvNamespace" and _call_rpc is not None:
+            return _KvNamespaceWrapper._of
         if js_type in cls._BINDING_TYPES:
             if js_type in _KILN_METHODS:
                 return lambda binding: _BindingWrapper(binding)._as_kiln(js_type)

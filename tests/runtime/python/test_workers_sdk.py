@@ -574,6 +574,14 @@ async def test_kiln_kv_reads_match_the_general_path():
         return
     kv = workers.rpc._EnvWrapper(env).KV
     assert kv._kiln_class == "KvNamespace"
+    # The methods are the wrapper class's (nothing made per wrapper); one set on a wrapper is
+    # that wrapper's alone, as for any attribute.
+    assert type(kv).__name__ == "_KvNamespaceWrapper" and not vars(kv).keys() - {"_binding"}
+    assert kv.get.__name__ == "get" and kv.get.__self__ is kv
+    kv.get = lambda key: "mine"
+    assert kv.get("sdk-text") == "mine"
+    assert workers.rpc._EnvWrapper(env).KV.get.__func__ is type(kv).get
+    del kv.get
     await kv.put("sdk-text", "héllo")
     await kv.put("sdk-json", '{"a": [1, 2.5, null], "b": "x"}', metadata={"m": 1})
     pending = kv.get("sdk-text")
