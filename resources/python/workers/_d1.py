@@ -78,8 +78,12 @@ class _D1StatementWrapper(_BindingWrapper):
     def _run(self, name, args, kwargs):
         if self._made is not None or kwargs:
             return self._kiln_method(name)(*args, **kwargs)
-        result = _call_statement(self._db, self._sql, name, len(self._params), *self._params,
-                                 *map(python_to_rpc, args))
+        params = self._params
+        if args:
+            result = _call_statement(self._db, self._sql, name, len(params), *params,
+                                     *map(python_to_rpc, args))
+        else:  # the common call: one tuple unpacked, not a list built of two (~3 us)
+            result = _call_statement(self._db, self._sql, name, len(params), *params)
         return self._rpc_answer(result, name)
 
     def first(self, *args, **kwargs):
