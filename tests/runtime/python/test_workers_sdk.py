@@ -795,6 +795,22 @@ async def test_kiln_json_helpers_match_the_stdlib():
         else:
             raise AssertionError("a circular list must not encode")
         assert _json.dumps([[1], [1]]) == "[[1], [1]]"
+    for attempt in range(3):  # a failed encoding's markers are not left to a later object
+        holder = {"k": {1, 2}}
+        try:
+            _json.dumps(holder)
+        except TypeError:
+            pass
+        del holder
+        again = {"k": [attempt]}  # often where the freed one was, so the same id
+        assert _json.dumps(again) == '{"k": [%d]}' % attempt
+
+    class Reentrant(dict):  # encoding it encodes something else meanwhile
+        def items(self):
+            assert _json.dumps({"inner": [1]}) == '{"inner": [1]}'
+            return super().items()
+
+    assert _json.dumps([Reentrant(a=1), {"b": 2}]) == '[{"a": 1}, {"b": 2}]'
     texts = ['{"id":5,"name":"item 5","value":35}', '[1,2.5,"\\u00e9",null,true]', '"x"', "3",
              " {} ", "{}\n", "\ufeff{}", "[1] [2]", '{"a": }', "", "[1,", "NaN", '{"a":1,"a":2}']
     nested = workers.rpc._from_json('{"a": [{"b": {"c": null}}], "d": []}')  # JsDicts throughout
