@@ -409,8 +409,8 @@ def fetch_starter(js_env, settle, request_of):
     # js_ctx: an ExecutionContext the host made, whose waitUntil takes Python awaitables.
     def start(url, method, js_ctx, token, js_request=None, body=None):
         pending = []  # `end` for this token, once the eager start has left the handler waiting
-        task = PyodideTask(_fetch((url, method, token, request_of, js_request, body), js_env, js_ctx,
-                                  True, pending),
+        task = PyodideTask(_fetch((url, method, token, request_of, js_request, body), js_env,
+                                  js_ctx, True, pending),
                            loop=asyncio.get_event_loop(), eager_start=True)
         if not task.done():
             pending.append(partial(end, token))

@@ -31,13 +31,6 @@ class _D1DatabaseWrapper(_BindingWrapper):
     _kiln_class = "D1Database"
     _wraps_alike = False
 
-    @classmethod
-    def _of(cls, binding):
-        """cls(binding), without the idempotent __new__ and __init__ a JS object never needs."""
-        self = object.__new__(cls)
-        self._binding = binding
-        return self
-
     def prepare(self, *args, **kwargs):
         if len(args) == 1 and not kwargs and type(args[0]) is str:
             return _D1StatementWrapper._of(self._binding, args[0], ())

@@ -237,6 +237,13 @@ class _BindingWrapper:
             return
         self._binding = binding
 
+    @classmethod
+    def _of(cls, binding):
+        """cls(binding), without the idempotent __new__ and __init__ a JS object never needs."""
+        self = object.__new__(cls)
+        self._binding = binding
+        return self
+
     def _as_kiln(self, js_type):
         self._kiln_class = js_type
         return self
@@ -366,13 +373,6 @@ class _KvNamespaceWrapper(_BindingWrapper):
 
     _kiln_class = "KvNamespace"
     _wraps_alike = False
-
-    @classmethod
-    def _of(cls, binding):
-        """cls(binding), without the idempotent __new__ and __init__ a JS object never needs."""
-        self = object.__new__(cls)
-        self._binding = binding
-        return self
 
 
 for _name in _KILN_METHODS["KvNamespace"]:
