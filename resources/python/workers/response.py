@@ -109,6 +109,10 @@ class FetchResponse(pyodide.http.FetchResponse):
     def json(self, *args, **kwargs):
         # On an instance: parse the body (keyword arguments are ignored, as on Cloudflare).
         # Called on the class, Response.json(data, ...) builds a JSON response.
+        if not args and not kwargs and isinstance(self, (dict, list)) \
+                and _js_json_response is not None:
+            # Response.json(data) of a dict or list: from_json's first case, without its call.
+            return Response._unmade_as("j" + _json.dumps(self))
         if isinstance(self, Response):
             return super().json()
         return Response.from_json(self, *args, **kwargs)

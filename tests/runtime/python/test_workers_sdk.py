@@ -754,6 +754,9 @@ async def test_kiln_text_response_made_when_asked():
     assert _kiln_host._to_js_response(Response.json({"a": [1, None]}), "t", True) == 'j{"a": [1, null]}'
     made = _kiln_host._to_js_response(Response.json({"a": 1}), "t", False)  # handle_fetch's path
     assert made.constructor.name == "Response" and made.headers.get("content-type") == "application/json"
+    for data in ({"a": 1}, [1, "b"], workers.rpc.JsDict(x=[2]), "s", 3, None):  # one answer
+        assert Response.json(data)._unmade == Response.from_json(data)._unmade == \
+            "j" + json.dumps(data), data
     # Anything else is made at once, as before: other statuses, headers, a None body.
     assert Response.json({"a": 1}, status=201)._unmade is None
     assert Response("x", status=200)._unmade is None and Response(None)._unmade is None
