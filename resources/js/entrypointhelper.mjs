@@ -9,8 +9,9 @@
 // `getPyodide()` gives the Pyodide instance once it is loaded (for scheduleReady);
 // `promiseResult(promise, otherwise)` (optional: Kiln's host op) a fulfilled promise's value;
 // `statementAnswer(db, sql, name, params)` (optional: d1database.mjs's) a D1 statement's
-// answer for callStatement in one host op, or undefined.
-export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promiseResult, statementAnswer }) {
+// answer for callStatement in one host op, or undefined; `rpcAnswer(object, name, args)`
+// (optional: kvnamespace.mjs's kvAnswer) a method call's answer for callRpc, or undefined.
+export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promiseResult, statementAnswer, rpcAnswer }) {
   const patches = []; // patch_env overlays, innermost last
   let ready = null; // { run: run_ready's PyProxy, schedule: Pyodide's scheduleCallback }
   let textDecoder = null;
@@ -93,9 +94,14 @@ export function makeEntrypointHelper({ env, reportWaitUntil, getPyodide, promise
     // data (as plainJson takes it; undefined as null) as "j" + its JSON text. Pyodide would
     // make a Future and two then() callbacks for the promise. A string answered at once comes
     // as "r" + it; any other answer, and a promise pending, rejected or fulfilled with
-    // anything else, as it is.
+    // anything else, as it is. A call rpcAnswer answers (a KV text get, read by the host in
+    // one op) comes as it answers, the same encoding without the method's promises.
     ...(promiseResult && {
       callRpc(object, name, ...args) {
+        if (rpcAnswer) {
+          const answer = rpcAnswer(object, name, args);
+          if (answer !== undefined) return answer;
+        }
         return encodeAnswer(object[name](...args), promiseResult);
       },
       // Kiln's own (workers/rpc.py's D1 statements): `db.prepare(sql)`, bound to the first

@@ -66,6 +66,20 @@ function expirationOf(options) {
 
 const kHandle = Symbol("handle");
 
+// Kiln's own (the entrypoint helper's callRpc, for the Python SDK): what `kv.get(key)` of a
+// text value answers, as callRpc encodes a fulfilled read ("s" + the text, "jnull" when there
+// is none), read by the host in one op (ops.kvGetNow) instead of the method's promises.
+// undefined, with nothing read, for any other call, a key that is not a string, number or
+// boolean, and a read that fails: the caller then calls the method, which answers as always.
+export function kvAnswer(kv, name, args) {
+  if (name !== "get" || args.length !== 1 || !(kv instanceof KvNamespace) || kv.get !== KvNamespace.prototype.get) return undefined;
+  const key = args[0];
+  const type = typeof key;
+  if (type !== "string" && type !== "number" && type !== "boolean") return undefined;
+  const { ops, handle } = kv[kHandle];
+  return ops.kvGetNow(handle, String(key));
+}
+
 export class KvNamespace {
   constructor(ops, id) {
     Object.defineProperty(this, kHandle, { value: { ops, handle: ops.kvOpen(id) } });

@@ -6,7 +6,7 @@ import { D1Database, statementAnswer } from "./d1database.mjs";
 import { awaitPython, makeEntrypointHelper, takesPythonAwaitables, textAnswer } from "./entrypointhelper.mjs";
 import { installGlobalScopeRules } from "./globalscope.mjs";
 import { installNodeProcess } from "./nodeprocess.mjs";
-import { KvNamespace } from "./kvnamespace.mjs";
+import { KvNamespace, kvAnswer } from "./kvnamespace.mjs";
 import { lazyWasmExports } from "./lazyexports.mjs";
 import { installFastStrings } from "./pyodidestrings.mjs";
 import { R2Bucket } from "./r2bucket.mjs";
@@ -282,6 +282,7 @@ async function prepare(config) {
     getPyodide: () => pyodide,
     promiseResult: ops.promiseResult,
     statementAnswer,
+    rpcAnswer: kvAnswer,
   });
   const named = { compatFlags: config.compatFlags, entrypointHelper, env };
   const stdlibPath = dir + "python_stdlib.zip";

@@ -87,17 +87,26 @@ void KvBinding::opOpen(Args args) {
 // fields cost a property transition each through the API). `value` is a Uint8Array, or with
 // `text` the string TextDecoder("utf-8").decode would give (a leading BOM dropped, ill-formed
 // sequences as U+FFFD): a text read makes no buffer for JS to decode.
+// `prefix` + what TextDecoder("utf-8").decode(value) gives; empty past V8's longest string.
+static v8::MaybeLocal<v8::String> decodedText(v8::Isolate* isolate, const QByteArray& value,
+                                              const QByteArray& prefix = {}) {
+    const qsizetype skip = value.startsWith("\xEF\xBB\xBF") ? 3 : 0;
+    if (prefix.isEmpty())
+        return v8::String::NewFromUtf8(isolate, value.constData() + skip,
+                                       v8::NewStringType::kNormal,
+                                       static_cast<int>(value.size() - skip));
+    QByteArray whole;
+    whole.reserve(prefix.size() + value.size() - skip);
+    whole.append(prefix).append(value.constData() + skip, value.size() - skip);
+    return v8::String::NewFromUtf8(isolate, whole.constData(), v8::NewStringType::kNormal,
+                                   static_cast<int>(whole.size()));
+}
+
 static v8::Local<v8::Array> entryToJs(const JsScope& s, const KvEntry& entry, bool text) {
     v8::Local<v8::Value> value;
     if (text) {
-        const bool bom = entry.value.startsWith("\xEF\xBB\xBF");
-        const qsizetype skip = bom ? 3 : 0;
         v8::Local<v8::String> decoded;
-        if (v8::String::NewFromUtf8(s.isolate, entry.value.constData() + skip,
-                                    v8::NewStringType::kNormal,
-                                    static_cast<int>(entry.value.size() - skip))
-                .ToLocal(&decoded))
-            value = decoded;
+        if (decodedText(s.isolate, entry.value).ToLocal(&decoded)) value = decoded;
     }
     if (value.IsEmpty()) // bytes asked for, or text past V8's longest string: JS decodes (and
                          // throws)
@@ -130,6 +139,21 @@ void KvBinding::opGet(Args args) {
                                         : v8::Local<v8::Value>(v8::Null(s.isolate)))
                 .Check();
         }));
+}
+
+// kvGetNow(handle, key): a text get answered for the Python SDK in one op, as the entrypoint
+// helper's callRpc encodes a fulfilled one: "s" + the text, "jnull" when there is none.
+// undefined when the read fails or the text does not fit a JS string: the caller then gets it
+// the JS way, which answers that itself.
+void KvBinding::opGetNow(Args args) {
+    auto kv = self(args)->store(args);
+    if (!kv) return;
+    auto* isolate = args.GetIsolate();
+    const auto r = kv->get(encodeUtf8(isolate, args[1]), nowSeconds());
+    if (!r) return;
+    if (!*r) return args.GetReturnValue().Set(str(isolate, "jnull"));
+    v8::Local<v8::String> answer;
+    if (decodedText(isolate, (*r)->value, "s").ToLocal(&answer)) args.GetReturnValue().Set(answer);
 }
 
 void KvBinding::opPut(Args args) {
@@ -206,6 +230,7 @@ void KvBinding::install(const JsScope& scope, v8::Local<v8::Object> ops) {
                    {
                        {"kvOpen", opOpen},
                        {"kvGet", opGet},
+                       {"kvGetNow", opGetNow},
                        {"kvPut", opPut},
                        {"kvDelete", opDelete},
                        {"kvList", opList},

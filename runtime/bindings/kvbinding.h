@@ -14,6 +14,8 @@ namespace kiln {
 //   kvOpen(namespaceId) -> handle
 //   kvGet(handle, key) -> Promise<{value: Uint8Array, metadata: string | null, expiration} | null>
 //     (read in place: the promise is already settled when it is returned)
+//   kvGetNow(handle, key) -> "s" + text | "jnull" | undefined (a text get for the Python SDK,
+//     encoded as the entrypoint helper's callRpc encodes one; undefined: take kvGet)
 //   kvPut(handle, key, value: Uint8Array, expiration | null, metadataJson | null)
 //   kvDelete(handle, key)
 //   kvList(handle, prefix, limit, cursor) -> {keys: [{name, expiration?, metadata?}],
@@ -30,6 +32,7 @@ public:
 private:
     static void opOpen(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opGet(const v8::FunctionCallbackInfo<v8::Value>& args);
+    static void opGetNow(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opPut(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opDelete(const v8::FunctionCallbackInfo<v8::Value>& args);
     static void opList(const v8::FunctionCallbackInfo<v8::Value>& args);
