@@ -83,10 +83,6 @@ void KvBinding::opOpen(Args args) {
     args.GetReturnValue().Set(static_cast<int>(binding->m_stores.size() - 1));
 }
 
-// [value, metadata: string | null, expiration: number | null]: an array made whole (named
-// fields cost a property transition each through the API). `value` is a Uint8Array, or with
-// `text` the string TextDecoder("utf-8").decode would give (a leading BOM dropped, ill-formed
-// sequences as U+FFFD): a text read makes no buffer for JS to decode.
 // `prefix` + what TextDecoder("utf-8").decode(value) gives; empty past V8's longest string.
 static v8::MaybeLocal<v8::String> decodedText(v8::Isolate* isolate, const QByteArray& value,
                                               const QByteArray& prefix = {}) {
@@ -102,6 +98,10 @@ static v8::MaybeLocal<v8::String> decodedText(v8::Isolate* isolate, const QByteA
                                    static_cast<int>(whole.size()));
 }
 
+// [value, metadata: string | null, expiration: number | null]: an array made whole (named
+// fields cost a property transition each through the API). `value` is a Uint8Array, or with
+// `text` the string TextDecoder("utf-8").decode would give (a leading BOM dropped, ill-formed
+// sequences as U+FFFD): a text read makes no buffer for JS to decode.
 static v8::Local<v8::Array> entryToJs(const JsScope& s, const KvEntry& entry, bool text) {
     v8::Local<v8::Value> value;
     if (text) {
