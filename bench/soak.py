@@ -15,7 +15,10 @@ Targets: RSS after the run within 10 MB of RSS after the warm-up; at most 150 MB
 also sampled every second: a worker whose requests allocate much JS garbage (the KV and D1
 handlers) swings by ~35 MB between major collections, so a single reading lands anywhere on
 that saw; the lowest reading of the run's first and last quarters (the floor) says whether
-memory grows under it.
+memory grows under it. So the two readings the targets compare are taken at rest: after the
+warm-up and after the run the load stops for --settle seconds (default 30), long enough for
+V8's memory reducer to collect once the allocation stops (~10 s), and the RSS is read at the
+end of that wait; the readings the moment the load stopped are printed beside them.
 """
 
 import argparse
@@ -40,12 +43,21 @@ def rss_mb(pid):
     return float("nan")
 
 
+def settled_rss(pid, seconds):
+    """(RSS the moment the load stopped, RSS after `seconds` without load), both in MB."""
+    now = rss_mb(pid)
+    time.sleep(seconds)
+    return now, rss_mb(pid)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kiln", default=os.environ.get("KILN", DEFAULT_KILN))
     ap.add_argument("--requests", type=int, default=1_000_000)
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--path", default="/", choices=["/", "/kv", "/d1", "/json"])
+    ap.add_argument("--settle", type=int, default=30,
+                    help="seconds without load before each of the two RSS readings compared")
     args = ap.parse_args()
     script = os.path.join(BENCH, "diag", "post_json.lua") if args.path == "/json" else None
 
@@ -62,8 +74,9 @@ def main():
             stretches = []
             while sum(s["requests"] for s in stretches) < 10_000:
                 stretches.append(load(1))
-            rss_warm = rss_mb(proc.pid)
-            log(f"  warm-up: {sum(s['requests'] for s in stretches):,} requests, RSS {rss_warm:.1f} MB")
+            warm_busy, rss_warm = settled_rss(proc.pid, args.settle)
+            log(f"  warm-up: {sum(s['requests'] for s in stretches):,} requests, RSS {warm_busy:.1f} MB, "
+                f"{rss_warm:.1f} MB after {args.settle} s at rest")
             answered, t0 = 0, time.monotonic()
             samples, stop = [], threading.Event()  # (seconds since t0, RSS MB), every second
 
@@ -82,7 +95,7 @@ def main():
             elapsed = time.monotonic() - t0
             stop.set()
             sampler.join()
-            rss_end = rss_mb(proc.pid)
+            end_busy, rss_end = settled_rss(proc.pid, args.settle)
             counted = sum(s["requests"] for s in stretches)
             failed = sum(s["socket_errors"] + s["non_2xx"] for s in stretches)
             handled = handled_count(port) - before - 1  # the count request itself
@@ -96,8 +109,10 @@ def main():
     log(f"| handler runs / requests wrk counted (all stretches) | {handled:,} / {counted:,} "
         f"(at most {slack} more allowed: requests in flight when a stretch ended) |")
     log(f"| socket errors + non-2xx answers | {failed} |")
-    log(f"| RSS after the warm-up / after the run | {rss_warm:.1f} / {rss_end:.1f} MB "
-        f"({rss_end - rss_warm:+.1f} MB) |")
+    log(f"| RSS after the warm-up / after the run, {args.settle} s at rest | {rss_warm:.1f} / "
+        f"{rss_end:.1f} MB ({rss_end - rss_warm:+.1f} MB) |")
+    log(f"| the same the moment the load stopped | {warm_busy:.1f} / {end_busy:.1f} MB "
+        f"({end_busy - warm_busy:+.1f} MB) |")
     quarter = elapsed / 4
     first = [mb for t, mb in samples if t <= quarter]
     last = [mb for t, mb in samples if t >= elapsed - quarter]

@@ -12,6 +12,7 @@
 #include "server/httpexchange.h"
 
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -25,6 +26,7 @@
 #include <v8-object.h>
 #include <v8-primitive.h>
 #include <v8-promise.h>
+#include <v8-statistics.h>
 #include <v8-template.h>
 #include <v8-typed-array.h>
 
@@ -380,6 +382,44 @@ void WorkerInstance::refreshWasmCacheAfter(double ms) {
         false);
 }
 
+double WorkerInstance::idleCollectMs() {
+    // KILN_IDLE_COLLECT_MS: tests shorten the wait (and 0 turns the collection off).
+    bool set = false;
+    const int ms = qEnvironmentVariableIntValue("KILN_IDLE_COLLECT_MS", &set);
+    return set ? ms : 10'000;
+}
+
+void WorkerInstance::collectWhenIdle(int seen) {
+    static const double ms = idleCollectMs();
+    if (ms <= 0) return;
+    m_idleCollectArmed = true;
+    m_loop.postDelayed(
+        ms,
+        [this, seen, alive = m_alive] {
+            if (!*alive) return;
+            if (m_nextExchange != seen || m_inFlight.load(std::memory_order_relaxed) > 0)
+                return collectWhenIdle(m_nextExchange);
+            m_idleCollectArmed = false;
+            m_hooks.untimed(); // host work, not the worker's CPU time
+            v8::Isolate* isolate = m_runtime.isolate();
+            v8::HeapStatistics before, after;
+            isolate->GetHeapStatistics(&before);
+            QElapsedTimer timer;
+            timer.start();
+            isolate->LowMemoryNotification();
+            isolate->GetHeapStatistics(&after);
+            const auto mb = [](size_t bytes) { return QString::number(bytes / 1048576.0, 'f', 1); };
+            m_hooks.log(LogLevel::Debug, LogSource::Kiln,
+                        QStringLiteral("idle: collected the JS heap's garbage in %1 ms (used %2 "
+                                       "-> %3 MB, held %4 -> %5 MB)")
+                            .arg(timer.elapsed())
+                            .arg(mb(before.used_heap_size()), mb(after.used_heap_size()),
+                                 mb(before.total_physical_size()),
+                                 mb(after.total_physical_size())));
+        },
+        false);
+}
+
 void WorkerInstance::serve(IncomingRequest request) {
     std::shared_ptr<HttpExchange> exchange = std::move(request.exchange);
     const IncomingHead& incoming = request.head;
@@ -387,6 +427,7 @@ void WorkerInstance::serve(IncomingRequest request) {
     JsScope scope{m_runtime.isolate(), m_runtime.context()};
     v8::Context::Scope contextScope(scope.context);
     const int id = m_nextExchange++;
+    if (!m_idleCollectArmed) collectWhenIdle(m_nextExchange);
     // The first request runs code the start did not: cached once it has (and once the
     // optimising tier, in the background, has caught up with it).
     if (id == 1) {

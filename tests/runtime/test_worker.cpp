@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -49,6 +50,7 @@ private Q_SLOTS:
     void wranglerStyleArguments();
     void runawayLoopHitsCpuLimit();
     void memoryBlowUpReplacesInstance();
+    void idleWorkerGivesBackItsGarbage();
     void syntaxErrorNamesFileAndLine();
     void failingImportNamesModule();
     void nonResponseReturnIsExplained();
@@ -203,6 +205,38 @@ void TestWorker::memoryBlowUpReplacesInstance() {
     const HttpResult count = httpRequest(dev.port(), "GET", "/count");
     QCOMPARE(count.status, 200);
     QCOMPARE(count.body, QByteArray("0"));
+}
+
+// A worker left idle after its requests collects their JS garbage (V8 would only when it next
+// needs the space, which an idle worker never does): the soak's RSS at rest (issue 17).
+void TestWorker::idleWorkerGivesBackItsGarbage() {
+    QTemporaryDir state;
+    KilnDevProcess dev;
+    qputenv("KILN_IDLE_COLLECT_MS", "400");
+    const bool started = dev.start(projectDir("limits"), state.path(),
+                                   {QStringLiteral("--log-level"), QStringLiteral("debug")});
+    qunsetenv("KILN_IDLE_COLLECT_MS");
+    QVERIFY2(started, qPrintable(dev.output()));
+    const QString collected = QStringLiteral("idle: collected the JS heap's garbage");
+    // Nothing to collect before a request has come.
+    QCOMPARE(dev.countLogs(collected), 0);
+    QCOMPARE(httpRequest(dev.port(), "GET", "/hold").body, QByteArray("1000000"));
+    QVERIFY2(dev.waitForLog(collected), qPrintable(dev.logText()));
+    QCOMPARE(httpRequest(dev.port(), "GET", "/drop").body, QByteArray("dropped"));
+    // One collection per idle spell: the second follows the second request.
+    QDeadlineTimer deadline(30000);
+    while (dev.countLogs(collected) < 2 && !deadline.hasExpired())
+        QTest::qWait(50);
+    const QStringList lines = dev.logText().split(QLatin1Char('\n')).filter(collected);
+    QCOMPARE(lines.size(), 2);
+    // "... in N ms (used A -> B MB, held C -> D MB)": the dropped array (~8 MB) went.
+    static const QRegularExpression used(QStringLiteral("used ([0-9.]+) -> ([0-9.]+) MB"));
+    const auto match = used.match(lines.last());
+    QVERIFY2(match.hasMatch(), qPrintable(lines.last()));
+    QVERIFY2(match.captured(1).toDouble() - match.captured(2).toDouble() >= 6.0,
+             qPrintable(lines.last()));
+    QTest::qWait(1500); // idle: no further collection without a request
+    QCOMPARE(dev.countLogs(collected), 2);
 }
 
 void TestWorker::syntaxErrorNamesFileAndLine() {
