@@ -115,8 +115,8 @@ private:
     void refreshWasmCacheAfter(double ms);
     static constexpr double kWasmCacheRefreshMs = 1500;
     // After a burst of requests the JS heap holds their garbage (up to ~50 MB with 32 in
-    // flight) until V8 next needs the space, which an idle worker never does: once no request
-    // has come for a while and none is in flight, collect it and give its pages back. Checked
+    // flight), and V8's memory reducer collects at rest only sometimes: once no request has
+    // come for a while and none is in flight, collect it and give its pages back. Checked
     // every idleCollectMs() while requests come (`seen`: m_nextExchange at the last check).
     void collectWhenIdle(int seen);
     static double idleCollectMs();
