@@ -2,7 +2,8 @@
 """Kiln benchmarks, each figure printed beside its peer measured in the same run.
 
     bench/run.py [--quick] [--runs N] [--duration S] [--rounds N]
-                 [--only coldstart|throughput|spans|dispatch] [--no-spans] [--kiln PATH] [--json FILE]
+                 [--only coldstart|throughput|spans|dispatch|handlers] [--no-spans] [--wrangler]
+                 [--kiln PATH] [--json FILE]
 
 1. Cold start (whole process, spawn -> first complete HTTP 200 on GET /) of the hello
    project (bench/projects/hello) for
@@ -18,6 +19,9 @@
    dir), for a code-cache miss, a hit, and a miss with V8's default dynamic tiering.
 4. Per-request cost inside one isolate without HTTP: bench/diag/dispatch.mjs under `kiln js`
    and under node.
+5. The handlers beside hello (bench/handlers.py, run as it runs alone): one KV get, one D1
+   point select and a JSON API, each beside the peer; --wrangler adds `wrangler dev` serving
+   the same four handlers in JavaScript as a second peer.
 
 Python 3 standard library only. Ratios are Kiln / peer: below 1 is better for Kiln on
 times, above 1 is better for Kiln on requests/s. See bench/README.md.
@@ -875,7 +879,9 @@ def main():
     ap.add_argument("--runs", type=int, help="cold starts per setup (default 10, quick 3)")
     ap.add_argument("--duration", type=int, help="seconds per wrk run (default 10, quick 3)")
     ap.add_argument("--rounds", type=int, help="wrk runs per setup, median reported (default 3, quick 1)")
-    ap.add_argument("--only", choices=["coldstart", "reload", "throughput", "spans", "dispatch"], help="run one bench")
+    ap.add_argument("--only", choices=["coldstart", "reload", "throughput", "spans", "dispatch", "handlers"],
+                    help="run one bench")
+    ap.add_argument("--wrangler", action="store_true", help="handlers: add wrangler dev as a second peer")
     ap.add_argument("--no-spans", action="store_true", help="skip the Kiln boot-span breakdown")
     ap.add_argument("--kiln", default=os.environ.get("KILN", DEFAULT_KILN), help="kiln binary")
     ap.add_argument("--json", help="also write the raw results here")
@@ -960,6 +966,17 @@ def main():
         log(summarize_dispatch(disp, thr))
         log()
         report["dispatch"] = disp
+
+    if want("handlers"):
+        log("## 5. Handlers: one KV get, one D1 point select, a JSON API (bench/handlers.py)")
+        # Its own process, as when run alone; its lines go to this run's output as they come.
+        cmd = [sys.executable, os.path.join(BENCH, "handlers.py"), "--kiln", args.kiln,
+               "--duration", str(max(3, duration // 2))] + (["--wrangler"] if args.wrangler else [])
+        if args.json:
+            cmd += ["--json", os.path.splitext(args.json)[0] + "-handlers.json"]
+        if subprocess.run(cmd).returncode != 0:
+            log("(bench/handlers.py failed: see above)")
+        log()
 
     log(f"end: {machine_line()}  ({time.time() - started:.0f} s)")
     log(f"busy processes at end: {'; '.join(busy_processes()) or 'none'}")
