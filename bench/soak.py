@@ -17,8 +17,8 @@ handlers) swings by ~35 MB between major collections, so a single reading lands 
 that saw; the lowest reading of the run's first and last quarters (the floor) says whether
 memory grows under it. So the two readings the targets compare are taken at rest: after the
 warm-up and after the run the load stops for --settle seconds (default 30), long enough for
-V8's memory reducer to collect once the allocation stops (~10 s), and the RSS is read at the
-end of that wait; the readings the moment the load stopped are printed beside them.
+the engine's collection at rest (10–20 s after the last request: runtime/engine/README.md),
+and the RSS is read at the end of that wait; the readings the moment the load stopped are printed beside them.
 """
 
 import argparse

@@ -382,15 +382,13 @@ void WorkerInstance::refreshWasmCacheAfter(double ms) {
         false);
 }
 
-double WorkerInstance::idleCollectMs() {
-    // KILN_IDLE_COLLECT_MS: tests shorten the wait (and 0 turns the collection off).
-    bool set = false;
-    const int ms = qEnvironmentVariableIntValue("KILN_IDLE_COLLECT_MS", &set);
-    return set ? ms : 10'000;
-}
-
 void WorkerInstance::collectWhenIdle(int seen) {
-    static const double ms = idleCollectMs();
+    // KILN_IDLE_COLLECT_MS: tests shorten the wait (and 0 turns the collection off).
+    static const int ms = [] {
+        bool set = false;
+        const int fromEnv = qEnvironmentVariableIntValue("KILN_IDLE_COLLECT_MS", &set);
+        return set ? fromEnv : 10'000;
+    }();
     if (ms <= 0) return;
     m_idleCollectArmed = true;
     m_loop.postDelayed(

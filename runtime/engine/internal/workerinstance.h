@@ -117,9 +117,8 @@ private:
     // After a burst of requests the JS heap holds their garbage (up to ~50 MB with 32 in
     // flight), and V8's memory reducer collects at rest only sometimes: once no request has
     // come for a while and none is in flight, collect it and give its pages back. Checked
-    // every idleCollectMs() while requests come (`seen`: m_nextExchange at the last check).
+    // every 10 s while requests come (`seen`: m_nextExchange at the last check).
     void collectWhenIdle(int seen);
-    static double idleCollectMs();
     bool m_idleCollectArmed = false;
     v8::Local<v8::Function> exported(const JsScope& scope, const char* name);
     v8::MaybeLocal<v8::Value> callExport(const JsScope& scope, const char* name, int argc,
