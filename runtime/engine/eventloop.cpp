@@ -3,9 +3,10 @@
 namespace kiln {
 
 void EventLoop::post(Task task) {
+    const auto now = Clock::now();
     {
         std::lock_guard lock(m_mutex);
-        m_tasks.push_back(std::move(task));
+        m_tasks.push_back({std::move(task), now});
     }
     m_wake.notify_one();
 }
@@ -51,10 +52,11 @@ void EventLoop::run() {
     std::unique_lock lock(m_mutex);
     while (!m_quit) {
         Task task;
-        if (!m_tasks.empty()) {
-            task = std::move(m_tasks.front());
+        const bool timerDue = !m_timers.empty() && m_timers.begin()->first <= Clock::now();
+        if (!m_tasks.empty() && (!timerDue || m_tasks.front().at <= m_timers.begin()->first)) {
+            task = std::move(m_tasks.front().task);
             m_tasks.pop_front();
-        } else if (!m_timers.empty() && m_timers.begin()->first <= Clock::now()) {
+        } else if (timerDue) {
             task = std::move(m_timers.begin()->second.task);
             m_aliveTimers -= m_timers.begin()->second.keepAlive;
             m_timers.erase(m_timers.begin());

@@ -10,10 +10,12 @@
 
 namespace kiln {
 
-// The engine thread's loop: macrotasks in FIFO order plus timers. post() and postDelayed()
-// are thread-safe; everything else belongs to the thread that calls run(). After every task
-// the after-task hook runs (the engine performs the microtask checkpoint there), which is
-// the ordering the HTML event loop and workerd give.
+// The engine thread's loop: macrotasks in FIFO order plus timers, each run in the order it
+// became ready (a task when posted, a timer when due), so a timer is not kept waiting while
+// tasks posted after it was due keep coming. post() and postDelayed() are thread-safe; everything
+// else belongs to the thread that calls run(). After every task the after-task hook runs (the
+// engine performs the microtask checkpoint there), which is the ordering the HTML event loop and
+// workerd give.
 class EventLoop {
 public:
     using Task = std::function<void()>;
@@ -56,7 +58,11 @@ private:
 
     std::mutex m_mutex;
     std::condition_variable m_wake;
-    std::deque<Task> m_tasks;
+    struct Posted {
+        Task task;
+        Clock::time_point at;
+    };
+    std::deque<Posted> m_tasks;
     std::multimap<Clock::time_point, Timer> m_timers;
     std::uint64_t m_nextTimerId = 1;
     bool m_quit = false;

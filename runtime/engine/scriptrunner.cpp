@@ -47,7 +47,8 @@ int runScriptFile(const QString& path) {
             return 1;
         }
     }
-    loop.post([] {}); // first checkpoint runs the module's pending microtasks
+    // The module ran outside a loop task: its checkpoint, before any timer it set can run.
+    runtime.performMicrotaskCheckpoint();
     loop.run();
     return failed ? 1 : 0;
 }

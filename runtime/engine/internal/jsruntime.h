@@ -108,8 +108,11 @@ public:
     using Settled = std::function<void(const JsScope&, bool ok, v8::Local<v8::Value> value)>;
     void whenSettled(const JsScope& scope, v8::Local<v8::Promise> promise, Settled done);
 
-private:
+    // Runs the microtasks (and reports unhandled rejections), as after every loop task: for
+    // JS run outside one (`kiln js` runs its module before the loop starts).
     void performMicrotaskCheckpoint();
+
+private:
     static size_t nearHeapLimit(void* data, size_t current, size_t initial);
     static void onPromiseReject(v8::PromiseRejectMessage message);
     void reportUnhandledRejections();
